@@ -1,1 +1,7 @@
+//! puppet-lint: a conformance harness for Wechaty Puppet Services.
+
+pub mod clock;
 pub mod proto;
+pub mod redact;
+pub mod tls;
+pub mod wire;

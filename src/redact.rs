@@ -1,0 +1,114 @@
+//! Tokens never leave puppet-lint in full.
+//!
+//! Every token puppet-lint learns (from flags, the environment, a suite or the
+//! invalid token it makes up for the auth check) is registered here, and every
+//! sink — terminal, reports, error messages — passes its text through
+//! [`redact`]. Servers echo tokens back (in UNAUTHENTICATED details, in
+//! metadata), so redacting at the sinks, not at the sources, is what holds.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remember `secret` so that [`redact`] hides it from now on.
+pub fn register(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !secrets.iter().any(|known| known == secret) {
+        secrets.push(secret.to_owned());
+        // Longest first, so a token that contains another is masked whole.
+        secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+    }
+}
+
+/// The shown form of a token: its server-name prefix (public: it names the
+/// provider) and two characters of the secret part, never the whole.
+///
+/// `puppet_padlocal_3f9a…` → `puppet_padlocal_3f…`, `abcdefgh12345` → `ab…`.
+pub fn mask(token: &str) -> String {
+    let (prefix, secret) = match token.rfind('_') {
+        Some(cut) => token.split_at(cut + 1),
+        None => ("", token),
+    };
+    let shown: String = if secret.chars().count() >= 8 {
+        secret.chars().take(2).collect()
+    } else {
+        String::new()
+    };
+    format!("{prefix}{shown}…")
+}
+
+/// `text` with every registered secret replaced by its [`mask`].
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        for form in [Cow::Borrowed(secret.as_str()), percent_encoded(secret)] {
+            if out.contains(form.as_ref()) {
+                out = Cow::Owned(out.replace(form.as_ref(), &mask(secret)));
+            }
+        }
+    }
+    out
+}
+
+/// How a token looks inside a URL path (discovery puts it there).
+fn percent_encoded(secret: &str) -> Cow<'_, str> {
+    if secret.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
+        return Cow::Borrowed(secret);
+    }
+    let mut encoded = String::with_capacity(secret.len() * 3);
+    for byte in secret.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Cow::Owned(encoded)
+}
+
+/// Percent-encode a token for a URL path segment.
+pub fn url_segment(token: &str) -> String {
+    percent_encoded(token).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_keeps_the_server_name_and_two_characters() {
+        assert_eq!(mask("puppet_padlocal_3f9a0c1e-77"), "puppet_padlocal_3f…");
+        assert_eq!(mask("insecure_0123456789"), "insecure_01…");
+        assert_eq!(mask("abcdefgh12345"), "ab…");
+    }
+
+    #[test]
+    fn mask_of_a_short_secret_shows_none_of_it() {
+        assert_eq!(mask("insecure_abc"), "insecure_…");
+        assert_eq!(mask("tiny"), "…");
+    }
+
+    #[test]
+    fn redact_replaces_plain_and_url_encoded_forms() {
+        register("redact_test_secret/with space");
+        let text = "GET /v0/hosties/redact_test_secret%2Fwith%20space failed; token redact_test_secret/with space";
+        let shown = redact(text);
+        assert!(!shown.contains("secret/with space"), "{shown}");
+        assert!(!shown.contains("secret%2Fwith"), "{shown}");
+        assert!(shown.contains("redact_test_se…"), "{shown}");
+    }
+
+    #[test]
+    fn a_secret_containing_another_is_never_shown_in_full() {
+        register("nested_token_aaaaaaaa");
+        register("nested_token_aaaaaaaa_longer_bbbbbbbb");
+        let shown = redact("x nested_token_aaaaaaaa_longer_bbbbbbbb y");
+        assert!(!shown.contains("nested_token_aaaaaaaa"), "{shown}");
+        assert!(!shown.contains("bbbbbbbb"), "{shown}");
+    }
+}

@@ -1,0 +1,154 @@
+//! TLS as Wechaty does it: on by default, the public Wechaty root CA trusted
+//! unless told otherwise, the server name taken from the token, and the
+//! official server's X.509 v1 certificate verified (see [`verify`]).
+
+pub mod der;
+pub mod issue;
+mod verify;
+
+use std::io;
+use std::sync::{Arc, Once};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, ServerConfig};
+use tokio::net::TcpStream;
+use x509_parser::prelude::{FromDer, X509Certificate, X509Version};
+
+pub use verify::{Refusal, WechatyVerifier};
+
+/// The public Wechaty root CA (`CN=wechaty-root-ca`, valid 2021-08-09 →
+/// 2031-08-07), as bundled by `wechaty-puppet-service`.
+pub const WECHATY_ROOT_CA_PEM: &str = include_str!("wechaty-root-ca.pem");
+
+const ALPN_H2: &[u8] = b"h2";
+
+/// rustls needs one process-wide crypto provider; puppet-lint uses ring.
+pub fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{source_name} holds no PEM certificate")]
+    NoCertificate { source_name: String },
+    #[error("{source_name}: {reason}")]
+    Unusable { source_name: String, reason: String },
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: io::Error },
+}
+
+/// The CAs a connection trusts, and where they came from (for messages).
+#[derive(Debug, Clone)]
+pub struct Trust {
+    pub certificates: Vec<CertificateDer<'static>>,
+    pub source_name: String,
+}
+
+impl Trust {
+    pub fn wechaty_root() -> Trust {
+        Trust::from_pem(WECHATY_ROOT_CA_PEM, "the embedded Wechaty root CA").unwrap_or_else(|_| Trust {
+            certificates: Vec::new(),
+            source_name: "the embedded Wechaty root CA (unreadable)".into(),
+        })
+    }
+
+    pub fn from_pem(pem: &str, source_name: &str) -> Result<Trust, SetupError> {
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|error| SetupError::Unusable { source_name: source_name.into(), reason: error.to_string() })?;
+        if certificates.is_empty() {
+            return Err(SetupError::NoCertificate { source_name: source_name.into() });
+        }
+        Ok(Trust { certificates, source_name: source_name.into() })
+    }
+
+    pub fn from_file(path: &std::path::Path) -> Result<Trust, SetupError> {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|error| SetupError::Read { path: path.display().to_string(), error })?;
+        Trust::from_pem(&pem, &path.display().to_string())
+    }
+
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, SetupError> {
+        install_crypto();
+        let verifier = WechatyVerifier::new(&self.certificates)
+            .map_err(|reason| SetupError::Unusable { source_name: self.source_name.clone(), reason })?;
+        let mut config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|error| SetupError::Unusable { source_name: self.source_name.clone(), reason: error.to_string() })?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        // Without ALPN h2 the handshake succeeds and the first call fails with
+        // a misleading HTTP/2 frame error.
+        config.alpn_protocols = vec![ALPN_H2.to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// The TLS handshake on an open TCP connection.
+pub async fn handshake(
+    tcp: TcpStream,
+    config: Arc<ClientConfig>,
+    server_name: &str,
+) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("\"{server_name}\" is not a valid server name")))?;
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await
+}
+
+/// What a person wants to know about the certificate a server presented.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub version: u32,
+}
+
+impl PeerCertificate {
+    pub fn of(certificate: &CertificateDer<'_>) -> Option<PeerCertificate> {
+        let (_, parsed) = X509Certificate::from_der(certificate).ok()?;
+        Some(PeerCertificate {
+            subject: parsed.subject().to_string(),
+            issuer: parsed.issuer().to_string(),
+            not_before: crate::clock::rfc3339_from_unix(parsed.validity().not_before.timestamp()),
+            not_after: crate::clock::rfc3339_from_unix(parsed.validity().not_after.timestamp()),
+            version: if parsed.version() == X509Version::V1 { 1 } else { parsed.version().0 + 1 },
+        })
+    }
+}
+
+/// Server side (the mock): one certificate for every connection. rustls'
+/// `with_single_cert` insists on parsing the leaf with webpki, which refuses
+/// v1; a resolver of our own does not.
+pub fn server_config(certificate: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> Result<Arc<ServerConfig>, rustls::Error> {
+    install_crypto();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let signing_key = provider.key_provider.load_private_key(key)?;
+    let resolver = FixedCertificate(Arc::new(CertifiedKey::new(vec![certificate], signing_key)));
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(Arc::new(config))
+}
+
+#[derive(Debug)]
+struct FixedCertificate(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for FixedCertificate {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,214 @@
+//! FileBox: how a file travels in a `string file_box` field, as JSON.
+//!
+//! `{"type", "boxType", "name", "metadata", "size"?, "md5"?, <payload>}` where the
+//! payload key depends on the type. No media type travels: receivers derive it
+//! from `name`'s extension — which is why the spec's MIME rule exists.
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+/// Payload kinds that can be serialised (file-box's `FileBoxType`).
+pub const BASE64: i64 = 1;
+pub const URL: i64 = 2;
+pub const QR_CODE: i64 = 3;
+pub const UUID: i64 = 7;
+
+/// Boxes over this size travel as uuid boxes (bytes via `Upload`/`Download`).
+pub const INLINE_LIMIT: usize = 20 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileBox {
+    pub box_type: i64,
+    pub name: String,
+    pub size: Option<u64>,
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Base64(String),
+    Url(String),
+    QrCode(String),
+    Uuid(String),
+    /// A type puppet-lint does not read; the box's name still counts.
+    Unreadable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileBoxError {
+    #[error("file box is not JSON ({0})")]
+    NotJson(String),
+    #[error("file box JSON is not an object")]
+    NotObject,
+    #[error("file box has no \"name\" string")]
+    NoName,
+    #[error("file box has no numeric \"type\" (nor \"boxType\")")]
+    NoType,
+    #[error("file box of type {box_type} has no \"{key}\" string")]
+    NoPayload { box_type: i64, key: &'static str },
+}
+
+impl FileBox {
+    pub fn parse(json: &str) -> Result<FileBox, FileBoxError> {
+        let value: Value = serde_json::from_str(json).map_err(|error| FileBoxError::NotJson(error.to_string()))?;
+        let object = value.as_object().ok_or(FileBoxError::NotObject)?;
+        let name = object.get("name").and_then(Value::as_str).ok_or(FileBoxError::NoName)?.to_owned();
+        // Old boxes only have `boxType`; new ones carry both.
+        let box_type = ["type", "boxType"]
+            .iter()
+            .find_map(|key| object.get(*key).and_then(Value::as_i64))
+            .ok_or(FileBoxError::NoType)?;
+        let text = |key: &'static str| {
+            object
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(FileBoxError::NoPayload { box_type, key })
+        };
+        let payload = match box_type {
+            BASE64 => Payload::Base64(text("base64")?),
+            URL => Payload::Url(text("url")?),
+            QR_CODE => Payload::QrCode(text("qrCode")?),
+            UUID => Payload::Uuid(text("uuid")?),
+            _ => Payload::Unreadable,
+        };
+        let size = object.get("size").and_then(Value::as_u64);
+        Ok(FileBox { box_type, name, size, payload })
+    }
+
+    /// A base64 box, the form small files travel in.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> FileBox {
+        FileBox {
+            box_type: BASE64,
+            name: name.to_owned(),
+            size: Some(bytes.len() as u64),
+            payload: Payload::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        }
+    }
+
+    pub fn uuid(name: &str, uuid: &str, size: u64) -> FileBox {
+        FileBox { box_type: UUID, name: name.to_owned(), size: Some(size), payload: Payload::Uuid(uuid.to_owned()) }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut object = Map::new();
+        object.insert("type".into(), json!(self.box_type));
+        object.insert("boxType".into(), json!(self.box_type));
+        object.insert("name".into(), json!(self.name));
+        object.insert("metadata".into(), json!({}));
+        if let Some(size) = self.size {
+            object.insert("size".into(), json!(size));
+        }
+        match &self.payload {
+            Payload::Base64(data) => object.insert("base64".into(), json!(data)),
+            Payload::Url(url) => object.insert("url".into(), json!(url)),
+            Payload::QrCode(code) => object.insert("qrCode".into(), json!(code)),
+            Payload::Uuid(uuid) => object.insert("uuid".into(), json!(uuid)),
+            Payload::Unreadable => None,
+        };
+        Value::Object(object).to_string()
+    }
+
+    /// The bytes of a base64 box, if it is one and decodes.
+    pub fn inline_bytes(&self) -> Option<Vec<u8>> {
+        match &self.payload {
+            Payload::Base64(data) => base64::engine::general_purpose::STANDARD.decode(data).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// What a file name says about its media type: the extension and the MIME
+/// type a receiver would derive from it (`None`: no extension, or one that
+/// maps to nothing — a receiver then sees `application/unknown`).
+pub fn mime_of_name(name: &str) -> (Option<String>, Option<String>) {
+    let extension = std::path::Path::new(name)
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .filter(|extension| !extension.is_empty())
+        .map(str::to_ascii_lowercase);
+    let mime = extension
+        .as_deref()
+        .and_then(|extension| mime_guess::from_ext(extension).first())
+        .map(|mime| mime.essence_str().to_owned());
+    (extension, mime)
+}
+
+/// The extension puppet-lint gives a file of `mime` it sends: a short table of
+/// the conventional one, then whatever `mime_guess` knows.
+pub fn preferred_extension(mime: &str) -> Option<String> {
+    const PREFERRED: &[(&str, &str)] = &[
+        ("application/pdf", "pdf"),
+        ("image/jpeg", "jpg"),
+        ("image/png", "png"),
+        ("image/gif", "gif"),
+        ("video/mp4", "mp4"),
+        ("audio/mpeg", "mp3"),
+        ("text/plain", "txt"),
+        ("application/zip", "zip"),
+    ];
+    PREFERRED
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(mime))
+        .map(|(_, extension)| (*extension).to_owned())
+        .or_else(|| mime_guess::get_mime_extensions_str(mime).and_then(|all| all.first()).map(|e| (*e).to_owned()))
+}
+
+/// Whether `extension` is one of those `mime` is known by.
+pub fn extension_fits(mime: &str, extension: &str) -> bool {
+    mime_guess::get_mime_extensions_str(mime)
+        .is_some_and(|all| all.iter().any(|known| known.eq_ignore_ascii_case(extension)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_box_round_trips() {
+        let sent = FileBox::from_bytes("report.pdf", b"%PDF-1.4");
+        let parsed = FileBox::parse(&sent.to_json()).unwrap();
+        assert_eq!(parsed, sent);
+        assert_eq!(parsed.inline_bytes().unwrap(), b"%PDF-1.4");
+    }
+
+    #[test]
+    fn old_boxes_with_only_box_type_parse() {
+        let parsed = FileBox::parse(r#"{"boxType":2,"name":"a.png","url":"http://127.0.0.1/a.png"}"#).unwrap();
+        assert_eq!(parsed.payload, Payload::Url("http://127.0.0.1/a.png".into()));
+    }
+
+    #[test]
+    fn broken_boxes_say_what_is_missing() {
+        assert_eq!(FileBox::parse(r#"{"type":1,"base64":"AA=="}"#), Err(FileBoxError::NoName));
+        assert_eq!(FileBox::parse(r#"{"name":"x"}"#), Err(FileBoxError::NoType));
+        assert_eq!(
+            FileBox::parse(r#"{"type":7,"name":"x"}"#),
+            Err(FileBoxError::NoPayload { box_type: 7, key: "uuid" })
+        );
+        assert!(matches!(FileBox::parse("garbage"), Err(FileBoxError::NotJson(_))));
+        assert_eq!(FileBox::parse("[]"), Err(FileBoxError::NotObject));
+        assert!(matches!(FileBox::parse(r#"{"type":99,"name":"x.bin"}"#).unwrap().payload, Payload::Unreadable));
+    }
+
+    #[test]
+    fn names_map_to_mime_types_case_insensitively() {
+        assert_eq!(mime_of_name("Report.PDF"), (Some("pdf".into()), Some("application/pdf".into())));
+        assert_eq!(mime_of_name("photo.jpeg").1.as_deref(), Some("image/jpeg"));
+        assert_eq!(mime_of_name("photo"), (None, None));
+        assert_eq!(mime_of_name("README").1, None);
+        assert_eq!(mime_of_name("voice.silk").1, None);
+        assert_eq!(mime_of_name(".hidden").1, None);
+    }
+
+    #[test]
+    fn preferred_extensions_map_back_to_their_type() {
+        for mime in ["application/pdf", "image/jpeg", "image/png", "video/mp4", "text/plain"] {
+            let extension = preferred_extension(mime).unwrap();
+            assert_eq!(mime_of_name(&format!("x.{extension}")).1.as_deref(), Some(mime), "{extension}");
+            assert!(extension_fits(mime, &extension));
+        }
+        assert!(extension_fits("image/jpeg", "JPEG"));
+        assert!(!extension_fits("image/jpeg", "png"));
+    }
+}

@@ -1,0 +1,13 @@
+//! What travels on the wire, decoded defensively: event kinds and payloads,
+//! message types, FileBox JSON and gRPC statuses. Nothing here trusts a peer:
+//! every decoder returns a finding instead of panicking.
+
+pub mod event;
+pub mod filebox;
+pub mod message;
+pub mod status;
+
+pub use event::{EventKind, PayloadProblem, decode_payload};
+pub use filebox::FileBox;
+pub use message::MessageKind;
+pub use status::describe_status;
