@@ -5,3 +5,6 @@ pub mod proto;
 pub mod redact;
 pub mod tls;
 pub mod wire;
+pub mod discovery;
+pub mod session;
+pub mod target;

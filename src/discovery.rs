@@ -1,0 +1,227 @@
+//! Token → `host:port`, the way the official resolver does it:
+//! `GET <authority>/v0/hosties/<token>`. A 2xx JSON answer with a non-empty
+//! `host` and a non-zero `port` is an address; `port: 0`, an `ip`-only body, a
+//! non-JSON body and any 4xx all mean "not registered"; a 5xx is retried with
+//! exponential backoff (4 GETs in all), then reported.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::redact;
+use crate::target::{Authority, Endpoint};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub endpoint: Endpoint,
+    /// The body as received (redacted), for reports and the schema check.
+    pub body: String,
+    /// The answer also carries the legacy `ip` key.
+    pub has_legacy_ip: bool,
+    /// Keys other than `host`, `ip` and `port`.
+    pub extra_keys: Vec<String>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("token {token} is not registered at {authority}: {why}")]
+    NotRegistered { token: String, authority: String, why: String },
+    #[error("cannot reach the discovery service at {authority}: {reason}")]
+    Unreachable { authority: String, reason: String },
+    #[error("the discovery service at {authority} answered HTTP {status} to all {attempts} attempts")]
+    ServerError { authority: String, status: u16, attempts: u32 },
+}
+
+impl DiscoveryError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            DiscoveryError::NotRegistered { .. } => {
+                "check the token; if the provider's server is running, it has not registered it (or registered it \
+                 at another --authority); with a known address, use --endpoint HOST:PORT instead"
+            }
+            DiscoveryError::Unreachable { .. } => {
+                "check the network and --authority; with a known address, use --endpoint HOST:PORT instead"
+            }
+            DiscoveryError::ServerError { .. } => "the discovery service is failing; try again later or use --endpoint",
+        }
+    }
+}
+
+/// How often and how patiently to ask.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { attempts: 4, first_backoff: Duration::from_millis(500), timeout: Duration::from_secs(10) }
+    }
+}
+
+/// What one HTTP answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reading {
+    Address { endpoint: Endpoint, has_legacy_ip: bool, extra_keys: Vec<String> },
+    NotRegistered(String),
+    TryAgain,
+}
+
+fn read_answer(status: u16, body: &str) -> Reading {
+    if status >= 500 {
+        return Reading::TryAgain;
+    }
+    if !(200..300).contains(&status) {
+        return Reading::NotRegistered(format!("HTTP {status}{}", body_excerpt(body)));
+    }
+    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
+        return Reading::NotRegistered(format!("the answer is not a JSON object{}", body_excerpt(body)));
+    };
+    let host = object.get("host").and_then(Value::as_str).filter(|host| !host.is_empty());
+    let port = object.get("port").and_then(Value::as_u64).unwrap_or(0);
+    let has_legacy_ip = object.contains_key("ip");
+    match (host, u16::try_from(port)) {
+        (_, Ok(0)) => Reading::NotRegistered(format!("the answer has port 0{}", body_excerpt(body))),
+        (_, Err(_)) => Reading::NotRegistered(format!("the answer's port {port} is out of range")),
+        (None, _) if has_legacy_ip => Reading::NotRegistered(format!(
+            "the answer has only the legacy \"ip\" key, no \"host\"{}",
+            body_excerpt(body)
+        )),
+        (None, _) => Reading::NotRegistered(format!("the answer has no \"host\"{}", body_excerpt(body))),
+        (Some(host), Ok(port)) => Reading::Address {
+            endpoint: Endpoint { host: host.to_owned(), port },
+            has_legacy_ip,
+            extra_keys: object.keys().filter(|key| !["host", "ip", "port"].contains(&key.as_str())).cloned().collect(),
+        },
+    }
+}
+
+fn body_excerpt(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        return String::new();
+    }
+    let mut excerpt: String = body.chars().take(200).collect();
+    if excerpt.len() < body.len() {
+        excerpt.push('…');
+    }
+    format!(" ({})", redact::redact(&excerpt))
+}
+
+pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Result<Answer, DiscoveryError> {
+    crate::tls::install_crypto();
+    redact::register(token);
+    let unreachable = |reason: String| DiscoveryError::Unreachable {
+        authority: authority.to_string(),
+        reason: redact::redact(&reason).into_owned(),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(policy.timeout)
+        .connect_timeout(policy.timeout)
+        .user_agent(concat!("puppet-lint/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| unreachable(error_chain(&error)))?;
+    let url = authority.hostie_url(token);
+    let mut backoff = policy.first_backoff;
+    let mut last_status = 0;
+    for attempt in 1..=policy.attempts.max(1) {
+        let response = client.get(&url).send().await.map_err(|error| unreachable(error_chain(&error)))?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|error| unreachable(error_chain(&error)))?;
+        match read_answer(status, &body) {
+            Reading::Address { endpoint, has_legacy_ip, extra_keys } => {
+                return Ok(Answer {
+                    endpoint,
+                    body: redact::redact(&body).into_owned(),
+                    has_legacy_ip,
+                    extra_keys,
+                    attempts: attempt,
+                });
+            }
+            Reading::NotRegistered(why) => {
+                return Err(DiscoveryError::NotRegistered {
+                    token: redact::mask(token),
+                    authority: authority.to_string(),
+                    why,
+                });
+            }
+            Reading::TryAgain => {
+                last_status = status;
+                if attempt < policy.attempts {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+    }
+    Err(DiscoveryError::ServerError { authority: authority.to_string(), status: last_status, attempts: policy.attempts })
+}
+
+/// reqwest says "error sending request"; the reason is further down.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(error) = source {
+        let text = error.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        source = error.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(host: &str, port: u16) -> Endpoint {
+        Endpoint { host: host.into(), port }
+    }
+
+    #[test]
+    fn host_and_port_is_an_address() {
+        assert_eq!(
+            read_answer(200, r#"{"host":"1.2.3.4","port":1234}"#),
+            Reading::Address { endpoint: address("1.2.3.4", 1234), has_legacy_ip: false, extra_keys: vec![] }
+        );
+        assert_eq!(
+            read_answer(200, r#"{"host":"127.0.0.1","ip":"127.0.0.1","port":8788}"#),
+            Reading::Address { endpoint: address("127.0.0.1", 8788), has_legacy_ip: true, extra_keys: vec![] }
+        );
+    }
+
+    #[test]
+    fn every_not_registered_form_from_the_seeds_and_wire_notes() {
+        let cases = [
+            (404, r#"{"host":"0.0.0.0","port":0}"#, "HTTP 404"),
+            (404, r#"{"ip":"0.0.0.0","port":0}"#, "HTTP 404"),
+            (404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#, "HTTP 404"),
+            (200, r#"{"host":"0.0.0.0","port":0}"#, "port 0"),
+            (200, r#"{"ip":"1.2.3.4","port":1234}"#, "only the legacy \"ip\" key"),
+            (200, r#"{"host":"","port":1234}"#, "no \"host\""),
+            (200, "<html>not json</html>", "not a JSON object"),
+            (200, "", "not a JSON object"),
+            (200, r#"{"host":"1.2.3.4","port":70000}"#, "out of range"),
+            (200, r#"{"host":"1.2.3.4","port":"1234"}"#, "port 0"),
+            (400, "", "HTTP 400"),
+            (403, "forbidden", "HTTP 403 (forbidden)"),
+        ];
+        for (status, body, why) in cases {
+            match read_answer(status, body) {
+                Reading::NotRegistered(reason) => assert!(reason.contains(why), "{status} {body}: {reason}"),
+                other => panic!("{status} {body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried() {
+        for status in [500, 502, 503, 504] {
+            assert_eq!(read_answer(status, ""), Reading::TryAgain);
+        }
+    }
+}

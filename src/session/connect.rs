@@ -1,0 +1,154 @@
+//! One HTTP/2 channel to the service: TCP, then (by default) TLS with
+//! puppet-lint's verifier and ALPN `h2`, under a connect deadline.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use tokio::net::TcpStream;
+use tonic::transport::{Channel, Endpoint as ChannelEndpoint};
+
+use crate::target::Endpoint;
+use crate::tls::{self, Refusal};
+
+/// TLS settings ready to use.
+#[derive(Clone)]
+pub struct TlsClient {
+    pub config: Arc<ClientConfig>,
+    pub server_name: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to {endpoint}: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error("TLS with {endpoint} failed: {refusal}")]
+    Refused { endpoint: String, refusal: Refusal },
+    #[error("TLS with {endpoint} failed: {reason}")]
+    Tls { endpoint: String, reason: String },
+    #[error("no connection to {endpoint} within {}", crate::clock::human(*after))]
+    Timeout { endpoint: String, after: Duration },
+}
+
+impl ConnectError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ConnectError::Unreachable { .. } | ConnectError::Timeout { .. } => {
+                "check that the service is running and listening on that address (a firewall may drop the packets)"
+            }
+            ConnectError::Refused { refusal, .. } => refusal.hint(),
+            ConnectError::Tls { .. } => {
+                "if the service speaks plaintext, connect with --no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true)"
+            }
+        }
+    }
+}
+
+/// TCP alone, for `doctor`'s step-by-step diagnosis.
+pub async fn tcp(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, ConnectError> {
+    match tokio::time::timeout(timeout, TcpStream::connect((endpoint.host.as_str(), endpoint.port))).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Ok(Err(error)) => Err(ConnectError::Unreachable { endpoint: endpoint.to_string(), reason: error.to_string() }),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+    }
+}
+
+/// TLS on an open connection, for `doctor`; the error says which refusal.
+pub async fn tls_handshake(
+    endpoint: &Endpoint,
+    stream: TcpStream,
+    tls: &TlsClient,
+    timeout: Duration,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ConnectError> {
+    match tokio::time::timeout(timeout, tls::handshake(stream, tls.config.clone(), &tls.server_name)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(error)) => Err(classify(endpoint, &error)),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+    }
+}
+
+/// The channel every rpc of a session uses.
+pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Duration) -> Result<Channel, ConnectError> {
+    let host = endpoint.host.clone();
+    let port = endpoint.port;
+    let connector = tower::service_fn(move |_uri: http::Uri| {
+        let host = host.clone();
+        let tls = tls.clone();
+        async move {
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            let _ = tcp.set_nodelay(true);
+            match tls {
+                Some(tls) => {
+                    let stream = tls::handshake(tcp, tls.config, &tls.server_name).await?;
+                    Ok::<_, io::Error>(TokioIo::new(Box::new(stream) as Box<dyn Io>))
+                }
+                None => Ok(TokioIo::new(Box::new(tcp) as Box<dyn Io>)),
+            }
+        }
+    });
+    // tonic wants an http:// URI when the connector does TLS itself.
+    let uri = format!("http://{endpoint}");
+    let builder = ChannelEndpoint::from_shared(uri)
+        .map_err(|error| ConnectError::Unreachable { endpoint: endpoint.to_string(), reason: error.to_string() })?
+        .connect_timeout(timeout)
+        // A peer that vanishes without closing the connection is noticed.
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .keep_alive_while_idle(true);
+    match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
+        Ok(Ok(channel)) => Ok(channel),
+        Ok(Err(error)) => Err(classify(endpoint, &error)),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+    }
+}
+
+/// Anything the connector can hand to hyper.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// tonic says "transport error"; the reason is further down the chain.
+fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> ConnectError {
+    let endpoint_text = endpoint.to_string();
+    if let Some(refusal) = Refusal::find(error) {
+        return ConnectError::Refused { endpoint: endpoint_text, refusal };
+    }
+    let reason = error_chain(error);
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return ConnectError::Tls { endpoint: endpoint_text, reason };
+        }
+        if let Some(io) = current.downcast_ref::<io::Error>()
+            && io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return ConnectError::Tls { endpoint: endpoint_text, reason };
+        }
+        source = current.source();
+    }
+    if reason.contains("InvalidContentType") || reason.contains("corrupt message") || reason.contains("tls handshake eof") {
+        return ConnectError::Tls { endpoint: endpoint_text, reason };
+    }
+    ConnectError::Unreachable { endpoint: endpoint_text, reason }
+}
+
+/// Every distinct message down an error's source chain.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(error);
+    while let Some(current) = source {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) && text != "transport error" {
+            parts.push(text);
+        }
+        source = current.source();
+    }
+    if parts.is_empty() {
+        parts.push(error.to_string());
+    }
+    crate::redact::redact(&parts.join(": ")).into_owned()
+}

@@ -1,0 +1,406 @@
+//! A session with one Puppet Service: one channel, the one event stream a
+//! server allows (opened before `Start`, re-opened after `Stop`), and one
+//! timeline that every check shares. Every rpc carries the token, has a
+//! deadline, and is recorded.
+
+pub mod connect;
+pub mod timeline;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OnceCell, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+
+use crate::proto::wechaty::puppet as pb;
+use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::wire::{EventKind, describe_status};
+pub use connect::{ConnectError, TlsClient};
+pub use timeline::{Entry, EventRecord, RpcRecord, Timeline, What};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RpcError {
+    #[error("{rpc} failed with {shown}")]
+    Status { rpc: &'static str, code: Code, shown: String },
+    #[error("{rpc} got no answer within {}", crate::clock::human(*after))]
+    Timeout { rpc: &'static str, after: Duration },
+}
+
+impl RpcError {
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            RpcError::Status { code, .. } => Some(*code),
+            RpcError::Timeout { .. } => None,
+        }
+    }
+
+    /// The status as shown, without the rpc name.
+    pub fn shown(&self) -> String {
+        match self {
+            RpcError::Status { shown, .. } => shown.clone(),
+            RpcError::Timeout { after, .. } => format!("no answer within {}", crate::clock::human(*after)),
+        }
+    }
+
+    /// The connection itself is gone (not the provider refusing a call).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, RpcError::Status { code: Code::Unavailable, .. })
+    }
+}
+
+/// Whether an rpc makes the puppet emit events. Only these count as harness
+/// activity that could mask a silent provider (see `heartbeat.interval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    CausesEvents,
+    Quiet,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub rpc_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { rpc_timeout: Duration::from_secs(15), connect_timeout: Duration::from_secs(10) }
+    }
+}
+
+type Cached<T> = Arc<OnceCell<Result<T, RpcError>>>;
+
+pub struct Session {
+    puppet: PuppetClient<Channel>,
+    auth: Option<AsciiMetadataValue>,
+    options: Options,
+    timeline: Timeline,
+    streams: Mutex<StreamState>,
+    bot: watch::Sender<Option<String>>,
+    messages: Mutex<HashMap<String, Cached<pb::MessagePayloadResponse>>>,
+    files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
+}
+
+#[derive(Default)]
+struct StreamState {
+    opened: u32,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A client cancel frees the server's one subscriber slot.
+        if let Some(reader) = self.lock_streams().reader.take() {
+            reader.abort();
+        }
+    }
+}
+
+impl Session {
+    pub fn new(channel: Channel, token: Option<&str>, options: Options) -> Session {
+        let auth = token.and_then(|token| AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok());
+        Session {
+            // Providers send large payloads (contact lists, base64 files).
+            puppet: PuppetClient::new(channel).max_decoding_message_size(64 * 1024 * 1024),
+            auth,
+            options,
+            timeline: Timeline::new(),
+            streams: Mutex::new(StreamState::default()),
+            bot: watch::channel(None).0,
+            messages: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// The bot's contact id, from the latest `login` (or `CurrentUser`).
+    pub fn bot_id(&self) -> Option<String> {
+        self.bot.borrow().clone()
+    }
+
+    pub fn set_bot_id(&self, id: &str) {
+        self.bot.send_replace(Some(id.to_owned()));
+    }
+
+    /// Waits for a bot id until `deadline`.
+    pub async fn wait_for_bot(&self, deadline: Instant) -> Option<String> {
+        let mut bot = self.bot.subscribe();
+        let wait = bot.wait_for(Option::is_some);
+        match tokio::time::timeout_at(deadline, wait).await {
+            Ok(Ok(id)) => id.clone(),
+            _ => None,
+        }
+    }
+
+    fn lock_streams(&self) -> std::sync::MutexGuard<'_, StreamState> {
+        self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn request<T>(&self, message: T, token_override: Option<&str>) -> Request<T> {
+        let mut request = Request::new(message);
+        request.set_timeout(self.options.rpc_timeout);
+        let auth = match token_override {
+            Some(token) => AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok(),
+            None => self.auth.clone(),
+        };
+        if let Some(auth) = auth {
+            request.metadata_mut().insert("authorization", auth);
+        }
+        request
+    }
+
+    /// Runs one unary rpc under its deadline and records it.
+    async fn unary<Req, Resp, Fut>(
+        &self,
+        rpc: &'static str,
+        effect: Effect,
+        message: Req,
+        token_override: Option<&str>,
+        call: impl FnOnce(PuppetClient<Channel>, Request<Req>) -> Fut,
+    ) -> Result<Resp, RpcError>
+    where
+        Fut: Future<Output = Result<Response<Resp>, Status>>,
+    {
+        let started = self.timeline.now();
+        let request = self.request(message, token_override);
+        let result = match tokio::time::timeout(self.options.rpc_timeout, call(self.puppet.clone(), request)).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(RpcError::Status { rpc, code: status.code(), shown: describe(&status) }),
+            Err(_) => Err(RpcError::Timeout { rpc, after: self.options.rpc_timeout }),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(error) => error.shown(),
+        };
+        self.timeline.push(What::Rpc(RpcRecord {
+            name: rpc,
+            started,
+            took: self.timeline.now().saturating_sub(started),
+            ok: result.is_ok(),
+            outcome,
+            causes_events: effect == Effect::CausesEvents,
+        }));
+        result
+    }
+
+    /// Opens the event stream (closing any previous one first: a server
+    /// allows one subscriber, and a client cancel frees the slot).
+    pub async fn subscribe(&self) -> Result<u32, RpcError> {
+        if let Some(reader) = self.lock_streams().reader.take() {
+            reader.abort();
+            // Let the cancel reach the server before asking again.
+            tokio::task::yield_now().await;
+        }
+        let stream = {
+            let mut state = self.lock_streams();
+            state.opened += 1;
+            state.opened
+        };
+        let streaming = self
+            .unary("Event", Effect::Quiet, pb::EventRequest {}, None, |mut client, request| async move {
+                client.event(request).await
+            })
+            .await?;
+        self.timeline.push(What::Subscribed { stream });
+        let timeline = self.timeline.clone();
+        let bot = self.bot.clone();
+        let reader = tokio::spawn(read_events(streaming, stream, timeline, bot));
+        self.lock_streams().reader = Some(reader);
+        Ok(stream)
+    }
+
+    /// Stops reading the stream (the server sees a cancel).
+    pub fn unsubscribe(&self) {
+        if let Some(reader) = self.lock_streams().reader.take() {
+            reader.abort();
+            self.timeline.push(What::Note("puppet-lint closed the event stream".into()));
+        }
+    }
+
+    pub async fn version(&self) -> Result<String, RpcError> {
+        self.version_with(None).await
+    }
+
+    /// `Version` with another token: how the auth check provokes a refusal.
+    pub async fn version_with(&self, token: Option<&str>) -> Result<String, RpcError> {
+        self.unary("Version", Effect::Quiet, pb::VersionRequest {}, token, |mut client, request| async move {
+            client.version(request).await
+        })
+        .await
+        .map(|response| response.version)
+    }
+
+    pub async fn start(&self) -> Result<(), RpcError> {
+        self.unary("Start", Effect::CausesEvents, pb::StartRequest {}, None, |mut client, request| async move {
+            client.start(request).await
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `Stop`, then a fresh subscription: a server ends the stream on `Stop`,
+    /// and events emitted while nobody listens are lost.
+    pub async fn stop(&self) -> Result<(), RpcError> {
+        let stopped = self
+            .unary("Stop", Effect::CausesEvents, pb::StopRequest {}, None, |mut client, request| async move {
+                client.stop(request).await
+            })
+            .await
+            .map(drop);
+        self.subscribe().await?;
+        stopped
+    }
+
+    pub async fn logout(&self) -> Result<(), RpcError> {
+        self.unary("Logout", Effect::CausesEvents, pb::LogoutRequest {}, None, |mut client, request| async move {
+            client.logout(request).await
+        })
+        .await
+        .map(drop)
+    }
+
+    pub async fn ding(&self, data: &str) -> Result<(), RpcError> {
+        let message = pb::DingRequest { data: data.to_owned() };
+        self.unary("Ding", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.ding(request).await
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Returns the message id the server gave (`""` from some servers).
+    #[allow(deprecated)]
+    pub async fn send_text(&self, conversation_id: &str, text: &str) -> Result<String, RpcError> {
+        let message = pb::MessageSendTextRequest {
+            conversation_id: conversation_id.to_owned(),
+            text: text.to_owned(),
+            mentional_ids: Vec::new(),
+        };
+        self.unary("MessageSendText", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.message_send_text(request).await
+        })
+        .await
+        .map(|response| sent_id(response.id, response.id_string_value_deprecated))
+    }
+
+    #[allow(deprecated)]
+    pub async fn send_file(&self, conversation_id: &str, file_box_json: &str) -> Result<String, RpcError> {
+        let message = pb::MessageSendFileRequest {
+            conversation_id: conversation_id.to_owned(),
+            file_box: file_box_json.to_owned(),
+        };
+        self.unary("MessageSendFile", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.message_send_file(request).await
+        })
+        .await
+        .map(|response| sent_id(response.id, response.id_string_value_deprecated))
+    }
+
+    /// Cached: several checks look at the same messages.
+    pub async fn message_payload(&self, id: &str) -> Result<pb::MessagePayloadResponse, RpcError> {
+        let cell = cell(&self.messages, id);
+        cell.get_or_init(|| async {
+            let message = pb::MessagePayloadRequest { id: id.to_owned() };
+            self.unary("MessagePayload", Effect::Quiet, message, None, |mut client, request| async move {
+                client.message_payload(request).await
+            })
+            .await
+        })
+        .await
+        .clone()
+    }
+
+    pub async fn message_file(&self, id: &str) -> Result<String, RpcError> {
+        let cell = cell(&self.files, id);
+        cell.get_or_init(|| async {
+            let message = pb::MessageFileRequest { id: id.to_owned() };
+            self.unary("MessageFile", Effect::Quiet, message, None, |mut client, request| async move {
+                client.message_file(request).await
+            })
+            .await
+        })
+        .await
+        .clone()
+        .map(|response| response.file_box)
+    }
+
+    pub async fn contact_payload(&self, id: &str) -> Result<pb::ContactPayloadResponse, RpcError> {
+        let message = pb::ContactPayloadRequest { id: id.to_owned() };
+        self.unary("ContactPayload", Effect::Quiet, message, None, |mut client, request| async move {
+            client.contact_payload(request).await
+        })
+        .await
+    }
+
+    /// The fork's `CurrentUser`; upstream servers answer UNIMPLEMENTED.
+    pub async fn current_user(&self) -> Result<String, RpcError> {
+        self.unary("CurrentUser", Effect::Quiet, pb::CurrentUserRequest {}, None, |mut client, request| async move {
+            client.current_user(request).await
+        })
+        .await
+        .map(|response| response.user_id)
+    }
+}
+
+fn cell<T>(map: &Mutex<HashMap<String, Cached<T>>>, id: &str) -> Cached<T> {
+    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(id.to_owned()).or_default().clone()
+}
+
+/// Newer servers fill `id`; older ones only the deprecated wrapper.
+#[allow(deprecated)]
+fn sent_id(id: String, deprecated: Option<String>) -> String {
+    if id.is_empty() { deprecated.unwrap_or_default() } else { id }
+}
+
+fn describe(status: &Status) -> String {
+    // A transport failure hides its reason in the source chain.
+    match std::error::Error::source(status) {
+        Some(source) if status.code() == Code::Unavailable || status.code() == Code::Unknown => {
+            format!("{} ({})", describe_status(status), connect::error_chain(source))
+        }
+        _ => describe_status(status),
+    }
+}
+
+async fn read_events(
+    streaming: tonic::Streaming<pb::EventResponse>,
+    stream: u32,
+    timeline: Timeline,
+    bot: watch::Sender<Option<String>>,
+) {
+    let mut streaming = streaming;
+    loop {
+        match streaming.message().await {
+            Ok(Some(event)) => {
+                let seq = timeline.push_event(stream, event.r#type, event.payload);
+                if event.r#type == EventKind::Login.wire()
+                    && let Some(Entry { what: What::Event(login), .. }) = timeline.since(seq).into_iter().next()
+                    && let Some(id) = login.field("contactId").filter(|id| !id.is_empty())
+                {
+                    bot.send_replace(Some(id.to_owned()));
+                }
+            }
+            Ok(None) => {
+                timeline.push(What::StreamEnded { stream, error: None });
+                return;
+            }
+            Err(status) => {
+                timeline.push(What::StreamEnded { stream, error: Some(describe(&status)) });
+                return;
+            }
+        }
+    }
+}

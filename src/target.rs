@@ -1,0 +1,409 @@
+//! Where to connect and how: flags, then the Wechaty SDK's environment
+//! variables (so a user switching from an SDK changes nothing), then defaults.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::redact;
+use crate::tls::{SetupError, Trust};
+
+pub const DEFAULT_AUTHORITY: &str = "api.chatie.io";
+
+/// The environment variables puppet-lint reads, newest name first.
+pub mod env {
+    pub const TOKEN: &[&str] = &["WECHATY_PUPPET_SERVICE_TOKEN", "WECHATY_PUPPET_HOSTIE_TOKEN"];
+    pub const ENDPOINT: &[&str] = &["WECHATY_PUPPET_SERVICE_ENDPOINT", "WECHATY_PUPPET_HOSTIE_ENDPOINT"];
+    pub const AUTHORITY: &[&str] = &["WECHATY_PUPPET_SERVICE_AUTHORITY"];
+    pub const NO_TLS: &str = "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT";
+    pub const CA_CERT: &str = "WECHATY_PUPPET_SERVICE_TLS_CA_CERT";
+    pub const SERVER_NAME: &str = "WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME";
+}
+
+/// Reads environment variables; tests pass a map instead of the process's.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+
+    fn first(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|name| self.var(name))
+    }
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl Env for std::collections::HashMap<&str, &str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|value| !value.is_empty()).map(|value| (*value).to_owned())
+    }
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetFlags {
+    /// Puppet Service token. Resolved to HOST:PORT through discovery unless
+    /// --endpoint is given; always sent as `authorization: Wechaty <token>`.
+    /// Never printed in full. [env: WECHATY_PUPPET_SERVICE_TOKEN]
+    #[arg(long, value_name = "TOKEN", help_heading = "Target")]
+    pub token: Option<String>,
+
+    /// Connect to HOST:PORT directly, skipping discovery.
+    /// [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
+    #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
+    pub endpoint: Option<String>,
+
+    /// Discovery service resolving tokens: a host (https), host:port, or an
+    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
+    /// [default: api.chatie.io]
+    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
+    pub authority: Option<String>,
+
+    /// Connect without TLS (TLS is on by default, as in the official client).
+    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
+    #[arg(long, help_heading = "Target")]
+    pub no_tls: bool,
+
+    /// PEM file of the CA that signed the server's certificate
+    /// [default: the public Wechaty root CA, built in]
+    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// Name the server's certificate must carry [default: the token's part
+    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
+    #[arg(long, value_name = "NAME", help_heading = "Target")]
+    pub tls_server_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub address: Address,
+    pub token: Option<String>,
+    /// `None`: plaintext.
+    pub tls: Option<TlsTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Endpoint(Endpoint),
+    Discover(Authority),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsTarget {
+    pub server_name: String,
+    pub trust: TrustSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustSource {
+    Embedded,
+    File(PathBuf),
+    /// PEM text from WECHATY_PUPPET_SERVICE_TLS_CA_CERT.
+    EnvPem(String),
+}
+
+/// A discovery service: `base` is `scheme://host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    pub base: String,
+}
+
+impl Target {
+    pub fn resolve(flags: &TargetFlags, env: &dyn Env) -> Result<Target, UsageError> {
+        let token = flags.token.clone().or_else(|| env.first(env::TOKEN));
+        if let Some(token) = &token {
+            redact::register(token);
+        }
+        let endpoint = flags.endpoint.clone().or_else(|| env.first(env::ENDPOINT));
+        let address = match (&endpoint, &token) {
+            (Some(endpoint), _) => Address::Endpoint(Endpoint::parse(endpoint)?),
+            (None, Some(_)) => {
+                let authority = flags.authority.clone().or_else(|| env.first(env::AUTHORITY));
+                Address::Discover(Authority::parse(authority.as_deref().unwrap_or(DEFAULT_AUTHORITY))?)
+            }
+            (None, None) => {
+                return Err(UsageError(
+                    "no target: give --token TOKEN (or set WECHATY_PUPPET_SERVICE_TOKEN), \
+                     --endpoint HOST:PORT, or --mock to try puppet-lint on its built-in mock"
+                        .into(),
+                ));
+            }
+        };
+        let no_tls = flags.no_tls || env.var(env::NO_TLS).as_deref() == Some("true");
+        let tls = if no_tls { None } else { Some(TlsTarget::resolve(flags, env, token.as_deref())?) };
+        Ok(Target { address, token, tls })
+    }
+
+    /// One line for people and reports; the token masked.
+    pub fn describe(&self) -> String {
+        let mut text = match (&self.address, &self.token) {
+            (Address::Endpoint(endpoint), _) => endpoint.to_string(),
+            (Address::Discover(authority), Some(token)) => format!("token {} via {}", redact::mask(token), authority),
+            (Address::Discover(authority), None) => format!("discovery at {authority}"),
+        };
+        match &self.tls {
+            Some(tls) => text.push_str(&format!(" (TLS, server name \"{}\")", tls.server_name)),
+            None => text.push_str(" (no TLS)"),
+        }
+        text
+    }
+}
+
+impl TlsTarget {
+    fn resolve(flags: &TargetFlags, env: &dyn Env, token: Option<&str>) -> Result<TlsTarget, UsageError> {
+        let server_name = flags
+            .tls_server_name
+            .clone()
+            .or_else(|| env.var(env::SERVER_NAME))
+            .or_else(|| token.and_then(server_name_from_token))
+            .ok_or_else(|| {
+                UsageError(
+                    "TLS is on (the default) and the server's certificate needs a name to be checked \
+                     against: give --tls-server-name NAME, use a token of the form <name>_<id>, or \
+                     connect without TLS with --no-tls"
+                        .into(),
+                )
+            })?;
+        let trust = match (&flags.tls_ca_cert, env.var(env::CA_CERT)) {
+            (Some(path), _) => TrustSource::File(path.clone()),
+            // The SDKs accept the PEM with literal `\n`s (it travels in one line).
+            (None, Some(pem)) => TrustSource::EnvPem(pem.replace("\\n", "\n")),
+            (None, None) => TrustSource::Embedded,
+        };
+        Ok(TlsTarget { server_name, trust })
+    }
+}
+
+impl TrustSource {
+    pub fn load(&self) -> Result<Trust, SetupError> {
+        match self {
+            TrustSource::Embedded => Ok(Trust::wechaty_root()),
+            TrustSource::File(path) => Trust::from_file(path),
+            TrustSource::EnvPem(pem) => Trust::from_pem(pem, env::CA_CERT),
+        }
+    }
+}
+
+/// The official client's rule: the token's part before its last `_`,
+/// lower-cased (`insecure_<uuid>` → `insecure`). No `_`, no name.
+pub fn server_name_from_token(token: &str) -> Option<String> {
+    let cut = token.rfind('_')?;
+    let name = &token[..cut];
+    (!name.is_empty()).then(|| name.to_ascii_lowercase())
+}
+
+impl Endpoint {
+    pub fn parse(text: &str) -> Result<Endpoint, UsageError> {
+        let bad = |why: &str| UsageError(format!("endpoint \"{text}\" {why}: expected HOST:PORT, like 127.0.0.1:8788"));
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (host, port) = rest.split_once("]:").ok_or_else(|| bad("has no port"))?;
+            (host, port)
+        } else {
+            text.rsplit_once(':').ok_or_else(|| bad("has no port"))?
+        };
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let port: u16 = port.parse().map_err(|_| bad("has a port that is not a number from 1 to 65535"))?;
+        if port == 0 {
+            return Err(bad("has port 0"));
+        }
+        Ok(Endpoint { host: host.to_owned(), port })
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl Authority {
+    /// `api.chatie.io` and `host:port` mean https; URLs keep their scheme.
+    pub fn parse(text: &str) -> Result<Authority, UsageError> {
+        let trimmed = text.trim().trim_end_matches('/');
+        let base = if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+            trimmed.to_owned()
+        } else if trimmed.contains("://") {
+            return Err(UsageError(format!(
+                "authority \"{text}\" has a scheme puppet-lint does not speak: use a host, http:// or https://"
+            )));
+        } else {
+            format!("https://{trimmed}")
+        };
+        let host = base.split_once("://").map_or("", |(_, rest)| rest);
+        if host.is_empty() || host.contains('/') {
+            return Err(UsageError(format!(
+                "authority \"{text}\" should be a host, host:port or scheme://host[:port] with no path"
+            )));
+        }
+        Ok(Authority { base })
+    }
+
+    pub fn hostie_url(&self, token: &str) -> String {
+        format!("{}/v0/hosties/{}", self.base, redact::url_segment(token))
+    }
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The default reads better without its scheme.
+        f.write_str(self.base.strip_prefix("https://").unwrap_or(&self.base))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn resolve(flags: TargetFlags, env: &[(&'static str, &'static str)]) -> Result<Target, UsageError> {
+        Target::resolve(&flags, &env.iter().copied().collect::<HashMap<_, _>>())
+    }
+
+    fn token(token: &str) -> TargetFlags {
+        TargetFlags { token: Some(token.into()), ..TargetFlags::default() }
+    }
+
+    #[test]
+    fn server_name_is_the_token_prefix_lower_cased() {
+        assert_eq!(server_name_from_token("insecure_0bd8f1a2").as_deref(), Some("insecure"));
+        assert_eq!(server_name_from_token("puppet_padlocal_0bd8").as_deref(), Some("puppet_padlocal"));
+        assert_eq!(server_name_from_token("Puppet_Donut_x").as_deref(), Some("puppet_donut"));
+        assert_eq!(server_name_from_token("nounderscore"), None);
+        assert_eq!(server_name_from_token("_leading"), None);
+    }
+
+    #[test]
+    fn a_token_alone_is_discovered_at_the_default_authority_with_tls() {
+        let target = resolve(token("insecure_target_test_1"), &[]).unwrap();
+        assert_eq!(target.address, Address::Discover(Authority { base: "https://api.chatie.io".into() }));
+        assert_eq!(
+            target.tls,
+            Some(TlsTarget { server_name: "insecure_target_test".into(), trust: TrustSource::Embedded })
+        );
+    }
+
+    #[test]
+    fn flags_win_over_env_and_env_over_deprecated_names() {
+        let env = [
+            ("WECHATY_PUPPET_SERVICE_TOKEN", "env_new_token_1"),
+            ("WECHATY_PUPPET_HOSTIE_TOKEN", "env_old_token_1"),
+            ("WECHATY_PUPPET_HOSTIE_ENDPOINT", "127.0.0.1:9000"),
+            ("WECHATY_PUPPET_SERVICE_AUTHORITY", "http://127.0.0.1:1"),
+        ];
+        let target = resolve(TargetFlags::default(), &env).unwrap();
+        assert_eq!(target.token.as_deref(), Some("env_new_token_1"));
+        assert_eq!(target.address, Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: 9000 }));
+
+        let flags = TargetFlags { endpoint: Some("127.0.0.1:8788".into()), ..token("flag_token_1") };
+        let target = resolve(flags, &env).unwrap();
+        assert_eq!(target.token.as_deref(), Some("flag_token_1"));
+        assert_eq!(target.address, Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: 8788 }));
+
+        let target = resolve(TargetFlags::default(), &[("WECHATY_PUPPET_HOSTIE_TOKEN", "old_only_1")]).unwrap();
+        assert_eq!(target.token.as_deref(), Some("old_only_1"));
+    }
+
+    #[test]
+    fn authority_flag_wins_over_env() {
+        let flags = TargetFlags { authority: Some("http://127.0.0.1:2".into()), ..token("a_b") };
+        let target = resolve(flags, &[("WECHATY_PUPPET_SERVICE_AUTHORITY", "http://127.0.0.1:1")]).unwrap();
+        assert_eq!(target.address, Address::Discover(Authority { base: "http://127.0.0.1:2".into() }));
+    }
+
+    #[test]
+    fn tls_is_off_only_for_exactly_true() {
+        let off = resolve(token("a_b"), &[("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")]).unwrap();
+        assert_eq!(off.tls, None);
+        for not_true in ["1", "yes", "TRUE", "false"] {
+            let env = [("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", not_true)];
+            assert!(resolve(token("a_b"), &env).unwrap().tls.is_some(), "{not_true}");
+        }
+        let flag = resolve(TargetFlags { no_tls: true, ..token("a_b") }, &[]).unwrap();
+        assert_eq!(flag.tls, None);
+    }
+
+    #[test]
+    fn server_name_and_ca_come_from_flags_then_env() {
+        let env = [
+            ("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME", "from-env"),
+            ("WECHATY_PUPPET_SERVICE_TLS_CA_CERT", "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----"),
+        ];
+        let tls = resolve(token("tok_x"), &env).unwrap().tls.unwrap();
+        assert_eq!(tls.server_name, "from-env");
+        assert_eq!(tls.trust, TrustSource::EnvPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into()));
+
+        let flags = TargetFlags {
+            tls_server_name: Some("from-flag".into()),
+            tls_ca_cert: Some("ca.pem".into()),
+            ..token("tok_x")
+        };
+        let tls = resolve(flags, &env).unwrap().tls.unwrap();
+        assert_eq!(tls.server_name, "from-flag");
+        assert_eq!(tls.trust, TrustSource::File("ca.pem".into()));
+    }
+
+    #[test]
+    fn tls_without_a_server_name_is_a_usage_error() {
+        let error = resolve(token("nounderscoretoken"), &[]).unwrap_err();
+        assert!(error.0.contains("--tls-server-name"), "{error}");
+        let error = resolve(TargetFlags { endpoint: Some("127.0.0.1:1".into()), ..TargetFlags::default() }, &[]);
+        assert!(error.unwrap_err().0.contains("--no-tls"));
+    }
+
+    #[test]
+    fn no_target_at_all_says_what_to_give() {
+        let error = resolve(TargetFlags::default(), &[]).unwrap_err();
+        assert!(error.0.starts_with("no target: give --token TOKEN"), "{error}");
+    }
+
+    #[test]
+    fn endpoints_parse_or_say_why_not() {
+        assert_eq!(Endpoint::parse("[::1]:8788").unwrap().to_string(), "[::1]:8788");
+        for bad in ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:99999", ":80", "host:port"] {
+            let error = Endpoint::parse(bad).unwrap_err();
+            assert!(error.0.contains("expected HOST:PORT"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn authorities_default_to_https_and_keep_explicit_schemes() {
+        assert_eq!(Authority::parse("api.chatie.io").unwrap().base, "https://api.chatie.io");
+        assert_eq!(Authority::parse("127.0.0.1:8080").unwrap().base, "https://127.0.0.1:8080");
+        assert_eq!(Authority::parse("http://127.0.0.1:8080/").unwrap().base, "http://127.0.0.1:8080");
+        assert!(Authority::parse("ftp://x").is_err());
+        assert!(Authority::parse("http://x/path").is_err());
+        let url = Authority::parse("http://127.0.0.1:1").unwrap().hostie_url("a b");
+        assert_eq!(url, "http://127.0.0.1:1/v0/hosties/a%20b");
+    }
+
+    #[test]
+    fn describe_never_shows_the_token() {
+        let target = resolve(token("puppet_service_0123456789abcdef"), &[]).unwrap();
+        let shown = target.describe();
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        assert_eq!(shown, "token puppet_service_01… via api.chatie.io (TLS, server name \"puppet_service\")");
+    }
+}
