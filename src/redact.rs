@@ -16,7 +16,9 @@ pub fn register(secret: &str) {
     if secret.is_empty() {
         return;
     }
-    let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut secrets = SECRETS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if !secrets.iter().any(|known| known == secret) {
         secrets.push(secret.to_owned());
         // Longest first, so a token that contains another is masked whole.
@@ -43,7 +45,9 @@ pub fn mask(token: &str) -> String {
 
 /// `text` with every registered secret replaced by its [`mask`].
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let secrets = SECRETS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut out = Cow::Borrowed(text);
     for secret in secrets.iter() {
         for form in [Cow::Borrowed(secret.as_str()), percent_encoded(secret)] {
@@ -57,7 +61,10 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// How a token looks inside a URL path (discovery puts it there).
 fn percent_encoded(secret: &str) -> Cow<'_, str> {
-    if secret.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
+    if secret
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+    {
         return Cow::Borrowed(secret);
     }
     let mut encoded = String::with_capacity(secret.len() * 3);

@@ -59,7 +59,10 @@ impl EventKind {
     pub fn wire(self) -> i32 {
         match self {
             EventKind::Other(number) => number,
-            known => KNOWN.iter().find(|(kind, _, _)| *kind == known).map_or(0, |(_, wire, _)| *wire),
+            known => KNOWN
+                .iter()
+                .find(|(kind, _, _)| *kind == known)
+                .map_or(0, |(_, wire, _)| *wire),
         }
     }
 
@@ -79,7 +82,10 @@ impl EventKind {
         if let Some(number) = name.strip_prefix("type-") {
             return number.parse().ok().map(EventKind::from_wire);
         }
-        KNOWN.iter().find(|(_, _, known)| *known == name).map(|(kind, _, _)| *kind)
+        KNOWN
+            .iter()
+            .find(|(_, _, known)| *known == name)
+            .map(|(kind, _, _)| *kind)
     }
 
     /// Every name a suite may use, for error messages and the schema.
@@ -104,7 +110,11 @@ pub enum PayloadProblem {
     #[error("payload has no \"{0}\"")]
     Missing(&'static str),
     #[error("payload's \"{field}\" should be {expected}, found {found}")]
-    WrongType { field: &'static str, expected: &'static str, found: String },
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+        found: String,
+    },
 }
 
 /// The fields an event type's payload must carry, and their JSON types.
@@ -161,7 +171,9 @@ pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<Payl
     };
     for (field, json) in required_fields(kind) {
         match object.get(*field) {
-            None | Some(Value::Null) => return (Some(value.clone()), Some(PayloadProblem::Missing(field))),
+            None | Some(Value::Null) => {
+                return (Some(value.clone()), Some(PayloadProblem::Missing(field)));
+            }
             Some(found) if !json.matches(found) => {
                 let problem = PayloadProblem::WrongType {
                     field,
@@ -240,7 +252,14 @@ mod tests {
 
     #[test]
     fn garbage_payloads_are_findings_not_panics() {
-        for raw in ["not json", "[1,2]", "\u{0}\u{1}", "{\"messageId\":", "null", "\"text\""] {
+        for raw in [
+            "not json",
+            "[1,2]",
+            "\u{0}\u{1}",
+            "{\"messageId\":",
+            "null",
+            "\"text\"",
+        ] {
             let (_, problem) = decode_payload(EventKind::Message, raw);
             assert!(problem.is_some(), "{raw:?} should be a finding");
         }

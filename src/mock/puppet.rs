@@ -1,0 +1,639 @@
+//! The mock puppet: a small state machine behind the `wechaty.Puppet` service,
+//! conformant unless a fault says otherwise.
+//!
+//! Conformant means: scan → login → ready; a heartbeat every interval; `Ding`
+//! answered by a `dong` with the same data; what the bot sends comes back as a
+//! `message` whose talker is the bot, file names intact; the session survives
+//! `Stop`/`Start` (login again without a scan, same id); `Logout` emits
+//! `logout` and clears the session; one event subscriber at a time.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::codegen::BoxStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::Fault;
+use crate::proto::health::health_check_response::ServingStatus;
+use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
+use crate::proto::wechaty::puppet as pb;
+use crate::proto::wechaty::puppet_server;
+use crate::wire::filebox::{self, FileBox, Payload};
+use crate::wire::{EventKind, MessageKind};
+
+pub const CONTACTS: &[(&str, &str)] =
+    &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
+/// What Alice sends after every login, so received files are checked too.
+pub const ALICE_PHOTO: &str = "alice-photo.jpg";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub faults: HashSet<Fault>,
+    pub heartbeat_interval: Duration,
+    /// The mock's unit of delay between the steps of a login, a ding and its
+    /// dong, and so on.
+    pub pace: Duration,
+}
+
+#[derive(Clone)]
+pub struct Mock(Arc<Inner>);
+
+struct Inner {
+    settings: Settings,
+    state: Mutex<State>,
+}
+
+type Subscriber = mpsc::UnboundedSender<Result<pb::EventResponse, Status>>;
+
+#[derive(Default)]
+struct State {
+    started: bool,
+    logged_in: Option<String>,
+    /// The memory card: who logs in again without a scan.
+    session: Option<String>,
+    ready_emitted: bool,
+    pending_scan: Option<Value>,
+    subscriber: Option<Subscriber>,
+    tasks: Vec<JoinHandle<()>>,
+    messages: HashMap<String, Message>,
+    blobs: HashMap<String, Vec<u8>>,
+    counter: u64,
+    last_heartbeat: Option<Instant>,
+}
+
+#[derive(Clone)]
+struct Message {
+    payload: pb::MessagePayloadResponse,
+    file: Option<StoredFile>,
+}
+
+#[derive(Clone)]
+struct StoredFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl Mock {
+    pub fn new(settings: Settings) -> Mock {
+        Mock(Arc::new(Inner {
+            settings,
+            state: Mutex::new(State::default()),
+        }))
+    }
+
+    fn has(&self, fault: Fault) -> bool {
+        self.0.settings.faults.contains(&fault)
+    }
+
+    fn pace(&self, times: u32) -> Duration {
+        self.0.settings.pace * times
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        let mut state = self.state();
+        state.counter += 1;
+        format!("{prefix}-{}", state.counter)
+    }
+
+    /// Sends an event to the subscriber, if any: events nobody listens to are
+    /// lost, as on the official server.
+    fn emit(&self, kind: EventKind, payload: Value) {
+        let mut state = self.state();
+        if kind == EventKind::Heartbeat {
+            state.last_heartbeat = Some(Instant::now());
+        }
+        let event = pb::EventResponse {
+            r#type: kind.wire(),
+            payload: payload.to_string(),
+        };
+        if let Some(subscriber) = &state.subscriber
+            && subscriber.send(Ok(event)).is_err()
+        {
+            state.subscriber = None;
+        }
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task);
+        let mut state = self.state();
+        state.tasks.retain(|task| !task.is_finished());
+        state.tasks.push(handle);
+    }
+
+    /// Ends the event stream and every pending task (shutdown, `Stop`).
+    pub fn halt(&self) {
+        let mut state = self.state();
+        state.subscriber = None;
+        for task in state.tasks.drain(..) {
+            task.abort();
+        }
+    }
+
+    async fn login_sequence(self, restore: Option<String>) {
+        let bot = match restore {
+            Some(bot) => {
+                tokio::time::sleep(self.pace(1)).await;
+                bot
+            }
+            None => {
+                let qrcode = format!(
+                    "https://puppet-lint.invalid/mock/qrcode/{}",
+                    self.next_id("scan")
+                );
+                for status in [2, 3] {
+                    let scan = json!({ "qrcode": qrcode, "status": status });
+                    self.state().pending_scan = Some(scan.clone());
+                    self.emit(EventKind::Scan, scan);
+                    tokio::time::sleep(self.pace(1)).await;
+                }
+                format!(
+                    "mock-bot-{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                )
+            }
+        };
+        if self.has(Fault::ReadyBeforeLogin) {
+            self.emit(EventKind::Ready, json!({ "data": "ready" }));
+        }
+        {
+            let mut state = self.state();
+            state.logged_in = Some(bot.clone());
+            state.session = Some(bot.clone());
+            state.pending_scan = None;
+        }
+        self.emit(EventKind::Login, json!({ "contactId": bot }));
+        if !self.has(Fault::NoReady) {
+            let readies = if self.has(Fault::ReadyTwice) { 2 } else { 1 };
+            for _ in 0..readies {
+                tokio::time::sleep(self.pace(3)).await;
+                self.state().ready_emitted = true;
+                self.emit(EventKind::Ready, json!({ "data": "ready" }));
+            }
+        }
+        tokio::time::sleep(self.pace(2)).await;
+        self.receive_from_alice(&bot);
+    }
+
+    /// A contact writes to the bot: a text and a photo.
+    fn receive_from_alice(&self, bot: &str) {
+        let (alice, _) = CONTACTS[0];
+        let text = self.store(alice, bot, "hello from Alice", MessageKind::Text, None);
+        self.emit(EventKind::Message, json!({ "messageId": text }));
+        let photo = StoredFile {
+            name: self.file_name(ALICE_PHOTO),
+            bytes: TINY_JPEG.to_vec(),
+        };
+        let kind = kind_of_file(&photo.name);
+        let message = self.store(alice, bot, "", kind, Some(photo));
+        self.emit(EventKind::Message, json!({ "messageId": message }));
+    }
+
+    /// Stores a message and returns its id.
+    fn store(
+        &self,
+        talker: &str,
+        listener: &str,
+        text: &str,
+        kind: MessageKind,
+        file: Option<StoredFile>,
+    ) -> String {
+        let id = self.next_id("mock-msg");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        #[allow(deprecated)]
+        let payload = pb::MessagePayloadResponse {
+            id: id.clone(),
+            filename: file
+                .as_ref()
+                .map(|file| file.name.clone())
+                .unwrap_or_default(),
+            text: text.to_owned(),
+            timestamp_deprecated: now.as_millis() as u64,
+            r#type: kind.wire(),
+            talker_id: talker.to_owned(),
+            room_id: String::new(),
+            listener_id: listener.to_owned(),
+            mention_ids: Vec::new(),
+            receive_time: Some(prost_types::Timestamp {
+                seconds: now.as_secs() as i64,
+                nanos: now.subsec_nanos() as i32,
+            }),
+        };
+        self.state()
+            .messages
+            .insert(id.clone(), Message { payload, file });
+        id
+    }
+
+    /// The name a file keeps, or loses, on its way through the mock.
+    fn file_name(&self, name: &str) -> String {
+        let path = std::path::Path::new(name);
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or(name);
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .unwrap_or("");
+        if self.has(Fault::StripFileExtension) {
+            stem.to_owned()
+        } else if self.has(Fault::WrongFileExtension) {
+            let other = if extension.eq_ignore_ascii_case("png") {
+                "pdf"
+            } else {
+                "png"
+            };
+            format!("{stem}.{other}")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// The bot sends: the message comes back as an event before the reply,
+    /// as it can on the official server.
+    fn send(
+        &self,
+        conversation_id: &str,
+        text: &str,
+        file: Option<StoredFile>,
+    ) -> Result<String, Status> {
+        let Some(bot) = self.state().logged_in.clone() else {
+            return Err(not_logged_in());
+        };
+        if conversation_id != bot && !CONTACTS.iter().any(|(id, _)| *id == conversation_id) {
+            return Err(Status::not_found(format!(
+                "no contact or room \"{conversation_id}\""
+            )));
+        }
+        let talker = if self.has(Fault::EchoWrongTalker) {
+            CONTACTS[1].0.to_owned()
+        } else {
+            bot
+        };
+        let kind = file
+            .as_ref()
+            .map_or(MessageKind::Text, |file| kind_of_file(&file.name));
+        let id = self.store(&talker, conversation_id, text, kind, file);
+        if !self.has(Fault::NoEcho) {
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        Ok(id)
+    }
+
+    fn message(&self, id: &str) -> Result<Message, Status> {
+        self.state()
+            .messages
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("message \"{id}\" not found")))
+    }
+
+    pub fn health(&self) -> ServingStatus {
+        match self.state().last_heartbeat {
+            None => ServingStatus::ServiceUnknown,
+            Some(at) if at.elapsed() < Duration::from_secs(60) => ServingStatus::Serving,
+            Some(_) => ServingStatus::NotServing,
+        }
+    }
+}
+
+fn not_logged_in() -> Status {
+    // Shaped like the official server's answer: a message, then a stack.
+    Status::unknown(
+        "Error: not logged in\n    at MockPuppet.send (puppet-lint mock)\n    at async handler",
+    )
+}
+
+fn kind_of_file(name: &str) -> MessageKind {
+    match filebox::mime_of_name(name)
+        .1
+        .as_deref()
+        .and_then(|mime| mime.split('/').next())
+    {
+        Some("image") => MessageKind::Image,
+        Some("video") => MessageKind::Video,
+        Some("audio") => MessageKind::Audio,
+        _ => MessageKind::Attachment,
+    }
+}
+
+/// The start of a JPEG: enough to be one.
+const TINY_JPEG: &[u8] = &[
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9,
+];
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl puppet_server::Puppet for Mock {
+    async fn event(&self, _: Request<pb::EventRequest>) -> Reply<BoxStream<pb::EventResponse>> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let (logged_in, ready, scan) = {
+            let mut state = self.state();
+            if state
+                .subscriber
+                .as_ref()
+                .is_some_and(|subscriber| !subscriber.is_closed())
+            {
+                return Err(Status::already_exists(
+                    "GrpcServerImpl.event() can not call twice.",
+                ));
+            }
+            state.subscriber = Some(sender);
+            (
+                state.logged_in.clone(),
+                state.ready_emitted,
+                state.pending_scan.clone(),
+            )
+        };
+        // As the official server: a heartbeat at once, then what a late
+        // subscriber missed.
+        self.emit(
+            EventKind::Heartbeat,
+            json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }),
+        );
+        if let Some(bot) = logged_in {
+            self.emit(EventKind::Login, json!({ "contactId": bot }));
+            if ready {
+                let mock = self.clone();
+                self.spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    mock.emit(EventKind::Ready, json!({ "data": "ready" }));
+                });
+            }
+        } else if let Some(scan) = scan {
+            self.emit(EventKind::Scan, scan);
+        }
+        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(
+            receiver,
+        ))))
+    }
+
+    async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
+        let restore = {
+            let mut state = self.state();
+            if state.started {
+                return Ok(Response::new(pb::StartResponse {}));
+            }
+            state.started = true;
+            if self.has(Fault::SessionLostOnRestart) {
+                state.session = None;
+            }
+            state.session.clone()
+        };
+        self.spawn(self.clone().login_sequence(restore));
+        if !self.has(Fault::NoHeartbeat) {
+            let mock = self.clone();
+            let interval = self.0.settings.heartbeat_interval;
+            self.spawn(async move {
+                let mut beats = 0u64;
+                loop {
+                    tokio::time::sleep(interval).await;
+                    beats += 1;
+                    mock.emit(
+                        EventKind::Heartbeat,
+                        json!({ "data": format!("heartbeat #{beats}") }),
+                    );
+                }
+            });
+        }
+        Ok(Response::new(pb::StartResponse {}))
+    }
+
+    async fn stop(&self, _: Request<pb::StopRequest>) -> Reply<pb::StopResponse> {
+        // The stream ends (status OK) before the reply, as on the official server.
+        self.halt();
+        let mut state = self.state();
+        state.started = false;
+        state.logged_in = None;
+        state.ready_emitted = false;
+        state.pending_scan = None;
+        Ok(Response::new(pb::StopResponse {}))
+    }
+
+    async fn logout(&self, _: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
+        let bot = {
+            let mut state = self.state();
+            let Some(bot) = state.logged_in.take() else {
+                return Err(not_logged_in());
+            };
+            state.ready_emitted = false;
+            if !self.has(Fault::SessionKeptAfterLogout) {
+                state.session = None;
+            }
+            bot
+        };
+        if !self.has(Fault::NoLogoutEvent) {
+            self.emit(
+                EventKind::Logout,
+                json!({ "contactId": bot, "data": "logged out by Logout()" }),
+            );
+        }
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn ding(&self, request: Request<pb::DingRequest>) -> Reply<pb::DingResponse> {
+        if !self.has(Fault::NoDong) {
+            let data = request.into_inner().data;
+            let mock = self.clone();
+            let delay = self.pace(1);
+            self.spawn(async move {
+                tokio::time::sleep(delay).await;
+                mock.emit(EventKind::Dong, json!({ "data": data }));
+            });
+        }
+        Ok(Response::new(pb::DingResponse {}))
+    }
+
+    async fn version(&self, _: Request<pb::VersionRequest>) -> Reply<pb::VersionResponse> {
+        Ok(Response::new(pb::VersionResponse {
+            version: concat!("puppet-lint-mock/", env!("CARGO_PKG_VERSION")).into(),
+        }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_text(
+        &self,
+        request: Request<pb::MessageSendTextRequest>,
+    ) -> Reply<pb::MessageSendTextResponse> {
+        let request = request.into_inner();
+        let id = self.send(&request.conversation_id, &request.text, None)?;
+        Ok(Response::new(pb::MessageSendTextResponse {
+            id: id.clone(),
+            id_string_value_deprecated: Some(id),
+        }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_file(
+        &self,
+        request: Request<pb::MessageSendFileRequest>,
+    ) -> Reply<pb::MessageSendFileResponse> {
+        let request = request.into_inner();
+        let file_box = FileBox::parse(&request.file_box)
+            .map_err(|error| Status::invalid_argument(error.to_string()))?;
+        let bytes = match &file_box.payload {
+            Payload::Base64(_) => file_box
+                .inline_bytes()
+                .ok_or_else(|| Status::invalid_argument("file box \"base64\" does not decode"))?,
+            Payload::Uuid(uuid) => self
+                .state()
+                .blobs
+                .get(uuid)
+                .cloned()
+                .ok_or_else(|| Status::not_found(format!("no upload with uuid \"{uuid}\"")))?,
+            _ => Vec::new(),
+        };
+        let file = StoredFile {
+            name: self.file_name(&file_box.name),
+            bytes,
+        };
+        let id = self.send(&request.conversation_id, "", Some(file))?;
+        Ok(Response::new(pb::MessageSendFileResponse {
+            id: id.clone(),
+            id_string_value_deprecated: Some(id),
+        }))
+    }
+
+    async fn message_payload(
+        &self,
+        request: Request<pb::MessagePayloadRequest>,
+    ) -> Reply<pb::MessagePayloadResponse> {
+        Ok(Response::new(
+            self.message(&request.into_inner().id)?.payload,
+        ))
+    }
+
+    async fn message_file(
+        &self,
+        request: Request<pb::MessageFileRequest>,
+    ) -> Reply<pb::MessageFileResponse> {
+        let id = request.into_inner().id;
+        let Some(file) = self.message(&id)?.file else {
+            return Err(Status::failed_precondition(format!(
+                "message \"{id}\" carries no file"
+            )));
+        };
+        let file_box = if file.bytes.len() <= filebox::INLINE_LIMIT {
+            FileBox::from_bytes(&file.name, &file.bytes)
+        } else {
+            let uuid = uuid::Uuid::new_v4().to_string();
+            let size = file.bytes.len() as u64;
+            self.state().blobs.insert(uuid.clone(), file.bytes);
+            FileBox::uuid(&file.name, &uuid, size)
+        };
+        Ok(Response::new(pb::MessageFileResponse {
+            file_box: file_box.to_json(),
+        }))
+    }
+
+    async fn contact_payload(
+        &self,
+        request: Request<pb::ContactPayloadRequest>,
+    ) -> Reply<pb::ContactPayloadResponse> {
+        let id = request.into_inner().id;
+        let bot = self.state().logged_in.clone();
+        let name = if bot.as_deref() == Some(id.as_str()) && !self.has(Fault::NoSelfContact) {
+            "puppet-lint mock bot"
+        } else if let Some((_, name)) = CONTACTS.iter().find(|(contact, _)| *contact == id) {
+            name
+        } else {
+            return Err(Status::not_found(format!("contact \"{id}\" not found")));
+        };
+        Ok(Response::new(pb::ContactPayloadResponse {
+            id,
+            name: name.to_owned(),
+            r#type: pb::ContactType::Personal.into(),
+            friend: true,
+            ..Default::default()
+        }))
+    }
+
+    async fn contact_list(
+        &self,
+        _: Request<pb::ContactListRequest>,
+    ) -> Reply<pb::ContactListResponse> {
+        let mut ids: Vec<String> = CONTACTS.iter().map(|(id, _)| (*id).to_owned()).collect();
+        ids.extend(self.state().logged_in.clone());
+        Ok(Response::new(pb::ContactListResponse { ids }))
+    }
+
+    async fn dirty_payload(
+        &self,
+        _: Request<pb::DirtyPayloadRequest>,
+    ) -> Reply<pb::DirtyPayloadResponse> {
+        Ok(Response::new(pb::DirtyPayloadResponse {}))
+    }
+
+    async fn upload(
+        &self,
+        request: Request<Streaming<pb::UploadRequest>>,
+    ) -> Reply<pb::UploadResponse> {
+        const LIMIT: usize = 64 * 1024 * 1024;
+        let mut stream = request.into_inner();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend(chunk?.chunk);
+            if bytes.len() > LIMIT {
+                return Err(Status::resource_exhausted(
+                    "uploads over 64 MiB are refused",
+                ));
+            }
+        }
+        let uuid = uuid::Uuid::new_v4().to_string();
+        self.state().blobs.insert(uuid.clone(), bytes);
+        Ok(Response::new(pb::UploadResponse { id: uuid }))
+    }
+
+    async fn download(
+        &self,
+        request: Request<pb::DownloadRequest>,
+    ) -> Reply<BoxStream<pb::DownloadResponse>> {
+        let uuid = request.into_inner().id;
+        // Unlike the official server, an unknown uuid is an error, not a crash.
+        let bytes = self
+            .state()
+            .blobs
+            .get(&uuid)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("no file with uuid \"{uuid}\"")))?;
+        let chunks: Vec<Result<pb::DownloadResponse, Status>> = bytes
+            .chunks(32 * 1024)
+            .map(|chunk| {
+                Ok(pb::DownloadResponse {
+                    chunk: chunk.to_vec(),
+                })
+            })
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+}
+
+/// `grpc.health.v1`, without auth, as the official server serves it.
+#[derive(Clone)]
+pub struct Health(pub Mock);
+
+#[tonic::async_trait]
+impl health_server::Health for Health {
+    async fn check(&self, _: Request<HealthCheckRequest>) -> Reply<HealthCheckResponse> {
+        Ok(Response::new(HealthCheckResponse {
+            status: self.0.health().into(),
+        }))
+    }
+}

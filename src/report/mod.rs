@@ -1,0 +1,3 @@
+//! Reports for people and for CI, all rendered from one [`model::Report`].
+
+pub mod model;

@@ -1,0 +1,372 @@
+//! The suite file as written: what YAML deserialises into, and what
+//! `puppet-lint schema` describes. Values whose meaning is checked after
+//! parsing keep their position (`Located`) so errors can point at them.
+
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+
+/// A value and where it stood in the file (1-based line and column).
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located {
+            value: spanned.value,
+            line: spanned.referenced.line(),
+            column: spanned.referenced.column(),
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Located<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A puppet-lint suite: the rules a Wechaty Puppet Service must follow,
+/// written as checks.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteDoc {
+    /// Version of the suite file format. Always 1.
+    pub format: Located<u32>,
+    /// The suite's id, e.g. `wechaty-puppet`. Reports group checks by it.
+    pub suite: Located<String>,
+    /// The suite's own version, shown in reports.
+    pub version: String,
+    pub title: String,
+    /// Where the rules come from.
+    pub spec: Option<String>,
+    #[serde(default)]
+    pub defaults: DefaultsDoc,
+    /// Certification levels, lowest first.
+    #[serde(default)]
+    pub levels: Vec<LevelDoc>,
+    pub checks: Vec<CheckDoc>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsDoc {
+    /// A check's time budget unless it sets its own (`--timeout` overrides
+    /// this). Also the value of `${timeout}`.
+    pub timeout: Option<Located<String>>,
+}
+
+/// A certification level: reached when every check of the listed levels passes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelDoc {
+    pub level: u32,
+    pub name: String,
+    pub requires: Vec<Severity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure fails the run.
+    Must,
+    /// A failure is a warning.
+    Should,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDoc {
+    /// Stable dotted id, e.g. `message.self-echo`. Tools and baselines rely on it.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$"))]
+    pub id: Located<String>,
+    pub title: String,
+    /// The rule in the spec's words, shown when the check fails.
+    pub requirement: String,
+    pub spec: Option<String>,
+    pub level: Severity,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Touches the account (logout, restart): runs last, and only with
+    /// `--allow-destructive`.
+    #[serde(default)]
+    pub destructive: bool,
+    /// The check's time budget, e.g. `90s` or `2*${window} + 30s`.
+    pub timeout: Option<Located<String>>,
+    pub steps: Vec<Located<StepDoc>>,
+}
+
+/// One step: an action on the service, or an expectation about what it did.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepDoc {
+    /// Call `Start`.
+    Start(ActionDoc),
+    /// Call `Stop`, then subscribe to events again (a server ends the stream on `Stop`).
+    Stop(ActionDoc),
+    /// Call `Logout`.
+    Logout(ActionDoc),
+    /// Call `Ding(data)`; the puppet should answer with a `dong` event.
+    Ding(DingDoc),
+    /// Send a text. Captures `id` (the message id the server returned, maybe empty).
+    SendText(SendTextDoc),
+    /// Send a small file of a MIME type, named with that type's extension.
+    /// Captures `id`, `name` and `mime`.
+    SendFile(SendFileDoc),
+    /// Fetch a message's payload. Captures `id`, `talker`, `listener`, `room`,
+    /// `text`, `filename` and `type`.
+    MessagePayload(FetchDoc),
+    /// Fetch a message's file. Captures `name`, `mime` and `extension`.
+    MessageFile(FetchDoc),
+    /// Fetch a contact's payload. Captures `id` and `name`.
+    ContactPayload(FetchDoc),
+    /// Call `Version` (optionally with another token). Captures `version`.
+    Version(VersionDoc),
+    /// The discovery answer for the run's token. Captures `host`, `port`,
+    /// `legacy_ip` (`true`/`false`) and `extra_keys`.
+    Discover(ActionDoc),
+    /// Do nothing for a while.
+    Wait(WaitDoc),
+    /// Wait for an event. Captures `type` and the payload's fields.
+    WaitFor(WaitForDoc),
+    /// No such event in a range, or for a while.
+    ExpectNone(ExpectNoneDoc),
+    /// Between `at_least` and `at_most` such events in a range, or for a while.
+    ExpectCount(ExpectCountDoc),
+    /// Wait for a `message` event whose payload matches. Captures as `message_payload`.
+    WaitMessage(WaitMessageDoc),
+    /// Compare captured values.
+    Assert(AssertDoc),
+    /// A file name's extension maps to a MIME type and back.
+    ExpectMime(ExpectMimeDoc),
+    /// Every file message received for a while is named with an extension
+    /// that maps to a MIME type fitting the message's type.
+    CheckReceivedFiles(ReceivedFilesDoc),
+    /// No gap between events longer than `interval`, watched for `window`
+    /// and for a full interval past the last activity the harness caused.
+    MaxGap(MaxGapDoc),
+    /// Repeat steps once per value.
+    ForEach(ForEachDoc),
+}
+
+/// Fields every step may have: `if` (run only when the variable is set).
+/// Actions also take `capture` (a name for the moment before the action and
+/// for what it returns) and `expect_error` (the call must fail: a status name
+/// like `unauthenticated`, or `any`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DingDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    pub data: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendTextDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    /// Conversation: a contact or room id, e.g. `${bot}`.
+    pub to: Located<String>,
+    pub text: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendFileDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    pub to: Located<String>,
+    /// e.g. `application/pdf`.
+    pub mime: Located<String>,
+    /// Defaults to `puppet-lint-<nonce>.<the type's extension>`.
+    pub name: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    pub id: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    /// Call with this token instead of the run's (e.g. `${invalid_token}`).
+    pub token: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
+}
+
+/// One event type, or a list (the first of any).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitForDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    /// Event type(s): `login`, `ready`, `dong`, … or `type-N` for others.
+    pub event: Located<OneOrMany>,
+    /// Payload fields that must equal these values.
+    #[serde(rename = "where", default)]
+    pub matching: BTreeMap<String, Located<String>>,
+    /// Only events after this captured moment (default: any, from the start).
+    pub after: Option<Located<String>>,
+    /// How long to wait (default: what is left of the check's budget).
+    pub within: Option<Located<String>>,
+    /// If it never comes, skip the check for this reason instead of failing
+    /// it (when another check covers the missing event).
+    pub or_skip: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNoneDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub event: Located<OneOrMany>,
+    #[serde(rename = "where", default)]
+    pub matching: BTreeMap<String, Located<String>>,
+    pub after: Option<Located<String>>,
+    /// Up to this captured moment (not with `for`).
+    pub before: Option<Located<String>>,
+    /// Keep watching this long (not with `before`).
+    #[serde(rename = "for")]
+    pub duration: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectCountDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub event: Located<OneOrMany>,
+    #[serde(rename = "where", default)]
+    pub matching: BTreeMap<String, Located<String>>,
+    pub after: Option<Located<String>>,
+    pub before: Option<Located<String>>,
+    #[serde(rename = "for")]
+    pub duration: Option<Located<String>>,
+    pub at_least: Option<u32>,
+    pub at_most: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitMessageDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    /// Match this message id when it is not empty…
+    pub id: Option<Located<String>>,
+    /// …else a message whose text contains this…
+    pub text: Option<Located<String>>,
+    /// …or whose file name contains this.
+    pub name: Option<Located<String>>,
+    pub after: Option<Located<String>>,
+    pub within: Option<Located<String>>,
+    /// If it never comes, skip the check for this reason instead of failing it.
+    pub or_skip: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub that: Located<String>,
+    pub equals: Option<Located<String>>,
+    pub contains: Option<Located<String>>,
+    /// What the failure means, for the person reading the report.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMimeDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub name: Located<String>,
+    pub mime: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedFilesDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaxGapDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub interval: Located<String>,
+    pub window: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForEachDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub values: Vec<Located<String>>,
+    /// The variable each value is bound to.
+    #[serde(rename = "as")]
+    pub name: Located<String>,
+    pub steps: Vec<Located<StepDoc>>,
+}

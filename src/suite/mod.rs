@@ -1,0 +1,324 @@
+//! Suites: the spec's rules as YAML checks, loaded, validated and compiled
+//! into the small vocabulary the engine runs. See `suites/README.md`.
+
+mod compile;
+pub mod doc;
+pub mod template;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+pub use doc::Severity;
+pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
+
+use crate::wire::EventKind;
+
+/// The built-in suite, embedded so that `puppet-lint --token X` needs no files.
+pub const BUILTIN_NAME: &str = "suites/wechaty-puppet.yaml";
+pub const BUILTIN: &str = include_str!("../../suites/wechaty-puppet.yaml");
+
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub spec: Option<String>,
+    /// The file it came from, as shown in messages.
+    pub source: String,
+    pub default_timeout: Duration,
+    pub levels: Vec<Level>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub level: u32,
+    pub name: String,
+    pub requires: Vec<Severity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub requirement: String,
+    pub spec: Option<String>,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub destructive: bool,
+    /// `None`: the suite's default (or `--timeout`).
+    pub timeout: Option<DurationExpr>,
+    pub steps: Vec<Step>,
+    pub location: Location,
+}
+
+/// Where something stands in a suite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub location: Location,
+    /// Run only when this variable is set (`if:`).
+    pub condition: Option<String>,
+    pub capture: Option<String>,
+    pub expect_error: Option<ErrorExpectation>,
+    pub action: Action,
+}
+
+/// How an action must fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorExpectation {
+    Any,
+    Code(tonic::Code),
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Start,
+    Stop,
+    Logout,
+    Ding {
+        data: Template,
+    },
+    SendText {
+        to: Template,
+        text: Template,
+    },
+    SendFile {
+        to: Template,
+        mime: Template,
+        name: Option<Template>,
+    },
+    MessagePayload {
+        id: Template,
+    },
+    MessageFile {
+        id: Template,
+    },
+    ContactPayload {
+        id: Template,
+    },
+    Version {
+        token: Option<Template>,
+    },
+    Discover,
+    Wait {
+        duration: DurationExpr,
+    },
+    WaitFor {
+        events: Vec<EventKind>,
+        matching: Vec<(String, Template)>,
+        after: Option<String>,
+        within: Option<DurationExpr>,
+        or_skip: Option<String>,
+    },
+    /// `expect_none` is `expect_count` with `at_most: 0`.
+    ExpectCount {
+        events: Vec<EventKind>,
+        matching: Vec<(String, Template)>,
+        after: Option<String>,
+        until: Until,
+        at_least: u32,
+        at_most: Option<u32>,
+    },
+    WaitMessage {
+        id: Option<Template>,
+        text: Option<Template>,
+        name: Option<Template>,
+        after: Option<String>,
+        within: Option<DurationExpr>,
+        or_skip: Option<String>,
+    },
+    Assert {
+        that: Template,
+        comparison: Comparison,
+        message: Option<String>,
+    },
+    ExpectMime {
+        name: Template,
+        mime: Template,
+    },
+    CheckReceivedFiles {
+        duration: DurationExpr,
+    },
+    MaxGap {
+        interval: DurationExpr,
+        window: DurationExpr,
+    },
+    ForEach {
+        values: Vec<Template>,
+        name: String,
+        steps: Vec<Step>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Until {
+    /// Up to now.
+    Now,
+    /// Up to a captured moment.
+    Mark(String),
+    /// Keep watching this long.
+    For(DurationExpr),
+}
+
+#[derive(Debug, Clone)]
+pub enum Comparison {
+    Equals(Template),
+    Contains(Template),
+}
+
+impl Action {
+    /// The step's name as written in YAML (`send_text`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Logout => "logout",
+            Action::Ding { .. } => "ding",
+            Action::SendText { .. } => "send_text",
+            Action::SendFile { .. } => "send_file",
+            Action::MessagePayload { .. } => "message_payload",
+            Action::MessageFile { .. } => "message_file",
+            Action::ContactPayload { .. } => "contact_payload",
+            Action::Version { .. } => "version",
+            Action::Discover => "discover",
+            Action::Wait { .. } => "wait",
+            Action::WaitFor { .. } => "wait_for",
+            Action::ExpectCount {
+                at_least: 0,
+                at_most: Some(0),
+                ..
+            } => "expect_none",
+            Action::ExpectCount { .. } => "expect_count",
+            Action::WaitMessage { .. } => "wait_message",
+            Action::Assert { .. } => "assert",
+            Action::ExpectMime { .. } => "expect_mime",
+            Action::CheckReceivedFiles { .. } => "check_received_files",
+            Action::MaxGap { .. } => "max_gap",
+            Action::ForEach { .. } => "for_each",
+        }
+    }
+}
+
+/// Variables every check can use, whatever the run.
+pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[
+    ("bot", "the bot's contact id, as the check began"),
+    ("nonce", "a string unique to this check in this run"),
+    (
+        "window",
+        "the heartbeat observation window (--heartbeat-window, default 60s)",
+    ),
+    (
+        "interval",
+        "the longest allowed gap between events (scales with --heartbeat-window)",
+    ),
+    (
+        "timeout",
+        "the default check budget (--timeout, else the suite's)",
+    ),
+    ("invalid_token", "a token no service accepts"),
+];
+
+/// Variables set only in some runs; steps using them need `if:`.
+pub const OPTIONAL_VARIABLES: &[(&str, &str)] = &[
+    ("peer_contact", "a contact id given with --peer-contact"),
+    (
+        "discovery",
+        "the discovery service's address, when the target was found by token",
+    ),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct SuiteError {
+    pub location: Location,
+    pub message: String,
+}
+
+/// Every problem found in a file, in order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SuiteErrors(pub Vec<SuiteError>);
+
+impl fmt::Display for SuiteErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+/// Loads the built-in suite.
+pub fn builtin() -> Result<Suite, SuiteErrors> {
+    parse(BUILTIN, BUILTIN_NAME)
+}
+
+/// Loads a suite file.
+pub fn load(path: &Path) -> Result<Suite, SuiteErrors> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        SuiteErrors(vec![SuiteError {
+            location: Location {
+                file: source.clone(),
+                line: 0,
+                column: 0,
+            },
+            message: format!("cannot read the suite: {error}"),
+        }])
+    })?;
+    parse(&text, &source)
+}
+
+/// Parses and validates suite text; `source` names it in messages.
+pub fn parse(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
+    compile::compile(text, source)
+}
+
+/// Checks ids are unique across suites run together.
+pub fn check_unique_ids(suites: &[Suite]) -> Result<(), SuiteErrors> {
+    let mut seen: std::collections::HashMap<&str, &Location> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for check in suites.iter().flat_map(|suite| &suite.checks) {
+        if let Some(first) = seen.insert(&check.id, &check.location) {
+            errors.push(SuiteError {
+                location: check.location.clone(),
+                message: format!("check id `{}` is already used at {first}", check.id),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SuiteErrors(errors))
+    }
+}
+
+/// The JSON Schema of the suite format, for editors.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<doc::SuiteDoc>();
+    let mut value = serde_json::to_value(schema).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            "https://github.com/puppet-lint/puppet-lint/suite-format-1.json".into(),
+        );
+        object.insert("title".into(), "puppet-lint suite (format 1)".into());
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,344 @@
+//! `${...}` templates and duration expressions, parsed once at load time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// A string with `${name}` / `${name.field}` references; `$$` is a `$`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Var(VarRef),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarRef {
+    pub name: String,
+    pub field: Option<String>,
+}
+
+impl fmt::Display for VarRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "${{{}.{}}}", self.name, field),
+            None => write!(f, "${{{}}}", self.name),
+        }
+    }
+}
+
+/// Values a template can refer to: `name` → (field or "" for the value) → text.
+pub type Scope = BTreeMap<String, BTreeMap<String, String>>;
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(dollar) = rest.find('$') {
+            literal.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                literal.push('$');
+                rest = tail;
+            } else if let Some(tail) = after.strip_prefix('{') {
+                let end = tail
+                    .find('}')
+                    .ok_or_else(|| format!("`${{` without a closing `}}` in \"{text}\""))?;
+                let reference = VarRef::parse(&tail[..end]).ok_or_else(|| {
+                    format!(
+                        "`${{{}}}` is not a variable reference: use ${{name}} or ${{name.field}}",
+                        &tail[..end]
+                    )
+                })?;
+                if !literal.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(Part::Var(reference));
+                rest = &tail[end + 1..];
+            } else {
+                literal.push('$');
+                rest = after;
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    pub fn literal(text: &str) -> Template {
+        Template {
+            parts: vec![Part::Text(text.to_owned())],
+        }
+    }
+
+    pub fn references(&self) -> impl Iterator<Item = &VarRef> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Var(reference) => Some(reference),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The template alone is one reference (`"${window}"`).
+    pub fn as_single_reference(&self) -> Option<&VarRef> {
+        match self.parts.as_slice() {
+            [Part::Var(reference)] => Some(reference),
+            _ => None,
+        }
+    }
+
+    pub fn render(&self, scope: &Scope) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Var(reference) => out.push_str(&lookup(scope, reference)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub fn lookup(scope: &Scope, reference: &VarRef) -> Result<String, String> {
+    let fields = scope
+        .get(&reference.name)
+        .ok_or_else(|| format!("{reference} has no value in this run"))?;
+    fields
+        .get(reference.field.as_deref().unwrap_or(""))
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "{reference} has no value: `{}` has no such field",
+                reference.name
+            )
+        })
+}
+
+impl VarRef {
+    fn parse(text: &str) -> Option<VarRef> {
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        let (name, field) = match text.trim().split_once('.') {
+            Some((name, field)) => (name, Some(field)),
+            None => (text.trim(), None),
+        };
+        (valid(name) && field.is_none_or(valid)).then(|| VarRef {
+            name: name.to_owned(),
+            field: field.map(str::to_owned),
+        })
+    }
+}
+
+/// A duration: literals (`60s`, `1m30s`, `250ms`, `1.5s`), variables holding
+/// durations (`${window}`), whole-number multiples (`2*${window}`), and sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationExpr {
+    terms: Vec<(u32, Atom)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Atom {
+    Fixed(Duration),
+    Var(VarRef),
+}
+
+impl DurationExpr {
+    pub fn fixed(duration: Duration) -> DurationExpr {
+        DurationExpr {
+            terms: vec![(1, Atom::Fixed(duration))],
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<DurationExpr, String> {
+        let mut terms = Vec::new();
+        for term in text.split('+') {
+            let term = term.trim();
+            let (factor, atom) = match term.split_once('*') {
+                Some((factor, atom)) => {
+                    let factor = factor.trim().parse::<u32>().map_err(|_| {
+                        format!(
+                            "\"{term}\": a multiple is written N*DURATION with a whole number N"
+                        )
+                    })?;
+                    (factor, atom.trim())
+                }
+                None => (1, term),
+            };
+            let atom = if let Some(name) = atom
+                .strip_prefix("${")
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                Atom::Var(
+                    VarRef::parse(name)
+                        .ok_or_else(|| format!("\"{atom}\" is not a variable reference"))?,
+                )
+            } else {
+                Atom::Fixed(parse_duration(atom)?)
+            };
+            terms.push((factor, atom));
+        }
+        Ok(DurationExpr { terms })
+    }
+
+    pub fn references(&self) -> impl Iterator<Item = &VarRef> {
+        self.terms.iter().filter_map(|(_, atom)| match atom {
+            Atom::Var(reference) => Some(reference),
+            Atom::Fixed(_) => None,
+        })
+    }
+
+    pub fn eval(&self, scope: &Scope) -> Result<Duration, String> {
+        let mut total = Duration::ZERO;
+        for (factor, atom) in &self.terms {
+            let one = match atom {
+                Atom::Fixed(duration) => *duration,
+                Atom::Var(reference) => {
+                    let text = lookup(scope, reference)?;
+                    parse_duration(&text).map_err(|error| {
+                        format!("{reference} is \"{text}\", not a duration: {error}")
+                    })?
+                }
+            };
+            total += one * *factor;
+        }
+        Ok(total)
+    }
+}
+
+/// `90s`, `1m30s`, `250ms`, `1.5s`, `2h`. A bare number is refused: units
+/// are what make a suite readable.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let bad = || format!("\"{text}\" is not a duration: write it like 60s, 1m30s, 250ms or 1.5s");
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        if number_end == 0 {
+            return Err(bad());
+        }
+        let number: f64 = rest[..number_end].parse().map_err(|_| bad())?;
+        rest = &rest[number_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_end] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += number * seconds;
+        rest = &rest[unit_end..];
+    }
+    if !total.is_finite() || total > 30.0 * 86_400.0 {
+        return Err(format!(
+            "\"{text}\" is longer than puppet-lint waits for anything (30 days)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// The canonical way puppet-lint writes a duration back (`1m30s`, `250ms`).
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis % 1000 != 0 {
+        return format!("{millis}ms");
+    }
+    let seconds = duration.as_secs();
+    match (seconds / 60, seconds % 60) {
+        (0, seconds) => format!("{seconds}s"),
+        (minutes, 0) => format!("{minutes}m"),
+        (minutes, seconds) => format!("{minutes}m{seconds}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(entries: &[(&str, &str, &str)]) -> Scope {
+        let mut scope = Scope::new();
+        for (name, field, value) in entries {
+            scope
+                .entry((*name).into())
+                .or_default()
+                .insert((*field).into(), (*value).into());
+        }
+        scope
+    }
+
+    #[test]
+    fn templates_render_variables_and_fields() {
+        let template = Template::parse("hi ${bot} from ${sent.id}, $${literal} costs $5").unwrap();
+        let rendered = template
+            .render(&scope(&[("bot", "", "b1"), ("sent", "id", "m7")]))
+            .unwrap();
+        assert_eq!(rendered, "hi b1 from m7, ${literal} costs $5");
+        let names: Vec<String> = template.references().map(ToString::to_string).collect();
+        assert_eq!(names, ["${bot}", "${sent.id}"]);
+    }
+
+    #[test]
+    fn broken_templates_say_why() {
+        assert!(
+            Template::parse("${unclosed")
+                .unwrap_err()
+                .contains("without a closing")
+        );
+        assert!(
+            Template::parse("${a b}")
+                .unwrap_err()
+                .contains("not a variable reference")
+        );
+        assert!(Template::parse("${}").is_err());
+        let missing = Template::parse("${sent.nope}")
+            .unwrap()
+            .render(&scope(&[("sent", "id", "1")]));
+        assert_eq!(
+            missing.unwrap_err(),
+            "${sent.nope} has no value: `sent` has no such field"
+        );
+    }
+
+    #[test]
+    fn durations_parse_in_the_usual_units() {
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        for bad in ["60", "s", "", "1x", "-1s", "1.2.3s", "99999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(format_duration(Duration::from_secs(60)), "1m");
+    }
+
+    #[test]
+    fn duration_expressions_add_multiples_of_variables() {
+        let expression = DurationExpr::parse("2*${window} + 30s").unwrap();
+        assert_eq!(
+            expression.eval(&scope(&[("window", "", "1m")])),
+            Ok(Duration::from_secs(150))
+        );
+        assert!(DurationExpr::parse("x*${window}").is_err());
+        assert!(DurationExpr::parse("${window").is_err());
+    }
+}
