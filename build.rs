@@ -3,10 +3,7 @@
 
 use std::path::Path;
 
-const PROTOS: &[&str] = &[
-    "proto/wechaty/puppet.proto",
-    "proto/grpc/health/v1/health.proto",
-];
+const PROTOS: &[&str] = &["proto/wechaty/puppet.proto", "proto/grpc/health/v1/health.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let descriptors = protox::compile(PROTOS, ["proto"])?;

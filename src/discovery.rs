@@ -26,21 +26,11 @@ pub struct Answer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {
     #[error("token {token} is not registered at {authority}: {why}")]
-    NotRegistered {
-        token: String,
-        authority: String,
-        why: String,
-    },
+    NotRegistered { token: String, authority: String, why: String },
     #[error("cannot reach the discovery service at {authority}: {reason}")]
     Unreachable { authority: String, reason: String },
-    #[error(
-        "the discovery service at {authority} answered HTTP {status} to all {attempts} attempts"
-    )]
-    ServerError {
-        authority: String,
-        status: u16,
-        attempts: u32,
-    },
+    #[error("the discovery service at {authority} answered HTTP {status} to all {attempts} attempts")]
+    ServerError { authority: String, status: u16, attempts: u32 },
 }
 
 impl DiscoveryError {
@@ -53,9 +43,7 @@ impl DiscoveryError {
             DiscoveryError::Unreachable { .. } => {
                 "check the network and --authority; with a known address, use --endpoint HOST:PORT instead"
             }
-            DiscoveryError::ServerError { .. } => {
-                "the discovery service is failing; try again later or use --endpoint"
-            }
+            DiscoveryError::ServerError { .. } => "the discovery service is failing; try again later or use --endpoint",
         }
     }
 }
@@ -70,22 +58,14 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy {
-            attempts: 4,
-            first_backoff: Duration::from_millis(500),
-            timeout: Duration::from_secs(10),
-        }
+        Policy { attempts: 4, first_backoff: Duration::from_millis(500), timeout: Duration::from_secs(10) }
     }
 }
 
 /// What one HTTP answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reading {
-    Address {
-        endpoint: Endpoint,
-        has_legacy_ip: bool,
-        extra_keys: Vec<String>,
-    },
+    Address { endpoint: Endpoint, has_legacy_ip: bool, extra_keys: Vec<String> },
     NotRegistered(String),
     TryAgain,
 }
@@ -98,40 +78,23 @@ fn read_answer(status: u16, body: &str) -> Reading {
         return Reading::NotRegistered(format!("HTTP {status}{}", body_excerpt(body)));
     }
     let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
-        return Reading::NotRegistered(format!(
-            "the answer is not a JSON object{}",
-            body_excerpt(body)
-        ));
+        return Reading::NotRegistered(format!("the answer is not a JSON object{}", body_excerpt(body)));
     };
-    let host = object
-        .get("host")
-        .and_then(Value::as_str)
-        .filter(|host| !host.is_empty());
+    let host = object.get("host").and_then(Value::as_str).filter(|host| !host.is_empty());
     let port = object.get("port").and_then(Value::as_u64).unwrap_or(0);
     let has_legacy_ip = object.contains_key("ip");
     match (host, u16::try_from(port)) {
-        (_, Ok(0)) => {
-            Reading::NotRegistered(format!("the answer has port 0{}", body_excerpt(body)))
-        }
+        (_, Ok(0)) => Reading::NotRegistered(format!("the answer has port 0{}", body_excerpt(body))),
         (_, Err(_)) => Reading::NotRegistered(format!("the answer's port {port} is out of range")),
         (None, _) if has_legacy_ip => Reading::NotRegistered(format!(
             "the answer has only the legacy \"ip\" key, no \"host\"{}",
             body_excerpt(body)
         )),
-        (None, _) => {
-            Reading::NotRegistered(format!("the answer has no \"host\"{}", body_excerpt(body)))
-        }
+        (None, _) => Reading::NotRegistered(format!("the answer has no \"host\"{}", body_excerpt(body))),
         (Some(host), Ok(port)) => Reading::Address {
-            endpoint: Endpoint {
-                host: host.to_owned(),
-                port,
-            },
+            endpoint: Endpoint { host: host.to_owned(), port },
             has_legacy_ip,
-            extra_keys: object
-                .keys()
-                .filter(|key| !["host", "ip", "port"].contains(&key.as_str()))
-                .cloned()
-                .collect(),
+            extra_keys: object.keys().filter(|key| !["host", "ip", "port"].contains(&key.as_str())).cloned().collect(),
         },
     }
 }
@@ -148,11 +111,7 @@ fn body_excerpt(body: &str) -> String {
     format!(" ({})", redact::redact(&excerpt))
 }
 
-pub async fn discover(
-    authority: &Authority,
-    token: &str,
-    policy: Policy,
-) -> Result<Answer, DiscoveryError> {
+pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Result<Answer, DiscoveryError> {
     crate::tls::install_crypto();
     redact::register(token);
     let unreachable = |reason: String| DiscoveryError::Unreachable {
@@ -169,22 +128,11 @@ pub async fn discover(
     let mut backoff = policy.first_backoff;
     let mut last_status = 0;
     for attempt in 1..=policy.attempts.max(1) {
-        let response = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|error| unreachable(error_chain(&error)))?;
+        let response = client.get(&url).send().await.map_err(|error| unreachable(error_chain(&error)))?;
         let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|error| unreachable(error_chain(&error)))?;
+        let body = response.text().await.map_err(|error| unreachable(error_chain(&error)))?;
         match read_answer(status, &body) {
-            Reading::Address {
-                endpoint,
-                has_legacy_ip,
-                extra_keys,
-            } => {
+            Reading::Address { endpoint, has_legacy_ip, extra_keys } => {
                 return Ok(Answer {
                     endpoint,
                     body: redact::redact(&body).into_owned(),
@@ -235,29 +183,18 @@ mod tests {
     use super::*;
 
     fn address(host: &str, port: u16) -> Endpoint {
-        Endpoint {
-            host: host.into(),
-            port,
-        }
+        Endpoint { host: host.into(), port }
     }
 
     #[test]
     fn host_and_port_is_an_address() {
         assert_eq!(
             read_answer(200, r#"{"host":"1.2.3.4","port":1234}"#),
-            Reading::Address {
-                endpoint: address("1.2.3.4", 1234),
-                has_legacy_ip: false,
-                extra_keys: vec![]
-            }
+            Reading::Address { endpoint: address("1.2.3.4", 1234), has_legacy_ip: false, extra_keys: vec![] }
         );
         assert_eq!(
             read_answer(200, r#"{"host":"127.0.0.1","ip":"127.0.0.1","port":8788}"#),
-            Reading::Address {
-                endpoint: address("127.0.0.1", 8788),
-                has_legacy_ip: true,
-                extra_keys: vec![]
-            }
+            Reading::Address { endpoint: address("127.0.0.1", 8788), has_legacy_ip: true, extra_keys: vec![] }
         );
     }
 
@@ -266,17 +203,9 @@ mod tests {
         let cases = [
             (404, r#"{"host":"0.0.0.0","port":0}"#, "HTTP 404"),
             (404, r#"{"ip":"0.0.0.0","port":0}"#, "HTTP 404"),
-            (
-                404,
-                r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#,
-                "HTTP 404",
-            ),
+            (404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#, "HTTP 404"),
             (200, r#"{"host":"0.0.0.0","port":0}"#, "port 0"),
-            (
-                200,
-                r#"{"ip":"1.2.3.4","port":1234}"#,
-                "only the legacy \"ip\" key",
-            ),
+            (200, r#"{"ip":"1.2.3.4","port":1234}"#, "only the legacy \"ip\" key"),
             (200, r#"{"host":"","port":1234}"#, "no \"host\""),
             (200, "<html>not json</html>", "not a JSON object"),
             (200, "", "not a JSON object"),

@@ -1,1 +1,52 @@
-fn main() {}
+use clap::Parser;
+
+use puppet_lint::cli::{Cli, Command};
+use puppet_lint::commands;
+use puppet_lint::exit;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version are not errors.
+            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = error.print();
+            std::process::exit(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("puppet-lint: cannot start: {error}");
+            std::process::exit(exit::USAGE);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None => commands::run::run(cli.run).await,
+            Some(Command::Run(args)) => commands::run::run(args).await,
+            Some(Command::Doctor(args)) => commands::doctor::doctor(args).await,
+            Some(Command::Mock(args)) => commands::mock::mock(args).await,
+            Some(Command::List(args)) => commands::list::list(args),
+            Some(Command::Schema) => {
+                commands::run::print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&puppet_lint::suite::json_schema()).unwrap_or_default()
+                ));
+                Ok(exit::OK)
+            }
+            Some(Command::Report(args)) => commands::report::report(args),
+            Some(Command::Discover(args)) => commands::discover::discover(args).await,
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}", error.render());
+            error.exit_code()
+        }
+    };
+    // Do not wait for tasks still blocked on stdin or a peer.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}

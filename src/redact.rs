@@ -16,9 +16,7 @@ pub fn register(secret: &str) {
     if secret.is_empty() {
         return;
     }
-    let mut secrets = SECRETS
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
     if !secrets.iter().any(|known| known == secret) {
         secrets.push(secret.to_owned());
         // Longest first, so a token that contains another is masked whole.
@@ -35,19 +33,13 @@ pub fn mask(token: &str) -> String {
         Some(cut) => token.split_at(cut + 1),
         None => ("", token),
     };
-    let shown: String = if secret.chars().count() >= 8 {
-        secret.chars().take(2).collect()
-    } else {
-        String::new()
-    };
+    let shown: String = if secret.chars().count() >= 8 { secret.chars().take(2).collect() } else { String::new() };
     format!("{prefix}{shown}…")
 }
 
 /// `text` with every registered secret replaced by its [`mask`].
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut out = Cow::Borrowed(text);
     for secret in secrets.iter() {
         for form in [Cow::Borrowed(secret.as_str()), percent_encoded(secret)] {
@@ -61,10 +53,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// How a token looks inside a URL path (discovery puts it there).
 fn percent_encoded(secret: &str) -> Cow<'_, str> {
-    if secret
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
-    {
+    if secret.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
         return Cow::Borrowed(secret);
     }
     let mut encoded = String::with_capacity(secret.len() * 3);

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{self, Context, Observer, Planned, RunEvent};
 use crate::report::model::{
-    CheckReport, LevelReport, Report, SCHEMA, SCHEMA_VERSION, ServiceReport, SettingsReport,
-    SuiteReport, Summary, TargetReport, TimelineEntry, Verdict,
+    CheckReport, LevelReport, Report, SCHEMA, SCHEMA_VERSION, ServiceReport, SettingsReport, SuiteReport, Summary,
+    TargetReport, TimelineEntry, Verdict,
 };
 use crate::session::{Session, Timeline};
 use crate::setup::{self, SetupFailure};
@@ -43,27 +43,18 @@ pub struct Stop {
 
 impl Default for Stop {
     fn default() -> Self {
-        Stop {
-            cancel: CancellationToken::new(),
-            reason: Arc::default(),
-        }
+        Stop { cancel: CancellationToken::new(), reason: Arc::default() }
     }
 }
 
 impl Stop {
     pub fn stop(&self, reason: &str) {
-        self.reason
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get_or_insert_with(|| reason.to_owned());
+        self.reason.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_or_insert_with(|| reason.to_owned());
         self.cancel.cancel();
     }
 
     pub fn reason(&self) -> Option<String> {
-        self.reason
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.reason.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }
 
@@ -79,10 +70,7 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     let mut endpoint_text = None;
     let mut service = None;
 
-    observer.event(RunEvent::Phase(format!(
-        "connecting to {}",
-        input.target.describe()
-    )));
+    observer.event(RunEvent::Phase(format!("connecting to {}", input.target.describe())));
     let (discovery, established) = tokio::select! {
         result = establish(&input, observer.as_ref()) => result,
         () = stop.cancel.cancelled() => (None, Err(format!("interrupted ({})", stop.reason().unwrap_or_default()))),
@@ -90,17 +78,12 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     let (session, unavailable) = match established {
         Ok((session, version, endpoint)) => {
             endpoint_text = Some(endpoint);
-            service = Some(ServiceReport {
-                version: Some(version),
-                bot: session.bot_id(),
-            });
+            service = Some(ServiceReport { version: Some(version), bot: session.bot_id() });
             (Some(session), None)
         }
         Err(failure) => (None, Some(failure)),
     };
-    let timeline = session
-        .as_ref()
-        .map_or_else(Timeline::new, |session| session.timeline().clone());
+    let timeline = session.as_ref().map_or_else(Timeline::new, |session| session.timeline().clone());
     let context = Arc::new(Context {
         session: session.clone(),
         unavailable: unavailable.clone(),
@@ -129,12 +112,8 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
         checks[index] = Some(not_run(&planned, Verdict::Error, reason));
     }
     let indexes: Vec<usize> = runnable.iter().map(|(index, _)| *index).collect();
-    let reports = engine::run(
-        context,
-        runnable.into_iter().map(|(_, planned)| planned).collect(),
-        stop.cancel.clone(),
-    )
-    .await;
+    let reports =
+        engine::run(context, runnable.into_iter().map(|(_, planned)| planned).collect(), stop.cancel.clone()).await;
     for (index, report) in indexes.into_iter().zip(reports) {
         checks[index] = Some(report);
     }
@@ -146,46 +125,45 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
         }
     }
     let checks: Vec<CheckReport> = checks.into_iter().flatten().collect();
-    let interrupted_by = stop.reason();
-    let report = Report {
+    let mut report = frame(&input, started_at);
+    report.duration_ms = clock.elapsed().as_millis() as u64;
+    report.interrupted_by = stop.reason();
+    report.partial = report.interrupted_by.is_some();
+    report.target = target_report(&input.target, endpoint_text);
+    report.service = service;
+    report.setup_error = unavailable.clone();
+    report.summary = Summary::of(&checks);
+    report.checks = checks;
+    report.timeline = timeline.snapshot().iter().map(TimelineEntry::from).collect();
+    Outcome { report, setup_failure: unavailable }
+}
+
+/// The report of a run before anything happened: what, against what, how.
+pub fn frame(input: &Input, started_at: SystemTime) -> Report {
+    Report {
         schema: SCHEMA.into(),
         schema_version: SCHEMA_VERSION,
         puppet_lint_version: env!("CARGO_PKG_VERSION").into(),
         started_at: crate::clock::rfc3339(started_at),
-        duration_ms: clock.elapsed().as_millis() as u64,
-        partial: interrupted_by.is_some(),
-        interrupted_by,
-        target: target_report(&input.target, endpoint_text),
+        duration_ms: 0,
+        partial: false,
+        interrupted_by: None,
+        target: target_report(&input.target, None),
         settings: SettingsReport {
             heartbeat_window_ms: input.settings.window.as_millis() as u64,
             heartbeat_interval_ms: input.settings.interval().as_millis() as u64,
-            timeout_ms: input
-                .settings
-                .timeout
-                .map(|timeout| timeout.as_millis() as u64),
+            timeout_ms: input.settings.timeout.map(|timeout| timeout.as_millis() as u64),
             allow_destructive: input.settings.allow_destructive,
             only: input.selection.only.clone(),
             skip: input.selection.skip.clone(),
             tags: input.selection.tags.clone(),
         },
-        service,
-        setup_error: unavailable.clone(),
-        suites: input
-            .suites
-            .iter()
-            .map(|suite| suite_report(suite))
-            .collect(),
-        summary: Summary::of(&checks),
-        checks,
-        timeline: timeline
-            .snapshot()
-            .iter()
-            .map(TimelineEntry::from)
-            .collect(),
-    };
-    Outcome {
-        report,
-        setup_failure: unavailable,
+        service: None,
+        setup_error: None,
+        suites: input.suites.iter().map(|suite| suite_report(suite)).collect(),
+        checks: Vec::new(),
+        summary: Summary::default(),
+        timeline: Vec::new(),
     }
 }
 
@@ -198,9 +176,8 @@ async fn establish(
     Option<Result<crate::discovery::Answer, crate::discovery::DiscoveryError>>,
     Result<(Arc<Session>, String, String), String>,
 ) {
-    let explain = |failure: SetupFailure| {
-        crate::redact::redact(&format!("{failure} ({})", failure.hint())).into_owned()
-    };
+    let explain =
+        |failure: SetupFailure| crate::redact::redact(&format!("{failure} ({})", failure.hint())).into_owned();
     let (endpoint, answer) = match setup::endpoint(&input.target, &input.setup).await {
         Ok(found) => found,
         Err(SetupFailure::Discovery(error)) => {
@@ -211,11 +188,10 @@ async fn establish(
     };
     let discovery = answer.clone().map(Ok);
     observer.event(RunEvent::Phase(format!("connecting to {endpoint}")));
-    let connected =
-        match setup::connect(&input.target, endpoint.clone(), answer, &input.setup).await {
-            Ok(connected) => connected,
-            Err(failure) => return (discovery, Err(explain(failure))),
-        };
+    let connected = match setup::connect(&input.target, endpoint.clone(), answer, &input.setup).await {
+        Ok(connected) => connected,
+        Err(failure) => return (discovery, Err(explain(failure))),
+    };
     observer.event(RunEvent::Phase(format!(
         "connected to {} ({}); waiting for the bot to log in",
         endpoint, connected.version
@@ -223,10 +199,7 @@ async fn establish(
     match setup::log_in(&connected.session, input.setup.login_timeout, observer).await {
         Ok(bot) => {
             observer.event(RunEvent::Phase(format!("logged in as {bot}")));
-            (
-                discovery,
-                Ok((connected.session, connected.version, endpoint.to_string())),
-            )
+            (discovery, Ok((connected.session, connected.version, endpoint.to_string())))
         }
         Err(failure) => {
             // Keep the timeline: it shows what the service did instead.
@@ -239,9 +212,7 @@ async fn establish(
 
 /// A token no service accepts, shaped like the run's (same server-name prefix).
 fn invalid_token(token: Option<&str>) -> String {
-    let prefix = token
-        .and_then(|token| token.rfind('_').map(|cut| &token[..=cut]))
-        .unwrap_or("puppet_lint_");
+    let prefix = token.and_then(|token| token.rfind('_').map(|cut| &token[..=cut])).unwrap_or("puppet_lint_");
     let invalid = format!("{prefix}invalid-{}", uuid::Uuid::new_v4().simple());
     crate::redact::register(&invalid);
     invalid
@@ -252,10 +223,7 @@ fn invalid_token(token: Option<&str>) -> String {
 fn needs_session(check: &Check) -> bool {
     fn any(steps: &[Step]) -> bool {
         steps.iter().any(|step| match &step.action {
-            Action::Discover
-            | Action::Assert { .. }
-            | Action::ExpectMime { .. }
-            | Action::Wait { .. } => false,
+            Action::Discover | Action::Assert { .. } | Action::ExpectMime { .. } | Action::Wait { .. } => false,
             Action::ForEach { steps, .. } => any(steps),
             _ => true,
         })
@@ -308,11 +276,7 @@ pub fn suite_report(suite: &Suite) -> SuiteReport {
         levels: suite
             .levels
             .iter()
-            .map(|level| LevelReport {
-                level: level.level,
-                name: level.name.clone(),
-                requires: level.requires.clone(),
-            })
+            .map(|level| LevelReport { level: level.level, name: level.name.clone(), requires: level.requires.clone() })
             .collect(),
     }
 }
@@ -323,10 +287,7 @@ pub fn deadline(stop: &Stop, after: Option<Duration>) {
         let stop = stop.clone();
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            stop.stop(&format!(
-                "the run deadline ({})",
-                crate::suite::format_duration(after)
-            ));
+            stop.stop(&format!("the run deadline ({})", crate::suite::format_duration(after)));
         });
     }
 }

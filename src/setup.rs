@@ -46,23 +46,20 @@ pub enum SetupFailure {
     #[error("{0}")]
     Rpc(RpcError),
     #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_hint(last_scan))]
-    NotLoggedIn {
-        waited: Duration,
-        last_scan: Option<String>,
-    },
+    NotLoggedIn { waited: Duration, last_scan: Option<String> },
 }
 
 fn scan_hint(last_scan: &Option<String>) -> String {
-    last_scan
-        .as_ref()
-        .map_or_else(String::new, |scan| format!(" (last scan event: {scan})"))
+    last_scan.as_ref().map_or_else(String::new, |scan| format!(" (last scan event: {scan})"))
 }
 
 impl SetupFailure {
     pub fn hint(&self) -> String {
         match self {
             SetupFailure::Discovery(error) => error.hint().to_owned(),
-            SetupFailure::Trust(_) => "check the CA file given with --tls-ca-cert or WECHATY_PUPPET_SERVICE_TLS_CA_CERT".into(),
+            SetupFailure::Trust(_) => {
+                "check the CA file given with --tls-ca-cert or WECHATY_PUPPET_SERVICE_TLS_CA_CERT".into()
+            }
             SetupFailure::Connect(error) => error.hint().to_owned(),
             SetupFailure::Unauthenticated(_) => {
                 "check the token (--token or WECHATY_PUPPET_SERVICE_TOKEN): this service serves another one".into()
@@ -90,17 +87,13 @@ pub struct Connected {
 }
 
 /// Finds the endpoint (discovering it if the target is a token).
-pub async fn endpoint(
-    target: &Target,
-    options: &Options,
-) -> Result<(Endpoint, Option<Answer>), SetupFailure> {
+pub async fn endpoint(target: &Target, options: &Options) -> Result<(Endpoint, Option<Answer>), SetupFailure> {
     match &target.address {
         Address::Endpoint(endpoint) => Ok((endpoint.clone(), None)),
         Address::Discover(authority) => {
             let token = target.token.as_deref().unwrap_or_default();
-            let answer = discovery::discover(authority, token, options.discovery)
-                .await
-                .map_err(SetupFailure::Discovery)?;
+            let answer =
+                discovery::discover(authority, token, options.discovery).await.map_err(SetupFailure::Discovery)?;
             Ok((answer.endpoint.clone(), Some(answer)))
         }
     }
@@ -112,10 +105,7 @@ pub fn tls_client(target: &Target) -> Result<Option<TlsClient>, SetupFailure> {
     };
     let trust = tls.trust.load().map_err(SetupFailure::Trust)?;
     let config = trust.client_config().map_err(SetupFailure::Trust)?;
-    Ok(Some(TlsClient {
-        config,
-        server_name: tls.server_name.clone(),
-    }))
+    Ok(Some(TlsClient { config, server_name: tls.server_name.clone() }))
 }
 
 /// Connects and proves the token with `Version`.
@@ -129,24 +119,12 @@ pub async fn connect(
     let channel = session::connect::channel(&endpoint, tls, options.session.connect_timeout)
         .await
         .map_err(SetupFailure::Connect)?;
-    let session = Arc::new(Session::new(
-        channel,
-        target.token.as_deref(),
-        options.session,
-    ));
-    let version = session
-        .version()
-        .await
-        .map_err(|error| match error.code() {
-            Some(tonic::Code::Unauthenticated) => SetupFailure::Unauthenticated(error),
-            _ => SetupFailure::Rpc(error),
-        })?;
-    Ok(Connected {
-        session,
-        endpoint,
-        version,
-        answer,
-    })
+    let session = Arc::new(Session::new(channel, target.token.as_deref(), options.session));
+    let version = session.version().await.map_err(|error| match error.code() {
+        Some(tonic::Code::Unauthenticated) => SetupFailure::Unauthenticated(error),
+        _ => SetupFailure::Rpc(error),
+    })?;
+    Ok(Connected { session, endpoint, version, answer })
 }
 
 /// Subscribes, starts, and waits for the bot to log in; scans are shown as
@@ -172,11 +150,8 @@ pub async fn log_in(
             if let What::Event(event) = &entry.what
                 && event.kind == EventKind::Scan
             {
-                let status = event
-                    .payload
-                    .as_ref()
-                    .and_then(|payload| payload.get("status"))
-                    .and_then(|status| status.as_i64());
+                let status =
+                    event.payload.as_ref().and_then(|payload| payload.get("status")).and_then(|status| status.as_i64());
                 let text = match (event.field("qrcode"), status) {
                     (Some(qrcode), Some(status)) => {
                         format!("{} — scan {qrcode}", scan_status_name(status))
@@ -190,10 +165,7 @@ pub async fn log_in(
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(SetupFailure::NotLoggedIn {
-                waited: login_timeout,
-                last_scan,
-            });
+            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, last_scan });
         }
         // A fork's CurrentUser knows the bot even when no login is replayed.
         if !asked_current_user && now + login_timeout >= deadline + Duration::from_secs(2) {
@@ -205,8 +177,6 @@ pub async fn log_in(
                 continue;
             }
         }
-        timeline
-            .changed_after(seen, deadline.min(now + Duration::from_millis(250)))
-            .await;
+        timeline.changed_after(seen, deadline.min(now + Duration::from_millis(250))).await;
     }
 }

@@ -13,14 +13,8 @@ pub const DEFAULT_AUTHORITY: &str = "api.chatie.io";
 
 /// The environment variables puppet-lint reads, newest name first.
 pub mod env {
-    pub const TOKEN: &[&str] = &[
-        "WECHATY_PUPPET_SERVICE_TOKEN",
-        "WECHATY_PUPPET_HOSTIE_TOKEN",
-    ];
-    pub const ENDPOINT: &[&str] = &[
-        "WECHATY_PUPPET_SERVICE_ENDPOINT",
-        "WECHATY_PUPPET_HOSTIE_ENDPOINT",
-    ];
+    pub const TOKEN: &[&str] = &["WECHATY_PUPPET_SERVICE_TOKEN", "WECHATY_PUPPET_HOSTIE_TOKEN"];
+    pub const ENDPOINT: &[&str] = &["WECHATY_PUPPET_SERVICE_ENDPOINT", "WECHATY_PUPPET_HOSTIE_ENDPOINT"];
     pub const AUTHORITY: &[&str] = &["WECHATY_PUPPET_SERVICE_AUTHORITY"];
     pub const NO_TLS: &str = "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT";
     pub const CA_CERT: &str = "WECHATY_PUPPET_SERVICE_TLS_CA_CERT";
@@ -46,9 +40,7 @@ impl Env for ProcessEnv {
 
 impl Env for std::collections::HashMap<&str, &str> {
     fn var(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .filter(|value| !value.is_empty())
-            .map(|value| (*value).to_owned())
+        self.get(name).filter(|value| !value.is_empty()).map(|value| (*value).to_owned())
     }
 }
 
@@ -142,13 +134,8 @@ impl Target {
         let address = match (&endpoint, &token) {
             (Some(endpoint), _) => Address::Endpoint(Endpoint::parse(endpoint)?),
             (None, Some(_)) => {
-                let authority = flags
-                    .authority
-                    .clone()
-                    .or_else(|| env.first(env::AUTHORITY));
-                Address::Discover(Authority::parse(
-                    authority.as_deref().unwrap_or(DEFAULT_AUTHORITY),
-                )?)
+                let authority = flags.authority.clone().or_else(|| env.first(env::AUTHORITY));
+                Address::Discover(Authority::parse(authority.as_deref().unwrap_or(DEFAULT_AUTHORITY))?)
             }
             (None, None) => {
                 return Err(UsageError(
@@ -159,16 +146,8 @@ impl Target {
             }
         };
         let no_tls = flags.no_tls || env.var(env::NO_TLS).as_deref() == Some("true");
-        let tls = if no_tls {
-            None
-        } else {
-            Some(TlsTarget::resolve(flags, env, token.as_deref())?)
-        };
-        Ok(Target {
-            address,
-            token,
-            tls,
-        })
+        let tls = if no_tls { None } else { Some(TlsTarget::resolve(flags, env, token.as_deref())?) };
+        Ok(Target { address, token, tls })
     }
 
     /// One line for people and reports; the token masked.
@@ -189,11 +168,7 @@ impl Target {
 }
 
 impl TlsTarget {
-    fn resolve(
-        flags: &TargetFlags,
-        env: &dyn Env,
-        token: Option<&str>,
-    ) -> Result<TlsTarget, UsageError> {
+    fn resolve(flags: &TargetFlags, env: &dyn Env, token: Option<&str>) -> Result<TlsTarget, UsageError> {
         let server_name = flags
             .tls_server_name
             .clone()
@@ -237,11 +212,7 @@ pub fn server_name_from_token(token: &str) -> Option<String> {
 
 impl Endpoint {
     pub fn parse(text: &str) -> Result<Endpoint, UsageError> {
-        let bad = |why: &str| {
-            UsageError(format!(
-                "endpoint \"{text}\" {why}: expected HOST:PORT, like 127.0.0.1:8788"
-            ))
-        };
+        let bad = |why: &str| UsageError(format!("endpoint \"{text}\" {why}: expected HOST:PORT, like 127.0.0.1:8788"));
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
             let (host, port) = rest.split_once("]:").ok_or_else(|| bad("has no port"))?;
             (host, port)
@@ -251,16 +222,11 @@ impl Endpoint {
         if host.is_empty() {
             return Err(bad("has no host"));
         }
-        let port: u16 = port
-            .parse()
-            .map_err(|_| bad("has a port that is not a number from 1 to 65535"))?;
+        let port: u16 = port.parse().map_err(|_| bad("has a port that is not a number from 1 to 65535"))?;
         if port == 0 {
             return Err(bad("has port 0"));
         }
-        Ok(Endpoint {
-            host: host.to_owned(),
-            port,
-        })
+        Ok(Endpoint { host: host.to_owned(), port })
     }
 }
 
@@ -314,34 +280,19 @@ mod tests {
 
     use super::*;
 
-    fn resolve(
-        flags: TargetFlags,
-        env: &[(&'static str, &'static str)],
-    ) -> Result<Target, UsageError> {
+    fn resolve(flags: TargetFlags, env: &[(&'static str, &'static str)]) -> Result<Target, UsageError> {
         Target::resolve(&flags, &env.iter().copied().collect::<HashMap<_, _>>())
     }
 
     fn token(token: &str) -> TargetFlags {
-        TargetFlags {
-            token: Some(token.into()),
-            ..TargetFlags::default()
-        }
+        TargetFlags { token: Some(token.into()), ..TargetFlags::default() }
     }
 
     #[test]
     fn server_name_is_the_token_prefix_lower_cased() {
-        assert_eq!(
-            server_name_from_token("insecure_0bd8f1a2").as_deref(),
-            Some("insecure")
-        );
-        assert_eq!(
-            server_name_from_token("puppet_padlocal_0bd8").as_deref(),
-            Some("puppet_padlocal")
-        );
-        assert_eq!(
-            server_name_from_token("Puppet_Donut_x").as_deref(),
-            Some("puppet_donut")
-        );
+        assert_eq!(server_name_from_token("insecure_0bd8f1a2").as_deref(), Some("insecure"));
+        assert_eq!(server_name_from_token("puppet_padlocal_0bd8").as_deref(), Some("puppet_padlocal"));
+        assert_eq!(server_name_from_token("Puppet_Donut_x").as_deref(), Some("puppet_donut"));
         assert_eq!(server_name_from_token("nounderscore"), None);
         assert_eq!(server_name_from_token("_leading"), None);
     }
@@ -349,18 +300,10 @@ mod tests {
     #[test]
     fn a_token_alone_is_discovered_at_the_default_authority_with_tls() {
         let target = resolve(token("insecure_target_test_1"), &[]).unwrap();
-        assert_eq!(
-            target.address,
-            Address::Discover(Authority {
-                base: "https://api.chatie.io".into()
-            })
-        );
+        assert_eq!(target.address, Address::Discover(Authority { base: "https://api.chatie.io".into() }));
         assert_eq!(
             target.tls,
-            Some(TlsTarget {
-                server_name: "insecure_target_test".into(),
-                trust: TrustSource::Embedded
-            })
+            Some(TlsTarget { server_name: "insecure_target_test".into(), trust: TrustSource::Embedded })
         );
     }
 
@@ -374,78 +317,33 @@ mod tests {
         ];
         let target = resolve(TargetFlags::default(), &env).unwrap();
         assert_eq!(target.token.as_deref(), Some("env_new_token_1"));
-        assert_eq!(
-            target.address,
-            Address::Endpoint(Endpoint {
-                host: "127.0.0.1".into(),
-                port: 9000
-            })
-        );
+        assert_eq!(target.address, Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: 9000 }));
 
-        let flags = TargetFlags {
-            endpoint: Some("127.0.0.1:8788".into()),
-            ..token("flag_token_1")
-        };
+        let flags = TargetFlags { endpoint: Some("127.0.0.1:8788".into()), ..token("flag_token_1") };
         let target = resolve(flags, &env).unwrap();
         assert_eq!(target.token.as_deref(), Some("flag_token_1"));
-        assert_eq!(
-            target.address,
-            Address::Endpoint(Endpoint {
-                host: "127.0.0.1".into(),
-                port: 8788
-            })
-        );
+        assert_eq!(target.address, Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: 8788 }));
 
-        let target = resolve(
-            TargetFlags::default(),
-            &[("WECHATY_PUPPET_HOSTIE_TOKEN", "old_only_1")],
-        )
-        .unwrap();
+        let target = resolve(TargetFlags::default(), &[("WECHATY_PUPPET_HOSTIE_TOKEN", "old_only_1")]).unwrap();
         assert_eq!(target.token.as_deref(), Some("old_only_1"));
     }
 
     #[test]
     fn authority_flag_wins_over_env() {
-        let flags = TargetFlags {
-            authority: Some("http://127.0.0.1:2".into()),
-            ..token("a_b")
-        };
-        let target = resolve(
-            flags,
-            &[("WECHATY_PUPPET_SERVICE_AUTHORITY", "http://127.0.0.1:1")],
-        )
-        .unwrap();
-        assert_eq!(
-            target.address,
-            Address::Discover(Authority {
-                base: "http://127.0.0.1:2".into()
-            })
-        );
+        let flags = TargetFlags { authority: Some("http://127.0.0.1:2".into()), ..token("a_b") };
+        let target = resolve(flags, &[("WECHATY_PUPPET_SERVICE_AUTHORITY", "http://127.0.0.1:1")]).unwrap();
+        assert_eq!(target.address, Address::Discover(Authority { base: "http://127.0.0.1:2".into() }));
     }
 
     #[test]
     fn tls_is_off_only_for_exactly_true() {
-        let off = resolve(
-            token("a_b"),
-            &[("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")],
-        )
-        .unwrap();
+        let off = resolve(token("a_b"), &[("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")]).unwrap();
         assert_eq!(off.tls, None);
         for not_true in ["1", "yes", "TRUE", "false"] {
             let env = [("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", not_true)];
-            assert!(
-                resolve(token("a_b"), &env).unwrap().tls.is_some(),
-                "{not_true}"
-            );
+            assert!(resolve(token("a_b"), &env).unwrap().tls.is_some(), "{not_true}");
         }
-        let flag = resolve(
-            TargetFlags {
-                no_tls: true,
-                ..token("a_b")
-            },
-            &[],
-        )
-        .unwrap();
+        let flag = resolve(TargetFlags { no_tls: true, ..token("a_b") }, &[]).unwrap();
         assert_eq!(flag.tls, None);
     }
 
@@ -453,18 +351,13 @@ mod tests {
     fn server_name_and_ca_come_from_flags_then_env() {
         let env = [
             ("WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME", "from-env"),
-            (
-                "WECHATY_PUPPET_SERVICE_TLS_CA_CERT",
-                "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----",
-            ),
+            ("WECHATY_PUPPET_SERVICE_TLS_CA_CERT", "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----"),
         ];
         let tls = resolve(token("tok_x"), &env).unwrap().tls.unwrap();
         assert_eq!(tls.server_name, "from-env");
         assert_eq!(
             tls.trust,
-            TrustSource::EnvPem(
-                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into()
-            )
+            TrustSource::EnvPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into())
         );
 
         let flags = TargetFlags {
@@ -481,38 +374,20 @@ mod tests {
     fn tls_without_a_server_name_is_a_usage_error() {
         let error = resolve(token("nounderscoretoken"), &[]).unwrap_err();
         assert!(error.0.contains("--tls-server-name"), "{error}");
-        let error = resolve(
-            TargetFlags {
-                endpoint: Some("127.0.0.1:1".into()),
-                ..TargetFlags::default()
-            },
-            &[],
-        );
+        let error = resolve(TargetFlags { endpoint: Some("127.0.0.1:1".into()), ..TargetFlags::default() }, &[]);
         assert!(error.unwrap_err().0.contains("--no-tls"));
     }
 
     #[test]
     fn no_target_at_all_says_what_to_give() {
         let error = resolve(TargetFlags::default(), &[]).unwrap_err();
-        assert!(
-            error.0.starts_with("no target: give --token TOKEN"),
-            "{error}"
-        );
+        assert!(error.0.starts_with("no target: give --token TOKEN"), "{error}");
     }
 
     #[test]
     fn endpoints_parse_or_say_why_not() {
-        assert_eq!(
-            Endpoint::parse("[::1]:8788").unwrap().to_string(),
-            "[::1]:8788"
-        );
-        for bad in [
-            "127.0.0.1",
-            "127.0.0.1:0",
-            "127.0.0.1:99999",
-            ":80",
-            "host:port",
-        ] {
+        assert_eq!(Endpoint::parse("[::1]:8788").unwrap().to_string(), "[::1]:8788");
+        for bad in ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:99999", ":80", "host:port"] {
             let error = Endpoint::parse(bad).unwrap_err();
             assert!(error.0.contains("expected HOST:PORT"), "{bad}: {error}");
         }
@@ -520,23 +395,12 @@ mod tests {
 
     #[test]
     fn authorities_default_to_https_and_keep_explicit_schemes() {
-        assert_eq!(
-            Authority::parse("api.chatie.io").unwrap().base,
-            "https://api.chatie.io"
-        );
-        assert_eq!(
-            Authority::parse("127.0.0.1:8080").unwrap().base,
-            "https://127.0.0.1:8080"
-        );
-        assert_eq!(
-            Authority::parse("http://127.0.0.1:8080/").unwrap().base,
-            "http://127.0.0.1:8080"
-        );
+        assert_eq!(Authority::parse("api.chatie.io").unwrap().base, "https://api.chatie.io");
+        assert_eq!(Authority::parse("127.0.0.1:8080").unwrap().base, "https://127.0.0.1:8080");
+        assert_eq!(Authority::parse("http://127.0.0.1:8080/").unwrap().base, "http://127.0.0.1:8080");
         assert!(Authority::parse("ftp://x").is_err());
         assert!(Authority::parse("http://x/path").is_err());
-        let url = Authority::parse("http://127.0.0.1:1")
-            .unwrap()
-            .hostie_url("a b");
+        let url = Authority::parse("http://127.0.0.1:1").unwrap().hostie_url("a b");
         assert_eq!(url, "http://127.0.0.1:1/v0/hosties/a%20b");
     }
 
@@ -545,9 +409,6 @@ mod tests {
         let target = resolve(token("puppet_service_0123456789abcdef"), &[]).unwrap();
         let shown = target.describe();
         assert!(!shown.contains("0123456789abcdef"), "{shown}");
-        assert_eq!(
-            shown,
-            "token puppet_service_01… via api.chatie.io (TLS, server name \"puppet_service\")"
-        );
+        assert_eq!(shown, "token puppet_service_01… via api.chatie.io (TLS, server name \"puppet_service\")");
     }
 }

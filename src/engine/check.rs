@@ -15,9 +15,7 @@ use crate::clock::human;
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
 use crate::report::model::{Evidence, TimelineEntry};
 use crate::session::{Entry, EventRecord, RpcError, Session, What};
-use crate::suite::{
-    Action, Check, Comparison, DurationExpr, ErrorExpectation, Scope, Step, Template, Until,
-};
+use crate::suite::{Action, Check, Comparison, DurationExpr, ErrorExpectation, Scope, Step, Template, Until};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::status::code_name;
 use crate::wire::{EventKind, MessageKind};
@@ -51,11 +49,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn fail(
-        summary: impl Into<String>,
-        expected: impl Into<String>,
-        observed: impl Into<String>,
-    ) -> Failure {
+    fn fail(summary: impl Into<String>, expected: impl Into<String>, observed: impl Into<String>) -> Failure {
         Failure {
             kind: Kind::Fail,
             summary: summary.into(),
@@ -67,13 +61,7 @@ impl Failure {
 
     fn error(summary: impl Into<String>) -> Failure {
         let summary = summary.into();
-        Failure {
-            kind: Kind::Error,
-            expected: String::new(),
-            observed: summary.clone(),
-            summary,
-            focus: None,
-        }
+        Failure { kind: Kind::Error, expected: String::new(), observed: summary.clone(), summary, focus: None }
     }
 
     fn at(mut self, focus: Duration) -> Failure {
@@ -97,19 +85,11 @@ struct Mark {
 impl Mark {
     fn action(timeline: &crate::session::Timeline) -> Mark {
         let start = timeline.len();
-        Mark {
-            start,
-            after: start,
-            at: timeline.now(),
-        }
+        Mark { start, after: start, at: timeline.now() }
     }
 
     fn event(entry: &Entry) -> Mark {
-        Mark {
-            start: entry.seq,
-            after: entry.seq + 1,
-            at: entry.at,
-        }
+        Mark { start: entry.seq, after: entry.seq + 1, at: entry.at }
     }
 }
 
@@ -130,12 +110,7 @@ pub(super) struct CheckRun {
 }
 
 impl CheckRun {
-    pub(super) fn new(
-        context: Arc<Context>,
-        check: Arc<Check>,
-        scope: Scope,
-        budget: Duration,
-    ) -> CheckRun {
+    pub(super) fn new(context: Arc<Context>, check: Arc<Check>, scope: Scope, budget: Duration) -> CheckRun {
         let started = context.timeline.now();
         CheckRun {
             context,
@@ -152,15 +127,11 @@ impl CheckRun {
     pub(super) async fn run(mut self) -> Outcome {
         let check = self.check.clone();
         match self.steps(&check.steps).await {
-            Ok(()) => Outcome {
-                result: Ok(self.note),
-            },
+            Ok(()) => Outcome { result: Ok(self.note) },
             Err((failure, step)) => {
                 let step = format!("{} at {}", step.action.name(), step.location);
                 let evidence = self.evidence(&failure, step);
-                Outcome {
-                    result: Err((failure, evidence)),
-                }
+                Outcome { result: Err((failure, evidence)) }
             }
         }
     }
@@ -168,31 +139,15 @@ impl CheckRun {
     fn evidence(&self, failure: &Failure, step: String) -> Evidence {
         let now = self.context.timeline.now();
         let focus = failure.focus.unwrap_or(now);
-        let from = self
-            .started
-            .min(focus)
-            .saturating_sub(Duration::from_secs(2));
-        let timeline = self
-            .context
-            .timeline
-            .excerpt(from, now, focus, EXCERPT_LIMIT)
-            .iter()
-            .map(TimelineEntry::from)
-            .collect();
+        let from = self.started.min(focus).saturating_sub(Duration::from_secs(2));
+        let timeline =
+            self.context.timeline.excerpt(from, now, focus, EXCERPT_LIMIT).iter().map(TimelineEntry::from).collect();
         let redact = |text: &str| crate::redact::redact(text).into_owned();
-        Evidence {
-            step,
-            expected: redact(&failure.expected),
-            observed: redact(&failure.observed),
-            timeline,
-        }
+        Evidence { step, expected: redact(&failure.expected), observed: redact(&failure.observed), timeline }
     }
 
     /// Runs steps in order; a failure comes back with the step that failed.
-    fn steps<'a, 'c: 'a>(
-        &'a mut self,
-        steps: &'c [Step],
-    ) -> BoxFuture<'a, Result<(), (Failure, &'c Step)>> {
+    fn steps<'a, 'c: 'a>(&'a mut self, steps: &'c [Step]) -> BoxFuture<'a, Result<(), (Failure, &'c Step)>> {
         Box::pin(async move {
             for step in steps {
                 if let Some(variable) = &step.condition
@@ -200,16 +155,10 @@ impl CheckRun {
                 {
                     continue;
                 }
-                if let Action::ForEach {
-                    values,
-                    name,
-                    steps,
-                } = &step.action
-                {
+                if let Action::ForEach { values, name, steps } = &step.action {
                     for value in values {
                         let value = self.render(value).map_err(|failure| (failure, step))?;
-                        self.scope
-                            .insert(name.clone(), BTreeMap::from([(String::new(), value)]));
+                        self.scope.insert(name.clone(), BTreeMap::from([(String::new(), value)]));
                         self.steps(steps).await?;
                     }
                     continue;
@@ -225,28 +174,19 @@ impl CheckRun {
         // What the step returns, and (for an awaited event) its own moment.
         let mut moment: Option<Mark> = None;
         let captured: Option<BTreeMap<String, String>> = match &step.action {
-            Action::Start => self
-                .rpc(step, self.session()?.start().await)?
-                .map(|()| BTreeMap::new()),
-            Action::Stop => self
-                .rpc(step, self.session()?.stop().await)?
-                .map(|()| BTreeMap::new()),
-            Action::Logout => self
-                .rpc(step, self.session()?.logout().await)?
-                .map(|()| BTreeMap::new()),
+            Action::Start => self.rpc(step, self.session()?.start().await)?.map(|()| BTreeMap::new()),
+            Action::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| BTreeMap::new()),
+            Action::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| BTreeMap::new()),
             Action::Ding { data } => {
                 let data = self.render(data)?;
-                self.rpc(step, self.session()?.ding(&data).await)?
-                    .map(|()| fields([("data", data)]))
+                self.rpc(step, self.session()?.ding(&data).await)?.map(|()| fields([("data", data)]))
             }
             Action::SendText { to, text } => {
                 let (to, text) = (self.render(to)?, self.render(text)?);
                 let id = self.rpc(step, self.session()?.send_text(&to, &text).await)?;
                 id.map(|id| fields([("id", id), ("to", to), ("text", text)]))
             }
-            Action::SendFile { to, mime, name } => {
-                self.send_file(step, to, mime, name.as_ref()).await?
-            }
+            Action::SendFile { to, mime, name } => self.send_file(step, to, mime, name.as_ref()).await?,
             Action::MessagePayload { id } => {
                 let id = self.render(id)?;
                 let payload = self.rpc(step, self.session()?.message_payload(&id).await)?;
@@ -269,8 +209,7 @@ impl CheckRun {
                 if let Some(token) = &token {
                     crate::redact::register(token);
                 }
-                let version =
-                    self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
+                let version = self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
                 version.map(|version| fields([("version", version)]))
             }
             Action::Discover => Some(self.discover()?),
@@ -279,13 +218,7 @@ impl CheckRun {
                 tokio::time::sleep_until(self.cap(duration)).await;
                 None
             }
-            Action::WaitFor {
-                events,
-                matching,
-                after,
-                within,
-                or_skip,
-            } => {
+            Action::WaitFor { events, matching, after, within, or_skip } => {
                 let (values, at) = self
                     .wait_for(events, matching, after.as_deref(), within.as_ref())
                     .await
@@ -293,50 +226,19 @@ impl CheckRun {
                 moment = Some(at);
                 Some(values)
             }
-            Action::ExpectCount {
-                events,
-                matching,
-                after,
-                until,
-                at_least,
-                at_most,
-            } => {
-                self.expect_count(
-                    events,
-                    matching,
-                    after.as_deref(),
-                    until,
-                    (*at_least, *at_most),
-                )
-                .await?;
+            Action::ExpectCount { events, matching, after, until, at_least, at_most } => {
+                self.expect_count(events, matching, after.as_deref(), until, (*at_least, *at_most)).await?;
                 None
             }
-            Action::WaitMessage {
-                id,
-                text,
-                name,
-                after,
-                within,
-                or_skip,
-            } => {
+            Action::WaitMessage { id, text, name, after, within, or_skip } => {
                 let (values, at) = self
-                    .wait_message(
-                        id.as_ref(),
-                        text.as_ref(),
-                        name.as_ref(),
-                        after.as_deref(),
-                        within.as_ref(),
-                    )
+                    .wait_message(id.as_ref(), text.as_ref(), name.as_ref(), after.as_deref(), within.as_ref())
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 moment = Some(at);
                 Some(values)
             }
-            Action::Assert {
-                that,
-                comparison,
-                message,
-            } => {
+            Action::Assert { that, comparison, message } => {
                 self.assert(that, comparison, message.as_deref())?;
                 None
             }
@@ -360,8 +262,7 @@ impl CheckRun {
         if let Some(name) = &step.capture {
             // An action's moment is just before it; an event's, the event.
             self.marks.insert(name.clone(), moment.unwrap_or(mark));
-            self.scope
-                .insert(name.clone(), captured.unwrap_or_default());
+            self.scope.insert(name.clone(), captured.unwrap_or_default());
         }
         Ok(())
     }
@@ -370,36 +271,21 @@ impl CheckRun {
         self.context.session.clone().ok_or_else(|| {
             Failure::error(format!(
                 "no session with the service: {}",
-                self.context
-                    .unavailable
-                    .as_deref()
-                    .unwrap_or("not connected")
+                self.context.unavailable.as_deref().unwrap_or("not connected")
             ))
         })
     }
 
     fn progress(&self, note: String, watch: Option<(Duration, Duration)>) {
-        self.context.observer.event(RunEvent::CheckProgress {
-            id: self.check.id.clone(),
-            note,
-            watch,
-        });
+        self.context.observer.event(RunEvent::CheckProgress { id: self.check.id.clone(), note, watch });
     }
 
     fn render(&self, template: &Template) -> Result<String, Failure> {
         template.render(&self.scope).map_err(|message| {
-            if template
-                .references()
-                .any(|reference| reference.name == "bot")
-                && !self.scope.contains_key("bot")
-            {
+            if template.references().any(|reference| reference.name == "bot") && !self.scope.contains_key("bot") {
                 Failure::error("the bot is not logged in, so `${bot}` has no value")
             } else {
-                Failure::fail(
-                    format!("cannot evaluate {message}"),
-                    "the values the step refers to",
-                    message,
-                )
+                Failure::fail(format!("cannot evaluate {message}"), "the values the step refers to", message)
             }
         })
     }
@@ -415,10 +301,7 @@ impl CheckRun {
 
     fn within(&self, within: Option<&DurationExpr>) -> Result<(Instant, Duration), Failure> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        let wanted = within
-            .map(|within| self.duration(within))
-            .transpose()?
-            .unwrap_or(remaining);
+        let wanted = within.map(|within| self.duration(within)).transpose()?.unwrap_or(remaining);
         Ok((self.cap(wanted), wanted.min(remaining)))
     }
 
@@ -429,50 +312,27 @@ impl CheckRun {
     /// What an rpc's result means for the step, given `expect_error`.
     fn rpc<T>(&self, step: &Step, result: Result<T, RpcError>) -> Result<Option<T>, Failure> {
         match (result, step.expect_error) {
-            (Err(error), _) if error.is_transport() => {
-                Err(Failure::error(format!("the connection failed: {error}")))
-            }
+            (Err(error), _) if error.is_transport() => Err(Failure::error(format!("the connection failed: {error}"))),
             (Ok(value), None) => Ok(Some(value)),
             (Err(error), None) => {
                 let rpc = match &error {
                     RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } => *rpc,
                 };
-                Err(Failure::fail(
-                    error.to_string(),
-                    format!("{rpc} succeeds"),
-                    error.shown(),
-                ))
+                Err(Failure::fail(error.to_string(), format!("{rpc} succeeds"), error.shown()))
             }
             (Ok(_), Some(expected)) => Err(Failure::fail(
-                format!(
-                    "{} succeeded, but it should have failed{}",
-                    step.action.name(),
-                    describe_expected(expected)
-                ),
-                format!(
-                    "{} fails{}",
-                    step.action.name(),
-                    describe_expected(expected)
-                ),
+                format!("{} succeeded, but it should have failed{}", step.action.name(), describe_expected(expected)),
+                format!("{} fails{}", step.action.name(), describe_expected(expected)),
                 "it succeeded",
             )),
             (Err(error), Some(ErrorExpectation::Any)) => {
                 let _ = error;
                 Ok(None)
             }
-            (Err(error), Some(ErrorExpectation::Code(code))) if error.code() == Some(code) => {
-                Ok(None)
-            }
+            (Err(error), Some(ErrorExpectation::Code(code))) if error.code() == Some(code) => Ok(None),
             (Err(error), Some(expected)) => Err(Failure::fail(
-                format!(
-                    "{error}, not{}",
-                    describe_expected(expected).trim_start_matches(" with")
-                ),
-                format!(
-                    "{} fails{}",
-                    step.action.name(),
-                    describe_expected(expected)
-                ),
+                format!("{error}, not{}", describe_expected(expected).trim_start_matches(" with")),
+                format!("{} fails{}", step.action.name(), describe_expected(expected)),
                 error.shown(),
             )),
         }
@@ -490,48 +350,25 @@ impl CheckRun {
         let name = match name {
             Some(name) => self.render(name)?,
             None => {
-                let extension = filebox::preferred_extension(&mime).ok_or_else(|| {
-                    Failure::error(format!("puppet-lint knows no extension for `{mime}`"))
-                })?;
-                format!(
-                    "puppet-lint-{}-{}.{extension}",
-                    self.nonce(),
-                    self.files_sent
-                )
+                let extension = filebox::preferred_extension(&mime)
+                    .ok_or_else(|| Failure::error(format!("puppet-lint knows no extension for `{mime}`")))?;
+                format!("puppet-lint-{}-{}.{extension}", self.nonce(), self.files_sent)
             }
         };
-        let stem = std::path::Path::new(&name)
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .unwrap_or(&name)
-            .to_owned();
+        let stem = std::path::Path::new(&name).file_stem().and_then(|stem| stem.to_str()).unwrap_or(&name).to_owned();
         let bytes = sample_bytes(&mime, &self.nonce());
         let json = FileBox::from_bytes(&name, &bytes).to_json();
         let id = self.rpc(step, self.session()?.send_file(&to, &json).await)?;
-        Ok(id.map(|id| {
-            fields([
-                ("id", id),
-                ("to", to),
-                ("name", name),
-                ("stem", stem),
-                ("mime", mime),
-            ])
-        }))
+        Ok(id.map(|id| fields([("id", id), ("to", to), ("name", name), ("stem", stem), ("mime", mime)])))
     }
 
     fn nonce(&self) -> String {
-        self.scope
-            .get("nonce")
-            .and_then(|fields| fields.get(""))
-            .cloned()
-            .unwrap_or_default()
+        self.scope.get("nonce").and_then(|fields| fields.get("")).cloned().unwrap_or_default()
     }
 
     fn discover(&self) -> Result<BTreeMap<String, String>, Failure> {
         match &self.context.discovery {
-            None => Err(Failure::error(
-                "the target was not found by discovery (it was given as an endpoint)",
-            )),
+            None => Err(Failure::error("the target was not found by discovery (it was given as an endpoint)")),
             Some(Err(error)) => Err(Failure::fail(
                 error.to_string(),
                 "the token resolves to a non-empty host and a non-zero port",
@@ -542,10 +379,7 @@ impl CheckRun {
                 ("port", answer.endpoint.port.to_string()),
                 ("legacy_ip", answer.has_legacy_ip.to_string()),
                 ("extra_keys", answer.extra_keys.join(",")),
-                (
-                    "authority",
-                    self.context.authority.clone().unwrap_or_default(),
-                ),
+                ("authority", self.context.authority.clone().unwrap_or_default()),
                 ("body", answer.body.clone()),
             ])),
         }
@@ -565,58 +399,33 @@ impl CheckRun {
         let timeline = &self.context.timeline;
         let found = timeline
             .wait_for(from, deadline, |entry| {
-                event_of(entry)
-                    .is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted))
+                event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted))
             })
             .await;
         if let Some(entry) = found {
             timeline.mark_consumed(entry.at);
-            let Some(event) = event_of(&entry) else {
-                unreachable!("matched an event")
-            };
+            let Some(event) = event_of(&entry) else { unreachable!("matched an event") };
             let mut captured = payload_fields(event);
             captured.insert("type".into(), event.kind.name());
             return Ok((captured, Mark::event(&entry)));
         }
         let what = describe_kinds(events, &wanted);
-        let since = after.map_or_else(
-            || "the start".to_owned(),
-            |mark| format!("+{}", seconds(mark.at)),
-        );
+        let since = after.map_or_else(|| "the start".to_owned(), |mark| format!("+{}", seconds(mark.at)));
         let expected = format!("{what} after {since}, within {}", human(waited));
         let entries = timeline.since(from);
         if let Some(ended) = stream_end(&entries) {
-            return Err(Failure::error(format!(
-                "the event stream ended while waiting for {what}: {ended}"
-            )));
+            return Err(Failure::error(format!("the event stream ended while waiting for {what}: {ended}")));
         }
-        let same_kind: Vec<&EventRecord> = entries
-            .iter()
-            .filter_map(event_of)
-            .filter(|event| events.contains(&event.kind))
-            .collect();
+        let same_kind: Vec<&EventRecord> =
+            entries.iter().filter_map(event_of).filter(|event| events.contains(&event.kind)).collect();
         let observed = if !same_kind.is_empty() && !wanted.is_empty() {
-            let seen: Vec<String> = same_kind
-                .iter()
-                .take(3)
-                .map(|event| crate::report::model::truncate(&event.raw, 120))
-                .collect();
-            format!(
-                "{} such event(s) arrived, none matching: {}",
-                same_kind.len(),
-                seen.join("; ")
-            )
+            let seen: Vec<String> =
+                same_kind.iter().take(3).map(|event| crate::report::model::truncate(&event.raw, 120)).collect();
+            format!("{} such event(s) arrived, none matching: {}", same_kind.len(), seen.join("; "))
         } else {
-            format!(
-                "none arrived; events seen since {since}: {}",
-                count_kinds(&entries)
-            )
+            format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
         };
-        Err(Failure::fail(
-            format!("no {what} within {}", human(waited)),
-            expected,
-            observed,
-        ))
+        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed))
     }
 
     /// Counts matching events in a range; `for` watches ahead and fails as
@@ -633,20 +442,15 @@ impl CheckRun {
         let after_mark = self.mark(after);
         let from = after_mark.map_or(0, |mark| mark.after);
         let timeline = &self.context.timeline;
-        let matches = |entry: &Entry| {
-            event_of(entry)
-                .is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted))
-        };
+        let matches =
+            |entry: &Entry| event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted));
         let what = describe_kinds(events, &wanted);
-        let since =
-            after_mark.map_or_else(String::new, |mark| format!(" after +{}", seconds(mark.at)));
+        let since = after_mark.map_or_else(String::new, |mark| format!(" after +{}", seconds(mark.at)));
         let limit = at_most.map_or(usize::MAX, |most| most as usize);
         let range = match until {
             Until::Now => format!("{since} so far"),
             Until::Mark(name) => {
-                let end_at = self
-                    .mark(Some(name))
-                    .map_or_else(String::new, |mark| format!(" (+{})", seconds(mark.at)));
+                let end_at = self.mark(Some(name)).map_or_else(String::new, |mark| format!(" (+{})", seconds(mark.at)));
                 format!("{since} before `{name}`{end_at}")
             }
             Until::For(duration) => format!(" within {}{since}", human(self.duration(duration)?)),
@@ -667,9 +471,7 @@ impl CheckRun {
                 .await;
         }
         let end = match until {
-            Until::Mark(name) => self
-                .mark(Some(name.as_str()))
-                .map_or(usize::MAX, |mark| mark.start),
+            Until::Mark(name) => self.mark(Some(name.as_str())).map_or(usize::MAX, |mark| mark.start),
             _ => usize::MAX,
         };
         let found: Vec<Entry> = timeline
@@ -689,9 +491,8 @@ impl CheckRun {
             .iter()
             .take(4)
             .map(|entry| {
-                let payload = event_of(entry).map_or_else(String::new, |event| {
-                    crate::report::model::truncate(&event.raw, 100)
-                });
+                let payload =
+                    event_of(entry).map_or_else(String::new, |event| crate::report::model::truncate(&event.raw, 100));
                 format!("+{} {payload}", seconds(entry.at))
             })
             .collect();
@@ -705,16 +506,8 @@ impl CheckRun {
             return Err(Failure::fail(summary, expected, listed.join("; ")).at(extra.at));
         }
         if found.len() < at_least as usize {
-            let observed = if found.is_empty() {
-                "none".to_owned()
-            } else {
-                listed.join("; ")
-            };
-            return Err(Failure::fail(
-                format!("only {} {what}{range}", found.len()),
-                expected,
-                observed,
-            ));
+            let observed = if found.is_empty() { "none".to_owned() } else { listed.join("; ") };
+            return Err(Failure::fail(format!("only {} {what}{range}", found.len()), expected, observed));
         }
         Ok(())
     }
@@ -727,14 +520,9 @@ impl CheckRun {
         after: Option<&str>,
         within: Option<&DurationExpr>,
     ) -> Result<(BTreeMap<String, String>, Mark), Failure> {
-        let render = |template: Option<&Template>| {
-            template.map(|template| self.render(template)).transpose()
-        };
-        let (id, text, name) = (
-            render(id)?.unwrap_or_default(),
-            render(text)?.unwrap_or_default(),
-            render(name)?.unwrap_or_default(),
-        );
+        let render = |template: Option<&Template>| template.map(|template| self.render(template)).transpose();
+        let (id, text, name) =
+            (render(id)?.unwrap_or_default(), render(text)?.unwrap_or_default(), render(name)?.unwrap_or_default());
         let after = self.mark(after);
         let (deadline, waited) = self.within(within)?;
         let session = self.session()?;
@@ -752,8 +540,7 @@ impl CheckRun {
             let entries = timeline.since(next);
             for entry in &entries {
                 next = entry.seq + 1;
-                let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message)
-                else {
+                let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message) else {
                     continue;
                 };
                 let Some(message_id) = event.field("messageId") else {
@@ -780,10 +567,7 @@ impl CheckRun {
                     };
                     let matched = (!text.is_empty() && payload.text.contains(&text))
                         || (!name.is_empty()
-                            && self
-                                .file_name_of(&session, &payload)
-                                .await
-                                .is_some_and(|file| file.contains(&name)));
+                            && self.file_name_of(&session, &payload).await.is_some_and(|file| file.contains(&name)));
                     if !matched {
                         seen.push(format!(
                             "{} from {} \"{}\"",
@@ -805,15 +589,10 @@ impl CheckRun {
         }
         let entries = timeline.since(after.map_or(0, |mark| mark.after));
         if let Some(ended) = stream_end(&entries) {
-            return Err(Failure::error(format!(
-                "the event stream ended while waiting for {wanted}: {ended}"
-            )));
+            return Err(Failure::error(format!("the event stream ended while waiting for {wanted}: {ended}")));
         }
         let observed = if seen.is_empty() {
-            format!(
-                "no `message` event came back; events seen: {}",
-                count_kinds(&entries)
-            )
+            format!("no `message` event came back; events seen: {}", count_kinds(&entries))
         } else {
             format!(
                 "{} other message(s) arrived: {}",
@@ -830,11 +609,7 @@ impl CheckRun {
 
     /// A message's file name: the payload's, else its file box's (the official
     /// mock leaves `filename` empty).
-    async fn file_name_of(
-        &self,
-        session: &Session,
-        payload: &MessagePayloadResponse,
-    ) -> Option<String> {
+    async fn file_name_of(&self, session: &Session, payload: &MessagePayloadResponse) -> Option<String> {
         if !payload.filename.is_empty() {
             return Some(payload.filename.clone());
         }
@@ -845,12 +620,7 @@ impl CheckRun {
         FileBox::parse(&json).ok().map(|file_box| file_box.name)
     }
 
-    fn assert(
-        &self,
-        that: &Template,
-        comparison: &Comparison,
-        message: Option<&str>,
-    ) -> Result<(), Failure> {
+    fn assert(&self, that: &Template, comparison: &Comparison, message: Option<&str>) -> Result<(), Failure> {
         let actual = self.render(that)?;
         let (holds, relation, expected) = match comparison {
             Comparison::Equals(expected) => {
@@ -866,10 +636,7 @@ impl CheckRun {
             return Ok(());
         }
         let summary = message.map_or_else(|| format!("{that:?} is \"{actual}\""), str::to_owned);
-        let reference = that
-            .references()
-            .next()
-            .map_or_else(|| "the value".to_owned(), ToString::to_string);
+        let reference = that.references().next().map_or_else(|| "the value".to_owned(), ToString::to_string);
         Err(Failure::fail(
             summary,
             format!("{reference} {relation} \"{expected}\""),
@@ -908,21 +675,14 @@ impl CheckRun {
                 let name = match FileBox::parse(&json) {
                     Ok(file_box) => file_box.name,
                     Err(error) => {
-                        problems.push((
-                            entry.at,
-                            format!("{} message {message_id}: {error}", kind.name()),
-                        ));
+                        problems.push((entry.at, format!("{} message {message_id}: {error}", kind.name())));
                         continue;
                     }
                 };
                 if let Some(problem) = received_name_problem(kind, &name) {
                     problems.push((
                         entry.at,
-                        format!(
-                            "{} message {message_id} from {}: {problem}",
-                            kind.name(),
-                            payload.talker_id
-                        ),
+                        format!("{} message {message_id} from {}: {problem}", kind.name(), payload.talker_id),
                     ));
                 }
             }
@@ -931,22 +691,13 @@ impl CheckRun {
                 break;
             }
             self.progress(
-                format!(
-                    "checking received file names, {} left",
-                    human(deadline - now)
-                ),
+                format!("checking received file names, {} left", human(deadline - now)),
                 Some((duration.saturating_sub(deadline - now), duration)),
             );
-            timeline
-                .changed_after(next, deadline.min(now + Duration::from_secs(1)))
-                .await;
+            timeline.changed_after(next, deadline.min(now + Duration::from_secs(1))).await;
         }
         if let Some((at, _)) = problems.first() {
-            let listed: Vec<String> = problems
-                .iter()
-                .take(5)
-                .map(|(_, problem)| problem.clone())
-                .collect();
+            let listed: Vec<String> = problems.iter().take(5).map(|(_, problem)| problem.clone()).collect();
             return Err(Failure::fail(
                 format!("{} received file(s) named without the extension of their type", problems.len()),
                 "every file received is named with an extension that maps to a MIME type fitting its message type",
@@ -988,22 +739,14 @@ impl CheckRun {
                 break;
             }
             if Instant::now() >= self.deadline {
-                return Err(Failure::error(
-                    "the check's budget ran out before its window did; raise its timeout",
-                ));
+                return Err(Failure::error("the check's budget ran out before its window did; raise its timeout"));
             }
             let shown_end = base_end.max(now);
             self.progress(
-                format!(
-                    "watching {} / {}",
-                    human(now - start),
-                    human(shown_end - start)
-                ),
+                format!("watching {} / {}", human(now - start), human(shown_end - start)),
                 Some((now - start, shown_end - start)),
             );
-            let step = base_end
-                .saturating_sub(now)
-                .clamp(Duration::from_millis(20), Duration::from_millis(250));
+            let step = base_end.saturating_sub(now).clamp(Duration::from_millis(20), Duration::from_millis(250));
             tokio::time::sleep_until(Instant::now() + step).await;
         }
         let entries = timeline.snapshot();
@@ -1018,20 +761,9 @@ impl CheckRun {
         }
         if largest.0 > allowed {
             let activity = timeline.last_activity().unwrap_or(start);
-            return Err(self.gap_failure(
-                interval,
-                start,
-                end,
-                largest.1,
-                largest.1 + largest.0,
-                activity,
-            ));
+            return Err(self.gap_failure(interval, start, end, largest.1, largest.1 + largest.0, activity));
         }
-        self.note = Some(format!(
-            "largest gap {} over {}",
-            human(largest.0),
-            human(end - start)
-        ));
+        self.note = Some(format!("largest gap {} over {}", human(largest.0), human(end - start)));
         Ok(())
     }
 
@@ -1058,25 +790,17 @@ impl CheckRun {
         .at(from)
     }
 
-    fn render_matching(
-        &self,
-        matching: &[(String, Template)],
-    ) -> Result<Vec<(String, String)>, Failure> {
-        matching
-            .iter()
-            .map(|(field, value)| Ok((field.clone(), self.render(value)?)))
-            .collect()
+    fn render_matching(&self, matching: &[(String, Template)]) -> Result<Vec<(String, String)>, Failure> {
+        matching.iter().map(|(field, value)| Ok((field.clone(), self.render(value)?))).collect()
     }
 }
 
 /// A failed wait becomes a skip when the suite says another check covers it.
 fn skip_instead(failure: Failure, or_skip: Option<&str>) -> Failure {
     match (failure.kind, or_skip) {
-        (Kind::Fail, Some(reason)) => Failure {
-            kind: Kind::Skip,
-            summary: format!("{reason} ({})", failure.summary),
-            ..failure
-        },
+        (Kind::Fail, Some(reason)) => {
+            Failure { kind: Kind::Skip, summary: format!("{reason} ({})", failure.summary), ..failure }
+        }
         _ => failure,
     }
 }
@@ -1089,10 +813,7 @@ fn describe_expected(expected: ErrorExpectation) -> String {
 }
 
 fn fields<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
-    pairs
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect()
+    pairs.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
 }
 
 fn message_fields(payload: &MessagePayloadResponse) -> BTreeMap<String, String> {
@@ -1183,9 +904,7 @@ fn event_of(entry: &Entry) -> Option<&EventRecord> {
 }
 
 fn fits(event: &EventRecord, wanted: &[(String, String)]) -> bool {
-    wanted
-        .iter()
-        .all(|(field, value)| payload_value(event, field).as_deref() == Some(value.as_str()))
+    wanted.iter().all(|(field, value)| payload_value(event, field).as_deref() == Some(value.as_str()))
 }
 
 fn payload_value(event: &EventRecord, field: &str) -> Option<String> {
@@ -1201,20 +920,14 @@ fn payload_fields(event: &EventRecord) -> BTreeMap<String, String> {
     let Some(Value::Object(object)) = &event.payload else {
         return BTreeMap::new();
     };
-    object
-        .keys()
-        .filter_map(|key| Some((key.clone(), payload_value(event, key)?)))
-        .collect()
+    object.keys().filter_map(|key| Some((key.clone(), payload_value(event, key)?))).collect()
 }
 
 fn describe_kinds(events: &[EventKind], wanted: &[(String, String)]) -> String {
     let names: Vec<String> = events.iter().map(|kind| format!("`{kind}`")).collect();
     let mut text = format!("{} event", names.join(" or "));
     if !wanted.is_empty() {
-        let conditions: Vec<String> = wanted
-            .iter()
-            .map(|(field, value)| format!("{field} = \"{value}\""))
-            .collect();
+        let conditions: Vec<String> = wanted.iter().map(|(field, value)| format!("{field} = \"{value}\"")).collect();
         text.push_str(&format!(" with {}", conditions.join(" and ")));
     }
     text
@@ -1233,28 +946,17 @@ fn count_kinds(entries: &[Entry]) -> String {
     if counts.is_empty() {
         return "none".into();
     }
-    counts
-        .iter()
-        .map(|(name, count)| format!("{name} ×{count}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    counts.iter().map(|(name, count)| format!("{name} ×{count}")).collect::<Vec<_>>().join(", ")
 }
 
 /// An unexpected end of the event stream, if one happened.
 fn stream_end(entries: &[Entry]) -> Option<String> {
-    let last_end = entries
-        .iter()
-        .rposition(|entry| matches!(entry.what, What::StreamEnded { .. }))?;
-    if entries[last_end..]
-        .iter()
-        .any(|entry| matches!(entry.what, What::Subscribed { .. }))
-    {
+    let last_end = entries.iter().rposition(|entry| matches!(entry.what, What::StreamEnded { .. }))?;
+    if entries[last_end..].iter().any(|entry| matches!(entry.what, What::Subscribed { .. })) {
         return None;
     }
     match &entries[last_end].what {
-        What::StreamEnded {
-            error: Some(error), ..
-        } => Some(error.clone()),
+        What::StreamEnded { error: Some(error), .. } => Some(error.clone()),
         What::StreamEnded { error: None, .. } => Some("the server closed it".into()),
         _ => None,
     }
@@ -1262,21 +964,15 @@ fn stream_end(entries: &[Entry]) -> Option<String> {
 
 /// Events that show the puppet is alive: all but each stream's connect heartbeat.
 fn counted_events(entries: &[Entry], start: Duration) -> impl Iterator<Item = Duration> + '_ {
-    entries
-        .iter()
-        .filter(move |entry| entry.at >= start)
-        .filter_map(|entry| match &entry.what {
-            What::Event(event) if !event.connect_heartbeat => Some(entry.at),
-            _ => None,
-        })
+    entries.iter().filter(move |entry| entry.at >= start).filter_map(|entry| match &entry.what {
+        What::Event(event) if !event.connect_heartbeat => Some(entry.at),
+        _ => None,
+    })
 }
 
 /// When the provider last said something other than a heartbeat, and when it
 /// last sent a heartbeat of its own (not a stream-connect one).
-fn last_other_and_heartbeat(
-    entries: &[Entry],
-    start: Duration,
-) -> (Option<Duration>, Option<Duration>) {
+fn last_other_and_heartbeat(entries: &[Entry], start: Duration) -> (Option<Duration>, Option<Duration>) {
     let (mut other, mut heartbeat) = (None, None);
     for entry in entries.iter().filter(|entry| entry.at >= start) {
         if let What::Event(event) = &entry.what {
@@ -1309,34 +1005,16 @@ mod tests {
             "a file sent as application/pdf came back named \"report\": it has no extension, so a receiver sees application/unknown"
         );
         let wrong = expect_mime("report.png", "application/pdf").unwrap_err();
-        assert_eq!(
-            wrong.observed,
-            "\"report.png\": .png maps to image/png, not application/pdf"
-        );
+        assert_eq!(wrong.observed, "\"report.png\": .png maps to image/png, not application/pdf");
         assert!(expect_mime("voice.silk", "audio/silk").is_err());
     }
 
     #[test]
     fn received_names_must_fit_their_message_type() {
         assert_eq!(received_name_problem(MessageKind::Image, "a.jpg"), None);
-        assert_eq!(
-            received_name_problem(MessageKind::Attachment, "a.pdf"),
-            None
-        );
-        assert!(
-            received_name_problem(MessageKind::Image, "a.pdf")
-                .unwrap()
-                .contains("not image/*")
-        );
-        assert!(
-            received_name_problem(MessageKind::Image, "photo")
-                .unwrap()
-                .contains("no extension")
-        );
-        assert!(
-            received_name_problem(MessageKind::Audio, "voice.silk")
-                .unwrap()
-                .contains("no MIME type")
-        );
+        assert_eq!(received_name_problem(MessageKind::Attachment, "a.pdf"), None);
+        assert!(received_name_problem(MessageKind::Image, "a.pdf").unwrap().contains("not image/*"));
+        assert!(received_name_problem(MessageKind::Image, "photo").unwrap().contains("no extension"));
+        assert!(received_name_problem(MessageKind::Audio, "voice.silk").unwrap().contains("no MIME type"));
     }
 }

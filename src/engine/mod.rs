@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::discovery::{Answer, DiscoveryError};
 use crate::report::model::{CheckReport, Verdict};
 use crate::session::{Session, Timeline};
-use crate::suite::{
-    Action, Check, OPTIONAL_VARIABLES, Scope, Severity, Step, Suite, format_duration,
-};
+use crate::suite::{Action, Check, OPTIONAL_VARIABLES, Scope, Severity, Step, Suite, format_duration};
 
 /// Extra time a check gets past its budget to wind down (an rpc in flight)
 /// before it is declared timed out.
@@ -109,27 +107,17 @@ pub struct Planned {
 
 /// Runs the plan; the reports come back in plan order, one per check, even
 /// when `cancel` fires (unfinished checks are marked).
-pub async fn run(
-    context: Arc<Context>,
-    plan: Vec<Planned>,
-    cancel: CancellationToken,
-) -> Vec<CheckReport> {
+pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken) -> Vec<CheckReport> {
     let mut reports: Vec<Option<CheckReport>> = vec![None; plan.len()];
     let (destructive, ordinary): (Vec<usize>, Vec<usize>) =
         (0..plan.len()).partition(|index| plan[*index].check.destructive);
 
-    context.observer.event(RunEvent::Phase(format!(
-        "running {} check(s)",
-        ordinary.len()
-    )));
+    context.observer.event(RunEvent::Phase(format!("running {} check(s)", ordinary.len())));
     let handles: Vec<(usize, tokio::task::JoinHandle<CheckReport>)> = ordinary
         .iter()
         .map(|&index| {
             let (context, planned) = (context.clone(), plan[index].clone());
-            (
-                index,
-                tokio::spawn(async move { run_check(&context, &planned, index).await }),
-            )
+            (index, tokio::spawn(async move { run_check(&context, &planned, index).await }))
         })
         .collect();
     for (index, handle) in handles {
@@ -137,28 +125,18 @@ pub async fn run(
     }
 
     if !destructive.is_empty() && !cancel.is_cancelled() {
-        context
-            .observer
-            .event(RunEvent::Phase(if context.settings.allow_destructive {
-                format!(
-                    "running {} destructive check(s), one at a time",
-                    destructive.len()
-                )
-            } else {
-                "skipping destructive checks (no --allow-destructive)".to_owned()
-            }));
+        context.observer.event(RunEvent::Phase(if context.settings.allow_destructive {
+            format!("running {} destructive check(s), one at a time", destructive.len())
+        } else {
+            "skipping destructive checks (no --allow-destructive)".to_owned()
+        }));
     }
     for index in destructive {
         let report = if cancel.is_cancelled() {
-            interrupted(
-                &plan[index],
-                "the run was interrupted before this check started",
-                Verdict::Skip,
-            )
+            interrupted(&plan[index], "the run was interrupted before this check started", Verdict::Skip)
         } else {
             let (task_context, planned) = (context.clone(), plan[index].clone());
-            let handle =
-                tokio::spawn(async move { run_check(&task_context, &planned, index).await });
+            let handle = tokio::spawn(async move { run_check(&task_context, &planned, index).await });
             finish(&context, &plan[index], handle, &cancel).await
         };
         reports[index] = Some(report);
@@ -187,93 +165,48 @@ async fn finish(
             interrupted(planned, "the run was interrupted while this check ran", Verdict::Error)
         }
     };
-    context
-        .observer
-        .event(RunEvent::CheckFinished(Box::new(report.clone())));
+    context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
     report
 }
 
 fn interrupted(planned: &Planned, reason: &str, verdict: Verdict) -> CheckReport {
-    report_for(
-        planned,
-        verdict,
-        Some(reason.to_owned()),
-        None,
-        Duration::ZERO,
-        Duration::ZERO,
-    )
+    report_for(planned, verdict, Some(reason.to_owned()), None, Duration::ZERO, Duration::ZERO)
 }
 
 async fn run_check(context: &Arc<Context>, planned: &Planned, index: usize) -> CheckReport {
     let check = &planned.check;
-    context.observer.event(RunEvent::CheckStarted {
-        id: check.id.clone(),
-        title: check.title.clone(),
-    });
+    context.observer.event(RunEvent::CheckStarted { id: check.id.clone(), title: check.title.clone() });
     let started = context.timeline.now();
     if check.destructive
         && context.settings.allow_destructive
         && let Some(session) = &context.session
-        && session
-            .wait_for_bot(tokio::time::Instant::now() + context.settings.login_timeout)
-            .await
-            .is_none()
+        && session.wait_for_bot(tokio::time::Instant::now() + context.settings.login_timeout).await.is_none()
     {
         let reason = format!(
             "the bot was not logged in within {} of this check's start (an earlier check logged it out or restarted it)",
             crate::clock::human(context.settings.login_timeout)
         );
-        let report = report_for(
-            planned,
-            Verdict::Error,
-            Some(reason),
-            None,
-            started,
-            context.timeline.now() - started,
-        );
-        context
-            .observer
-            .event(RunEvent::CheckFinished(Box::new(report.clone())));
+        let report = report_for(planned, Verdict::Error, Some(reason), None, started, context.timeline.now() - started);
+        context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
         return report;
     }
     let scope = scope_for(context, index);
     let report = match skip_reason(context, check, &scope) {
-        Some(reason) => report_for(
-            planned,
-            Verdict::Skip,
-            Some(reason),
-            None,
-            started,
-            Duration::ZERO,
-        ),
+        Some(reason) => report_for(planned, Verdict::Skip, Some(reason), None, started, Duration::ZERO),
         None => run_steps(context, planned, scope, started).await,
     };
-    context
-        .observer
-        .event(RunEvent::CheckFinished(Box::new(report.clone())));
+    context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
     report
 }
 
-async fn run_steps(
-    context: &Arc<Context>,
-    planned: &Planned,
-    scope: Scope,
-    started: Duration,
-) -> CheckReport {
+async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, started: Duration) -> CheckReport {
     let check = &planned.check;
     let budget = match &check.timeout {
         Some(expression) => match expression.eval(&scope) {
             Ok(budget) => budget,
             Err(message) => {
                 let reason = format!("its timeout cannot be evaluated: {message}");
-                return report_for(
-                    planned,
-                    Verdict::Error,
-                    Some(reason),
-                    None,
-                    started,
-                    Duration::ZERO,
-                );
+                return report_for(planned, Verdict::Error, Some(reason), None, started, Duration::ZERO);
             }
         },
         None => default_budget(context, &planned.suite),
@@ -285,20 +218,13 @@ async fn run_steps(
         Err(_) => report_for(
             planned,
             Verdict::Timeout,
-            Some(format!(
-                "did not finish within its {} budget",
-                format_duration(budget)
-            )),
+            Some(format!("did not finish within its {} budget", format_duration(budget))),
             None,
             started,
             took,
         ),
-        Ok(check::Outcome { result: Ok(note) }) => {
-            report_for(planned, Verdict::Pass, note, None, started, took)
-        }
-        Ok(check::Outcome {
-            result: Err((failure, evidence)),
-        }) => {
+        Ok(check::Outcome { result: Ok(note) }) => report_for(planned, Verdict::Pass, note, None, started, took),
+        Ok(check::Outcome { result: Err((failure, evidence)) }) => {
             let verdict = match (failure.kind, check.severity) {
                 (check::Kind::Skip, _) => Verdict::Skip,
                 (check::Kind::Error, _) => Verdict::Error,
@@ -306,14 +232,7 @@ async fn run_steps(
                 (check::Kind::Fail, Severity::Should) => Verdict::Warn,
             };
             let reason = crate::redact::redact(&failure.summary).into_owned();
-            report_for(
-                planned,
-                verdict,
-                Some(reason),
-                Some(evidence),
-                started,
-                took,
-            )
+            report_for(planned, verdict, Some(reason), Some(evidence), started, took)
         }
     }
 }
@@ -329,20 +248,13 @@ fn scope_for(context: &Context, index: usize) -> Scope {
         scope.insert(name.to_owned(), BTreeMap::from([(String::new(), value)]));
     };
     let settings = &context.settings;
-    if let Some(bot) = context
-        .session
-        .as_ref()
-        .and_then(|session| session.bot_id())
-    {
+    if let Some(bot) = context.session.as_ref().and_then(|session| session.bot_id()) {
         set("bot", bot);
     }
     set("nonce", format!("{}-{}", context.nonce, index + 1));
     set("window", format_duration(settings.window));
     set("interval", format_duration(settings.interval()));
-    set(
-        "timeout",
-        format_duration(settings.timeout.unwrap_or(Duration::from_secs(60))),
-    );
+    set("timeout", format_duration(settings.timeout.unwrap_or(Duration::from_secs(60))));
     set("invalid_token", context.invalid_token.clone());
     if let Some(peer) = &settings.peer_contact {
         set("peer_contact", peer.clone());
@@ -355,29 +267,14 @@ fn scope_for(context: &Context, index: usize) -> Scope {
 
 fn skip_reason(context: &Context, check: &Check, scope: &Scope) -> Option<String> {
     if check.destructive && !context.settings.allow_destructive {
-        return Some(
-            "destructive (it logs the bot out or restarts it): run with --allow-destructive"
-                .to_owned(),
-        );
+        return Some("destructive (it logs the bot out or restarts it): run with --allow-destructive".to_owned());
     }
     // A check whose every step needs a variable this run lacks has nothing to do.
-    let conditions: Vec<&str> = check
-        .steps
-        .iter()
-        .map(|step| step.condition.as_deref().unwrap_or(""))
-        .collect();
-    if conditions
-        .iter()
-        .all(|condition| !condition.is_empty() && !scope.contains_key(*condition))
-    {
+    let conditions: Vec<&str> = check.steps.iter().map(|step| step.condition.as_deref().unwrap_or("")).collect();
+    if conditions.iter().all(|condition| !condition.is_empty() && !scope.contains_key(*condition)) {
         let missing = conditions[0];
-        let why = OPTIONAL_VARIABLES
-            .iter()
-            .find(|(name, _)| *name == missing)
-            .map_or("", |(_, why)| why);
-        return Some(format!(
-            "needs `{missing}` ({why}), which this run does not have"
-        ));
+        let why = OPTIONAL_VARIABLES.iter().find(|(name, _)| *name == missing).map_or("", |(_, why)| why);
+        return Some(format!("needs `{missing}` ({why}), which this run does not have"));
     }
     None
 }

@@ -37,14 +37,11 @@ pub enum Fault {
 
 impl Fault {
     pub fn name(self) -> String {
-        self.to_possible_value()
-            .map_or_else(String::new, |value| value.get_name().to_owned())
+        self.to_possible_value().map_or_else(String::new, |value| value.get_name().to_owned())
     }
 
     pub fn description(self) -> String {
-        self.to_possible_value()
-            .and_then(|value| value.get_help().map(ToString::to_string))
-            .unwrap_or_default()
+        self.to_possible_value().and_then(|value| value.get_help().map(ToString::to_string)).unwrap_or_default()
     }
 
     pub fn all() -> &'static [Fault] {
@@ -63,9 +60,6 @@ mod tests {
             assert!(!fault.description().is_empty(), "{}", fault.name());
         }
         assert_eq!(Fault::NoReady.name(), "no-ready");
-        assert_eq!(
-            Fault::from_str("wrong-file-extension", false),
-            Ok(Fault::WrongFileExtension)
-        );
+        assert_eq!(Fault::from_str("wrong-file-extension", false), Ok(Fault::WrongFileExtension));
     }
 }

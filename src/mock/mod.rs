@@ -78,10 +78,7 @@ pub struct MockTls {
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
     #[error("cannot listen on {address}: {error}")]
-    Listen {
-        address: SocketAddr,
-        error: io::Error,
-    },
+    Listen { address: SocketAddr, error: io::Error },
     #[error("cannot make the mock's TLS certificate: {0}")]
     Certificate(String),
 }
@@ -89,65 +86,41 @@ pub enum MockError {
 impl MockServer {
     pub async fn start(options: MockOptions) -> Result<MockServer, MockError> {
         crate::redact::register(&options.token);
-        let listener =
-            TcpListener::bind(options.listen)
-                .await
-                .map_err(|error| MockError::Listen {
-                    address: options.listen,
-                    error,
-                })?;
-        let address = listener.local_addr().map_err(|error| MockError::Listen {
-            address: options.listen,
-            error,
-        })?;
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .map_err(|error| MockError::Listen { address: options.listen, error })?;
+        let address = listener.local_addr().map_err(|error| MockError::Listen { address: options.listen, error })?;
         let mock = Mock::new(Settings {
             faults: options.faults.iter().copied().collect::<HashSet<_>>(),
             heartbeat_interval: options.heartbeat_interval,
             pace: options.pace,
         });
-        let expected = (!options.faults.contains(&Fault::AcceptAnyToken))
-            .then(|| format!("Wechaty {}", options.token));
+        let expected = (!options.faults.contains(&Fault::AcceptAnyToken)).then(|| format!("Wechaty {}", options.token));
         let router = Server::builder()
-            .add_service(PuppetServer::with_interceptor(
-                mock.clone(),
-                TokenCheck { expected },
-            ))
+            .add_service(PuppetServer::with_interceptor(mock.clone(), TokenCheck { expected }))
             .add_service(HealthServer::new(Health(mock.clone())));
         let (shutdown, stop) = oneshot::channel::<()>();
         let stopped = async move {
             let _ = stop.await;
         };
         let (tls, serving, accepting) = if options.tls {
-            let server_name =
-                server_name_from_token(&options.token).unwrap_or_else(|| "insecure".into());
-            let authority = Authority::new("puppet-lint mock CA")
-                .map_err(|error| MockError::Certificate(error.to_string()))?;
+            let server_name = server_name_from_token(&options.token).unwrap_or_else(|| "insecure".into());
+            let authority =
+                Authority::new("puppet-lint mock CA").map_err(|error| MockError::Certificate(error.to_string()))?;
             let leaf = authority
                 .issue_v1(&server_name, valid_now())
                 .map_err(|error| MockError::Certificate(error.to_string()))?;
             let config = crate::tls::server_config(leaf.certificate, leaf.key)
                 .map_err(|error| MockError::Certificate(error.to_string()))?;
-            let (connections, accepting) =
-                accept_tls(listener, tokio_rustls::TlsAcceptor::from(config));
+            let (connections, accepting) = accept_tls(listener, tokio_rustls::TlsAcceptor::from(config));
             let serving = tokio::spawn(async move {
-                let _ = router
-                    .serve_with_incoming_shutdown(connections, stopped)
-                    .await;
+                let _ = router.serve_with_incoming_shutdown(connections, stopped).await;
             });
-            (
-                Some(MockTls {
-                    server_name,
-                    ca_pem: authority.certificate_pem(),
-                }),
-                serving,
-                Some(accepting),
-            )
+            (Some(MockTls { server_name, ca_pem: authority.certificate_pem() }), serving, Some(accepting))
         } else {
             let connections = tokio_stream::wrappers::TcpListenerStream::new(listener);
             let serving = tokio::spawn(async move {
-                let _ = router
-                    .serve_with_incoming_shutdown(connections, stopped)
-                    .await;
+                let _ = router.serve_with_incoming_shutdown(connections, stopped).await;
             });
             (None, serving, None)
         };
@@ -174,10 +147,7 @@ impl MockServer {
         }
         if let Some(serving) = self.serving.take() {
             let abort = serving.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), serving)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(2), serving).await.is_err() {
                 abort.abort();
             }
         }
@@ -193,10 +163,7 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         self.mock.halt();
-        for task in [self.serving.take(), self.accepting.take()]
-            .into_iter()
-            .flatten()
-        {
+        for task in [self.serving.take(), self.accepting.take()].into_iter().flatten() {
             task.abort();
         }
     }
@@ -214,16 +181,10 @@ impl Interceptor for TokenCheck {
         let Some(expected) = &self.expected else {
             return Ok(request);
         };
-        match request
-            .metadata()
-            .get("authorization")
-            .and_then(|value| value.to_str().ok())
-        {
+        match request.metadata().get("authorization").and_then(|value| value.to_str().ok()) {
             Some(given) if given == expected => Ok(request),
             Some(given) => match given.strip_prefix("Wechaty ") {
-                Some(token) => Err(Status::unauthenticated(format!(
-                    "Invalid Wechaty TOKEN \"{token}\""
-                ))),
+                Some(token) => Err(Status::unauthenticated(format!("Invalid Wechaty TOKEN \"{token}\""))),
                 None => Err(Status::unauthenticated(format!(
                     "Invalid authorization type: \"{}\"",
                     given.split_whitespace().next().unwrap_or("")
@@ -239,28 +200,20 @@ impl Interceptor for TokenCheck {
 fn accept_tls(
     listener: TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
-) -> (
-    tokio_stream::wrappers::ReceiverStream<io::Result<TlsConnection>>,
-    JoinHandle<()>,
-) {
+) -> (tokio_stream::wrappers::ReceiverStream<io::Result<TlsConnection>>, JoinHandle<()>) {
     let (sender, receiver) = tokio::sync::mpsc::channel(16);
     let accepting = tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
-                if let Ok(Ok(stream)) =
-                    tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
-                {
+                if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                     let _ = sender.send(Ok(TlsConnection(stream))).await;
                 }
             });
         }
     });
-    (
-        tokio_stream::wrappers::ReceiverStream::new(receiver),
-        accepting,
-    )
+    (tokio_stream::wrappers::ReceiverStream::new(receiver), accepting)
 }
 
 struct TlsConnection(tokio_rustls::server::TlsStream<TcpStream>);
@@ -282,11 +235,7 @@ impl AsyncRead for TlsConnection {
 }
 
 impl AsyncWrite for TlsConnection {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        context: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, context: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(context, data)
     }
 

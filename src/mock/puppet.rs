@@ -28,8 +28,7 @@ use crate::proto::wechaty::puppet_server;
 use crate::wire::filebox::{self, FileBox, Payload};
 use crate::wire::{EventKind, MessageKind};
 
-pub const CONTACTS: &[(&str, &str)] =
-    &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
+pub const CONTACTS: &[(&str, &str)] = &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
 /// What Alice sends after every login, so received files are checked too.
 pub const ALICE_PHOTO: &str = "alice-photo.jpg";
 
@@ -82,10 +81,7 @@ struct StoredFile {
 
 impl Mock {
     pub fn new(settings: Settings) -> Mock {
-        Mock(Arc::new(Inner {
-            settings,
-            state: Mutex::new(State::default()),
-        }))
+        Mock(Arc::new(Inner { settings, state: Mutex::new(State::default()) }))
     }
 
     fn has(&self, fault: Fault) -> bool {
@@ -97,10 +93,7 @@ impl Mock {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.0
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn next_id(&self, prefix: &str) -> String {
@@ -116,10 +109,7 @@ impl Mock {
         if kind == EventKind::Heartbeat {
             state.last_heartbeat = Some(Instant::now());
         }
-        let event = pb::EventResponse {
-            r#type: kind.wire(),
-            payload: payload.to_string(),
-        };
+        let event = pb::EventResponse { r#type: kind.wire(), payload: payload.to_string() };
         if let Some(subscriber) = &state.subscriber
             && subscriber.send(Ok(event)).is_err()
         {
@@ -150,20 +140,14 @@ impl Mock {
                 bot
             }
             None => {
-                let qrcode = format!(
-                    "https://puppet-lint.invalid/mock/qrcode/{}",
-                    self.next_id("scan")
-                );
+                let qrcode = format!("https://puppet-lint.invalid/mock/qrcode/{}", self.next_id("scan"));
                 for status in [2, 3] {
                     let scan = json!({ "qrcode": qrcode, "status": status });
                     self.state().pending_scan = Some(scan.clone());
                     self.emit(EventKind::Scan, scan);
                     tokio::time::sleep(self.pace(1)).await;
                 }
-                format!(
-                    "mock-bot-{}",
-                    &uuid::Uuid::new_v4().simple().to_string()[..8]
-                )
+                format!("mock-bot-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
             }
         };
         if self.has(Fault::ReadyBeforeLogin) {
@@ -193,35 +177,20 @@ impl Mock {
         let (alice, _) = CONTACTS[0];
         let text = self.store(alice, bot, "hello from Alice", MessageKind::Text, None);
         self.emit(EventKind::Message, json!({ "messageId": text }));
-        let photo = StoredFile {
-            name: self.file_name(ALICE_PHOTO),
-            bytes: TINY_JPEG.to_vec(),
-        };
+        let photo = StoredFile { name: self.file_name(ALICE_PHOTO), bytes: TINY_JPEG.to_vec() };
         let kind = kind_of_file(&photo.name);
         let message = self.store(alice, bot, "", kind, Some(photo));
         self.emit(EventKind::Message, json!({ "messageId": message }));
     }
 
     /// Stores a message and returns its id.
-    fn store(
-        &self,
-        talker: &str,
-        listener: &str,
-        text: &str,
-        kind: MessageKind,
-        file: Option<StoredFile>,
-    ) -> String {
+    fn store(&self, talker: &str, listener: &str, text: &str, kind: MessageKind, file: Option<StoredFile>) -> String {
         let id = self.next_id("mock-msg");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         #[allow(deprecated)]
         let payload = pb::MessagePayloadResponse {
             id: id.clone(),
-            filename: file
-                .as_ref()
-                .map(|file| file.name.clone())
-                .unwrap_or_default(),
+            filename: file.as_ref().map(|file| file.name.clone()).unwrap_or_default(),
             text: text.to_owned(),
             timestamp_deprecated: now.as_millis() as u64,
             r#type: kind.wire(),
@@ -234,31 +203,19 @@ impl Mock {
                 nanos: now.subsec_nanos() as i32,
             }),
         };
-        self.state()
-            .messages
-            .insert(id.clone(), Message { payload, file });
+        self.state().messages.insert(id.clone(), Message { payload, file });
         id
     }
 
     /// The name a file keeps, or loses, on its way through the mock.
     fn file_name(&self, name: &str) -> String {
         let path = std::path::Path::new(name);
-        let stem = path
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .unwrap_or(name);
-        let extension = path
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .unwrap_or("");
+        let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or(name);
+        let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or("");
         if self.has(Fault::StripFileExtension) {
             stem.to_owned()
         } else if self.has(Fault::WrongFileExtension) {
-            let other = if extension.eq_ignore_ascii_case("png") {
-                "pdf"
-            } else {
-                "png"
-            };
+            let other = if extension.eq_ignore_ascii_case("png") { "pdf" } else { "png" };
             format!("{stem}.{other}")
         } else {
             name.to_owned()
@@ -267,28 +224,15 @@ impl Mock {
 
     /// The bot sends: the message comes back as an event before the reply,
     /// as it can on the official server.
-    fn send(
-        &self,
-        conversation_id: &str,
-        text: &str,
-        file: Option<StoredFile>,
-    ) -> Result<String, Status> {
+    fn send(&self, conversation_id: &str, text: &str, file: Option<StoredFile>) -> Result<String, Status> {
         let Some(bot) = self.state().logged_in.clone() else {
             return Err(not_logged_in());
         };
         if conversation_id != bot && !CONTACTS.iter().any(|(id, _)| *id == conversation_id) {
-            return Err(Status::not_found(format!(
-                "no contact or room \"{conversation_id}\""
-            )));
+            return Err(Status::not_found(format!("no contact or room \"{conversation_id}\"")));
         }
-        let talker = if self.has(Fault::EchoWrongTalker) {
-            CONTACTS[1].0.to_owned()
-        } else {
-            bot
-        };
-        let kind = file
-            .as_ref()
-            .map_or(MessageKind::Text, |file| kind_of_file(&file.name));
+        let talker = if self.has(Fault::EchoWrongTalker) { CONTACTS[1].0.to_owned() } else { bot };
+        let kind = file.as_ref().map_or(MessageKind::Text, |file| kind_of_file(&file.name));
         let id = self.store(&talker, conversation_id, text, kind, file);
         if !self.has(Fault::NoEcho) {
             self.emit(EventKind::Message, json!({ "messageId": id }));
@@ -297,11 +241,7 @@ impl Mock {
     }
 
     fn message(&self, id: &str) -> Result<Message, Status> {
-        self.state()
-            .messages
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Status::not_found(format!("message \"{id}\" not found")))
+        self.state().messages.get(id).cloned().ok_or_else(|| Status::not_found(format!("message \"{id}\" not found")))
     }
 
     pub fn health(&self) -> ServingStatus {
@@ -315,17 +255,11 @@ impl Mock {
 
 fn not_logged_in() -> Status {
     // Shaped like the official server's answer: a message, then a stack.
-    Status::unknown(
-        "Error: not logged in\n    at MockPuppet.send (puppet-lint mock)\n    at async handler",
-    )
+    Status::unknown("Error: not logged in\n    at MockPuppet.send (puppet-lint mock)\n    at async handler")
 }
 
 fn kind_of_file(name: &str) -> MessageKind {
-    match filebox::mime_of_name(name)
-        .1
-        .as_deref()
-        .and_then(|mime| mime.split('/').next())
-    {
+    match filebox::mime_of_name(name).1.as_deref().and_then(|mime| mime.split('/').next()) {
         Some("image") => MessageKind::Image,
         Some("video") => MessageKind::Video,
         Some("audio") => MessageKind::Audio,
@@ -334,9 +268,7 @@ fn kind_of_file(name: &str) -> MessageKind {
 }
 
 /// The start of a JPEG: enough to be one.
-const TINY_JPEG: &[u8] = &[
-    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9,
-];
+const TINY_JPEG: &[u8] = &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9];
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -346,28 +278,15 @@ impl puppet_server::Puppet for Mock {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (logged_in, ready, scan) = {
             let mut state = self.state();
-            if state
-                .subscriber
-                .as_ref()
-                .is_some_and(|subscriber| !subscriber.is_closed())
-            {
-                return Err(Status::already_exists(
-                    "GrpcServerImpl.event() can not call twice.",
-                ));
+            if state.subscriber.as_ref().is_some_and(|subscriber| !subscriber.is_closed()) {
+                return Err(Status::already_exists("GrpcServerImpl.event() can not call twice."));
             }
             state.subscriber = Some(sender);
-            (
-                state.logged_in.clone(),
-                state.ready_emitted,
-                state.pending_scan.clone(),
-            )
+            (state.logged_in.clone(), state.ready_emitted, state.pending_scan.clone())
         };
         // As the official server: a heartbeat at once, then what a late
         // subscriber missed.
-        self.emit(
-            EventKind::Heartbeat,
-            json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }),
-        );
+        self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
         if let Some(bot) = logged_in {
             self.emit(EventKind::Login, json!({ "contactId": bot }));
             if ready {
@@ -380,9 +299,7 @@ impl puppet_server::Puppet for Mock {
         } else if let Some(scan) = scan {
             self.emit(EventKind::Scan, scan);
         }
-        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(
-            receiver,
-        ))))
+        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(receiver))))
     }
 
     async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
@@ -406,10 +323,7 @@ impl puppet_server::Puppet for Mock {
                 loop {
                     tokio::time::sleep(interval).await;
                     beats += 1;
-                    mock.emit(
-                        EventKind::Heartbeat,
-                        json!({ "data": format!("heartbeat #{beats}") }),
-                    );
+                    mock.emit(EventKind::Heartbeat, json!({ "data": format!("heartbeat #{beats}") }));
                 }
             });
         }
@@ -440,10 +354,7 @@ impl puppet_server::Puppet for Mock {
             bot
         };
         if !self.has(Fault::NoLogoutEvent) {
-            self.emit(
-                EventKind::Logout,
-                json!({ "contactId": bot, "data": "logged out by Logout()" }),
-            );
+            self.emit(EventKind::Logout, json!({ "contactId": bot, "data": "logged out by Logout()" }));
         }
         Ok(Response::new(pb::LogoutResponse {}))
     }
@@ -474,10 +385,7 @@ impl puppet_server::Puppet for Mock {
     ) -> Reply<pb::MessageSendTextResponse> {
         let request = request.into_inner();
         let id = self.send(&request.conversation_id, &request.text, None)?;
-        Ok(Response::new(pb::MessageSendTextResponse {
-            id: id.clone(),
-            id_string_value_deprecated: Some(id),
-        }))
+        Ok(Response::new(pb::MessageSendTextResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 
     #[allow(deprecated)]
@@ -486,8 +394,8 @@ impl puppet_server::Puppet for Mock {
         request: Request<pb::MessageSendFileRequest>,
     ) -> Reply<pb::MessageSendFileResponse> {
         let request = request.into_inner();
-        let file_box = FileBox::parse(&request.file_box)
-            .map_err(|error| Status::invalid_argument(error.to_string()))?;
+        let file_box =
+            FileBox::parse(&request.file_box).map_err(|error| Status::invalid_argument(error.to_string()))?;
         let bytes = match &file_box.payload {
             Payload::Base64(_) => file_box
                 .inline_bytes()
@@ -500,35 +408,19 @@ impl puppet_server::Puppet for Mock {
                 .ok_or_else(|| Status::not_found(format!("no upload with uuid \"{uuid}\"")))?,
             _ => Vec::new(),
         };
-        let file = StoredFile {
-            name: self.file_name(&file_box.name),
-            bytes,
-        };
+        let file = StoredFile { name: self.file_name(&file_box.name), bytes };
         let id = self.send(&request.conversation_id, "", Some(file))?;
-        Ok(Response::new(pb::MessageSendFileResponse {
-            id: id.clone(),
-            id_string_value_deprecated: Some(id),
-        }))
+        Ok(Response::new(pb::MessageSendFileResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 
-    async fn message_payload(
-        &self,
-        request: Request<pb::MessagePayloadRequest>,
-    ) -> Reply<pb::MessagePayloadResponse> {
-        Ok(Response::new(
-            self.message(&request.into_inner().id)?.payload,
-        ))
+    async fn message_payload(&self, request: Request<pb::MessagePayloadRequest>) -> Reply<pb::MessagePayloadResponse> {
+        Ok(Response::new(self.message(&request.into_inner().id)?.payload))
     }
 
-    async fn message_file(
-        &self,
-        request: Request<pb::MessageFileRequest>,
-    ) -> Reply<pb::MessageFileResponse> {
+    async fn message_file(&self, request: Request<pb::MessageFileRequest>) -> Reply<pb::MessageFileResponse> {
         let id = request.into_inner().id;
         let Some(file) = self.message(&id)?.file else {
-            return Err(Status::failed_precondition(format!(
-                "message \"{id}\" carries no file"
-            )));
+            return Err(Status::failed_precondition(format!("message \"{id}\" carries no file")));
         };
         let file_box = if file.bytes.len() <= filebox::INLINE_LIMIT {
             FileBox::from_bytes(&file.name, &file.bytes)
@@ -538,15 +430,10 @@ impl puppet_server::Puppet for Mock {
             self.state().blobs.insert(uuid.clone(), file.bytes);
             FileBox::uuid(&file.name, &uuid, size)
         };
-        Ok(Response::new(pb::MessageFileResponse {
-            file_box: file_box.to_json(),
-        }))
+        Ok(Response::new(pb::MessageFileResponse { file_box: file_box.to_json() }))
     }
 
-    async fn contact_payload(
-        &self,
-        request: Request<pb::ContactPayloadRequest>,
-    ) -> Reply<pb::ContactPayloadResponse> {
+    async fn contact_payload(&self, request: Request<pb::ContactPayloadRequest>) -> Reply<pb::ContactPayloadResponse> {
         let id = request.into_inner().id;
         let bot = self.state().logged_in.clone();
         let name = if bot.as_deref() == Some(id.as_str()) && !self.has(Fault::NoSelfContact) {
@@ -565,35 +452,24 @@ impl puppet_server::Puppet for Mock {
         }))
     }
 
-    async fn contact_list(
-        &self,
-        _: Request<pb::ContactListRequest>,
-    ) -> Reply<pb::ContactListResponse> {
+    async fn contact_list(&self, _: Request<pb::ContactListRequest>) -> Reply<pb::ContactListResponse> {
         let mut ids: Vec<String> = CONTACTS.iter().map(|(id, _)| (*id).to_owned()).collect();
         ids.extend(self.state().logged_in.clone());
         Ok(Response::new(pb::ContactListResponse { ids }))
     }
 
-    async fn dirty_payload(
-        &self,
-        _: Request<pb::DirtyPayloadRequest>,
-    ) -> Reply<pb::DirtyPayloadResponse> {
+    async fn dirty_payload(&self, _: Request<pb::DirtyPayloadRequest>) -> Reply<pb::DirtyPayloadResponse> {
         Ok(Response::new(pb::DirtyPayloadResponse {}))
     }
 
-    async fn upload(
-        &self,
-        request: Request<Streaming<pb::UploadRequest>>,
-    ) -> Reply<pb::UploadResponse> {
+    async fn upload(&self, request: Request<Streaming<pb::UploadRequest>>) -> Reply<pb::UploadResponse> {
         const LIMIT: usize = 64 * 1024 * 1024;
         let mut stream = request.into_inner();
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.next().await {
             bytes.extend(chunk?.chunk);
             if bytes.len() > LIMIT {
-                return Err(Status::resource_exhausted(
-                    "uploads over 64 MiB are refused",
-                ));
+                return Err(Status::resource_exhausted("uploads over 64 MiB are refused"));
             }
         }
         let uuid = uuid::Uuid::new_v4().to_string();
@@ -601,10 +477,7 @@ impl puppet_server::Puppet for Mock {
         Ok(Response::new(pb::UploadResponse { id: uuid }))
     }
 
-    async fn download(
-        &self,
-        request: Request<pb::DownloadRequest>,
-    ) -> Reply<BoxStream<pb::DownloadResponse>> {
+    async fn download(&self, request: Request<pb::DownloadRequest>) -> Reply<BoxStream<pb::DownloadResponse>> {
         let uuid = request.into_inner().id;
         // Unlike the official server, an unknown uuid is an error, not a crash.
         let bytes = self
@@ -613,14 +486,8 @@ impl puppet_server::Puppet for Mock {
             .get(&uuid)
             .cloned()
             .ok_or_else(|| Status::not_found(format!("no file with uuid \"{uuid}\"")))?;
-        let chunks: Vec<Result<pb::DownloadResponse, Status>> = bytes
-            .chunks(32 * 1024)
-            .map(|chunk| {
-                Ok(pb::DownloadResponse {
-                    chunk: chunk.to_vec(),
-                })
-            })
-            .collect();
+        let chunks: Vec<Result<pb::DownloadResponse, Status>> =
+            bytes.chunks(32 * 1024).map(|chunk| Ok(pb::DownloadResponse { chunk: chunk.to_vec() })).collect();
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
     }
 }
@@ -632,8 +499,6 @@ pub struct Health(pub Mock);
 #[tonic::async_trait]
 impl health_server::Health for Health {
     async fn check(&self, _: Request<HealthCheckRequest>) -> Reply<HealthCheckResponse> {
-        Ok(Response::new(HealthCheckResponse {
-            status: self.0.health().into(),
-        }))
+        Ok(Response::new(HealthCheckResponse { status: self.0.health().into() }))
     }
 }

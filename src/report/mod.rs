@@ -1,3 +1,92 @@
-//! Reports for people and for CI, all rendered from one [`model::Report`].
+//! Reports for people and for CI, all rendered from one [`model::Report`]:
+//! the terminal checklist, JUnit XML, GitHub Markdown, a certification badge
+//! (SVG and shields.io JSON), and `report.json` itself.
 
+pub mod badge;
+pub mod checklist;
+pub mod files;
+pub mod junit;
+pub mod markdown;
 pub mod model;
+
+use model::{Report, Verdict};
+
+use crate::suite::Severity;
+
+/// The certification a suite's checks earned in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certification {
+    pub suite: String,
+    /// The highest level whose every required check passed.
+    pub level: Option<(u32, String)>,
+    /// How many levels the suite defines.
+    pub levels: usize,
+    pub passed: usize,
+    pub total: usize,
+}
+
+impl Certification {
+    /// `L2 · 11/11`, or `uncertified · 9/11`.
+    pub fn message(&self) -> String {
+        match &self.level {
+            Some((level, _)) => format!("L{level} · {}/{}", self.passed, self.total),
+            None => format!("uncertified · {}/{}", self.passed, self.total),
+        }
+    }
+
+    /// shields.io colour names, by how high the level reached is.
+    pub fn color(&self) -> &'static str {
+        match &self.level {
+            None => "red",
+            Some((level, _)) if self.levels > 0 && *level as usize >= self.levels => "brightgreen",
+            Some(_) => "green",
+        }
+    }
+}
+
+/// Level reached per suite. A level counts only checks that passed: a
+/// skipped `must` check (say, destructive without --allow-destructive) was
+/// not shown to hold, so it does not certify.
+pub fn certify(report: &Report) -> Vec<Certification> {
+    report
+        .suites
+        .iter()
+        .map(|suite| {
+            let checks: Vec<_> = report.checks.iter().filter(|check| check.suite == suite.id).collect();
+            let holds = |severities: &[Severity]| {
+                checks
+                    .iter()
+                    .filter(|check| severities.contains(&check.level))
+                    .all(|check| check.verdict == Verdict::Pass)
+            };
+            let mut levels = suite.levels.clone();
+            levels.sort_by_key(|level| level.level);
+            let level = levels
+                .iter()
+                .take_while(|level| !checks.is_empty() && holds(&level.requires))
+                .last()
+                .map(|level| (level.level, level.name.clone()));
+            Certification {
+                suite: suite.id.clone(),
+                level,
+                levels: levels.len(),
+                passed: checks.iter().filter(|check| check.verdict == Verdict::Pass).count(),
+                total: checks.len(),
+            }
+        })
+        .collect()
+}
+
+/// Makes any text safe for one line of output: control characters shown as
+/// escapes, so a provider cannot drive the terminal or break a format.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -172,12 +172,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(checks: &[CheckReport]) -> Summary {
-        let count = |verdict: Verdict| {
-            checks
-                .iter()
-                .filter(|check| check.verdict == verdict)
-                .count()
-        };
+        let count = |verdict: Verdict| checks.iter().filter(|check| check.verdict == verdict).count();
         Summary {
             total: checks.len(),
             passed: count(Verdict::Pass),
@@ -254,10 +249,9 @@ impl From<&Entry> for TimelineEntry {
                 connect_heartbeat: event.connect_heartbeat,
             },
             What::Subscribed { stream } => TimelineWhat::Subscribed { stream: *stream },
-            What::StreamEnded { stream, error } => TimelineWhat::StreamEnded {
-                stream: *stream,
-                error: error.as_deref().map(redact),
-            },
+            What::StreamEnded { stream, error } => {
+                TimelineWhat::StreamEnded { stream: *stream, error: error.as_deref().map(redact) }
+            }
             What::Rpc(rpc) => TimelineWhat::Rpc {
                 rpc: rpc.name.to_owned(),
                 took_ms: rpc.took.as_millis() as u64,
@@ -265,11 +259,7 @@ impl From<&Entry> for TimelineEntry {
             },
             What::Note(text) => TimelineWhat::Note { text: redact(text) },
         };
-        TimelineEntry {
-            seq: entry.seq,
-            at_ms: entry.at.as_millis() as u64,
-            what,
-        }
+        TimelineEntry { seq: entry.seq, at_ms: entry.at.as_millis() as u64, what }
     }
 }
 
@@ -278,13 +268,7 @@ impl TimelineEntry {
     pub fn line(&self) -> String {
         let at = format!("+{}.{:03}s", self.at_ms / 1000, self.at_ms % 1000);
         let body = match &self.what {
-            TimelineWhat::Event {
-                event,
-                payload,
-                problem,
-                connect_heartbeat,
-                ..
-            } => {
+            TimelineWhat::Event { event, payload, problem, connect_heartbeat, .. } => {
                 let mut text = format!("event {event} {}", truncate(payload, 160));
                 if *connect_heartbeat {
                     text.push_str(" (stream connect)");
@@ -297,19 +281,9 @@ impl TimelineEntry {
             TimelineWhat::Subscribed { stream } => {
                 format!("subscribed to events (stream {stream})")
             }
-            TimelineWhat::StreamEnded {
-                stream,
-                error: None,
-            } => format!("event stream {stream} ended (OK)"),
-            TimelineWhat::StreamEnded {
-                stream,
-                error: Some(error),
-            } => format!("event stream {stream} ended: {error}"),
-            TimelineWhat::Rpc {
-                rpc,
-                took_ms,
-                outcome,
-            } => format!("rpc {rpc} → {outcome} ({took_ms}ms)"),
+            TimelineWhat::StreamEnded { stream, error: None } => format!("event stream {stream} ended (OK)"),
+            TimelineWhat::StreamEnded { stream, error: Some(error) } => format!("event stream {stream} ended: {error}"),
+            TimelineWhat::Rpc { rpc, took_ms, outcome } => format!("rpc {rpc} → {outcome} ({took_ms}ms)"),
             TimelineWhat::Note { text } => format!("note: {text}"),
         };
         format!("{at:>10}  {body}")

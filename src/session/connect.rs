@@ -48,24 +48,13 @@ impl ConnectError {
 
 /// TCP alone, for `doctor`'s step-by-step diagnosis.
 pub async fn tcp(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, ConnectError> {
-    match tokio::time::timeout(
-        timeout,
-        TcpStream::connect((endpoint.host.as_str(), endpoint.port)),
-    )
-    .await
-    {
+    match tokio::time::timeout(timeout, TcpStream::connect((endpoint.host.as_str(), endpoint.port))).await {
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             Ok(stream)
         }
-        Ok(Err(error)) => Err(ConnectError::Unreachable {
-            endpoint: endpoint.to_string(),
-            reason: error.to_string(),
-        }),
-        Err(_) => Err(ConnectError::Timeout {
-            endpoint: endpoint.to_string(),
-            after: timeout,
-        }),
+        Ok(Err(error)) => Err(ConnectError::Unreachable { endpoint: endpoint.to_string(), reason: error.to_string() }),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
     }
 }
 
@@ -76,27 +65,15 @@ pub async fn tls_handshake(
     tls: &TlsClient,
     timeout: Duration,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ConnectError> {
-    match tokio::time::timeout(
-        timeout,
-        tls::handshake(stream, tls.config.clone(), &tls.server_name),
-    )
-    .await
-    {
+    match tokio::time::timeout(timeout, tls::handshake(stream, tls.config.clone(), &tls.server_name)).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(error)) => Err(classify(endpoint, &error)),
-        Err(_) => Err(ConnectError::Timeout {
-            endpoint: endpoint.to_string(),
-            after: timeout,
-        }),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
     }
 }
 
 /// The channel every rpc of a session uses.
-pub async fn channel(
-    endpoint: &Endpoint,
-    tls: Option<TlsClient>,
-    timeout: Duration,
-) -> Result<Channel, ConnectError> {
+pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Duration) -> Result<Channel, ConnectError> {
     let host = endpoint.host.clone();
     let port = endpoint.port;
     let connector = tower::service_fn(move |_uri: http::Uri| {
@@ -117,27 +94,16 @@ pub async fn channel(
     // tonic wants an http:// URI when the connector does TLS itself.
     let uri = format!("http://{endpoint}");
     let builder = ChannelEndpoint::from_shared(uri)
-        .map_err(|error| ConnectError::Unreachable {
-            endpoint: endpoint.to_string(),
-            reason: error.to_string(),
-        })?
+        .map_err(|error| ConnectError::Unreachable { endpoint: endpoint.to_string(), reason: error.to_string() })?
         .connect_timeout(timeout)
         // A peer that vanishes without closing the connection is noticed.
         .http2_keep_alive_interval(Duration::from_secs(20))
         .keep_alive_timeout(Duration::from_secs(10))
         .keep_alive_while_idle(true);
-    match tokio::time::timeout(
-        timeout + Duration::from_millis(100),
-        builder.connect_with_connector(connector),
-    )
-    .await
-    {
+    match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
         Ok(Ok(channel)) => Ok(channel),
         Ok(Err(error)) => Err(classify(endpoint, &error)),
-        Err(_) => Err(ConnectError::Timeout {
-            endpoint: endpoint.to_string(),
-            after: timeout,
-        }),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
     }
 }
 
@@ -149,29 +115,18 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> I
 fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> ConnectError {
     let endpoint_text = endpoint.to_string();
     if let Some(refusal) = Refusal::find(error) {
-        return ConnectError::Refused {
-            endpoint: endpoint_text,
-            refusal,
-        };
+        return ConnectError::Refused { endpoint: endpoint_text, refusal };
     }
     let reason = error_chain(error);
     let mut source = Some(error);
     while let Some(current) = source {
         if current.downcast_ref::<rustls::Error>().is_some() {
-            return ConnectError::Tls {
-                endpoint: endpoint_text,
-                reason,
-            };
+            return ConnectError::Tls { endpoint: endpoint_text, reason };
         }
         if let Some(io) = current.downcast_ref::<io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            && io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
         {
-            return ConnectError::Tls {
-                endpoint: endpoint_text,
-                reason,
-            };
+            return ConnectError::Tls { endpoint: endpoint_text, reason };
         }
         source = current.source();
     }
@@ -179,15 +134,9 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
         || reason.contains("corrupt message")
         || reason.contains("tls handshake eof")
     {
-        return ConnectError::Tls {
-            endpoint: endpoint_text,
-            reason,
-        };
+        return ConnectError::Tls { endpoint: endpoint_text, reason };
     }
-    ConnectError::Unreachable {
-        endpoint: endpoint_text,
-        reason,
-    }
+    ConnectError::Unreachable { endpoint: endpoint_text, reason }
 }
 
 /// Every distinct message down an error's source chain.

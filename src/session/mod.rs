@@ -27,11 +27,7 @@ pub use timeline::{Entry, EventRecord, RpcRecord, Timeline, What};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RpcError {
     #[error("{rpc} failed with {shown}")]
-    Status {
-        rpc: &'static str,
-        code: Code,
-        shown: String,
-    },
+    Status { rpc: &'static str, code: Code, shown: String },
     #[error("{rpc} got no answer within {}", crate::clock::human(*after))]
     Timeout { rpc: &'static str, after: Duration },
 }
@@ -56,13 +52,7 @@ impl RpcError {
 
     /// The connection itself is gone (not the provider refusing a call).
     pub fn is_transport(&self) -> bool {
-        matches!(
-            self,
-            RpcError::Status {
-                code: Code::Unavailable,
-                ..
-            }
-        )
+        matches!(self, RpcError::Status { code: Code::Unavailable, .. })
     }
 }
 
@@ -82,10 +72,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            rpc_timeout: Duration::from_secs(15),
-            connect_timeout: Duration::from_secs(10),
-        }
+        Options { rpc_timeout: Duration::from_secs(15), connect_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -119,8 +106,7 @@ impl Drop for Session {
 
 impl Session {
     pub fn new(channel: Channel, token: Option<&str>, options: Options) -> Session {
-        let auth =
-            token.and_then(|token| AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok());
+        let auth = token.and_then(|token| AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok());
         Session {
             // Providers send large payloads (contact lists, base64 files).
             puppet: PuppetClient::new(channel).max_decoding_message_size(64 * 1024 * 1024),
@@ -162,9 +148,7 @@ impl Session {
     }
 
     fn lock_streams(&self) -> std::sync::MutexGuard<'_, StreamState> {
-        self.streams
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn request<T>(&self, message: T, token_override: Option<&str>) -> Request<T> {
@@ -194,22 +178,10 @@ impl Session {
     {
         let started = self.timeline.now();
         let request = self.request(message, token_override);
-        let result = match tokio::time::timeout(
-            self.options.rpc_timeout,
-            call(self.puppet.clone(), request),
-        )
-        .await
-        {
+        let result = match tokio::time::timeout(self.options.rpc_timeout, call(self.puppet.clone(), request)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(RpcError::Status {
-                rpc,
-                code: status.code(),
-                shown: describe(&status),
-            }),
-            Err(_) => Err(RpcError::Timeout {
-                rpc,
-                after: self.options.rpc_timeout,
-            }),
+            Ok(Err(status)) => Err(RpcError::Status { rpc, code: status.code(), shown: describe(&status) }),
+            Err(_) => Err(RpcError::Timeout { rpc, after: self.options.rpc_timeout }),
         };
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
@@ -241,13 +213,9 @@ impl Session {
             state.opened
         };
         let streaming = self
-            .unary(
-                "Event",
-                Effect::Quiet,
-                pb::EventRequest {},
-                None,
-                |mut client, request| async move { client.event(request).await },
-            )
+            .unary("Event", Effect::Quiet, pb::EventRequest {}, None, |mut client, request| async move {
+                client.event(request).await
+            })
             .await?;
         self.timeline.push(What::Subscribed { stream });
         let timeline = self.timeline.clone();
@@ -261,8 +229,7 @@ impl Session {
     pub fn unsubscribe(&self) {
         if let Some(reader) = self.lock_streams().reader.take() {
             reader.abort();
-            self.timeline
-                .push(What::Note("puppet-lint closed the event stream".into()));
+            self.timeline.push(What::Note("puppet-lint closed the event stream".into()));
         }
     }
 
@@ -272,25 +239,17 @@ impl Session {
 
     /// `Version` with another token: how the auth check provokes a refusal.
     pub async fn version_with(&self, token: Option<&str>) -> Result<String, RpcError> {
-        self.unary(
-            "Version",
-            Effect::Quiet,
-            pb::VersionRequest {},
-            token,
-            |mut client, request| async move { client.version(request).await },
-        )
+        self.unary("Version", Effect::Quiet, pb::VersionRequest {}, token, |mut client, request| async move {
+            client.version(request).await
+        })
         .await
         .map(|response| response.version)
     }
 
     pub async fn start(&self) -> Result<(), RpcError> {
-        self.unary(
-            "Start",
-            Effect::CausesEvents,
-            pb::StartRequest {},
-            None,
-            |mut client, request| async move { client.start(request).await },
-        )
+        self.unary("Start", Effect::CausesEvents, pb::StartRequest {}, None, |mut client, request| async move {
+            client.start(request).await
+        })
         .await
         .map(drop)
     }
@@ -301,13 +260,9 @@ impl Session {
     pub async fn stop(&self) -> Result<(), RpcError> {
         self.bot.send_replace(None);
         let stopped = self
-            .unary(
-                "Stop",
-                Effect::CausesEvents,
-                pb::StopRequest {},
-                None,
-                |mut client, request| async move { client.stop(request).await },
-            )
+            .unary("Stop", Effect::CausesEvents, pb::StopRequest {}, None, |mut client, request| async move {
+                client.stop(request).await
+            })
             .await
             .map(drop);
         self.subscribe().await?;
@@ -315,28 +270,18 @@ impl Session {
     }
 
     pub async fn logout(&self) -> Result<(), RpcError> {
-        self.unary(
-            "Logout",
-            Effect::CausesEvents,
-            pb::LogoutRequest {},
-            None,
-            |mut client, request| async move { client.logout(request).await },
-        )
+        self.unary("Logout", Effect::CausesEvents, pb::LogoutRequest {}, None, |mut client, request| async move {
+            client.logout(request).await
+        })
         .await
         .map(drop)
     }
 
     pub async fn ding(&self, data: &str) -> Result<(), RpcError> {
-        let message = pb::DingRequest {
-            data: data.to_owned(),
-        };
-        self.unary(
-            "Ding",
-            Effect::CausesEvents,
-            message,
-            None,
-            |mut client, request| async move { client.ding(request).await },
-        )
+        let message = pb::DingRequest { data: data.to_owned() };
+        self.unary("Ding", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.ding(request).await
+        })
         .await
         .map(drop)
     }
@@ -349,34 +294,22 @@ impl Session {
             text: text.to_owned(),
             mentional_ids: Vec::new(),
         };
-        self.unary(
-            "MessageSendText",
-            Effect::CausesEvents,
-            message,
-            None,
-            |mut client, request| async move { client.message_send_text(request).await },
-        )
+        self.unary("MessageSendText", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.message_send_text(request).await
+        })
         .await
         .map(|response| sent_id(response.id, response.id_string_value_deprecated))
     }
 
     #[allow(deprecated)]
-    pub async fn send_file(
-        &self,
-        conversation_id: &str,
-        file_box_json: &str,
-    ) -> Result<String, RpcError> {
+    pub async fn send_file(&self, conversation_id: &str, file_box_json: &str) -> Result<String, RpcError> {
         let message = pb::MessageSendFileRequest {
             conversation_id: conversation_id.to_owned(),
             file_box: file_box_json.to_owned(),
         };
-        self.unary(
-            "MessageSendFile",
-            Effect::CausesEvents,
-            message,
-            None,
-            |mut client, request| async move { client.message_send_file(request).await },
-        )
+        self.unary("MessageSendFile", Effect::CausesEvents, message, None, |mut client, request| async move {
+            client.message_send_file(request).await
+        })
         .await
         .map(|response| sent_id(response.id, response.id_string_value_deprecated))
     }
@@ -386,13 +319,9 @@ impl Session {
         let cell = cell(&self.messages, id);
         cell.get_or_init(|| async {
             let message = pb::MessagePayloadRequest { id: id.to_owned() };
-            self.unary(
-                "MessagePayload",
-                Effect::Quiet,
-                message,
-                None,
-                |mut client, request| async move { client.message_payload(request).await },
-            )
+            self.unary("MessagePayload", Effect::Quiet, message, None, |mut client, request| async move {
+                client.message_payload(request).await
+            })
             .await
         })
         .await
@@ -403,13 +332,9 @@ impl Session {
         let cell = cell(&self.files, id);
         cell.get_or_init(|| async {
             let message = pb::MessageFileRequest { id: id.to_owned() };
-            self.unary(
-                "MessageFile",
-                Effect::Quiet,
-                message,
-                None,
-                |mut client, request| async move { client.message_file(request).await },
-            )
+            self.unary("MessageFile", Effect::Quiet, message, None, |mut client, request| async move {
+                client.message_file(request).await
+            })
             .await
         })
         .await
@@ -419,57 +344,37 @@ impl Session {
 
     pub async fn contact_payload(&self, id: &str) -> Result<pb::ContactPayloadResponse, RpcError> {
         let message = pb::ContactPayloadRequest { id: id.to_owned() };
-        self.unary(
-            "ContactPayload",
-            Effect::Quiet,
-            message,
-            None,
-            |mut client, request| async move { client.contact_payload(request).await },
-        )
+        self.unary("ContactPayload", Effect::Quiet, message, None, |mut client, request| async move {
+            client.contact_payload(request).await
+        })
         .await
     }
 
     /// The fork's `CurrentUser`; upstream servers answer UNIMPLEMENTED.
     pub async fn current_user(&self) -> Result<String, RpcError> {
-        self.unary(
-            "CurrentUser",
-            Effect::Quiet,
-            pb::CurrentUserRequest {},
-            None,
-            |mut client, request| async move { client.current_user(request).await },
-        )
+        self.unary("CurrentUser", Effect::Quiet, pb::CurrentUserRequest {}, None, |mut client, request| async move {
+            client.current_user(request).await
+        })
         .await
         .map(|response| response.user_id)
     }
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cached<T>>>, id: &str) -> Cached<T> {
-    map.lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .entry(id.to_owned())
-        .or_default()
-        .clone()
+    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(id.to_owned()).or_default().clone()
 }
 
 /// Newer servers fill `id`; older ones only the deprecated wrapper.
 #[allow(deprecated)]
 fn sent_id(id: String, deprecated: Option<String>) -> String {
-    if id.is_empty() {
-        deprecated.unwrap_or_default()
-    } else {
-        id
-    }
+    if id.is_empty() { deprecated.unwrap_or_default() } else { id }
 }
 
 fn describe(status: &Status) -> String {
     // A transport failure hides its reason in the source chain.
     match std::error::Error::source(status) {
         Some(source) if status.code() == Code::Unavailable || status.code() == Code::Unknown => {
-            format!(
-                "{} ({})",
-                describe_status(status),
-                connect::error_chain(source)
-            )
+            format!("{} ({})", describe_status(status), connect::error_chain(source))
         }
         _ => describe_status(status),
     }
@@ -490,27 +395,18 @@ async fn read_events(
                 if kind == EventKind::Logout {
                     bot.send_replace(None);
                 } else if kind == EventKind::Login
-                    && let Some(Entry {
-                        what: What::Event(login),
-                        ..
-                    }) = timeline.since(seq).into_iter().next()
+                    && let Some(Entry { what: What::Event(login), .. }) = timeline.since(seq).into_iter().next()
                     && let Some(id) = login.field("contactId").filter(|id| !id.is_empty())
                 {
                     bot.send_replace(Some(id.to_owned()));
                 }
             }
             Ok(None) => {
-                timeline.push(What::StreamEnded {
-                    stream,
-                    error: None,
-                });
+                timeline.push(What::StreamEnded { stream, error: None });
                 return;
             }
             Err(status) => {
-                timeline.push(What::StreamEnded {
-                    stream,
-                    error: Some(describe(&status)),
-                });
+                timeline.push(What::StreamEnded { stream, error: Some(describe(&status)) });
                 return;
             }
         }

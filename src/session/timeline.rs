@@ -114,21 +114,14 @@ impl Timeline {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        self.0
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn push(&self, what: What) -> usize {
         let seq = {
             let mut entries = self.lock();
             let seq = entries.len();
-            entries.push(Entry {
-                seq,
-                at: self.now(),
-                what,
-            });
+            entries.push(Entry { seq, at: self.now(), what });
             seq
         };
         self.0.length.send_replace(seq + 1);
@@ -139,10 +132,8 @@ impl Timeline {
     pub fn push_event(&self, stream: u32, wire_type: i32, raw: String) -> usize {
         let kind = EventKind::from_wire(wire_type);
         let (payload, problem) = decode_payload(kind, &raw);
-        let first_on_stream = !self
-            .lock()
-            .iter()
-            .any(|entry| matches!(&entry.what, What::Event(event) if event.stream == stream));
+        let first_on_stream =
+            !self.lock().iter().any(|entry| matches!(&entry.what, What::Event(event) if event.stream == stream));
         self.push(What::Event(EventRecord {
             stream,
             kind,
@@ -166,10 +157,7 @@ impl Timeline {
     }
 
     pub fn since(&self, seq: usize) -> Vec<Entry> {
-        self.lock()
-            .get(seq..)
-            .map(<[Entry]>::to_vec)
-            .unwrap_or_default()
+        self.lock().get(seq..).map(<[Entry]>::to_vec).unwrap_or_default()
     }
 
     /// Waits until an entry at or after `from` satisfies `matches`, or the
@@ -213,11 +201,7 @@ impl Timeline {
     /// Records that a check consumed the event at `at` (it was caused by the
     /// harness, not offered by the provider).
     pub fn mark_consumed(&self, at: Duration) {
-        let mut consumed = self
-            .0
-            .consumed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut consumed = self.0.consumed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *consumed = (*consumed).max(Some(at));
     }
 
@@ -225,37 +209,19 @@ impl Timeline {
     /// the end of such an rpc, or an event a check consumed. Silence is only
     /// the provider's after this.
     pub fn last_activity(&self) -> Option<Duration> {
-        let rpc = self
-            .lock()
-            .iter()
-            .rev()
-            .find_map(|entry| match &entry.what {
-                What::Rpc(rpc) if rpc.causes_events => Some(rpc.started + rpc.took),
-                _ => None,
-            });
-        let consumed = *self
-            .0
-            .consumed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let rpc = self.lock().iter().rev().find_map(|entry| match &entry.what {
+            What::Rpc(rpc) if rpc.causes_events => Some(rpc.started + rpc.took),
+            _ => None,
+        });
+        let consumed = *self.0.consumed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         rpc.max(consumed)
     }
 
     /// The entries between two instants, at most `limit` of them, keeping the
     /// ones nearest `focus` when there are more.
-    pub fn excerpt(
-        &self,
-        from: Duration,
-        to: Duration,
-        focus: Duration,
-        limit: usize,
-    ) -> Vec<Entry> {
-        let mut window: Vec<Entry> = self
-            .lock()
-            .iter()
-            .filter(|entry| entry.at >= from && entry.at <= to)
-            .cloned()
-            .collect();
+    pub fn excerpt(&self, from: Duration, to: Duration, focus: Duration, limit: usize) -> Vec<Entry> {
+        let mut window: Vec<Entry> =
+            self.lock().iter().filter(|entry| entry.at >= from && entry.at <= to).cloned().collect();
         if window.len() > limit {
             window.sort_by_key(|entry| entry.at.abs_diff(focus));
             window.truncate(limit);
@@ -279,22 +245,14 @@ mod tests {
         });
         let deadline = Instant::now() + Duration::from_secs(5);
         let login = timeline
-            .wait_for(
-                0,
-                deadline,
-                |entry| matches!(&entry.what, What::Event(event) if event.kind == EventKind::Login),
-            )
+            .wait_for(0, deadline, |entry| matches!(&entry.what, What::Event(event) if event.kind == EventKind::Login))
             .await
             .unwrap();
-        let What::Event(event) = login.what else {
-            unreachable!()
-        };
+        let What::Event(event) = login.what else { unreachable!() };
         assert_eq!(event.field("contactId"), Some("bot"));
 
         let deadline = Instant::now() + Duration::from_secs(1);
-        let none = timeline
-            .wait_for(0, deadline, |entry| matches!(&entry.what, What::Note(_)))
-            .await;
+        let none = timeline.wait_for(0, deadline, |entry| matches!(&entry.what, What::Note(_))).await;
         assert!(none.is_none());
     }
 
@@ -322,19 +280,9 @@ mod tests {
         timeline.push_event(1, 2, "\u{1}not json".into());
         timeline.push_event(1, 99, "{}".into());
         let entries = timeline.snapshot();
-        let What::Event(message) = &entries[0].what else {
-            unreachable!()
-        };
-        assert!(
-            message
-                .problem
-                .as_deref()
-                .unwrap()
-                .starts_with("payload is not JSON")
-        );
-        let What::Event(unknown) = &entries[1].what else {
-            unreachable!()
-        };
+        let What::Event(message) = &entries[0].what else { unreachable!() };
+        assert!(message.problem.as_deref().unwrap().starts_with("payload is not JSON"));
+        let What::Event(unknown) = &entries[1].what else { unreachable!() };
         assert_eq!(unknown.kind, EventKind::Other(99));
     }
 }

@@ -15,32 +15,16 @@ use crate::wire::status::code_from_name;
 const FORMAT: u32 = 1;
 
 pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
-    let document: SuiteDoc = serde_saphyr::from_str(text)
-        .map_err(|error| SuiteErrors(vec![yaml_error(&error, source)]))?;
-    let mut compiler = Compiler {
-        source,
-        errors: Vec::new(),
-    };
+    let document: SuiteDoc =
+        serde_saphyr::from_str(text).map_err(|error| SuiteErrors(vec![yaml_error(&error, source)]))?;
+    let mut compiler = Compiler { source, errors: Vec::new() };
     let suite = compiler.suite(document);
-    if compiler.errors.is_empty() {
-        Ok(suite)
-    } else {
-        Err(SuiteErrors(compiler.errors))
-    }
+    if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
 }
 
 fn yaml_error(error: &serde_saphyr::Error, source: &str) -> SuiteError {
-    let (line, column) = error
-        .location()
-        .map_or((0, 0), |location| (location.line(), location.column()));
-    SuiteError {
-        location: Location {
-            file: source.to_owned(),
-            line,
-            column,
-        },
-        message: plain_message(error),
-    }
+    let (line, column) = error.location().map_or((0, 0), |location| (location.line(), location.column()));
+    SuiteError { location: Location { file: source.to_owned(), line, column }, message: plain_message(error) }
 }
 
 /// The parser's message without its rendered snippet and location suffix.
@@ -69,9 +53,7 @@ enum Fields {
     Any,
 }
 
-const MESSAGE_FIELDS: &[&str] = &[
-    "id", "talker", "listener", "room", "text", "filename", "type",
-];
+const MESSAGE_FIELDS: &[&str] = &["id", "talker", "listener", "room", "text", "filename", "type"];
 
 fn fields_of(action: &Action) -> Fields {
     match action {
@@ -98,18 +80,11 @@ type Names = HashMap<String, Known>;
 
 impl Compiler<'_> {
     fn at<T>(&self, located: &Located<T>) -> Location {
-        Location {
-            file: self.source.to_owned(),
-            line: located.line,
-            column: located.column,
-        }
+        Location { file: self.source.to_owned(), line: located.line, column: located.column }
     }
 
     fn error(&mut self, location: Location, message: impl Into<String>) {
-        self.errors.push(SuiteError {
-            location,
-            message: message.into(),
-        });
+        self.errors.push(SuiteError { location, message: message.into() });
     }
 
     fn suite(&mut self, document: SuiteDoc) -> Suite {
@@ -127,10 +102,7 @@ impl Compiler<'_> {
             let location = self.at(&document.suite);
             self.error(
                 location,
-                format!(
-                    "suite id `{}` should be lower-case words joined by `-`",
-                    document.suite.value
-                ),
+                format!("suite id `{}` should be lower-case words joined by `-`", document.suite.value),
             );
         }
         let default_timeout = match &document.defaults.timeout {
@@ -189,11 +161,7 @@ impl Compiler<'_> {
         }
         levels
             .iter()
-            .map(|level| Level {
-                level: level.level,
-                name: level.name.clone(),
-                requires: level.requires.clone(),
-            })
+            .map(|level| Level { level: level.level, name: level.name.clone(), requires: level.requires.clone() })
             .collect()
     }
 
@@ -202,31 +170,15 @@ impl Compiler<'_> {
         if !is_check_id(&check.id.value) {
             self.error(
                 location.clone(),
-                format!(
-                    "check id `{}` should be dotted lower-case words, like `message.self-echo`",
-                    check.id.value
-                ),
+                format!("check id `{}` should be dotted lower-case words, like `message.self-echo`", check.id.value),
             );
         }
         if check.steps.is_empty() {
-            self.error(
-                location.clone(),
-                format!("check `{}` has no steps", check.id.value),
-            );
+            self.error(location.clone(), format!("check `{}` has no steps", check.id.value));
         }
-        let mut names: Names = BUILTIN_VARIABLES
-            .iter()
-            .map(|(name, _)| ((*name).to_owned(), Known::Builtin))
-            .collect();
-        names.extend(
-            OPTIONAL_VARIABLES
-                .iter()
-                .map(|(name, _)| ((*name).to_owned(), Known::Optional)),
-        );
-        let timeout = check
-            .timeout
-            .as_ref()
-            .map(|timeout| self.duration(timeout, &names, &check.id.value, None));
+        let mut names: Names = BUILTIN_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Builtin)).collect();
+        names.extend(OPTIONAL_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Optional)));
+        let timeout = check.timeout.as_ref().map(|timeout| self.duration(timeout, &names, &check.id.value, None));
         let steps = self.steps(check.steps, &mut names, &check.id.value);
         Check {
             id: check.id.value,
@@ -243,121 +195,54 @@ impl Compiler<'_> {
     }
 
     fn steps(&mut self, steps: Vec<Located<StepDoc>>, names: &mut Names, check: &str) -> Vec<Step> {
-        steps
-            .into_iter()
-            .map(|step| self.step(step, names, check))
-            .collect()
+        steps.into_iter().map(|step| self.step(step, names, check)).collect()
     }
 
     fn step(&mut self, step: Located<StepDoc>, names: &mut Names, check: &str) -> Step {
         let location = self.at(&step);
-        let mut cx = StepContext {
-            check,
-            condition: None,
-        };
+        let mut cx = StepContext { check, condition: None };
         let (condition, capture, expect_error, action) = match step.value {
-            StepDoc::Start(common) => (
-                common.condition,
-                common.capture,
-                common.expect_error,
-                Action::Start,
-            ),
-            StepDoc::Stop(common) => (
-                common.condition,
-                common.capture,
-                common.expect_error,
-                Action::Stop,
-            ),
-            StepDoc::Logout(common) => (
-                common.condition,
-                common.capture,
-                common.expect_error,
-                Action::Logout,
-            ),
-            StepDoc::Discover(common) => (
-                common.condition,
-                common.capture,
-                common.expect_error,
-                Action::Discover,
-            ),
+            StepDoc::Start(common) => (common.condition, common.capture, common.expect_error, Action::Start),
+            StepDoc::Stop(common) => (common.condition, common.capture, common.expect_error, Action::Stop),
+            StepDoc::Logout(common) => (common.condition, common.capture, common.expect_error, Action::Logout),
+            StepDoc::Discover(common) => (common.condition, common.capture, common.expect_error, Action::Discover),
             StepDoc::Ding(ding) => {
                 cx.condition = self.condition(&ding.condition, names, check);
                 let data = self.template(&ding.data, names, &cx);
-                (
-                    ding.condition,
-                    ding.capture,
-                    ding.expect_error,
-                    Action::Ding { data },
-                )
+                (ding.condition, ding.capture, ding.expect_error, Action::Ding { data })
             }
             StepDoc::SendText(send) => {
                 cx.condition = self.condition(&send.condition, names, check);
                 let to = self.template(&send.to, names, &cx);
                 let text = self.template(&send.text, names, &cx);
-                (
-                    send.condition,
-                    send.capture,
-                    send.expect_error,
-                    Action::SendText { to, text },
-                )
+                (send.condition, send.capture, send.expect_error, Action::SendText { to, text })
             }
             StepDoc::SendFile(send) => {
                 cx.condition = self.condition(&send.condition, names, check);
                 let to = self.template(&send.to, names, &cx);
                 let mime = self.mime(&send.mime, names, &cx);
-                let name = send
-                    .name
-                    .as_ref()
-                    .map(|name| self.template(name, names, &cx));
-                (
-                    send.condition,
-                    send.capture,
-                    send.expect_error,
-                    Action::SendFile { to, mime, name },
-                )
+                let name = send.name.as_ref().map(|name| self.template(name, names, &cx));
+                (send.condition, send.capture, send.expect_error, Action::SendFile { to, mime, name })
             }
             StepDoc::MessagePayload(fetch) => {
                 cx.condition = self.condition(&fetch.condition, names, check);
                 let id = self.template(&fetch.id, names, &cx);
-                (
-                    fetch.condition,
-                    fetch.capture,
-                    fetch.expect_error,
-                    Action::MessagePayload { id },
-                )
+                (fetch.condition, fetch.capture, fetch.expect_error, Action::MessagePayload { id })
             }
             StepDoc::MessageFile(fetch) => {
                 cx.condition = self.condition(&fetch.condition, names, check);
                 let id = self.template(&fetch.id, names, &cx);
-                (
-                    fetch.condition,
-                    fetch.capture,
-                    fetch.expect_error,
-                    Action::MessageFile { id },
-                )
+                (fetch.condition, fetch.capture, fetch.expect_error, Action::MessageFile { id })
             }
             StepDoc::ContactPayload(fetch) => {
                 cx.condition = self.condition(&fetch.condition, names, check);
                 let id = self.template(&fetch.id, names, &cx);
-                (
-                    fetch.condition,
-                    fetch.capture,
-                    fetch.expect_error,
-                    Action::ContactPayload { id },
-                )
+                (fetch.condition, fetch.capture, fetch.expect_error, Action::ContactPayload { id })
             }
             StepDoc::Version(version) => {
                 cx.condition = self.condition(&version.condition, names, check);
-                let token = version
-                    .token
-                    .as_ref()
-                    .map(|token| self.template(token, names, &cx));
-                (
-                    version.condition,
-                    version.capture,
-                    version.expect_error,
-                    Action::Version { token },
-                )
+                let token = version.token.as_ref().map(|token| self.template(token, names, &cx));
+                (version.condition, version.capture, version.expect_error, Action::Version { token })
             }
             StepDoc::Wait(wait) => {
                 cx.condition = self.condition(&wait.condition, names, check);
@@ -369,208 +254,94 @@ impl Compiler<'_> {
                 let events = self.events(&wait.event);
                 let matching = self.matching(&wait.matching, names, &cx);
                 let after = self.mark(&wait.after, names);
-                let within = wait
-                    .within
-                    .as_ref()
-                    .map(|within| self.duration(within, names, check, cx.condition.as_deref()));
+                let within =
+                    wait.within.as_ref().map(|within| self.duration(within, names, check, cx.condition.as_deref()));
                 let or_skip = wait.or_skip;
-                (
-                    wait.condition,
-                    wait.capture,
-                    None,
-                    Action::WaitFor {
-                        events,
-                        matching,
-                        after,
-                        within,
-                        or_skip,
-                    },
-                )
+                (wait.condition, wait.capture, None, Action::WaitFor { events, matching, after, within, or_skip })
             }
             StepDoc::ExpectNone(none) => {
                 cx.condition = self.condition(&none.condition, names, check);
-                let range = Range {
-                    after: &none.after,
-                    before: &none.before,
-                    duration: &none.duration,
-                };
-                let action = self.count(
-                    &none.event,
-                    &none.matching,
-                    range,
-                    (None, Some(0)),
-                    names,
-                    &cx,
-                    &location,
-                );
+                let range = Range { after: &none.after, before: &none.before, duration: &none.duration };
+                let action = self.count(&none.event, &none.matching, range, (None, Some(0)), names, &cx, &location);
                 (none.condition, None, None, action)
             }
             StepDoc::ExpectCount(count) => {
                 cx.condition = self.condition(&count.condition, names, check);
                 if count.at_least.is_none() && count.at_most.is_none() {
-                    self.error(
-                        location.clone(),
-                        "expect_count needs `at_least`, `at_most` or both",
-                    );
+                    self.error(location.clone(), "expect_count needs `at_least`, `at_most` or both");
                 }
                 if let (Some(least), Some(most)) = (count.at_least, count.at_most)
                     && least > most
                 {
-                    self.error(
-                        location.clone(),
-                        format!("expect_count: at_least ({least}) is above at_most ({most})"),
-                    );
+                    self.error(location.clone(), format!("expect_count: at_least ({least}) is above at_most ({most})"));
                 }
-                let range = Range {
-                    after: &count.after,
-                    before: &count.before,
-                    duration: &count.duration,
-                };
+                let range = Range { after: &count.after, before: &count.before, duration: &count.duration };
                 let bounds = (count.at_least, count.at_most);
-                let action = self.count(
-                    &count.event,
-                    &count.matching,
-                    range,
-                    bounds,
-                    names,
-                    &cx,
-                    &location,
-                );
+                let action = self.count(&count.event, &count.matching, range, bounds, names, &cx, &location);
                 (count.condition, None, None, action)
             }
             StepDoc::WaitMessage(wait) => {
                 cx.condition = self.condition(&wait.condition, names, check);
                 if wait.id.is_none() && wait.text.is_none() && wait.name.is_none() {
-                    self.error(
-                        location.clone(),
-                        "wait_message needs `id`, `text` or `name` to know its message",
-                    );
+                    self.error(location.clone(), "wait_message needs `id`, `text` or `name` to know its message");
                 }
                 let id = wait.id.as_ref().map(|id| self.template(id, names, &cx));
-                let text = wait
-                    .text
-                    .as_ref()
-                    .map(|text| self.template(text, names, &cx));
-                let name = wait
-                    .name
-                    .as_ref()
-                    .map(|name| self.template(name, names, &cx));
+                let text = wait.text.as_ref().map(|text| self.template(text, names, &cx));
+                let name = wait.name.as_ref().map(|name| self.template(name, names, &cx));
                 let after = self.mark(&wait.after, names);
-                let within = wait
-                    .within
-                    .as_ref()
-                    .map(|within| self.duration(within, names, check, cx.condition.as_deref()));
+                let within =
+                    wait.within.as_ref().map(|within| self.duration(within, names, check, cx.condition.as_deref()));
                 let or_skip = wait.or_skip;
-                (
-                    wait.condition,
-                    wait.capture,
-                    None,
-                    Action::WaitMessage {
-                        id,
-                        text,
-                        name,
-                        after,
-                        within,
-                        or_skip,
-                    },
-                )
+                (wait.condition, wait.capture, None, Action::WaitMessage { id, text, name, after, within, or_skip })
             }
             StepDoc::Assert(assert) => {
                 cx.condition = self.condition(&assert.condition, names, check);
                 let that = self.template(&assert.that, names, &cx);
                 let comparison = match (&assert.equals, &assert.contains) {
                     (Some(equals), None) => Comparison::Equals(self.template(equals, names, &cx)),
-                    (None, Some(contains)) => {
-                        Comparison::Contains(self.template(contains, names, &cx))
-                    }
+                    (None, Some(contains)) => Comparison::Contains(self.template(contains, names, &cx)),
                     _ => {
-                        self.error(
-                            location.clone(),
-                            "assert needs exactly one of `equals` or `contains`",
-                        );
+                        self.error(location.clone(), "assert needs exactly one of `equals` or `contains`");
                         Comparison::Equals(Template::literal(""))
                     }
                 };
-                (
-                    assert.condition,
-                    None,
-                    None,
-                    Action::Assert {
-                        that,
-                        comparison,
-                        message: assert.message,
-                    },
-                )
+                (assert.condition, None, None, Action::Assert { that, comparison, message: assert.message })
             }
             StepDoc::ExpectMime(expect) => {
                 cx.condition = self.condition(&expect.condition, names, check);
                 let name = self.template(&expect.name, names, &cx);
                 let mime = self.mime(&expect.mime, names, &cx);
-                (
-                    expect.condition,
-                    None,
-                    None,
-                    Action::ExpectMime { name, mime },
-                )
+                (expect.condition, None, None, Action::ExpectMime { name, mime })
             }
             StepDoc::CheckReceivedFiles(files) => {
                 cx.condition = self.condition(&files.condition, names, check);
-                let duration =
-                    self.duration(&files.duration, names, check, cx.condition.as_deref());
-                (
-                    files.condition,
-                    None,
-                    None,
-                    Action::CheckReceivedFiles { duration },
-                )
+                let duration = self.duration(&files.duration, names, check, cx.condition.as_deref());
+                (files.condition, None, None, Action::CheckReceivedFiles { duration })
             }
             StepDoc::MaxGap(gap) => {
                 cx.condition = self.condition(&gap.condition, names, check);
                 let interval = self.duration(&gap.interval, names, check, cx.condition.as_deref());
                 let window = self.duration(&gap.window, names, check, cx.condition.as_deref());
-                (
-                    gap.condition,
-                    None,
-                    None,
-                    Action::MaxGap { interval, window },
-                )
+                (gap.condition, None, None, Action::MaxGap { interval, window })
             }
             StepDoc::ForEach(each) => {
                 cx.condition = self.condition(&each.condition, names, check);
                 if each.values.is_empty() {
                     self.error(location.clone(), "for_each has no `values`");
                 }
-                let values = each
-                    .values
-                    .iter()
-                    .map(|value| self.template(value, names, &cx))
-                    .collect();
+                let values = each.values.iter().map(|value| self.template(value, names, &cx)).collect();
                 let variable = each.name.value.clone();
                 if !is_identifier(&variable)
-                    || names
-                        .get(&variable)
-                        .is_some_and(|known| !matches!(known, Known::Capture { .. }))
+                    || names.get(&variable).is_some_and(|known| !matches!(known, Known::Capture { .. }))
                 {
                     let at = self.at(&each.name);
-                    self.error(
-                        at,
-                        format!("`as: {variable}` must be a new name (letters, digits, `_`)"),
-                    );
+                    self.error(at, format!("`as: {variable}` must be a new name (letters, digits, `_`)"));
                 }
                 // Names bound inside the loop stay inside it.
                 let mut inner = names.clone();
                 inner.insert(variable.clone(), Known::Loop);
                 let steps = self.steps(each.steps, &mut inner, check);
-                (
-                    each.condition,
-                    None,
-                    None,
-                    Action::ForEach {
-                        values,
-                        name: variable,
-                        steps,
-                    },
-                )
+                (each.condition, None, None, Action::ForEach { values, name: variable, steps })
             }
         };
         let condition_name = condition.as_ref().map(|condition| condition.value.clone());
@@ -578,54 +349,40 @@ impl Compiler<'_> {
             // Actions without fields of their own still validate their `if`.
             self.condition(&condition, names, check);
         }
-        let expect_error = expect_error
-            .as_ref()
-            .and_then(|expected| self.expect_error(expected));
+        let expect_error = expect_error.as_ref().and_then(|expected| self.expect_error(expected));
         let capture = capture.map(|capture| {
-            if !is_identifier(&capture.value) || names.get(&capture.value).is_some_and(|known| !matches!(known, Known::Capture { .. })) {
+            if !is_identifier(&capture.value)
+                || names.get(&capture.value).is_some_and(|known| !matches!(known, Known::Capture { .. }))
+            {
                 let at = self.at(&capture);
-                self.error(at, format!("`capture: {}` must be a new name (letters, digits, `_`), not a built-in variable", capture.value));
+                self.error(
+                    at,
+                    format!(
+                        "`capture: {}` must be a new name (letters, digits, `_`), not a built-in variable",
+                        capture.value
+                    ),
+                );
             }
             names.insert(capture.value.clone(), Known::Capture { fields: fields_of(&action) });
             capture.value
         });
-        Step {
-            location,
-            condition: condition_name,
-            capture,
-            expect_error,
-            action,
-        }
+        Step { location, condition: condition_name, capture, expect_error, action }
     }
 
     /// `if: name`: the name must be a variable.
-    fn condition(
-        &mut self,
-        condition: &Option<Located<String>>,
-        names: &Names,
-        check: &str,
-    ) -> Option<String> {
+    fn condition(&mut self, condition: &Option<Located<String>>, names: &Names, check: &str) -> Option<String> {
         let condition = condition.as_ref()?;
         if !names.contains_key(&condition.value) {
             let location = self.at(condition);
             self.error(
                 location,
-                format!(
-                    "check `{check}`: `if: {}` names no variable; {}",
-                    condition.value,
-                    known_names(names)
-                ),
+                format!("check `{check}`: `if: {}` names no variable; {}", condition.value, known_names(names)),
             );
         }
         Some(condition.value.clone())
     }
 
-    fn template(
-        &mut self,
-        located: &Located<String>,
-        names: &Names,
-        cx: &StepContext<'_>,
-    ) -> Template {
+    fn template(&mut self, located: &Located<String>, names: &Names, cx: &StepContext<'_>) -> Template {
         match Template::parse(&located.value) {
             Ok(template) => {
                 for reference in template.references() {
@@ -641,20 +398,12 @@ impl Compiler<'_> {
         }
     }
 
-    fn reference(
-        &mut self,
-        located: &Located<String>,
-        reference: &VarRef,
-        names: &Names,
-        cx: &StepContext<'_>,
-    ) {
+    fn reference(&mut self, located: &Located<String>, reference: &VarRef, names: &Names, cx: &StepContext<'_>) {
         let location = self.at(located);
         let check = cx.check;
         match (names.get(&reference.name), &reference.field) {
-            (None, _) => self.error(
-                location,
-                format!("check `{check}`: {reference} is not defined here; {}", known_names(names)),
-            ),
+            (None, _) => self
+                .error(location, format!("check `{check}`: {reference} is not defined here; {}", known_names(names))),
             (Some(Known::Optional), _) if cx.condition.as_deref() != Some(reference.name.as_str()) => self.error(
                 location,
                 format!(
@@ -673,10 +422,16 @@ impl Compiler<'_> {
                     reference.name
                 ),
             ),
-            (Some(Known::Capture { fields: Fields::Only(fields) }), Some(field)) if !fields.contains(&field.as_str()) => {
+            (Some(Known::Capture { fields: Fields::Only(fields) }), Some(field))
+                if !fields.contains(&field.as_str()) =>
+            {
                 self.error(
                     location,
-                    format!("check `{check}`: `{}` has no field `{field}` (it has: {})", reference.name, fields.join(", ")),
+                    format!(
+                        "check `{check}`: `{}` has no field `{field}` (it has: {})",
+                        reference.name,
+                        fields.join(", ")
+                    ),
                 )
             }
             (Some(Known::Capture { .. }), None) => self.error(
@@ -696,10 +451,7 @@ impl Compiler<'_> {
     ) -> DurationExpr {
         match DurationExpr::parse(&located.value) {
             Ok(expression) => {
-                let cx = StepContext {
-                    check,
-                    condition: condition.map(str::to_owned),
-                };
+                let cx = StepContext { check, condition: condition.map(str::to_owned) };
                 for reference in expression.references() {
                     self.reference(located, reference, names, &cx);
                 }
@@ -731,10 +483,7 @@ impl Compiler<'_> {
                     let known: Vec<&str> = EventKind::known_names().collect();
                     self.error(
                         location,
-                        format!(
-                            "unknown event type `{name}`; known: {}, or type-N",
-                            known.join(", ")
-                        ),
+                        format!("unknown event type `{name}`; known: {}, or type-N", known.join(", ")),
                     );
                 }
                 kind
@@ -758,26 +507,14 @@ impl Compiler<'_> {
         let after = self.mark(range.after, names);
         let until = match (range.before, range.duration) {
             (Some(_), Some(_)) => {
-                self.error(
-                    location.clone(),
-                    "a count takes `before` or `for`, not both",
-                );
+                self.error(location.clone(), "a count takes `before` or `for`, not both");
                 Until::Now
             }
             (Some(_), None) => Until::Mark(self.mark(range.before, names).unwrap_or_default()),
-            (None, Some(duration)) => {
-                Until::For(self.duration(duration, names, cx.check, cx.condition.as_deref()))
-            }
+            (None, Some(duration)) => Until::For(self.duration(duration, names, cx.check, cx.condition.as_deref())),
             (None, None) => Until::Now,
         };
-        Action::ExpectCount {
-            events,
-            matching,
-            after,
-            until,
-            at_least: at_least.unwrap_or(0),
-            at_most,
-        }
+        Action::ExpectCount { events, matching, after, until, at_least: at_least.unwrap_or(0), at_most }
     }
 
     fn matching(
@@ -786,10 +523,7 @@ impl Compiler<'_> {
         names: &Names,
         cx: &StepContext<'_>,
     ) -> Vec<(String, Template)> {
-        matching
-            .iter()
-            .map(|(field, value)| (field.clone(), self.template(value, names, cx)))
-            .collect()
+        matching.iter().map(|(field, value)| (field.clone(), self.template(value, names, cx))).collect()
     }
 
     /// `after:`/`before:` name a captured moment.
@@ -807,10 +541,7 @@ impl Compiler<'_> {
             } else {
                 format!("captured so far: {}", sorted(captured).join(", "))
             };
-            self.error(
-                location,
-                format!("`{}` is not a captured moment; {hint}", mark.value),
-            );
+            self.error(location, format!("`{}` is not a captured moment; {hint}", mark.value));
         }
         Some(mark.value.clone())
     }
@@ -819,15 +550,10 @@ impl Compiler<'_> {
         let template = self.template(located, names, cx);
         if template.references().next().is_none() {
             let mime = &located.value;
-            let well_formed = mime
-                .split_once('/')
-                .is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty());
+            let well_formed = mime.split_once('/').is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty());
             if !well_formed || preferred_extension(mime).is_none() {
                 let location = self.at(located);
-                self.error(
-                    location,
-                    format!("`{mime}` is not a MIME type puppet-lint knows an extension for"),
-                );
+                self.error(location, format!("`{mime}` is not a MIME type puppet-lint knows an extension for"));
             }
         }
         template
@@ -869,14 +595,7 @@ struct StepContext<'a> {
 fn known_names(names: &Names) -> String {
     let available: Vec<&str> = names
         .iter()
-        .filter(|(_, known)| {
-            !matches!(
-                known,
-                Known::Capture {
-                    fields: Fields::Mark
-                }
-            )
-        })
+        .filter(|(_, known)| !matches!(known, Known::Capture { fields: Fields::Mark }))
         .map(|(name, _)| name.as_str())
         .collect();
     format!("available: {}", sorted(available).join(", "))
@@ -888,20 +607,15 @@ fn sorted(mut names: Vec<&str>) -> Vec<&str> {
 }
 
 fn is_identifier(name: &str) -> bool {
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_slug(text: &str) -> bool {
     !text.is_empty()
-        && text.split('-').all(|word| {
-            !word.is_empty()
-                && word
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
+        && text
+            .split('-')
+            .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
 fn is_check_id(id: &str) -> bool {

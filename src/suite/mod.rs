@@ -18,6 +18,9 @@ use crate::wire::EventKind;
 pub const BUILTIN_NAME: &str = "suites/wechaty-puppet.yaml";
 pub const BUILTIN: &str = include_str!("../../suites/wechaty-puppet.yaml");
 
+/// Every built-in suite, run when no `--suite` is given.
+pub const BUILTINS: &[(&str, &str)] = &[(BUILTIN_NAME, BUILTIN)];
+
 #[derive(Debug, Clone)]
 pub struct Suite {
     pub id: String,
@@ -197,11 +200,7 @@ impl Action {
             Action::Discover => "discover",
             Action::Wait { .. } => "wait",
             Action::WaitFor { .. } => "wait_for",
-            Action::ExpectCount {
-                at_least: 0,
-                at_most: Some(0),
-                ..
-            } => "expect_none",
+            Action::ExpectCount { at_least: 0, at_most: Some(0), .. } => "expect_none",
             Action::ExpectCount { .. } => "expect_count",
             Action::WaitMessage { .. } => "wait_message",
             Action::Assert { .. } => "assert",
@@ -217,28 +216,16 @@ impl Action {
 pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[
     ("bot", "the bot's contact id, as the check began"),
     ("nonce", "a string unique to this check in this run"),
-    (
-        "window",
-        "the heartbeat observation window (--heartbeat-window, default 60s)",
-    ),
-    (
-        "interval",
-        "the longest allowed gap between events (scales with --heartbeat-window)",
-    ),
-    (
-        "timeout",
-        "the default check budget (--timeout, else the suite's)",
-    ),
+    ("window", "the heartbeat observation window (--heartbeat-window, default 60s)"),
+    ("interval", "the longest allowed gap between events (scales with --heartbeat-window)"),
+    ("timeout", "the default check budget (--timeout, else the suite's)"),
     ("invalid_token", "a token no service accepts"),
 ];
 
 /// Variables set only in some runs; steps using them need `if:`.
 pub const OPTIONAL_VARIABLES: &[(&str, &str)] = &[
     ("peer_contact", "a contact id given with --peer-contact"),
-    (
-        "discovery",
-        "the discovery service's address, when the target was found by token",
-    ),
+    ("discovery", "the discovery service's address, when the target was found by token"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -269,11 +256,7 @@ pub fn load(path: &Path) -> Result<Suite, SuiteErrors> {
     let source = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| {
         SuiteErrors(vec![SuiteError {
-            location: Location {
-                file: source.clone(),
-                line: 0,
-                column: 0,
-            },
+            location: Location { file: source.clone(), line: 0, column: 0 },
             message: format!("cannot read the suite: {error}"),
         }])
     })?;
@@ -297,24 +280,16 @@ pub fn check_unique_ids(suites: &[Suite]) -> Result<(), SuiteErrors> {
             });
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(SuiteErrors(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(SuiteErrors(errors)) }
 }
 
 /// The JSON Schema of the suite format, for editors.
 pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<doc::SuiteDoc>();
+    let schema =
+        schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<doc::SuiteDoc>();
     let mut value = serde_json::to_value(schema).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
-        object.insert(
-            "$id".into(),
-            "https://github.com/puppet-lint/puppet-lint/suite-format-1.json".into(),
-        );
+        object.insert("$id".into(), "https://github.com/puppet-lint/puppet-lint/suite-format-1.json".into());
         object.insert("title".into(), "puppet-lint suite (format 1)".into());
     }
     value

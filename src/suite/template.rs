@@ -46,14 +46,9 @@ impl Template {
                 literal.push('$');
                 rest = tail;
             } else if let Some(tail) = after.strip_prefix('{') {
-                let end = tail
-                    .find('}')
-                    .ok_or_else(|| format!("`${{` without a closing `}}` in \"{text}\""))?;
+                let end = tail.find('}').ok_or_else(|| format!("`${{` without a closing `}}` in \"{text}\""))?;
                 let reference = VarRef::parse(&tail[..end]).ok_or_else(|| {
-                    format!(
-                        "`${{{}}}` is not a variable reference: use ${{name}} or ${{name.field}}",
-                        &tail[..end]
-                    )
+                    format!("`${{{}}}` is not a variable reference: use ${{name}} or ${{name.field}}", &tail[..end])
                 })?;
                 if !literal.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -73,9 +68,7 @@ impl Template {
     }
 
     pub fn literal(text: &str) -> Template {
-        Template {
-            parts: vec![Part::Text(text.to_owned())],
-        }
+        Template { parts: vec![Part::Text(text.to_owned())] }
     }
 
     pub fn references(&self) -> impl Iterator<Item = &VarRef> {
@@ -106,36 +99,23 @@ impl Template {
 }
 
 pub fn lookup(scope: &Scope, reference: &VarRef) -> Result<String, String> {
-    let fields = scope
-        .get(&reference.name)
-        .ok_or_else(|| format!("{reference} has no value in this run"))?;
+    let fields = scope.get(&reference.name).ok_or_else(|| format!("{reference} has no value in this run"))?;
     fields
         .get(reference.field.as_deref().unwrap_or(""))
         .cloned()
-        .ok_or_else(|| {
-            format!(
-                "{reference} has no value: `{}` has no such field",
-                reference.name
-            )
-        })
+        .ok_or_else(|| format!("{reference} has no value: `{}` has no such field", reference.name))
 }
 
 impl VarRef {
     fn parse(text: &str) -> Option<VarRef> {
-        let valid = |part: &str| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
+        let valid =
+            |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         let (name, field) = match text.trim().split_once('.') {
             Some((name, field)) => (name, Some(field)),
             None => (text.trim(), None),
         };
-        (valid(name) && field.is_none_or(valid)).then(|| VarRef {
-            name: name.to_owned(),
-            field: field.map(str::to_owned),
-        })
+        (valid(name) && field.is_none_or(valid))
+            .then(|| VarRef { name: name.to_owned(), field: field.map(str::to_owned) })
     }
 }
 
@@ -154,9 +134,7 @@ enum Atom {
 
 impl DurationExpr {
     pub fn fixed(duration: Duration) -> DurationExpr {
-        DurationExpr {
-            terms: vec![(1, Atom::Fixed(duration))],
-        }
+        DurationExpr { terms: vec![(1, Atom::Fixed(duration))] }
     }
 
     pub fn parse(text: &str) -> Result<DurationExpr, String> {
@@ -165,23 +143,16 @@ impl DurationExpr {
             let term = term.trim();
             let (factor, atom) = match term.split_once('*') {
                 Some((factor, atom)) => {
-                    let factor = factor.trim().parse::<u32>().map_err(|_| {
-                        format!(
-                            "\"{term}\": a multiple is written N*DURATION with a whole number N"
-                        )
-                    })?;
+                    let factor = factor
+                        .trim()
+                        .parse::<u32>()
+                        .map_err(|_| format!("\"{term}\": a multiple is written N*DURATION with a whole number N"))?;
                     (factor, atom.trim())
                 }
                 None => (1, term),
             };
-            let atom = if let Some(name) = atom
-                .strip_prefix("${")
-                .and_then(|rest| rest.strip_suffix('}'))
-            {
-                Atom::Var(
-                    VarRef::parse(name)
-                        .ok_or_else(|| format!("\"{atom}\" is not a variable reference"))?,
-                )
+            let atom = if let Some(name) = atom.strip_prefix("${").and_then(|rest| rest.strip_suffix('}')) {
+                Atom::Var(VarRef::parse(name).ok_or_else(|| format!("\"{atom}\" is not a variable reference"))?)
             } else {
                 Atom::Fixed(parse_duration(atom)?)
             };
@@ -204,9 +175,8 @@ impl DurationExpr {
                 Atom::Fixed(duration) => *duration,
                 Atom::Var(reference) => {
                     let text = lookup(scope, reference)?;
-                    parse_duration(&text).map_err(|error| {
-                        format!("{reference} is \"{text}\", not a duration: {error}")
-                    })?
+                    parse_duration(&text)
+                        .map_err(|error| format!("{reference} is \"{text}\", not a duration: {error}"))?
                 }
             };
             total += one * *factor;
@@ -226,17 +196,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = text;
     while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
         if number_end == 0 {
             return Err(bad());
         }
         let number: f64 = rest[..number_end].parse().map_err(|_| bad())?;
         rest = &rest[number_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let seconds = match &rest[..unit_end] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -248,9 +214,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &rest[unit_end..];
     }
     if !total.is_finite() || total > 30.0 * 86_400.0 {
-        return Err(format!(
-            "\"{text}\" is longer than puppet-lint waits for anything (30 days)"
-        ));
+        return Err(format!("\"{text}\" is longer than puppet-lint waits for anything (30 days)"));
     }
     Ok(Duration::from_secs_f64(total))
 }
@@ -276,10 +240,7 @@ mod tests {
     fn scope(entries: &[(&str, &str, &str)]) -> Scope {
         let mut scope = Scope::new();
         for (name, field, value) in entries {
-            scope
-                .entry((*name).into())
-                .or_default()
-                .insert((*field).into(), (*value).into());
+            scope.entry((*name).into()).or_default().insert((*field).into(), (*value).into());
         }
         scope
     }
@@ -287,9 +248,7 @@ mod tests {
     #[test]
     fn templates_render_variables_and_fields() {
         let template = Template::parse("hi ${bot} from ${sent.id}, $${literal} costs $5").unwrap();
-        let rendered = template
-            .render(&scope(&[("bot", "", "b1"), ("sent", "id", "m7")]))
-            .unwrap();
+        let rendered = template.render(&scope(&[("bot", "", "b1"), ("sent", "id", "m7")])).unwrap();
         assert_eq!(rendered, "hi b1 from m7, ${literal} costs $5");
         let names: Vec<String> = template.references().map(ToString::to_string).collect();
         assert_eq!(names, ["${bot}", "${sent.id}"]);
@@ -297,24 +256,11 @@ mod tests {
 
     #[test]
     fn broken_templates_say_why() {
-        assert!(
-            Template::parse("${unclosed")
-                .unwrap_err()
-                .contains("without a closing")
-        );
-        assert!(
-            Template::parse("${a b}")
-                .unwrap_err()
-                .contains("not a variable reference")
-        );
+        assert!(Template::parse("${unclosed").unwrap_err().contains("without a closing"));
+        assert!(Template::parse("${a b}").unwrap_err().contains("not a variable reference"));
         assert!(Template::parse("${}").is_err());
-        let missing = Template::parse("${sent.nope}")
-            .unwrap()
-            .render(&scope(&[("sent", "id", "1")]));
-        assert_eq!(
-            missing.unwrap_err(),
-            "${sent.nope} has no value: `sent` has no such field"
-        );
+        let missing = Template::parse("${sent.nope}").unwrap().render(&scope(&[("sent", "id", "1")]));
+        assert_eq!(missing.unwrap_err(), "${sent.nope} has no value: `sent` has no such field");
     }
 
     #[test]
@@ -334,10 +280,7 @@ mod tests {
     #[test]
     fn duration_expressions_add_multiples_of_variables() {
         let expression = DurationExpr::parse("2*${window} + 30s").unwrap();
-        assert_eq!(
-            expression.eval(&scope(&[("window", "", "1m")])),
-            Ok(Duration::from_secs(150))
-        );
+        assert_eq!(expression.eval(&scope(&[("window", "", "1m")])), Ok(Duration::from_secs(150)));
         assert!(DurationExpr::parse("x*${window}").is_err());
         assert!(DurationExpr::parse("${window").is_err());
     }

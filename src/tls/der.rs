@@ -19,12 +19,7 @@ pub fn read(input: &[u8]) -> Option<Tlv<'_>> {
             return None;
         }
         let (bytes, input) = input.split_at(count);
-        (
-            bytes
-                .iter()
-                .fold(0usize, |length, byte| (length << 8) | usize::from(*byte)),
-            input,
-        )
+        (bytes.iter().fold(0usize, |length, byte| (length << 8) | usize::from(*byte)), input)
     };
     if input.len() < length {
         return None;
@@ -46,9 +41,7 @@ pub const GENERALIZED_TIME: u8 = 0x18;
 pub fn signature_algorithm_of_certificate(certificate: &[u8]) -> Option<&[u8]> {
     let certificate = read(certificate).filter(|tlv| tlv.tag == SEQUENCE)?;
     let tbs = read(certificate.content)?;
-    read(tbs.rest)
-        .filter(|tlv| tlv.tag == SEQUENCE)
-        .map(|tlv| tlv.content)
+    read(tbs.rest).filter(|tlv| tlv.tag == SEQUENCE).map(|tlv| tlv.content)
 }
 
 pub fn write(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -57,11 +50,7 @@ pub fn write(tag: u8, content: &[u8]) -> Vec<u8> {
     if length < 0x80 {
         out.push(length as u8);
     } else {
-        let bytes: Vec<u8> = length
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|byte| *byte == 0)
-            .collect();
+        let bytes: Vec<u8> = length.to_be_bytes().into_iter().skip_while(|byte| *byte == 0).collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -75,11 +64,7 @@ pub fn sequence(parts: &[&[u8]]) -> Vec<u8> {
 
 /// A non-negative INTEGER from big-endian bytes.
 pub fn unsigned_integer(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = bytes
-        .iter()
-        .copied()
-        .skip_while(|byte| *byte == 0)
-        .collect();
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|byte| *byte == 0).collect();
     let mut content = if trimmed.is_empty() { vec![0] } else { trimmed };
     if content[0] & 0x80 != 0 {
         content.insert(0, 0);
@@ -109,13 +94,7 @@ mod tests {
 
     #[test]
     fn truncated_input_is_none_not_a_panic() {
-        for input in [
-            &[][..],
-            &[0x30],
-            &[0x30, 0x05, 1],
-            &[0x30, 0x85, 1, 1, 1, 1, 1],
-            &[0x30, 0x82, 0x01],
-        ] {
+        for input in [&[][..], &[0x30], &[0x30, 0x05, 1], &[0x30, 0x85, 1, 1, 1, 1, 1], &[0x30, 0x82, 0x01]] {
             assert!(read(input).is_none());
         }
     }

@@ -8,10 +8,7 @@
 use std::ops::Range;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, PublicKeyData,
-    SigningKey,
-};
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, PublicKeyData, SigningKey};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -19,9 +16,7 @@ use super::der;
 
 /// `ecdsa-with-SHA256`, no parameters: the AlgorithmIdentifier of every
 /// certificate this module signs (rcgen's default keys are P-256).
-const ECDSA_WITH_SHA256: &[u8] = &[
-    0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
-];
+const ECDSA_WITH_SHA256: &[u8] = &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
 /// `id-at-commonName`.
 const COMMON_NAME: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x03];
 
@@ -48,9 +43,7 @@ impl Authority {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
+        params.distinguished_name.push(DnType::CommonName, common_name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::days(1);
@@ -59,11 +52,7 @@ impl Authority {
         let subject_der = X509Certificate::from_der(&certificate)
             .map(|(_, parsed)| parsed.tbs_certificate.subject.as_raw().to_vec())
             .map_err(|_| rcgen::Error::CouldNotParseCertificate)?;
-        Ok(Authority {
-            issuer: rcgen::Issuer::new(params, key),
-            certificate,
-            subject_der,
-        })
+        Ok(Authority { issuer: rcgen::Issuer::new(params, key), certificate, subject_der })
     }
 
     pub fn certificate(&self) -> &CertificateDer<'static> {
@@ -75,18 +64,11 @@ impl Authority {
     }
 
     /// A v1 leaf like the official server's default: only a CN, no extensions.
-    pub fn issue_v1(
-        &self,
-        common_name: &str,
-        valid: Range<SystemTime>,
-    ) -> Result<Issued, rcgen::Error> {
+    pub fn issue_v1(&self, common_name: &str, valid: Range<SystemTime>) -> Result<Issued, rcgen::Error> {
         let leaf_key = KeyPair::generate()?;
         let name = der::sequence(&[&der::write(
             der::SET,
-            &der::sequence(&[
-                COMMON_NAME,
-                &der::write(der::UTF8_STRING, common_name.as_bytes()),
-            ]),
+            &der::sequence(&[COMMON_NAME, &der::write(der::UTF8_STRING, common_name.as_bytes())]),
         )]);
         let serial: [u8; 16] = *uuid::Uuid::new_v4().as_bytes();
         let tbs = der::sequence(&[
@@ -99,25 +81,13 @@ impl Authority {
         ]);
         let signature = self.issuer.key().sign(&tbs)?;
         let certificate = der::sequence(&[&tbs, ECDSA_WITH_SHA256, &der::bit_string(&signature)]);
-        Ok(Issued {
-            certificate: CertificateDer::from(certificate),
-            key: private_key(&leaf_key),
-        })
+        Ok(Issued { certificate: CertificateDer::from(certificate), key: private_key(&leaf_key) })
     }
 
     /// A v3 leaf with these DNS names as SANs (and the first as CN).
-    pub fn issue_v3(
-        &self,
-        dns_names: &[&str],
-        valid: Range<SystemTime>,
-    ) -> Result<Issued, rcgen::Error> {
+    pub fn issue_v3(&self, dns_names: &[&str], valid: Range<SystemTime>) -> Result<Issued, rcgen::Error> {
         let leaf_key = KeyPair::generate()?;
-        let mut params = CertificateParams::new(
-            dns_names
-                .iter()
-                .map(|name| (*name).to_owned())
-                .collect::<Vec<_>>(),
-        )?;
+        let mut params = CertificateParams::new(dns_names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>())?;
         params.distinguished_name = DistinguishedName::new();
         if let Some(first) = dns_names.first() {
             params.distinguished_name.push(DnType::CommonName, *first);
@@ -125,10 +95,7 @@ impl Authority {
         params.not_before = offset_date_time(valid.start);
         params.not_after = offset_date_time(valid.end);
         let certificate = params.signed_by(&leaf_key, &self.issuer)?.der().clone();
-        Ok(Issued {
-            certificate,
-            key: private_key(&leaf_key),
-        })
+        Ok(Issued { certificate, key: private_key(&leaf_key) })
     }
 }
 
@@ -143,9 +110,7 @@ fn private_key(key: &KeyPair) -> PrivateKeyDer<'static> {
 }
 
 fn offset_date_time(at: SystemTime) -> time::OffsetDateTime {
-    let seconds = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs() as i64);
+    let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs() as i64);
     time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 

@@ -52,58 +52,38 @@ pub struct Trust {
 
 impl Trust {
     pub fn wechaty_root() -> Trust {
-        Trust::from_pem(WECHATY_ROOT_CA_PEM, "the embedded Wechaty root CA").unwrap_or_else(|_| {
-            Trust {
-                certificates: Vec::new(),
-                source_name: "the embedded Wechaty root CA (unreadable)".into(),
-            }
+        Trust::from_pem(WECHATY_ROOT_CA_PEM, "the embedded Wechaty root CA").unwrap_or_else(|_| Trust {
+            certificates: Vec::new(),
+            source_name: "the embedded Wechaty root CA (unreadable)".into(),
         })
     }
 
     pub fn from_pem(pem: &str, source_name: &str) -> Result<Trust, SetupError> {
-        let certificates: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_slice_iter(pem.as_bytes())
-                .collect::<Result<_, _>>()
-                .map_err(|error| SetupError::Unusable {
-                    source_name: source_name.into(),
-                    reason: error.to_string(),
-                })?;
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|error| SetupError::Unusable { source_name: source_name.into(), reason: error.to_string() })?;
         if certificates.is_empty() {
-            return Err(SetupError::NoCertificate {
-                source_name: source_name.into(),
-            });
+            return Err(SetupError::NoCertificate { source_name: source_name.into() });
         }
-        Ok(Trust {
-            certificates,
-            source_name: source_name.into(),
-        })
+        Ok(Trust { certificates, source_name: source_name.into() })
     }
 
     pub fn from_file(path: &std::path::Path) -> Result<Trust, SetupError> {
-        let pem = std::fs::read_to_string(path).map_err(|error| SetupError::Read {
-            path: path.display().to_string(),
-            error,
-        })?;
+        let pem = std::fs::read_to_string(path)
+            .map_err(|error| SetupError::Read { path: path.display().to_string(), error })?;
         Trust::from_pem(&pem, &path.display().to_string())
     }
 
     pub fn client_config(&self) -> Result<Arc<ClientConfig>, SetupError> {
         install_crypto();
-        let verifier =
-            WechatyVerifier::new(&self.certificates).map_err(|reason| SetupError::Unusable {
-                source_name: self.source_name.clone(),
-                reason,
-            })?;
-        let mut config =
-            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map_err(|error| SetupError::Unusable {
-                    source_name: self.source_name.clone(),
-                    reason: error.to_string(),
-                })?
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth();
+        let verifier = WechatyVerifier::new(&self.certificates)
+            .map_err(|reason| SetupError::Unusable { source_name: self.source_name.clone(), reason })?;
+        let mut config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|error| SetupError::Unusable { source_name: self.source_name.clone(), reason: error.to_string() })?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
         // Without ALPN h2 the handshake succeeds and the first call fails with
         // a misleading HTTP/2 frame error.
         config.alpn_protocols = vec![ALPN_H2.to_vec()];
@@ -118,14 +98,9 @@ pub async fn handshake(
     server_name: &str,
 ) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let name = ServerName::try_from(server_name.to_owned()).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("\"{server_name}\" is not a valid server name"),
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, format!("\"{server_name}\" is not a valid server name"))
     })?;
-    tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await
 }
 
 /// What a person wants to know about the certificate a server presented.
@@ -146,11 +121,7 @@ impl PeerCertificate {
             issuer: parsed.issuer().to_string(),
             not_before: crate::clock::rfc3339_from_unix(parsed.validity().not_before.timestamp()),
             not_after: crate::clock::rfc3339_from_unix(parsed.validity().not_after.timestamp()),
-            version: if parsed.version() == X509Version::V1 {
-                1
-            } else {
-                parsed.version().0 + 1
-            },
+            version: if parsed.version() == X509Version::V1 { 1 } else { parsed.version().0 + 1 },
         })
     }
 }

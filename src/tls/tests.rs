@@ -52,30 +52,21 @@ fn trust_in(authority: &Authority) -> Trust {
 async fn a_v1_certificate_from_a_trusted_ca_is_verified_and_accepted() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v1("insecure", valid_now()).unwrap();
-    assert_eq!(
-        handshake_with(leaf, &trust_in(&ca), "insecure", false).await,
-        Ok(())
-    );
+    assert_eq!(handshake_with(leaf, &trust_in(&ca), "insecure", false).await, Ok(()));
 }
 
 #[tokio::test]
 async fn a_v1_certificate_is_accepted_over_tls12_too() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v1("insecure", valid_now()).unwrap();
-    assert_eq!(
-        handshake_with(leaf, &trust_in(&ca), "insecure", true).await,
-        Ok(())
-    );
+    assert_eq!(handshake_with(leaf, &trust_in(&ca), "insecure", true).await, Ok(()));
 }
 
 #[tokio::test]
 async fn the_v1_common_name_is_compared_ignoring_case() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v1("Puppet_PadLocal", valid_now()).unwrap();
-    assert_eq!(
-        handshake_with(leaf, &trust_in(&ca), "puppet_padlocal", false).await,
-        Ok(())
-    );
+    assert_eq!(handshake_with(leaf, &trust_in(&ca), "puppet_padlocal", false).await, Ok(()));
 }
 
 #[tokio::test]
@@ -83,10 +74,7 @@ async fn a_v1_certificate_from_another_ca_is_refused_as_unknown_issuer() {
     let ca = Authority::new("test root").unwrap();
     let stranger = Authority::new("stranger root").unwrap();
     let leaf = stranger.issue_v1("insecure", valid_now()).unwrap();
-    let refusal = handshake_with(leaf, &trust_in(&ca), "insecure", false)
-        .await
-        .unwrap_err()
-        .unwrap();
+    let refusal = handshake_with(leaf, &trust_in(&ca), "insecure", false).await.unwrap_err().unwrap();
     assert!(
         matches!(&refusal, Refusal::UnknownIssuer { issuer, trusted }
         if issuer.contains("stranger root") && trusted.contains("test root")),
@@ -98,41 +86,24 @@ async fn a_v1_certificate_from_another_ca_is_refused_as_unknown_issuer() {
 async fn an_expired_v1_certificate_is_refused_as_expired() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v1("insecure", expired()).unwrap();
-    let refusal = handshake_with(leaf, &trust_in(&ca), "insecure", false)
-        .await
-        .unwrap_err()
-        .unwrap();
+    let refusal = handshake_with(leaf, &trust_in(&ca), "insecure", false).await.unwrap_err().unwrap();
     assert!(matches!(refusal, Refusal::Expired { .. }), "{refusal}");
-    assert!(
-        refusal
-            .to_string()
-            .starts_with("the certificate expired at "),
-        "{refusal}"
-    );
+    assert!(refusal.to_string().starts_with("the certificate expired at "), "{refusal}");
 }
 
 #[tokio::test]
 async fn a_v1_certificate_for_another_name_is_refused_as_wrong_name() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v1("insecure", valid_now()).unwrap();
-    let refusal = handshake_with(leaf, &trust_in(&ca), "puppet_padlocal", false)
-        .await
-        .unwrap_err()
-        .unwrap();
-    assert_eq!(
-        refusal.to_string(),
-        "the certificate is for CN \"insecure\", not \"puppet_padlocal\""
-    );
+    let refusal = handshake_with(leaf, &trust_in(&ca), "puppet_padlocal", false).await.unwrap_err().unwrap();
+    assert_eq!(refusal.to_string(), "the certificate is for CN \"insecure\", not \"puppet_padlocal\"");
 }
 
 #[tokio::test]
 async fn a_v3_certificate_goes_through_webpki_and_is_accepted() {
     let ca = Authority::new("test root").unwrap();
     let leaf = ca.issue_v3(&["puppet.example"], valid_now()).unwrap();
-    assert_eq!(
-        handshake_with(leaf, &trust_in(&ca), "puppet.example", false).await,
-        Ok(())
-    );
+    assert_eq!(handshake_with(leaf, &trust_in(&ca), "puppet.example", false).await, Ok(()));
 }
 
 #[tokio::test]
@@ -142,27 +113,15 @@ async fn each_v3_refusal_says_which() {
     let trust = trust_in(&ca);
 
     let foreign = stranger.issue_v3(&["puppet.example"], valid_now()).unwrap();
-    let refusal = handshake_with(foreign, &trust, "puppet.example", false)
-        .await
-        .unwrap_err()
-        .unwrap();
-    assert!(
-        matches!(refusal, Refusal::UnknownIssuer { .. }),
-        "{refusal}"
-    );
+    let refusal = handshake_with(foreign, &trust, "puppet.example", false).await.unwrap_err().unwrap();
+    assert!(matches!(refusal, Refusal::UnknownIssuer { .. }), "{refusal}");
 
     let old = ca.issue_v3(&["puppet.example"], expired()).unwrap();
-    let refusal = handshake_with(old, &trust, "puppet.example", false)
-        .await
-        .unwrap_err()
-        .unwrap();
+    let refusal = handshake_with(old, &trust, "puppet.example", false).await.unwrap_err().unwrap();
     assert!(matches!(refusal, Refusal::Expired { .. }), "{refusal}");
 
     let elsewhere = ca.issue_v3(&["other.example"], valid_now()).unwrap();
-    let refusal = handshake_with(elsewhere, &trust, "puppet.example", false)
-        .await
-        .unwrap_err()
-        .unwrap();
+    let refusal = handshake_with(elsewhere, &trust, "puppet.example", false).await.unwrap_err().unwrap();
     assert!(
         matches!(&refusal, Refusal::WrongName { presented, .. } if presented.contains("other.example")),
         "{refusal}"
@@ -174,29 +133,18 @@ fn the_embedded_root_is_the_public_wechaty_ca() {
     let trust = Trust::wechaty_root();
     assert_eq!(trust.certificates.len(), 1);
     let fingerprint = ring::digest::digest(&ring::digest::SHA256, &trust.certificates[0]);
-    let hex: Vec<String> = fingerprint
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02X}"))
-        .collect();
+    let hex: Vec<String> = fingerprint.as_ref().iter().map(|byte| format!("{byte:02X}")).collect();
     assert_eq!(
         hex.join(":"),
         "8D:69:5F:55:D4:97:D9:B6:7C:A4:CA:CC:80:11:8A:E1:27:F0:77:BB:EE:34:9E:4F:5C:2B:8F:7C:89:F5:4C:2B"
     );
     let peer = PeerCertificate::of(&trust.certificates[0]).unwrap();
-    assert!(
-        peer.subject.contains("CN=wechaty-root-ca"),
-        "{}",
-        peer.subject
-    );
+    assert!(peer.subject.contains("CN=wechaty-root-ca"), "{}", peer.subject);
     assert_eq!(peer.not_after, "2031-08-07T15:48:52Z");
 }
 
 #[test]
 fn pem_without_certificates_is_a_clear_error() {
     let error = Trust::from_pem("hello", "WECHATY_PUPPET_SERVICE_TLS_CA_CERT").unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "WECHATY_PUPPET_SERVICE_TLS_CA_CERT holds no PEM certificate"
-    );
+    assert_eq!(error.to_string(), "WECHATY_PUPPET_SERVICE_TLS_CA_CERT holds no PEM certificate");
 }

@@ -15,9 +15,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{
-    CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Version};
 
 use super::der;
@@ -27,9 +25,7 @@ use crate::clock::rfc3339_from_unix;
 /// error (as `CertificateError::Other`) so callers can say exactly which.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error(
-        "the certificate was issued by \"{issuer}\", which is not a trusted CA (trusted: {trusted})"
-    )]
+    #[error("the certificate was issued by \"{issuer}\", which is not a trusted CA (trusted: {trusted})")]
     UnknownIssuer { issuer: String, trusted: String },
     #[error("the certificate expired at {not_after} (now {now})")]
     Expired { not_after: String, now: String },
@@ -77,8 +73,7 @@ impl Refusal {
             if let Some(refusal) = error.downcast_ref::<Refusal>() {
                 return Some(refusal.clone());
             }
-            if let Some(TlsError::InvalidCertificate(CertificateError::Other(other))) =
-                error.downcast_ref::<TlsError>()
+            if let Some(TlsError::InvalidCertificate(CertificateError::Other(other))) = error.downcast_ref::<TlsError>()
                 && let Some(refusal) = other.0.downcast_ref::<Refusal>()
             {
                 return Some(refusal.clone());
@@ -115,11 +110,9 @@ impl WechatyVerifier {
         let mut roots = RootCertStore::empty();
         let mut trusted = Vec::new();
         for ca in cas {
-            let (_, parsed) = X509Certificate::from_der(ca)
-                .map_err(|error| format!("a CA certificate does not parse: {error}"))?;
-            roots.add(ca.clone()).map_err(|error| {
-                format!("{} cannot be a trust anchor: {error}", parsed.subject())
-            })?;
+            let (_, parsed) =
+                X509Certificate::from_der(ca).map_err(|error| format!("a CA certificate does not parse: {error}"))?;
+            roots.add(ca.clone()).map_err(|error| format!("{} cannot be a trust anchor: {error}", parsed.subject()))?;
             trusted.push(TrustedCa {
                 subject_der: parsed.tbs_certificate.subject.as_raw().to_vec(),
                 spki_der: parsed.tbs_certificate.subject_pki.raw.to_vec(),
@@ -137,46 +130,26 @@ impl WechatyVerifier {
     }
 
     fn trusted_names(&self) -> String {
-        self.cas
-            .iter()
-            .map(|ca| format!("\"{}\"", ca.subject))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.cas.iter().map(|ca| format!("\"{}\"", ca.subject)).collect::<Vec<_>>().join(", ")
     }
 
-    fn verify_v1(
-        &self,
-        raw: &[u8],
-        leaf: &X509Certificate<'_>,
-        expected: &str,
-        now: UnixTime,
-    ) -> Result<(), Refusal> {
+    fn verify_v1(&self, raw: &[u8], leaf: &X509Certificate<'_>, expected: &str, now: UnixTime) -> Result<(), Refusal> {
         let issuer = leaf.tbs_certificate.issuer.as_raw();
         let Some(ca) = self.cas.iter().find(|ca| ca.subject_der == issuer) else {
-            return Err(Refusal::UnknownIssuer {
-                issuer: leaf.issuer().to_string(),
-                trusted: self.trusted_names(),
-            });
+            return Err(Refusal::UnknownIssuer { issuer: leaf.issuer().to_string(), trusted: self.trusted_names() });
         };
         self.verify_signed_by(raw, leaf, ca)?;
         check_dates(leaf, now)?;
         check_common_name(leaf, expected)
     }
 
-    fn verify_signed_by(
-        &self,
-        raw: &[u8],
-        leaf: &X509Certificate<'_>,
-        ca: &TrustedCa,
-    ) -> Result<(), Refusal> {
+    fn verify_signed_by(&self, raw: &[u8], leaf: &X509Certificate<'_>, ca: &TrustedCa) -> Result<(), Refusal> {
         let algorithm_id = der::signature_algorithm_of_certificate(raw)
             .ok_or_else(|| Refusal::Malformed("no signature algorithm".into()))?;
         let spki = SubjectPublicKeyInfoDer::from(ca.spki_der.as_slice());
         let ca_key = webpki::RawPublicKeyEntity::try_from(&spki)
             .map_err(|error| Refusal::Other(format!("the CA's public key is unusable: {error}")))?;
-        let weak = || Refusal::WeakSignatureAlgorithm {
-            algorithm: algorithm_name(leaf),
-        };
+        let weak = || Refusal::WeakSignatureAlgorithm { algorithm: algorithm_name(leaf) };
         let mut candidates = self
             .algorithms
             .all
@@ -187,11 +160,7 @@ impl WechatyVerifier {
             return Err(weak());
         }
         for algorithm in candidates {
-            match ca_key.verify_signature(
-                *algorithm,
-                leaf.tbs_certificate.as_ref(),
-                &leaf.signature_value.data,
-            ) {
+            match ca_key.verify_signature(*algorithm, leaf.tbs_certificate.as_ref(), &leaf.signature_value.data) {
                 Ok(()) => return Ok(()),
                 Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
                 Err(_) => return Err(Refusal::BadSignature),
@@ -208,8 +177,7 @@ impl WechatyVerifier {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), Refusal> {
-        let parsed = ParsedCertificate::try_from(raw)
-            .map_err(|error| self.refusal_from(error, leaf, now))?;
+        let parsed = ParsedCertificate::try_from(raw).map_err(|error| self.refusal_from(error, leaf, now))?;
         rustls::client::verify_server_cert_signed_by_trust_anchor(
             &parsed,
             &self.roots,
@@ -222,13 +190,10 @@ impl WechatyVerifier {
         // CN when a certificate has no SAN at all, and so do we.
         match rustls::client::verify_server_name(&parsed, server_name) {
             Ok(()) => Ok(()),
-            Err(_) if !has_subject_alt_names(leaf) => {
-                check_common_name(leaf, &server_name.to_str())
+            Err(_) if !has_subject_alt_names(leaf) => check_common_name(leaf, &server_name.to_str()),
+            Err(_) => {
+                Err(Refusal::WrongName { expected: server_name.to_str().into_owned(), presented: names_of(leaf) })
             }
-            Err(_) => Err(Refusal::WrongName {
-                expected: server_name.to_str().into_owned(),
-                presented: names_of(leaf),
-            }),
         }
     }
 
@@ -236,17 +201,11 @@ impl WechatyVerifier {
         let now_text = rfc3339_from_unix(now.as_secs() as i64);
         match error {
             TlsError::InvalidCertificate(CertificateError::UnknownIssuer) => {
-                Refusal::UnknownIssuer {
-                    issuer: leaf.issuer().to_string(),
-                    trusted: self.trusted_names(),
-                }
+                Refusal::UnknownIssuer { issuer: leaf.issuer().to_string(), trusted: self.trusted_names() }
             }
-            TlsError::InvalidCertificate(
-                CertificateError::Expired | CertificateError::ExpiredContext { .. },
-            ) => Refusal::Expired {
-                not_after: rfc3339_from_unix(leaf.validity().not_after.timestamp()),
-                now: now_text,
-            },
+            TlsError::InvalidCertificate(CertificateError::Expired | CertificateError::ExpiredContext { .. }) => {
+                Refusal::Expired { not_after: rfc3339_from_unix(leaf.validity().not_after.timestamp()), now: now_text }
+            }
             TlsError::InvalidCertificate(
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
             ) => Refusal::NotYetValid {
@@ -257,9 +216,7 @@ impl WechatyVerifier {
             TlsError::InvalidCertificate(
                 CertificateError::UnsupportedSignatureAlgorithmContext { .. }
                 | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
-            ) => Refusal::WeakSignatureAlgorithm {
-                algorithm: algorithm_name(leaf),
-            },
+            ) => Refusal::WeakSignatureAlgorithm { algorithm: algorithm_name(leaf) },
             other => Refusal::Other(other.to_string()),
         }
     }
@@ -273,9 +230,7 @@ impl WechatyVerifier {
         tls13: bool,
     ) -> Result<HandshakeSignatureValid, TlsError> {
         let spki = match X509Certificate::from_der(cert) {
-            Ok((_, leaf)) if leaf.version() == X509Version::V1 => {
-                leaf.tbs_certificate.subject_pki.raw.to_vec()
-            }
+            Ok((_, leaf)) if leaf.version() == X509Version::V1 => leaf.tbs_certificate.subject_pki.raw.to_vec(),
             _ if tls13 => {
                 return rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms);
             }
@@ -285,12 +240,7 @@ impl WechatyVerifier {
         };
         let spki = SubjectPublicKeyInfoDer::from(spki.as_slice());
         if tls13 {
-            return rustls::crypto::verify_tls13_signature_with_raw_key(
-                message,
-                &spki,
-                dss,
-                &self.algorithms,
-            );
+            return rustls::crypto::verify_tls13_signature_with_raw_key(message, &spki, dss, &self.algorithms);
         }
         // TLS 1.2 has no raw-key helper: try each algorithm the scheme allows.
         let key = webpki::RawPublicKeyEntity::try_from(&spki)
@@ -308,9 +258,7 @@ impl WechatyVerifier {
                 Err(_) => return Err(TlsError::InvalidCertificate(CertificateError::BadSignature)),
             }
         }
-        Err(TlsError::PeerMisbehaved(
-            rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
-        ))
+        Err(TlsError::PeerMisbehaved(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme))
     }
 }
 
@@ -330,9 +278,7 @@ impl ServerCertVerifier for WechatyVerifier {
         } else {
             self.verify_v3(end_entity, &leaf, intermediates, server_name, now)
         };
-        verdict
-            .map(|()| ServerCertVerified::assertion())
-            .map_err(Refusal::into_tls_error)
+        verdict.map(|()| ServerCertVerified::assertion()).map_err(Refusal::into_tls_error)
     }
 
     fn verify_tls12_signature(
@@ -379,10 +325,7 @@ fn check_dates(leaf: &X509Certificate<'_>, now: UnixTime) -> Result<(), Refusal>
 fn common_names(leaf: &X509Certificate<'_>) -> Vec<String> {
     leaf.subject()
         .iter_common_name()
-        .map(|name| {
-            name.as_str()
-                .map_or_else(|_| "<not a string>".to_owned(), str::to_owned)
-        })
+        .map(|name| name.as_str().map_or_else(|_| "<not a string>".to_owned(), str::to_owned))
         .collect()
 }
 
@@ -390,10 +333,7 @@ fn common_names(leaf: &X509Certificate<'_>) -> Vec<String> {
 fn check_common_name(leaf: &X509Certificate<'_>, expected: &str) -> Result<(), Refusal> {
     match common_names(leaf).as_slice() {
         [only] if only.eq_ignore_ascii_case(expected) => Ok(()),
-        _ => Err(Refusal::WrongName {
-            expected: expected.to_owned(),
-            presented: names_of(leaf),
-        }),
+        _ => Err(Refusal::WrongName { expected: expected.to_owned(), presented: names_of(leaf) }),
     }
 }
 
@@ -403,10 +343,7 @@ fn has_subject_alt_names(leaf: &X509Certificate<'_>) -> bool {
 
 /// Every name a certificate presents, for the WrongName message.
 fn names_of(leaf: &X509Certificate<'_>) -> String {
-    let mut names: Vec<String> = common_names(leaf)
-        .into_iter()
-        .map(|cn| format!("CN \"{cn}\""))
-        .collect();
+    let mut names: Vec<String> = common_names(leaf).into_iter().map(|cn| format!("CN \"{cn}\"")).collect();
     if let Ok(Some(san)) = leaf.subject_alternative_name() {
         for name in &san.value.general_names {
             match name {
@@ -416,11 +353,7 @@ fn names_of(leaf: &X509Certificate<'_>) -> String {
             }
         }
     }
-    if names.is_empty() {
-        "no name at all".to_owned()
-    } else {
-        names.join(", ")
-    }
+    if names.is_empty() { "no name at all".to_owned() } else { names.join(", ") }
 }
 
 fn algorithm_name(leaf: &X509Certificate<'_>) -> String {

@@ -50,19 +50,13 @@ const KNOWN: &[(EventKind, i32, &str)] = &[
 
 impl EventKind {
     pub fn from_wire(number: i32) -> Self {
-        KNOWN
-            .iter()
-            .find(|(_, wire, _)| *wire == number)
-            .map_or(EventKind::Other(number), |(kind, _, _)| *kind)
+        KNOWN.iter().find(|(_, wire, _)| *wire == number).map_or(EventKind::Other(number), |(kind, _, _)| *kind)
     }
 
     pub fn wire(self) -> i32 {
         match self {
             EventKind::Other(number) => number,
-            known => KNOWN
-                .iter()
-                .find(|(kind, _, _)| *kind == known)
-                .map_or(0, |(_, wire, _)| *wire),
+            known => KNOWN.iter().find(|(kind, _, _)| *kind == known).map_or(0, |(_, wire, _)| *wire),
         }
     }
 
@@ -82,10 +76,7 @@ impl EventKind {
         if let Some(number) = name.strip_prefix("type-") {
             return number.parse().ok().map(EventKind::from_wire);
         }
-        KNOWN
-            .iter()
-            .find(|(_, _, known)| *known == name)
-            .map(|(kind, _, _)| *kind)
+        KNOWN.iter().find(|(_, _, known)| *known == name).map(|(kind, _, _)| *kind)
     }
 
     /// Every name a suite may use, for error messages and the schema.
@@ -110,11 +101,7 @@ pub enum PayloadProblem {
     #[error("payload has no \"{0}\"")]
     Missing(&'static str),
     #[error("payload's \"{field}\" should be {expected}, found {found}")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-        found: String,
-    },
+    WrongType { field: &'static str, expected: &'static str, found: String },
 }
 
 /// The fields an event type's payload must carry, and their JSON types.
@@ -175,11 +162,8 @@ pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<Payl
                 return (Some(value.clone()), Some(PayloadProblem::Missing(field)));
             }
             Some(found) if !json.matches(found) => {
-                let problem = PayloadProblem::WrongType {
-                    field,
-                    expected: json.name(),
-                    found: json_type_name(found).to_owned(),
-                };
+                let problem =
+                    PayloadProblem::WrongType { field, expected: json.name(), found: json_type_name(found).to_owned() };
                 return (Some(value.clone()), Some(problem));
             }
             Some(_) => {}
@@ -242,24 +226,14 @@ mod tests {
         assert_eq!(problem, None);
 
         let (_, problem) = decode_payload(EventKind::Login, r#"{"contactId":42}"#);
-        assert_eq!(
-            problem.unwrap().to_string(),
-            "payload's \"contactId\" should be a string, found a number"
-        );
+        assert_eq!(problem.unwrap().to_string(), "payload's \"contactId\" should be a string, found a number");
         let (_, problem) = decode_payload(EventKind::Login, "{}");
         assert_eq!(problem, Some(PayloadProblem::Missing("contactId")));
     }
 
     #[test]
     fn garbage_payloads_are_findings_not_panics() {
-        for raw in [
-            "not json",
-            "[1,2]",
-            "\u{0}\u{1}",
-            "{\"messageId\":",
-            "null",
-            "\"text\"",
-        ] {
+        for raw in ["not json", "[1,2]", "\u{0}\u{1}", "{\"messageId\":", "null", "\"text\""] {
             let (_, problem) = decode_payload(EventKind::Message, raw);
             assert!(problem.is_some(), "{raw:?} should be a finding");
         }

@@ -50,25 +50,16 @@ pub enum FileBoxError {
 
 impl FileBox {
     pub fn parse(json: &str) -> Result<FileBox, FileBoxError> {
-        let value: Value =
-            serde_json::from_str(json).map_err(|error| FileBoxError::NotJson(error.to_string()))?;
+        let value: Value = serde_json::from_str(json).map_err(|error| FileBoxError::NotJson(error.to_string()))?;
         let object = value.as_object().ok_or(FileBoxError::NotObject)?;
-        let name = object
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or(FileBoxError::NoName)?
-            .to_owned();
+        let name = object.get("name").and_then(Value::as_str).ok_or(FileBoxError::NoName)?.to_owned();
         // Old boxes only have `boxType`; new ones carry both.
         let box_type = ["type", "boxType"]
             .iter()
             .find_map(|key| object.get(*key).and_then(Value::as_i64))
             .ok_or(FileBoxError::NoType)?;
         let text = |key: &'static str| {
-            object
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or(FileBoxError::NoPayload { box_type, key })
+            object.get(key).and_then(Value::as_str).map(str::to_owned).ok_or(FileBoxError::NoPayload { box_type, key })
         };
         let payload = match box_type {
             BASE64 => Payload::Base64(text("base64")?),
@@ -78,12 +69,7 @@ impl FileBox {
             _ => Payload::Unreadable,
         };
         let size = object.get("size").and_then(Value::as_u64);
-        Ok(FileBox {
-            box_type,
-            name,
-            size,
-            payload,
-        })
+        Ok(FileBox { box_type, name, size, payload })
     }
 
     /// A base64 box, the form small files travel in.
@@ -97,12 +83,7 @@ impl FileBox {
     }
 
     pub fn uuid(name: &str, uuid: &str, size: u64) -> FileBox {
-        FileBox {
-            box_type: UUID,
-            name: name.to_owned(),
-            size: Some(size),
-            payload: Payload::Uuid(uuid.to_owned()),
-        }
+        FileBox { box_type: UUID, name: name.to_owned(), size: Some(size), payload: Payload::Uuid(uuid.to_owned()) }
     }
 
     pub fn to_json(&self) -> String {
@@ -166,19 +147,13 @@ pub fn preferred_extension(mime: &str) -> Option<String> {
         .iter()
         .find(|(known, _)| known.eq_ignore_ascii_case(mime))
         .map(|(_, extension)| (*extension).to_owned())
-        .or_else(|| {
-            mime_guess::get_mime_extensions_str(mime)
-                .and_then(|all| all.first())
-                .map(|e| (*e).to_owned())
-        })
+        .or_else(|| mime_guess::get_mime_extensions_str(mime).and_then(|all| all.first()).map(|e| (*e).to_owned()))
 }
 
 /// Whether `extension` is one of those `mime` is known by.
 pub fn extension_fits(mime: &str, extension: &str) -> bool {
-    mime_guess::get_mime_extensions_str(mime).is_some_and(|all| {
-        all.iter()
-            .any(|known| known.eq_ignore_ascii_case(extension))
-    })
+    mime_guess::get_mime_extensions_str(mime)
+        .is_some_and(|all| all.iter().any(|known| known.eq_ignore_ascii_case(extension)))
 }
 
 #[cfg(test)]
@@ -195,48 +170,26 @@ mod tests {
 
     #[test]
     fn old_boxes_with_only_box_type_parse() {
-        let parsed =
-            FileBox::parse(r#"{"boxType":2,"name":"a.png","url":"http://127.0.0.1/a.png"}"#)
-                .unwrap();
-        assert_eq!(
-            parsed.payload,
-            Payload::Url("http://127.0.0.1/a.png".into())
-        );
+        let parsed = FileBox::parse(r#"{"boxType":2,"name":"a.png","url":"http://127.0.0.1/a.png"}"#).unwrap();
+        assert_eq!(parsed.payload, Payload::Url("http://127.0.0.1/a.png".into()));
     }
 
     #[test]
     fn broken_boxes_say_what_is_missing() {
-        assert_eq!(
-            FileBox::parse(r#"{"type":1,"base64":"AA=="}"#),
-            Err(FileBoxError::NoName)
-        );
+        assert_eq!(FileBox::parse(r#"{"type":1,"base64":"AA=="}"#), Err(FileBoxError::NoName));
         assert_eq!(FileBox::parse(r#"{"name":"x"}"#), Err(FileBoxError::NoType));
         assert_eq!(
             FileBox::parse(r#"{"type":7,"name":"x"}"#),
-            Err(FileBoxError::NoPayload {
-                box_type: 7,
-                key: "uuid"
-            })
+            Err(FileBoxError::NoPayload { box_type: 7, key: "uuid" })
         );
-        assert!(matches!(
-            FileBox::parse("garbage"),
-            Err(FileBoxError::NotJson(_))
-        ));
+        assert!(matches!(FileBox::parse("garbage"), Err(FileBoxError::NotJson(_))));
         assert_eq!(FileBox::parse("[]"), Err(FileBoxError::NotObject));
-        assert!(matches!(
-            FileBox::parse(r#"{"type":99,"name":"x.bin"}"#)
-                .unwrap()
-                .payload,
-            Payload::Unreadable
-        ));
+        assert!(matches!(FileBox::parse(r#"{"type":99,"name":"x.bin"}"#).unwrap().payload, Payload::Unreadable));
     }
 
     #[test]
     fn names_map_to_mime_types_case_insensitively() {
-        assert_eq!(
-            mime_of_name("Report.PDF"),
-            (Some("pdf".into()), Some("application/pdf".into()))
-        );
+        assert_eq!(mime_of_name("Report.PDF"), (Some("pdf".into()), Some("application/pdf".into())));
         assert_eq!(mime_of_name("photo.jpeg").1.as_deref(), Some("image/jpeg"));
         assert_eq!(mime_of_name("photo"), (None, None));
         assert_eq!(mime_of_name("README").1, None);
@@ -246,19 +199,9 @@ mod tests {
 
     #[test]
     fn preferred_extensions_map_back_to_their_type() {
-        for mime in [
-            "application/pdf",
-            "image/jpeg",
-            "image/png",
-            "video/mp4",
-            "text/plain",
-        ] {
+        for mime in ["application/pdf", "image/jpeg", "image/png", "video/mp4", "text/plain"] {
             let extension = preferred_extension(mime).unwrap();
-            assert_eq!(
-                mime_of_name(&format!("x.{extension}")).1.as_deref(),
-                Some(mime),
-                "{extension}"
-            );
+            assert_eq!(mime_of_name(&format!("x.{extension}")).1.as_deref(), Some(mime), "{extension}");
             assert!(extension_fits(mime, &extension));
         }
         assert!(extension_fits("image/jpeg", "JPEG"));

@@ -1,0 +1,278 @@
+//! The command line, as typed. `commands/` turns it into validated work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::mock::Fault;
+use crate::output::ColorChoice;
+use crate::target::TargetFlags;
+
+const ABOUT: &str = "Conformance harness for Wechaty Puppet Services";
+
+const LONG_ABOUT: &str = "\
+Conformance harness for Wechaty Puppet Services.
+
+Connects to a Puppet Service (by token, resolved through discovery, or by \
+address), runs the Puppet spec's rules written as YAML suites against it, and \
+reports each rule as pass, fail, warn, skip, error or timeout: a checklist in \
+the terminal, and report.json, junit.xml, summary.md and a certification badge \
+in --report-dir.
+
+Try it on the built-in mock provider:   puppet-lint --mock
+Check your provider:                    puppet-lint --token YOUR_TOKEN
+Diagnose a connection:                  puppet-lint doctor --token YOUR_TOKEN";
+
+const AFTER_HELP: &str = "\
+Environment (the Wechaty SDKs' own; flags win):
+  WECHATY_PUPPET_SERVICE_TOKEN                   token (deprecated: WECHATY_PUPPET_HOSTIE_TOKEN)
+  WECHATY_PUPPET_SERVICE_ENDPOINT                HOST:PORT (deprecated: WECHATY_PUPPET_HOSTIE_ENDPOINT)
+  WECHATY_PUPPET_SERVICE_AUTHORITY               discovery service [default: api.chatie.io]
+  WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT  `true` turns TLS off
+  WECHATY_PUPPET_SERVICE_TLS_CA_CERT             the CA's PEM (literal \\n allowed)
+  WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME         the name the certificate must carry
+  NO_COLOR                                       no colour (unless --color always)
+  GITHUB_STEP_SUMMARY                            summary.md is appended to it
+
+";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "puppet-lint",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = format!("{AFTER_HELP}{}", crate::exit::HELP),
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// With no command: `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites against a Puppet Service (what `puppet-lint` alone does).
+    Run(RunArgs),
+    /// Diagnose a connection step by step: discovery, TCP, TLS, auth, events, login.
+    Doctor(DoctorArgs),
+    /// Serve the built-in mock Puppet Service (conformant unless given faults).
+    Mock(MockArgs),
+    /// List the checks of the suites.
+    List(ListArgs),
+    /// Print the JSON Schema of the suite format (for editors).
+    Schema,
+    /// Render a saved report.json in another format.
+    Report(ReportArgs),
+    /// Resolve a token to HOST:PORT through a discovery service.
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SelectionArgs {
+    /// A suite file to run, instead of the built-in suites (repeatable).
+    #[arg(long = "suite", value_name = "FILE", help_heading = "Selection")]
+    pub suites: Vec<PathBuf>,
+
+    /// Run only checks whose id matches (repeatable; `*` and `?` wildcards).
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub only: Vec<String>,
+
+    /// Leave out checks whose id matches (repeatable).
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub skip: Vec<String>,
+
+    /// Run only checks with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG", help_heading = "Selection")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+
+    /// Start the built-in mock provider on a free loopback port and run
+    /// against it (a demo; also a check of puppet-lint itself).
+    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
+    pub mock: bool,
+
+    /// With --mock: make the mock break one rule (repeatable; see
+    /// `puppet-lint mock --help` for the list).
+    #[arg(long, value_name = "FAULT", requires = "mock", help_heading = "Target")]
+    pub mock_fault: Vec<Fault>,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// The heartbeat rule's observation window; the allowed gap between
+    /// events scales with it (the spec's 60s). Shorten it for demos and tests.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = duration, help_heading = "Checks")]
+    pub heartbeat_window: Duration,
+
+    /// Budget of checks that set none [default: the suite's, 60s].
+    #[arg(long, value_name = "DUR", value_parser = duration, help_heading = "Checks")]
+    pub timeout: Option<Duration>,
+
+    /// How long to wait for the bot to log in (time to scan a QR code).
+    #[arg(long, value_name = "DUR", default_value = "2m", value_parser = duration, help_heading = "Checks")]
+    pub login_timeout: Duration,
+
+    /// Deadline of each rpc.
+    #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration, help_heading = "Checks")]
+    pub rpc_timeout: Duration,
+
+    /// Stop the whole run after this long (the reports say it is partial).
+    #[arg(long, value_name = "DUR", value_parser = duration, help_heading = "Checks")]
+    pub deadline: Option<Duration>,
+
+    /// Also run destructive checks (they log the bot out and restart it).
+    /// They run last, one at a time.
+    #[arg(long, help_heading = "Checks")]
+    pub allow_destructive: bool,
+
+    /// A contact the bot may message, so the echo rule is checked for a
+    /// contact too, not only for the bot itself.
+    #[arg(long, value_name = "ID", help_heading = "Checks")]
+    pub peer_contact: Option<String>,
+
+    /// Check ids known to fail: exit 0 when exactly these fail; one that
+    /// passes now fails the run as stale.
+    #[arg(long, value_name = "FILE", help_heading = "CI")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the ids of the `must` checks that failed to FILE (for --baseline).
+    #[arg(long, value_name = "FILE", help_heading = "CI")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Where report.json, junit.xml, summary.md and badge.* go.
+    #[arg(long, value_name = "DIR", default_value = "reports", help_heading = "Output")]
+    pub report_dir: PathBuf,
+
+    /// Write no report files.
+    #[arg(long, help_heading = "Output")]
+    pub no_report: bool,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t, help_heading = "Output")]
+    pub color: ColorChoice,
+
+    /// No live progress (the checklist still prints).
+    #[arg(long, short, help_heading = "Output")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+
+    /// Diagnose the built-in mock (on a free loopback port).
+    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
+    pub mock: bool,
+
+    /// How long to wait for the bot to log in.
+    #[arg(long, value_name = "DUR", default_value = "2m", value_parser = duration)]
+    pub login_timeout: Duration,
+
+    /// Deadline of each step.
+    #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration)]
+    pub step_timeout: Duration,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MockArgs {
+    /// Address to listen on (keep it on loopback).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    pub listen: SocketAddr,
+
+    /// The token clients must send.
+    #[arg(long, value_name = "TOKEN", default_value = crate::mock::DEFAULT_TOKEN)]
+    pub token: String,
+
+    /// Serve TLS with a certificate made at start (X.509 v1 with only a CN,
+    /// like the official server's); its CA is written to --tls-ca-out.
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Where to write the CA certificate clients must trust (with --tls).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_ca_out: Option<PathBuf>,
+
+    /// Break one rule of the spec (repeatable).
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Vec<Fault>,
+
+    /// Time between the mock's heartbeats.
+    #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration)]
+    pub heartbeat_interval: Duration,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// A report.json written by a run.
+    pub file: PathBuf,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    #[default]
+    Checklist,
+    Junit,
+    Markdown,
+    /// The badge as SVG.
+    Badge,
+    /// The badge as shields.io endpoint JSON.
+    BadgeJson,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiscoverArgs {
+    /// The token to resolve [env: WECHATY_PUPPET_SERVICE_TOKEN].
+    pub token: Option<String>,
+
+    /// Discovery service: host (https), host:port, or an http(s):// URL
+    /// [env: WECHATY_PUPPET_SERVICE_AUTHORITY] [default: api.chatie.io].
+    #[arg(long, value_name = "HOST|URL")]
+    pub authority: Option<String>,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    crate::suite::parse_duration(text)
+}

@@ -1,0 +1,60 @@
+//! `puppet-lint list`: the checks a run would choose from.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use serde_json::json;
+
+use crate::cli::{ListArgs, ListFormat};
+use crate::error::Error;
+use crate::exit;
+use crate::select;
+use crate::suite::Severity;
+
+pub fn list(args: ListArgs) -> Result<i32, Error> {
+    let suites = select::load_suites(&args.selection.suites)?;
+    let selection = &args.selection;
+    let plan = select::plan(&suites, &selection.only, &selection.skip, &selection.tags);
+    let level = |severity: Severity| match severity {
+        Severity::Must => "must",
+        Severity::Should => "should",
+    };
+    let text = match args.format {
+        ListFormat::Json => {
+            let checks: Vec<_> = plan
+                .iter()
+                .map(|planned| {
+                    let check = &planned.check;
+                    json!({
+                        "suite": planned.suite.id,
+                        "id": check.id,
+                        "title": check.title,
+                        "level": level(check.severity),
+                        "tags": check.tags,
+                        "destructive": check.destructive,
+                        "requirement": check.requirement,
+                        "spec": check.spec,
+                    })
+                })
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&checks).unwrap_or_default())
+        }
+        ListFormat::Table => {
+            let mut table = Table::new();
+            table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            table.set_header(vec!["id", "title", "level", "tags", "destructive"]);
+            for planned in &plan {
+                let check = &planned.check;
+                table.add_row(vec![
+                    check.id.clone(),
+                    check.title.clone(),
+                    level(check.severity).to_owned(),
+                    check.tags.join(", "),
+                    if check.destructive { "yes".to_owned() } else { String::new() },
+                ]);
+            }
+            format!("{table}\n{} check(s)\n", plan.len())
+        }
+    };
+    super::run::print_stdout(&text);
+    Ok(if plan.is_empty() { exit::NOTHING_SELECTED } else { exit::OK })
+}

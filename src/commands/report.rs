@@ -1,0 +1,44 @@
+//! `puppet-lint report FILE --format F`: any format again, from report.json.
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::error::Error;
+use crate::exit;
+use crate::output::Look;
+use crate::report::model::{Report, SCHEMA, SCHEMA_VERSION};
+use crate::report::{badge, checklist, files, junit, markdown};
+
+pub fn report(args: ReportArgs) -> Result<i32, Error> {
+    let report = read(&args.file)?;
+    let look = if args.output.is_some() { Look::plain() } else { Look::detect(args.color) };
+    let text = match args.format {
+        ReportFormat::Checklist => checklist::render(&report, &look),
+        ReportFormat::Junit => junit::render(&report),
+        ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Badge => badge::svg(&report),
+        ReportFormat::BadgeJson => format!("{}\n", badge::json(&report)),
+        ReportFormat::Json => files::json(&report),
+    };
+    match &args.output {
+        Some(path) => files::write_atomically(path, &text)
+            .map_err(|error| Error::Output(format!("cannot write {}: {error}", path.display())))?,
+        None => super::run::print_stdout(&text),
+    }
+    Ok(exit::OK)
+}
+
+pub fn read(path: &std::path::Path) -> Result<Report, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Error::Usage(format!("cannot read {}: {error}", path.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+        Error::Usage(format!("{}:{}:{}: not JSON: {error}", path.display(), error.line(), error.column()))
+    })?;
+    let schema = value.get("schema").and_then(|schema| schema.as_str()).unwrap_or_default();
+    let version = value.get("schema_version").and_then(|version| version.as_u64()).unwrap_or_default();
+    if schema != SCHEMA || version != u64::from(SCHEMA_VERSION) {
+        return Err(Error::Usage(format!(
+            "{} is not a puppet-lint report of schema version {SCHEMA_VERSION} (it says schema \"{schema}\", version {version})",
+            path.display()
+        )));
+    }
+    serde_json::from_value(value).map_err(|error| Error::Usage(format!("{}: {error}", path.display())))
+}

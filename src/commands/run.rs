@@ -1,0 +1,160 @@
+//! `puppet-lint [run]`: the suites against a target, with live progress, the
+//! checklist, report files, and an exit code CI can gate on.
+
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::baseline::{self, Baseline};
+use crate::cli::RunArgs;
+use crate::engine::{self, Observer, RunEvent};
+use crate::error::Error;
+use crate::exit;
+use crate::output::Look;
+use crate::progress::Progress;
+use crate::report::model::{Report, Verdict};
+use crate::report::{checklist, files};
+use crate::run::{self, Input, Selection, Stop};
+use crate::select;
+use crate::session;
+use crate::setup;
+use crate::signal::Signal;
+
+pub async fn run(args: RunArgs) -> Result<i32, Error> {
+    let suites = select::load_suites(&args.selection.suites)?;
+    let selection = &args.selection;
+    let plan = select::plan(&suites, &selection.only, &selection.skip, &selection.tags);
+    if plan.is_empty() {
+        eprintln!("puppet-lint: nothing selected: no check matches the filters (see `puppet-lint list`)");
+        return Ok(exit::NOTHING_SELECTED);
+    }
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose().map_err(Error::Usage)?;
+    // The mock heartbeats well within a shortened window.
+    let mock_heartbeat = (args.heartbeat_window / 4).min(Duration::from_secs(15));
+    let (target, mock) = super::target_or_mock(&args.target, args.mock, &args.mock_fault, mock_heartbeat).await?;
+
+    let stop = Stop::default();
+    let signal = watch_signals(&stop);
+    run::deadline(&stop, args.deadline);
+
+    let input = Input {
+        target,
+        setup: setup::Options {
+            session: session::Options { rpc_timeout: args.rpc_timeout, ..session::Options::default() },
+            login_timeout: args.login_timeout,
+            ..setup::Options::default()
+        },
+        settings: engine::Settings {
+            window: args.heartbeat_window,
+            timeout: args.timeout,
+            allow_destructive: args.allow_destructive,
+            peer_contact: args.peer_contact.clone(),
+            login_timeout: args.login_timeout,
+        },
+        suites: suites.clone(),
+        plan,
+        selection: Selection {
+            only: selection.only.clone(),
+            skip: selection.skip.clone(),
+            tags: selection.tags.clone(),
+        },
+    };
+    let progress: Arc<dyn Observer> = Arc::new(Progress::new(args.color, args.quiet));
+    let observer: Arc<dyn Observer> = if args.no_report {
+        progress
+    } else {
+        let mut frame = run::frame(&input, std::time::SystemTime::now());
+        frame.interrupted_by = Some("the run had not finished when this was written".into());
+        Arc::new(Fanout(vec![progress, Arc::new(files::PartialFiles::new(args.report_dir.clone(), frame))]))
+    };
+    let outcome = run::run(input, observer, stop).await;
+    if let Some(mock) = mock {
+        mock.shutdown().await;
+    }
+    let report = outcome.report;
+
+    let look = Look::detect(args.color);
+    print_stdout(&checklist::render(&report, &look));
+    if !args.no_report {
+        let written = files::write_all(&report, &args.report_dir).map_err(|error| {
+            Error::Output(format!("cannot write the reports to {}: {error}", args.report_dir.display()))
+        })?;
+        let names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
+        eprintln!("reports: {}", names.join(", "));
+        if let Ok(Some(path)) = files::append_step_summary(&report) {
+            eprintln!("summary appended to {}", path.display());
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        let written = Baseline::of(&report);
+        files::write_atomically(path, &written.render())
+            .map_err(|error| Error::Output(format!("cannot write the baseline {}: {error}", path.display())))?;
+        eprintln!("baseline of {} failing check(s) written to {}", written.ids.len(), path.display());
+    }
+
+    if let Some(signal) = signal.get() {
+        return Ok(signal.exit_code());
+    }
+    let baseline = if args.write_baseline.is_some() { Some(Baseline::of(&report)) } else { baseline };
+    Ok(exit_code(&report, outcome.setup_failure.is_some(), baseline.as_ref()))
+}
+
+/// The exit code CI gates on (see `exit`).
+pub fn exit_code(report: &Report, setup_failed: bool, baseline: Option<&Baseline>) -> i32 {
+    if setup_failed {
+        return exit::UNREACHABLE;
+    }
+    let failed = match baseline {
+        Some(baseline) => {
+            let comparison = baseline.compare(report);
+            for id in &comparison.new {
+                eprintln!("baseline: {id} fails and is not in the baseline");
+            }
+            for id in &comparison.stale {
+                eprintln!("baseline: {id} passes now: remove it from the baseline (stale)");
+            }
+            !comparison.new.is_empty() || !comparison.stale.is_empty()
+        }
+        None => !baseline::failing(report).is_empty(),
+    };
+    if failed {
+        exit::FAILURE
+    } else if report.checks.iter().any(|check| check.verdict == Verdict::Error) {
+        exit::UNREACHABLE
+    } else {
+        exit::OK
+    }
+}
+
+/// Ctrl-C or SIGTERM stops the run, which then writes what it has; a second
+/// one exits at once.
+fn watch_signals(stop: &Stop) -> Arc<OnceLock<Signal>> {
+    let received = Arc::new(OnceLock::new());
+    let (stop, seen) = (stop.clone(), received.clone());
+    tokio::spawn(async move {
+        let signal = crate::signal::interrupted().await;
+        let _ = seen.set(signal);
+        eprintln!("\npuppet-lint: {} — stopping, writing the reports so far (again to quit at once)", signal.name());
+        stop.stop(signal.name());
+        let again = crate::signal::interrupted().await;
+        std::process::exit(again.exit_code());
+    });
+    received
+}
+
+/// Several observers as one.
+struct Fanout(Vec<Arc<dyn Observer>>);
+
+impl Observer for Fanout {
+    fn event(&self, event: RunEvent) {
+        for observer in &self.0 {
+            observer.event(event.clone());
+        }
+    }
+}
+
+/// Standard output that a closed pipe (`| head`) does not turn into an error.
+pub fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}

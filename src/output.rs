@@ -1,0 +1,95 @@
+//! How output looks: colour policy (`--color`, `NO_COLOR`, `TERM=dumb`),
+//! terminal detection, and the marks every format shares.
+
+use std::io::IsTerminal;
+
+use clap::ValueEnum;
+
+use crate::report::model::Verdict;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    pub color: bool,
+    /// Box-drawing and check marks; plain ASCII otherwise.
+    pub unicode: bool,
+    /// Table width; `None` lets the terminal decide.
+    pub width: Option<u16>,
+}
+
+impl Look {
+    /// For stdout (reports), following `--color` and the environment.
+    pub fn detect(choice: ColorChoice) -> Look {
+        let tty = std::io::stdout().is_terminal();
+        Look { color: color_wanted(choice, tty), unicode: true, width: if tty { None } else { Some(120) } }
+    }
+
+    /// Fixed output, for files and snapshots.
+    pub fn plain() -> Look {
+        Look { color: false, unicode: true, width: Some(120) }
+    }
+
+    pub fn paint(&self, text: &str, paint: Paint) -> String {
+        if !self.color {
+            return text.to_owned();
+        }
+        let code = match paint {
+            Paint::Green => "32",
+            Paint::Red => "31",
+            Paint::Yellow => "33",
+            Paint::Cyan => "36",
+            Paint::Dim => "2",
+            Paint::Bold => "1",
+        };
+        format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    }
+
+    /// `✓ pass`, `✗ fail`, … coloured by verdict.
+    pub fn verdict(&self, verdict: Verdict) -> String {
+        let (mark, paint) = mark(verdict);
+        self.paint(&format!("{mark} {}", verdict.name()), paint)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Paint {
+    Green,
+    Red,
+    Yellow,
+    Cyan,
+    Dim,
+    Bold,
+}
+
+pub fn mark(verdict: Verdict) -> (&'static str, Paint) {
+    match verdict {
+        Verdict::Pass => ("✓", Paint::Green),
+        Verdict::Fail => ("✗", Paint::Red),
+        Verdict::Warn => ("!", Paint::Yellow),
+        Verdict::Skip => ("-", Paint::Dim),
+        Verdict::Error => ("E", Paint::Red),
+        Verdict::Timeout => ("T", Paint::Red),
+    }
+}
+
+/// `NO_COLOR` (any non-empty value) and `TERM=dumb` turn colour off unless
+/// `--color always` insists.
+pub fn color_wanted(choice: ColorChoice, tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            let dumb = std::env::var("TERM").is_ok_and(|term| term == "dumb");
+            tty && !no_color && !dumb
+        }
+    }
+}

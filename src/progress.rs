@@ -1,0 +1,158 @@
+//! Live progress while a run goes on, on stderr: one line per running check
+//! in a terminal (with a countdown where a check watches a window); without a
+//! terminal, plain lines, at most one status line every 10 s.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::clock::human;
+use crate::engine::{Observer, RunEvent};
+use crate::output::{ColorChoice, Look, Paint, color_wanted};
+
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+pub struct Progress {
+    mode: Mode,
+    look: Look,
+    started: Instant,
+    state: Mutex<State>,
+}
+
+enum Mode {
+    Live(MultiProgress),
+    Plain,
+    Quiet,
+}
+
+#[derive(Default)]
+struct State {
+    bars: BTreeMap<String, ProgressBar>,
+    /// Plain mode: what each running check last said.
+    notes: BTreeMap<String, String>,
+    finished: usize,
+    last_status: Option<Instant>,
+}
+
+impl Progress {
+    pub fn new(choice: ColorChoice, quiet: bool) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        let mode = match (quiet, tty) {
+            (true, _) => Mode::Quiet,
+            (false, true) => Mode::Live(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            (false, false) => Mode::Plain,
+        };
+        Progress {
+            mode,
+            look: Look { color: color_wanted(choice, tty), unicode: true, width: None },
+            started: Instant::now(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn line(&self, text: &str) {
+        let text = crate::redact::redact(text);
+        match &self.mode {
+            Mode::Live(multi) => {
+                let _ = multi.println(text.as_ref());
+            }
+            Mode::Plain => eprintln!("[{:>6}] {text}", human(self.started.elapsed())),
+            Mode::Quiet => {}
+        }
+    }
+
+    /// Plain mode: a status line, unless one went out less than 10 s ago.
+    fn status(&self, state: &mut State) {
+        let now = Instant::now();
+        if state.last_status.is_some_and(|last| now - last < PLAIN_EVERY) || state.notes.is_empty() {
+            return;
+        }
+        state.last_status = Some(now);
+        let running: Vec<String> = state
+            .notes
+            .iter()
+            .map(|(id, note)| if note.is_empty() { id.clone() } else { format!("{id} ({note})") })
+            .collect();
+        self.line(&format!("{} done, running: {}", state.finished, running.join(", ")));
+    }
+}
+
+fn bar_style(watching: bool) -> ProgressStyle {
+    let template = if watching {
+        "{spinner:.cyan} {prefix:32} [{bar:24.cyan/blue}] {wide_msg}"
+    } else {
+        "{spinner:.cyan} {prefix:32} {wide_msg}"
+    };
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()).progress_chars("=> ")
+}
+
+impl Observer for Progress {
+    fn event(&self, event: RunEvent) {
+        match event {
+            RunEvent::Phase(text) => self.line(&self.look.paint(&format!("· {text}"), Paint::Dim)),
+            RunEvent::CheckStarted { id, title } => match &self.mode {
+                Mode::Live(multi) => {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(bar_style(false));
+                    bar.set_prefix(id.clone());
+                    bar.set_message(title);
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    self.state().bars.insert(id, bar);
+                }
+                Mode::Plain => {
+                    let mut state = self.state();
+                    state.notes.insert(id, String::new());
+                    self.status(&mut state);
+                }
+                Mode::Quiet => {}
+            },
+            RunEvent::CheckProgress { id, note, watch } => {
+                let mut state = self.state();
+                match &self.mode {
+                    Mode::Live(_) => {
+                        if let Some(bar) = state.bars.get(&id) {
+                            if let Some((done, total)) = watch {
+                                bar.set_style(bar_style(true));
+                                bar.set_length(total.as_millis() as u64);
+                                bar.set_position(done.as_millis() as u64);
+                            }
+                            bar.set_message(note);
+                        }
+                    }
+                    Mode::Plain => {
+                        state.notes.insert(id, note);
+                        self.status(&mut state);
+                    }
+                    Mode::Quiet => {}
+                }
+            }
+            RunEvent::CheckFinished(report) => {
+                let mut state = self.state();
+                state.finished += 1;
+                state.notes.remove(&report.id);
+                if let Some(bar) = state.bars.remove(&report.id) {
+                    bar.finish_and_clear();
+                }
+                if matches!(self.mode, Mode::Live(_)) {
+                    let time = human(Duration::from_millis(report.duration_ms));
+                    let reason = report.reason.as_deref().map(|reason| format!(" — {reason}")).unwrap_or_default();
+                    self.line(&format!(
+                        "{} {}  {}{reason}",
+                        self.look.verdict(report.verdict),
+                        report.id,
+                        self.look.paint(&time, Paint::Dim)
+                    ));
+                } else {
+                    self.status(&mut state);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The checklist a person reads at the end of a run: one row per check, then
+//! each check that did not pass with its requirement, expected vs observed,
+//! and the timeline that shows it, then one closing line.
+
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use super::model::{Report, Verdict};
+use super::{certify, one_line};
+use crate::clock::human;
+use crate::output::{Look, Paint};
+
+pub fn render(report: &Report, look: &Look) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("puppet-lint {} — {}\n", report.puppet_lint_version, one_line(&report.target.description)));
+    if let Some(service) = &report.service {
+        let version = service.version.as_deref().map(one_line).unwrap_or_default();
+        let bot = service.bot.as_deref().map(|bot| format!(", bot {}", one_line(bot))).unwrap_or_default();
+        out.push_str(&format!("service {version}{bot}\n"));
+    }
+    if let Some(error) = &report.setup_error {
+        out.push_str(&look.paint(&format!("setup failed: {}\n", one_line(error)), Paint::Red));
+    }
+    if let Some(by) = &report.interrupted_by {
+        out.push_str(&look.paint(&format!("partial: interrupted by {}\n", one_line(by)), Paint::Yellow));
+    }
+    out.push('\n');
+
+    let mut table = Table::new();
+    table.load_style(if look.unicode { UTF8_FULL_CONDENSED } else { ASCII_FULL_CONDENSED });
+    if look.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = look.width {
+        table.set_width(width);
+    }
+    table.set_header(vec!["", "check", "title", "level", "time"]);
+    for check in &report.checks {
+        let (mark, paint) = crate::output::mark(check.verdict);
+        let color = match paint {
+            Paint::Green => Color::Green,
+            Paint::Yellow => Color::Yellow,
+            Paint::Dim => Color::DarkGrey,
+            _ => Color::Red,
+        };
+        table.add_row(vec![
+            Cell::new(format!("{mark} {}", check.verdict.name())).fg(color),
+            Cell::new(&check.id),
+            Cell::new(one_line(&check.title)),
+            Cell::new(level_name(check)),
+            Cell::new(human(std::time::Duration::from_millis(check.duration_ms))),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+
+    for check in report.checks.iter().filter(|check| check.verdict != Verdict::Pass) {
+        out.push('\n');
+        out.push_str(&format!(
+            "{} {} — {} [{}]\n",
+            look.verdict(check.verdict),
+            check.id,
+            one_line(&check.title),
+            level_name(check)
+        ));
+        if let Some(reason) = &check.reason {
+            out.push_str(&format!("  {}\n", one_line(reason)));
+        }
+        if check.verdict == Verdict::Skip {
+            continue;
+        }
+        out.push_str(&format!("  requirement: {}\n", one_line(&check.requirement)));
+        if let Some(spec) = &check.spec {
+            out.push_str(&format!("  spec:        {}\n", one_line(spec)));
+        }
+        if let Some(evidence) = &check.evidence {
+            if !evidence.expected.is_empty() {
+                out.push_str(&format!("  expected:    {}\n", one_line(&evidence.expected)));
+            }
+            out.push_str(&format!("  observed:    {}\n", one_line(&evidence.observed)));
+            if !evidence.step.is_empty() {
+                out.push_str(&format!("  step:        {}\n", one_line(&evidence.step)));
+            }
+            if !evidence.timeline.is_empty() {
+                out.push_str("  timeline:\n");
+                for entry in &evidence.timeline {
+                    out.push_str(&format!("    {}\n", one_line(&entry.line())));
+                }
+            }
+        }
+    }
+    out.push('\n');
+    let summary = report.summary.line();
+    let failed = report.summary.failed + report.summary.timed_out + report.summary.errored > 0;
+    out.push_str(&look.paint(&summary, if failed { Paint::Red } else { Paint::Green }));
+    out.push('\n');
+    for certification in certify(report) {
+        let level = match &certification.level {
+            Some((level, name)) => format!("level {level} ({name})"),
+            None => "no level".to_owned(),
+        };
+        out.push_str(&format!(
+            "certification {}: {level}, {}/{} checks passed\n",
+            certification.suite, certification.passed, certification.total
+        ));
+    }
+    crate::redact::redact(&out).into_owned()
+}
+
+fn level_name(check: &super::model::CheckReport) -> String {
+    let level = match check.level {
+        crate::suite::Severity::Must => "must",
+        crate::suite::Severity::Should => "should",
+    };
+    if check.destructive { format!("{level}, destructive") } else { level.to_owned() }
+}

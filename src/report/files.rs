@@ -1,0 +1,93 @@
+//! The report files: `report.json`, `junit.xml`, `summary.md`, `badge.svg`,
+//! `badge.json`. Each is written whole or not at all (a temporary file
+//! renamed into place). During a run, `report.json` and `junit.xml` are
+//! rewritten as each check finishes, marked partial, so even a killed run
+//! leaves what it had.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::model::{Report, Summary};
+use super::{badge, junit, markdown};
+use crate::engine::{Observer, RunEvent};
+
+pub const JSON: &str = "report.json";
+pub const JUNIT: &str = "junit.xml";
+pub const MARKDOWN: &str = "summary.md";
+pub const BADGE_SVG: &str = "badge.svg";
+pub const BADGE_JSON: &str = "badge.json";
+
+pub fn json(report: &Report) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Writes every format into `dir` (created if need be).
+pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let files = [
+        (JSON, json(report)),
+        (JUNIT, junit::render(report)),
+        (MARKDOWN, markdown::render(report)),
+        (BADGE_SVG, badge::svg(report)),
+        (BADGE_JSON, badge::json(report)),
+    ];
+    files
+        .into_iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            write_atomically(&path, &text)?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// GitHub Actions shows this file under the job.
+pub fn append_step_summary(report: &Report) -> io::Result<Option<PathBuf>> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
+        return Ok(None);
+    };
+    use std::io::Write as _;
+    let path = PathBuf::from(path);
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    file.write_all(markdown::render(report).as_bytes())?;
+    Ok(Some(path))
+}
+
+pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+/// Keeps `report.json` and `junit.xml` current while a run goes on.
+pub struct PartialFiles {
+    dir: PathBuf,
+    report: Mutex<Report>,
+}
+
+impl PartialFiles {
+    /// `skeleton`: the run's report with no checks yet.
+    pub fn new(dir: PathBuf, mut skeleton: Report) -> PartialFiles {
+        skeleton.partial = true;
+        PartialFiles { dir, report: Mutex::new(skeleton) }
+    }
+}
+
+impl Observer for PartialFiles {
+    fn event(&self, event: RunEvent) {
+        let RunEvent::CheckFinished(check) = event else { return };
+        let mut report = self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        report.checks.retain(|known| known.id != check.id);
+        report.checks.push(*check);
+        report.summary = Summary::of(&report.checks);
+        if std::fs::create_dir_all(&self.dir).is_ok() {
+            let _ = write_atomically(&self.dir.join(JSON), &json(&report));
+            let _ = write_atomically(&self.dir.join(JUNIT), &junit::render(&report));
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `summary.md`: GitHub-flavoured Markdown for a pull request or a CI job's
+//! step summary. Table cells are escaped so a provider's strings cannot break
+//! the table; details sit in code fences longer than any backtick run inside.
+
+use std::fmt::Write as _;
+
+use super::model::{CheckReport, Report, Verdict};
+use super::{certify, one_line};
+use crate::clock::human;
+
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    let title = report.suites.first().map_or("puppet-lint", |suite| suite.title.as_str());
+    let headline = certify(report).first().map(|certification| certification.message()).unwrap_or_default();
+    let _ = writeln!(md, "## {} — {}\n", cell(title), cell(&headline));
+    let _ = writeln!(md, "- **Target:** {}", cell(&report.target.description));
+    if let Some(version) = report.service.as_ref().and_then(|service| service.version.as_deref()) {
+        let _ = writeln!(md, "- **Service:** {}", cell(version));
+    }
+    let suites: Vec<String> = report.suites.iter().map(|suite| format!("{} {}", suite.id, suite.version)).collect();
+    let _ = writeln!(md, "- **Suites:** {}", cell(&suites.join(", ")));
+    let _ =
+        writeln!(md, "- **puppet-lint:** {} · started {}", cell(&report.puppet_lint_version), cell(&report.started_at));
+    if let Some(error) = &report.setup_error {
+        let _ = writeln!(md, "- **Setup failed:** {}", cell(error));
+    }
+    if let Some(by) = &report.interrupted_by {
+        let _ = writeln!(md, "- **Partial:** interrupted by {}", cell(by));
+    }
+    md.push('\n');
+    md.push_str("| | Check | Title | Level | Time |\n|---|---|---|---|---|\n");
+    for check in &report.checks {
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {} | {} | {} |",
+            emoji(check.verdict),
+            check.id.replace('`', "'"),
+            cell(&check.title),
+            level(check),
+            human(std::time::Duration::from_millis(check.duration_ms))
+        );
+    }
+    let _ = writeln!(md, "\n**{}**\n", report.summary.line());
+    for check in report.checks.iter().filter(|check| check.verdict != Verdict::Pass) {
+        let reason = check.reason.as_deref().map(|reason| format!(": {}", cell(reason))).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "<details><summary>{} <code>{}</code>{reason}</summary>\n",
+            emoji(check.verdict),
+            html(&check.id)
+        );
+        let mut body = String::new();
+        let _ = writeln!(body, "requirement: {}", check.requirement);
+        if let Some(evidence) = &check.evidence {
+            let _ = writeln!(body, "expected:    {}", evidence.expected);
+            let _ = writeln!(body, "observed:    {}", evidence.observed);
+            let _ = writeln!(body, "step:        {}", evidence.step);
+            for entry in &evidence.timeline {
+                let _ = writeln!(body, "  {}", entry.line());
+            }
+        }
+        md.push_str(&fence(&body));
+        md.push_str("\n</details>\n\n");
+    }
+    crate::redact::redact(&md).into_owned()
+}
+
+fn emoji(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::Warn => "⚠️",
+        Verdict::Skip => "⏭️",
+        Verdict::Error => "💥",
+        Verdict::Timeout => "⌛",
+    }
+}
+
+fn level(check: &CheckReport) -> &'static str {
+    match (check.level, check.destructive) {
+        (crate::suite::Severity::Must, false) => "must",
+        (crate::suite::Severity::Must, true) => "must, destructive",
+        (crate::suite::Severity::Should, false) => "should",
+        (crate::suite::Severity::Should, true) => "should, destructive",
+    }
+}
+
+/// Text safe inside a table cell or a list item: one line, no pipes, no HTML.
+fn cell(text: &str) -> String {
+    html(&one_line(text)).replace('|', "\\|")
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A code block whose fence no line inside can close.
+fn fence(body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let body: String = body.chars().map(|c| if c.is_control() && c != '\n' { '\u{FFFD}' } else { c }).collect();
+    format!("{fence}text\n{}\n{fence}\n", body.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a | b\nc <script>"), "a \\| b c &lt;script&gt;");
+    }
+
+    #[test]
+    fn fences_outgrow_backtick_runs_inside() {
+        let block = fence("look ````` here");
+        assert!(block.starts_with("``````text\n"), "{block}");
+    }
+}
