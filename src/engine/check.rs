@@ -425,7 +425,7 @@ impl CheckRun {
         } else {
             format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
         };
-        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed))
+        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed).at(after.map_or(self.started, |mark| mark.at)))
     }
 
     /// Counts matching events in a range; `for` watches ahead and fails as
@@ -604,7 +604,8 @@ impl CheckRun {
             format!("{wanted} did not come back within {}", human(waited)),
             format!("{wanted}, within {}", human(waited)),
             observed,
-        ))
+        )
+        .at(after.map_or(self.started, |mark| mark.at)))
     }
 
     /// A message's file name: the payload's, else its file box's (the official
