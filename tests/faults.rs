@@ -1,0 +1,83 @@
+//! Every check proven both ways: against the conformant mock all pass; for
+//! each fault, the check guarding the broken rule fails with evidence while
+//! the others pass (a check that depends on the broken behaviour to see its
+//! own rule is skipped, and says why).
+
+mod support;
+
+use puppet_lint::mock::Fault;
+use puppet_lint::report::model::{Report, Verdict};
+use support::{mock, run_builtin, target_of, verdicts};
+
+async fn run_with(faults: &[Fault]) -> Report {
+    let mock = mock(faults).await;
+    let report = run_builtin(target_of(&mock)).await;
+    mock.shutdown().await;
+    report
+}
+
+/// `fails`: these checks (and only these) fail; `skips`: these skip.
+async fn expect(fault: Fault, fails: &[&str], skips: &[&str]) {
+    let report = run_with(&[fault]).await;
+    for check in &report.checks {
+        let wanted = if fails.contains(&check.id.as_str()) {
+            if check.level == puppet_lint::suite::Severity::Must { Verdict::Fail } else { Verdict::Warn }
+        } else if skips.contains(&check.id.as_str()) {
+            Verdict::Skip
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(check.verdict, wanted, "{} under {}:\n{}", check.id, fault.name(), verdicts(&report));
+        if matches!(wanted, Verdict::Fail | Verdict::Warn) {
+            let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+            assert!(!evidence.expected.is_empty() && !evidence.observed.is_empty(), "{}: {evidence:?}", check.id);
+            assert!(!evidence.timeline.is_empty(), "{}: the evidence shows the timeline", check.id);
+            assert!(check.reason.as_ref().is_some_and(|reason| !reason.is_empty()), "{}", check.id);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_conformant_mock_passes_every_check() {
+    let report = run_with(&[]).await;
+    assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "{}", verdicts(&report));
+    assert_eq!(report.checks.len(), puppet_lint::suite::builtin().unwrap().checks.len());
+}
+
+macro_rules! fault {
+    ($name:ident, $fault:expr, fails [$($fails:literal),*] $(, skips [$($skips:literal),*])?) => {
+        #[tokio::test]
+        async fn $name() {
+            expect($fault, &[$($fails),*], &[$($($skips),*)?]).await;
+        }
+    };
+}
+
+fault!(no_ready_fails_events_ready, Fault::NoReady, fails ["events.ready"]);
+fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails ["events.login-before-ready"]);
+fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails ["events.ready-once"]);
+fault!(no_echo_fails_self_echo, Fault::NoEcho, fails ["message.self-echo"], skips ["filebox.mime-extension"]);
+fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails ["message.self-echo"]);
+fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails ["heartbeat.interval"]);
+fault!(no_dong_fails_ding_dong, Fault::NoDong, fails ["heartbeat.ding-dong"]);
+fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails ["events.self-contact"]);
+fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails ["logout.cleanup"]);
+fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails ["logout.cleanup"]);
+fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails ["session.restore"]);
+fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails ["filebox.mime-extension"]);
+fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails ["filebox.mime-extension"]);
+fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails ["auth.rejects-invalid-token"]);
+
+/// The table above covers every fault, and every built-in check is guarded
+/// by at least one: no check that cannot fail.
+#[test]
+fn every_fault_is_tested_and_every_check_can_fail() {
+    let source = include_str!("faults.rs");
+    for fault in Fault::all() {
+        let variant = format!("{fault:?}");
+        assert!(source.contains(&format!("Fault::{variant},")), "no test for fault {}", fault.name());
+    }
+    for check in puppet_lint::suite::builtin().unwrap().checks {
+        assert!(source.contains(&format!("fails [\"{}\"", check.id)), "no fault makes {} fail", check.id);
+    }
+}

@@ -1,0 +1,38 @@
+//! A discovery service that says what a test tells it to: each GET gets the
+//! next scripted answer (the last one repeats). Loopback only.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+pub struct Stub {
+    pub authority: String,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+pub async fn serve(answers: Vec<(u16, &'static str)>) -> Stub {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let authority = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        let mut served = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = vec![0u8; 8192];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&buffer[..read]).to_string();
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+            seen.lock().unwrap().push(path);
+            let (status, body) = answers[served.min(answers.len() - 1)];
+            served += 1;
+            let response = format!(
+                "HTTP/1.1 {status} Answer\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    Stub { authority, requests }
+}

@@ -1,0 +1,197 @@
+//! Shared by the integration tests: the real binary with a deadline, the
+//! in-process mock, and a run of the engine against it.
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use puppet_lint::engine::{Planned, Settings, Silent};
+use puppet_lint::mock::{Fault, MockOptions, MockServer};
+use puppet_lint::report::model::{Report, Verdict};
+use puppet_lint::run::{Input, Stop};
+use puppet_lint::target::{Address, Endpoint, Target};
+
+/// `puppet-lint` as a user runs it, killed if it outlives its deadline.
+pub struct Cli {
+    command: Command,
+    deadline: Duration,
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    pub fn new() -> Cli {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_puppet-lint"));
+        // Tests must not inherit a developer's target.
+        for variable in [
+            "WECHATY_PUPPET_SERVICE_TOKEN",
+            "WECHATY_PUPPET_HOSTIE_TOKEN",
+            "WECHATY_PUPPET_SERVICE_ENDPOINT",
+            "WECHATY_PUPPET_HOSTIE_ENDPOINT",
+            "WECHATY_PUPPET_SERVICE_AUTHORITY",
+            "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT",
+            "WECHATY_PUPPET_SERVICE_TLS_CA_CERT",
+            "WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME",
+            "GITHUB_STEP_SUMMARY",
+        ] {
+            command.env_remove(variable);
+        }
+        command.env("NO_COLOR", "1").stdin(Stdio::null());
+        Cli { command, deadline: Duration::from_secs(60) }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cli
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Cli {
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn deadline(mut self, deadline: Duration) -> Cli {
+        self.deadline = deadline;
+        self
+    }
+
+    pub fn spawn(mut self) -> Child {
+        self.command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("puppet-lint starts")
+    }
+
+    pub fn run(self) -> Ran {
+        let deadline = self.deadline;
+        finish(self.spawn(), deadline)
+    }
+}
+
+/// Waits for a child, killing it at the deadline (a test must never hang).
+pub fn finish(mut child: Child, deadline: Duration) -> Ran {
+    use std::io::Read;
+    let (mut out, mut err) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            panic!("puppet-lint ran past its {deadline:?} deadline");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let code = status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    });
+    Ran { code, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+}
+
+impl Ran {
+    pub fn code(&self, expected: i32) -> &Ran {
+        assert_eq!(self.code, expected, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn stdout_has(&self, text: &str) -> &Ran {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn stderr_has(&self, text: &str) -> &Ran {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Nothing anywhere shows `secret` in full.
+    pub fn never_shows(&self, secret: &str) -> &Ran {
+        assert!(!self.stdout.contains(secret), "stdout shows the token:\n{}", self.stdout);
+        assert!(!self.stderr.contains(secret), "stderr shows the token:\n{}", self.stderr);
+        self
+    }
+}
+
+/// A fresh directory under the target dir, for reports.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The mock, quick: heartbeats every 200 ms so a 1 s window judges it.
+pub async fn mock(faults: &[Fault]) -> MockServer {
+    MockServer::start(MockOptions {
+        faults: faults.to_vec(),
+        heartbeat_interval: Duration::from_millis(200),
+        ..MockOptions::default()
+    })
+    .await
+    .expect("mock starts")
+}
+
+pub fn target_of(mock: &MockServer) -> Target {
+    Target {
+        address: Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: mock.address.port() }),
+        token: Some(mock.token.clone()),
+        tls: None,
+    }
+}
+
+/// Every built-in check against `target`, windows shortened: 1 s heartbeat
+/// window, 3 s budgets.
+pub async fn run_builtin(target: Target) -> Report {
+    let suites: Vec<_> = puppet_lint::select::load_suites(&[]).expect("built-in suites load");
+    let plan: Vec<Planned> = puppet_lint::select::plan(&suites, &[], &[], &[]);
+    let input = Input {
+        target,
+        setup: puppet_lint::setup::Options { login_timeout: Duration::from_secs(5), ..Default::default() },
+        settings: Settings {
+            window: Duration::from_secs(1),
+            timeout: Some(Duration::from_secs(3)),
+            allow_destructive: true,
+            peer_contact: None,
+            login_timeout: Duration::from_secs(3),
+        },
+        suites,
+        plan,
+        selection: Default::default(),
+    };
+    puppet_lint::run::run(input, Arc::new(Silent), Stop::default()).await.report
+}
+
+pub fn verdict(report: &Report, id: &str) -> Verdict {
+    report.checks.iter().find(|check| check.id == id).map(|check| check.verdict).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+/// `id: verdict` lines, for messages.
+pub fn verdicts(report: &Report) -> String {
+    report
+        .checks
+        .iter()
+        .map(|check| format!("{}: {} {}", check.id, check.verdict.name(), check.reason.clone().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
