@@ -53,20 +53,20 @@ macro_rules! fault {
     };
 }
 
-fault!(no_ready_fails_events_ready, Fault::NoReady, fails ["events.ready"]);
-fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails ["events.login-before-ready"]);
-fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails ["events.ready-once"]);
-fault!(no_echo_fails_self_echo, Fault::NoEcho, fails ["message.self-echo"], skips ["filebox.mime-extension"]);
-fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails ["message.self-echo"]);
-fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails ["heartbeat.interval"]);
-fault!(no_dong_fails_ding_dong, Fault::NoDong, fails ["heartbeat.ding-dong"]);
-fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails ["events.self-contact"]);
-fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails ["logout.cleanup"]);
-fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails ["logout.cleanup"]);
-fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails ["session.restore"]);
-fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails ["filebox.mime-extension"]);
-fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails ["filebox.mime-extension"]);
-fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails ["auth.rejects-invalid-token"]);
+fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"]);
+fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready"]);
+fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
+fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension"]);
+fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
+fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
+fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"]);
+fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.self-contact"]);
+fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails["logout.cleanup"]);
+fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails["logout.cleanup"]);
+fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
+fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension"]);
+fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension"]);
+fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
 /// The table above covers every fault, and every built-in check is guarded
 /// by at least one: no check that cannot fail.

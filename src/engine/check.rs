@@ -425,7 +425,8 @@ impl CheckRun {
         } else {
             format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
         };
-        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed).at(after.map_or(self.started, |mark| mark.at)))
+        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed)
+            .at(after.map_or(self.started, |mark| mark.at)))
     }
 
     /// Counts matching events in a range; `for` watches ahead and fails as

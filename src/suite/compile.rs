@@ -16,23 +16,46 @@ const FORMAT: u32 = 1;
 
 pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
     let document: SuiteDoc =
-        serde_saphyr::from_str(text).map_err(|error| SuiteErrors(vec![yaml_error(&error, source)]))?;
-    let mut compiler = Compiler { source, errors: Vec::new() };
+        serde_saphyr::from_str(text).map_err(|error| SuiteErrors(vec![yaml_error(&error, text, source)]))?;
+    let mut compiler = Compiler { source, errors: Vec::new(), check: None };
     let suite = compiler.suite(document);
     if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
 }
 
-fn yaml_error(error: &serde_saphyr::Error, source: &str) -> SuiteError {
+fn yaml_error(error: &serde_saphyr::Error, text: &str, source: &str) -> SuiteError {
     let (line, column) = error.location().map_or((0, 0), |location| (location.line(), location.column()));
-    SuiteError { location: Location { file: source.to_owned(), line, column }, message: plain_message(error) }
+    let message = match check_at(text, line) {
+        Some(check) => format!("check `{check}`: {}", plain_message(error)),
+        None => plain_message(error),
+    };
+    SuiteError { location: Location { file: source.to_owned(), line, column }, message }
 }
 
-/// The parser's message without its rendered snippet and location suffix.
+/// The parser's message, without its rendered snippet and location suffix,
+/// in puppet-lint's words where the parser's are cryptic.
 fn plain_message(error: &serde_saphyr::Error) -> String {
     let text = error.without_snippet().to_string();
     let first = text.lines().next().unwrap_or_default().trim();
-    let first = first.split(" at line ").next().unwrap_or(first);
-    first.trim_end_matches('.').to_owned()
+    let first = first.split(" at line ").next().unwrap_or(first).trim_end_matches('.');
+    if let Some(rest) = first.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest);
+        return format!("duplicate key `{key}`");
+    }
+    match first {
+        "expected string scalar" => "expected a string here".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The id of the check whose text contains line `line` (parser errors come
+/// without one).
+fn check_at(text: &str, line: u64) -> Option<String> {
+    text.lines()
+        .take(line as usize)
+        .filter_map(|text| text.trim_start().strip_prefix("- id:"))
+        .last()
+        .map(|id| id.trim().trim_matches(|c| c == '"' || c == '\'').to_owned())
+        .filter(|id| !id.is_empty())
 }
 
 /// What a name in scope stands for.
@@ -74,6 +97,8 @@ fn fields_of(action: &Action) -> Fields {
 struct Compiler<'a> {
     source: &'a str,
     errors: Vec<SuiteError>,
+    /// The check being compiled: every message names it.
+    check: Option<String>,
 }
 
 type Names = HashMap<String, Known>;
@@ -84,7 +109,11 @@ impl Compiler<'_> {
     }
 
     fn error(&mut self, location: Location, message: impl Into<String>) {
-        self.errors.push(SuiteError { location, message: message.into() });
+        let message = match &self.check {
+            Some(check) => format!("check `{check}`: {}", message.into()),
+            None => message.into(),
+        };
+        self.errors.push(SuiteError { location, message });
     }
 
     fn suite(&mut self, document: SuiteDoc) -> Suite {
@@ -167,6 +196,7 @@ impl Compiler<'_> {
 
     fn check(&mut self, check: doc::CheckDoc) -> Check {
         let location = self.at(&check.id);
+        self.check = Some(check.id.value.clone());
         if !is_check_id(&check.id.value) {
             self.error(
                 location.clone(),
@@ -174,12 +204,13 @@ impl Compiler<'_> {
             );
         }
         if check.steps.is_empty() {
-            self.error(location.clone(), format!("check `{}` has no steps", check.id.value));
+            self.error(location.clone(), "the check has no steps");
         }
         let mut names: Names = BUILTIN_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Builtin)).collect();
         names.extend(OPTIONAL_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Optional)));
-        let timeout = check.timeout.as_ref().map(|timeout| self.duration(timeout, &names, &check.id.value, None));
-        let steps = self.steps(check.steps, &mut names, &check.id.value);
+        let timeout = check.timeout.as_ref().map(|timeout| self.duration(timeout, &names, None));
+        let steps = self.steps(check.steps, &mut names);
+        self.check = None;
         Check {
             id: check.id.value,
             title: check.title,
@@ -194,79 +225,78 @@ impl Compiler<'_> {
         }
     }
 
-    fn steps(&mut self, steps: Vec<Located<StepDoc>>, names: &mut Names, check: &str) -> Vec<Step> {
-        steps.into_iter().map(|step| self.step(step, names, check)).collect()
+    fn steps(&mut self, steps: Vec<Located<StepDoc>>, names: &mut Names) -> Vec<Step> {
+        steps.into_iter().map(|step| self.step(step, names)).collect()
     }
 
-    fn step(&mut self, step: Located<StepDoc>, names: &mut Names, check: &str) -> Step {
+    fn step(&mut self, step: Located<StepDoc>, names: &mut Names) -> Step {
         let location = self.at(&step);
-        let mut cx = StepContext { check, condition: None };
+        let mut cx = StepContext { condition: None };
         let (condition, capture, expect_error, action) = match step.value {
             StepDoc::Start(common) => (common.condition, common.capture, common.expect_error, Action::Start),
             StepDoc::Stop(common) => (common.condition, common.capture, common.expect_error, Action::Stop),
             StepDoc::Logout(common) => (common.condition, common.capture, common.expect_error, Action::Logout),
             StepDoc::Discover(common) => (common.condition, common.capture, common.expect_error, Action::Discover),
             StepDoc::Ding(ding) => {
-                cx.condition = self.condition(&ding.condition, names, check);
+                cx.condition = self.condition(&ding.condition, names);
                 let data = self.template(&ding.data, names, &cx);
                 (ding.condition, ding.capture, ding.expect_error, Action::Ding { data })
             }
             StepDoc::SendText(send) => {
-                cx.condition = self.condition(&send.condition, names, check);
+                cx.condition = self.condition(&send.condition, names);
                 let to = self.template(&send.to, names, &cx);
                 let text = self.template(&send.text, names, &cx);
                 (send.condition, send.capture, send.expect_error, Action::SendText { to, text })
             }
             StepDoc::SendFile(send) => {
-                cx.condition = self.condition(&send.condition, names, check);
+                cx.condition = self.condition(&send.condition, names);
                 let to = self.template(&send.to, names, &cx);
                 let mime = self.mime(&send.mime, names, &cx);
                 let name = send.name.as_ref().map(|name| self.template(name, names, &cx));
                 (send.condition, send.capture, send.expect_error, Action::SendFile { to, mime, name })
             }
             StepDoc::MessagePayload(fetch) => {
-                cx.condition = self.condition(&fetch.condition, names, check);
+                cx.condition = self.condition(&fetch.condition, names);
                 let id = self.template(&fetch.id, names, &cx);
                 (fetch.condition, fetch.capture, fetch.expect_error, Action::MessagePayload { id })
             }
             StepDoc::MessageFile(fetch) => {
-                cx.condition = self.condition(&fetch.condition, names, check);
+                cx.condition = self.condition(&fetch.condition, names);
                 let id = self.template(&fetch.id, names, &cx);
                 (fetch.condition, fetch.capture, fetch.expect_error, Action::MessageFile { id })
             }
             StepDoc::ContactPayload(fetch) => {
-                cx.condition = self.condition(&fetch.condition, names, check);
+                cx.condition = self.condition(&fetch.condition, names);
                 let id = self.template(&fetch.id, names, &cx);
                 (fetch.condition, fetch.capture, fetch.expect_error, Action::ContactPayload { id })
             }
             StepDoc::Version(version) => {
-                cx.condition = self.condition(&version.condition, names, check);
+                cx.condition = self.condition(&version.condition, names);
                 let token = version.token.as_ref().map(|token| self.template(token, names, &cx));
                 (version.condition, version.capture, version.expect_error, Action::Version { token })
             }
             StepDoc::Wait(wait) => {
-                cx.condition = self.condition(&wait.condition, names, check);
-                let duration = self.duration(&wait.duration, names, check, cx.condition.as_deref());
+                cx.condition = self.condition(&wait.condition, names);
+                let duration = self.duration(&wait.duration, names, cx.condition.as_deref());
                 (wait.condition, None, None, Action::Wait { duration })
             }
             StepDoc::WaitFor(wait) => {
-                cx.condition = self.condition(&wait.condition, names, check);
+                cx.condition = self.condition(&wait.condition, names);
                 let events = self.events(&wait.event);
                 let matching = self.matching(&wait.matching, names, &cx);
                 let after = self.mark(&wait.after, names);
-                let within =
-                    wait.within.as_ref().map(|within| self.duration(within, names, check, cx.condition.as_deref()));
+                let within = wait.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
                 let or_skip = wait.or_skip;
                 (wait.condition, wait.capture, None, Action::WaitFor { events, matching, after, within, or_skip })
             }
             StepDoc::ExpectNone(none) => {
-                cx.condition = self.condition(&none.condition, names, check);
+                cx.condition = self.condition(&none.condition, names);
                 let range = Range { after: &none.after, before: &none.before, duration: &none.duration };
                 let action = self.count(&none.event, &none.matching, range, (None, Some(0)), names, &cx, &location);
                 (none.condition, None, None, action)
             }
             StepDoc::ExpectCount(count) => {
-                cx.condition = self.condition(&count.condition, names, check);
+                cx.condition = self.condition(&count.condition, names);
                 if count.at_least.is_none() && count.at_most.is_none() {
                     self.error(location.clone(), "expect_count needs `at_least`, `at_most` or both");
                 }
@@ -281,7 +311,7 @@ impl Compiler<'_> {
                 (count.condition, None, None, action)
             }
             StepDoc::WaitMessage(wait) => {
-                cx.condition = self.condition(&wait.condition, names, check);
+                cx.condition = self.condition(&wait.condition, names);
                 if wait.id.is_none() && wait.text.is_none() && wait.name.is_none() {
                     self.error(location.clone(), "wait_message needs `id`, `text` or `name` to know its message");
                 }
@@ -289,13 +319,12 @@ impl Compiler<'_> {
                 let text = wait.text.as_ref().map(|text| self.template(text, names, &cx));
                 let name = wait.name.as_ref().map(|name| self.template(name, names, &cx));
                 let after = self.mark(&wait.after, names);
-                let within =
-                    wait.within.as_ref().map(|within| self.duration(within, names, check, cx.condition.as_deref()));
+                let within = wait.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
                 let or_skip = wait.or_skip;
                 (wait.condition, wait.capture, None, Action::WaitMessage { id, text, name, after, within, or_skip })
             }
             StepDoc::Assert(assert) => {
-                cx.condition = self.condition(&assert.condition, names, check);
+                cx.condition = self.condition(&assert.condition, names);
                 let that = self.template(&assert.that, names, &cx);
                 let comparison = match (&assert.equals, &assert.contains) {
                     (Some(equals), None) => Comparison::Equals(self.template(equals, names, &cx)),
@@ -308,24 +337,24 @@ impl Compiler<'_> {
                 (assert.condition, None, None, Action::Assert { that, comparison, message: assert.message })
             }
             StepDoc::ExpectMime(expect) => {
-                cx.condition = self.condition(&expect.condition, names, check);
+                cx.condition = self.condition(&expect.condition, names);
                 let name = self.template(&expect.name, names, &cx);
                 let mime = self.mime(&expect.mime, names, &cx);
                 (expect.condition, None, None, Action::ExpectMime { name, mime })
             }
             StepDoc::CheckReceivedFiles(files) => {
-                cx.condition = self.condition(&files.condition, names, check);
-                let duration = self.duration(&files.duration, names, check, cx.condition.as_deref());
+                cx.condition = self.condition(&files.condition, names);
+                let duration = self.duration(&files.duration, names, cx.condition.as_deref());
                 (files.condition, None, None, Action::CheckReceivedFiles { duration })
             }
             StepDoc::MaxGap(gap) => {
-                cx.condition = self.condition(&gap.condition, names, check);
-                let interval = self.duration(&gap.interval, names, check, cx.condition.as_deref());
-                let window = self.duration(&gap.window, names, check, cx.condition.as_deref());
+                cx.condition = self.condition(&gap.condition, names);
+                let interval = self.duration(&gap.interval, names, cx.condition.as_deref());
+                let window = self.duration(&gap.window, names, cx.condition.as_deref());
                 (gap.condition, None, None, Action::MaxGap { interval, window })
             }
             StepDoc::ForEach(each) => {
-                cx.condition = self.condition(&each.condition, names, check);
+                cx.condition = self.condition(&each.condition, names);
                 if each.values.is_empty() {
                     self.error(location.clone(), "for_each has no `values`");
                 }
@@ -340,14 +369,14 @@ impl Compiler<'_> {
                 // Names bound inside the loop stay inside it.
                 let mut inner = names.clone();
                 inner.insert(variable.clone(), Known::Loop);
-                let steps = self.steps(each.steps, &mut inner, check);
+                let steps = self.steps(each.steps, &mut inner);
                 (each.condition, None, None, Action::ForEach { values, name: variable, steps })
             }
         };
         let condition_name = condition.as_ref().map(|condition| condition.value.clone());
         if cx.condition.is_none() {
             // Actions without fields of their own still validate their `if`.
-            self.condition(&condition, names, check);
+            self.condition(&condition, names);
         }
         let expect_error = expect_error.as_ref().and_then(|expected| self.expect_error(expected));
         let capture = capture.map(|capture| {
@@ -370,19 +399,16 @@ impl Compiler<'_> {
     }
 
     /// `if: name`: the name must be a variable.
-    fn condition(&mut self, condition: &Option<Located<String>>, names: &Names, check: &str) -> Option<String> {
+    fn condition(&mut self, condition: &Option<Located<String>>, names: &Names) -> Option<String> {
         let condition = condition.as_ref()?;
         if !names.contains_key(&condition.value) {
             let location = self.at(condition);
-            self.error(
-                location,
-                format!("check `{check}`: `if: {}` names no variable; {}", condition.value, known_names(names)),
-            );
+            self.error(location, format!("`if: {}` names no variable; {}", condition.value, known_names(names)));
         }
         Some(condition.value.clone())
     }
 
-    fn template(&mut self, located: &Located<String>, names: &Names, cx: &StepContext<'_>) -> Template {
+    fn template(&mut self, located: &Located<String>, names: &Names, cx: &StepContext) -> Template {
         match Template::parse(&located.value) {
             Ok(template) => {
                 for reference in template.references() {
@@ -398,60 +424,40 @@ impl Compiler<'_> {
         }
     }
 
-    fn reference(&mut self, located: &Located<String>, reference: &VarRef, names: &Names, cx: &StepContext<'_>) {
+    fn reference(&mut self, located: &Located<String>, reference: &VarRef, names: &Names, cx: &StepContext) {
         let location = self.at(located);
-        let check = cx.check;
         match (names.get(&reference.name), &reference.field) {
-            (None, _) => self
-                .error(location, format!("check `{check}`: {reference} is not defined here; {}", known_names(names))),
+            (None, _) => self.error(location, format!("{reference} is not defined here; {}", known_names(names))),
             (Some(Known::Optional), _) if cx.condition.as_deref() != Some(reference.name.as_str()) => self.error(
                 location,
-                format!(
-                    "check `{check}`: {reference} is set only in some runs: add `if: {}` to this step",
-                    reference.name
-                ),
+                format!("{reference} is set only in some runs: add `if: {}` to this step", reference.name),
             ),
-            (Some(Known::Builtin | Known::Optional | Known::Loop), Some(field)) => self.error(
-                location,
-                format!("check `{check}`: `${{{}}}` is a plain value and has no field `{field}`", reference.name),
-            ),
+            (Some(Known::Builtin | Known::Optional | Known::Loop), Some(field)) => {
+                self.error(location, format!("`${{{}}}` is a plain value and has no field `{field}`", reference.name))
+            }
             (Some(Known::Capture { fields: Fields::Mark }), _) => self.error(
                 location,
-                format!(
-                    "check `{check}`: `{}` marks a moment (use it as `after:`/`before:`) and has no value",
-                    reference.name
-                ),
+                format!("`{}` marks a moment (use it as `after:`/`before:`) and has no value", reference.name),
             ),
             (Some(Known::Capture { fields: Fields::Only(fields) }), Some(field))
                 if !fields.contains(&field.as_str()) =>
             {
                 self.error(
                     location,
-                    format!(
-                        "check `{check}`: `{}` has no field `{field}` (it has: {})",
-                        reference.name,
-                        fields.join(", ")
-                    ),
+                    format!("`{}` has no field `{field}` (it has: {})", reference.name, fields.join(", ")),
                 )
             }
-            (Some(Known::Capture { .. }), None) => self.error(
-                location,
-                format!("check `{check}`: {reference} needs a field, like `${{{}.id}}`", reference.name),
-            ),
+            (Some(Known::Capture { .. }), None) => {
+                self.error(location, format!("{reference} needs a field, like `${{{}.id}}`", reference.name))
+            }
             _ => {}
         }
     }
 
-    fn duration(
-        &mut self,
-        located: &Located<String>,
-        names: &Names,
-        check: &str,
-        condition: Option<&str>,
-    ) -> DurationExpr {
+    fn duration(&mut self, located: &Located<String>, names: &Names, condition: Option<&str>) -> DurationExpr {
         match DurationExpr::parse(&located.value) {
             Ok(expression) => {
-                let cx = StepContext { check, condition: condition.map(str::to_owned) };
+                let cx = StepContext { condition: condition.map(str::to_owned) };
                 for reference in expression.references() {
                     self.reference(located, reference, names, &cx);
                 }
@@ -499,7 +505,7 @@ impl Compiler<'_> {
         range: Range<'_>,
         (at_least, at_most): (Option<u32>, Option<u32>),
         names: &Names,
-        cx: &StepContext<'_>,
+        cx: &StepContext,
         location: &Location,
     ) -> Action {
         let events = self.events(event);
@@ -511,7 +517,7 @@ impl Compiler<'_> {
                 Until::Now
             }
             (Some(_), None) => Until::Mark(self.mark(range.before, names).unwrap_or_default()),
-            (None, Some(duration)) => Until::For(self.duration(duration, names, cx.check, cx.condition.as_deref())),
+            (None, Some(duration)) => Until::For(self.duration(duration, names, cx.condition.as_deref())),
             (None, None) => Until::Now,
         };
         Action::ExpectCount { events, matching, after, until, at_least: at_least.unwrap_or(0), at_most }
@@ -521,7 +527,7 @@ impl Compiler<'_> {
         &mut self,
         matching: &BTreeMap<String, Located<String>>,
         names: &Names,
-        cx: &StepContext<'_>,
+        cx: &StepContext,
     ) -> Vec<(String, Template)> {
         matching.iter().map(|(field, value)| (field.clone(), self.template(value, names, cx))).collect()
     }
@@ -546,7 +552,7 @@ impl Compiler<'_> {
         Some(mark.value.clone())
     }
 
-    fn mime(&mut self, located: &Located<String>, names: &Names, cx: &StepContext<'_>) -> Template {
+    fn mime(&mut self, located: &Located<String>, names: &Names, cx: &StepContext) -> Template {
         let template = self.template(located, names, cx);
         if template.references().next().is_none() {
             let mime = &located.value;
@@ -587,8 +593,7 @@ struct Range<'a> {
     duration: &'a Option<Located<String>>,
 }
 
-struct StepContext<'a> {
-    check: &'a str,
+struct StepContext {
     condition: Option<String>,
 }
 

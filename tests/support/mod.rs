@@ -116,12 +116,22 @@ impl Ran {
     }
 
     pub fn stdout_has(&self, text: &str) -> &Ran {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     pub fn stderr_has(&self, text: &str) -> &Ran {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
@@ -183,7 +193,12 @@ pub async fn run_builtin(target: Target) -> Report {
 }
 
 pub fn verdict(report: &Report, id: &str) -> Verdict {
-    report.checks.iter().find(|check| check.id == id).map(|check| check.verdict).unwrap_or_else(|| panic!("no check {id}"))
+    report
+        .checks
+        .iter()
+        .find(|check| check.id == id)
+        .map(|check| check.verdict)
+        .unwrap_or_else(|| panic!("no check {id}"))
 }
 
 /// `id: verdict` lines, for messages.

@@ -1,0 +1,309 @@
+//! The mock itself, driven at the wire level: a fixed script records how it
+//! behaves, and each fault must change exactly the behaviour it names.
+
+mod support;
+
+use std::time::Duration;
+
+use puppet_lint::mock::{Fault, MockOptions, MockServer};
+use puppet_lint::session::{self, Session, What, connect};
+use puppet_lint::target::Endpoint;
+use puppet_lint::wire::filebox::FileBox;
+use puppet_lint::wire::{EventKind, MessageKind};
+use tokio::time::Instant;
+
+/// What the script saw. Each field is one rule's behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Profile {
+    scan_before_first_login: bool,
+    ready_before_login: bool,
+    readies_after_login: usize,
+    periodic_heartbeat: bool,
+    dong_with_same_data: bool,
+    text_echoed: bool,
+    echo_talker_is_bot: bool,
+    file_name_back: String,
+    self_contact_answers: bool,
+    wrong_token_refused: bool,
+    restart_logs_in_without_scan_same_id: bool,
+    logout_event: bool,
+    sends_fail_after_logout: bool,
+    restart_after_logout_scans: bool,
+}
+
+fn conformant() -> Profile {
+    Profile {
+        scan_before_first_login: true,
+        ready_before_login: false,
+        readies_after_login: 1,
+        periodic_heartbeat: true,
+        dong_with_same_data: true,
+        text_echoed: true,
+        echo_talker_is_bot: true,
+        file_name_back: "report.pdf".into(),
+        self_contact_answers: true,
+        wrong_token_refused: true,
+        restart_logs_in_without_scan_same_id: true,
+        logout_event: true,
+        sends_fail_after_logout: true,
+        restart_after_logout_scans: true,
+    }
+}
+
+const PACE: Duration = Duration::from_millis(20);
+const SETTLE: Duration = Duration::from_millis(300);
+
+async fn profile(faults: &[Fault]) -> Profile {
+    let mock = MockServer::start(MockOptions {
+        faults: faults.to_vec(),
+        heartbeat_interval: Duration::from_millis(50),
+        pace: PACE,
+        ..MockOptions::default()
+    })
+    .await
+    .expect("mock starts");
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.expect("connects");
+    let session = Session::new(channel, Some(&mock.token), session::Options::default());
+    let timeline = session.timeline().clone();
+    let soon = || Instant::now() + SETTLE;
+    let kinds_after = |from: usize| -> Vec<(EventKind, Option<String>)> {
+        timeline
+            .since(from)
+            .into_iter()
+            .filter_map(|entry| match entry.what {
+                What::Event(event) if !event.connect_heartbeat => {
+                    Some((event.kind, event.field("contactId").map(str::to_owned)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+
+    let wrong_token_refused = session.version_with(Some("insecure_not-the-mock-token")).await.is_err();
+    session.subscribe().await.expect("subscribes");
+    session.start().await.expect("starts");
+    let bot = session.wait_for_bot(Instant::now() + Duration::from_secs(2)).await.expect("logs in");
+    tokio::time::sleep(SETTLE).await;
+    let first = kinds_after(0);
+    let login_at = first.iter().position(|(kind, _)| *kind == EventKind::Login).expect("a login");
+    let scan_before_first_login = first[..login_at].iter().any(|(kind, _)| *kind == EventKind::Scan);
+    let ready_before_login = first[..login_at].iter().any(|(kind, _)| *kind == EventKind::Ready);
+    let readies_after_login = first[login_at..].iter().filter(|(kind, _)| *kind == EventKind::Ready).count();
+    let periodic_heartbeat = first.iter().any(|(kind, _)| *kind == EventKind::Heartbeat);
+
+    let mark = timeline.len();
+    session.ding("profile-ding").await.expect("ding answers");
+    let dong_with_same_data = timeline
+        .wait_for(mark, soon(), |entry| {
+            matches!(&entry.what, What::Event(event) if event.kind == EventKind::Dong && event.field("data") == Some("profile-ding"))
+        })
+        .await
+        .is_some();
+
+    let mark = timeline.len();
+    let text_id = session.send_text(&bot, "profile-text").await.expect("text sent");
+    let echo = timeline
+        .wait_for(mark, soon(), |entry| {
+            matches!(&entry.what, What::Event(event) if event.kind == EventKind::Message && event.field("messageId") == Some(text_id.as_str()))
+        })
+        .await;
+    let text_echoed = echo.is_some();
+    let echo_talker_is_bot = session.message_payload(&text_id).await.is_ok_and(|payload| payload.talker_id == bot);
+
+    let file = FileBox::from_bytes("report.pdf", b"%PDF-1.4").to_json();
+    let file_id = session.send_file(&bot, &file).await.expect("file sent");
+    let file_name_back = session
+        .message_file(&file_id)
+        .await
+        .ok()
+        .and_then(|json| FileBox::parse(&json).ok())
+        .map(|file| file.name)
+        .unwrap_or_default();
+    let payload = session.message_payload(&file_id).await.expect("file payload");
+    assert!(MessageKind::from_wire(payload.r#type).carries_file() || file_name_back.is_empty());
+
+    let self_contact_answers = session.contact_payload(&bot).await.is_ok_and(|contact| contact.id == bot);
+
+    let mark = timeline.len();
+    session.stop().await.expect("stops");
+    session.start().await.expect("starts again");
+    let relogin = session.wait_for_bot(Instant::now() + Duration::from_secs(2)).await;
+    let after_restart = kinds_after(mark);
+    let scanned = after_restart
+        .iter()
+        .take_while(|(kind, _)| *kind != EventKind::Login)
+        .any(|(kind, _)| *kind == EventKind::Scan);
+    let restart_logs_in_without_scan_same_id = !scanned && relogin.as_deref() == Some(bot.as_str());
+    let bot = relogin.expect("logged in again");
+
+    let mark = timeline.len();
+    session.logout().await.expect("logs out");
+    tokio::time::sleep(SETTLE).await;
+    let logout_event =
+        kinds_after(mark).iter().any(|(kind, id)| *kind == EventKind::Logout && id.as_deref() == Some(bot.as_str()));
+    let sends_fail_after_logout = session.send_text(&bot, "after logout").await.is_err();
+    let mark = timeline.len();
+    session.stop().await.expect("stops");
+    session.start().await.expect("starts again");
+    tokio::time::sleep(SETTLE).await;
+    let after_logout = kinds_after(mark);
+    let restart_after_logout_scans = after_logout
+        .iter()
+        .find(|(kind, _)| matches!(kind, EventKind::Scan | EventKind::Login))
+        .is_some_and(|(kind, _)| *kind == EventKind::Scan);
+
+    session.unsubscribe();
+    mock.shutdown().await;
+    Profile {
+        scan_before_first_login,
+        ready_before_login,
+        readies_after_login,
+        periodic_heartbeat,
+        dong_with_same_data,
+        text_echoed,
+        echo_talker_is_bot,
+        file_name_back,
+        self_contact_answers,
+        wrong_token_refused,
+        restart_logs_in_without_scan_same_id,
+        logout_event,
+        sends_fail_after_logout,
+        restart_after_logout_scans,
+    }
+}
+
+#[tokio::test]
+async fn the_mock_is_conformant_by_default() {
+    assert_eq!(profile(&[]).await, conformant());
+}
+
+/// The profile under `fault` differs from the conformant one by `change` only.
+async fn changes_only(fault: Fault, change: impl FnOnce(&mut Profile)) {
+    let mut expected = conformant();
+    change(&mut expected);
+    assert_ne!(expected, conformant(), "the test must name a change");
+    assert_eq!(profile(&[fault]).await, expected, "fault {}", fault.name());
+}
+
+#[tokio::test]
+async fn no_ready() {
+    changes_only(Fault::NoReady, |p| p.readies_after_login = 0).await;
+}
+
+#[tokio::test]
+async fn ready_before_login() {
+    changes_only(Fault::ReadyBeforeLogin, |p| p.ready_before_login = true).await;
+}
+
+#[tokio::test]
+async fn ready_twice() {
+    changes_only(Fault::ReadyTwice, |p| p.readies_after_login = 2).await;
+}
+
+#[tokio::test]
+async fn no_echo() {
+    changes_only(Fault::NoEcho, |p| p.text_echoed = false).await;
+}
+
+#[tokio::test]
+async fn echo_wrong_talker() {
+    changes_only(Fault::EchoWrongTalker, |p| p.echo_talker_is_bot = false).await;
+}
+
+#[tokio::test]
+async fn no_heartbeat() {
+    changes_only(Fault::NoHeartbeat, |p| p.periodic_heartbeat = false).await;
+}
+
+#[tokio::test]
+async fn no_dong() {
+    changes_only(Fault::NoDong, |p| p.dong_with_same_data = false).await;
+}
+
+#[tokio::test]
+async fn no_self_contact() {
+    changes_only(Fault::NoSelfContact, |p| p.self_contact_answers = false).await;
+}
+
+#[tokio::test]
+async fn no_logout_event() {
+    changes_only(Fault::NoLogoutEvent, |p| p.logout_event = false).await;
+}
+
+#[tokio::test]
+async fn session_kept_after_logout() {
+    changes_only(Fault::SessionKeptAfterLogout, |p| p.restart_after_logout_scans = false).await;
+}
+
+#[tokio::test]
+async fn session_lost_on_restart() {
+    changes_only(Fault::SessionLostOnRestart, |p| p.restart_logs_in_without_scan_same_id = false).await;
+}
+
+#[tokio::test]
+async fn strip_file_extension() {
+    changes_only(Fault::StripFileExtension, |p| p.file_name_back = "report".into()).await;
+}
+
+#[tokio::test]
+async fn wrong_file_extension() {
+    changes_only(Fault::WrongFileExtension, |p| p.file_name_back = "report.png".into()).await;
+}
+
+#[tokio::test]
+async fn accept_any_token() {
+    changes_only(Fault::AcceptAnyToken, |p| p.wrong_token_refused = false).await;
+}
+
+#[tokio::test]
+async fn one_event_subscriber_at_a_time_and_a_cancel_frees_the_slot() {
+    let mock = support::mock(&[]).await;
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let first = Session::new(
+        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
+        Some(&mock.token),
+        Default::default(),
+    );
+    let second = Session::new(
+        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
+        Some(&mock.token),
+        Default::default(),
+    );
+    first.subscribe().await.expect("the first subscriber is served");
+    let refused = second.subscribe().await.expect_err("a second subscriber is refused");
+    assert_eq!(refused.code(), Some(tonic::Code::AlreadyExists));
+    first.unsubscribe();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    second.subscribe().await.expect("the slot is free after a cancel");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn files_over_20_kib_travel_as_uuid_boxes_and_download_whole() {
+    let mock = support::mock(&[]).await;
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
+    let session = Session::new(channel.clone(), Some(&mock.token), Default::default());
+    session.subscribe().await.unwrap();
+    session.start().await.unwrap();
+    let bot = session.wait_for_bot(Instant::now() + Duration::from_secs(3)).await.unwrap();
+    let big: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let sent = FileBox::from_bytes("big.png", &big).to_json();
+    let id = session.send_file(&bot, &sent).await.unwrap();
+    let back = FileBox::parse(&session.message_file(&id).await.unwrap()).unwrap();
+    assert_eq!(back.name, "big.png");
+    let puppet_lint::wire::filebox::Payload::Uuid(uuid) = &back.payload else { panic!("a uuid box: {back:?}") };
+
+    let mut client = puppet_lint::proto::wechaty::puppet_client::PuppetClient::new(channel);
+    let mut request = tonic::Request::new(puppet_lint::proto::wechaty::puppet::DownloadRequest { id: uuid.clone() });
+    request.metadata_mut().insert("authorization", format!("Wechaty {}", mock.token).parse().unwrap());
+    let mut stream = client.download(request).await.unwrap().into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        bytes.extend(chunk.chunk);
+    }
+    assert_eq!(bytes, big);
+    session.unsubscribe();
+    mock.shutdown().await;
+}
