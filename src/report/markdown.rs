@@ -50,13 +50,13 @@ pub fn render(report: &Report) -> String {
             html(&check.id)
         );
         let mut body = String::new();
-        let _ = writeln!(body, "requirement: {}", check.requirement);
+        let _ = writeln!(body, "requirement: {}", one_line(&check.requirement));
         if let Some(evidence) = &check.evidence {
-            let _ = writeln!(body, "expected:    {}", evidence.expected);
-            let _ = writeln!(body, "observed:    {}", evidence.observed);
-            let _ = writeln!(body, "step:        {}", evidence.step);
+            let _ = writeln!(body, "expected:    {}", one_line(&evidence.expected));
+            let _ = writeln!(body, "observed:    {}", one_line(&evidence.observed));
+            let _ = writeln!(body, "step:        {}", one_line(&evidence.step));
             for entry in &evidence.timeline {
-                let _ = writeln!(body, "  {}", entry.line());
+                let _ = writeln!(body, "  {}", one_line(&entry.line()));
             }
         }
         md.push_str(&fence(&body));

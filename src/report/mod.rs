@@ -77,9 +77,14 @@ pub fn certify(report: &Report) -> Vec<Certification> {
         .collect()
 }
 
+/// Longest text a person-facing format shows of one value.
+pub const SHOWN_LIMIT: usize = 2_000;
+
 /// Makes any text safe for one line of output: control characters shown as
-/// escapes, so a provider cannot drive the terminal or break a format.
+/// escapes, so a provider cannot drive the terminal or break a format; and
+/// at most [`SHOWN_LIMIT`] characters of it.
 pub fn one_line(text: &str) -> String {
+    let text = model::truncate(text, SHOWN_LIMIT);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
