@@ -57,6 +57,8 @@ pub struct Cli {
     pub run: RunArgs,
 }
 
+// Parsed once per process: the size of `Run` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run suites against a Puppet Service (what `puppet-lint` alone does).

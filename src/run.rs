@@ -100,7 +100,7 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     });
 
     // Without a session only the checks that need none can run.
-    let (runnable, cannot): (Vec<(usize, Planned)>, Vec<(usize, Planned)>) = input
+    let (runnable, cannot): (Vec<_>, Vec<_>) = input
         .plan
         .iter()
         .cloned()

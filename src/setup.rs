@@ -127,14 +127,23 @@ pub async fn connect(
     Ok(Connected { session, endpoint, version, answer })
 }
 
-/// Subscribes, starts, and waits for the bot to log in; scans are shown as
-/// they come, so a person can act on them.
+/// Subscribes, starts, and waits for the bot to log in.
 pub async fn log_in(
     session: &Session,
     login_timeout: Duration,
     observer: &dyn Observer,
 ) -> Result<String, SetupFailure> {
     session.subscribe().await.map_err(SetupFailure::Rpc)?;
+    start_and_wait(session, login_timeout, observer).await
+}
+
+/// On a subscribed session: starts, and waits for the bot to log in; scans
+/// are shown as they come, so a person can act on them.
+pub async fn start_and_wait(
+    session: &Session,
+    login_timeout: Duration,
+    observer: &dyn Observer,
+) -> Result<String, SetupFailure> {
     session.start().await.map_err(SetupFailure::Rpc)?;
     let deadline = Instant::now() + login_timeout;
     let timeline = session.timeline();

@@ -137,7 +137,7 @@ impl Doctor {
 
         let clock = Instant::now();
         let shown = Shown(self);
-        let healthy = match setup::log_in(&session, login_timeout, &shown).await {
+        let healthy = match setup::start_and_wait(&session, login_timeout, &shown).await {
             Ok(bot) => {
                 self.ok("login", &format!("logged in as {bot}"), clock.elapsed());
                 true

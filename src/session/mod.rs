@@ -199,24 +199,35 @@ impl Session {
     }
 
     /// Opens the event stream (closing any previous one first: a server
-    /// allows one subscriber, and a client cancel frees the slot).
+    /// allows one subscriber, and a client cancel frees the slot — once the
+    /// server has seen it, so ALREADY_EXISTS right after our own cancel is
+    /// retried briefly).
     pub async fn subscribe(&self) -> Result<u32, RpcError> {
         let previous = self.lock_streams().reader.take();
+        let cancelled_our_own = previous.is_some();
         if let Some(reader) = previous {
             reader.abort();
-            // Let the cancel reach the server before asking again.
-            tokio::task::yield_now().await;
         }
         let stream = {
             let mut state = self.lock_streams();
             state.opened += 1;
             state.opened
         };
-        let streaming = self
-            .unary("Event", Effect::Quiet, pb::EventRequest {}, None, |mut client, request| async move {
-                client.event(request).await
-            })
-            .await?;
+        let mut attempts = 0;
+        let streaming = loop {
+            let result = self
+                .unary("Event", Effect::Quiet, pb::EventRequest {}, None, |mut client, request| async move {
+                    client.event(request).await
+                })
+                .await;
+            match result {
+                Err(error) if cancelled_our_own && error.code() == Some(Code::AlreadyExists) && attempts < 20 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => break other?,
+            }
+        };
         self.timeline.push(What::Subscribed { stream });
         let timeline = self.timeline.clone();
         let bot = self.bot.clone();

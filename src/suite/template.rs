@@ -222,7 +222,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// The canonical way puppet-lint writes a duration back (`1m30s`, `250ms`).
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let seconds = duration.as_secs();

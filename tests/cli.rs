@@ -1,0 +1,261 @@
+//! The real binary, as users and CI run it.
+
+mod support;
+
+use std::time::Duration;
+
+use puppet_lint::exit;
+use puppet_lint::report::model::{Report, Verdict};
+use support::{Cli, Ran, scratch};
+
+/// Runs the binary off the async runtime, so an in-process mock keeps serving.
+async fn run(cli: Cli) -> Ran {
+    tokio::task::spawn_blocking(move || cli.run()).await.expect("the run finishes")
+}
+
+fn read_report(dir: &std::path::Path) -> Report {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report.json")).expect("a report")
+}
+
+#[test]
+fn help_teaches_commands_exit_codes_and_the_environment() {
+    let ran = Cli::new().args(["--help"]).run();
+    ran.code(0);
+    for expected in
+        ["doctor", "mock", "--token", "--heartbeat-window", "Exit codes:", "WECHATY_PUPPET_SERVICE_TOKEN", "130/143"]
+    {
+        ran.stdout_has(expected);
+    }
+    let mock = Cli::new().args(["mock", "--help"]).run();
+    mock.code(0).stdout_has("no-echo").stdout_has("messages the bot sends never come back");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    Cli::new().args(["--heartbeat-window", "soon"]).run().code(exit::USAGE).stderr_has("not a duration");
+    Cli::new().args(["--endpoint", "nowhere"]).run().code(exit::USAGE).stderr_has("expected HOST:PORT");
+    Cli::new().run().code(exit::USAGE).stderr_has("no target");
+}
+
+#[test]
+fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
+    let dir = scratch("main-job");
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--report-dir"]).arg_path(&dir).run();
+    ran.code(exit::OK).stdout_has("events.ready").stdout_has("0 failed");
+    for file in ["report.json", "junit.xml", "summary.md", "badge.svg", "badge.json"] {
+        assert!(dir.join(file).exists(), "{file}");
+    }
+    let report = read_report(&dir);
+    assert!(!report.partial);
+    let destructive: Vec<Verdict> =
+        report.checks.iter().filter(|check| check.destructive).map(|check| check.verdict).collect();
+    assert_eq!(destructive, [Verdict::Skip, Verdict::Skip], "destructive checks run only when asked");
+    assert!(report.checks.iter().filter(|check| !check.destructive).all(|check| check.verdict == Verdict::Pass));
+}
+
+#[test]
+fn a_broken_rule_exits_1_and_says_which() {
+    let dir = scratch("broken-rule");
+    let ran = Cli::new()
+        .args(["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s", "--report-dir"])
+        .arg_path(&dir)
+        .run();
+    ran.code(exit::FAILURE).stdout_has("✗ fail heartbeat.ding-dong").stdout_has("no `dong` event");
+}
+
+#[test]
+fn list_and_schema_describe_the_suites() {
+    let ran = Cli::new().args(["list"]).run();
+    ran.code(0).stdout_has("heartbeat.interval").stdout_has("logout.cleanup");
+    let json = Cli::new().args(["list", "--format", "json", "--tag", "session"]).run();
+    let listed: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|check| check["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["session.restore", "logout.cleanup"]);
+    Cli::new().args(["list", "--only", "nothing.*"]).run().code(exit::NOTHING_SELECTED);
+
+    let schema: serde_json::Value = serde_json::from_str(&Cli::new().args(["schema"]).run().stdout).expect("JSON");
+    assert_eq!(schema["title"], "puppet-lint suite (format 1)");
+    assert!(schema["required"].as_array().unwrap().contains(&"checks".into()));
+}
+
+#[test]
+fn nothing_selected_exits_4() {
+    Cli::new()
+        .args(["--mock", "--only", "no.such-check"])
+        .run()
+        .code(exit::NOTHING_SELECTED)
+        .stderr_has("nothing selected");
+}
+
+#[test]
+fn a_broken_suite_exits_2_with_its_location() {
+    let dir = scratch("broken-suite");
+    let path = dir.join("broken.yaml");
+    std::fs::write(&path, "format: 1\nsuite: b\nversion: '1'\ntitle: B\nchecks:\n  - id: b.c\n    title: t\n    requirement: r\n    level: must\n    steps:\n      - wait_for: { event: logn }\n").unwrap();
+    let ran = Cli::new().args(["--mock", "--suite"]).arg_path(&path).run();
+    ran.code(exit::USAGE).stderr_has("broken.yaml:11:28: check `b.c`: unknown event type `logn`");
+}
+
+#[test]
+fn a_saved_report_renders_again_in_every_format() {
+    let dir = scratch("rerender");
+    Cli::new()
+        .args(["--mock", "--heartbeat-window", "1s", "--only", "events.*", "--report-dir"])
+        .arg_path(&dir)
+        .run()
+        .code(0);
+    let report = dir.join("report.json");
+    for (format, marker) in [
+        ("checklist", "passed"),
+        ("junit", "<testsuites"),
+        ("markdown", "| | Check |"),
+        ("badge", "<svg"),
+        ("badge-json", "schemaVersion"),
+        ("json", "\"schema\": \"puppet-lint/report\""),
+    ] {
+        Cli::new().args(["report"]).arg_path(&report).args(["--format", format]).run().code(0).stdout_has(marker);
+    }
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let again = Cli::new().args(["report"]).arg_path(&report).args(["--format", "junit"]).run();
+    assert_eq!(again.stdout, junit, "re-rendered JUnit equals the one the run wrote");
+    Cli::new().args(["report"]).arg_path(&dir.join("junit.xml")).run().code(exit::USAGE).stderr_has("not JSON");
+}
+
+#[test]
+fn baselines_accept_known_failures_and_flag_stale_ones() {
+    let dir = scratch("baseline");
+    let baseline = dir.join("baseline.txt");
+    let faulty = ["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s", "--no-report"];
+    Cli::new().args(faulty).arg("--write-baseline").arg_path(&baseline).run().code(exit::OK);
+    assert!(std::fs::read_to_string(&baseline).unwrap().contains("heartbeat.ding-dong\n"));
+    Cli::new().args(faulty).arg("--baseline").arg_path(&baseline).run().code(exit::OK);
+    Cli::new()
+        .args(["--mock", "--heartbeat-window", "1s", "--no-report", "--baseline"])
+        .arg_path(&baseline)
+        .run()
+        .code(exit::FAILURE)
+        .stderr_has("heartbeat.ding-dong passes now: remove it from the baseline (stale)");
+    Cli::new()
+        .args([
+            "--mock",
+            "--mock-fault",
+            "no-echo",
+            "--heartbeat-window",
+            "1s",
+            "--timeout",
+            "2s",
+            "--no-report",
+            "--baseline",
+        ])
+        .arg_path(&baseline)
+        .run()
+        .code(exit::FAILURE)
+        .stderr_has("message.self-echo fails and is not in the baseline");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_token_exits_3_says_unauthenticated_and_never_shows_the_token() {
+    let mock = support::mock(&[]).await;
+    let endpoint = mock.address.to_string();
+    let wrong = "insecure_wrong-token-0123456789abcdef";
+    let ran = run(Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", wrong, "--no-report"])).await;
+    ran.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(wrong).never_shows("0123456789abcdef");
+    let doctor = run(Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", wrong])).await;
+    doctor.code(exit::UNREACHABLE).stdout_has("✗ auth").stdout_has("UNAUTHENTICATED").never_shows(wrong);
+    // From the environment too, and the report files keep it secret as well.
+    let dir = scratch("wrong-token");
+    let ran = run(Cli::new()
+        .env("WECHATY_PUPPET_SERVICE_ENDPOINT", &endpoint)
+        .env("WECHATY_PUPPET_SERVICE_TOKEN", wrong)
+        .env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")
+        .args(["--report-dir"])
+        .arg_path(&dir))
+    .await;
+    ran.code(exit::UNREACHABLE).never_shows(wrong);
+    for file in ["report.json", "junit.xml", "summary.md", "badge.svg", "badge.json"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.contains(wrong) && !text.contains("0123456789abcdef"), "{file} shows the token");
+    }
+    mock.shutdown().await;
+}
+
+#[test]
+fn an_unreachable_service_exits_3_with_what_to_try() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let endpoint = format!("127.0.0.1:{port}");
+    let ran = Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", "a_b", "--no-report"]).run();
+    ran.code(exit::UNREACHABLE).stdout_has("setup failed").stdout_has("cannot connect");
+    let doctor = Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", "a_b"]).run();
+    doctor.code(exit::UNREACHABLE).stdout_has("✗ tcp").stdout_has("→ check that the service is running");
+}
+
+#[test]
+fn a_service_that_never_answers_is_given_up_on_at_the_deadline() {
+    // Accepts connections and says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let started = std::time::Instant::now();
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", "a_b", "--rpc-timeout", "1s", "--no-report"])
+        .deadline(Duration::from_secs(20))
+        .run();
+    ran.code(exit::UNREACHABLE).stdout_has("setup failed");
+    assert!(started.elapsed() < Duration::from_secs(15), "gave up in {:?}", started.elapsed());
+}
+
+#[test]
+fn ctrl_c_mid_run_writes_a_partial_report() {
+    let dir = scratch("interrupted");
+    let child = Cli::new().args(["--mock", "--heartbeat-window", "30s", "--report-dir"]).arg_path(&dir).spawn();
+    // Wait until some checks have finished (the partial report exists).
+    let started = std::time::Instant::now();
+    while !dir.join("report.json").exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let ran = support::finish(child, Duration::from_secs(20));
+    ran.code(130).stderr_has("SIGINT");
+    let report = read_report(&dir);
+    assert!(report.partial);
+    assert_eq!(report.interrupted_by.as_deref(), Some("SIGINT"));
+    assert!(report.checks.iter().any(|check| check.verdict == Verdict::Pass), "what finished is kept");
+    assert!(report.checks.iter().any(|check| check.id == "heartbeat.interval" && check.verdict == Verdict::Error));
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    roxmltree::Document::parse(&junit).expect("junit.xml is whole");
+    assert!(junit.contains("interrupted"));
+}
+
+#[test]
+fn doctor_walks_every_step_on_the_mock() {
+    let ran = Cli::new().args(["doctor", "--mock"]).run();
+    ran.code(exit::OK);
+    for step in ["✓ tcp", "✓ auth", "✓ version", "✓ event stream", "✓ login", "all good"] {
+        ran.stdout_has(step);
+    }
+}
+
+trait PathArgs {
+    fn arg(self, arg: &str) -> Self;
+    fn arg_path(self, path: &std::path::Path) -> Self;
+}
+
+impl PathArgs for Cli {
+    fn arg(self, arg: &str) -> Self {
+        self.args([arg])
+    }
+
+    fn arg_path(self, path: &std::path::Path) -> Self {
+        self.args([path.as_os_str()])
+    }
+}
