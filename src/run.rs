@@ -108,8 +108,9 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
         .partition(|(_, planned)| unavailable.is_none() || !needs_session(&planned.check));
     let mut checks: Vec<Option<CheckReport>> = vec![None; input.plan.len()];
     for (index, planned) in cannot {
-        let reason = format!("not run: {}", unavailable.clone().unwrap_or_default());
-        checks[index] = Some(not_run(&planned, Verdict::Error, reason));
+        // The why is said once, in the report's `setup_error`.
+        checks[index] =
+            Some(not_run(&planned, Verdict::Error, "not run: no session with the service (see setup)".into()));
     }
     let indexes: Vec<usize> = runnable.iter().map(|(index, _)| *index).collect();
     let reports =

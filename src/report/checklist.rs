@@ -69,7 +69,8 @@ pub fn render(report: &Report, look: &Look) -> String {
         if let Some(reason) = &check.reason {
             out.push_str(&format!("  {}\n", one_line(reason)));
         }
-        if check.verdict == Verdict::Skip {
+        // A skip, or a check that never ran, has nothing more to show.
+        if check.verdict == Verdict::Skip || (check.verdict == Verdict::Error && check.evidence.is_none()) {
             continue;
         }
         out.push_str(&format!("  requirement: {}\n", one_line(&check.requirement)));

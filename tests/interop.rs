@@ -1,0 +1,161 @@
+//! Against real peers: puppet-lint against the official Node server
+//! (`wechaty-puppet-service` 1.19.9 serving `wechaty-puppet-mock` 1.19.4), and
+//! the official Node stubs against puppet-lint's mock.
+
+mod support;
+
+use std::time::Duration;
+
+use puppet_lint::exit;
+use puppet_lint::mock::{MockOptions, MockServer};
+use puppet_lint::target::{Address, Endpoint, Target, TlsTarget, TrustSource};
+use support::node::{self, NodeServer};
+use support::{Cli, Ran};
+
+async fn run(cli: Cli) -> Ran {
+    tokio::task::spawn_blocking(move || cli.run()).await.expect("the run finishes")
+}
+
+fn token() -> String {
+    format!("insecure_{}", uuid::Uuid::new_v4())
+}
+
+#[test]
+fn doctor_passes_against_the_official_server_with_its_default_v1_certificate() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), true, &[]);
+    let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &server.token]).run();
+    ran.code(exit::OK)
+        .stdout_has("✓ tls")
+        .stdout_has("server name \"insecure\"")
+        .stdout_has("CN=wechaty-root-ca")
+        .stdout_has("X.509 v1")
+        .stdout_has("✓ login")
+        .never_shows(&server.token);
+}
+
+#[test]
+fn doctor_passes_against_the_official_server_without_tls() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), false, &[]);
+    let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token]).run();
+    ran.code(exit::OK).stdout_has("tls           off").stdout_has("✓ login");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_passes_through_a_local_discovery_service() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), true, &[]);
+    let answer: &'static str = Box::leak(format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port).into_boxed_str());
+    let discovery = support::http::serve(vec![(200, answer)]).await;
+    let ran = run(Cli::new().args(["doctor", "--token", &server.token, "--authority", &discovery.authority])).await;
+    ran.code(exit::OK).stdout_has("✓ discovery").stdout_has("✓ tls").stdout_has("✓ login").never_shows(&server.token);
+    let requested = discovery.requests.lock().unwrap().clone();
+    assert_eq!(requested, [format!("/v0/hosties/{}", server.token)]);
+}
+
+#[test]
+fn a_wrong_token_is_unauthenticated_exits_3_and_is_never_shown() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), true, &[]);
+    let wrong = token();
+    let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &wrong]).run();
+    ran.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(&wrong).never_shows(&server.token);
+    let run = Cli::new().args(["--endpoint", &server.endpoint(), "--token", &wrong, "--no-report"]).run();
+    run.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(&wrong);
+}
+
+#[test]
+fn the_official_certificate_is_refused_for_another_server_name() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), true, &[]);
+    let ran = Cli::new()
+        .args([
+            "doctor",
+            "--endpoint",
+            &server.endpoint(),
+            "--token",
+            &server.token,
+            "--tls-server-name",
+            "puppet_padlocal",
+        ])
+        .run();
+    ran.code(exit::UNREACHABLE)
+        .stdout_has("✗ tls")
+        .stdout_has("the certificate is for CN \"insecure\", not \"puppet_padlocal\"")
+        .stdout_has("--tls-server-name");
+}
+
+/// The stock configuration (stock mock: no `ready`, no periodic heartbeat):
+/// the verdicts are the facts measured on the official server.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), true, &[]);
+    let target = Target {
+        address: Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: server.port }),
+        token: Some(server.token.clone()),
+        tls: Some(TlsTarget { server_name: "insecure".into(), trust: TrustSource::Embedded }),
+    };
+    let report = support::run_builtin(target).await;
+    let verdicts: String =
+        report.checks.iter().map(|check| format!("{:<28} {}\n", check.id, check.verdict.name())).collect();
+    insta::assert_snapshot!(verdicts);
+}
+
+/// The official Node stubs drive puppet-lint's mock through the whole
+/// protocol, plaintext and TLS (its v1 certificate, like the official one).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_official_node_stubs_talk_to_the_mock() {
+    let Some(()) = node::available() else { return };
+    for tls in [false, true] {
+        let mock = MockServer::start(MockOptions {
+            heartbeat_interval: Duration::from_millis(300),
+            tls,
+            token: token(),
+            ..MockOptions::default()
+        })
+        .await
+        .unwrap();
+        let endpoint = mock.address.to_string();
+        let mut args = vec!["--endpoint".to_owned(), endpoint, "--token".into(), mock.token.clone()];
+        args.extend(["--expect-ready".into(), "--expect-heartbeat".into()]);
+        let ca_file = support::scratch("mock-ca").join("ca.pem");
+        match &mock.tls {
+            Some(tls) => {
+                std::fs::write(&ca_file, &tls.ca_pem).unwrap();
+                args.extend([
+                    "--tls-ca-file".into(),
+                    ca_file.display().to_string(),
+                    "--server-name".into(),
+                    tls.server_name.clone(),
+                ]);
+            }
+            None => args.push("--no-tls".into()),
+        }
+        let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            node::script("grpc-client.mjs", &args)
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, 0, "tls={tls}\n{stdout}\n{stderr}");
+        let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON summary");
+        let text = summary.to_string();
+        for step in ["scan", "login", "ready", "heartbeat", "dong", "talker", "file"] {
+            assert!(text.contains(step), "tls={tls}: the summary covers {step}: {text}");
+        }
+        mock.shutdown().await;
+    }
+}
+
+/// The embedded root CA is the one the official package bundles.
+#[test]
+fn the_embedded_root_ca_is_the_one_the_official_package_bundles() {
+    let Some(()) = node::available() else { return };
+    let (code, pem, _) = node::script("ca.mjs", &[]);
+    assert_eq!(code, 0);
+    let ours = puppet_lint::tls::Trust::wechaty_root();
+    let theirs = puppet_lint::tls::Trust::from_pem(&pem, "the official package").unwrap();
+    assert_eq!(ours.certificates, theirs.certificates);
+}
