@@ -1,0 +1,101 @@
+//! Discovery against a local service, for every answer WIRE.md lists, and
+//! `puppet-lint discover`'s exit codes.
+
+mod support;
+
+use std::time::Duration;
+
+use puppet_lint::discovery::{self, DiscoveryError, Policy};
+use puppet_lint::exit;
+use puppet_lint::target::Authority;
+use support::Cli;
+
+const TOKEN: &str = "puppet_service_discovery-test-0123456789";
+
+fn quick() -> Policy {
+    Policy { attempts: 4, first_backoff: Duration::from_millis(10), timeout: Duration::from_secs(5) }
+}
+
+async fn ask(answers: Vec<(u16, &'static str)>) -> (Result<discovery::Answer, DiscoveryError>, usize) {
+    let stub = support::http::serve(answers).await;
+    let result = discovery::discover(&Authority::parse(&stub.authority).unwrap(), TOKEN, quick()).await;
+    let requests = stub.requests.lock().unwrap().len();
+    (result, requests)
+}
+
+#[tokio::test]
+async fn host_and_port_resolve() {
+    let (answer, requests) = ask(vec![(200, r#"{"host":"127.0.0.1","port":8788}"#)]).await;
+    let answer = answer.unwrap();
+    assert_eq!(answer.endpoint.to_string(), "127.0.0.1:8788");
+    assert!(!answer.has_legacy_ip);
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test]
+async fn the_public_services_answer_with_host_ip_and_port_resolves() {
+    let (answer, _) = ask(vec![(200, r#"{"host":"127.0.0.1","ip":"127.0.0.1","port":8788}"#)]).await;
+    assert!(answer.unwrap().has_legacy_ip);
+}
+
+#[tokio::test]
+async fn every_not_registered_answer_says_so() {
+    for (status, body) in [
+        (404, r#"{"host":"0.0.0.0","port":0}"#),
+        (404, r#"{"ip":"0.0.0.0","port":0}"#),
+        (404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#),
+        (200, r#"{"host":"0.0.0.0","port":0}"#),
+        (200, r#"{"ip":"127.0.0.1","port":8788}"#),
+        (200, "not json at all"),
+        (400, ""),
+    ] {
+        let (result, requests) = ask(vec![(status, body)]).await;
+        match result {
+            Err(DiscoveryError::NotRegistered { token, .. }) => {
+                assert!(!token.contains("0123456789"), "the token is masked: {token}");
+            }
+            other => panic!("{status} {body}: {other:?}"),
+        }
+        assert_eq!(requests, 1, "{status} {body}: a 4xx or a bad answer is not retried");
+    }
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_then_reported() {
+    let (result, requests) = ask(vec![(503, ""), (500, ""), (200, r#"{"host":"127.0.0.1","port":9}"#)]).await;
+    assert_eq!(result.unwrap().attempts, 3);
+    assert_eq!(requests, 3);
+    let (result, requests) = ask(vec![(502, "")]).await;
+    assert!(matches!(result, Err(DiscoveryError::ServerError { status: 502, attempts: 4, .. })), "{result:?}");
+    assert_eq!(requests, 4, "4 GETs in all, as the official resolver");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_prints_the_address_or_says_why_not() {
+    let found = support::http::serve(vec![(200, r#"{"host":"127.0.0.1","port":8788}"#)]).await;
+    let ran = tokio::task::spawn_blocking(move || {
+        Cli::new().args(["discover", TOKEN, "--authority", &found.authority]).run()
+    })
+    .await
+    .unwrap();
+    ran.code(exit::OK);
+    assert_eq!(ran.stdout, "127.0.0.1:8788\n");
+
+    let missing = support::http::serve(vec![(404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#)]).await;
+    let ran = tokio::task::spawn_blocking(move || {
+        Cli::new()
+            .args(["discover", "--authority", &missing.authority])
+            .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+            .run()
+    })
+    .await
+    .unwrap();
+    ran.code(exit::FAILURE).stderr_has("is not registered at http://127.0.0.1:").never_shows(TOKEN);
+
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let ran = Cli::new().args(["discover", TOKEN, "--authority", &closed]).run();
+    ran.code(exit::UNREACHABLE).stderr_has("cannot reach the discovery service").never_shows(TOKEN);
+}
