@@ -75,6 +75,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Resolve a token to HOST:PORT through a discovery service.
     Discover(DiscoverArgs),
+    /// Check a provider's npm package directory against the spec's package rules.
+    Package(PackageArgs),
+    /// Serve a local discovery and registration service (like api.chatie.io).
+    Registry(RegistryArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -145,6 +149,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID", help_heading = "Checks")]
     pub peer_contact: Option<String>,
 
+    /// Also check this provider's npm package directory (the spec's package
+    /// rules).
+    #[arg(long, value_name = "DIR", help_heading = "Checks")]
+    pub package: Option<PathBuf>,
+
+    /// Be the discovery and registration service at ADDR: the provider
+    /// registers its token with puppet-lint, which then resolves it and
+    /// checks the registration (needs --token).
+    #[arg(long, value_name = "ADDR", requires = "token", conflicts_with_all = ["endpoint", "authority", "mock"], help_heading = "Target")]
+    pub registry: Option<SocketAddr>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
     /// Check ids known to fail: exit 0 when exactly these fail; one that
     /// passes now fails the run as stale.
     #[arg(long, value_name = "FILE", help_heading = "CI")]
@@ -277,4 +298,26 @@ pub struct DiscoverArgs {
 
 fn duration(text: &str) -> Result<Duration, String> {
     crate::suite::parse_duration(text)
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PackageArgs {
+    /// The package directory (with package.json).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// Address to listen on; providers register at ws://ADDR/v0/websocket,
+    /// clients discover at http://ADDR/v0/hosties/<token>.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// An address besides loopback the registry may probe (repeatable).
+    #[arg(long, value_name = "IP")]
+    pub allow: Vec<std::net::IpAddr>,
 }

@@ -13,6 +13,7 @@ pub mod output;
 pub mod progress;
 pub mod proto;
 pub mod redact;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod select;

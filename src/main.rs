@@ -37,6 +37,8 @@ fn main() {
             }
             Some(Command::Report(args)) => commands::report::report(args),
             Some(Command::Discover(args)) => commands::discover::discover(args).await,
+            Some(Command::Package(args)) => commands::package::package(args).await,
+            Some(Command::Registry(args)) => commands::registry::registry(args).await,
         }
     });
     let code = match result {

@@ -18,7 +18,11 @@ use crate::suite::{Action, Check, Step, Suite};
 use crate::target::{Address, Target};
 
 pub struct Input {
-    pub target: Target,
+    /// `None` for checks that need no service (`puppet-lint package`).
+    pub target: Option<Target>,
+    /// puppet-lint's own registry (`--registry`): the provider registers
+    /// with it before anything else happens.
+    pub registry: Option<crate::registry::Registry>,
     pub setup: setup::Options,
     pub settings: engine::Settings,
     pub suites: Vec<Arc<Suite>>,
@@ -70,31 +74,44 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     let mut endpoint_text = None;
     let mut service = None;
 
-    observer.event(RunEvent::Phase(format!("connecting to {}", input.target.describe())));
-    let (discovery, established) = tokio::select! {
-        result = establish(&input, observer.as_ref()) => result,
-        () = stop.cancel.cancelled() => (None, Err(format!("interrupted ({})", stop.reason().unwrap_or_default()))),
-    };
-    let (session, unavailable) = match established {
-        Ok((session, version, endpoint)) => {
-            endpoint_text = Some(endpoint);
-            service = Some(ServiceReport { version: Some(version), bot: session.bot_id() });
-            (Some(session), None)
+    let established = match &input.target {
+        Some(target) => {
+            observer.event(RunEvent::Phase(format!("connecting to {}", target.describe())));
+            tokio::select! {
+                result = establish(&input, target, observer.as_ref()) => result,
+                () = stop.cancel.cancelled() => Established::failed(format!("interrupted ({})", stop.reason().unwrap_or_default())),
+            }
         }
-        Err(failure) => (None, Some(failure)),
+        None => Established::failed(String::new()),
     };
-    let timeline = session.as_ref().map_or_else(Timeline::new, |session| session.timeline().clone());
+    let unavailable = match (&input.target, established.outcome) {
+        (_, Ok((version, endpoint))) => {
+            endpoint_text = Some(endpoint);
+            let bot = established.session.as_ref().and_then(|session| session.bot_id());
+            service = Some(ServiceReport { version: Some(version), bot });
+            None
+        }
+        (Some(_), Err(failure)) => Some(failure),
+        (None, Err(_)) => Some("no service was given to check".to_owned()),
+    };
+    // Only a target that could not be set up is a setup failure.
+    let setup_failure = unavailable.clone().filter(|_| input.target.is_some());
+    // A session whose bot never logged in still has a timeline worth keeping.
+    let timeline = established.session.as_ref().map_or_else(Timeline::new, |session| session.timeline().clone());
+    let session = established.session.filter(|_| unavailable.is_none());
     let context = Arc::new(Context {
         session: session.clone(),
         unavailable: unavailable.clone(),
-        discovery,
-        authority: match &input.target.address {
-            Address::Discover(authority) => Some(authority.to_string()),
-            Address::Endpoint(_) => None,
+        discovery: established.discovery,
+        authority: match input.target.as_ref().map(|target| &target.address) {
+            Some(Address::Discover(authority)) => Some(authority.to_string()),
+            _ => None,
         },
+        target: input.target.clone(),
+        registry: input.registry.clone(),
         settings: input.settings.clone(),
         nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
-        invalid_token: invalid_token(input.target.token.as_deref()),
+        invalid_token: invalid_token(input.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
         timeline: timeline.clone(),
     });
@@ -130,13 +147,13 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     report.duration_ms = clock.elapsed().as_millis() as u64;
     report.interrupted_by = stop.reason();
     report.partial = report.interrupted_by.is_some();
-    report.target = target_report(&input.target, endpoint_text);
+    report.target = target_report(&input, endpoint_text);
     report.service = service;
-    report.setup_error = unavailable.clone();
+    report.setup_error = setup_failure.clone();
     report.summary = Summary::of(&checks);
     report.checks = checks;
     report.timeline = timeline.snapshot().iter().map(TimelineEntry::from).collect();
-    Outcome { report, setup_failure: unavailable }
+    Outcome { report, setup_failure }
 }
 
 /// The report of a run before anything happened: what, against what, how.
@@ -149,7 +166,7 @@ pub fn frame(input: &Input, started_at: SystemTime) -> Report {
         duration_ms: 0,
         partial: false,
         interrupted_by: None,
-        target: target_report(&input.target, None),
+        target: target_report(input, None),
         settings: SettingsReport {
             heartbeat_window_ms: input.settings.window.as_millis() as u64,
             heartbeat_interval_ms: input.settings.interval().as_millis() as u64,
@@ -161,54 +178,85 @@ pub fn frame(input: &Input, started_at: SystemTime) -> Report {
         },
         service: None,
         setup_error: None,
-        suites: input.suites.iter().map(|suite| suite_report(suite)).collect(),
+        // The suites this run checks (a `when:` suite may not apply).
+        suites: input
+            .suites
+            .iter()
+            .filter(|suite| input.plan.iter().any(|planned| planned.suite.id == suite.id))
+            .map(|suite| suite_report(suite))
+            .collect(),
         checks: Vec::new(),
         summary: Summary::default(),
         timeline: Vec::new(),
     }
 }
 
-/// Discovery, connection, auth and login; the discovery answer is kept
-/// either way, for the discovery checks.
-async fn establish(
-    input: &Input,
-    observer: &dyn Observer,
-) -> (
-    Option<Result<crate::discovery::Answer, crate::discovery::DiscoveryError>>,
-    Result<(Arc<Session>, String, String), String>,
-) {
+/// What setting up a session came to.
+struct Established {
+    /// The run's discovery answer, for the discovery checks.
+    discovery: Option<Result<crate::discovery::Answer, crate::discovery::DiscoveryError>>,
+    /// The session, even when its bot never logged in (its timeline shows why).
+    session: Option<Arc<Session>>,
+    /// The service's version and endpoint, or why there is no session.
+    outcome: Result<(String, String), String>,
+}
+
+impl Established {
+    fn failed(why: String) -> Established {
+        Established { discovery: None, session: None, outcome: Err(why) }
+    }
+}
+
+/// Registration (with --registry), discovery, connection, auth and login.
+async fn establish(input: &Input, target: &Target, observer: &dyn Observer) -> Established {
     let explain =
         |failure: SetupFailure| crate::redact::redact(&format!("{failure} ({})", failure.hint())).into_owned();
-    let (endpoint, answer) = match setup::endpoint(&input.target, &input.setup).await {
+    if let Some(registry) = &input.registry {
+        let token = target.token.as_deref().unwrap_or_default();
+        observer.event(RunEvent::Phase(format!(
+            "waiting for the provider to register token {} at {}",
+            crate::redact::mask(token),
+            registry.websocket_url()
+        )));
+        let deadline = tokio::time::Instant::now() + input.setup.login_timeout;
+        if registry.wait_registered(token, deadline).await.is_none() {
+            return Established::failed(format!(
+                "the provider did not register its token at {} within {} (point its server's authority at {})",
+                registry.websocket_url(),
+                crate::clock::human(input.setup.login_timeout),
+                registry.address()
+            ));
+        }
+    }
+    let (endpoint, answer) = match setup::endpoint(target, &input.setup).await {
         Ok(found) => found,
         Err(SetupFailure::Discovery(error)) => {
             let text = explain(SetupFailure::Discovery(error.clone()));
-            return (Some(Err(error)), Err(text));
+            return Established { discovery: Some(Err(error)), ..Established::failed(text) };
         }
-        Err(other) => return (None, Err(explain(other))),
+        Err(other) => return Established::failed(explain(other)),
     };
     let discovery = answer.clone().map(Ok);
     observer.event(RunEvent::Phase(format!("connecting to {endpoint}")));
-    let connected = match setup::connect(&input.target, endpoint.clone(), answer, &input.setup).await {
+    let connected = match setup::connect(target, endpoint.clone(), answer, &input.setup).await {
         Ok(connected) => connected,
-        Err(failure) => return (discovery, Err(explain(failure))),
+        Err(failure) => return Established { discovery, ..Established::failed(explain(failure)) },
     };
     observer.event(RunEvent::Phase(format!(
-        "connected to {} ({}); waiting for the bot to log in",
-        endpoint, connected.version
+        "connected to {endpoint} ({}); waiting for the bot to log in",
+        connected.version
     )));
-    match setup::log_in(&connected.session, input.setup.login_timeout, observer).await {
+    let outcome = match setup::log_in(&connected.session, input.setup.login_timeout, observer).await {
         Ok(bot) => {
             observer.event(RunEvent::Phase(format!("logged in as {bot}")));
-            (discovery, Ok((connected.session, connected.version, endpoint.to_string())))
+            Ok((connected.version, endpoint.to_string()))
         }
         Err(failure) => {
-            // Keep the timeline: it shows what the service did instead.
-            let text = explain(failure);
             connected.session.unsubscribe();
-            (discovery, Err(text))
+            Err(explain(failure))
         }
-    }
+    };
+    Established { discovery, session: Some(connected.session), outcome }
 }
 
 /// A token no service accepts, shaped like the run's (same server-name prefix).
@@ -224,7 +272,13 @@ fn invalid_token(token: Option<&str>) -> String {
 fn needs_session(check: &Check) -> bool {
     fn any(steps: &[Step]) -> bool {
         steps.iter().any(|step| match &step.action {
-            Action::Discover | Action::Assert { .. } | Action::ExpectMime { .. } | Action::Wait { .. } => false,
+            Action::Discover
+            | Action::Assert { .. }
+            | Action::ExpectMime { .. }
+            | Action::Wait { .. }
+            | Action::ExpectJson { .. }
+            | Action::ExpectText { .. }
+            | Action::Registration { .. } => false,
             Action::ForEach { steps, .. } => any(steps),
             _ => true,
         })
@@ -251,7 +305,17 @@ fn not_run(planned: &Planned, verdict: Verdict, reason: String) -> CheckReport {
     }
 }
 
-fn target_report(target: &Target, endpoint: Option<String>) -> TargetReport {
+fn target_report(input: &Input, endpoint: Option<String>) -> TargetReport {
+    let Some(target) = &input.target else {
+        let package = input.settings.package.as_ref().map_or_else(String::new, |dir| dir.display().to_string());
+        return TargetReport {
+            description: format!("npm package {package}"),
+            endpoint: None,
+            tls: false,
+            server_name: None,
+            authority: None,
+        };
+    };
     TargetReport {
         description: target.describe(),
         endpoint: endpoint.or_else(|| match &target.address {

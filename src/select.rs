@@ -45,10 +45,18 @@ pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Arc<Suite>>, Error> {
     }
 }
 
-/// The checks that match the filters, in suite order.
-pub fn plan(suites: &[Arc<Suite>], only: &[String], skip: &[String], tags: &[String]) -> Vec<Planned> {
+/// The checks that match the filters, in suite order, from the suites whose
+/// `when:` this run has (`available`: `discovery`, `package`, `registry`).
+pub fn plan(
+    suites: &[Arc<Suite>],
+    only: &[String],
+    skip: &[String],
+    tags: &[String],
+    available: &[&str],
+) -> Vec<Planned> {
     suites
         .iter()
+        .filter(|suite| suite.when.as_deref().is_none_or(|when| available.contains(&when)))
         .flat_map(|suite| suite.checks.iter().map(move |check| (suite, check)))
         .filter(|(_, check)| only.is_empty() || only.iter().any(|pattern| glob(pattern, &check.id)))
         .filter(|(_, check)| !skip.iter().any(|pattern| glob(pattern, &check.id)))
@@ -100,10 +108,19 @@ mod tests {
         let suites = load_suites(&[]).unwrap();
         let ids = |plan: Vec<Planned>| plan.iter().map(|planned| planned.check.id.clone()).collect::<Vec<_>>();
         assert_eq!(
-            ids(plan(&suites, &["events.*".into()], &["*.ready-once".into()], &[])),
+            ids(plan(&suites, &["events.*".into()], &["*.ready-once".into()], &[], &[])),
             ["events.login-before-ready", "events.ready", "events.self-contact"]
         );
-        assert_eq!(ids(plan(&suites, &[], &[], &["heartbeat".into()])), ["heartbeat.interval", "heartbeat.ding-dong"]);
-        assert!(plan(&suites, &["nothing.*".into()], &[], &[]).is_empty());
+        assert_eq!(
+            ids(plan(&suites, &[], &[], &["heartbeat".into()], &[])),
+            ["heartbeat.interval", "heartbeat.ding-dong"]
+        );
+        assert!(plan(&suites, &["nothing.*".into()], &[], &[], &[]).is_empty());
+        let package = ids(plan(&suites, &["package.*".into()], &[], &[], &["package"]));
+        assert_eq!(package, ["package.peer-dependencies", "package.ding-dong-example"]);
+        assert!(
+            plan(&suites, &["package.*".into()], &[], &[], &[]).is_empty(),
+            "a `when: package` suite needs --package"
+        );
     }
 }

@@ -13,7 +13,9 @@ use crate::suite::Severity;
 pub fn list(args: ListArgs) -> Result<i32, Error> {
     let suites = select::load_suites(&args.selection.suites)?;
     let selection = &args.selection;
-    let plan = select::plan(&suites, &selection.only, &selection.skip, &selection.tags);
+    // Every suite, whatever a run would have: a listing shows them all.
+    let plan =
+        select::plan(&suites, &selection.only, &selection.skip, &selection.tags, &["discovery", "package", "registry"]);
     let level = |severity: Severity| match severity {
         Severity::Must => "must",
         Severity::Should => "should",
@@ -31,6 +33,7 @@ pub fn list(args: ListArgs) -> Result<i32, Error> {
                         "level": level(check.severity),
                         "tags": check.tags,
                         "destructive": check.destructive,
+                        "when": planned.suite.when,
                         "requirement": check.requirement,
                         "spec": check.spec,
                     })
@@ -41,7 +44,7 @@ pub fn list(args: ListArgs) -> Result<i32, Error> {
         ListFormat::Table => {
             let mut table = Table::new();
             table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-            table.set_header(vec!["id", "title", "level", "tags", "destructive"]);
+            table.set_header(vec!["id", "title", "level", "tags", "runs"]);
             for planned in &plan {
                 let check = &planned.check;
                 table.add_row(vec![
@@ -49,7 +52,11 @@ pub fn list(args: ListArgs) -> Result<i32, Error> {
                     check.title.clone(),
                     level(check.severity).to_owned(),
                     check.tags.join(", "),
-                    if check.destructive { "yes".to_owned() } else { String::new() },
+                    match (&planned.suite.when, check.destructive) {
+                        (Some(when), _) => format!("with {when}"),
+                        (None, true) => "destructive".to_owned(),
+                        (None, false) => String::new(),
+                    },
                 ]);
             }
             format!("{table}\n{} check(s)\n", plan.len())

@@ -4,6 +4,8 @@ pub mod discover;
 pub mod doctor;
 pub mod list;
 pub mod mock;
+pub mod package;
+pub mod registry;
 pub mod report;
 pub mod run;
 

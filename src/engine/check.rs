@@ -258,6 +258,15 @@ impl CheckRun {
                 None
             }
             Action::ForEach { .. } => None,
+            Action::ExpectJson { file, present, absent, message } => {
+                self.expect_json(file, present, absent, message.as_deref())?;
+                None
+            }
+            Action::ExpectText { file, matches, not_matches } => {
+                self.expect_text(file, matches, not_matches)?;
+                None
+            }
+            Action::Registration { within } => Some(self.registration(within.as_ref()).await?),
         };
         if let Some(name) = &step.capture {
             // An action's moment is just before it; an event's, the event.
@@ -790,6 +799,140 @@ impl CheckRun {
             format!("silence from +{} to +{}", seconds(from), seconds(to)),
         )
         .at(from)
+    }
+
+    /// A file of the package under check, and its text.
+    fn package_file(&self, file: &Template) -> Result<(String, String), Failure> {
+        let directory = self
+            .scope
+            .get("package")
+            .and_then(|fields| fields.get(""))
+            .ok_or_else(|| Failure::error("no package directory: give one with --package DIR"))?;
+        let name = self.render(file)?;
+        let path = std::path::Path::new(directory).join(&name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((name, text)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::fail(
+                format!("{name} is missing"),
+                format!("{name} in the package ({directory})"),
+                format!("there is no {}", path.display()),
+            )),
+            Err(error) => Err(Failure::error(format!("cannot read {}: {error}", path.display()))),
+        }
+    }
+
+    fn expect_json(
+        &self,
+        file: &Template,
+        present: &[Template],
+        absent: &[Template],
+        message: Option<&str>,
+    ) -> Result<(), Failure> {
+        let (name, text) = self.package_file(file)?;
+        let value: Value = serde_json::from_str(&text).map_err(|error| {
+            let reason = error.to_string();
+            let reason = reason.split(" at line ").next().unwrap_or(&reason);
+            let problem = format!("{name}:{}:{}: not valid JSON: {reason}", error.line(), error.column());
+            Failure::fail(problem.clone(), format!("{name} is valid JSON"), problem)
+        })?;
+        let mut problems = Vec::new();
+        for pointer in present {
+            let pointer = self.render(pointer)?;
+            if value.pointer(&pointer).is_none() {
+                problems.push(format!("`{pointer}` is missing"));
+            }
+        }
+        for pointer in absent {
+            let pointer = self.render(pointer)?;
+            if value.pointer(&pointer).is_some() {
+                problems.push(format!("`{pointer}` is set, and must not be"));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let render_all = |list: &[Template]| -> Vec<String> {
+            list.iter().filter_map(|pointer| self.render(pointer).ok()).collect()
+        };
+        let expected =
+            format!("in {name}: {} set; {} not set", render_all(present).join(", "), render_all(absent).join(", "));
+        let summary = match message {
+            Some(message) => format!("{message}: {}", problems.join("; ")),
+            None => format!("{name}: {}", problems.join("; ")),
+        };
+        Err(Failure::fail(summary, expected, problems.join("; ")))
+    }
+
+    fn expect_text(
+        &self,
+        file: &Template,
+        matches: &[crate::suite::Pattern],
+        not_matches: &[crate::suite::Pattern],
+    ) -> Result<(), Failure> {
+        let (name, text) = self.package_file(file)?;
+        let line_of = |offset: usize| text[..offset].lines().count().max(1);
+        let mut problems = Vec::new();
+        for pattern in matches {
+            if !pattern.regex.is_match(&text) {
+                problems.push(format!("it never {}", pattern.meaning));
+            }
+        }
+        for pattern in not_matches {
+            if let Some(found) = pattern.regex.find(&text) {
+                problems.push(format!("{name}:{}: it {}", line_of(found.start()), pattern.meaning));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<&str> = matches.iter().map(|pattern| pattern.meaning.as_str()).collect();
+        Err(Failure::fail(
+            format!("{name}: {}", problems.join("; ")),
+            format!(
+                "{name} {}; and never: {}",
+                wanted.join(", "),
+                not_matches.iter().map(|pattern| pattern.meaning.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            problems.join("; "),
+        ))
+    }
+
+    /// The provider registered with puppet-lint's registry, and the port it
+    /// names for `getHostieGrpcPort` answers gRPC for its token.
+    async fn registration(&self, within: Option<&DurationExpr>) -> Result<BTreeMap<String, String>, Failure> {
+        let registry =
+            self.context.registry.clone().ok_or_else(|| Failure::error("no registry: run with --registry"))?;
+        let target = self.context.target.clone().ok_or_else(|| Failure::error("no target token to register"))?;
+        let token = target.token.clone().unwrap_or_default();
+        let (deadline, waited) = self.within(within)?;
+        self.progress(format!("waiting for the provider to register at {}", registry.websocket_url()), None);
+        let Some(registration) = registry.wait_registered(&token, deadline).await else {
+            return Err(Failure::fail(
+                format!("the provider did not register its token within {}", human(waited)),
+                format!("a WebSocket to {} with `Authorization: Token <token>`", registry.websocket_url()),
+                format!("registered tokens: {}", registry.registered_masked().join(", ")),
+            ));
+        };
+        let port = registry.ask_grpc_port(&token).await.map_err(|problem| {
+            Failure::fail(
+                format!("the provider did not answer getHostieGrpcPort: {problem}"),
+                "a JSON-RPC answer `{\"result\": <port>}` within 5s",
+                problem,
+            )
+        })?;
+        let ip = registration.address();
+        let probed = crate::registry::probe_grpc(&target, &ip, port, &registry.options().allow).await;
+        let captured =
+            fields([("port", port.to_string()), ("ip", ip.to_string()), ("answered", probed.is_ok().to_string())]);
+        match probed {
+            Ok(()) => Ok(captured),
+            Err(crate::registry::ProbeError::NotAllowed(why)) => Err(Failure::error(why)),
+            Err(crate::registry::ProbeError::NoAnswer(why)) => Err(Failure::fail(
+                format!("getHostieGrpcPort answered {port}, but the gRPC service does not answer there: {why}"),
+                format!("the Puppet Service answers `Version` at {ip}:{port}, the port the provider named"),
+                why,
+            )),
+        }
     }
 
     fn render_matching(&self, matching: &[(String, Template)]) -> Result<Vec<(String, String)>, Failure> {

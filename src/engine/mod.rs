@@ -32,6 +32,8 @@ pub struct Settings {
     /// How long a destructive check waits for the bot to be logged in (an
     /// earlier one may have restarted it).
     pub login_timeout: Duration,
+    /// A provider's npm package directory (`--package`).
+    pub package: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             allow_destructive: false,
             peer_contact: None,
             login_timeout: Duration::from_secs(120),
+            package: None,
         }
     }
 }
@@ -89,6 +92,11 @@ pub struct Context {
     /// The run's discovery answer, when the target was found by token.
     pub discovery: Option<Result<Answer, DiscoveryError>>,
     pub authority: Option<String>,
+    /// What was checked: the registration check probes the port a provider
+    /// names with the same token and TLS settings.
+    pub target: Option<crate::target::Target>,
+    /// puppet-lint's own registry, with `--registry`.
+    pub registry: Option<crate::registry::Registry>,
     pub settings: Settings,
     /// Unique to the run; checks' nonces derive from it.
     pub nonce: String,
@@ -261,6 +269,12 @@ fn scope_for(context: &Context, index: usize) -> Scope {
     }
     if let Some(authority) = context.discovery.as_ref().and(context.authority.clone()) {
         set("discovery", authority);
+    }
+    if let Some(package) = &settings.package {
+        set("package", package.display().to_string());
+    }
+    if let Some(registry) = &context.registry {
+        set("registry", registry.url());
     }
     scope
 }

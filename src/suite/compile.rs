@@ -17,7 +17,7 @@ const FORMAT: u32 = 1;
 pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
     let document: SuiteDoc =
         serde_saphyr::from_str(text).map_err(|error| SuiteErrors(vec![yaml_error(&error, text, source)]))?;
-    let mut compiler = Compiler { source, errors: Vec::new(), check: None };
+    let mut compiler = Compiler { source, errors: Vec::new(), check: None, given: None };
     let suite = compiler.suite(document);
     if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
 }
@@ -99,6 +99,8 @@ struct Compiler<'a> {
     errors: Vec<SuiteError>,
     /// The check being compiled: every message names it.
     check: Option<String>,
+    /// The suite's `when:` variable: always set while its checks run.
+    given: Option<String>,
 }
 
 type Names = HashMap<String, Known>;
@@ -146,8 +148,20 @@ impl Compiler<'_> {
             None => Duration::from_secs(60),
         };
         let levels = self.levels(&document.levels, &document.suite);
+        let when = document.when.as_ref().map(|when| {
+            if !OPTIONAL_VARIABLES.iter().any(|(name, _)| *name == when.value) {
+                let known: Vec<&str> = OPTIONAL_VARIABLES.iter().map(|(name, _)| *name).collect();
+                let location = self.at(when);
+                self.error(
+                    location,
+                    format!("`when: {}` names no optional variable ({})", when.value, known.join(", ")),
+                );
+            }
+            when.value.clone()
+        });
         let mut seen: HashMap<String, Location> = HashMap::new();
         let mut checks = Vec::new();
+        self.given = when.clone();
         for check in document.checks {
             let location = self.at(&check.id);
             if let Some(first) = seen.get(&check.id.value) {
@@ -166,6 +180,7 @@ impl Compiler<'_> {
             version: document.version,
             title: document.title,
             spec: document.spec,
+            when: when.clone(),
             source: self.source.to_owned(),
             default_timeout,
             levels,
@@ -208,6 +223,9 @@ impl Compiler<'_> {
         }
         let mut names: Names = BUILTIN_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Builtin)).collect();
         names.extend(OPTIONAL_VARIABLES.iter().map(|(name, _)| ((*name).to_owned(), Known::Optional)));
+        if let Some(given) = &self.given {
+            names.insert(given.clone(), Known::Builtin);
+        }
         let timeout = check.timeout.as_ref().map(|timeout| self.duration(timeout, &names, None));
         let steps = self.steps(check.steps, &mut names);
         self.check = None;
@@ -371,6 +389,43 @@ impl Compiler<'_> {
                 inner.insert(variable.clone(), Known::Loop);
                 let steps = self.steps(each.steps, &mut inner);
                 (each.condition, None, None, Action::ForEach { values, name: variable, steps })
+            }
+            StepDoc::ExpectJson(json) => {
+                cx.condition = self.condition(&json.condition, names);
+                let file = self.template(&json.file, names, &cx);
+                let pointers = |compiler: &mut Self, list: &[Located<String>]| -> Vec<Template> {
+                    list.iter()
+                        .map(|pointer| {
+                            if !pointer.value.starts_with('/') {
+                                let at = compiler.at(pointer);
+                                compiler.error(
+                                    at,
+                                    format!("`{}` is not a JSON pointer: it starts with `/`", pointer.value),
+                                );
+                            }
+                            compiler.template(pointer, names, &cx)
+                        })
+                        .collect()
+                };
+                let present = pointers(self, &json.present);
+                let absent = pointers(self, &json.absent);
+                if present.is_empty() && absent.is_empty() {
+                    self.error(location.clone(), "expect_json needs `present` or `absent` pointers");
+                }
+                (json.condition, None, None, Action::ExpectJson { file, present, absent, message: json.message })
+            }
+            StepDoc::ExpectText(text) => {
+                cx.condition = self.condition(&text.condition, names);
+                let file = self.template(&text.file, names, &cx);
+                let matches = text.matches.iter().filter_map(|pattern| self.pattern(pattern)).collect();
+                let not_matches = text.not_matches.iter().filter_map(|pattern| self.pattern(pattern)).collect();
+                (text.condition, None, None, Action::ExpectText { file, matches, not_matches })
+            }
+            StepDoc::Registration(registration) => {
+                cx.condition = self.condition(&registration.condition, names);
+                let within =
+                    registration.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
+                (registration.condition, registration.capture, None, Action::Registration { within })
             }
         };
         let condition_name = condition.as_ref().map(|condition| condition.value.clone());
@@ -563,6 +618,23 @@ impl Compiler<'_> {
             }
         }
         template
+    }
+
+    /// `REGEX # what it means`: the regex must compile.
+    fn pattern(&mut self, located: &Located<String>) -> Option<Pattern> {
+        let (regex, meaning) = match located.value.split_once(" # ") {
+            Some((regex, meaning)) => (regex.trim(), meaning.trim().to_owned()),
+            None => (located.value.trim(), format!("/{}/", located.value.trim())),
+        };
+        match regex::Regex::new(regex) {
+            Ok(regex) => Some(Pattern { regex, meaning }),
+            Err(error) => {
+                let location = self.at(located);
+                let first = error.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                self.error(location, format!("`{regex}` is not a regular expression: {first}"));
+                None
+            }
+        }
     }
 
     fn expect_error(&mut self, expected: &Located<String>) -> Option<ErrorExpectation> {

@@ -50,6 +50,9 @@ pub struct SuiteDoc {
     pub title: String,
     /// Where the rules come from.
     pub spec: Option<String>,
+    /// Run this suite only when the run has this variable (e.g. `package`:
+    /// only with `--package DIR`).
+    pub when: Option<Located<String>>,
     #[serde(default)]
     pub defaults: DefaultsDoc,
     /// Certification levels, lowest first.
@@ -157,6 +160,15 @@ pub enum StepDoc {
     MaxGap(MaxGapDoc),
     /// Repeat steps once per value.
     ForEach(ForEachDoc),
+    /// A JSON file of the package (`--package DIR`) has these JSON pointers
+    /// and lacks those; every problem is reported at once.
+    ExpectJson(ExpectJsonDoc),
+    /// A text file of the package exists and matches these regular
+    /// expressions and none of those.
+    ExpectText(ExpectTextDoc),
+    /// The registry (`--registry`) asks the provider for its gRPC port and
+    /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
+    Registration(RegistrationDoc),
 }
 
 /// Fields every step may have: `if` (run only when the variable is set).
@@ -365,4 +377,46 @@ pub struct ForEachDoc {
     #[serde(rename = "as")]
     pub name: Located<String>,
     pub steps: Vec<Located<StepDoc>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectJsonDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// Relative to the package directory.
+    pub file: Located<String>,
+    /// JSON pointers (RFC 6901) that must exist, e.g. `/peerDependencies/wechaty`.
+    #[serde(default)]
+    pub present: Vec<Located<String>>,
+    /// JSON pointers that must not exist.
+    #[serde(default)]
+    pub absent: Vec<Located<String>>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectTextDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// Relative to the package directory.
+    pub file: Located<String>,
+    /// Regular expressions the text must match (each with a description
+    /// after ` # `, shown when it does not).
+    #[serde(default)]
+    pub matches: Vec<Located<String>>,
+    /// Regular expressions the text must not match.
+    #[serde(default)]
+    pub not_matches: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    /// How long to wait for the provider to register.
+    pub within: Option<Located<String>>,
 }

@@ -19,7 +19,12 @@ pub const BUILTIN_NAME: &str = "suites/wechaty-puppet.yaml";
 pub const BUILTIN: &str = include_str!("../../suites/wechaty-puppet.yaml");
 
 /// Every built-in suite, run when no `--suite` is given.
-pub const BUILTINS: &[(&str, &str)] = &[(BUILTIN_NAME, BUILTIN)];
+pub const BUILTINS: &[(&str, &str)] = &[
+    (BUILTIN_NAME, BUILTIN),
+    ("suites/wechaty-puppet-service.yaml", include_str!("../../suites/wechaty-puppet-service.yaml")),
+    ("suites/wechaty-puppet-registration.yaml", include_str!("../../suites/wechaty-puppet-registration.yaml")),
+    ("suites/wechaty-puppet-package.yaml", include_str!("../../suites/wechaty-puppet-package.yaml")),
+];
 
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -27,6 +32,8 @@ pub struct Suite {
     pub version: String,
     pub title: String,
     pub spec: Option<String>,
+    /// Runs only when the run has this variable.
+    pub when: Option<String>,
     /// The file it came from, as shown in messages.
     pub source: String,
     pub default_timeout: Duration,
@@ -165,6 +172,27 @@ pub enum Action {
         name: String,
         steps: Vec<Step>,
     },
+    ExpectJson {
+        file: Template,
+        present: Vec<Template>,
+        absent: Vec<Template>,
+        message: Option<String>,
+    },
+    ExpectText {
+        file: Template,
+        matches: Vec<Pattern>,
+        not_matches: Vec<Pattern>,
+    },
+    Registration {
+        within: Option<DurationExpr>,
+    },
+}
+
+/// A regular expression from a suite, with what it means for people.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub regex: regex::Regex,
+    pub meaning: String,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +236,9 @@ impl Action {
             Action::CheckReceivedFiles { .. } => "check_received_files",
             Action::MaxGap { .. } => "max_gap",
             Action::ForEach { .. } => "for_each",
+            Action::ExpectJson { .. } => "expect_json",
+            Action::ExpectText { .. } => "expect_text",
+            Action::Registration { .. } => "registration",
         }
     }
 }
@@ -226,6 +257,8 @@ pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[
 pub const OPTIONAL_VARIABLES: &[(&str, &str)] = &[
     ("peer_contact", "a contact id given with --peer-contact"),
     ("discovery", "the discovery service's address, when the target was found by token"),
+    ("package", "a provider's npm package directory, given with --package or `puppet-lint package DIR`"),
+    ("registry", "puppet-lint's own registry, run with --registry"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

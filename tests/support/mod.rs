@@ -175,9 +175,10 @@ pub fn target_of(mock: &MockServer) -> Target {
 /// window, 3 s budgets.
 pub async fn run_builtin(target: Target) -> Report {
     let suites: Vec<_> = puppet_lint::select::load_suites(&[]).expect("built-in suites load");
-    let plan: Vec<Planned> = puppet_lint::select::plan(&suites, &[], &[], &[]);
+    let plan: Vec<Planned> = puppet_lint::select::plan(&suites, &[], &[], &[], &[]);
     let input = Input {
-        target,
+        target: Some(target),
+        registry: None,
         setup: puppet_lint::setup::Options { login_timeout: Duration::from_secs(5), ..Default::default() },
         settings: Settings {
             window: Duration::from_secs(1),
@@ -185,6 +186,7 @@ pub async fn run_builtin(target: Target) -> Report {
             allow_destructive: true,
             peer_contact: None,
             login_timeout: Duration::from_secs(3),
+            package: None,
         },
         suites,
         plan,

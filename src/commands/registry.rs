@@ -1,0 +1,36 @@
+//! `puppet-lint registry`: a local discovery and registration service, showing
+//! who registers as they come and go.
+
+use crate::cli::RegistryArgs;
+use crate::error::Error;
+use crate::exit;
+use crate::registry::{Happening, Options, Registry};
+
+pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
+    let registry = Registry::start(Options { listen: args.listen, allow: args.allow.clone() })
+        .await
+        .map_err(|error| Error::Usage(format!("cannot listen on {}: {error}", args.listen)))?;
+    println!("puppet-lint registry on {}", registry.address());
+    println!("providers register at   {}", registry.websocket_url());
+    println!("clients discover with   puppet-lint --token TOKEN --authority {}", registry.url());
+    println!("Ctrl-C to stop");
+    let mut happenings = registry.happenings();
+    let watching = tokio::spawn(async move {
+        while let Ok(happening) = happenings.recv().await {
+            let line = match happening {
+                Happening::Registered { token, peer, client, advertised } => {
+                    format!("+ {token} registered from {peer} (client {client}, advertised ip {advertised:?})")
+                }
+                Happening::Deregistered { token, peer } => format!("- {token} left ({peer})"),
+                Happening::Refused { peer, why } => format!("! refused {peer}: {why}"),
+                Happening::Frame { token, name } => format!("  {token} sent `{name}`"),
+                Happening::Asked { token, answer } => format!("? {token}: getHostieGrpcPort → {answer}"),
+            };
+            println!("{}", crate::redact::redact(&line));
+        }
+    });
+    crate::signal::interrupted().await;
+    registry.stop();
+    watching.abort();
+    Ok(exit::OK)
+}
