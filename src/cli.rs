@@ -106,7 +106,8 @@ pub struct RunArgs {
     pub target: TargetFlags,
 
     /// Start the built-in mock provider on a free loopback port and run
-    /// against it (a demo; also a check of puppet-lint itself).
+    /// against it (a demo; also a check of puppet-lint itself). Destructive
+    /// checks are included: the mock has no real account to protect.
     #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
     pub mock: bool,
 

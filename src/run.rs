@@ -336,6 +336,7 @@ pub fn suite_report(suite: &Suite) -> SuiteReport {
         id: suite.id.clone(),
         version: suite.version.clone(),
         title: suite.title.clone(),
+        checks: suite.checks.len(),
         spec: suite.spec.clone(),
         source: suite.source.clone(),
         levels: suite

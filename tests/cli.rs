@@ -47,10 +47,49 @@ fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
     }
     let report = read_report(&dir);
     assert!(!report.partial);
-    let destructive: Vec<Verdict> =
-        report.checks.iter().filter(|check| check.destructive).map(|check| check.verdict).collect();
-    assert_eq!(destructive, [Verdict::Skip, Verdict::Skip], "destructive checks run only when asked");
-    assert!(report.checks.iter().filter(|check| !check.destructive).all(|check| check.verdict == Verdict::Pass));
+    assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "the mock keeps every rule");
+    assert!(
+        report.checks.iter().any(|check| check.destructive),
+        "--mock runs destructive checks: it has no real account"
+    );
+    ran.stdout_has("certification wechaty-puppet: level 2 (exemplary), 11/11");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destructive_checks_run_against_a_real_target_only_when_asked() {
+    let mock = support::mock(&[]).await;
+    let endpoint = mock.address.to_string();
+    let token = mock.token.clone();
+    let ran = run(Cli::new().args([
+        "--endpoint",
+        &endpoint,
+        "--no-tls",
+        "--token",
+        &token,
+        "--heartbeat-window",
+        "1s",
+        "--no-report",
+    ]))
+    .await;
+    ran.code(exit::OK)
+        .stdout_has("- skip session.restore")
+        .stdout_has("run with --allow-destructive")
+        .stdout_has("no level (2 skipped check(s) were not shown to hold)");
+    let selected = run(Cli::new().args([
+        "--endpoint",
+        &endpoint,
+        "--no-tls",
+        "--token",
+        &token,
+        "--only",
+        "events.*",
+        "--heartbeat-window",
+        "1s",
+        "--no-report",
+    ]))
+    .await;
+    selected.code(exit::OK).stdout_has("no level (only 4 of the suite's 11 checks were selected)");
+    mock.shutdown().await;
 }
 
 #[test]

@@ -96,6 +96,7 @@ fn every_verdict() -> Report {
         setup_error: None,
         suites: vec![SuiteReport {
             id: "wechaty-puppet".into(),
+            checks: 6,
             version: "1.0.0".into(),
             title: "Wechaty Puppet Service conformance".into(),
             spec: Some("https://wechaty.js.org/docs/specs/puppet".into()),

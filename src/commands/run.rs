@@ -68,7 +68,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Error> {
         settings: engine::Settings {
             window: args.heartbeat_window,
             timeout: args.timeout,
-            allow_destructive: args.allow_destructive,
+            allow_destructive: args.allow_destructive || args.mock,
             peer_contact: args.peer_contact.clone(),
             login_timeout: args.login_timeout,
             package: args.package.clone(),

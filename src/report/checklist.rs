@@ -101,7 +101,25 @@ pub fn render(report: &Report, look: &Look) -> String {
     for certification in certify(report) {
         let level = match &certification.level {
             Some((level, name)) => format!("level {level} ({name})"),
-            None => "no level".to_owned(),
+            None if certification.partial => {
+                format!(
+                    "no level (only {} of the suite's {} checks were selected)",
+                    run_of(report, &certification.suite),
+                    certification.total
+                )
+            }
+            None => {
+                let skipped = report
+                    .checks
+                    .iter()
+                    .filter(|check| check.suite == certification.suite && check.verdict == Verdict::Skip)
+                    .count();
+                if skipped > 0 && report.summary.failed + report.summary.timed_out + report.summary.errored == 0 {
+                    format!("no level ({skipped} skipped check(s) were not shown to hold)")
+                } else {
+                    "no level".to_owned()
+                }
+            }
         };
         out.push_str(&format!(
             "certification {}: {level}, {}/{} checks passed\n",
@@ -109,6 +127,10 @@ pub fn render(report: &Report, look: &Look) -> String {
         ));
     }
     crate::redact::redact(&out).into_owned()
+}
+
+fn run_of(report: &Report, suite: &str) -> usize {
+    report.checks.iter().filter(|check| check.suite == suite).count()
 }
 
 fn level_name(check: &super::model::CheckReport) -> String {

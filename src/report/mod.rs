@@ -23,6 +23,8 @@ pub struct Certification {
     pub levels: usize,
     pub passed: usize,
     pub total: usize,
+    /// Some of the suite's checks were not selected: no level can be reached.
+    pub partial: bool,
 }
 
 impl Certification {
@@ -46,7 +48,8 @@ impl Certification {
 
 /// Level reached per suite. A level counts only checks that passed: a
 /// skipped `must` check (say, destructive without --allow-destructive) was
-/// not shown to hold, so it does not certify.
+/// not shown to hold, so it does not certify; nor does a run of only some
+/// of a suite's checks.
 pub fn certify(report: &Report) -> Vec<Certification> {
     report
         .suites
@@ -61,9 +64,10 @@ pub fn certify(report: &Report) -> Vec<Certification> {
             };
             let mut levels = suite.levels.clone();
             levels.sort_by_key(|level| level.level);
+            let partial = checks.len() < suite.checks;
             let level = levels
                 .iter()
-                .take_while(|level| !checks.is_empty() && holds(&level.requires))
+                .take_while(|level| !partial && !checks.is_empty() && holds(&level.requires))
                 .last()
                 .map(|level| (level.level, level.name.clone()));
             Certification {
@@ -71,7 +75,8 @@ pub fn certify(report: &Report) -> Vec<Certification> {
                 level,
                 levels: levels.len(),
                 passed: checks.iter().filter(|check| check.verdict == Verdict::Pass).count(),
-                total: checks.len(),
+                total: checks.len().max(suite.checks),
+                partial,
             }
         })
         .collect()

@@ -81,6 +81,9 @@ pub struct SuiteReport {
     pub id: String,
     pub version: String,
     pub title: String,
+    /// How many checks the suite has; a run that selected fewer certifies nothing.
+    #[serde(default)]
+    pub checks: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
     pub source: String,
