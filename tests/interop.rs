@@ -159,3 +159,92 @@ fn the_embedded_root_ca_is_the_one_the_official_package_bundles() {
     let theirs = puppet_lint::tls::Trust::from_pem(&pem, "the official package").unwrap();
     assert_eq!(ours.certificates, theirs.certificates);
 }
+
+/// wechaty 1.x's own IoClient registers with puppet-lint's registry; the
+/// token then resolves to its gRPC port, and a run by token reaches it.
+#[tokio::test(flavor = "multi_thread")]
+async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() {
+    let Some(()) = node::registration_available() else { return };
+    let registry = puppet_lint::registry::Registry::start(Default::default()).await.unwrap();
+    let token = token();
+    let address = registry.address().to_string();
+    let provider = {
+        let (token, address) = (token.clone(), address.clone());
+        tokio::task::spawn_blocking(move || node::Provider::start(&token, &address, &[])).await.unwrap()
+    };
+    let discovered = run(Cli::new().args(["discover", &token, "--authority", &registry.url()])).await;
+    discovered.code(exit::OK).never_shows(&token);
+    assert_eq!(discovered.stdout.trim(), format!("127.0.0.1:{}", provider.grpc_port));
+
+    let ran = run(Cli::new().args([
+        "--token",
+        &token,
+        "--authority",
+        &registry.url(),
+        "--no-tls",
+        "--heartbeat-window",
+        "1s",
+        "--only",
+        "discovery.*",
+        "--only",
+        "events.login-before-ready",
+        "--no-report",
+    ]))
+    .await;
+    ran.code(exit::OK).row("discovery.resolves", "pass").row("events.login-before-ready", "pass").never_shows(&token);
+    registry.stop();
+    drop(provider);
+}
+
+/// `--registry`: puppet-lint is the service the provider registers with, and
+/// checks that the port it names is its real gRPC port — or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_one() {
+    let Some(()) = node::registration_available() else { return };
+    for wrong_port in [None, Some("9")] {
+        let token = token();
+        let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let run = Cli::new()
+            .args([
+                "--token",
+                &token,
+                "--registry",
+                &listen,
+                "--no-tls",
+                "--heartbeat-window",
+                "1s",
+                "--login-timeout",
+                "30s",
+            ])
+            .args(["--only", "registration.*", "--only", "discovery.resolves", "--no-report"])
+            .spawn();
+        // The provider needs the registry up before its first connect.
+        while std::net::TcpStream::connect(&listen).is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let extra: Vec<&str> = wrong_port.map(|port| vec!["--answer-port", port]).unwrap_or_default();
+        let provider = {
+            let (token, listen, extra) =
+                (token.clone(), listen.clone(), extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            tokio::task::spawn_blocking(move || {
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                node::Provider::start(&token, &listen, &extra)
+            })
+            .await
+            .unwrap()
+        };
+        let ran = tokio::task::spawn_blocking(move || support::finish(run, Duration::from_secs(90))).await.unwrap();
+        match wrong_port {
+            None => {
+                ran.code(exit::OK).row("registration.hostie-grpc-port", "pass").never_shows(&token);
+            }
+            Some(port) => {
+                ran.code(exit::UNREACHABLE)
+                    .stdout_has("✗ fail registration.hostie-grpc-port")
+                    .stdout_has(&format!("getHostieGrpcPort answered {port}"))
+                    .never_shows(&token);
+            }
+        }
+        drop(provider);
+    }
+}

@@ -136,6 +136,16 @@ impl Ran {
         self
     }
 
+    /// The checklist's table has a row for `id` with this verdict (`pass`, …).
+    pub fn row(&self, id: &str, verdict: &str) -> &Ran {
+        let found = self
+            .stdout
+            .lines()
+            .any(|line| line.contains(&format!(" {verdict} ")) && line.split(['┆', '│']).any(|cell| cell.trim() == id));
+        assert!(found, "no `{verdict}` row for {id}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
     /// Nothing anywhere shows `secret` in full.
     pub fn never_shows(&self, secret: &str) -> &Ran {
         assert!(!self.stdout.contains(secret), "stdout shows the token:\n{}", self.stdout);

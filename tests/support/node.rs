@@ -9,30 +9,45 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/interop")
+    fixture("interop")
 }
 
-/// `Some(())` when Node and the fixture's packages are there. Without Node,
-/// a test is skipped — except under CI=true, where that is a failure.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// `Some(())` when Node and the interop fixture's packages are there.
+/// Without Node, a test is skipped — except under CI=true, where that is a
+/// failure.
 pub fn available() -> Option<()> {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
-    let ready = READY.get_or_init(|| {
+    ready(&READY, "interop")
+}
+
+/// The same for the registration fixture (wechaty's own IoClient).
+pub fn registration_available() -> Option<()> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    ready(&READY, "registration")
+}
+
+fn ready(cell: &OnceLock<Result<(), String>>, name: &str) -> Option<()> {
+    let ready = cell.get_or_init(|| {
         let node = Command::new("node").arg("--version").output().map_err(|error| format!("node: {error}"))?;
         if !node.status.success() {
             return Err("node --version failed".into());
         }
-        let installed = fixture_dir().join("node_modules/wechaty-puppet-service/package.json");
+        let installed = fixture(name).join("node_modules/wechaty-puppet-service/package.json");
         if !installed.exists() {
-            eprintln!("installing the interop fixture's npm packages (fixtures/interop)…");
+            eprintln!("installing the {name} fixture's npm packages (fixtures/{name})…");
             // `npm install`, not `npm ci`: npm 11's lock leaves out other
             // platforms' optional packages, which `npm ci` rejects.
             let status = Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(fixture_dir())
+                .current_dir(fixture(name))
                 .status()
                 .map_err(|error| format!("npm: {error}"))?;
             if !status.success() || !installed.exists() {
-                return Err(format!("npm install in fixtures/interop failed ({status})"));
+                return Err(format!("npm install in fixtures/{name} failed ({status})"));
             }
         }
         Ok(())
@@ -113,4 +128,47 @@ pub fn script(name: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into(),
         String::from_utf8_lossy(&output.stderr).into(),
     )
+}
+
+/// `fixtures/registration/provider.mjs`: a provider registering with a
+/// registry through wechaty's own IoClient, serving gRPC itself.
+pub struct Provider {
+    child: Child,
+    pub grpc_port: u16,
+}
+
+impl Provider {
+    pub fn start(token: &str, registry: &str, extra: &[&str]) -> Provider {
+        let mut child = Command::new("node")
+            .arg("provider.mjs")
+            .args(["--token", token, "--authority", registry])
+            .args(extra)
+            .current_dir(fixture("registration"))
+            .env_remove("WECHATY_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let line = receiver.recv_timeout(Duration::from_secs(60)).expect("provider.mjs says it is ready within 60 s");
+        let ready: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("provider.mjs said {line:?}"));
+        assert_eq!(ready["ready"], true, "provider.mjs: {line}");
+        Provider { child, grpc_port: ready["grpcPort"].as_u64().expect("a port") as u16 }
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
