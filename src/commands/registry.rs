@@ -12,6 +12,7 @@ pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
         .map_err(|error| Error::Usage(format!("cannot listen on {}: {error}", args.listen)))?;
     println!("puppet-lint registry on {}", registry.address());
     println!("providers register at   {}", registry.websocket_url());
+    println!("  (a wechaty 1.x provider: WECHATY_APIHOST={} before it starts)", registry.address());
     println!("clients discover with   puppet-lint --token TOKEN --authority {}", registry.url());
     println!("Ctrl-C to stop");
     let mut happenings = registry.happenings();

@@ -1094,8 +1094,9 @@ fn count_kinds(entries: &[Entry]) -> String {
     counts.iter().map(|(name, count)| format!("{name} ×{count}")).collect::<Vec<_>>().join(", ")
 }
 
-/// An unexpected end of the event stream, if one happened.
-fn stream_end(entries: &[Entry]) -> Option<String> {
+/// An unexpected end of the event stream, if one happened (and no new
+/// subscription followed it).
+pub(super) fn stream_end(entries: &[Entry]) -> Option<String> {
     let last_end = entries.iter().rposition(|entry| matches!(entry.what, What::StreamEnded { .. }))?;
     if entries[last_end..].iter().any(|entry| matches!(entry.what, What::Subscribed { .. })) {
         return None;

@@ -219,9 +219,26 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
         },
         None => default_budget(context, &planned.suite),
     };
+    let first_entry = context.timeline.len();
     let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget);
     let outcome = tokio::time::timeout(budget + GRACE, run.run()).await;
     let took = context.timeline.now().saturating_sub(started);
+    // A stream that dropped while the check watched it leaves the check
+    // unable to judge its rule: the connection failed, not the provider.
+    if context.session.is_some()
+        && let Some(ended) = check::stream_end(&context.timeline.since(first_entry))
+        && !matches!(&outcome, Ok(check::Outcome { result: Err((failure, _)) }) if failure.kind == check::Kind::Skip)
+    {
+        let reason = format!("the event stream ended while the check ran ({ended}), so it could not judge its rule");
+        return report_for(
+            planned,
+            Verdict::Error,
+            Some(crate::redact::redact(&reason).into_owned()),
+            None,
+            started,
+            took,
+        );
+    }
     match outcome {
         Err(_) => report_for(
             planned,

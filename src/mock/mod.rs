@@ -42,6 +42,9 @@ pub struct MockOptions {
     pub faults: Vec<Fault>,
     pub heartbeat_interval: Duration,
     pub pace: Duration,
+    /// Raw events (type number, payload) sent after each login: for seeing
+    /// how a client copes with what a broken provider sends.
+    pub after_login: Vec<(i32, String)>,
 }
 
 impl Default for MockOptions {
@@ -53,6 +56,7 @@ impl Default for MockOptions {
             faults: Vec::new(),
             heartbeat_interval: Duration::from_secs(15),
             pace: Duration::from_millis(100),
+            after_login: Vec::new(),
         }
     }
 }
@@ -94,6 +98,7 @@ impl MockServer {
             faults: options.faults.iter().copied().collect::<HashSet<_>>(),
             heartbeat_interval: options.heartbeat_interval,
             pace: options.pace,
+            after_login: options.after_login.clone(),
         });
         let expected = (!options.faults.contains(&Fault::AcceptAnyToken)).then(|| format!("Wechaty {}", options.token));
         let router = Server::builder()

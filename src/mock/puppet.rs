@@ -39,6 +39,7 @@ pub struct Settings {
     /// The mock's unit of delay between the steps of a login, a ding and its
     /// dong, and so on.
     pub pace: Duration,
+    pub after_login: Vec<(i32, String)>,
 }
 
 #[derive(Clone)]
@@ -105,11 +106,15 @@ impl Mock {
     /// Sends an event to the subscriber, if any: events nobody listens to are
     /// lost, as on the official server.
     fn emit(&self, kind: EventKind, payload: Value) {
-        let mut state = self.state();
         if kind == EventKind::Heartbeat {
-            state.last_heartbeat = Some(Instant::now());
+            self.state().last_heartbeat = Some(Instant::now());
         }
-        let event = pb::EventResponse { r#type: kind.wire(), payload: payload.to_string() };
+        self.emit_raw(kind.wire(), payload.to_string());
+    }
+
+    fn emit_raw(&self, number: i32, payload: String) {
+        let mut state = self.state();
+        let event = pb::EventResponse { r#type: number, payload };
         if let Some(subscriber) = &state.subscriber
             && subscriber.send(Ok(event)).is_err()
         {
@@ -160,6 +165,9 @@ impl Mock {
             state.pending_scan = None;
         }
         self.emit(EventKind::Login, json!({ "contactId": bot }));
+        for (number, payload) in &self.0.settings.after_login {
+            self.emit_raw(*number, payload.clone());
+        }
         if !self.has(Fault::NoReady) {
             let readies = if self.has(Fault::ReadyTwice) { 2 } else { 1 };
             for _ in 0..readies {

@@ -403,8 +403,20 @@ async fn read_events(
             Ok(Some(event)) => {
                 let seq = timeline.push_event(stream, event.r#type, event.payload);
                 let kind = EventKind::from_wire(event.r#type);
+                let named = || match timeline.since(seq).into_iter().next() {
+                    Some(Entry { what: What::Event(event), .. }) => event.field("contactId").map(str::to_owned),
+                    _ => None,
+                };
                 if kind == EventKind::Logout {
-                    bot.send_replace(None);
+                    // Only a logout of the bot logs it out (a garbled one does not).
+                    let named = named();
+                    bot.send_if_modified(|current| {
+                        let ours = current.is_some() && *current == named;
+                        if ours {
+                            *current = None;
+                        }
+                        ours
+                    });
                 } else if kind == EventKind::Login
                     && let Some(Entry { what: What::Event(login), .. }) = timeline.since(seq).into_iter().next()
                     && let Some(id) = login.field("contactId").filter(|id| !id.is_empty())

@@ -184,6 +184,10 @@ pub fn target_of(mock: &MockServer) -> Target {
 /// Every built-in check against `target`, windows shortened: 1 s heartbeat
 /// window, 3 s budgets.
 pub async fn run_builtin(target: Target) -> Report {
+    run_builtin_with(target, Duration::from_secs(1)).await
+}
+
+pub async fn run_builtin_with(target: Target, window: Duration) -> Report {
     let suites: Vec<_> = puppet_lint::select::load_suites(&[]).expect("built-in suites load");
     let plan: Vec<Planned> = puppet_lint::select::plan(&suites, &[], &[], &[], &[]);
     let input = Input {
@@ -191,7 +195,7 @@ pub async fn run_builtin(target: Target) -> Report {
         registry: None,
         setup: puppet_lint::setup::Options { login_timeout: Duration::from_secs(5), ..Default::default() },
         settings: Settings {
-            window: Duration::from_secs(1),
+            window,
             timeout: Some(Duration::from_secs(3)),
             allow_destructive: true,
             peer_contact: None,
