@@ -10,7 +10,10 @@ use std::time::Instant;
 
 fn main() {
     let windows = [10u64, 30, 60];
-    println!("{:>8} {:>10} {:>10} {:>14} {:>22}", "window", "wall", "overhead", "wall / window", "sum of checks / wall");
+    println!(
+        "{:>8} {:>10} {:>10} {:>14} {:>22}",
+        "window", "wall", "overhead", "wall / window", "sum of checks / wall"
+    );
     for window in windows {
         let dir = std::env::temp_dir().join(format!("puppet-lint-bench-{window}"));
         let started = Instant::now();
@@ -25,7 +28,12 @@ fn main() {
         assert!(status.success(), "the conformant mock passes");
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-        let sum: f64 = report["checks"].as_array().unwrap().iter().map(|check| check["duration_ms"].as_f64().unwrap() / 1000.0).sum();
+        let sum: f64 = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|check| check["duration_ms"].as_f64().unwrap() / 1000.0)
+            .sum();
         println!(
             "{:>7}s {:>9.2}s {:>9.2}s {:>14.3} {:>22.2}",
             window,

@@ -145,7 +145,8 @@ pub async fn start_and_wait(
     observer: &dyn Observer,
 ) -> Result<String, SetupFailure> {
     session.start().await.map_err(SetupFailure::Rpc)?;
-    let deadline = Instant::now() + login_timeout;
+    let started = Instant::now();
+    let deadline = started + login_timeout;
     let timeline = session.timeline();
     let mut seen = 0;
     let mut asked_current_user = false;
@@ -176,8 +177,9 @@ pub async fn start_and_wait(
         if now >= deadline {
             return Err(SetupFailure::NotLoggedIn { waited: login_timeout, last_scan });
         }
-        // A fork's CurrentUser knows the bot even when no login is replayed.
-        if !asked_current_user && now + login_timeout >= deadline + Duration::from_secs(2) {
+        // After a moment without a login, ask: a fork's CurrentUser knows the
+        // bot even when no login is replayed.
+        if !asked_current_user && now >= started + Duration::from_secs(2) {
             asked_current_user = true;
             if let Ok(id) = session.current_user().await
                 && !id.is_empty()

@@ -298,3 +298,19 @@ impl PathArgs for Cli {
         self.args([path.as_os_str()])
     }
 }
+
+#[test]
+fn the_markdown_summary_is_appended_to_the_github_step_summary() {
+    let dir = scratch("step-summary");
+    let summary = dir.join("step-summary.md");
+    std::fs::write(&summary, "earlier steps\n").unwrap();
+    let ran = Cli::new()
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .args(["--mock", "--heartbeat-window", "1s", "--only", "heartbeat.*", "--report-dir"])
+        .arg_path(&dir)
+        .run();
+    ran.code(exit::OK).stderr_has("summary appended to");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.starts_with("earlier steps\n## Wechaty Puppet Service conformance"), "{text}");
+    assert!(text.contains("| ✅ | `heartbeat.ding-dong` |"), "{text}");
+}

@@ -307,3 +307,29 @@ async fn files_over_20_kib_travel_as_uuid_boxes_and_download_whole() {
     session.unsubscribe();
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
+    use puppet_lint::proto::health::health_check_response::ServingStatus;
+    use puppet_lint::proto::health::{HealthCheckRequest, health_client::HealthClient};
+    let mock =
+        MockServer::start(MockOptions { heartbeat_interval: Duration::from_millis(100), ..MockOptions::default() })
+            .await
+            .unwrap();
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    // No auth: the health service is open, as on the official server.
+    let status = |health: &mut HealthClient<_>| {
+        let mut health = health.clone();
+        async move { health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status }
+    };
+    assert_eq!(status(&mut health).await, ServingStatus::ServiceUnknown as i32);
+    let session = Session::new(channel, Some(&mock.token), Default::default());
+    session.subscribe().await.unwrap();
+    session.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status(&mut health).await, ServingStatus::Serving as i32);
+    session.unsubscribe();
+    mock.shutdown().await;
+}
