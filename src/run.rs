@@ -127,7 +127,7 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     for (index, planned) in cannot {
         // The why is said once, in the report's `setup_error`.
         checks[index] =
-            Some(not_run(&planned, Verdict::Error, "not run: no session with the service (see setup)".into()));
+            Some(engine::not_run(&planned, Verdict::Error, "not run: no session with the service (see setup)"));
     }
     let indexes: Vec<usize> = runnable.iter().map(|(index, _)| *index).collect();
     let reports =
@@ -284,25 +284,6 @@ fn needs_session(check: &Check) -> bool {
         })
     }
     any(&check.steps)
-}
-
-fn not_run(planned: &Planned, verdict: Verdict, reason: String) -> CheckReport {
-    let check = &planned.check;
-    CheckReport {
-        id: check.id.clone(),
-        suite: planned.suite.id.clone(),
-        title: check.title.clone(),
-        requirement: check.requirement.clone(),
-        spec: check.spec.clone(),
-        level: check.severity,
-        tags: check.tags.clone(),
-        destructive: check.destructive,
-        verdict,
-        reason: Some(reason),
-        evidence: None,
-        started_ms: 0,
-        duration_ms: 0,
-    }
 }
 
 fn target_report(input: &Input, endpoint: Option<String>) -> TargetReport {

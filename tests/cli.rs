@@ -6,12 +6,7 @@ use std::time::Duration;
 
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, Ran, scratch};
-
-/// Runs the binary off the async runtime, so an in-process mock keeps serving.
-async fn run(cli: Cli) -> Ran {
-    tokio::task::spawn_blocking(move || cli.run()).await.expect("the run finishes")
-}
+use support::{Cli, scratch};
 
 fn read_report(dir: &std::path::Path) -> Report {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report.json")).expect("a report")
@@ -60,34 +55,29 @@ async fn destructive_checks_run_against_a_real_target_only_when_asked() {
     let mock = support::mock(&[]).await;
     let endpoint = mock.address.to_string();
     let token = mock.token.clone();
-    let ran = run(Cli::new().args([
-        "--endpoint",
-        &endpoint,
-        "--no-tls",
-        "--token",
-        &token,
-        "--heartbeat-window",
-        "1s",
-        "--no-report",
-    ]))
-    .await;
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", &token, "--heartbeat-window", "1s", "--no-report"])
+        .run_async()
+        .await;
     ran.code(exit::OK)
         .stdout_has("- skip session.restore")
         .stdout_has("run with --allow-destructive")
         .stdout_has("no level (2 skipped check(s) were not shown to hold)");
-    let selected = run(Cli::new().args([
-        "--endpoint",
-        &endpoint,
-        "--no-tls",
-        "--token",
-        &token,
-        "--only",
-        "events.*",
-        "--heartbeat-window",
-        "1s",
-        "--no-report",
-    ]))
-    .await;
+    let selected = Cli::new()
+        .args([
+            "--endpoint",
+            &endpoint,
+            "--no-tls",
+            "--token",
+            &token,
+            "--only",
+            "events.*",
+            "--heartbeat-window",
+            "1s",
+            "--no-report",
+        ])
+        .run_async()
+        .await;
     selected.code(exit::OK).stdout_has("no level (only 4 of the suite's 11 checks were selected)");
     mock.shutdown().await;
 }
@@ -197,19 +187,20 @@ async fn a_wrong_token_exits_3_says_unauthenticated_and_never_shows_the_token() 
     let mock = support::mock(&[]).await;
     let endpoint = mock.address.to_string();
     let wrong = "insecure_wrong-token-0123456789abcdef";
-    let ran = run(Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", wrong, "--no-report"])).await;
+    let ran = Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", wrong, "--no-report"]).run_async().await;
     ran.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(wrong).never_shows("0123456789abcdef");
-    let doctor = run(Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", wrong])).await;
+    let doctor = Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", wrong]).run_async().await;
     doctor.code(exit::UNREACHABLE).stdout_has("✗ auth").stdout_has("UNAUTHENTICATED").never_shows(wrong);
     // From the environment too, and the report files keep it secret as well.
     let dir = scratch("wrong-token");
-    let ran = run(Cli::new()
+    let ran = Cli::new()
         .env("WECHATY_PUPPET_SERVICE_ENDPOINT", &endpoint)
         .env("WECHATY_PUPPET_SERVICE_TOKEN", wrong)
         .env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")
         .args(["--report-dir"])
-        .arg_path(&dir))
-    .await;
+        .arg_path(&dir)
+        .run_async()
+        .await;
     ran.code(exit::UNREACHABLE).never_shows(wrong);
     for file in ["report.json", "junit.xml", "summary.md", "badge.svg", "badge.json"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();

@@ -73,23 +73,16 @@ async fn server_errors_are_retried_with_backoff_then_reported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn discover_prints_the_address_or_says_why_not() {
     let found = support::http::serve(vec![(200, r#"{"host":"127.0.0.1","port":8788}"#)]).await;
-    let ran = tokio::task::spawn_blocking(move || {
-        Cli::new().args(["discover", TOKEN, "--authority", &found.authority]).run()
-    })
-    .await
-    .unwrap();
+    let ran = Cli::new().args(["discover", TOKEN, "--authority", &found.authority]).run_async().await;
     ran.code(exit::OK);
     assert_eq!(ran.stdout, "127.0.0.1:8788\n");
 
     let missing = support::http::serve(vec![(404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#)]).await;
-    let ran = tokio::task::spawn_blocking(move || {
-        Cli::new()
-            .args(["discover", "--authority", &missing.authority])
-            .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
-            .run()
-    })
-    .await
-    .unwrap();
+    let ran = Cli::new()
+        .args(["discover", "--authority", &missing.authority])
+        .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+        .run_async()
+        .await;
     ran.code(exit::FAILURE).stderr_has("is not registered at http://127.0.0.1:").never_shows(TOKEN);
 
     let closed = {

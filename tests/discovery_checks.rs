@@ -9,15 +9,11 @@ use support::{Cli, Ran};
 async fn run_by_token((status, body): (u16, String), token: &str) -> Ran {
     let body: &'static str = Box::leak(body.into_boxed_str());
     let discovery = support::http::serve(vec![(status, body)]).await;
-    let token = token.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Cli::new()
-            .args(["--token", &token, "--authority", &discovery.authority, "--no-tls", "--heartbeat-window", "1s"])
-            .args(["--only", "discovery.*", "--only", "events.ready", "--no-report"])
-            .run()
-    })
-    .await
-    .unwrap()
+    Cli::new()
+        .args(["--token", token, "--authority", &discovery.authority, "--no-tls", "--heartbeat-window", "1s"])
+        .args(["--only", "discovery.*", "--only", "events.ready", "--no-report"])
+        .run_async()
+        .await
 }
 
 /// The status travels in the body's first bytes here: `404 {...}`.
@@ -65,22 +61,19 @@ async fn every_not_registered_answer_fails_resolution_and_exits_3() {
         let discovery =
             support::http::serve(vec![(status, Box::leak(stripped.into_boxed_str()) as &'static str)]).await;
         let token = "insecure_discovery-check-0123456789";
-        let ran = tokio::task::spawn_blocking(move || {
-            Cli::new()
-                .args([
-                    "--token",
-                    token,
-                    "--authority",
-                    &discovery.authority,
-                    "--no-tls",
-                    "--only",
-                    "discovery.*",
-                    "--no-report",
-                ])
-                .run()
-        })
-        .await
-        .unwrap();
+        let ran = Cli::new()
+            .args([
+                "--token",
+                token,
+                "--authority",
+                &discovery.authority,
+                "--no-tls",
+                "--only",
+                "discovery.*",
+                "--no-report",
+            ])
+            .run_async()
+            .await;
         ran.code(exit::UNREACHABLE)
             .stdout_has("✗ fail discovery.resolves")
             .stdout_has("is not registered at")

@@ -9,12 +9,8 @@ use std::time::Duration;
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
 use puppet_lint::target::{Address, Endpoint, Target, TlsTarget, TrustSource};
+use support::Cli;
 use support::node::{self, NodeServer};
-use support::{Cli, Ran};
-
-async fn run(cli: Cli) -> Ran {
-    tokio::task::spawn_blocking(move || cli.run()).await.expect("the run finishes")
-}
 
 fn token() -> String {
     format!("insecure_{}", uuid::Uuid::new_v4())
@@ -48,7 +44,8 @@ async fn doctor_passes_through_a_local_discovery_service() {
     let server = NodeServer::start(&token(), true, &[]);
     let answer: &'static str = Box::leak(format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port).into_boxed_str());
     let discovery = support::http::serve(vec![(200, answer)]).await;
-    let ran = run(Cli::new().args(["doctor", "--token", &server.token, "--authority", &discovery.authority])).await;
+    let ran =
+        Cli::new().args(["doctor", "--token", &server.token, "--authority", &discovery.authority]).run_async().await;
     ran.code(exit::OK).stdout_has("✓ discovery").stdout_has("✓ tls").stdout_has("✓ login").never_shows(&server.token);
     let requested = discovery.requests.lock().unwrap().clone();
     assert_eq!(requested, [format!("/v0/hosties/{}", server.token)]);
@@ -172,25 +169,27 @@ async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() 
         let (token, address) = (token.clone(), address.clone());
         tokio::task::spawn_blocking(move || node::Provider::start(&token, &address, &[])).await.unwrap()
     };
-    let discovered = run(Cli::new().args(["discover", &token, "--authority", &registry.url()])).await;
+    let discovered = Cli::new().args(["discover", &token, "--authority", &registry.url()]).run_async().await;
     discovered.code(exit::OK).never_shows(&token);
     assert_eq!(discovered.stdout.trim(), format!("127.0.0.1:{}", provider.grpc_port));
 
-    let ran = run(Cli::new().args([
-        "--token",
-        &token,
-        "--authority",
-        &registry.url(),
-        "--no-tls",
-        "--heartbeat-window",
-        "1s",
-        "--only",
-        "discovery.*",
-        "--only",
-        "events.login-before-ready",
-        "--no-report",
-    ]))
-    .await;
+    let ran = Cli::new()
+        .args([
+            "--token",
+            &token,
+            "--authority",
+            &registry.url(),
+            "--no-tls",
+            "--heartbeat-window",
+            "1s",
+            "--only",
+            "discovery.*",
+            "--only",
+            "events.login-before-ready",
+            "--no-report",
+        ])
+        .run_async()
+        .await;
     ran.code(exit::OK).row("discovery.resolves", "pass").row("events.login-before-ready", "pass").never_shows(&token);
     registry.stop();
     drop(provider);

@@ -13,7 +13,7 @@ use puppet_lint::exit;
 use puppet_lint::registry::{Options, Registry};
 use puppet_lint::target::Authority;
 use serde_json::{Value, json};
-use support::{Cli, Ran};
+use support::Cli;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -140,42 +140,34 @@ async fn sockets_without_a_token_or_subprotocol_are_refused() {
     }
 }
 
-async fn run(cli: Cli) -> Ran {
-    tokio::task::spawn_blocking(move || cli.run()).await.unwrap()
-}
-
 /// `puppet-lint --registry`: the provider registers with puppet-lint, which
 /// resolves its token, reaches its gRPC service and checks the registration.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_with_registry_reaches_the_provider_and_checks_its_port() {
     let mock = support::mock(&[]).await;
     let token = mock.token.clone();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let listen = support::free_address();
     // The provider registers a little after puppet-lint starts, as in life.
-    let registering = {
-        let (listen, token, port) = (listen.clone(), token.clone(), mock.address.port());
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(700)).await;
-            register_at(&listen, &token, port).await
-        })
-    };
-    let ran = run(Cli::new().args([
-        "--token",
-        &token,
-        "--registry",
-        &listen,
-        "--no-tls",
-        "--heartbeat-window",
-        "1s",
-        "--only",
-        "registration.*",
-        "--only",
-        "discovery.*",
-        "--only",
-        "events.ready",
-        "--no-report",
-    ]))
-    .await;
+    let registering = register_later(&listen, &token, mock.address.port());
+    let ran = Cli::new()
+        .args([
+            "--token",
+            &token,
+            "--registry",
+            &listen,
+            "--no-tls",
+            "--heartbeat-window",
+            "1s",
+            "--only",
+            "registration.*",
+            "--only",
+            "discovery.*",
+            "--only",
+            "events.ready",
+            "--no-report",
+        ])
+        .run_async()
+        .await;
     ran.code(exit::OK)
         .row("registration.hostie-grpc-port", "pass")
         .row("discovery.resolves", "pass")
@@ -189,26 +181,13 @@ async fn a_run_with_registry_reaches_the_provider_and_checks_its_port() {
 async fn a_provider_that_names_the_wrong_port_fails_the_registration_check() {
     let mock = support::mock(&[]).await;
     let token = mock.token.clone();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let registering = {
-        let (listen, token) = (listen.clone(), token.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            register_at(&listen, &token, closed).await
-        })
-    };
-    let ran = run(Cli::new().args([
-        "--token",
-        &token,
-        "--registry",
-        &listen,
-        "--no-tls",
-        "--login-timeout",
-        "5s",
-        "--no-report",
-    ]))
-    .await;
+    let listen = support::free_address();
+    let closed: u16 = support::free_address().rsplit_once(':').unwrap().1.parse().unwrap();
+    let registering = register_later(&listen, &token, closed);
+    let ran = Cli::new()
+        .args(["--token", &token, "--registry", &listen, "--no-tls", "--login-timeout", "5s", "--no-report"])
+        .run_async()
+        .await;
     // Discovery hands out the wrong port too, so no session: exit 3, and the
     // registration check says why.
     ran.code(exit::UNREACHABLE)
@@ -216,6 +195,15 @@ async fn a_provider_that_names_the_wrong_port_fails_the_registration_check() {
         .stdout_has(&format!("getHostieGrpcPort answered {closed}"));
     registering.abort();
     mock.shutdown().await;
+}
+
+/// Registers, a moment from now, with the registry puppet-lint is starting.
+fn register_later(listen: &str, token: &str, port: u16) -> tokio::task::JoinHandle<()> {
+    let (listen, token) = (listen.to_owned(), token.to_owned());
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        register_at(&listen, &token, port).await
+    })
 }
 
 /// Registers with a registry at `listen` and answers until dropped.

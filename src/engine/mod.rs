@@ -141,7 +141,7 @@ pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: Cancellation
     }
     for index in destructive {
         let report = if cancel.is_cancelled() {
-            interrupted(&plan[index], "the run was interrupted before this check started", Verdict::Skip)
+            not_run(&plan[index], Verdict::Skip, "the run was interrupted before this check started")
         } else {
             let (task_context, planned) = (context.clone(), plan[index].clone());
             let handle = tokio::spawn(async move { run_check(&task_context, &planned, index).await });
@@ -166,18 +166,19 @@ async fn finish(
     let report = tokio::select! {
         joined = handle => match joined {
             Ok(report) => return report,
-            Err(error) => interrupted(planned, &format!("puppet-lint failed inside this check: {error}"), Verdict::Error),
+            Err(error) => not_run(planned, Verdict::Error, &format!("puppet-lint failed inside this check: {error}")),
         },
         () = cancel.cancelled() => {
             abort.abort();
-            interrupted(planned, "the run was interrupted while this check ran", Verdict::Error)
+            not_run(planned, Verdict::Error, "the run was interrupted while this check ran")
         }
     };
     context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
     report
 }
 
-fn interrupted(planned: &Planned, reason: &str, verdict: Verdict) -> CheckReport {
+/// The report of a check that never (or never fully) ran.
+pub fn not_run(planned: &Planned, verdict: Verdict, reason: &str) -> CheckReport {
     report_for(planned, verdict, Some(reason.to_owned()), None, Duration::ZERO, Duration::ZERO)
 }
 
@@ -302,15 +303,17 @@ fn skip_reason(context: &Context, check: &Check, scope: &Scope) -> Option<String
     }
     // A check whose every step needs a variable this run lacks has nothing to do.
     let conditions: Vec<&str> = check.steps.iter().map(|step| step.condition.as_deref().unwrap_or("")).collect();
-    if conditions.iter().all(|condition| !condition.is_empty() && !scope.contains_key(*condition)) {
-        let missing = conditions[0];
+    if let Some(missing) = conditions.first().copied()
+        && conditions.iter().all(|condition| !condition.is_empty() && !scope.contains_key(*condition))
+    {
         let why = OPTIONAL_VARIABLES.iter().find(|(name, _)| *name == missing).map_or("", |(_, why)| why);
         return Some(format!("needs `{missing}` ({why}), which this run does not have"));
     }
     None
 }
 
-fn report_for(
+/// A check's report, from its definition and what became of it.
+pub fn report_for(
     planned: &Planned,
     verdict: Verdict,
     reason: Option<String>,

@@ -76,6 +76,11 @@ impl Cli {
         let deadline = self.deadline;
         finish(self.spawn(), deadline)
     }
+
+    /// Runs off the async runtime, so an in-process mock keeps serving.
+    pub async fn run_async(self) -> Ran {
+        tokio::task::spawn_blocking(move || self.run()).await.expect("the run finishes")
+    }
 }
 
 /// Waits for a child, killing it at the deadline (a test must never hang).
@@ -152,6 +157,11 @@ impl Ran {
         assert!(!self.stderr.contains(secret), "stderr shows the token:\n{}", self.stderr);
         self
     }
+}
+
+/// A loopback address nothing listens on yet.
+pub fn free_address() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string()
 }
 
 /// A fresh directory under the target dir, for reports.

@@ -75,28 +75,12 @@ pub struct NodeServer {
 impl NodeServer {
     /// `extra`: more `server.mjs` options (`--chatter`, …).
     pub fn start(token: &str, tls: bool, extra: &[&str]) -> NodeServer {
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg("server.mjs")
             .args(["--port", "0", "--token", token, if tls { "--tls" } else { "--no-tls" }])
-            .args(extra)
-            .current_dir(fixture_dir())
-            .env_remove("WECHATY_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("piped");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let line = receiver.recv_timeout(Duration::from_secs(60)).expect("server.mjs says it is ready within 60 s");
-        let ready: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("server.mjs said {line:?}"));
-        assert_eq!(ready["ready"], true, "server.mjs: {line}");
+            .args(extra);
+        let (child, ready) = spawn_ready(command, "interop");
         let port = ready["port"].as_u64().expect("a port") as u16;
         NodeServer { child, port, token: token.to_owned(), tls }
     }
@@ -139,28 +123,9 @@ pub struct Provider {
 
 impl Provider {
     pub fn start(token: &str, registry: &str, extra: &[&str]) -> Provider {
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .args(["--token", token, "--authority", registry])
-            .args(extra)
-            .current_dir(fixture("registration"))
-            .env_remove("WECHATY_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("piped");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let line = receiver.recv_timeout(Duration::from_secs(60)).expect("provider.mjs says it is ready within 60 s");
-        let ready: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("provider.mjs said {line:?}"));
-        assert_eq!(ready["ready"], true, "provider.mjs: {line}");
+        let mut command = Command::new("node");
+        command.arg("provider.mjs").args(["--token", token, "--authority", registry]).args(extra);
+        let (child, ready) = spawn_ready(command, "registration");
         Provider { child, grpc_port: ready["grpcPort"].as_u64().expect("a port") as u16 }
     }
 }
@@ -171,4 +136,29 @@ impl Drop for Provider {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts a fixture script that prints one JSON line once it is ready, and
+/// returns it with that line. Its stdin is a pipe: when the test ends, the
+/// script sees it close and exits.
+fn spawn_ready(mut command: Command, fixture_name: &str) -> (Child, serde_json::Value) {
+    let mut child = command
+        .current_dir(fixture(fixture_name))
+        .env_remove("WECHATY_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    let line = receiver.recv_timeout(Duration::from_secs(60)).expect("the fixture says it is ready within 60 s");
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the fixture said {line:?}"));
+    assert_eq!(ready["ready"], true, "the fixture: {line}");
+    (child, ready)
 }
