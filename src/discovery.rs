@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::redact;
 use crate::target::{Authority, Endpoint};
 
+/// The most of an answer puppet-lint reads.
+const BODY_LIMIT: usize = 64 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub endpoint: Endpoint,
@@ -104,11 +107,13 @@ fn body_excerpt(body: &str) -> String {
     if body.is_empty() {
         return String::new();
     }
+    // Redact first: a cut could split a token and leave its start unmasked.
+    let body = redact::redact(body);
     let mut excerpt: String = body.chars().take(200).collect();
     if excerpt.len() < body.len() {
         excerpt.push('…');
     }
-    format!(" ({})", redact::redact(&excerpt))
+    format!(" ({excerpt})")
 }
 
 pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Result<Answer, DiscoveryError> {
@@ -128,9 +133,21 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
     let mut backoff = policy.first_backoff;
     let mut last_status = 0;
     for attempt in 1..=policy.attempts.max(1) {
-        let response = client.get(&url).send().await.map_err(|error| unreachable(error_chain(&error)))?;
+        let mut response = client.get(&url).send().await.map_err(|error| unreachable(error_chain(&error)))?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(|error| unreachable(error_chain(&error)))?;
+        // An answer is a few dozen bytes; a service streaming more is not one.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|error| unreachable(error_chain(&error)))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > BODY_LIMIT {
+                return Err(DiscoveryError::NotRegistered {
+                    token: redact::mask(token),
+                    authority: authority.to_string(),
+                    why: format!("the answer is larger than {} KiB, so not a discovery answer", BODY_LIMIT / 1024),
+                });
+            }
+        }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         match read_answer(status, &body) {
             Reading::Address { endpoint, has_legacy_ip, extra_keys } => {
                 return Ok(Answer {

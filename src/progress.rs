@@ -57,6 +57,8 @@ impl Progress {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// `text` is puppet-lint's own (colours included); peers' strings in it
+    /// went through [`clean`] first.
     fn line(&self, text: &str) {
         let text = crate::redact::redact(text);
         match &self.mode {
@@ -84,6 +86,12 @@ impl Progress {
     }
 }
 
+/// A peer's string (a bot id, a status) on one line, unable to drive the
+/// terminal.
+fn clean(text: &str) -> String {
+    crate::report::one_line(text)
+}
+
 fn bar_style(watching: bool) -> ProgressStyle {
     let template = if watching {
         "{spinner:.cyan} {prefix:32} [{bar:24.cyan/blue}] {wide_msg}"
@@ -96,7 +104,7 @@ fn bar_style(watching: bool) -> ProgressStyle {
 impl Observer for Progress {
     fn event(&self, event: RunEvent) {
         match event {
-            RunEvent::Phase(text) => self.line(&self.look.paint(&format!("· {text}"), Paint::Dim)),
+            RunEvent::Phase(text) => self.line(&self.look.paint(&format!("· {}", clean(&text)), Paint::Dim)),
             RunEvent::CheckStarted { id, title } => match &self.mode {
                 Mode::Live(multi) => {
                     let bar = multi.add(ProgressBar::new_spinner());
@@ -123,11 +131,11 @@ impl Observer for Progress {
                                 bar.set_length(total.as_millis() as u64);
                                 bar.set_position(done.as_millis() as u64);
                             }
-                            bar.set_message(note);
+                            bar.set_message(clean(&note));
                         }
                     }
                     Mode::Plain => {
-                        state.notes.insert(id, note);
+                        state.notes.insert(id, clean(&note));
                         self.status(&mut state);
                     }
                     Mode::Quiet => {}
@@ -142,7 +150,8 @@ impl Observer for Progress {
                 }
                 if matches!(self.mode, Mode::Live(_)) {
                     let time = human(Duration::from_millis(report.duration_ms));
-                    let reason = report.reason.as_deref().map(|reason| format!(" — {reason}")).unwrap_or_default();
+                    let reason =
+                        report.reason.as_deref().map(|reason| format!(" — {}", clean(reason))).unwrap_or_default();
                     self.line(&format!(
                         "{} {}  {}{reason}",
                         self.look.verdict(report.verdict),

@@ -30,8 +30,9 @@ pub fn register(secret: &str) {
 /// `puppet_padlocal_3f9a…` → `puppet_padlocal_3f…`, `abcdefgh12345` → `ab…`.
 pub fn mask(token: &str) -> String {
     let (prefix, secret) = match token.rfind('_') {
-        Some(cut) => token.split_at(cut + 1),
-        None => ("", token),
+        // With nothing after the last `_`, the "prefix" is the whole token.
+        Some(cut) if cut + 1 < token.len() => token.split_at(cut + 1),
+        _ => ("", token),
     };
     let shown: String = if secret.chars().count() >= 8 { secret.chars().take(2).collect() } else { String::new() };
     format!("{prefix}{shown}…")
@@ -87,6 +88,8 @@ mod tests {
     fn mask_of_a_short_secret_shows_none_of_it() {
         assert_eq!(mask("insecure_abc"), "insecure_…");
         assert_eq!(mask("tiny"), "…");
+        assert_eq!(mask("abcdefgh_"), "ab…", "a trailing `_` does not make the whole token a prefix");
+        assert_eq!(mask("_"), "…");
     }
 
     #[test]

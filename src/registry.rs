@@ -217,7 +217,9 @@ impl Registry {
             .outgoing
             .send(Message::Text(request.to_string().into()))
             .map_err(|_| "the provider's socket is closed".to_owned())?;
-        let reply = match tokio::time::timeout(JSONRPC_TIMEOUT, answered).await {
+        let reply = tokio::time::timeout(JSONRPC_TIMEOUT, answered).await;
+        registration.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id);
+        let reply = match reply {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => return Err("the provider's socket closed before it answered".into()),
             Err(_) => return Err(format!("no answer within {}", crate::clock::human(JSONRPC_TIMEOUT))),
@@ -301,7 +303,8 @@ impl Registry {
         if token.is_empty() {
             return refuse(StatusCode::UNAUTHORIZED, "an empty token");
         }
-        redact::register(&token);
+        // Not registered as a secret: any peer could then mask arbitrary text
+        // in puppet-lint's output. The registry only ever shows tokens masked.
         let Some(protocol) = header_text(header::SEC_WEBSOCKET_PROTOCOL) else {
             return refuse(StatusCode::BAD_REQUEST, "no `io|0.0.1|<uuid>|<ip>|<port>` subprotocol");
         };

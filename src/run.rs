@@ -87,8 +87,9 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
     let unavailable = match (&input.target, established.outcome) {
         (_, Ok((version, endpoint))) => {
             endpoint_text = Some(endpoint);
-            let bot = established.session.as_ref().and_then(|session| session.bot_id());
-            service = Some(ServiceReport { version: Some(version), bot });
+            let redact = |text: String| crate::redact::redact(&text).into_owned();
+            let bot = established.session.as_ref().and_then(|session| session.bot_id()).map(redact);
+            service = Some(ServiceReport { version: Some(redact(version)), bot });
             None
         }
         (Some(_), Err(failure)) => Some(failure),
@@ -139,7 +140,8 @@ pub async fn run(input: Input, observer: Arc<dyn Observer>, stop: Stop) -> Outco
         // Leave the provider's one subscriber slot free.
         session.unsubscribe();
         if let Some(service) = &mut service {
-            service.bot = service.bot.take().or_else(|| session.bot_id());
+            service.bot =
+                service.bot.take().or_else(|| session.bot_id().map(|bot| crate::redact::redact(&bot).into_owned()));
         }
     }
     let checks: Vec<CheckReport> = checks.into_iter().flatten().collect();

@@ -305,3 +305,43 @@ fn the_markdown_summary_is_appended_to_the_github_step_summary() {
     assert!(text.starts_with("earlier steps\n## Wechaty Puppet Service conformance"), "{text}");
     assert!(text.contains("| ✅ | `heartbeat.ding-dong` |"), "{text}");
 }
+
+#[test]
+fn a_deadline_keeps_every_verdict_that_finished_and_marks_the_rest() {
+    let dir = scratch("deadline");
+    let ran = Cli::new()
+        .args(["--mock", "--heartbeat-window", "30s", "--deadline", "3s", "--report-dir"])
+        .arg_path(&dir)
+        .run();
+    ran.code(exit::UNREACHABLE);
+    let report = read_report(&dir);
+    assert!(report.partial);
+    assert_eq!(report.interrupted_by.as_deref(), Some("the run deadline (3s)"));
+    for check in &report.checks {
+        // Only the checks that watch the 30 s window were still running.
+        let watching =
+            ["heartbeat.interval", "events.ready-once", "filebox.mime-extension"].contains(&check.id.as_str());
+        let expected = if watching {
+            Verdict::Error
+        } else if check.destructive {
+            Verdict::Skip
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(check.verdict, expected, "{}: {:?}", check.id, check.reason);
+    }
+}
+
+#[test]
+fn timeout_is_the_suites_default_unless_the_run_sets_one() {
+    let dir = scratch("timeout-variable");
+    let suite = dir.join("timeout.yaml");
+    std::fs::write(
+        &suite,
+        "format: 1\nsuite: t\nversion: '1'\ntitle: T\ndefaults:\n  timeout: 5m\nchecks:\n  - id: t.timeout\n    title: t\n    requirement: r\n    level: must\n    steps:\n      - assert: { that: \"${timeout}\", equals: 5m }\n",
+    )
+    .unwrap();
+    Cli::new().args(["--mock", "--no-report", "--suite"]).arg_path(&suite).run().code(exit::OK);
+    let ran = Cli::new().args(["--mock", "--no-report", "--timeout", "7s", "--suite"]).arg_path(&suite).run();
+    ran.code(exit::FAILURE).stdout_has("${timeout} is \"7s\"");
+}

@@ -247,3 +247,26 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
         drop(provider);
     }
 }
+
+/// The event stream lives as long as the run, whatever `--rpc-timeout` says:
+/// grpc-js enforces a `grpc-timeout` on streams too, so the subscription
+/// must not carry one (else the official server ends it, and a slow login is
+/// lost).
+#[test]
+fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&token(), false, &["--login-delay", "2500"]);
+    let ran = Cli::new()
+        .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token, "--rpc-timeout", "1s"])
+        .args([
+            "--login-timeout",
+            "15s",
+            "--heartbeat-window",
+            "1s",
+            "--only",
+            "events.login-before-ready",
+            "--no-report",
+        ])
+        .run();
+    ran.code(exit::OK).row("events.login-before-ready", "pass");
+}

@@ -46,11 +46,14 @@ impl Doctor {
     }
 
     fn ok(&self, step: &str, detail: &str, took: Duration) {
+        // What the service said (a version, a bot id) cannot drive the terminal.
+        let detail = crate::report::one_line(detail);
         let time = self.look.paint(&crate::clock::human(took), Paint::Dim);
         self.say(&format!("{} {step:<13} {detail}  {time}", self.look.paint("✓", Paint::Green)));
     }
 
     fn failed(&self, step: &str, problem: &str, hint: &str, took: Duration) -> bool {
+        let problem = crate::report::one_line(problem);
         let time = self.look.paint(&crate::clock::human(took), Paint::Dim);
         self.say(&format!("{} {step:<13} {problem}  {time}", self.look.paint("✗", Paint::Red)));
         self.say(&format!("  → {hint}"));
@@ -155,7 +158,7 @@ struct Shown<'a>(&'a Doctor);
 impl Observer for Shown<'_> {
     fn event(&self, event: RunEvent) {
         if let RunEvent::Phase(text) = event {
-            self.0.say(&format!("  {}", self.0.look.paint(&text, Paint::Dim)));
+            self.0.say(&format!("  {}", self.0.look.paint(&crate::report::one_line(&text), Paint::Dim)));
         }
     }
 }

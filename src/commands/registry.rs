@@ -17,7 +17,15 @@ pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
     println!("Ctrl-C to stop");
     let mut happenings = registry.happenings();
     let watching = tokio::spawn(async move {
-        while let Ok(happening) = happenings.recv().await {
+        loop {
+            let happening = match happenings.recv().await {
+                Ok(happening) => happening,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    println!("  ({missed} more happenings, too fast to show)");
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
             let line = match happening {
                 Happening::Registered { token, peer, client, advertised } => {
                     format!("+ {token} registered from {peer} (client {client}, advertised ip {advertised:?})")
@@ -27,7 +35,7 @@ pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
                 Happening::Frame { token, name } => format!("  {token} sent `{name}`"),
                 Happening::Asked { token, answer } => format!("? {token}: getHostieGrpcPort → {answer}"),
             };
-            println!("{}", crate::redact::redact(&line));
+            println!("{}", crate::report::one_line(&crate::redact::redact(&line)));
         }
     });
     crate::signal::interrupted().await;

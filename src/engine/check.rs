@@ -428,8 +428,7 @@ impl CheckRun {
         let same_kind: Vec<&EventRecord> =
             entries.iter().filter_map(event_of).filter(|event| events.contains(&event.kind)).collect();
         let observed = if !same_kind.is_empty() && !wanted.is_empty() {
-            let seen: Vec<String> =
-                same_kind.iter().take(3).map(|event| crate::report::model::truncate(&event.raw, 120)).collect();
+            let seen: Vec<String> = same_kind.iter().take(3).map(|event| shown(&event.raw, 120)).collect();
             format!("{} such event(s) arrived, none matching: {}", same_kind.len(), seen.join("; "))
         } else {
             format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
@@ -501,8 +500,7 @@ impl CheckRun {
             .iter()
             .take(4)
             .map(|entry| {
-                let payload =
-                    event_of(entry).map_or_else(String::new, |event| crate::report::model::truncate(&event.raw, 100));
+                let payload = event_of(entry).map_or_else(String::new, |event| shown(&event.raw, 100));
                 format!("+{} {payload}", seconds(entry.at))
             })
             .collect();
@@ -583,7 +581,7 @@ impl CheckRun {
                             "{} from {} \"{}\"",
                             payload.id,
                             payload.talker_id,
-                            crate::report::model::truncate(&payload.text, 40)
+                            shown(&payload.text, 40)
                         ));
                         continue;
                     }
@@ -978,7 +976,7 @@ fn file_fields(json: &str, id: &str) -> Result<BTreeMap<String, String>, Failure
         Failure::fail(
             format!("MessageFile answered a file box puppet-lint cannot read: {error}"),
             format!("MessageFile(\"{id}\") answers a FileBox as JSON"),
-            crate::report::model::truncate(json, 200),
+            shown(json, 200),
         )
     })?;
     let (extension, mime) = filebox::mime_of_name(&file_box.name);
@@ -1130,6 +1128,11 @@ fn last_other_and_heartbeat(entries: &[Entry], start: Duration) -> (Option<Durat
         }
     }
     (other, heartbeat)
+}
+
+/// A peer's text as evidence shows it: tokens masked, then cut.
+fn shown(text: &str, limit: usize) -> String {
+    crate::report::model::truncate(&crate::redact::redact(text), limit)
 }
 
 fn seconds(at: Duration) -> String {

@@ -125,7 +125,7 @@ pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: Cancellation
         .iter()
         .map(|&index| {
             let (context, planned) = (context.clone(), plan[index].clone());
-            (index, tokio::spawn(async move { run_check(&context, &planned, index).await }))
+            (index, tokio::spawn(async move { run_check(&context, &planned).await }))
         })
         .collect();
     for (index, handle) in handles {
@@ -144,7 +144,7 @@ pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: Cancellation
             not_run(&plan[index], Verdict::Skip, "the run was interrupted before this check started")
         } else {
             let (task_context, planned) = (context.clone(), plan[index].clone());
-            let handle = tokio::spawn(async move { run_check(&task_context, &planned, index).await });
+            let handle = tokio::spawn(async move { run_check(&task_context, &planned).await });
             finish(&context, &plan[index], handle, &cancel).await
         };
         reports[index] = Some(report);
@@ -163,7 +163,10 @@ async fn finish(
     cancel: &CancellationToken,
 ) -> CheckReport {
     let abort = handle.abort_handle();
+    // A check that already finished keeps its verdict, even once the run is
+    // cancelled: look at it first.
     let report = tokio::select! {
+        biased;
         joined = handle => match joined {
             Ok(report) => return report,
             Err(error) => not_run(planned, Verdict::Error, &format!("puppet-lint failed inside this check: {error}")),
@@ -182,7 +185,7 @@ pub fn not_run(planned: &Planned, verdict: Verdict, reason: &str) -> CheckReport
     report_for(planned, verdict, Some(reason.to_owned()), None, Duration::ZERO, Duration::ZERO)
 }
 
-async fn run_check(context: &Arc<Context>, planned: &Planned, index: usize) -> CheckReport {
+async fn run_check(context: &Arc<Context>, planned: &Planned) -> CheckReport {
     let check = &planned.check;
     context.observer.event(RunEvent::CheckStarted { id: check.id.clone(), title: check.title.clone() });
     let started = context.timeline.now();
@@ -199,7 +202,7 @@ async fn run_check(context: &Arc<Context>, planned: &Planned, index: usize) -> C
         context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
         return report;
     }
-    let scope = scope_for(context, index);
+    let scope = scope_for(context, &planned.suite);
     let report = match skip_reason(context, check, &scope) {
         Some(reason) => report_for(planned, Verdict::Skip, Some(reason), None, started, Duration::ZERO),
         None => run_steps(context, planned, scope, started).await,
@@ -268,7 +271,7 @@ fn default_budget(context: &Context, suite: &Suite) -> Duration {
 }
 
 /// The variables a check starts with.
-fn scope_for(context: &Context, index: usize) -> Scope {
+fn scope_for(context: &Context, suite: &Suite) -> Scope {
     let mut scope = Scope::new();
     let mut set = |name: &str, value: String| {
         scope.insert(name.to_owned(), BTreeMap::from([(String::new(), value)]));
@@ -277,10 +280,12 @@ fn scope_for(context: &Context, index: usize) -> Scope {
     if let Some(bot) = context.session.as_ref().and_then(|session| session.bot_id()) {
         set("bot", bot);
     }
-    set("nonce", format!("{}-{}", context.nonce, index + 1));
+    // Random per check: no check's nonce is a prefix of another's, so a text
+    // match on one cannot find another check's message.
+    set("nonce", format!("{}-{}", context.nonce, &uuid::Uuid::new_v4().simple().to_string()[..10]));
     set("window", format_duration(settings.window));
     set("interval", format_duration(settings.interval()));
-    set("timeout", format_duration(settings.timeout.unwrap_or(Duration::from_secs(60))));
+    set("timeout", format_duration(settings.timeout.unwrap_or(suite.default_timeout)));
     set("invalid_token", context.invalid_token.clone());
     if let Some(peer) = &settings.peer_contact {
         set("peer_contact", peer.clone());

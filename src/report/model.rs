@@ -247,7 +247,8 @@ impl From<&Entry> for TimelineEntry {
                 stream: event.stream,
                 event: event.kind.name(),
                 number: event.kind.wire(),
-                payload: redact(&truncate(&event.raw, PAYLOAD_LIMIT)),
+                // Redact first: a cut could split a token and leave its start.
+                payload: truncate(&redact(&event.raw), PAYLOAD_LIMIT),
                 problem: event.problem.as_deref().map(redact),
                 connect_heartbeat: event.connect_heartbeat,
             },

@@ -62,6 +62,10 @@ impl RpcError {
 enum Effect {
     CausesEvents,
     Quiet,
+    /// The event stream: quiet, and long-lived. It carries no `grpc-timeout`
+    /// (grpc-js servers enforce one on streams too, and would end it); the
+    /// deadline only bounds the wait for its response headers.
+    Stream,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -151,9 +155,11 @@ impl Session {
         self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn request<T>(&self, message: T, token_override: Option<&str>) -> Request<T> {
+    fn request<T>(&self, message: T, token_override: Option<&str>, effect: Effect) -> Request<T> {
         let mut request = Request::new(message);
-        request.set_timeout(self.options.rpc_timeout);
+        if effect != Effect::Stream {
+            request.set_timeout(self.options.rpc_timeout);
+        }
         let auth = match token_override {
             Some(token) => AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok(),
             None => self.auth.clone(),
@@ -177,7 +183,7 @@ impl Session {
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
         let started = self.timeline.now();
-        let request = self.request(message, token_override);
+        let request = self.request(message, token_override, effect);
         let result = match tokio::time::timeout(self.options.rpc_timeout, call(self.puppet.clone(), request)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
             Ok(Err(status)) => Err(RpcError::Status { rpc, code: status.code(), shown: describe(&status) }),
@@ -216,7 +222,7 @@ impl Session {
         let mut attempts = 0;
         let streaming = loop {
             let result = self
-                .unary("Event", Effect::Quiet, pb::EventRequest {}, None, |mut client, request| async move {
+                .unary("Event", Effect::Stream, pb::EventRequest {}, None, |mut client, request| async move {
                     client.event(request).await
                 })
                 .await;
