@@ -385,6 +385,8 @@ impl Registry {
                 },
             }
         }
+        // Asks still waiting on this socket fail now, not at their timeout.
+        registration.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
         let mut tokens = self.0.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(sockets) = tokens.get_mut(&token) {
             sockets.retain(|known| !Arc::ptr_eq(known, &registration));

@@ -244,3 +244,34 @@ async fn reqwest_get(url: &str) -> (u16, Value) {
     let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
+
+#[tokio::test]
+async fn an_ask_in_flight_when_the_provider_leaves_fails_at_once() {
+    let registry = registry().await;
+    // A provider that registers and then never answers: it hangs up instead.
+    let mut request = registry.websocket_url().into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", "Token token_hanging_up".parse().unwrap());
+    request.headers_mut().insert("Sec-WebSocket-Protocol", format!("{PROTOCOL}4003").parse().unwrap());
+    let stream = tokio::net::TcpStream::connect(registry.address()).await.unwrap();
+    let (socket, _) = tokio_tungstenite::client_async(request, stream).await.unwrap();
+    let (_sink, mut frames) = socket.split();
+    let asking = {
+        let registry = registry.clone();
+        tokio::spawn(async move { registry.ask_grpc_port("token_hanging_up").await })
+    };
+    // Read until the ask arrives, then hang up.
+    while let Some(Ok(Message::Text(text))) = frames.next().await {
+        if text.contains("getHostieGrpcPort") {
+            break;
+        }
+    }
+    drop(frames);
+    drop(_sink);
+    let started = tokio::time::Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(3), asking)
+        .await
+        .expect("the ask ends before its 5 s timeout")
+        .unwrap();
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
