@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::discovery::{Answer, DiscoveryError};
 use crate::report::model::{CheckReport, Verdict};
 use crate::session::{Session, Timeline};
-use crate::suite::{Action, Check, OPTIONAL_VARIABLES, Scope, Severity, Step, Suite, format_duration};
+use crate::suite::{Check, OPTIONAL_VARIABLES, Scope, Severity, Suite, format_duration};
 
 /// Extra time a check gets past its budget to wind down (an rpc in flight)
 /// before it is declared timed out.
@@ -342,15 +342,4 @@ pub fn report_for(
         started_ms: started.as_millis() as u64,
         duration_ms: took.as_millis() as u64,
     }
-}
-
-/// The steps of a check, flattened through `for_each`, for listings.
-pub fn step_names(steps: &[Step]) -> Vec<&'static str> {
-    steps
-        .iter()
-        .flat_map(|step| match &step.action {
-            Action::ForEach { steps, .. } => step_names(steps),
-            action => vec![action.name()],
-        })
-        .collect()
 }

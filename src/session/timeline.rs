@@ -4,7 +4,7 @@
 //! excerpts of it.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -18,7 +18,6 @@ pub struct Timeline(Arc<Inner>);
 
 struct Inner {
     origin: Instant,
-    started_at: SystemTime,
     entries: Mutex<Vec<Entry>>,
     /// The latest event a check consumed (an echo, a dong): events the harness
     /// caused, like the rpcs that caused them.
@@ -93,19 +92,10 @@ impl Timeline {
     pub fn new() -> Timeline {
         Timeline(Arc::new(Inner {
             origin: Instant::now(),
-            started_at: SystemTime::now(),
             entries: Mutex::new(Vec::new()),
             consumed: Mutex::new(None),
             length: watch::channel(0).0,
         }))
-    }
-
-    pub fn started_at(&self) -> SystemTime {
-        self.0.started_at
-    }
-
-    pub fn origin(&self) -> Instant {
-        self.0.origin
     }
 
     /// Time since the timeline began.

@@ -78,14 +78,6 @@ impl Template {
         })
     }
 
-    /// The template alone is one reference (`"${window}"`).
-    pub fn as_single_reference(&self) -> Option<&VarRef> {
-        match self.parts.as_slice() {
-            [Part::Var(reference)] => Some(reference),
-            _ => None,
-        }
-    }
-
     pub fn render(&self, scope: &Scope) -> Result<String, String> {
         let mut out = String::new();
         for part in &self.parts {

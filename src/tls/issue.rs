@@ -55,10 +55,6 @@ impl Authority {
         Ok(Authority { issuer: rcgen::Issuer::new(params, key), certificate, subject_der })
     }
 
-    pub fn certificate(&self) -> &CertificateDer<'static> {
-        &self.certificate
-    }
-
     pub fn certificate_pem(&self) -> String {
         pem("CERTIFICATE", &self.certificate)
     }
