@@ -7,8 +7,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::mock::Fault;
-use crate::output::ColorChoice;
-use crate::target::TargetFlags;
 
 const ABOUT: &str = "Conformance harness for Wechaty Puppet Services";
 
@@ -298,7 +296,7 @@ pub struct DiscoverArgs {
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
-    crate::suite::parse_duration(text)
+    crate::clock::parse_duration(text)
 }
 
 #[derive(Debug, Args, Clone)]
@@ -321,4 +319,49 @@ pub struct RegistryArgs {
     /// An address besides loopback the registry may probe (repeatable).
     #[arg(long, value_name = "IP")]
     pub allow: Vec<std::net::IpAddr>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetFlags {
+    /// Puppet Service token. Resolved to HOST:PORT through discovery unless
+    /// --endpoint is given; always sent as `authorization: Wechaty <token>`.
+    /// Never printed in full. [env: WECHATY_PUPPET_SERVICE_TOKEN]
+    #[arg(long, value_name = "TOKEN", help_heading = "Target")]
+    pub token: Option<String>,
+
+    /// Connect to HOST:PORT directly, skipping discovery.
+    /// [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
+    #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
+    pub endpoint: Option<String>,
+
+    /// Discovery service resolving tokens: a host (https), host:port, or an
+    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
+    /// [default: api.chatie.io]
+    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
+    pub authority: Option<String>,
+
+    /// Connect without TLS (TLS is on by default, as in the official client).
+    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
+    #[arg(long, help_heading = "Target")]
+    pub no_tls: bool,
+
+    /// PEM file of the CA that signed the server's certificate
+    /// [default: the public Wechaty root CA, built in]
+    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// Name the server's certificate must carry [default: the token's part
+    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
+    #[arg(long, value_name = "NAME", help_heading = "Target")]
+    pub tls_server_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }

@@ -1,35 +1,66 @@
-//! The one error `main` turns into a message and an exit code.
+//! The one error every command returns; it knows its exit code (README,
+//! "Exit codes"), and `main` maps it once. Outcomes that are not faults of
+//! puppet-lint's — a conformance failure, a target that could not be reached,
+//! nothing selected, an interrupt — are variants too, so that the exit code
+//! is decided in one place.
 
 use crate::exit;
-use crate::suite::SuiteErrors;
+use crate::signal::Signal;
+use crate::suite::LoadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Flags or arguments that cannot work together (exit 2).
     #[error("{0}")]
     Usage(String),
-    /// A suite did not load; `source` is its text, for showing the lines.
-    #[error("{errors}")]
-    Suite { errors: SuiteErrors, sources: Vec<(String, String)> },
-    /// The target could not be reached, authenticated or logged in.
-    #[error("{message}")]
-    Unreachable { message: String, hint: String },
-    /// Writing reports or files failed.
+    /// A suite did not load (exit 2); each problem names its file:line:col.
     #[error("{0}")]
-    Output(String),
+    Suite(#[from] LoadError),
+    /// puppet-lint could not listen where it was told (exit 2).
+    #[error("cannot listen on {address} for {what}: {reason}")]
+    Listen { what: &'static str, address: String, reason: String },
+    /// Writing reports or files failed (exit 2).
+    #[error("{0}")]
+    Write(String),
+    /// The token did not resolve (`discover`, exit 1): the discovery service
+    /// answered that it does not know it.
+    #[error("{message}")]
+    NotRegistered { message: String, hint: String },
+    /// The target could not be reached, authenticated or logged in, or a
+    /// check could not run for want of a connection (exit 3). `shown`: the
+    /// checklist already said why.
+    #[error("{message}")]
+    Unreachable { message: String, hint: String, shown: bool },
+    /// `must` checks failed; with a baseline, `new` failures and `stale`
+    /// entries that pass now (exit 1). The checklist already shows them.
+    #[error("conformance failure: {}", failed.join(", "))]
+    Conformance { failed: Vec<String>, new: Vec<String>, stale: Vec<String> },
+    /// The selection matched no check (exit 4).
+    #[error("nothing selected: no check matches the filters (see `puppet-lint list`)")]
+    NothingSelected,
+    /// Ctrl-C or SIGTERM (exit 130 / 143); the reports so far were written.
+    #[error("interrupted by {}", .0.name())]
+    Interrupted(Signal),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    /// The process's exit code for this error.
+    pub fn code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Suite { .. } | Error::Output(_) => exit::USAGE,
+            Error::Usage(_) | Error::Suite(_) | Error::Listen { .. } | Error::Write(_) => exit::USAGE,
+            Error::NotRegistered { .. } | Error::Conformance { .. } => exit::FAILURE,
             Error::Unreachable { .. } => exit::UNREACHABLE,
+            Error::NothingSelected => exit::NOTHING_SELECTED,
+            Error::Interrupted(signal) => signal.exit_code(),
         }
     }
 
-    /// What to print: the message, the offending suite lines, a hint.
-    pub fn render(&self) -> String {
+    /// What to print on stderr, if anything: the message, the offending
+    /// suite lines, a hint. Outcomes the checklist already showed print
+    /// nothing more (a baseline's new and stale ids excepted).
+    pub fn render(&self) -> Option<String> {
         let text = match self {
-            Error::Suite { errors, sources } => {
+            Error::Suite(LoadError { errors, sources }) => {
                 let mut text = String::new();
                 for error in &errors.0 {
                     text.push_str(&format!("error: {error}\n"));
@@ -45,9 +76,24 @@ impl Error {
                 }
                 text.trim_end().to_owned()
             }
-            Error::Unreachable { message, hint } => format!("error: {message}\n  → {hint}"),
+            Error::NotRegistered { message, hint } | Error::Unreachable { message, hint, shown: false } => {
+                format!("puppet-lint: {message}\n  → {hint}")
+            }
+            Error::Unreachable { shown: true, .. } | Error::Interrupted(_) => return None,
+            Error::Conformance { new, stale, .. } => {
+                let mut lines: Vec<String> =
+                    new.iter().map(|id| format!("baseline: {id} fails and is not in the baseline")).collect();
+                lines.extend(
+                    stale.iter().map(|id| format!("baseline: {id} passes now: remove it from the baseline (stale)")),
+                );
+                if lines.is_empty() {
+                    return None;
+                }
+                lines.join("\n")
+            }
+            Error::NothingSelected => format!("puppet-lint: {self}"),
             other => format!("error: {other}"),
         };
-        crate::redact::redact(&text).into_owned()
+        Some(crate::redact::redact(&text).into_owned())
     }
 }

@@ -1,26 +1,27 @@
 //! puppet-lint: a conformance harness for Wechaty Puppet Services.
+//!
+//! The house reads one way (see ARCHITECTURE.md): `cli` (flags) → `config`
+//! (a validated run, with `suite`) → `target` (discovery, TLS, transport) →
+//! `session` (the gRPC session, its timeline, the connection walk) → `engine`
+//! (checks and their actions) → `events` (the contract) → `report` (every
+//! reader). `mock` and `registry` stand beside; `commands` wire it together.
 
-pub mod baseline;
 pub mod cli;
 pub mod clock;
 pub mod commands;
-pub mod discovery;
+pub mod config;
+pub mod der;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod exit;
 pub mod mock;
-pub mod output;
-pub mod progress;
 pub mod proto;
 pub mod redact;
 pub mod registry;
 pub mod report;
-pub mod run;
-pub mod select;
 pub mod session;
-pub mod setup;
 pub mod signal;
 pub mod suite;
 pub mod target;
-pub mod tls;
 pub mod wire;

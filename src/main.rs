@@ -2,6 +2,7 @@ use clap::Parser;
 
 use puppet_lint::cli::{Cli, Command};
 use puppet_lint::commands;
+use puppet_lint::error::Error;
 use puppet_lint::exit;
 
 fn main() {
@@ -21,7 +22,7 @@ fn main() {
             std::process::exit(exit::USAGE);
         }
     };
-    let result = runtime.block_on(async move {
+    let result: Result<(), Error> = runtime.block_on(async move {
         match cli.command {
             None => commands::run::run(cli.run).await,
             Some(Command::Run(args)) => commands::run::run(args).await,
@@ -29,11 +30,11 @@ fn main() {
             Some(Command::Mock(args)) => commands::mock::mock(args).await,
             Some(Command::List(args)) => commands::list::list(args),
             Some(Command::Schema) => {
-                commands::run::print_stdout(&format!(
+                commands::print_stdout(&format!(
                     "{}\n",
                     serde_json::to_string_pretty(&puppet_lint::suite::json_schema()).unwrap_or_default()
                 ));
-                Ok(exit::OK)
+                Ok(())
             }
             Some(Command::Report(args)) => commands::report::report(args),
             Some(Command::Discover(args)) => commands::discover::discover(args).await,
@@ -41,11 +42,14 @@ fn main() {
             Some(Command::Registry(args)) => commands::registry::registry(args).await,
         }
     });
+    // The one place an outcome becomes an exit code.
     let code = match result {
-        Ok(code) => code,
+        Ok(()) => exit::OK,
         Err(error) => {
-            eprintln!("{}", error.render());
-            error.exit_code()
+            if let Some(text) = error.render() {
+                eprintln!("{text}");
+            }
+            error.code()
         }
     };
     // Do not wait for tasks still blocked on stdin or a peer.

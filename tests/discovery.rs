@@ -5,9 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use puppet_lint::discovery::{self, DiscoveryError, Policy};
+use puppet_lint::config::Authority;
 use puppet_lint::exit;
-use puppet_lint::target::Authority;
+use puppet_lint::target::discovery::{self, DiscoveryError, Policy};
 use support::Cli;
 
 const TOKEN: &str = "puppet_service_discovery-test-0123456789";

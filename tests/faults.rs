@@ -66,7 +66,21 @@ fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLo
 fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
 fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension"]);
 fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension"]);
+fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
+
+/// A photo received as an image message but named like a document: the
+/// received-files rule names the message's kind, the file's name and the
+/// type that name maps to.
+#[tokio::test]
+async fn a_misnamed_received_file_is_named_with_its_kind_and_type() {
+    let report = run_with(&[Fault::MisnamedFileKind]).await;
+    let check = report.checks.iter().find(|check| check.id == "filebox.mime-extension").expect("the check ran");
+    let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+    for fragment in ["image message", "\"alice-photo.pdf\"", "application/pdf, not image/*"] {
+        assert!(evidence.observed.contains(fragment), "{fragment:?} missing from {:?}", evidence.observed);
+    }
+}
 
 /// The table above covers every fault, and every built-in check is guarded
 /// by at least one: no check that cannot fail.

@@ -6,9 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use puppet_lint::config::{Address, Endpoint, Target, TlsTarget, TrustSource};
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
-use puppet_lint::target::{Address, Endpoint, Target, TlsTarget, TrustSource};
 use support::Cli;
 use support::node::{self, NodeServer};
 
@@ -152,8 +152,8 @@ fn the_embedded_root_ca_is_the_one_the_official_package_bundles() {
     let Some(()) = node::available() else { return };
     let (code, pem, _) = node::script("ca.mjs", &[]);
     assert_eq!(code, 0);
-    let ours = puppet_lint::tls::Trust::wechaty_root();
-    let theirs = puppet_lint::tls::Trust::from_pem(&pem, "the official package").unwrap();
+    let ours = puppet_lint::target::tls::Trust::wechaty_root();
+    let theirs = puppet_lint::target::tls::Trust::from_pem(&pem, "the official package").unwrap();
     assert_eq!(ours.certificates, theirs.certificates);
 }
 

@@ -5,9 +5,10 @@ mod support;
 
 use std::time::Duration;
 
+use puppet_lint::config::Endpoint;
 use puppet_lint::mock::{Fault, MockOptions, MockServer};
-use puppet_lint::session::{self, Session, What, connect};
-use puppet_lint::target::Endpoint;
+use puppet_lint::session::{self, Session, What};
+use puppet_lint::target::connect;
 use puppet_lint::wire::filebox::FileBox;
 use puppet_lint::wire::{EventKind, MessageKind};
 use tokio::time::Instant;

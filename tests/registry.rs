@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use puppet_lint::discovery::{self, DiscoveryError};
+use puppet_lint::config::Authority;
 use puppet_lint::exit;
 use puppet_lint::registry::{Options, Registry};
-use puppet_lint::target::Authority;
+use puppet_lint::target::discovery::{self, DiscoveryError};
 use serde_json::{Value, json};
 use support::Cli;
 use tokio_tungstenite::tungstenite::Message;

@@ -2,7 +2,7 @@
 //! people and CI read, and proof that what a provider sends cannot break any
 //! of them.
 
-use puppet_lint::output::Look;
+use puppet_lint::report::look::Look;
 use puppet_lint::report::model::*;
 use puppet_lint::report::{badge, checklist, files, junit, markdown};
 use puppet_lint::suite::Severity;

@@ -16,7 +16,9 @@ fn rendered(name: &str, text: &str) -> String {
     match suite::parse(text, &source) {
         Ok(_) => panic!("{name} should not load"),
         Err(SuiteErrors(errors)) => {
-            Error::Suite { errors: SuiteErrors(errors), sources: vec![(source, text.to_owned())] }.render()
+            Error::from(suite::LoadError { errors: SuiteErrors(errors), sources: vec![(source, text.to_owned())] })
+                .render()
+                .unwrap_or_default()
         }
     }
 }

@@ -2,12 +2,11 @@
 //! alone on standard output, for scripts.
 
 use crate::cli::DiscoverArgs;
-use crate::discovery::{self, DiscoveryError};
+use crate::config::{Authority, DEFAULT_AUTHORITY, Env, ProcessEnv, env};
 use crate::error::Error;
-use crate::exit;
-use crate::target::{Authority, DEFAULT_AUTHORITY, Env, ProcessEnv, env};
+use crate::target::discovery::{self, DiscoveryError};
 
-pub async fn discover(args: DiscoverArgs) -> Result<i32, Error> {
+pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
     let token = args.token.or_else(|| ProcessEnv.first(env::TOKEN)).ok_or_else(|| {
         Error::Usage("no token: give one (puppet-lint discover TOKEN) or set WECHATY_PUPPET_SERVICE_TOKEN".into())
     })?;
@@ -21,13 +20,15 @@ pub async fn discover(args: DiscoverArgs) -> Result<i32, Error> {
             if answer.has_legacy_ip || !answer.extra_keys.is_empty() {
                 eprintln!("answer: {}", answer.body);
             }
-            Ok(exit::OK)
+            Ok(())
         }
         Err(error) => {
-            eprintln!("{}", crate::redact::redact(&format!("puppet-lint: {error}\n  → {}", error.hint())));
-            Ok(match error {
-                DiscoveryError::NotRegistered { .. } => exit::FAILURE,
-                DiscoveryError::Unreachable { .. } | DiscoveryError::ServerError { .. } => exit::UNREACHABLE,
+            let (message, hint) = (error.to_string(), error.hint().to_owned());
+            Err(match error {
+                DiscoveryError::NotRegistered { .. } => Error::NotRegistered { message, hint },
+                DiscoveryError::Unreachable { .. } | DiscoveryError::ServerError { .. } => {
+                    Error::Unreachable { message, hint, shown: false }
+                }
             })
         }
     }

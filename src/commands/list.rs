@@ -6,11 +6,9 @@ use serde_json::json;
 
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
-use crate::exit;
-use crate::select;
-use crate::suite::Severity;
+use crate::suite::{self as select, Severity};
 
-pub fn list(args: ListArgs) -> Result<i32, Error> {
+pub fn list(args: ListArgs) -> Result<(), Error> {
     let suites = select::load_suites(&args.selection.suites)?;
     let selection = &args.selection;
     // Every suite, whatever a run would have: a listing shows them all.
@@ -62,6 +60,6 @@ pub fn list(args: ListArgs) -> Result<i32, Error> {
             format!("{table}\n{} check(s)\n", plan.len())
         }
     };
-    super::run::print_stdout(&text);
-    Ok(if plan.is_empty() { exit::NOTHING_SELECTED } else { exit::OK })
+    super::print_stdout(&text);
+    if plan.is_empty() { Err(Error::NothingSelected) } else { Ok(()) }
 }

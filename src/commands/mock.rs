@@ -2,10 +2,9 @@
 
 use crate::cli::MockArgs;
 use crate::error::Error;
-use crate::exit;
 use crate::mock::{MockOptions, MockServer};
 
-pub async fn mock(args: MockArgs) -> Result<i32, Error> {
+pub async fn mock(args: MockArgs) -> Result<(), Error> {
     if !args.listen.ip().is_loopback() {
         eprintln!(
             "puppet-lint: note: listening on {}, not loopback: anyone who can reach it can use the mock",
@@ -20,7 +19,11 @@ pub async fn mock(args: MockArgs) -> Result<i32, Error> {
         heartbeat_interval: args.heartbeat_interval,
         ..MockOptions::default()
     };
-    let server = MockServer::start(options).await.map_err(|error| Error::Output(error.to_string()))?;
+    let server = MockServer::start(options).await.map_err(|error| Error::Listen {
+        what: "the mock",
+        address: args.listen.to_string(),
+        reason: error.to_string(),
+    })?;
     let token = crate::redact::mask(&server.token);
     println!("puppet-lint mock listening on {}", server.address);
     if args.fault.is_empty() {
@@ -34,7 +37,7 @@ pub async fn mock(args: MockArgs) -> Result<i32, Error> {
         Some(tls) => {
             let path = args.tls_ca_out.clone().unwrap_or_else(|| std::env::temp_dir().join("puppet-lint-mock-ca.pem"));
             std::fs::write(&path, &tls.ca_pem)
-                .map_err(|error| Error::Output(format!("cannot write the CA to {}: {error}", path.display())))?;
+                .map_err(|error| Error::Write(format!("cannot write the CA to {}: {error}", path.display())))?;
             println!("TLS on: certificate for \"{}\", signed by the CA in {}", tls.server_name, path.display());
             println!(
                 "try: puppet-lint --endpoint {address} --token {token} --tls-ca-cert {} --tls-server-name {}",
@@ -49,5 +52,5 @@ pub async fn mock(args: MockArgs) -> Result<i32, Error> {
     }
     println!("Ctrl-C to stop");
     server.serve_until_signal().await;
-    Ok(exit::OK)
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! One module per subcommand; each returns the process's exit code.
+//! One module per subcommand, each wiring the rooms together for its job and
+//! returning `Ok(())` or the [`Error`] that knows the exit code.
 
 pub mod discover;
 pub mod doctor;
@@ -9,29 +10,66 @@ pub mod registry;
 pub mod report;
 pub mod run;
 
-use std::time::Duration;
+use std::io::Write as _;
 
+use crate::config::{ProcessEnv, Target, TargetChoice};
 use crate::error::Error;
-use crate::mock::{Fault, MockOptions, MockServer};
-use crate::target::{Address, Endpoint, ProcessEnv, Target, TargetFlags};
+use crate::mock::{MockOptions, MockServer};
+use crate::registry::Registry;
 
-/// The target from flags and environment — or a fresh in-process mock.
-pub async fn target_or_mock(
-    flags: &TargetFlags,
-    mock: bool,
-    faults: &[Fault],
-    heartbeat_interval: Duration,
-) -> Result<(Target, Option<MockServer>), Error> {
-    if !mock {
-        let target = Target::resolve(flags, &ProcessEnv).map_err(|error| Error::Usage(error.0))?;
-        return Ok((target, None));
+/// The servers a run starts for itself, stopped when it ends.
+#[derive(Default)]
+pub struct Started {
+    pub mock: Option<MockServer>,
+    pub registry: Option<Registry>,
+}
+
+impl Started {
+    pub async fn stop(self) {
+        if let Some(mock) = self.mock {
+            mock.shutdown().await;
+        }
+        if let Some(registry) = self.registry {
+            registry.stop();
+        }
     }
-    let options = MockOptions { faults: faults.to_vec(), heartbeat_interval, ..MockOptions::default() };
-    let server = MockServer::start(options).await.map_err(|error| Error::Output(error.to_string()))?;
-    let target = Target {
-        address: Address::Endpoint(Endpoint { host: server.address.ip().to_string(), port: server.address.port() }),
-        token: Some(server.token.clone()),
-        tls: None,
-    };
-    Ok((target, Some(server)))
+}
+
+/// The live target of a choice: the given one, or one served by the mock or
+/// found through the registry that this starts.
+pub async fn start_target(choice: &TargetChoice) -> Result<(Option<Target>, Started), Error> {
+    match choice {
+        TargetChoice::Nothing => Ok((None, Started::default())),
+        TargetChoice::Given(target) => Ok((Some(target.clone()), Started::default())),
+        TargetChoice::Mock { faults, heartbeat_interval } => {
+            let options = MockOptions {
+                faults: faults.clone(),
+                heartbeat_interval: *heartbeat_interval,
+                ..MockOptions::default()
+            };
+            let server = MockServer::start(options).await.map_err(|error| Error::Listen {
+                what: "the built-in mock",
+                address: "127.0.0.1:0".into(),
+                reason: error.to_string(),
+            })?;
+            let target = Target::for_mock(server.address, &server.token);
+            Ok((Some(target), Started { mock: Some(server), registry: None }))
+        }
+        TargetChoice::Registry { listen, flags } => {
+            let options = crate::registry::Options { listen: *listen, ..crate::registry::Options::default() };
+            let registry = Registry::start(options).await.map_err(|error| Error::Listen {
+                what: "--registry",
+                address: listen.to_string(),
+                reason: error.to_string(),
+            })?;
+            let target = Target::via_registry(flags, &registry.url(), &ProcessEnv)?;
+            Ok((Some(target), Started { mock: None, registry: Some(registry) }))
+        }
+    }
+}
+
+/// Standard output that a closed pipe (`| head`) does not turn into an error.
+pub fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }

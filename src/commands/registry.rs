@@ -3,13 +3,13 @@
 
 use crate::cli::RegistryArgs;
 use crate::error::Error;
-use crate::exit;
 use crate::registry::{Happening, Options, Registry};
 
-pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
-    let registry = Registry::start(Options { listen: args.listen, allow: args.allow.clone() })
-        .await
-        .map_err(|error| Error::Usage(format!("cannot listen on {}: {error}", args.listen)))?;
+pub async fn registry(args: RegistryArgs) -> Result<(), Error> {
+    let registry =
+        Registry::start(Options { listen: args.listen, allow: args.allow.clone() }).await.map_err(|error| {
+            Error::Listen { what: "the registry", address: args.listen.to_string(), reason: error.to_string() }
+        })?;
     println!("puppet-lint registry on {}", registry.address());
     println!("providers register at   {}", registry.websocket_url());
     println!("  (a wechaty 1.x provider: WECHATY_APIHOST={} before it starts)", registry.address());
@@ -41,5 +41,5 @@ pub async fn registry(args: RegistryArgs) -> Result<i32, Error> {
     crate::signal::interrupted().await;
     registry.stop();
     watching.abort();
-    Ok(exit::OK)
+    Ok(())
 }

@@ -2,12 +2,11 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::Error;
-use crate::exit;
-use crate::output::Look;
+use crate::report::look::Look;
 use crate::report::model::{Report, SCHEMA, SCHEMA_VERSION};
 use crate::report::{badge, checklist, files, junit, markdown};
 
-pub fn report(args: ReportArgs) -> Result<i32, Error> {
+pub fn report(args: ReportArgs) -> Result<(), Error> {
     let report = read(&args.file)?;
     let look = if args.output.is_some() { Look::plain() } else { Look::detect(args.color) };
     let text = match args.format {
@@ -20,10 +19,10 @@ pub fn report(args: ReportArgs) -> Result<i32, Error> {
     };
     match &args.output {
         Some(path) => files::write_atomically(path, &text)
-            .map_err(|error| Error::Output(format!("cannot write {}: {error}", path.display())))?,
-        None => super::run::print_stdout(&text),
+            .map_err(|error| Error::Write(format!("cannot write {}: {error}", path.display())))?,
+        None => super::print_stdout(&text),
     }
-    Ok(exit::OK)
+    Ok(())
 }
 
 pub fn read(path: &std::path::Path) -> Result<Report, Error> {

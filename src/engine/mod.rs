@@ -2,9 +2,13 @@
 //! checks run together on the shared timeline (so the heartbeat window
 //! overlaps everything else and a run takes about the window, not the sum);
 //! destructive ones run afterwards, one at a time, only when allowed. It
-//! reports what happens as [`RunEvent`]s and never formats output.
+//! reports what happens as [`RunEvent`]s and never formats output; it never
+//! imports `report`.
 
-mod check;
+mod actions;
+pub mod run;
+
+use actions as check;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,77 +16,18 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::discovery::{Answer, DiscoveryError};
-use crate::report::model::{CheckReport, Verdict};
+use crate::config::{Settings, Target};
+use crate::events::{CheckReport, Evidence, Observer, RunEvent, Verdict};
+use crate::registry::Registry;
 use crate::session::{Session, Timeline};
-use crate::suite::{Check, OPTIONAL_VARIABLES, Scope, Severity, Suite, format_duration};
+use crate::suite::{Check, OPTIONAL_VARIABLES, Planned, Scope, Severity, Suite, format_duration};
+use crate::target::discovery::{Answer, DiscoveryError};
+
+pub use run::{Run, Stop};
 
 /// Extra time a check gets past its budget to wind down (an rpc in flight)
 /// before it is declared timed out.
 const GRACE: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The heartbeat observation window; the allowed gap scales with it.
-    pub window: Duration,
-    /// Overrides the suites' default check budget.
-    pub timeout: Option<Duration>,
-    pub allow_destructive: bool,
-    pub peer_contact: Option<String>,
-    /// How long a destructive check waits for the bot to be logged in (an
-    /// earlier one may have restarted it).
-    pub login_timeout: Duration,
-    /// A provider's npm package directory (`--package`).
-    pub package: Option<std::path::PathBuf>,
-}
-
-impl Settings {
-    /// The spec's 60 s, scaled with the window for short test runs.
-    pub fn interval(&self) -> Duration {
-        self.window
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            window: Duration::from_secs(60),
-            timeout: None,
-            allow_destructive: false,
-            peer_contact: None,
-            login_timeout: Duration::from_secs(120),
-            package: None,
-        }
-    }
-}
-
-/// What happens during a run, for whoever shows progress.
-#[derive(Debug, Clone)]
-pub enum RunEvent {
-    Phase(String),
-    CheckStarted {
-        id: String,
-        title: String,
-    },
-    /// `watch`: how far into how long a window the check is.
-    CheckProgress {
-        id: String,
-        note: String,
-        watch: Option<(Duration, Duration)>,
-    },
-    CheckFinished(Box<CheckReport>),
-}
-
-pub trait Observer: Send + Sync {
-    fn event(&self, event: RunEvent);
-}
-
-/// Ignores everything (tests, `--quiet`).
-pub struct Silent;
-
-impl Observer for Silent {
-    fn event(&self, _: RunEvent) {}
-}
 
 /// What checks may use during a run.
 pub struct Context {
@@ -94,9 +39,9 @@ pub struct Context {
     pub authority: Option<String>,
     /// What was checked: the registration check probes the port a provider
     /// names with the same token and TLS settings.
-    pub target: Option<crate::target::Target>,
+    pub target: Option<Target>,
     /// puppet-lint's own registry, with `--registry`.
-    pub registry: Option<crate::registry::Registry>,
+    pub registry: Option<Registry>,
     pub settings: Settings,
     /// Unique to the run; checks' nonces derive from it.
     pub nonce: String,
@@ -106,30 +51,22 @@ pub struct Context {
     pub timeline: Timeline,
 }
 
-/// A check chosen to run, with its suite.
-#[derive(Clone)]
-pub struct Planned {
-    pub suite: Arc<Suite>,
-    pub check: Arc<Check>,
-}
-
-/// Runs the plan; the reports come back in plan order, one per check, even
-/// when `cancel` fires (unfinished checks are marked).
-pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken) -> Vec<CheckReport> {
-    let mut reports: Vec<Option<CheckReport>> = vec![None; plan.len()];
-    let (destructive, ordinary): (Vec<usize>, Vec<usize>) =
-        (0..plan.len()).partition(|index| plan[*index].check.destructive);
+/// Runs the plan: every check ends in one [`RunEvent::CheckFinished`], also
+/// when `cancel` fires first (unfinished checks are marked).
+pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken) {
+    let (destructive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
+        plan.iter().partition(|planned| planned.check.destructive);
 
     context.observer.event(RunEvent::Phase(format!("running {} check(s)", ordinary.len())));
-    let handles: Vec<(usize, tokio::task::JoinHandle<CheckReport>)> = ordinary
-        .iter()
-        .map(|&index| {
-            let (context, planned) = (context.clone(), plan[index].clone());
-            (index, tokio::spawn(async move { run_check(&context, &planned).await }))
+    let handles: Vec<(&Planned, tokio::task::JoinHandle<()>)> = ordinary
+        .into_iter()
+        .map(|planned| {
+            let (context, task) = (context.clone(), planned.clone());
+            (planned, tokio::spawn(async move { run_check(&context, &task).await }))
         })
         .collect();
-    for (index, handle) in handles {
-        reports[index] = Some(finish(&context, &plan[index], handle, &cancel).await);
+    for (planned, handle) in handles {
+        finish(&context, planned, handle, &cancel).await;
     }
 
     if !destructive.is_empty() && !cancel.is_cancelled() {
@@ -139,36 +76,26 @@ pub async fn run(context: Arc<Context>, plan: Vec<Planned>, cancel: Cancellation
             "skipping destructive checks (no --allow-destructive)".to_owned()
         }));
     }
-    for index in destructive {
-        let report = if cancel.is_cancelled() {
-            not_run(&plan[index], Verdict::Skip, "the run was interrupted before this check started")
+    for planned in destructive {
+        if cancel.is_cancelled() {
+            let report = not_run(planned, Verdict::Skip, "the run was interrupted before this check started");
+            context.observer.event(RunEvent::CheckFinished(Box::new(report)));
         } else {
-            let (task_context, planned) = (context.clone(), plan[index].clone());
-            let handle = tokio::spawn(async move { run_check(&task_context, &planned).await });
-            finish(&context, &plan[index], handle, &cancel).await
-        };
-        reports[index] = Some(report);
+            let (task_context, task) = (context.clone(), planned.clone());
+            let handle = tokio::spawn(async move { run_check(&task_context, &task).await });
+            finish(&context, planned, handle, &cancel).await;
+        }
     }
-    reports
-        .into_iter()
-        .map(|report| report.unwrap_or_else(|| unreachable!("every planned check is reported")))
-        .collect()
 }
 
-/// Waits for a check, unless the run is cancelled first.
-async fn finish(
-    context: &Context,
-    planned: &Planned,
-    handle: tokio::task::JoinHandle<CheckReport>,
-    cancel: &CancellationToken,
-) -> CheckReport {
+/// Waits for a check, unless the run is cancelled first; a check that
+/// finished keeps its verdict (it sent its own event).
+async fn finish(context: &Context, planned: &Planned, handle: tokio::task::JoinHandle<()>, cancel: &CancellationToken) {
     let abort = handle.abort_handle();
-    // A check that already finished keeps its verdict, even once the run is
-    // cancelled: look at it first.
     let report = tokio::select! {
         biased;
         joined = handle => match joined {
-            Ok(report) => return report,
+            Ok(()) => return,
             Err(error) => not_run(planned, Verdict::Error, &format!("puppet-lint failed inside this check: {error}")),
         },
         () = cancel.cancelled() => {
@@ -176,8 +103,7 @@ async fn finish(
             not_run(planned, Verdict::Error, "the run was interrupted while this check ran")
         }
     };
-    context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
-    report
+    context.observer.event(RunEvent::CheckFinished(Box::new(report)));
 }
 
 /// The report of a check that never (or never fully) ran.
@@ -185,7 +111,7 @@ pub fn not_run(planned: &Planned, verdict: Verdict, reason: &str) -> CheckReport
     report_for(planned, verdict, Some(reason.to_owned()), None, Duration::ZERO, Duration::ZERO)
 }
 
-async fn run_check(context: &Arc<Context>, planned: &Planned) -> CheckReport {
+async fn run_check(context: &Arc<Context>, planned: &Planned) {
     let check = &planned.check;
     context.observer.event(RunEvent::CheckStarted { id: check.id.clone(), title: check.title.clone() });
     let started = context.timeline.now();
@@ -199,16 +125,15 @@ async fn run_check(context: &Arc<Context>, planned: &Planned) -> CheckReport {
             crate::clock::human(context.settings.login_timeout)
         );
         let report = report_for(planned, Verdict::Error, Some(reason), None, started, context.timeline.now() - started);
-        context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
-        return report;
+        context.observer.event(RunEvent::CheckFinished(Box::new(report)));
+        return;
     }
     let scope = scope_for(context, &planned.suite);
     let report = match skip_reason(context, check, &scope) {
         Some(reason) => report_for(planned, Verdict::Skip, Some(reason), None, started, Duration::ZERO),
         None => run_steps(context, planned, scope, started).await,
     };
-    context.observer.event(RunEvent::CheckFinished(Box::new(report.clone())));
-    report
+    context.observer.event(RunEvent::CheckFinished(Box::new(report)));
 }
 
 async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, started: Duration) -> CheckReport {
@@ -318,11 +243,11 @@ fn skip_reason(context: &Context, check: &Check, scope: &Scope) -> Option<String
 }
 
 /// A check's report, from its definition and what became of it.
-pub fn report_for(
+fn report_for(
     planned: &Planned,
     verdict: Verdict,
     reason: Option<String>,
-    evidence: Option<crate::report::model::Evidence>,
+    evidence: Option<Evidence>,
     started: Duration,
     took: Duration,
 ) -> CheckReport {

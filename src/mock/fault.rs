@@ -31,6 +31,8 @@ pub enum Fault {
     StripFileExtension,
     /// file names get the extension of another type (`report.pdf` → `report.png`)
     WrongFileExtension,
+    /// a received photo arrives as an image message named like a document (`alice-photo.pdf`)
+    MisnamedFileKind,
     /// any token (or none) is accepted
     AcceptAnyToken,
 }

@@ -2,6 +2,7 @@
 //! protocol, is conformant by default, and breaks exactly one rule per
 //! [`Fault`]. Used by `puppet-lint mock`, by `--mock`, and in-process by tests.
 
+pub mod authority;
 mod fault;
 mod puppet;
 
@@ -27,8 +28,7 @@ use puppet::{Health, Mock, Settings};
 
 use crate::proto::health::health_server::HealthServer;
 use crate::proto::wechaty::puppet_server::PuppetServer;
-use crate::target::server_name_from_token;
-use crate::tls::issue::{Authority, valid_now};
+use authority::{Authority, server_config, valid_now};
 
 /// The mock's token when none is given. Not a secret: it is printed in
 /// `puppet-lint mock --help`.
@@ -109,14 +109,14 @@ impl MockServer {
             let _ = stop.await;
         };
         let (tls, serving, accepting) = if options.tls {
-            let server_name = server_name_from_token(&options.token).unwrap_or_else(|| "insecure".into());
+            let server_name = certificate_name(&options.token);
             let authority =
                 Authority::new("puppet-lint mock CA").map_err(|error| MockError::Certificate(error.to_string()))?;
             let leaf = authority
                 .issue_v1(&server_name, valid_now())
                 .map_err(|error| MockError::Certificate(error.to_string()))?;
-            let config = crate::tls::server_config(leaf.certificate, leaf.key)
-                .map_err(|error| MockError::Certificate(error.to_string()))?;
+            let config =
+                server_config(leaf.certificate, leaf.key).map_err(|error| MockError::Certificate(error.to_string()))?;
             let (connections, accepting) = accept_tls(listener, tokio_rustls::TlsAcceptor::from(config));
             let serving = tokio::spawn(async move {
                 let _ = router.serve_with_incoming_shutdown(connections, stopped).await;
@@ -251,4 +251,16 @@ impl AsyncWrite for TlsConnection {
     fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(context)
     }
+}
+
+/// The name the mock's certificate carries. The mock keeps its own table
+/// rather than the checker's rule: the Wechaty token convention
+/// `<server name>_<id>` for the prefixes puppet-lint's own tests and demos
+/// use, and `insecure` — the official server's default certificate name —
+/// for everything else (WIRE.md, "Auth and TLS").
+pub fn certificate_name(token: &str) -> String {
+    const PREFIXES: &[(&str, &str)] =
+        &[("insecure_", "insecure"), ("puppet_lint_", "puppet_lint"), ("puppet_mock_", "puppet_mock")];
+    let lower = token.to_ascii_lowercase();
+    PREFIXES.iter().find(|(prefix, _)| lower.starts_with(prefix)).map_or("insecure", |(_, name)| name).to_owned()
 }

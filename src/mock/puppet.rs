@@ -185,8 +185,15 @@ impl Mock {
         let (alice, _) = CONTACTS[0];
         let text = self.store(alice, bot, "hello from Alice", MessageKind::Text, None);
         self.emit(EventKind::Message, json!({ "messageId": text }));
-        let photo = StoredFile { name: self.file_name(ALICE_PHOTO), bytes: TINY_JPEG.to_vec() };
-        let kind = kind_of_file(&photo.name);
+        let (name, kind) = if self.has(Fault::MisnamedFileKind) {
+            // A photo, sent as an image, named like a document.
+            (ALICE_PHOTO.replace(".jpg", ".pdf"), MessageKind::Image)
+        } else {
+            let name = self.file_name(ALICE_PHOTO);
+            let kind = kind_of_file(&name);
+            (name, kind)
+        };
+        let photo = StoredFile { name, bytes: TINY_JPEG.to_vec() };
         let message = self.store(alice, bot, "", kind, Some(photo));
         self.emit(EventKind::Message, json!({ "messageId": message }));
     }
@@ -266,13 +273,30 @@ fn not_logged_in() -> Status {
     Status::unknown("Error: not logged in\n    at MockPuppet.send (puppet-lint mock)\n    at async handler")
 }
 
+/// The kind of message a file travels as, by its extension: the mock's own
+/// table (the checker derives MIME types its own way; sharing one would let
+/// one bug hide itself).
 fn kind_of_file(name: &str) -> MessageKind {
-    match filebox::mime_of_name(name).1.as_deref().and_then(|mime| mime.split('/').next()) {
-        Some("image") => MessageKind::Image,
-        Some("video") => MessageKind::Video,
-        Some("audio") => MessageKind::Audio,
-        _ => MessageKind::Attachment,
-    }
+    const KINDS: &[(&str, MessageKind)] = &[
+        ("jpg", MessageKind::Image),
+        ("jpeg", MessageKind::Image),
+        ("png", MessageKind::Image),
+        ("gif", MessageKind::Image),
+        ("webp", MessageKind::Image),
+        ("bmp", MessageKind::Image),
+        ("mp4", MessageKind::Video),
+        ("mov", MessageKind::Video),
+        ("webm", MessageKind::Video),
+        ("mp3", MessageKind::Audio),
+        ("wav", MessageKind::Audio),
+        ("ogg", MessageKind::Audio),
+        ("m4a", MessageKind::Audio),
+    ];
+    let extension = name.rsplit_once('.').map_or("", |(_, extension)| extension);
+    KINDS
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(extension))
+        .map_or(MessageKind::Attachment, |(_, kind)| *kind)
 }
 
 /// The start of a JPEG: enough to be one.

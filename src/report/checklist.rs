@@ -8,7 +8,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use super::model::{Report, Verdict};
 use super::{certify, one_line};
 use crate::clock::human;
-use crate::output::{Look, Paint};
+use crate::report::look::{Look, Paint};
 
 pub fn render(report: &Report, look: &Look) -> String {
     let mut out = String::new();
@@ -39,7 +39,7 @@ pub fn render(report: &Report, look: &Look) -> String {
     }
     table.set_header(vec!["", "check", "title", "level", "time"]);
     for check in &report.checks {
-        let (mark, paint) = crate::output::mark(check.verdict);
+        let (mark, paint) = crate::report::look::mark(check.verdict);
         let color = match paint {
             Paint::Green => Color::Green,
             Paint::Yellow => Color::Yellow,

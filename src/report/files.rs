@@ -1,16 +1,12 @@
 //! The report files: `report.json`, `junit.xml`, `summary.md`, `badge.svg`,
 //! `badge.json`. Each is written whole or not at all (a temporary file
-//! renamed into place). During a run, `report.json` and `junit.xml` are
-//! rewritten as each check finishes, marked partial, so even a killed run
-//! leaves what it had.
+//! renamed into place); [`super::writer::ReportWriter`] decides when.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use super::model::{Report, Summary};
+use super::model::Report;
 use super::{badge, junit, markdown};
-use crate::engine::{Observer, RunEvent};
 
 pub const JSON: &str = "report.json";
 pub const JUNIT: &str = "junit.xml";
@@ -62,32 +58,4 @@ pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
-}
-
-/// Keeps `report.json` and `junit.xml` current while a run goes on.
-pub struct PartialFiles {
-    dir: PathBuf,
-    report: Mutex<Report>,
-}
-
-impl PartialFiles {
-    /// `skeleton`: the run's report with no checks yet.
-    pub fn new(dir: PathBuf, mut skeleton: Report) -> PartialFiles {
-        skeleton.partial = true;
-        PartialFiles { dir, report: Mutex::new(skeleton) }
-    }
-}
-
-impl Observer for PartialFiles {
-    fn event(&self, event: RunEvent) {
-        let RunEvent::CheckFinished(check) = event else { return };
-        let mut report = self.report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        report.checks.retain(|known| known.id != check.id);
-        report.checks.push(*check);
-        report.summary = Summary::of(&report.checks);
-        if std::fs::create_dir_all(&self.dir).is_ok() {
-            let _ = write_atomically(&self.dir.join(JSON), &json(&report));
-            let _ = write_atomically(&self.dir.join(JUNIT), &junit::render(&report));
-        }
-    }
 }

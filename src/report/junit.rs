@@ -1,44 +1,34 @@
-//! JUnit XML for CI: one `testsuite` per suite, one `testcase` per check
+//! JUnit XML for CI, written by `quick-junit` (the writer cargo-nextest
+//! maintains): one `testsuite` per suite, one `testcase` per check
 //! (`name` = check id, `classname` = suite id). Provider failures are
 //! `failure`, harness errors and timeouts `error`, skips `skipped` with the
 //! reason; a warning (a `should` that failed) stays a passing test with the
 //! warning in `system-out`. Every test case also carries its verdict as a
 //! property, so the run reads back exactly. Valid XML 1.0 whatever the
-//! provider sent: characters XML cannot hold are written as `\u{…}` escapes.
+//! provider sent: characters XML cannot hold are written as `\u{…}` escapes
+//! (before the writer would silently drop them), and tokens are masked.
 
 use std::fmt::Write as _;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::model::{CheckReport, Report, Verdict};
 
 pub fn render(report: &Report) -> String {
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let totals = counts(&report.checks.iter().collect::<Vec<_>>());
-    let _ = writeln!(
-        xml,
-        "<testsuites name=\"puppet-lint\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
-        totals.tests,
-        totals.failures,
-        totals.errors,
-        totals.skipped,
-        seconds(report.duration_ms),
-        attribute(&report.started_at)
-    );
+    let mut junit = quick_junit::Report::new("puppet-lint");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    let started = chrono::DateTime::parse_from_rfc3339(&report.started_at).ok();
+    if let Some(started) = started {
+        junit.set_timestamp(started);
+    }
     for suite in &report.suites {
         let checks: Vec<&CheckReport> = report.checks.iter().filter(|check| check.suite == suite.id).collect();
-        let count = counts(&checks);
-        let time: u64 = checks.iter().map(|check| check.duration_ms).max().unwrap_or(0);
-        let _ = writeln!(
-            xml,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
-            attribute(&suite.id),
-            count.tests,
-            count.failures,
-            count.errors,
-            count.skipped,
-            seconds(time),
-            attribute(&report.started_at)
-        );
-        xml.push_str("    <properties>\n");
+        let mut test_suite = TestSuite::new(clean(&suite.id));
+        test_suite.set_time(Duration::from_millis(checks.iter().map(|check| check.duration_ms).max().unwrap_or(0)));
+        if let Some(started) = started {
+            test_suite.set_timestamp(started);
+        }
         let mut properties = vec![
             ("target", report.target.description.clone()),
             ("suite.version", suite.version.clone()),
@@ -51,56 +41,37 @@ pub fn render(report: &Report) -> String {
         if report.partial {
             properties.push(("partial", format!("true ({})", report.interrupted_by.clone().unwrap_or_default())));
         }
-        for (name, value) in properties {
-            let _ = writeln!(xml, "      <property name=\"{}\" value=\"{}\"/>", name, attribute(&value));
-        }
-        xml.push_str("    </properties>\n");
-        for check in checks {
-            test_case(&mut xml, check);
-        }
-        xml.push_str("  </testsuite>\n");
+        test_suite.add_properties(properties.into_iter().map(|(name, value)| Property::new(name, clean(&value))));
+        test_suite.add_test_cases(checks.into_iter().map(test_case));
+        junit.add_test_suite(test_suite);
     }
-    xml.push_str("</testsuites>\n");
-    xml
+    junit.to_string().unwrap_or_default()
 }
 
-fn test_case(xml: &mut String, check: &CheckReport) {
-    let _ = writeln!(
-        xml,
-        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\">",
-        attribute(&check.id),
-        attribute(&check.suite),
-        seconds(check.duration_ms)
-    );
-    let _ =
-        writeln!(xml, "      <properties><property name=\"verdict\" value=\"{}\"/></properties>", check.verdict.name());
-    let message = attribute(check.reason.as_deref().unwrap_or(""));
-    match check.verdict {
-        Verdict::Pass => {}
+fn test_case(check: &CheckReport) -> TestCase {
+    let message = clean(check.reason.as_deref().unwrap_or(""));
+    let status = match check.verdict {
+        Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
         Verdict::Skip => {
-            let _ = writeln!(xml, "      <skipped message=\"{message}\"/>");
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(message);
+            status
         }
-        Verdict::Fail => {
-            let _ =
-                writeln!(xml, "      <failure message=\"{message}\" type=\"fail\">{}</failure>", text(&details(check)));
+        Verdict::Fail | Verdict::Error | Verdict::Timeout => {
+            let kind = if check.verdict == Verdict::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_message(message).set_type(check.verdict.name()).set_description(clean(&details(check)));
+            status
         }
-        Verdict::Error | Verdict::Timeout => {
-            let _ = writeln!(
-                xml,
-                "      <error message=\"{message}\" type=\"{}\">{}</error>",
-                check.verdict.name(),
-                text(&details(check))
-            );
-        }
-        Verdict::Warn => {
-            let _ = writeln!(
-                xml,
-                "      <system-out>{}</system-out>",
-                text(&format!("WARNING (should)\n{}", details(check)))
-            );
-        }
+    };
+    let mut case = TestCase::new(clean(&check.id), status);
+    case.set_classname(clean(&check.suite));
+    case.set_time(Duration::from_millis(check.duration_ms));
+    case.add_property(Property::new("verdict", check.verdict.name()));
+    if check.verdict == Verdict::Warn {
+        case.set_system_out(clean(&format!("WARNING (should)\n{}", details(check))));
     }
-    xml.push_str("    </testcase>\n");
+    case
 }
 
 /// The same details the checklist shows, as plain text.
@@ -121,54 +92,18 @@ fn details(check: &CheckReport) -> String {
     out
 }
 
-struct Counts {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-}
-
-fn counts(checks: &[&CheckReport]) -> Counts {
-    let count = |wanted: &[Verdict]| checks.iter().filter(|check| wanted.contains(&check.verdict)).count();
-    Counts {
-        tests: checks.len(),
-        failures: count(&[Verdict::Fail]),
-        errors: count(&[Verdict::Error, Verdict::Timeout]),
-        skipped: count(&[Verdict::Skip]),
-    }
-}
-
-fn seconds(milliseconds: u64) -> String {
-    format!("{}.{:03}", milliseconds / 1000, milliseconds % 1000)
-}
-
-/// Character data: `<`, `>` and `&` escaped, unusable characters written out.
-pub fn text(raw: &str) -> String {
-    escape(raw, false)
-}
-
-/// Attribute values: quotes and line breaks escaped too.
-pub fn attribute(raw: &str) -> String {
-    escape(raw, true)
-}
-
-fn escape(raw: &str, in_attribute: bool) -> String {
+/// Tokens masked; characters XML 1.0 cannot hold (and terminal escapes)
+/// written out as `\u{…}` so nothing a provider sent silently disappears.
+pub fn clean(raw: &str) -> String {
     let raw = crate::redact::redact(raw);
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if in_attribute => out.push_str("&quot;"),
-            '\'' if in_attribute => out.push_str("&apos;"),
-            '\n' if in_attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if in_attribute => out.push_str("&#9;"),
-            c if allowed_in_xml(c) => out.push(c),
-            c => {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || !allowed_in_xml(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
+            c => out.push(c),
         }
     }
     out
@@ -185,9 +120,7 @@ mod tests {
 
     #[test]
     fn unusable_characters_become_escapes() {
-        assert_eq!(text("a\u{0}b\u{1b}c\u{FFFE}"), "a\\u{0000}b\\u{001b}c\\u{fffe}");
-        assert_eq!(text("]]> <x> & 'q'"), "]]&gt; &lt;x&gt; &amp; 'q'");
-        assert_eq!(attribute("\"two\"\nlines"), "&quot;two&quot;&#10;lines");
-        assert_eq!(text("emoji 🎉 ok"), "emoji 🎉 ok");
+        assert_eq!(clean("a\u{0}b\u{1b}c\u{FFFE}"), "a\\u{0000}b\\u{001b}c\\u{fffe}");
+        assert_eq!(clean("emoji 🎉 ok"), "emoji 🎉 ok");
     }
 }

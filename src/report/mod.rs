@@ -1,13 +1,19 @@
-//! Reports for people and for CI, all rendered from one [`model::Report`]:
-//! the terminal checklist, JUnit XML, GitHub Markdown, a certification badge
-//! (SVG and shields.io JSON), and `report.json` itself.
+//! Every reader of a run: the live progress on stderr, and the report files
+//! — all rendered from one [`model::Report`], which [`writer::ReportWriter`]
+//! builds from the run's events: the terminal checklist, JUnit XML, GitHub
+//! Markdown, a certification badge (SVG and shields.io JSON), `report.json`
+//! itself, and baselines. Nothing here talks to the network or to a session.
 
 pub mod badge;
+pub mod baseline;
 pub mod checklist;
 pub mod files;
 pub mod junit;
+pub mod look;
 pub mod markdown;
 pub mod model;
+pub mod progress;
+pub mod writer;
 
 use model::{Report, Verdict};
 

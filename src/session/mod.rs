@@ -3,8 +3,8 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
-pub mod connect;
 pub mod timeline;
+pub mod walk;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,7 +21,6 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
-pub use connect::{ConnectError, TlsClient};
 pub use timeline::{Entry, EventRecord, RpcRecord, Timeline, What};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -391,7 +390,7 @@ fn describe(status: &Status) -> String {
     // A transport failure hides its reason in the source chain.
     match std::error::Error::source(status) {
         Some(source) if status.code() == Code::Unavailable || status.code() == Code::Unknown => {
-            format!("{} ({})", describe_status(status), connect::error_chain(source))
+            format!("{} ({})", describe_status(status), crate::target::connect::error_chain(source))
         }
         _ => describe_status(status),
     }

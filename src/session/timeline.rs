@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::events::{PAYLOAD_LIMIT, TimelineEntry, TimelineWhat, truncate};
 use crate::wire::{EventKind, decode_payload};
 
 #[derive(Clone)]
@@ -218,6 +219,36 @@ impl Timeline {
             window.sort_by_key(|entry| entry.seq);
         }
         window
+    }
+}
+
+/// The session's entries as the reports show them: tokens redacted, payloads
+/// cut at [`PAYLOAD_LIMIT`].
+impl From<&Entry> for TimelineEntry {
+    fn from(entry: &Entry) -> Self {
+        let redact = |text: &str| crate::redact::redact(text).into_owned();
+        let what = match &entry.what {
+            What::Event(event) => TimelineWhat::Event {
+                stream: event.stream,
+                event: event.kind.name(),
+                number: event.kind.wire(),
+                // Redact first: a cut could split a token and leave its start.
+                payload: truncate(&redact(&event.raw), PAYLOAD_LIMIT),
+                problem: event.problem.as_deref().map(redact),
+                connect_heartbeat: event.connect_heartbeat,
+            },
+            What::Subscribed { stream } => TimelineWhat::Subscribed { stream: *stream },
+            What::StreamEnded { stream, error } => {
+                TimelineWhat::StreamEnded { stream: *stream, error: error.as_deref().map(redact) }
+            }
+            What::Rpc(rpc) => TimelineWhat::Rpc {
+                rpc: rpc.name.to_owned(),
+                took_ms: rpc.took.as_millis() as u64,
+                outcome: redact(&rpc.outcome),
+            },
+            What::Note(text) => TimelineWhat::Note { text: redact(text) },
+        };
+        TimelineEntry { seq: entry.seq, at_ms: entry.at.as_millis() as u64, what }
     }
 }
 

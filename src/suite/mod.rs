@@ -3,13 +3,16 @@
 
 mod compile;
 pub mod doc;
+pub mod select;
 pub mod template;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use doc::Severity;
+pub use select::{LoadError, glob, load_suites, plan};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
 use crate::wire::EventKind;
@@ -61,6 +64,45 @@ pub struct Check {
     pub timeout: Option<DurationExpr>,
     pub steps: Vec<Step>,
     pub location: Location,
+}
+
+/// A check chosen to run, with its suite.
+#[derive(Clone)]
+pub struct Planned {
+    pub suite: Arc<Suite>,
+    pub check: Arc<Check>,
+}
+
+impl Check {
+    /// Whether the check talks to the service (everything but discovery,
+    /// package files and comparisons of what it captured): without a
+    /// session it cannot run.
+    pub fn needs_session(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().any(|step| match &step.action {
+                Action::ForEach { steps, .. } => any(steps),
+                action => action.needs_session(),
+            })
+        }
+        any(&self.steps)
+    }
+}
+
+impl Action {
+    /// Whether this action talks to the service.
+    pub fn needs_session(&self) -> bool {
+        !matches!(
+            self,
+            Action::Discover
+                | Action::Assert { .. }
+                | Action::ExpectMime { .. }
+                | Action::Wait { .. }
+                | Action::ExpectJson { .. }
+                | Action::ExpectText { .. }
+                | Action::Registration { .. }
+                | Action::ForEach { .. }
+        )
+    }
 }
 
 /// Where something stands in a suite file.

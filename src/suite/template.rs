@@ -1,5 +1,6 @@
 //! `${...}` templates and duration expressions, parsed once at load time.
 
+pub use crate::clock::{format_duration, parse_duration};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -174,54 +175,6 @@ impl DurationExpr {
             total += one * *factor;
         }
         Ok(total)
-    }
-}
-
-/// `90s`, `1m30s`, `250ms`, `1.5s`, `2h`. A bare number is refused: units
-/// are what make a suite readable.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let bad = || format!("\"{text}\" is not a duration: write it like 60s, 1m30s, 250ms or 1.5s");
-    if text.is_empty() {
-        return Err(bad());
-    }
-    let mut total = 0f64;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
-        if number_end == 0 {
-            return Err(bad());
-        }
-        let number: f64 = rest[..number_end].parse().map_err(|_| bad())?;
-        rest = &rest[number_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let seconds = match &rest[..unit_end] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += number * seconds;
-        rest = &rest[unit_end..];
-    }
-    if !total.is_finite() || total > 30.0 * 86_400.0 {
-        return Err(format!("\"{text}\" is longer than puppet-lint waits for anything (30 days)"));
-    }
-    Ok(Duration::from_secs_f64(total))
-}
-
-/// The canonical way puppet-lint writes a duration back (`1m30s`, `250ms`).
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if !millis.is_multiple_of(1000) {
-        return format!("{millis}ms");
-    }
-    let seconds = duration.as_secs();
-    match (seconds / 60, seconds % 60) {
-        (0, seconds) => format!("{seconds}s"),
-        (minutes, 0) => format!("{minutes}m"),
-        (minutes, seconds) => format!("{minutes}m{seconds}s"),
     }
 }
 

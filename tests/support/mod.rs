@@ -10,11 +10,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use puppet_lint::engine::{Planned, Settings, Silent};
+use puppet_lint::config::{Address, Endpoint, Target};
+use puppet_lint::config::{RunConfig, Settings, TargetChoice, Timeouts};
+use puppet_lint::engine::{Run, Stop};
+use puppet_lint::events::{Fanout, Observer, Silent};
 use puppet_lint::mock::{Fault, MockOptions, MockServer};
 use puppet_lint::report::model::{Report, Verdict};
-use puppet_lint::run::{Input, Stop};
-use puppet_lint::target::{Address, Endpoint, Target};
+use puppet_lint::report::writer::ReportWriter;
+use puppet_lint::suite::Planned;
 
 /// `puppet-lint` as a user runs it, killed if it outlives its deadline.
 pub struct Cli {
@@ -198,12 +201,11 @@ pub async fn run_builtin(target: Target) -> Report {
 }
 
 pub async fn run_builtin_with(target: Target, window: Duration) -> Report {
-    let suites: Vec<_> = puppet_lint::select::load_suites(&[]).expect("built-in suites load");
-    let plan: Vec<Planned> = puppet_lint::select::plan(&suites, &[], &[], &[], &[]);
-    let input = Input {
-        target: Some(target),
-        registry: None,
-        setup: puppet_lint::setup::Options { login_timeout: Duration::from_secs(5), ..Default::default() },
+    let suites: Vec<_> = puppet_lint::suite::load_suites(&[]).expect("built-in suites load");
+    let plan: Vec<Planned> = puppet_lint::suite::plan(&suites, &[], &[], &[], &[]);
+    let config = RunConfig {
+        target: TargetChoice::Given(target.clone()),
+        timeouts: Timeouts { login: Duration::from_secs(5), ..Timeouts::default() },
         settings: Settings {
             window,
             timeout: Some(Duration::from_secs(3)),
@@ -215,8 +217,17 @@ pub async fn run_builtin_with(target: Target, window: Duration) -> Report {
         suites,
         plan,
         selection: Default::default(),
+        deadline: None,
+        output: Default::default(),
     };
-    puppet_lint::run::run(input, Arc::new(Silent), Stop::default()).await.report
+    run_to_report(Run { config, target: Some(target), registry: None }, Arc::new(Silent), Stop::default()).await
+}
+
+/// Runs and returns the report the run's events build.
+pub async fn run_to_report(run: Run, observer: Arc<dyn Observer>, stop: Stop) -> Report {
+    let writer = Arc::new(ReportWriter::new(None));
+    puppet_lint::engine::run::run(run, Arc::new(Fanout(vec![observer, writer.clone()])), stop).await;
+    writer.report().expect("the run started")
 }
 
 pub fn verdict(report: &Report, id: &str) -> Verdict {

@@ -3,12 +3,21 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::Planned;
-use crate::error::Error;
-use crate::suite::{self, Suite, SuiteErrors};
+use super::{Planned, Suite, SuiteErrors};
+use crate::suite;
+
+/// Suites that did not load: every problem, and each file's text (for
+/// showing the offending lines).
+#[derive(Debug, thiserror::Error)]
+#[error("{errors}")]
+pub struct LoadError {
+    pub errors: SuiteErrors,
+    /// `(file name, text)` of every suite read.
+    pub sources: Vec<(String, String)>,
+}
 
 /// The suites named on the command line, or the built-in ones.
-pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Arc<Suite>>, Error> {
+pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Arc<Suite>>, LoadError> {
     let loaded: Vec<(Result<Suite, SuiteErrors>, String, String)> = if paths.is_empty() {
         suite::BUILTINS
             .iter()
@@ -41,7 +50,7 @@ pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Arc<Suite>>, Error> {
     if errors.is_empty() {
         Ok(suites.into_iter().map(Arc::new).collect())
     } else {
-        Err(Error::Suite { errors: SuiteErrors(errors), sources })
+        Err(LoadError { errors: SuiteErrors(errors), sources })
     }
 }
 

@@ -2,28 +2,29 @@
 //! unless told otherwise, the server name taken from the token, and the
 //! official server's X.509 v1 certificate verified (see [`verify`]).
 
-pub mod der;
-pub mod issue;
 mod verify;
 
 use std::io;
 use std::sync::{Arc, Once};
 
+use rustls::ClientConfig;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, ServerConfig};
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Version};
 
 pub use verify::{Refusal, WechatyVerifier};
 
+use super::connect::TlsClient;
+use crate::config::{Target, TrustSource};
+
 /// The public Wechaty root CA (`CN=wechaty-root-ca`, valid 2021-08-09 →
 /// 2031-08-07), as bundled by `wechaty-puppet-service`.
 pub const WECHATY_ROOT_CA_PEM: &str = include_str!("wechaty-root-ca.pem");
 
-const ALPN_H2: &[u8] = b"h2";
+/// HTTP/2 over TLS: without it a server's handshake succeeds and the first
+/// call fails with a misleading frame error (WIRE.md, "Auth and TLS").
+pub const ALPN_H2: &[u8] = b"h2";
 
 /// rustls needs one process-wide crypto provider; puppet-lint uses ring.
 pub fn install_crypto() {
@@ -126,33 +127,23 @@ impl PeerCertificate {
     }
 }
 
-/// Server side (the mock): one certificate for every connection. rustls'
-/// `with_single_cert` insists on parsing the leaf with webpki, which refuses
-/// v1; a resolver of our own does not.
-pub fn server_config(
-    certificate: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-) -> Result<Arc<ServerConfig>, rustls::Error> {
-    install_crypto();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let signing_key = provider.key_provider.load_private_key(key)?;
-    let resolver = FixedCertificate(Arc::new(CertifiedKey::new(vec![certificate], signing_key)));
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
-    config.alpn_protocols = vec![ALPN_H2.to_vec()];
-    Ok(Arc::new(config))
-}
-
-#[derive(Debug)]
-struct FixedCertificate(Arc<CertifiedKey>);
-
-impl ResolvesServerCert for FixedCertificate {
-    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.clone())
+impl Trust {
+    /// The CA certificates a target's TLS settings name.
+    pub fn load(source: &TrustSource) -> Result<Trust, SetupError> {
+        match source {
+            TrustSource::Embedded => Ok(Trust::wechaty_root()),
+            TrustSource::File(path) => Trust::from_file(path),
+            TrustSource::EnvPem(pem) => Trust::from_pem(pem, crate::config::env::CA_CERT),
+        }
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// The client side of a target's TLS settings: `None` for plaintext.
+pub fn client(target: &Target) -> Result<Option<TlsClient>, SetupError> {
+    let Some(tls) = &target.tls else {
+        return Ok(None);
+    };
+    let trust = Trust::load(&tls.trust)?;
+    let config = trust.client_config()?;
+    Ok(Some(TlsClient { config, server_name: tls.server_name.clone() }))
+}

@@ -10,8 +10,8 @@ use rustls::ClientConfig;
 use tokio::net::TcpStream;
 use tonic::transport::{Channel, Endpoint as ChannelEndpoint};
 
-use crate::target::Endpoint;
-use crate::tls::{self, Refusal};
+use super::tls::{self, Refusal};
+use crate::config::Endpoint;
 
 /// TLS settings ready to use.
 #[derive(Clone)]

@@ -3,11 +3,10 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::Args;
-
+use crate::cli::TargetFlags;
 use crate::redact;
-use crate::tls::{SetupError, Trust};
 
 pub const DEFAULT_AUTHORITY: &str = "api.chatie.io";
 
@@ -42,42 +41,6 @@ impl Env for std::collections::HashMap<&str, &str> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).filter(|value| !value.is_empty()).map(|value| (*value).to_owned())
     }
-}
-
-#[derive(Args, Debug, Clone, Default)]
-pub struct TargetFlags {
-    /// Puppet Service token. Resolved to HOST:PORT through discovery unless
-    /// --endpoint is given; always sent as `authorization: Wechaty <token>`.
-    /// Never printed in full. [env: WECHATY_PUPPET_SERVICE_TOKEN]
-    #[arg(long, value_name = "TOKEN", help_heading = "Target")]
-    pub token: Option<String>,
-
-    /// Connect to HOST:PORT directly, skipping discovery.
-    /// [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
-    #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
-    pub endpoint: Option<String>,
-
-    /// Discovery service resolving tokens: a host (https), host:port, or an
-    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
-    /// [default: api.chatie.io]
-    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
-    pub authority: Option<String>,
-
-    /// Connect without TLS (TLS is on by default, as in the official client).
-    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
-    #[arg(long, help_heading = "Target")]
-    pub no_tls: bool,
-
-    /// PEM file of the CA that signed the server's certificate
-    /// [default: the public Wechaty root CA, built in]
-    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
-    #[arg(long, value_name = "FILE", help_heading = "Target")]
-    pub tls_ca_cert: Option<PathBuf>,
-
-    /// Name the server's certificate must carry [default: the token's part
-    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
-    #[arg(long, value_name = "NAME", help_heading = "Target")]
-    pub tls_server_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +79,22 @@ pub enum TrustSource {
     File(PathBuf),
     /// PEM text from WECHATY_PUPPET_SERVICE_TLS_CA_CERT.
     EnvPem(String),
+}
+
+/// How often and how patiently to ask a discovery service: the official
+/// resolver makes 4 GETs in all, with exponential backoff (WIRE.md,
+/// "Discovery").
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoveryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for DiscoveryPolicy {
+    fn default() -> Self {
+        DiscoveryPolicy { attempts: 4, first_backoff: Duration::from_millis(500), timeout: Duration::from_secs(10) }
+    }
 }
 
 /// A discovery service: `base` is `scheme://host[:port]`.
@@ -189,16 +168,6 @@ impl TlsTarget {
             (None, None) => TrustSource::Embedded,
         };
         Ok(TlsTarget { server_name, trust })
-    }
-}
-
-impl TrustSource {
-    pub fn load(&self) -> Result<Trust, SetupError> {
-        match self {
-            TrustSource::Embedded => Ok(Trust::wechaty_root()),
-            TrustSource::File(path) => Trust::from_file(path),
-            TrustSource::EnvPem(pem) => Trust::from_pem(pem, env::CA_CERT),
-        }
     }
 }
 

@@ -3,18 +3,8 @@
 
 use std::io::IsTerminal;
 
-use clap::ValueEnum;
-
-use crate::report::model::Verdict;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when writing to a terminal, unless NO_COLOR is set.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
+use crate::cli::ColorChoice;
+use crate::events::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Look {

@@ -18,8 +18,8 @@ use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Version};
 
-use super::der;
 use crate::clock::rfc3339_from_unix;
+use crate::der;
 
 /// Why puppet-lint refused a server's certificate. Travels inside the rustls
 /// error (as `CertificateError::Other`) so callers can say exactly which.

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::error::Error;
 use crate::report::model::{Report, Verdict};
 use crate::suite::Severity;
 
@@ -68,6 +69,39 @@ impl Baseline {
             stale: self.ids.iter().filter(|id| passed.contains(id.as_str())).cloned().collect(),
         }
     }
+}
+
+/// What a finished run comes to, as CI gates on it: `Ok` when every `must`
+/// check passed (or, with a baseline, exactly the baseline's failed);
+/// [`Error::Conformance`] for failures and stale baseline entries;
+/// [`Error::Unreachable`] when setup failed or a check could not run for
+/// want of a connection.
+pub fn judge(report: &Report, baseline: Option<&Baseline>) -> Result<(), Error> {
+    if let Some(message) = &report.setup_error {
+        return Err(Error::Unreachable { message: message.clone(), hint: String::new(), shown: true });
+    }
+    let failed = failing(report);
+    let (new, stale) = match baseline {
+        Some(baseline) => {
+            let comparison = baseline.compare(report);
+            (comparison.new, comparison.stale)
+        }
+        None => (failed.clone(), Vec::new()),
+    };
+    if !new.is_empty() || !stale.is_empty() {
+        let new = if baseline.is_some() { new } else { Vec::new() };
+        return Err(Error::Conformance { failed, new, stale });
+    }
+    let errored: Vec<&str> =
+        report.checks.iter().filter(|check| check.verdict == Verdict::Error).map(|check| check.id.as_str()).collect();
+    if !errored.is_empty() {
+        return Err(Error::Unreachable {
+            message: format!("{} check(s) could not run: {}", errored.len(), errored.join(", ")),
+            hint: String::new(),
+            shown: true,
+        });
+    }
+    Ok(())
 }
 
 /// `must` checks that failed or timed out: what fails a run.

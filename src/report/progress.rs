@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::cli::ColorChoice;
 use crate::clock::human;
-use crate::engine::{Observer, RunEvent};
-use crate::output::{ColorChoice, Look, Paint, color_wanted};
+use crate::events::{Observer, RunEvent};
+use crate::report::look::{Look, Paint, color_wanted};
 
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
@@ -105,6 +106,16 @@ impl Observer for Progress {
     fn event(&self, event: RunEvent) {
         match event {
             RunEvent::Phase(text) => self.line(&self.look.paint(&format!("· {}", clean(&text)), Paint::Dim)),
+            RunEvent::SetupStep(step) => {
+                let took = human(step.took);
+                let text = match &step.outcome {
+                    Ok(detail) if step.skipped => format!("· {}: {}", step.step, clean(detail)),
+                    Ok(detail) => format!("· {}: {} ({took})", step.step, clean(detail)),
+                    Err((problem, _)) => format!("· {} failed: {} ({took})", step.step, clean(problem)),
+                };
+                self.line(&self.look.paint(&text, Paint::Dim));
+            }
+            RunEvent::RunStarted(_) | RunEvent::RunFinished(_) => {}
             RunEvent::CheckStarted { id, title } => match &self.mode {
                 Mode::Live(multi) => {
                     let bar = multi.add(ProgressBar::new_spinner());

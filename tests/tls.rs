@@ -1,11 +1,14 @@
-//! Each refusal through a real handshake on loopback, for v1 and v3 leaves.
+//! puppet-lint's TLS client: each refusal through a real handshake on
+//! loopback, for v1 and v3 leaves, against certificates from the mock's own
+//! authority.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
-
-use super::issue::{Authority, Issued, valid_now};
-use super::*;
+use puppet_lint::mock::authority::{Authority, Issued, server_config, valid_now};
+use puppet_lint::target::tls::{PeerCertificate, Refusal, Trust, handshake};
+use rustls::ServerConfig;
+use tokio::net::{TcpListener, TcpStream};
 
 fn expired() -> std::ops::Range<SystemTime> {
     let now = SystemTime::now();

@@ -4,12 +4,11 @@
 //! non-JSON body and any 4xx all mean "not registered"; a 5xx is retried with
 //! exponential backoff (4 GETs in all), then reported.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
+pub use crate::config::DiscoveryPolicy as Policy;
+use crate::config::{Authority, Endpoint};
 use crate::redact;
-use crate::target::{Authority, Endpoint};
 
 /// The most of an answer puppet-lint reads.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -48,20 +47,6 @@ impl DiscoveryError {
             }
             DiscoveryError::ServerError { .. } => "the discovery service is failing; try again later or use --endpoint",
         }
-    }
-}
-
-/// How often and how patiently to ask.
-#[derive(Debug, Clone, Copy)]
-pub struct Policy {
-    pub attempts: u32,
-    pub first_backoff: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy { attempts: 4, first_backoff: Duration::from_millis(500), timeout: Duration::from_secs(10) }
     }
 }
 
@@ -117,7 +102,7 @@ fn body_excerpt(body: &str) -> String {
 }
 
 pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Result<Answer, DiscoveryError> {
-    crate::tls::install_crypto();
+    crate::target::tls::install_crypto();
     redact::register(token);
     let unreachable = |reason: String| DiscoveryError::Unreachable {
         authority: authority.to_string(),

@@ -1,0 +1,209 @@
+//! One conversion from flags to a run: the command line (and the Wechaty
+//! SDK's environment variables) turned into a validated [`RunConfig`] — what
+//! to check, how, with which suites and checks. Every [`Target`] is built
+//! here; nothing downstream edits flags or hand-builds targets.
+
+pub mod target;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use target::{
+    Address, Authority, DEFAULT_AUTHORITY, DiscoveryPolicy, Endpoint, Env, ProcessEnv, Target, TlsTarget, TrustSource,
+    UsageError, env, server_name_from_token,
+};
+
+use crate::cli::{OutputArgs, PackageArgs, RunArgs, TargetFlags};
+use crate::error::Error;
+use crate::mock::Fault;
+use crate::suite::{self, Planned, Suite};
+
+/// How the checks behave: windows, budgets, permissions.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The heartbeat observation window; the allowed gap scales with it.
+    pub window: Duration,
+    /// Overrides the suites' default check budget.
+    pub timeout: Option<Duration>,
+    pub allow_destructive: bool,
+    pub peer_contact: Option<String>,
+    /// How long a destructive check waits for the bot to be logged in (an
+    /// earlier one may have restarted it).
+    pub login_timeout: Duration,
+    /// A provider's npm package directory (`--package`).
+    pub package: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The spec's 60 s, scaled with the window for short test runs.
+    pub fn interval(&self) -> Duration {
+        self.window
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            window: Duration::from_secs(60),
+            timeout: None,
+            allow_destructive: false,
+            peer_contact: None,
+            login_timeout: Duration::from_secs(120),
+            package: None,
+        }
+    }
+}
+
+/// Deadlines of the connection walk.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Each rpc's deadline (`--rpc-timeout`).
+    pub rpc: Duration,
+    /// Opening the connection (TCP, TLS, HTTP/2).
+    pub connect: Duration,
+    /// Waiting for the bot to log in (time to scan a QR code).
+    pub login: Duration,
+    pub discovery: DiscoveryPolicy,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            rpc: Duration::from_secs(15),
+            connect: Duration::from_secs(10),
+            login: Duration::from_secs(120),
+            discovery: DiscoveryPolicy::default(),
+        }
+    }
+}
+
+/// What a run checks.
+#[derive(Debug, Clone)]
+pub enum TargetChoice {
+    /// Only checks that need no service (`puppet-lint package`).
+    Nothing,
+    /// A service given by flags or environment.
+    Given(Target),
+    /// puppet-lint's own mock, started for this run (`--mock`).
+    Mock { faults: Vec<Fault>, heartbeat_interval: Duration },
+    /// puppet-lint plays the discovery service at `listen`; the provider
+    /// registers its token there (`--registry`).
+    Registry { listen: SocketAddr, flags: TargetFlags },
+}
+
+/// How checks were chosen, for the report.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// A validated run: everything downstream needs, nothing it must re-check.
+#[derive(Clone)]
+pub struct RunConfig {
+    pub target: TargetChoice,
+    pub timeouts: Timeouts,
+    pub settings: Settings,
+    pub suites: Vec<Arc<Suite>>,
+    pub plan: Vec<Planned>,
+    pub selection: Selection,
+    /// Stop the whole run after this long (`--deadline`).
+    pub deadline: Option<Duration>,
+    pub output: OutputArgs,
+}
+
+impl RunConfig {
+    /// `puppet-lint [run]`: flags, then the SDK's environment variables.
+    pub fn from_run_args(args: &RunArgs, env: &dyn Env) -> Result<RunConfig, Error> {
+        let suites = suite::load_suites(&args.selection.suites)?;
+        let target = if args.mock {
+            // The mock heartbeats well within a shortened window.
+            let heartbeat_interval = (args.heartbeat_window / 4).min(Duration::from_secs(15));
+            TargetChoice::Mock { faults: args.mock_fault.clone(), heartbeat_interval }
+        } else if let Some(listen) = args.registry {
+            TargetChoice::Registry { listen, flags: args.target.clone() }
+        } else {
+            TargetChoice::Given(Target::resolve(&args.target, env).map_err(|error| Error::Usage(error.0))?)
+        };
+        let mut available = vec![];
+        if matches!(&target, TargetChoice::Given(Target { address: Address::Discover(_), .. }))
+            || matches!(target, TargetChoice::Registry { .. })
+        {
+            available.push("discovery");
+        }
+        if args.package.is_some() {
+            available.push("package");
+        }
+        if args.registry.is_some() {
+            available.push("registry");
+        }
+        let selection = Selection {
+            only: args.selection.only.clone(),
+            skip: args.selection.skip.clone(),
+            tags: args.selection.tags.clone(),
+        };
+        let plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
+        Ok(RunConfig {
+            timeouts: Timeouts { rpc: args.rpc_timeout, login: args.login_timeout, ..Timeouts::default() },
+            settings: Settings {
+                window: args.heartbeat_window,
+                timeout: args.timeout,
+                // The mock has no real account to protect.
+                allow_destructive: args.allow_destructive || args.mock,
+                peer_contact: args.peer_contact.clone(),
+                login_timeout: args.login_timeout,
+                package: args.package.clone(),
+            },
+            target,
+            suites,
+            plan,
+            selection,
+            deadline: args.deadline,
+            output: args.output.clone(),
+        })
+    }
+
+    /// `puppet-lint package DIR`: the package suite alone, no service.
+    pub fn from_package_args(args: &PackageArgs) -> Result<RunConfig, Error> {
+        if !args.dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is not a directory: give the package's directory",
+                args.dir.display()
+            )));
+        }
+        let suites: Vec<Arc<Suite>> =
+            suite::load_suites(&[])?.into_iter().filter(|suite| suite.when.as_deref() == Some("package")).collect();
+        let plan = suite::plan(&suites, &[], &[], &[], &["package"]);
+        Ok(RunConfig {
+            target: TargetChoice::Nothing,
+            timeouts: Timeouts::default(),
+            settings: Settings { package: Some(args.dir.clone()), ..Settings::default() },
+            suites,
+            plan,
+            selection: Selection::default(),
+            deadline: None,
+            output: args.output.clone(),
+        })
+    }
+}
+
+impl Target {
+    /// The built-in mock, started at `address` with `token`: plaintext.
+    pub fn for_mock(address: SocketAddr, token: &str) -> Target {
+        crate::redact::register(token);
+        Target {
+            address: Address::Endpoint(Endpoint { host: address.ip().to_string(), port: address.port() }),
+            token: Some(token.to_owned()),
+            tls: None,
+        }
+    }
+
+    /// A target found through puppet-lint's own registry at `authority`.
+    pub fn via_registry(flags: &TargetFlags, authority: &str, env: &dyn Env) -> Result<Target, Error> {
+        let flags = TargetFlags { authority: Some(authority.to_owned()), ..flags.clone() };
+        Target::resolve(&flags, env).map_err(|error| Error::Usage(error.0))
+    }
+}

@@ -1,0 +1,136 @@
+//! The heartbeat rule: `max_gap` (no silence longer than the interval,
+//! watched long enough to tell a provider that keeps itself alive from one
+//! that goes quiet once nobody pokes it).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{CheckRun, Failure, Stepped, seconds};
+use crate::clock::human;
+use crate::session::{Entry, What};
+use crate::suite::{Action, Step};
+use crate::wire::EventKind;
+
+/// Judged against the tolerance below, a provider heartbeating exactly every
+/// interval passes despite network jitter…
+const GAP_TOLERANCE: f64 = 1.01;
+/// …and watching this far past the harness's last activity makes a silent
+/// provider's gap exceed it.
+const GAP_EXTENSION: f64 = 1.02;
+
+impl CheckRun {
+    pub(super) async fn heartbeat_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        let Action::MaxGap { interval, window } = &step.action else {
+            unreachable!("the dispatcher sends only max_gap here")
+        };
+        let (interval, window) = (self.duration(interval)?, self.duration(window)?);
+        self.max_gap(interval, window).await?;
+        Ok(Stepped::nothing())
+    }
+
+    /// The heartbeat rule. The window closes only when the provider has been
+    /// watched long enough to tell "alive when idle" from "quiet once nobody
+    /// pokes it": past the window, a full interval past the harness's last
+    /// activity, and then either a heartbeat after the provider's last other
+    /// event (it keeps itself alive), or a full interval past that event
+    /// (a silent provider's gap shows), or at most one interval more.
+    async fn max_gap(&mut self, interval: Duration, window: Duration) -> Result<(), Failure> {
+        let timeline = self.context.timeline.clone();
+        let start = timeline.now();
+        let allowed = interval.mul_f64(GAP_TOLERANCE);
+        let extension = interval.mul_f64(GAP_EXTENSION);
+        let cap = start + window + extension;
+        loop {
+            let now = timeline.now();
+            let entries = timeline.snapshot();
+            let activity = timeline.last_activity().unwrap_or(start).max(start);
+            let last_event = counted_events(&entries, start).last().unwrap_or(start);
+            // A silence already longer than allowed fails at once.
+            if now.saturating_sub(last_event) > allowed {
+                return Err(self.gap_failure(interval, start, now, last_event, now, activity));
+            }
+            let (other, heartbeat) = last_other_and_heartbeat(&entries, start);
+            let base_end = (start + window).max(activity + extension);
+            let settled = heartbeat.is_some_and(|heartbeat| heartbeat > other.unwrap_or(start))
+                || now >= other.unwrap_or(start) + extension
+                || now >= cap.max(base_end);
+            if now >= base_end && settled {
+                break;
+            }
+            if Instant::now() >= self.deadline {
+                return Err(Failure::error("the check's budget ran out before its window did; raise its timeout"));
+            }
+            let shown_end = base_end.max(now);
+            self.progress(
+                format!("watching {} / {}", human(now - start), human(shown_end - start)),
+                Some((now - start, shown_end - start)),
+            );
+            let step = base_end.saturating_sub(now).clamp(Duration::from_millis(20), Duration::from_millis(250));
+            tokio::time::sleep_until(Instant::now() + step).await;
+        }
+        let entries = timeline.snapshot();
+        let end = timeline.now();
+        let mut previous = start;
+        let mut largest = (Duration::ZERO, start);
+        for at in counted_events(&entries, start).chain(std::iter::once(end)) {
+            if at.saturating_sub(previous) > largest.0 {
+                largest = (at - previous, previous);
+            }
+            previous = at;
+        }
+        if largest.0 > allowed {
+            let activity = timeline.last_activity().unwrap_or(start);
+            return Err(self.gap_failure(interval, start, end, largest.1, largest.1 + largest.0, activity));
+        }
+        self.note = Some(format!("largest gap {} over {}", human(largest.0), human(end - start)));
+        Ok(())
+    }
+
+    fn gap_failure(
+        &self,
+        interval: Duration,
+        start: Duration,
+        end: Duration,
+        from: Duration,
+        to: Duration,
+        activity: Duration,
+    ) -> Failure {
+        Failure::fail(
+            format!("no event for {} (more than {})", seconds(to - from), seconds(interval)),
+            format!(
+                "at least one event every {} (watched +{} to +{}; puppet-lint's last activity was at +{})",
+                human(interval),
+                seconds(start),
+                seconds(end),
+                seconds(activity)
+            ),
+            format!("silence from +{} to +{}", seconds(from), seconds(to)),
+        )
+        .at(from)
+    }
+}
+
+/// Events that show the puppet is alive: all but each stream's connect heartbeat.
+fn counted_events(entries: &[Entry], start: Duration) -> impl Iterator<Item = Duration> + '_ {
+    entries.iter().filter(move |entry| entry.at >= start).filter_map(|entry| match &entry.what {
+        What::Event(event) if !event.connect_heartbeat => Some(entry.at),
+        _ => None,
+    })
+}
+
+/// When the provider last said something other than a heartbeat, and when it
+/// last sent a heartbeat of its own (not a stream-connect one).
+fn last_other_and_heartbeat(entries: &[Entry], start: Duration) -> (Option<Duration>, Option<Duration>) {
+    let (mut other, mut heartbeat) = (None, None);
+    for entry in entries.iter().filter(|entry| entry.at >= start) {
+        if let What::Event(event) = &entry.what {
+            match event.kind {
+                EventKind::Heartbeat if !event.connect_heartbeat => heartbeat = Some(entry.at),
+                EventKind::Heartbeat => {}
+                _ => other = Some(entry.at),
+            }
+        }
+    }
+    (other, heartbeat)
+}

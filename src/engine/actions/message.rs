@@ -1,0 +1,183 @@
+//! Messages: `send_text`, `message_payload`, `message_file`, and
+//! `wait_message` (a `message` event, resolved with `MessagePayload`).
+
+use tokio::time::Instant;
+
+use super::watch::{count_kinds, event_of, stream_end};
+use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, shown, skip_instead};
+use crate::clock::human;
+use crate::proto::wechaty::puppet::MessagePayloadResponse;
+use crate::session::Session;
+use crate::suite::{Action, DurationExpr, Step, Template};
+use crate::wire::filebox::{self, FileBox};
+use crate::wire::{EventKind, MessageKind};
+
+impl CheckRun {
+    pub(super) async fn message_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        let captured = match &step.action {
+            Action::SendText { to, text } => {
+                let (to, text) = (self.render(to)?, self.render(text)?);
+                let id = self.rpc(step, self.session()?.send_text(&to, &text).await)?;
+                id.map(|id| fields([("id", id), ("to", to), ("text", text)]))
+            }
+            Action::MessagePayload { id } => {
+                let id = self.render(id)?;
+                let payload = self.rpc(step, self.session()?.message_payload(&id).await)?;
+                payload.map(|payload| message_fields(&payload))
+            }
+            Action::MessageFile { id } => {
+                let id = self.render(id)?;
+                match self.rpc(step, self.session()?.message_file(&id).await)? {
+                    Some(json) => Some(file_fields(&json, &id)?),
+                    None => None,
+                }
+            }
+            Action::WaitMessage { id, text, name, after, within, or_skip } => {
+                let (values, at) = self
+                    .wait_message(id.as_ref(), text.as_ref(), name.as_ref(), after.as_deref(), within.as_ref())
+                    .await
+                    .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
+                return Ok(Stepped { captured: Some(values), moment: Some(at) });
+            }
+            _ => unreachable!("the dispatcher sends only message actions here"),
+        };
+        Ok(Stepped::captured(captured))
+    }
+
+    async fn wait_message(
+        &self,
+        id: Option<&Template>,
+        text: Option<&Template>,
+        name: Option<&Template>,
+        after: Option<&str>,
+        within: Option<&DurationExpr>,
+    ) -> Result<(Captured, Mark), Failure> {
+        let render = |template: Option<&Template>| template.map(|template| self.render(template)).transpose();
+        let (id, text, name) =
+            (render(id)?.unwrap_or_default(), render(text)?.unwrap_or_default(), render(name)?.unwrap_or_default());
+        let after = self.mark(after);
+        let (deadline, waited) = self.within(within)?;
+        let session = self.session()?;
+        let timeline = &self.context.timeline;
+        let mut next = after.map_or(0, |mark| mark.after);
+        let mut seen: Vec<String> = Vec::new();
+        let wanted = if !id.is_empty() {
+            format!("a `message` event with id \"{id}\"")
+        } else if !text.is_empty() {
+            format!("a `message` whose text contains \"{text}\"")
+        } else {
+            format!("a `message` whose file name contains \"{name}\"")
+        };
+        loop {
+            let entries = timeline.since(next);
+            for entry in &entries {
+                next = entry.seq + 1;
+                let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message) else {
+                    continue;
+                };
+                let Some(message_id) = event.field("messageId") else {
+                    continue;
+                };
+                let payload = if !id.is_empty() {
+                    if message_id != id {
+                        continue;
+                    }
+                    match session.message_payload(message_id).await {
+                        Ok(payload) => payload,
+                        Err(error) => {
+                            return Err(Failure::fail(
+                                format!("the echo arrived, but {error}"),
+                                format!("MessagePayload answers for message \"{id}\""),
+                                error.shown(),
+                            )
+                            .at(entry.at));
+                        }
+                    }
+                } else {
+                    let Ok(payload) = session.message_payload(message_id).await else {
+                        continue;
+                    };
+                    let matched = (!text.is_empty() && payload.text.contains(&text))
+                        || (!name.is_empty()
+                            && self.file_name_of(&session, &payload).await.is_some_and(|file| file.contains(&name)));
+                    if !matched {
+                        seen.push(format!(
+                            "{} from {} \"{}\"",
+                            payload.id,
+                            payload.talker_id,
+                            shown(&payload.text, 40)
+                        ));
+                        continue;
+                    }
+                    payload
+                };
+                timeline.mark_consumed(entry.at);
+                return Ok((message_fields(&payload), Mark::event(entry)));
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            timeline.changed_after(next, deadline).await;
+        }
+        let entries = timeline.since(after.map_or(0, |mark| mark.after));
+        if let Some(ended) = stream_end(&entries) {
+            return Err(Failure::error(format!("the event stream ended while waiting for {wanted}: {ended}")));
+        }
+        let observed = if seen.is_empty() {
+            format!("no `message` event came back; events seen: {}", count_kinds(&entries))
+        } else {
+            format!(
+                "{} other message(s) arrived: {}",
+                seen.len(),
+                seen.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+            )
+        };
+        Err(Failure::fail(
+            format!("{wanted} did not come back within {}", human(waited)),
+            format!("{wanted}, within {}", human(waited)),
+            observed,
+        )
+        .at(after.map_or(self.started, |mark| mark.at)))
+    }
+
+    /// A message's file name: the payload's, else its file box's (the official
+    /// mock leaves `filename` empty).
+    async fn file_name_of(&self, session: &Session, payload: &MessagePayloadResponse) -> Option<String> {
+        if !payload.filename.is_empty() {
+            return Some(payload.filename.clone());
+        }
+        if MessageKind::from_wire(payload.r#type) == MessageKind::Text {
+            return None;
+        }
+        let json = session.message_file(&payload.id).await.ok()?;
+        FileBox::parse(&json).ok().map(|file_box| file_box.name)
+    }
+}
+
+pub(super) fn message_fields(payload: &MessagePayloadResponse) -> Captured {
+    fields([
+        ("id", payload.id.clone()),
+        ("talker", payload.talker_id.clone()),
+        ("listener", payload.listener_id.clone()),
+        ("room", payload.room_id.clone()),
+        ("text", payload.text.clone()),
+        ("filename", payload.filename.clone()),
+        ("type", MessageKind::from_wire(payload.r#type).name()),
+    ])
+}
+
+fn file_fields(json: &str, id: &str) -> Result<Captured, Failure> {
+    let file_box = FileBox::parse(json).map_err(|error| {
+        Failure::fail(
+            format!("MessageFile answered a file box puppet-lint cannot read: {error}"),
+            format!("MessageFile(\"{id}\") answers a FileBox as JSON"),
+            shown(json, 200),
+        )
+    })?;
+    let (extension, mime) = filebox::mime_of_name(&file_box.name);
+    Ok(fields([
+        ("name", file_box.name),
+        ("mime", mime.unwrap_or_default()),
+        ("extension", extension.unwrap_or_default()),
+    ]))
+}

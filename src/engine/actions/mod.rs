@@ -1,0 +1,298 @@
+//! The suite's actions, one file per family of its vocabulary
+//! (`suites/README.md`): [`rpc`] (start, stop, logout, ding, contact_payload,
+//! version), [`message`] (send_text, message_payload, message_file,
+//! wait_message), [`files`] (send_file, expect_mime, check_received_files),
+//! [`watch`] (wait, wait_for, expect_count/expect_none, assert), [`heartbeat`]
+//! (max_gap), [`package`] (expect_json, expect_text), [`discovery`] (discover,
+//! registration). This file is the shared core: a check's state, the step
+//! loop and dispatcher, and the failure and evidence helpers. A check stops at
+//! its first failing step; the failure says what was expected, what was
+//! observed, and where in the timeline.
+
+mod discovery;
+mod files;
+mod heartbeat;
+mod message;
+mod package;
+mod rpc;
+mod watch;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::time::Instant;
+
+use super::Context;
+use crate::events::{Evidence, RunEvent, TimelineEntry};
+use crate::session::{Entry, Session};
+use crate::suite::{Action, Check, DurationExpr, Scope, Step, Template};
+
+pub(super) use watch::stream_end;
+
+/// How many timeline entries a failure's evidence shows at most.
+const EXCERPT_LIMIT: usize = 14;
+
+/// What a step hands back: named values (`${capture.field}`).
+type Captured = BTreeMap<String, String>;
+
+/// A step's result: its captured values, and for an awaited event, the
+/// event's own moment (an action's moment is just before it).
+#[derive(Default)]
+struct Stepped {
+    captured: Option<Captured>,
+    moment: Option<Mark>,
+}
+
+impl Stepped {
+    fn nothing() -> Stepped {
+        Stepped::default()
+    }
+
+    fn captured(captured: Option<Captured>) -> Stepped {
+        Stepped { captured, moment: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// The provider broke the rule.
+    Fail,
+    /// puppet-lint or the connection failed.
+    Error,
+    /// The check cannot tell (what it needs is covered by another check).
+    Skip,
+}
+
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub kind: Kind,
+    pub summary: String,
+    pub expected: String,
+    pub observed: String,
+    /// Where the excerpt should centre (default: when the failure happened).
+    pub focus: Option<Duration>,
+}
+
+impl Failure {
+    fn fail(summary: impl Into<String>, expected: impl Into<String>, observed: impl Into<String>) -> Failure {
+        Failure {
+            kind: Kind::Fail,
+            summary: summary.into(),
+            expected: expected.into(),
+            observed: observed.into(),
+            focus: None,
+        }
+    }
+
+    fn error(summary: impl Into<String>) -> Failure {
+        let summary = summary.into();
+        Failure { kind: Kind::Error, expected: String::new(), observed: summary.clone(), summary, focus: None }
+    }
+
+    fn at(mut self, focus: Duration) -> Failure {
+        self.focus = Some(focus);
+        self
+    }
+}
+
+/// A captured moment. For an action, the moment just before it: everything
+/// from `start` on happened after (an echo can land before the rpc returns).
+/// For an event, the event itself at `start`: after it means from `start + 1`.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    /// The first entry not before the moment.
+    start: usize,
+    /// The first entry after the moment.
+    after: usize,
+    at: Duration,
+}
+
+impl Mark {
+    fn action(timeline: &crate::session::Timeline) -> Mark {
+        let start = timeline.len();
+        Mark { start, after: start, at: timeline.now() }
+    }
+
+    fn event(entry: &Entry) -> Mark {
+        Mark { start: entry.seq, after: entry.seq + 1, at: entry.at }
+    }
+}
+
+pub(super) struct Outcome {
+    pub result: Result<Option<String>, (Failure, Evidence)>,
+}
+
+pub(super) struct CheckRun {
+    context: Arc<Context>,
+    check: Arc<Check>,
+    scope: Scope,
+    marks: HashMap<String, Mark>,
+    deadline: Instant,
+    started: Duration,
+    files_sent: u32,
+    /// Something worth saying about a pass (a measurement).
+    note: Option<String>,
+}
+
+impl CheckRun {
+    pub(super) fn new(context: Arc<Context>, check: Arc<Check>, scope: Scope, budget: Duration) -> CheckRun {
+        let started = context.timeline.now();
+        CheckRun {
+            context,
+            check,
+            scope,
+            marks: HashMap::new(),
+            deadline: Instant::now() + budget,
+            started,
+            files_sent: 0,
+            note: None,
+        }
+    }
+
+    pub(super) async fn run(mut self) -> Outcome {
+        let check = self.check.clone();
+        match self.steps(&check.steps).await {
+            Ok(()) => Outcome { result: Ok(self.note) },
+            Err((failure, step)) => {
+                let step = format!("{} at {}", step.action.name(), step.location);
+                let evidence = self.evidence(&failure, step);
+                Outcome { result: Err((failure, evidence)) }
+            }
+        }
+    }
+
+    fn evidence(&self, failure: &Failure, step: String) -> Evidence {
+        let now = self.context.timeline.now();
+        let focus = failure.focus.unwrap_or(now);
+        let from = self.started.min(focus).saturating_sub(Duration::from_secs(2));
+        let timeline =
+            self.context.timeline.excerpt(from, now, focus, EXCERPT_LIMIT).iter().map(TimelineEntry::from).collect();
+        let redact = |text: &str| crate::redact::redact(text).into_owned();
+        Evidence { step, expected: redact(&failure.expected), observed: redact(&failure.observed), timeline }
+    }
+
+    /// Runs steps in order; a failure comes back with the step that failed.
+    fn steps<'a, 'c: 'a>(&'a mut self, steps: &'c [Step]) -> BoxFuture<'a, Result<(), (Failure, &'c Step)>> {
+        Box::pin(async move {
+            for step in steps {
+                if let Some(variable) = &step.condition
+                    && !self.scope.contains_key(variable)
+                {
+                    continue;
+                }
+                if let Action::ForEach { values, name, steps } = &step.action {
+                    for value in values {
+                        let value = self.render(value).map_err(|failure| (failure, step))?;
+                        self.scope.insert(name.clone(), BTreeMap::from([(String::new(), value)]));
+                        self.steps(steps).await?;
+                    }
+                    continue;
+                }
+                self.step(step).await.map_err(|failure| (failure, step))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs one step: the family of its action does the work; a `capture`
+    /// names the step's moment and what it returned.
+    async fn step(&mut self, step: &Step) -> Result<(), Failure> {
+        let mark = Mark::action(&self.context.timeline);
+        let stepped = match &step.action {
+            Action::Start | Action::Stop | Action::Logout | Action::Ding { .. } => self.rpc_step(step).await?,
+            Action::ContactPayload { .. } | Action::Version { .. } => self.rpc_step(step).await?,
+            Action::SendText { .. } | Action::MessagePayload { .. } | Action::MessageFile { .. } => {
+                self.message_step(step).await?
+            }
+            Action::WaitMessage { .. } => self.message_step(step).await?,
+            Action::SendFile { .. } | Action::ExpectMime { .. } | Action::CheckReceivedFiles { .. } => {
+                self.files_step(step).await?
+            }
+            Action::Wait { .. } | Action::WaitFor { .. } | Action::ExpectCount { .. } | Action::Assert { .. } => {
+                self.watch_step(step).await?
+            }
+            Action::MaxGap { .. } => self.heartbeat_step(step).await?,
+            Action::ExpectJson { .. } | Action::ExpectText { .. } => self.package_step(step)?,
+            Action::Discover | Action::Registration { .. } => self.discovery_step(step).await?,
+            // Unrolled by `steps`.
+            Action::ForEach { .. } => Stepped::nothing(),
+        };
+        if let Some(name) = &step.capture {
+            // An action's moment is just before it; an event's, the event.
+            self.marks.insert(name.clone(), stepped.moment.unwrap_or(mark));
+            self.scope.insert(name.clone(), stepped.captured.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    fn session(&self) -> Result<Arc<Session>, Failure> {
+        self.context.session.clone().ok_or_else(|| {
+            Failure::error(format!(
+                "no session with the service: {}",
+                self.context.unavailable.as_deref().unwrap_or("not connected")
+            ))
+        })
+    }
+
+    fn progress(&self, note: String, watch: Option<(Duration, Duration)>) {
+        self.context.observer.event(RunEvent::CheckProgress { id: self.check.id.clone(), note, watch });
+    }
+
+    fn render(&self, template: &Template) -> Result<String, Failure> {
+        template.render(&self.scope).map_err(|message| {
+            if template.references().any(|reference| reference.name == "bot") && !self.scope.contains_key("bot") {
+                Failure::error("the bot is not logged in, so `${bot}` has no value")
+            } else {
+                Failure::fail(format!("cannot evaluate {message}"), "the values the step refers to", message)
+            }
+        })
+    }
+
+    fn duration(&self, expression: &DurationExpr) -> Result<Duration, Failure> {
+        expression.eval(&self.scope).map_err(Failure::error)
+    }
+
+    /// `now + duration`, but never past the check's budget.
+    fn cap(&self, duration: Duration) -> Instant {
+        (Instant::now() + duration).min(self.deadline)
+    }
+
+    fn within(&self, within: Option<&DurationExpr>) -> Result<(Instant, Duration), Failure> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let wanted = within.map(|within| self.duration(within)).transpose()?.unwrap_or(remaining);
+        Ok((self.cap(wanted), wanted.min(remaining)))
+    }
+
+    fn mark(&self, name: Option<&str>) -> Option<Mark> {
+        name.and_then(|name| self.marks.get(name).copied())
+    }
+
+    fn nonce(&self) -> String {
+        self.scope.get("nonce").and_then(|fields| fields.get("")).cloned().unwrap_or_default()
+    }
+}
+
+/// A failed wait becomes a skip when the suite says another check covers it.
+fn skip_instead(failure: Failure, or_skip: Option<&str>) -> Failure {
+    match (failure.kind, or_skip) {
+        (Kind::Fail, Some(reason)) => {
+            Failure { kind: Kind::Skip, summary: format!("{reason} ({})", failure.summary), ..failure }
+        }
+        _ => failure,
+    }
+}
+
+fn fields<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
+}
+
+/// A peer's text as evidence shows it: tokens masked, then cut.
+fn shown(text: &str, limit: usize) -> String {
+    crate::report::model::truncate(&crate::redact::redact(text), limit)
+}
+
+fn seconds(at: Duration) -> String {
+    format!("{:.3}s", at.as_secs_f64())
+}

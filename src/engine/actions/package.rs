@@ -1,0 +1,116 @@
+//! The npm publication rules: `expect_json` and `expect_text` on files of
+//! the package directory (`--package DIR`).
+
+use serde_json::Value;
+
+use super::{CheckRun, Failure, Stepped};
+use crate::suite::{Action, Step, Template};
+
+impl CheckRun {
+    pub(super) fn package_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        match &step.action {
+            Action::ExpectJson { file, present, absent, message } => {
+                self.expect_json(file, present, absent, message.as_deref())?;
+            }
+            Action::ExpectText { file, matches, not_matches } => self.expect_text(file, matches, not_matches)?,
+            _ => unreachable!("the dispatcher sends only package actions here"),
+        }
+        Ok(Stepped::nothing())
+    }
+
+    /// A file of the package under check, and its text.
+    fn package_file(&self, file: &Template) -> Result<(String, String), Failure> {
+        let directory = self
+            .scope
+            .get("package")
+            .and_then(|fields| fields.get(""))
+            .ok_or_else(|| Failure::error("no package directory: give one with --package DIR"))?;
+        let name = self.render(file)?;
+        let path = std::path::Path::new(directory).join(&name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((name, text)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::fail(
+                format!("{name} is missing"),
+                format!("{name} in the package ({directory})"),
+                format!("there is no {}", path.display()),
+            )),
+            Err(error) => Err(Failure::error(format!("cannot read {}: {error}", path.display()))),
+        }
+    }
+
+    fn expect_json(
+        &self,
+        file: &Template,
+        present: &[Template],
+        absent: &[Template],
+        message: Option<&str>,
+    ) -> Result<(), Failure> {
+        let (name, text) = self.package_file(file)?;
+        let value: Value = serde_json::from_str(&text).map_err(|error| {
+            let reason = error.to_string();
+            let reason = reason.split(" at line ").next().unwrap_or(&reason);
+            let problem = format!("{name}:{}:{}: not valid JSON: {reason}", error.line(), error.column());
+            Failure::fail(problem.clone(), format!("{name} is valid JSON"), problem)
+        })?;
+        let mut problems = Vec::new();
+        for pointer in present {
+            let pointer = self.render(pointer)?;
+            if value.pointer(&pointer).is_none() {
+                problems.push(format!("`{pointer}` is missing"));
+            }
+        }
+        for pointer in absent {
+            let pointer = self.render(pointer)?;
+            if value.pointer(&pointer).is_some() {
+                problems.push(format!("`{pointer}` is set, and must not be"));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let render_all = |list: &[Template]| -> Vec<String> {
+            list.iter().filter_map(|pointer| self.render(pointer).ok()).collect()
+        };
+        let expected =
+            format!("in {name}: {} set; {} not set", render_all(present).join(", "), render_all(absent).join(", "));
+        let summary = match message {
+            Some(message) => format!("{message}: {}", problems.join("; ")),
+            None => format!("{name}: {}", problems.join("; ")),
+        };
+        Err(Failure::fail(summary, expected, problems.join("; ")))
+    }
+
+    fn expect_text(
+        &self,
+        file: &Template,
+        matches: &[crate::suite::Pattern],
+        not_matches: &[crate::suite::Pattern],
+    ) -> Result<(), Failure> {
+        let (name, text) = self.package_file(file)?;
+        let line_of = |offset: usize| text[..offset].lines().count().max(1);
+        let mut problems = Vec::new();
+        for pattern in matches {
+            if !pattern.regex.is_match(&text) {
+                problems.push(format!("it never {}", pattern.meaning));
+            }
+        }
+        for pattern in not_matches {
+            if let Some(found) = pattern.regex.find(&text) {
+                problems.push(format!("{name}:{}: it {}", line_of(found.start()), pattern.meaning));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<&str> = matches.iter().map(|pattern| pattern.meaning.as_str()).collect();
+        Err(Failure::fail(
+            format!("{name}: {}", problems.join("; ")),
+            format!(
+                "{name} {}; and never: {}",
+                wanted.join(", "),
+                not_matches.iter().map(|pattern| pattern.meaning.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            problems.join("; "),
+        ))
+    }
+}

@@ -1,0 +1,73 @@
+//! Calls on the service: `start`, `stop`, `logout`, `ding`,
+//! `contact_payload`, `version`; and what an rpc's result means for a step
+//! (`expect_error:`), shared by every family that calls one.
+
+use super::{CheckRun, Failure, Stepped, fields};
+use crate::session::RpcError;
+use crate::suite::{Action, ErrorExpectation, Step};
+use crate::wire::status::code_name;
+
+impl CheckRun {
+    pub(super) async fn rpc_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        let captured = match &step.action {
+            Action::Start => self.rpc(step, self.session()?.start().await)?.map(|()| Default::default()),
+            Action::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| Default::default()),
+            Action::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| Default::default()),
+            Action::Ding { data } => {
+                let data = self.render(data)?;
+                self.rpc(step, self.session()?.ding(&data).await)?.map(|()| fields([("data", data)]))
+            }
+            Action::ContactPayload { id } => {
+                let id = self.render(id)?;
+                let contact = self.rpc(step, self.session()?.contact_payload(&id).await)?;
+                contact.map(|contact| fields([("id", contact.id), ("name", contact.name)]))
+            }
+            Action::Version { token } => {
+                let token = token.as_ref().map(|token| self.render(token)).transpose()?;
+                if let Some(token) = &token {
+                    crate::redact::register(token);
+                }
+                let version = self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
+                version.map(|version| fields([("version", version)]))
+            }
+            _ => unreachable!("the dispatcher sends only rpc actions here"),
+        };
+        Ok(Stepped::captured(captured))
+    }
+
+    /// What an rpc's result means for the step, given `expect_error`.
+    pub(super) fn rpc<T>(&self, step: &Step, result: Result<T, RpcError>) -> Result<Option<T>, Failure> {
+        match (result, step.expect_error) {
+            (Err(error), _) if error.is_transport() => Err(Failure::error(format!("the connection failed: {error}"))),
+            (Ok(value), None) => Ok(Some(value)),
+            (Err(error), None) => {
+                let rpc = match &error {
+                    RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } => *rpc,
+                };
+                Err(Failure::fail(error.to_string(), format!("{rpc} succeeds"), error.shown()))
+            }
+            (Ok(_), Some(expected)) => Err(Failure::fail(
+                format!("{} succeeded, but it should have failed{}", step.action.name(), describe_expected(expected)),
+                format!("{} fails{}", step.action.name(), describe_expected(expected)),
+                "it succeeded",
+            )),
+            (Err(error), Some(ErrorExpectation::Any)) => {
+                let _ = error;
+                Ok(None)
+            }
+            (Err(error), Some(ErrorExpectation::Code(code))) if error.code() == Some(code) => Ok(None),
+            (Err(error), Some(expected)) => Err(Failure::fail(
+                format!("{error}, not{}", describe_expected(expected).trim_start_matches(" with")),
+                format!("{} fails{}", step.action.name(), describe_expected(expected)),
+                error.shown(),
+            )),
+        }
+    }
+}
+
+fn describe_expected(expected: ErrorExpectation) -> String {
+    match expected {
+        ErrorExpectation::Any => String::new(),
+        ErrorExpectation::Code(code) => format!(" with {}", code_name(code)),
+    }
+}

@@ -1,0 +1,262 @@
+//! Watching the timeline: `wait` (nothing, for a while), `wait_for` (an
+//! event, maybe matching payload fields), `expect_count` / `expect_none`
+//! (how many such events in a range), and `assert` (two values compare).
+//! Also the timeline helpers the other families share.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::{Captured, CheckRun, Failure, Mark, Stepped, seconds, shown, skip_instead};
+use crate::clock::human;
+use crate::session::{Entry, EventRecord, What};
+use crate::suite::{Action, Comparison, DurationExpr, Step, Template, Until};
+use crate::wire::EventKind;
+
+impl CheckRun {
+    pub(super) async fn watch_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        match &step.action {
+            Action::Wait { duration } => {
+                let duration = self.duration(duration)?;
+                tokio::time::sleep_until(self.cap(duration)).await;
+                Ok(Stepped::nothing())
+            }
+            Action::WaitFor { events, matching, after, within, or_skip } => {
+                let (values, at) = self
+                    .wait_for(events, matching, after.as_deref(), within.as_ref())
+                    .await
+                    .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
+                Ok(Stepped { captured: Some(values), moment: Some(at) })
+            }
+            Action::ExpectCount { events, matching, after, until, at_least, at_most } => {
+                self.expect_count(events, matching, after.as_deref(), until, (*at_least, *at_most)).await?;
+                Ok(Stepped::nothing())
+            }
+            Action::Assert { that, comparison, message } => {
+                self.assert(that, comparison, message.as_deref())?;
+                Ok(Stepped::nothing())
+            }
+            _ => unreachable!("the dispatcher sends only watch actions here"),
+        }
+    }
+
+    async fn wait_for(
+        &self,
+        events: &[EventKind],
+        matching: &[(String, Template)],
+        after: Option<&str>,
+        within: Option<&DurationExpr>,
+    ) -> Result<(Captured, Mark), Failure> {
+        let wanted = self.render_matching(matching)?;
+        let after = self.mark(after);
+        let from = after.map_or(0, |mark| mark.after);
+        let (deadline, waited) = self.within(within)?;
+        let timeline = &self.context.timeline;
+        let found = timeline
+            .wait_for(from, deadline, |entry| {
+                event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted))
+            })
+            .await;
+        if let Some(entry) = found {
+            timeline.mark_consumed(entry.at);
+            let Some(event) = event_of(&entry) else { unreachable!("matched an event") };
+            let mut captured = payload_fields(event);
+            captured.insert("type".into(), event.kind.name());
+            return Ok((captured, Mark::event(&entry)));
+        }
+        let what = describe_kinds(events, &wanted);
+        let since = after.map_or_else(|| "the start".to_owned(), |mark| format!("+{}", seconds(mark.at)));
+        let expected = format!("{what} after {since}, within {}", human(waited));
+        let entries = timeline.since(from);
+        if let Some(ended) = stream_end(&entries) {
+            return Err(Failure::error(format!("the event stream ended while waiting for {what}: {ended}")));
+        }
+        let same_kind: Vec<&EventRecord> =
+            entries.iter().filter_map(event_of).filter(|event| events.contains(&event.kind)).collect();
+        let observed = if !same_kind.is_empty() && !wanted.is_empty() {
+            let seen: Vec<String> = same_kind.iter().take(3).map(|event| shown(&event.raw, 120)).collect();
+            format!("{} such event(s) arrived, none matching: {}", same_kind.len(), seen.join("; "))
+        } else {
+            format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
+        };
+        Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed)
+            .at(after.map_or(self.started, |mark| mark.at)))
+    }
+
+    /// Counts matching events in a range; `for` watches ahead and fails as
+    /// soon as there are too many.
+    async fn expect_count(
+        &self,
+        events: &[EventKind],
+        matching: &[(String, Template)],
+        after: Option<&str>,
+        until: &Until,
+        (at_least, at_most): (u32, Option<u32>),
+    ) -> Result<(), Failure> {
+        let wanted = self.render_matching(matching)?;
+        let after_mark = self.mark(after);
+        let from = after_mark.map_or(0, |mark| mark.after);
+        let timeline = &self.context.timeline;
+        let matches =
+            |entry: &Entry| event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted));
+        let what = describe_kinds(events, &wanted);
+        let since = after_mark.map_or_else(String::new, |mark| format!(" after +{}", seconds(mark.at)));
+        let limit = at_most.map_or(usize::MAX, |most| most as usize);
+        let range = match until {
+            Until::Now => format!("{since} so far"),
+            Until::Mark(name) => {
+                let end_at = self.mark(Some(name)).map_or_else(String::new, |mark| format!(" (+{})", seconds(mark.at)));
+                format!("{since} before `{name}`{end_at}")
+            }
+            Until::For(duration) => format!(" within {}{since}", human(self.duration(duration)?)),
+        };
+        if let Until::For(duration) = until {
+            let duration = self.duration(duration)?;
+            let deadline = self.cap(duration);
+            self.progress(format!("watching {} for {what}", human(duration)), None);
+            // Stop watching as soon as one too many has arrived.
+            let mut seen = 0usize;
+            timeline
+                .wait_for(from, deadline, |entry| {
+                    matches(entry) && {
+                        seen += 1;
+                        seen > limit
+                    }
+                })
+                .await;
+        }
+        let end = match until {
+            Until::Mark(name) => self.mark(Some(name.as_str())).map_or(usize::MAX, |mark| mark.start),
+            _ => usize::MAX,
+        };
+        let found: Vec<Entry> = timeline
+            .since(from)
+            .into_iter()
+            .take_while(|entry| entry.seq < end)
+            .filter(|entry| matches(entry))
+            .collect();
+        let expected = match (at_least, at_most) {
+            (0, Some(0)) => format!("no {what}{range}"),
+            (least, Some(most)) if least == most => format!("exactly {least} {what}{range}"),
+            (0, Some(most)) => format!("at most {most} {what}{range}"),
+            (least, None) => format!("at least {least} {what}{range}"),
+            (least, Some(most)) => format!("{least} to {most} {what}{range}"),
+        };
+        let listed: Vec<String> = found
+            .iter()
+            .take(4)
+            .map(|entry| {
+                let payload = event_of(entry).map_or_else(String::new, |event| shown(&event.raw, 100));
+                format!("+{} {payload}", seconds(entry.at))
+            })
+            .collect();
+        if found.len() > limit {
+            let extra = &found[limit];
+            let summary = if limit == 0 {
+                format!("{what} at +{}{range}", seconds(extra.at))
+            } else {
+                format!("{} {what}s{range}, more than {limit}", found.len())
+            };
+            return Err(Failure::fail(summary, expected, listed.join("; ")).at(extra.at));
+        }
+        if found.len() < at_least as usize {
+            let observed = if found.is_empty() { "none".to_owned() } else { listed.join("; ") };
+            return Err(Failure::fail(format!("only {} {what}{range}", found.len()), expected, observed));
+        }
+        Ok(())
+    }
+
+    fn assert(&self, that: &Template, comparison: &Comparison, message: Option<&str>) -> Result<(), Failure> {
+        let actual = self.render(that)?;
+        let (holds, relation, expected) = match comparison {
+            Comparison::Equals(expected) => {
+                let expected = self.render(expected)?;
+                (actual == expected, "equals", expected)
+            }
+            Comparison::Contains(expected) => {
+                let expected = self.render(expected)?;
+                (actual.contains(&expected), "contains", expected)
+            }
+        };
+        if holds {
+            return Ok(());
+        }
+        let summary = message.map_or_else(|| format!("{that:?} is \"{actual}\""), str::to_owned);
+        let reference = that.references().next().map_or_else(|| "the value".to_owned(), ToString::to_string);
+        Err(Failure::fail(
+            summary,
+            format!("{reference} {relation} \"{expected}\""),
+            format!("{reference} is \"{actual}\""),
+        ))
+    }
+
+    fn render_matching(&self, matching: &[(String, Template)]) -> Result<Vec<(String, String)>, Failure> {
+        matching.iter().map(|(field, value)| Ok((field.clone(), self.render(value)?))).collect()
+    }
+}
+
+pub(super) fn event_of(entry: &Entry) -> Option<&EventRecord> {
+    match &entry.what {
+        What::Event(event) => Some(event),
+        _ => None,
+    }
+}
+
+fn fits(event: &EventRecord, wanted: &[(String, String)]) -> bool {
+    wanted.iter().all(|(field, value)| payload_value(event, field).as_deref() == Some(value.as_str()))
+}
+
+fn payload_value(event: &EventRecord, field: &str) -> Option<String> {
+    match event.payload.as_ref()?.get(field)? {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+fn payload_fields(event: &EventRecord) -> Captured {
+    let Some(Value::Object(object)) = &event.payload else {
+        return BTreeMap::new();
+    };
+    object.keys().filter_map(|key| Some((key.clone(), payload_value(event, key)?))).collect()
+}
+
+fn describe_kinds(events: &[EventKind], wanted: &[(String, String)]) -> String {
+    let names: Vec<String> = events.iter().map(|kind| format!("`{kind}`")).collect();
+    let mut text = format!("{} event", names.join(" or "));
+    if !wanted.is_empty() {
+        let conditions: Vec<String> = wanted.iter().map(|(field, value)| format!("{field} = \"{value}\"")).collect();
+        text.push_str(&format!(" with {}", conditions.join(" and ")));
+    }
+    text
+}
+
+/// `heartbeat ×3, message ×2`, in order of first appearance.
+pub(super) fn count_kinds(entries: &[Entry]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for event in entries.iter().filter_map(event_of) {
+        let name = event.kind.name();
+        match counts.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    if counts.is_empty() {
+        return "none".into();
+    }
+    counts.iter().map(|(name, count)| format!("{name} ×{count}")).collect::<Vec<_>>().join(", ")
+}
+
+/// An unexpected end of the event stream, if one happened (and no new
+/// subscription followed it).
+pub(in crate::engine) fn stream_end(entries: &[Entry]) -> Option<String> {
+    let last_end = entries.iter().rposition(|entry| matches!(entry.what, What::StreamEnded { .. }))?;
+    if entries[last_end..].iter().any(|entry| matches!(entry.what, What::Subscribed { .. })) {
+        return None;
+    }
+    match &entries[last_end].what {
+        What::StreamEnded { error: Some(error), .. } => Some(error.clone()),
+        What::StreamEnded { error: None, .. } => Some("the server closed it".into()),
+        _ => None,
+    }
+}

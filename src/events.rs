@@ -1,0 +1,305 @@
+//! The contract between the engine and its readers: what happens during a
+//! run ([`RunEvent`]), who listens ([`Observer`], [`Fanout`]), and the result
+//! vocabulary every reader shares (verdicts, check reports, evidence, timeline
+//! excerpts, the run's description).
+//!
+//! The engine and the session's connection walk send events; `report/` reads
+//! them. Nothing here talks to the network or formats output. Every string a
+//! peer sent has had tokens redacted before it is put in an event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::suite::Severity;
+
+/// Longest payload kept in a timeline excerpt; the rest is summarised.
+pub const PAYLOAD_LIMIT: usize = 2_000;
+
+/// What happens during a run, in order. Every planned check gets exactly one
+/// [`RunEvent::CheckFinished`], also when it never ran (no session, the run
+/// was interrupted, destructive without permission).
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// First: what runs, against what, how.
+    RunStarted(Box<RunInfo>),
+    /// A line of progress for people (connecting, waiting for a scan…).
+    Phase(String),
+    /// One step of the connection walk finished (discovery, tcp, tls, auth,
+    /// version, event stream, login).
+    SetupStep(SetupStep),
+    CheckStarted {
+        id: String,
+        title: String,
+    },
+    /// `watch`: how far into how long a window the check is.
+    CheckProgress {
+        id: String,
+        note: String,
+        watch: Option<(Duration, Duration)>,
+    },
+    CheckFinished(Box<CheckReport>),
+    /// Last: how the run ended and what it saw.
+    RunFinished(Box<RunEnd>),
+}
+
+/// One step of the connection walk and how it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupStep {
+    /// `discovery`, `tcp`, `tls`, `auth`, `version`, `event stream`, `login`.
+    pub step: &'static str,
+    /// `Ok(detail)` or `Err((problem, hint))`; `Ok` with `skipped` set for a
+    /// step this target does not need (TLS off).
+    pub outcome: Result<String, (String, String)>,
+    pub skipped: bool,
+    pub took: Duration,
+}
+
+/// The run as it starts: the frame every report is built in.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub target: TargetReport,
+    pub settings: SettingsReport,
+    /// The suites this run checks (a `when:` suite may not apply).
+    pub suites: Vec<SuiteReport>,
+    /// The planned check ids, in plan order (reports list checks in it).
+    pub plan: Vec<String>,
+}
+
+/// The run as it ends.
+#[derive(Debug, Clone, Default)]
+pub struct RunEnd {
+    pub duration: Duration,
+    /// Interrupted (a signal) or cut short (the run deadline): why.
+    pub interrupted_by: Option<String>,
+    /// The endpoint reached, once known (discovery may have found it).
+    pub endpoint: Option<String>,
+    pub service: Option<ServiceReport>,
+    /// Why no session could be established, if none was: the target could
+    /// not be reached, authenticated or logged in.
+    pub setup_error: Option<String>,
+    /// The whole timeline, converted by the session.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Whoever wants to know what happens (progress, report files, tests).
+pub trait Observer: Send + Sync {
+    fn event(&self, event: RunEvent);
+}
+
+/// Ignores everything (tests, `--quiet`).
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&self, _: RunEvent) {}
+}
+
+/// Several observers as one, each getting every event in order.
+pub struct Fanout(pub Vec<Arc<dyn Observer>>);
+
+impl Observer for Fanout {
+    fn event(&self, event: RunEvent) {
+        for observer in &self.0 {
+            observer.event(event.clone());
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetReport {
+    /// One line, token masked.
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    pub tls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SettingsReport {
+    pub heartbeat_window_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    pub allow_destructive: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceReport {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuiteReport {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    /// How many checks the suite has; a run that selected fewer certifies nothing.
+    #[serde(default)]
+    pub checks: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    pub source: String,
+    pub levels: Vec<LevelReport>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LevelReport {
+    pub level: u32,
+    pub name: String,
+    pub requires: Vec<Severity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// A `should` check that failed.
+    Warn,
+    Skip,
+    /// The harness or the connection failed, not the provider's rule.
+    Error,
+    /// The check did not finish within its budget.
+    Timeout,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Warn => "warn",
+            Verdict::Skip => "skip",
+            Verdict::Error => "error",
+            Verdict::Timeout => "timeout",
+        }
+    }
+
+    /// The provider broke the rule (or did not answer in time).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Timeout)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    pub id: String,
+    pub suite: String,
+    pub title: String,
+    pub requirement: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    pub level: Severity,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub destructive: bool,
+    pub verdict: Verdict,
+    /// One line: why it did not pass (or, for a pass, what was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    pub started_ms: u64,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    /// The step that decided, e.g. `wait_for (suites/x.yaml:40:9)`.
+    pub step: String,
+    pub expected: String,
+    pub observed: String,
+    /// The part of the timeline that shows it.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelineEntry {
+    pub seq: usize,
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub what: TimelineWhat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TimelineWhat {
+    Event {
+        stream: u32,
+        event: String,
+        number: i32,
+        payload: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        connect_heartbeat: bool,
+    },
+    Subscribed {
+        stream: u32,
+    },
+    StreamEnded {
+        stream: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    Rpc {
+        rpc: String,
+        took_ms: u64,
+        outcome: String,
+    },
+    Note {
+        text: String,
+    },
+}
+
+impl TimelineEntry {
+    /// One line for people: `+1.204s  login  {"contactId":"bot"}`.
+    pub fn line(&self) -> String {
+        let at = format!("+{}.{:03}s", self.at_ms / 1000, self.at_ms % 1000);
+        let body = match &self.what {
+            TimelineWhat::Event { event, payload, problem, connect_heartbeat, .. } => {
+                let mut text = format!("event {event} {}", truncate(payload, 160));
+                if *connect_heartbeat {
+                    text.push_str(" (stream connect)");
+                }
+                if let Some(problem) = problem {
+                    text.push_str(&format!(" [{problem}]"));
+                }
+                text
+            }
+            TimelineWhat::Subscribed { stream } => {
+                format!("subscribed to events (stream {stream})")
+            }
+            TimelineWhat::StreamEnded { stream, error: None } => format!("event stream {stream} ended (OK)"),
+            TimelineWhat::StreamEnded { stream, error: Some(error) } => format!("event stream {stream} ended: {error}"),
+            TimelineWhat::Rpc { rpc, took_ms, outcome } => format!("rpc {rpc} → {outcome} ({took_ms}ms)"),
+            TimelineWhat::Note { text } => format!("note: {text}"),
+        };
+        format!("{at:>10}  {body}")
+    }
+}
+
+/// At most `limit` characters, saying how much was cut.
+pub fn truncate(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}

@@ -1,0 +1,144 @@
+//! The registration half: a provider's WebSocket at `/v0/websocket`, its
+//! subprotocol echoed, its frames read, and JSON-RPC asks relayed to it
+//! (WIRE.md, "Registration").
+
+use super::*;
+
+impl Registry {
+    /// The WebSocket handshake by hand (hyper upgrades, tungstenite frames).
+    pub(super) fn websocket(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let headers = request.headers();
+        let header_text =
+            |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let refuse = |status: StatusCode, why: &str| {
+            self.tell(Happening::Refused { peer, why: why.to_owned() });
+            text(status, &format!("{why}\n"))
+        };
+        let upgrade = header_text(header::UPGRADE).is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+        let Some(key) = header_text(header::SEC_WEBSOCKET_KEY).filter(|_| upgrade) else {
+            return refuse(StatusCode::BAD_REQUEST, "not a WebSocket upgrade");
+        };
+        let Some(token) = header_text(header::AUTHORIZATION)
+            .and_then(|value| value.strip_prefix("Token ").map(|token| token.trim().to_owned()))
+        else {
+            return refuse(StatusCode::UNAUTHORIZED, "no `Authorization: Token <token>`");
+        };
+        if token.is_empty() {
+            return refuse(StatusCode::UNAUTHORIZED, "an empty token");
+        }
+        // Not registered as a secret: any peer could then mask arbitrary text
+        // in puppet-lint's output. The registry only ever shows tokens masked.
+        let Some(protocol) = header_text(header::SEC_WEBSOCKET_PROTOCOL) else {
+            return refuse(StatusCode::BAD_REQUEST, "no `io|0.0.1|<uuid>|<ip>|<port>` subprotocol");
+        };
+        let parts: Vec<&str> = protocol.split('|').collect();
+        if parts.len() < 3 || parts[0] != "io" {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("subprotocol {protocol:?} is not `io|<version>|<uuid>|<ip>|<port>`"),
+            );
+        }
+        let client = parts[2].to_owned();
+        let advertised_ip = parts.get(3).map(|ip| ip.to_string()).unwrap_or_default();
+        let registry = self.clone();
+        let upgraded = hyper::upgrade::on(request);
+        tokio::spawn(async move {
+            if let Ok(upgraded) = upgraded.await {
+                let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+                registry.serve_socket(socket, token, peer, client, advertised_ip).await;
+            }
+        });
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        if let Ok(accept) = HeaderValue::from_str(&accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        // The provider aborts unless its subprotocol comes back exactly.
+        if let Ok(protocol) = HeaderValue::from_str(&protocol) {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
+        response
+    }
+
+    async fn serve_socket<S>(
+        &self,
+        socket: WebSocketStream<S>,
+        token: String,
+        peer: SocketAddr,
+        client: String,
+        advertised_ip: String,
+    ) where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let (outgoing, mut queue) = mpsc::unbounded_channel();
+        let registration = Arc::new(Registration {
+            peer,
+            client: client.clone(),
+            advertised_ip: advertised_ip.clone(),
+            outgoing,
+            pending: Mutex::new(HashMap::new()),
+        });
+        self.0
+            .tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(token.clone())
+            .or_default()
+            .push(registration.clone());
+        self.0.changed.send_modify(|count| *count += 1);
+        self.tell(Happening::Registered { token: redact::mask(&token), peer, client, advertised: advertised_ip });
+        let (mut sink, mut stream) = socket.split();
+        let greeting = json!({ "name": "sys", "payload": "registered" }).to_string();
+        let mut open = sink.send(Message::Text(greeting.into())).await.is_ok();
+        while open {
+            tokio::select! {
+                frame = stream.next() => match frame {
+                    Some(Ok(Message::Text(text))) => self.frame(&registration, &token, &text),
+                    Some(Ok(Message::Ping(data))) => open = sink.send(Message::Pong(data)).await.is_ok(),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
+                    Some(Ok(_)) => {}
+                },
+                queued = queue.recv() => match queued {
+                    Some(message) => open = sink.send(message).await.is_ok(),
+                    None => open = false,
+                },
+            }
+        }
+        // Asks still waiting on this socket fail now, not at their timeout.
+        registration.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        let mut tokens = self.0.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sockets) = tokens.get_mut(&token) {
+            sockets.retain(|known| !Arc::ptr_eq(known, &registration));
+            if sockets.is_empty() {
+                tokens.remove(&token);
+            }
+        }
+        drop(tokens);
+        self.0.changed.send_modify(|count| *count += 1);
+        self.tell(Happening::Deregistered { token: redact::mask(&token), peer });
+    }
+
+    /// A frame from a provider: JSON-RPC answers resolve a pending ask;
+    /// the rest (`sys`, `scan`, `login`, `heartbeat`, …) is only noted.
+    fn frame(&self, registration: &Registration, token: &str, text: &str) {
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            self.tell(Happening::Frame { token: redact::mask(token), name: "(not JSON)".into() });
+            return;
+        };
+        let name = frame.get("name").and_then(Value::as_str).unwrap_or("(no name)").to_owned();
+        if name == "jsonrpc"
+            && let Some(payload) = frame.get("payload")
+            && let Some(id) = payload.get("id").and_then(Value::as_u64)
+            && let Some(waiting) =
+                registration.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id)
+        {
+            let _ = waiting.send(payload.clone());
+            return;
+        }
+        self.tell(Happening::Frame { token: redact::mask(token), name });
+    }
+}

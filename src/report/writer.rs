@@ -1,0 +1,97 @@
+//! The one writer of report files. It builds the [`Report`] from the run's
+//! events: while the run goes on, `report.json` and `junit.xml` are rewritten
+//! as each check finishes, marked partial, so even a killed run leaves what it
+//! had; when the run finishes, every format is written. The same report is
+//! what the checklist and the exit code are made from.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use super::files;
+use super::model::Report;
+use crate::events::{Observer, RunEvent};
+
+/// What a partial report says while its run goes on.
+const UNFINISHED: &str = "the run had not finished when this was written";
+
+pub struct ReportWriter {
+    /// `None`: build the report, write nothing (`--no-report`).
+    dir: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    report: Option<Report>,
+    plan: Vec<String>,
+    finished: bool,
+    /// The final files written, or why they could not be.
+    written: Option<Result<Vec<PathBuf>, String>>,
+}
+
+impl ReportWriter {
+    pub fn new(dir: Option<PathBuf>) -> ReportWriter {
+        ReportWriter { dir, state: Mutex::new(State::default()) }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The report as it stands: final once the run has finished; `None`
+    /// before the run started.
+    pub fn report(&self) -> Option<Report> {
+        self.state().report.clone()
+    }
+
+    /// The files written when the run finished (empty without a directory),
+    /// or why they could not be written.
+    pub fn written(&self) -> Result<Vec<PathBuf>, String> {
+        self.state().written.clone().unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    fn write_partial(&self, report: &Report) {
+        let Some(dir) = &self.dir else { return };
+        if std::fs::create_dir_all(dir).is_ok() {
+            let _ = files::write_atomically(&dir.join(files::JSON), &files::json(report));
+            let _ = files::write_atomically(&dir.join(files::JUNIT), &super::junit::render(report));
+        }
+    }
+}
+
+impl Observer for ReportWriter {
+    fn event(&self, event: RunEvent) {
+        let mut state = self.state();
+        match event {
+            RunEvent::RunStarted(info) => {
+                let mut report = Report::frame(&info);
+                report.partial = true;
+                report.interrupted_by = Some(UNFINISHED.into());
+                state.plan = info.plan.clone();
+                state.report = Some(report);
+            }
+            RunEvent::CheckFinished(check) if !state.finished => {
+                let plan = state.plan.clone();
+                let Some(report) = state.report.as_mut() else { return };
+                report.record(*check);
+                report.order(&plan);
+                // Under the lock: two checks finishing at once must not
+                // interleave their writes.
+                self.write_partial(report);
+            }
+            RunEvent::RunFinished(end) => {
+                let plan = state.plan.clone();
+                let Some(report) = state.report.as_mut() else { return };
+                report.order(&plan);
+                report.finish(&end);
+                let written = self.dir.as_ref().map(|dir| {
+                    files::write_all(report, dir)
+                        .map_err(|error| format!("cannot write the reports to {}: {error}", dir.display()))
+                });
+                state.finished = true;
+                state.written = written;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The connection walk, from a target to a logged-in session: discovery →
+//! TCP → TLS → auth (`Version`) → the event stream (opened before `Start`) →
+//! `Start` → the bot's login. Each step is sent as a
+//! [`RunEvent::SetupStep`] with its duration, and a failure says which step
+//! failed and what to try. `run` and `doctor` both walk it; they only render
+//! it differently.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant as Clock};
+
+use tokio::time::Instant;
+
+use super::{RpcError, Session, What};
+use crate::config::{Address, Endpoint, Target, Timeouts};
+use crate::events::{Observer, RunEvent, SetupStep};
+use crate::target::connect::{self, ConnectError};
+use crate::target::discovery::{self, Answer, DiscoveryError};
+use crate::target::tls::{PeerCertificate, SetupError as TlsSetupError};
+use crate::wire::EventKind;
+use crate::wire::event::scan_status_name;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupFailure {
+    #[error("{0}")]
+    Discovery(DiscoveryError),
+    #[error("{0}")]
+    Trust(TlsSetupError),
+    #[error("{0}")]
+    Connect(ConnectError),
+    #[error("the service refused the token: {0}")]
+    Unauthenticated(RpcError),
+    #[error("{0}")]
+    Rpc(RpcError),
+    #[error("subscribed, but no event within {}", crate::clock::human(*waited))]
+    NoFirstEvent { waited: Duration },
+    #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_hint(last_scan))]
+    NotLoggedIn { waited: Duration, last_scan: Option<String> },
+}
+
+fn scan_hint(last_scan: &Option<String>) -> String {
+    last_scan.as_ref().map_or_else(String::new, |scan| format!(" (last scan event: {scan})"))
+}
+
+impl SetupFailure {
+    pub fn hint(&self) -> String {
+        match self {
+            SetupFailure::Discovery(error) => error.hint().to_owned(),
+            SetupFailure::Trust(_) => {
+                "check the CA file given with --tls-ca-cert or WECHATY_PUPPET_SERVICE_TLS_CA_CERT".into()
+            }
+            SetupFailure::Connect(error) => error.hint().to_owned(),
+            SetupFailure::Unauthenticated(_) => {
+                "check the token (--token or WECHATY_PUPPET_SERVICE_TOKEN): this service serves another one".into()
+            }
+            SetupFailure::Rpc(error) if error.is_transport() => {
+                "the connection broke: check that the service is up and that TLS is on (or off) on both sides".into()
+            }
+            SetupFailure::Rpc(_) => "the service answered with an error; its logs may say why".into(),
+            SetupFailure::NoFirstEvent { .. } => {
+                "the official server sends a heartbeat as a stream opens; this one sent nothing: check its logs".into()
+            }
+            SetupFailure::NotLoggedIn { last_scan: Some(_), .. } => {
+                "scan the QR code with the account's phone, or give more time with --login-timeout".into()
+            }
+            SetupFailure::NotLoggedIn { .. } => {
+                "the puppet emitted no login; check the provider's logs, or give more time with --login-timeout".into()
+            }
+        }
+    }
+}
+
+/// How far the walk went.
+pub struct Walked {
+    /// The discovery answer, when the target was found by token.
+    pub discovery: Option<Result<Answer, DiscoveryError>>,
+    /// The endpoint, once known.
+    pub endpoint: Option<Endpoint>,
+    /// The service's `Version`, once it answered.
+    pub version: Option<String>,
+    /// The session, even when its bot never logged in (its timeline shows why).
+    pub session: Option<Arc<Session>>,
+    /// The bot's id, or the step that failed and why.
+    pub outcome: Result<String, (&'static str, SetupFailure)>,
+}
+
+/// What the walk needs besides the target.
+#[derive(Clone, Copy)]
+pub struct WalkOptions {
+    pub timeouts: Timeouts,
+    /// Wait for the stream's first event before `Start` (`doctor`: proves
+    /// the stream delivers; the official server sends a heartbeat at once).
+    pub first_event: bool,
+}
+
+/// Walks from `target` to a logged-in bot, telling `observer` each step.
+pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer) -> Walked {
+    let timeouts = options.timeouts;
+    let mut walked =
+        Walked { discovery: None, endpoint: None, version: None, session: None, outcome: Ok(String::new()) };
+    let fail =
+        |walked: Walked, step: &'static str, failure: SetupFailure| Walked { outcome: Err((step, failure)), ..walked };
+
+    // Discovery, when the target is a token.
+    let clock = Clock::now();
+    let endpoint = match &target.address {
+        Address::Endpoint(endpoint) => endpoint.clone(),
+        Address::Discover(authority) => {
+            let token = target.token.as_deref().unwrap_or_default();
+            match discovery::discover(authority, token, timeouts.discovery).await {
+                Ok(answer) => {
+                    let endpoint = answer.endpoint.clone();
+                    tell(observer, "discovery", Ok(format!("{endpoint} (from {authority})")), clock);
+                    walked.discovery = Some(Ok(answer));
+                    endpoint
+                }
+                Err(error) => {
+                    walked.discovery = Some(Err(error.clone()));
+                    let failure = SetupFailure::Discovery(error);
+                    tell(observer, "discovery", Err(&failure), clock);
+                    return fail(walked, "discovery", failure);
+                }
+            }
+        }
+    };
+    walked.endpoint = Some(endpoint.clone());
+
+    // TCP and TLS, probed on their own so a failure names its layer.
+    let clock = Clock::now();
+    let tcp = match connect::tcp(&endpoint, timeouts.connect).await {
+        Ok(tcp) => tcp,
+        Err(error) => {
+            let failure = SetupFailure::Connect(error);
+            tell(observer, "tcp", Err(&failure), clock);
+            return fail(walked, "tcp", failure);
+        }
+    };
+    tell(observer, "tcp", Ok(format!("connected to {endpoint}")), clock);
+    let tls = match crate::target::tls::client(target) {
+        Ok(tls) => tls,
+        Err(error) => {
+            let failure = SetupFailure::Trust(error);
+            tell(observer, "tls", Err(&failure), Clock::now());
+            return fail(walked, "tls", failure);
+        }
+    };
+    match &tls {
+        None => {
+            drop(tcp);
+            observer.event(RunEvent::SetupStep(SetupStep {
+                step: "tls",
+                outcome: Ok("off (--no-tls)".into()),
+                skipped: true,
+                took: Duration::ZERO,
+            }));
+        }
+        Some(tls) => {
+            let clock = Clock::now();
+            match connect::tls_handshake(&endpoint, tcp, tls, timeouts.connect).await {
+                Ok(stream) => {
+                    let (_, connection) = stream.get_ref();
+                    let peer =
+                        connection.peer_certificates().and_then(|chain| chain.first()).and_then(PeerCertificate::of);
+                    let detail = match peer {
+                        Some(peer) => format!(
+                            "verified: server name \"{}\", issuer {}, valid {} → {}, X.509 v{}",
+                            tls.server_name, peer.issuer, peer.not_before, peer.not_after, peer.version
+                        ),
+                        None => format!("verified: server name \"{}\"", tls.server_name),
+                    };
+                    tell(observer, "tls", Ok(detail), clock);
+                }
+                Err(error) => {
+                    let failure = SetupFailure::Connect(error);
+                    tell(observer, "tls", Err(&failure), clock);
+                    return fail(walked, "tls", failure);
+                }
+            }
+        }
+    }
+
+    // The channel every rpc uses; `Version` proves the token.
+    let clock = Clock::now();
+    let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
+        Ok(channel) => channel,
+        Err(error) => {
+            let failure = SetupFailure::Connect(error);
+            tell(observer, "auth", Err(&failure), clock);
+            return fail(walked, "auth", failure);
+        }
+    };
+    let session_options = super::Options { rpc_timeout: timeouts.rpc, connect_timeout: timeouts.connect };
+    let session = Arc::new(Session::new(channel, target.token.as_deref(), session_options));
+    walked.session = Some(session.clone());
+    match session.version().await {
+        Ok(version) => {
+            tell(observer, "auth", Ok("token accepted".into()), clock);
+            tell(observer, "version", Ok(format!("\"{version}\"")), Clock::now());
+            walked.version = Some(version);
+        }
+        Err(error) => {
+            let (step, failure) = match error.code() {
+                Some(tonic::Code::Unauthenticated) => ("auth", SetupFailure::Unauthenticated(error)),
+                _ => ("version", SetupFailure::Rpc(error)),
+            };
+            tell(observer, step, Err(&failure), clock);
+            return fail(walked, step, failure);
+        }
+    }
+
+    // The one event stream, opened before `Start`.
+    let clock = Clock::now();
+    if let Err(error) = session.subscribe().await {
+        let failure = SetupFailure::Rpc(error);
+        tell(observer, "event stream", Err(&failure), clock);
+        return fail(walked, "event stream", failure);
+    }
+    if options.first_event {
+        match first_event(&session, timeouts.rpc).await {
+            Some(description) => tell(observer, "event stream", Ok(format!("first event: {description}")), clock),
+            None => {
+                let failure = SetupFailure::NoFirstEvent { waited: timeouts.rpc };
+                tell(observer, "event stream", Err(&failure), clock);
+                return fail(walked, "event stream", failure);
+            }
+        }
+    } else {
+        tell(observer, "event stream", Ok("subscribed".into()), clock);
+    }
+
+    // `Start`, then the login (a person may need to scan).
+    let clock = Clock::now();
+    match start_and_wait(&session, timeouts.login, observer).await {
+        Ok(bot) => {
+            tell(observer, "login", Ok(format!("logged in as {bot}")), clock);
+            walked.outcome = Ok(bot);
+            walked
+        }
+        Err(failure) => {
+            tell(observer, "login", Err(&failure), clock);
+            fail(walked, "login", failure)
+        }
+    }
+}
+
+/// Sends one step's outcome; a failure carries its hint.
+fn tell(observer: &dyn Observer, step: &'static str, outcome: Result<String, &SetupFailure>, clock: Clock) {
+    let outcome = outcome.map_err(|failure| {
+        let redact = |text: String| crate::redact::redact(&text).into_owned();
+        (redact(failure.to_string()), redact(failure.hint()))
+    });
+    observer.event(RunEvent::SetupStep(SetupStep { step, outcome, skipped: false, took: clock.elapsed() }));
+}
+
+/// The first event on the stream, described.
+async fn first_event(session: &Session, timeout: Duration) -> Option<String> {
+    let deadline = Instant::now() + timeout;
+    let entry = session.timeline().wait_for(0, deadline, |entry| matches!(entry.what, What::Event(_))).await?;
+    let What::Event(event) = entry.what else { return None };
+    Some(if event.connect_heartbeat { format!("{} (stream connect)", event.kind) } else { event.kind.name() })
+}
+
+/// On a subscribed session: starts, and waits for the bot to log in; scans
+/// are shown as they come, so a person can act on them.
+pub async fn start_and_wait(
+    session: &Session,
+    login_timeout: Duration,
+    observer: &dyn Observer,
+) -> Result<String, SetupFailure> {
+    session.start().await.map_err(SetupFailure::Rpc)?;
+    let started = Instant::now();
+    let deadline = started + login_timeout;
+    let timeline = session.timeline();
+    let mut seen = 0;
+    let mut asked_current_user = false;
+    let mut last_scan = None;
+    loop {
+        if let Some(bot) = session.bot_id() {
+            return Ok(bot);
+        }
+        for entry in timeline.since(seen) {
+            seen = entry.seq + 1;
+            if let What::Event(event) = &entry.what
+                && event.kind == EventKind::Scan
+            {
+                let status =
+                    event.payload.as_ref().and_then(|payload| payload.get("status")).and_then(|status| status.as_i64());
+                let text = match (event.field("qrcode"), status) {
+                    (Some(qrcode), Some(status)) => {
+                        format!("{} — scan {qrcode}", scan_status_name(status))
+                    }
+                    (None, Some(status)) => scan_status_name(status).to_owned(),
+                    _ => "scan event".to_owned(),
+                };
+                observer.event(RunEvent::Phase(format!("waiting for login: {text}")));
+                last_scan = Some(text);
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, last_scan });
+        }
+        // After a moment without a login, ask: a fork's CurrentUser knows the
+        // bot even when no login is replayed.
+        if !asked_current_user && now >= started + Duration::from_secs(2) {
+            asked_current_user = true;
+            if let Ok(id) = session.current_user().await
+                && !id.is_empty()
+            {
+                session.set_bot_id(&id);
+                continue;
+            }
+        }
+        timeline.changed_after(seen, deadline.min(now + Duration::from_millis(250))).await;
+    }
+}
