@@ -77,6 +77,8 @@ pub enum Command {
     Package(PackageArgs),
     /// Serve a local discovery and registration service (like api.chatie.io).
     Registry(RegistryArgs),
+    /// Render a compatibility matrix (providers × checks) from saved reports.
+    Matrix(MatrixArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -282,6 +284,9 @@ pub enum ReportFormat {
     /// The badge as shields.io endpoint JSON.
     BadgeJson,
     Json,
+    /// GitHub Actions workflow commands: `::error` per failed `must`,
+    /// `::warning` per failed `should`.
+    Github,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -364,4 +369,32 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:\n  \
+    puppet-lint matrix reports/                      every reports/<name>/report.json, named <name>\n  \
+    puppet-lint matrix acme=a.json beta=b.json --format html --output matrix.html")]
+pub struct MatrixArgs {
+    /// report.json files, directories holding `<name>/report.json`, or
+    /// `NAME=PATH` to name a provider.
+    #[arg(required = true, value_name = "REPORT|DIR|NAME=PATH")]
+    pub inputs: Vec<String>,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: MatrixFormat,
+
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    /// GitHub-flavoured Markdown, for docs and READMEs.
+    #[default]
+    Markdown,
+    /// One self-contained page: sortable, filterable, no network.
+    Html,
+    Json,
 }

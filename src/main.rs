@@ -40,6 +40,7 @@ fn main() {
             Some(Command::Discover(args)) => commands::discover::discover(args).await,
             Some(Command::Package(args)) => commands::package::package(args).await,
             Some(Command::Registry(args)) => commands::registry::registry(args).await,
+            Some(Command::Matrix(args)) => commands::matrix::matrix(args),
         }
     });
     // The one place an outcome becomes an exit code.

@@ -1,11 +1,176 @@
-//! The spec's npm publication rules, on fixture packages: a conforming one,
-//! and one per broken rule (fixtures/packages/).
+//! The spec's npm publication rules on fixture packages (fixtures/packages/,
+//! verdicts in fixtures/packages/VERDICTS.md), through the real binary:
+//! `package.no-runtime-dependency` (must), `package.peer-dependencies`
+//! (should) and `package.ding-dong-example` (must), each pass, fail (or
+//! warn) or skip with the message the table gives, and the exit code
+//! follows the `must` rules only.
 
 mod support;
 
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
 use support::{Cli, scratch};
+
+/// fixture, must, should, example (`pass` / `fail` / `skip`), and a
+/// fragment of the first finding (or skip reason).
+const CASES: &[(&str, &str, &str, &str, &str)] = &[
+    ("conforming", "pass", "pass", "pass", ""),
+    (
+        "wechaty-in-dependencies",
+        "fail",
+        "pass",
+        "pass",
+        "package.json:4:43: \"wechaty\" is in dependencies, and must not be",
+    ),
+    (
+        "puppet-not-a-peer-dependency",
+        "fail",
+        "fail",
+        "pass",
+        "package.json:4:21: \"wechaty-puppet\" is in dependencies, and must not be",
+    ),
+    (
+        "missing-dev-dependency",
+        "pass",
+        "fail",
+        "pass",
+        "package.json:5:3: \"wechaty\" is missing from devDependencies, and should be there",
+    ),
+    (
+        "peer-without-wechaty",
+        "pass",
+        "fail",
+        "pass",
+        "package.json:5:3: \"wechaty\" is missing from peerDependencies, and should be there",
+    ),
+    (
+        "juzi-puppet-in-dependencies",
+        "fail",
+        "pass",
+        "pass",
+        "package.json:7:5: \"@juzi/wechaty-puppet\" is in dependencies, and must not be",
+    ),
+    (
+        "puppet-in-optional-dependencies",
+        "fail",
+        "pass",
+        "pass",
+        "package.json:5:29: \"wechaty-puppet\" is in optionalDependencies, and must not be",
+    ),
+    (
+        "puppet-in-bundle-dependencies",
+        "fail",
+        "pass",
+        "pass",
+        "package.json:7:5: \"wechaty-puppet\" is in bundleDependencies, and must not be",
+    ),
+    (
+        "bundle-dependencies-true",
+        "fail",
+        "pass",
+        "pass",
+        "package.json:5:21: \"wechaty-puppet\" is in dependencies, and must not be",
+    ),
+    ("broken-package-json", "fail", "fail", "pass", "package.json:5:3: not valid JSON: expected `,` or `}`"),
+    ("no-package-json", "fail", "fail", "pass", "package.json is missing: "),
+    ("private-package", "skip", "skip", "skip", "a private package (`\"private\": true` at package.json:3:3)"),
+    (
+        "no-puppet-dependency",
+        "skip",
+        "skip",
+        "skip",
+        "depends on no puppet package (no `wechaty-puppet` or `@<scope>/wechaty-puppet` in dependencies, peerDependencies, devDependencies or optionalDependencies)",
+    ),
+    (
+        "installed-package",
+        "pass",
+        "pass",
+        "skip",
+        "this directory looks like an installed copy of the package (it has dist/ but neither src/ nor examples/)",
+    ),
+    (
+        "installed-from-tarball",
+        "pass",
+        "pass",
+        "skip",
+        "this directory looks like an installed copy of the package (its package.json has `_resolved` (at package.json:4:3)",
+    ),
+    ("no-example", "pass", "pass", "fail", "examples/ding-dong-bot.ts is missing"),
+    ("misnamed-example", "pass", "pass", "fail", "examples/ding-dong-bot.ts is missing; found `examples/ding-dong.ts`"),
+    (
+        "example-in-wrong-directory",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts is missing; found `example/ding-dong-bot.ts`",
+    ),
+    ("ding-regex-literal", "pass", "pass", "pass", ""),
+    ("ding-anchored-regex", "pass", "pass", "pass", ""),
+    ("ding-switch-case", "pass", "pass", "pass", ""),
+    ("ding-includes-after-lowercase", "pass", "pass", "pass", ""),
+    ("ding-startswith-after-trim", "pass", "pass", "pass", ""),
+    ("commonjs-require", "pass", "pass", "pass", ""),
+    ("wechaty-only-in-comment", "pass", "pass", "pass", ""),
+    ("type-import-wechaty", "pass", "pass", "pass", ""),
+    (
+        "ding-only-in-comments",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts: no message handler (`puppet.on('message', …)`) recognises `ding`",
+    ),
+    (
+        "ding-outside-handler",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts: no message handler (`puppet.on('message', …)`) recognises `ding`",
+    ),
+    (
+        "example-never-answers-dong",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API",
+    ),
+    ("example-imports-wechaty", "pass", "pass", "fail", "examples/ding-dong-bot.ts:4:1: it imports `wechaty`"),
+    (
+        "side-effect-import-wechaty",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts:1:1: it imports `wechaty` for its side effects",
+    ),
+    ("wechaty-subpath-import", "pass", "pass", "fail", "examples/ding-dong-bot.ts:2:1: it imports `wechaty/impls`"),
+    (
+        "dynamic-import-wechaty",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts:13:36: it imports `wechaty` dynamically (`import(…)`)",
+    ),
+    (
+        "runs-mock-puppet",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts:3:16: it constructs `PuppetMock` from `wechaty-puppet-mock`",
+    ),
+    (
+        "answers-with-say",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts:9:11: it answers `dong` with `.say(…)`, the Wechaty API",
+    ),
+    (
+        "example-does-not-parse",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts:7:31: does not parse: Expected `)` but found `{`",
+    ),
+];
 
 fn check(fixture: &str) -> (i32, Report) {
     let dir = scratch(&format!("package-{fixture}"));
@@ -15,94 +180,68 @@ fn check(fixture: &str) -> (i32, Report) {
     (ran.code, report)
 }
 
-fn verdict_and_reason(report: &Report, id: &str) -> (Verdict, String) {
-    let check = report.checks.iter().find(|check| check.id == id).unwrap();
-    (check.verdict, check.reason.clone().unwrap_or_default())
+fn wanted(word: &str, should: bool) -> Verdict {
+    match (word, should) {
+        ("pass", _) => Verdict::Pass,
+        ("skip", _) => Verdict::Skip,
+        ("fail", true) => Verdict::Warn,
+        ("fail", false) => Verdict::Fail,
+        _ => unreachable!("{word}"),
+    }
 }
 
-/// `peer` / `example`: what each rule's check must say (None: it passes).
-fn expect(fixture: &str, peer: Option<&str>, example: Option<&str>) {
-    let (code, report) = check(fixture);
-    for (id, expected) in [("package.peer-dependencies", peer), ("package.ding-dong-example", example)] {
-        let (verdict, reason) = verdict_and_reason(&report, id);
-        match expected {
-            None => assert_eq!(verdict, Verdict::Pass, "{fixture}: {id}: {reason}"),
-            Some(fragment) => {
-                assert_eq!(verdict, Verdict::Fail, "{fixture}: {id}");
-                assert!(reason.contains(fragment), "{fixture}: {id}: {reason:?} lacks {fragment:?}");
+#[test]
+fn every_fixture_gets_the_verdicts_of_its_table_row() {
+    for (fixture, must, should, example, fragment) in CASES {
+        let (code, report) = check(fixture);
+        let mut reasons = String::new();
+        for (id, word, is_should) in [
+            ("package.no-runtime-dependency", must, false),
+            ("package.peer-dependencies", should, true),
+            ("package.ding-dong-example", example, false),
+        ] {
+            let check =
+                report.checks.iter().find(|check| check.id == id).unwrap_or_else(|| panic!("{fixture}: no {id}"));
+            assert_eq!(check.verdict, wanted(word, is_should), "{fixture}: {id}: {:?}", check.reason);
+            reasons.push_str(check.reason.as_deref().unwrap_or(""));
+            if check.verdict != Verdict::Pass {
+                let evidence = check.evidence.as_ref().expect("a finding carries evidence");
+                assert!(evidence.timeline.is_empty(), "{fixture}: {id}: no gRPC timeline on a package finding");
             }
         }
+        assert!(reasons.contains(fragment), "{fixture}: {fragment:?} not in {reasons:?}");
+        let failing = *must == "fail" || *example == "fail";
+        assert_eq!(code, if failing { exit::FAILURE } else { exit::OK }, "{fixture}");
     }
-    let wanted = if peer.is_none() && example.is_none() { exit::OK } else { exit::FAILURE };
-    assert_eq!(code, wanted, "{fixture}");
 }
 
 #[test]
-fn a_conforming_package_passes() {
-    expect("conforming", None, None);
+fn every_fixture_directory_has_a_row() {
+    let dir = format!("{}/fixtures/packages", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(CASES.iter().any(|case| case.0 == name), "fixtures/packages/{name} has no row");
+        }
+    }
 }
 
 #[test]
-fn wechaty_in_dependencies_fails() {
-    expect("wechaty-in-dependencies", Some("`/dependencies/wechaty` is set, and must not be"), None);
+fn a_regex_literal_example_with_only_a_puppet_peer_dependency_exits_0() {
+    let (code, report) = check("peer-without-wechaty");
+    assert_eq!(code, exit::OK, "a should-level warning at most");
+    let peer = report.checks.iter().find(|check| check.id == "package.peer-dependencies").unwrap();
+    assert_eq!(peer.verdict, Verdict::Warn);
+    let (code, _) = check("ding-regex-literal");
+    assert_eq!(code, exit::OK);
 }
 
 #[test]
-fn a_puppet_that_is_not_a_peer_dependency_fails() {
-    expect(
-        "puppet-not-a-peer-dependency",
-        Some("`/peerDependencies/wechaty-puppet` is missing; `/dependencies/wechaty-puppet` is set"),
-        None,
-    );
-}
-
-#[test]
-fn a_missing_dev_dependency_fails() {
-    expect("missing-dev-dependency", Some("`/devDependencies/wechaty` is missing"), None);
-}
-
-#[test]
-fn no_example_fails() {
-    expect("no-example", None, Some("examples/ding-dong-bot.ts is missing"));
-}
-
-#[test]
-fn an_example_on_wechaty_fails() {
-    expect("example-imports-wechaty", None, Some("examples/ding-dong-bot.ts:4: it imports `wechaty`"));
-}
-
-#[test]
-fn an_example_that_never_answers_dong_fails() {
-    expect("example-never-answers-dong", None, Some("it never answers `dong`"));
-}
-
-#[test]
-fn a_broken_package_json_is_a_clear_failure_with_its_location() {
-    expect("broken-package-json", Some("package.json:5:3: not valid JSON: expected `,` or `}`"), None);
-}
-
-#[test]
-fn no_package_json_is_a_clear_failure() {
-    expect("no-package-json", Some("package.json is missing"), None);
-}
-
-#[test]
-fn a_directory_that_is_not_there_is_a_usage_error() {
-    Cli::new().args(["package", "/nonexistent/puppet"]).run().code(exit::USAGE).stderr_has("is not a directory");
-}
-
-#[test]
-fn package_checks_join_a_run_with_package() {
-    let dir = scratch("package-in-run");
-    let package = format!("{}/fixtures/packages/wechaty-in-dependencies", env!("CARGO_MANIFEST_DIR"));
-    let ran = Cli::new()
-        .args(["--mock", "--heartbeat-window", "1s", "--package", &package, "--report-dir", dir.to_str().unwrap()])
-        .run();
-    ran.code(exit::FAILURE).stdout_has("✗ fail package.peer-dependencies");
-    let report: Report = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    let suites: Vec<&str> = report.suites.iter().map(|suite| suite.id.as_str()).collect();
-    assert!(suites.contains(&"wechaty-puppet-package"), "{suites:?}");
-    // Without --package the package suite is not part of a run at all.
-    let plain = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--no-report"]).run();
-    assert!(!plain.stdout.contains("package."), "{}", plain.stdout);
+fn a_puppet_in_dependencies_exits_1_naming_its_line() {
+    let (code, report) = check("puppet-not-a-peer-dependency");
+    assert_eq!(code, exit::FAILURE);
+    let must = report.checks.iter().find(|check| check.id == "package.no-runtime-dependency").unwrap();
+    let reason = must.reason.clone().unwrap_or_default();
+    assert!(reason.starts_with("package.json:4:21: \"wechaty-puppet\" is in dependencies"), "{reason}");
 }

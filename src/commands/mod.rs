@@ -4,6 +4,7 @@
 pub mod discover;
 pub mod doctor;
 pub mod list;
+pub mod matrix;
 pub mod mock;
 pub mod package;
 pub mod registry;

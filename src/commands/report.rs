@@ -4,7 +4,7 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::Error;
 use crate::report::look::Look;
 use crate::report::model::{Report, SCHEMA, SCHEMA_VERSION};
-use crate::report::{badge, checklist, files, junit, markdown};
+use crate::report::{badge, checklist, files, github, junit, markdown};
 
 pub fn report(args: ReportArgs) -> Result<(), Error> {
     let report = read(&args.file)?;
@@ -16,6 +16,7 @@ pub fn report(args: ReportArgs) -> Result<(), Error> {
         ReportFormat::Badge => badge::svg(&report),
         ReportFormat::BadgeJson => format!("{}\n", badge::json(&report)),
         ReportFormat::Json => files::json(&report),
+        ReportFormat::Github => github::annotations(&report),
     };
     match &args.output {
         Some(path) => files::write_atomically(path, &text)

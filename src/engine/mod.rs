@@ -6,6 +6,7 @@
 //! imports `report`.
 
 mod actions;
+pub mod npm;
 pub mod run;
 
 use actions as check;

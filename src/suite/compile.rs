@@ -421,6 +421,35 @@ impl Compiler<'_> {
                 let not_matches = text.not_matches.iter().filter_map(|pattern| self.pattern(pattern)).collect();
                 (text.condition, None, None, Action::ExpectText { file, matches, not_matches })
             }
+            StepDoc::NpmRule(npm) => {
+                cx.condition = self.condition(&npm.condition, names);
+                let rule = match npm.rule.value.as_str() {
+                    "runtime-dependencies" => Some(NpmRule::RuntimeDependencies),
+                    "peer-dependencies" => Some(NpmRule::PeerDependencies),
+                    "ding-dong-example" => Some(NpmRule::DingDongExample),
+                    other => {
+                        let location = self.at(&npm.rule);
+                        self.error(
+                            location,
+                            format!(
+                                "unknown npm rule `{other}`: write runtime-dependencies, peer-dependencies or ding-dong-example"
+                            ),
+                        );
+                        None
+                    }
+                };
+                let file = npm.file.as_ref().map(|file| self.template(file, names, &cx));
+                if file.is_some() && rule != Some(NpmRule::DingDongExample) {
+                    let location = self.at(&npm.rule);
+                    self.error(location, "`file` is for the ding-dong-example rule only");
+                }
+                (
+                    npm.condition,
+                    None,
+                    None,
+                    Action::NpmRule { rule: rule.unwrap_or(NpmRule::RuntimeDependencies), file },
+                )
+            }
             StepDoc::Registration(registration) => {
                 cx.condition = self.condition(&registration.condition, names);
                 let within =

@@ -166,6 +166,13 @@ pub enum StepDoc {
     /// A text file of the package exists and matches these regular
     /// expressions and none of those.
     ExpectText(ExpectTextDoc),
+    /// One of the Puppet spec's npm publication rules, judged from the
+    /// package's package.json and example with a real TypeScript parser:
+    /// `runtime-dependencies` (must), `peer-dependencies` (should),
+    /// `ding-dong-example` (must; `file` defaults to
+    /// `examples/ding-dong-bot.ts`). A package the rule cannot apply to
+    /// (private, no puppet dependency, an installed copy) is skipped with why.
+    NpmRule(NpmRuleDoc),
     /// The registry (`--registry`) asks the provider for its gRPC port and
     /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
     Registration(RegistrationDoc),
@@ -409,6 +416,17 @@ pub struct ExpectTextDoc {
     /// Regular expressions the text must not match.
     #[serde(default)]
     pub not_matches: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NpmRuleDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// `runtime-dependencies`, `peer-dependencies` or `ding-dong-example`.
+    pub rule: Located<String>,
+    /// The example to read (`ding-dong-example` only), relative to the package.
+    pub file: Option<Located<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -99,6 +99,7 @@ impl Action {
                 | Action::Wait { .. }
                 | Action::ExpectJson { .. }
                 | Action::ExpectText { .. }
+                | Action::NpmRule { .. }
                 | Action::Registration { .. }
                 | Action::ForEach { .. }
         )
@@ -228,6 +229,25 @@ pub enum Action {
     Registration {
         within: Option<DurationExpr>,
     },
+    /// One of the spec's npm publication rules (`engine::npm`).
+    NpmRule {
+        rule: NpmRule,
+        /// The example file (`ding-dong-example`), relative to the package.
+        file: Option<Template>,
+    },
+}
+
+/// The Puppet spec's npm publication rules ("NPM Publication").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpmRule {
+    /// Neither `wechaty-puppet` nor `wechaty` (nor a scoped fork) is a
+    /// runtime dependency (must).
+    RuntimeDependencies,
+    /// Both are in `peerDependencies` and `devDependencies` (should).
+    PeerDependencies,
+    /// The ding-dong example runs the provider's own puppet, recognises
+    /// `ding` and answers `dong` through the puppet API, never `wechaty`.
+    DingDongExample,
 }
 
 /// A regular expression from a suite, with what it means for people.
@@ -281,6 +301,7 @@ impl Action {
             Action::ExpectJson { .. } => "expect_json",
             Action::ExpectText { .. } => "expect_text",
             Action::Registration { .. } => "registration",
+            Action::NpmRule { .. } => "npm_rule",
         }
     }
 }

@@ -126,7 +126,10 @@ mod tests {
         );
         assert!(plan(&suites, &["nothing.*".into()], &[], &[], &[]).is_empty());
         let package = ids(plan(&suites, &["package.*".into()], &[], &[], &["package"]));
-        assert_eq!(package, ["package.peer-dependencies", "package.ding-dong-example"]);
+        assert_eq!(
+            package,
+            ["package.no-runtime-dependency", "package.peer-dependencies", "package.ding-dong-example"]
+        );
         assert!(
             plan(&suites, &["package.*".into()], &[], &[], &[]).is_empty(),
             "a `when: package` suite needs --package"

@@ -156,20 +156,28 @@ impl CheckRun {
         match self.steps(&check.steps).await {
             Ok(()) => Outcome { result: Ok(self.note) },
             Err((failure, step)) => {
-                let step = format!("{} at {}", step.action.name(), step.location);
                 let evidence = self.evidence(&failure, step);
                 Outcome { result: Err((failure, evidence)) }
             }
         }
     }
 
-    fn evidence(&self, failure: &Failure, step: String) -> Evidence {
+    /// What shows a failure: the step, expected and observed, and — for a
+    /// step that watched the service — the timeline around it (a package
+    /// file's finding has nothing to do with the gRPC timeline).
+    fn evidence(&self, failure: &Failure, step: &Step) -> Evidence {
         let now = self.context.timeline.now();
         let focus = failure.focus.unwrap_or(now);
         let from = self.started.min(focus).saturating_sub(Duration::from_secs(2));
-        let timeline =
-            self.context.timeline.excerpt(from, now, focus, EXCERPT_LIMIT).iter().map(TimelineEntry::from).collect();
+        let on_files =
+            matches!(step.action, Action::ExpectJson { .. } | Action::ExpectText { .. } | Action::NpmRule { .. });
+        let timeline = if on_files {
+            Vec::new()
+        } else {
+            self.context.timeline.excerpt(from, now, focus, EXCERPT_LIMIT).iter().map(TimelineEntry::from).collect()
+        };
         let redact = |text: &str| crate::redact::redact(text).into_owned();
+        let step = format!("{} at {}", step.action.name(), step.location);
         Evidence { step, expected: redact(&failure.expected), observed: redact(&failure.observed), timeline }
     }
 
@@ -214,7 +222,9 @@ impl CheckRun {
                 self.watch_step(step).await?
             }
             Action::MaxGap { .. } => self.heartbeat_step(step).await?,
-            Action::ExpectJson { .. } | Action::ExpectText { .. } => self.package_step(step)?,
+            Action::ExpectJson { .. } | Action::ExpectText { .. } | Action::NpmRule { .. } => {
+                self.package_step(step)?
+            }
             Action::Discover | Action::Registration { .. } => self.discovery_step(step).await?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
@@ -290,7 +300,7 @@ fn fields<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String
 
 /// A peer's text as evidence shows it: tokens masked, then cut.
 fn shown(text: &str, limit: usize) -> String {
-    crate::report::model::truncate(&crate::redact::redact(text), limit)
+    crate::events::truncate(&crate::redact::redact(text), limit)
 }
 
 fn seconds(at: Duration) -> String {

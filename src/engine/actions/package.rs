@@ -1,10 +1,13 @@
-//! The npm publication rules: `expect_json` and `expect_text` on files of
-//! the package directory (`--package DIR`).
+//! The npm publication rules on the package directory (`--package DIR`):
+//! `npm_rule` (judged by [`crate::engine::npm`] from package.json and a real
+//! syntax tree of the example), and the generic `expect_json` and
+//! `expect_text` on any file of the package.
 
 use serde_json::Value;
 
-use super::{CheckRun, Failure, Stepped};
-use crate::suite::{Action, Step, Template};
+use super::{CheckRun, Failure, Kind, Stepped};
+use crate::engine::npm::{self, Judgement, Package};
+use crate::suite::{Action, NpmRule, Step, Template};
 
 impl CheckRun {
     pub(super) fn package_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
@@ -13,6 +16,7 @@ impl CheckRun {
                 self.expect_json(file, present, absent, message.as_deref())?;
             }
             Action::ExpectText { file, matches, not_matches } => self.expect_text(file, matches, not_matches)?,
+            Action::NpmRule { rule, file } => self.npm_rule(*rule, file.as_ref())?,
             _ => unreachable!("the dispatcher sends only package actions here"),
         }
         Ok(Stepped::nothing())
@@ -20,13 +24,9 @@ impl CheckRun {
 
     /// A file of the package under check, and its text.
     fn package_file(&self, file: &Template) -> Result<(String, String), Failure> {
-        let directory = self
-            .scope
-            .get("package")
-            .and_then(|fields| fields.get(""))
-            .ok_or_else(|| Failure::error("no package directory: give one with --package DIR"))?;
+        let directory = self.package_dir()?;
         let name = self.render(file)?;
-        let path = std::path::Path::new(directory).join(&name);
+        let path = std::path::Path::new(&directory).join(&name);
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok((name, text)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::fail(
@@ -112,5 +112,57 @@ impl CheckRun {
             ),
             problems.join("; "),
         ))
+    }
+
+    /// One npm publication rule: a pass (maybe with a note), every finding
+    /// of a failure (violations first, then what is missing), or a skip
+    /// saying why the rule cannot apply.
+    fn npm_rule(&mut self, rule: NpmRule, file: Option<&Template>) -> Result<(), Failure> {
+        let directory = self.package_dir()?;
+        let package = Package::read(std::path::Path::new(&directory)).map_err(|finding| {
+            Failure::fail(finding.to_string(), format!("a package directory at {directory}"), finding.to_string())
+        })?;
+        let (judgement, expected) = match rule {
+            NpmRule::RuntimeDependencies => (
+                npm::judge_runtime_dependencies(&package),
+                "neither wechaty-puppet nor wechaty (nor a scoped fork) in dependencies, optionalDependencies or bundleDependencies".to_owned(),
+            ),
+            NpmRule::PeerDependencies => (
+                npm::judge_peer_and_dev_dependencies(&package),
+                "wechaty-puppet and wechaty in peerDependencies and devDependencies".to_owned(),
+            ),
+            NpmRule::DingDongExample => {
+                let example = match file {
+                    Some(file) => self.render(file)?,
+                    None => npm::DING_DONG_EXAMPLE.to_owned(),
+                };
+                let expected = format!(
+                    "{example} constructs the package's own puppet, recognises `ding` in a message handler and answers `dong` with the puppet API (messageSendText), never importing wechaty"
+                );
+                (npm::judge_ding_dong_example(&package, &example), expected)
+            }
+        };
+        match judgement {
+            Judgement::Pass { note } => {
+                self.note = note;
+                Ok(())
+            }
+            Judgement::Skip { reason } => {
+                Err(Failure { kind: Kind::Skip, ..Failure::fail(reason.clone(), expected, reason) })
+            }
+            Judgement::Fail { findings } => {
+                let listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
+                Err(Failure::fail(listed.join("; "), expected, listed.join("\n")))
+            }
+        }
+    }
+
+    /// The package directory (`--package DIR`).
+    fn package_dir(&self) -> Result<String, Failure> {
+        self.scope
+            .get("package")
+            .and_then(|fields| fields.get(""))
+            .cloned()
+            .ok_or_else(|| Failure::error("no package directory: give one with --package DIR"))
     }
 }

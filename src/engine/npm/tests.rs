@@ -1,0 +1,460 @@
+//! Every fixture package (fixtures/packages/) against the verdicts of VERDICTS.md, and inputs no package should
+//! have (empty, binary, deeply nested, large) against panics and stack overflows.
+
+use super::*;
+
+/// What one judge must say: pass, skip with a reason containing the fragment, or fail with exactly these
+/// findings, in order, each containing its fragment (fragments include `file:line:col` where there is one).
+enum Want {
+    Pass,
+    Skip(&'static str),
+    Fail(&'static [&'static str]),
+}
+
+use Want::{Fail, Pass, Skip};
+
+const EX: &str = "examples/ding-dong-bot.ts";
+const NO_DING: &str = "examples/ding-dong-bot.ts: no message handler (`puppet.on('message', …)`) recognises `ding`: \
+                       looked for === / == comparisons, regex tests, switch cases, includes/startsWith; not found";
+const NO_DONG: &str = "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API: looked for";
+const NO_OWN: &str = "examples/ding-dong-bot.ts: it never constructs the provider's own puppet: looked for `new X(…)`";
+const PRIVATE: &str = "a private package (`\"private\": true` at package.json:3:3)";
+const NO_PUPPET: &str = "depends on no puppet package";
+
+/// fixture → (must: runtime dependencies, should: peer and dev dependencies, example).
+const CASES: &[(&str, Want, Want, Want)] = &[
+    ("conforming", Pass, Pass, Pass),
+    (
+        "wechaty-in-dependencies",
+        Fail(&["package.json:4:43: \"wechaty\" is in dependencies, and must not be"]),
+        Pass,
+        Pass,
+    ),
+    (
+        "puppet-not-a-peer-dependency",
+        Fail(&["package.json:4:21: \"wechaty-puppet\" is in dependencies, and must not be"]),
+        Fail(&[
+            "package.json:5:3: \"wechaty-puppet\" is missing from peerDependencies, and should be there (it is in \
+             dependencies at package.json:4:21, devDependencies at package.json:6:24)",
+        ]),
+        Pass,
+    ),
+    (
+        "missing-dev-dependency",
+        Pass,
+        Fail(&["package.json:5:3: \"wechaty\" is missing from devDependencies, and should be there (it is in \
+                peerDependencies at package.json:4:54)"]),
+        Pass,
+    ),
+    (
+        "peer-without-wechaty",
+        Pass,
+        Fail(&[
+            "package.json:5:3: \"wechaty\" is missing from peerDependencies",
+            "package.json:8:3: \"wechaty\" is missing from devDependencies",
+        ]),
+        Pass,
+    ),
+    (
+        "juzi-puppet-in-dependencies",
+        Fail(&["package.json:7:5: \"@juzi/wechaty-puppet\" is in dependencies, and must not be"]),
+        Pass,
+        Pass,
+    ),
+    (
+        "puppet-in-optional-dependencies",
+        Fail(&["package.json:5:29: \"wechaty-puppet\" is in optionalDependencies, and must not be"]),
+        Pass,
+        Pass,
+    ),
+    (
+        "puppet-in-bundle-dependencies",
+        Fail(&["package.json:7:5: \"wechaty-puppet\" is in bundleDependencies, and must not be"]),
+        Pass,
+        Pass,
+    ),
+    (
+        "bundle-dependencies-true",
+        Fail(&[
+            "package.json:5:21: \"wechaty-puppet\" is in dependencies, and must not be",
+            "package.json:6:26: bundledDependencies is `true`, which bundles \"wechaty-puppet\" from dependencies",
+        ]),
+        Pass,
+        Pass,
+    ),
+    (
+        "broken-package-json",
+        Fail(&["package.json:5:3: not valid JSON: expected `,` or `}`"]),
+        Fail(&["package.json:5:3: not valid JSON"]),
+        Pass,
+    ),
+    ("no-package-json", Fail(&["package.json is missing"]), Fail(&["package.json is missing"]), Pass),
+    ("private-package", Skip(PRIVATE), Skip(PRIVATE), Skip(PRIVATE)),
+    ("no-puppet-dependency", Skip(NO_PUPPET), Skip(NO_PUPPET), Skip(NO_PUPPET)),
+    (
+        "installed-package",
+        Pass,
+        Pass,
+        Skip(
+            "looks like an installed copy of the package (it has dist/ but neither src/ nor examples/); the \
+              published package does not ship the example, so point puppet-lint at the provider's source repository",
+        ),
+    ),
+    (
+        "installed-from-tarball",
+        Pass,
+        Pass,
+        Skip("its package.json has `_resolved` (at package.json:4:3), which npm writes when it installs a package"),
+    ),
+    (
+        "no-example",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts is missing: looked for it, and for files named like ding-dong"]),
+    ),
+    ("misnamed-example", Pass, Pass, Fail(&["examples/ding-dong-bot.ts is missing; found `examples/ding-dong.ts`"])),
+    (
+        "example-in-wrong-directory",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts is missing; found `example/ding-dong-bot.ts`"]),
+    ),
+    ("ding-regex-literal", Pass, Pass, Pass),
+    ("ding-anchored-regex", Pass, Pass, Pass),
+    ("ding-switch-case", Pass, Pass, Pass),
+    ("ding-includes-after-lowercase", Pass, Pass, Pass),
+    ("ding-startswith-after-trim", Pass, Pass, Pass),
+    ("commonjs-require", Pass, Pass, Pass),
+    ("wechaty-only-in-comment", Pass, Pass, Pass),
+    ("type-import-wechaty", Pass, Pass, Pass),
+    ("ding-only-in-comments", Pass, Pass, Fail(&[NO_DING])),
+    (
+        "ding-outside-handler",
+        Pass,
+        Pass,
+        Fail(&[
+            NO_DING,
+            "examples/ding-dong-bot.ts:5:5: a comparison for `ding` is here, outside every message handler",
+        ]),
+    ),
+    ("example-never-answers-dong", Pass, Pass, Fail(&[NO_DONG])),
+    (
+        "example-imports-wechaty",
+        Pass,
+        Pass,
+        Fail(&[
+            "examples/ding-dong-bot.ts:4:1: it imports `wechaty`: the example must run the provider's puppet through \
+             the puppet API only, without Wechaty",
+            "examples/ding-dong-bot.ts:11:11: it answers `dong` with `.say(…)`, the Wechaty API",
+            NO_DONG,
+        ]),
+    ),
+    (
+        "side-effect-import-wechaty",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:1:1: it imports `wechaty` for its side effects"]),
+    ),
+    ("wechaty-subpath-import", Pass, Pass, Fail(&["examples/ding-dong-bot.ts:2:1: it imports `wechaty/impls`"])),
+    (
+        "dynamic-import-wechaty",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:13:36: it imports `wechaty` dynamically (`import(…)`)"]),
+    ),
+    (
+        "runs-mock-puppet",
+        Pass,
+        Pass,
+        Fail(&[
+            "examples/ding-dong-bot.ts:3:16: it constructs `PuppetMock` from `wechaty-puppet-mock`, another \
+             provider's puppet",
+            NO_OWN,
+        ]),
+    ),
+    (
+        "answers-with-say",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:9:11: it answers `dong` with `.say(…)`, the Wechaty API", NO_DONG]),
+    ),
+    ("example-does-not-parse", Pass, Pass, Fail(&["examples/ding-dong-bot.ts:7:31: does not parse: Expected `)`"])),
+];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages")
+}
+
+fn check(fixture: &str, judge: &str, got: &Judgement, want: &Want) -> Result<(), String> {
+    match (want, got) {
+        (Pass, Judgement::Pass { .. }) => Ok(()),
+        (Skip(fragment), Judgement::Skip { reason }) if reason.contains(fragment) => Ok(()),
+        (Fail(fragments), Judgement::Fail { findings }) => {
+            let shown: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            if shown.len() != fragments.len() || shown.iter().zip(fragments.iter()).any(|(f, w)| !f.contains(w)) {
+                return Err(format!("{fixture}: {judge}: got {shown:#?}, want {fragments:#?}"));
+            }
+            for finding in findings {
+                let says_what = finding.message.contains("looked for") || finding.message.contains("is missing");
+                if finding.location.is_none() && !says_what {
+                    return Err(format!(
+                        "{fixture}: {judge}: {finding} has neither a location nor what was looked for"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(format!("{fixture}: {judge}: got {got:?}")),
+    }
+}
+
+#[test]
+fn every_fixture_gets_its_verdicts() {
+    let mut errors = Vec::new();
+    for (fixture, must, should, example) in CASES {
+        let package = match Package::read(&fixtures().join(fixture)) {
+            Ok(package) => package,
+            Err(finding) => {
+                errors.push(format!("{fixture}: {finding}"));
+                continue;
+            }
+        };
+        let judged = [
+            ("must", judge_runtime_dependencies(&package), must),
+            ("should", judge_peer_and_dev_dependencies(&package), should),
+            ("example", judge_ding_dong_example(&package, DING_DONG_EXAMPLE), example),
+        ];
+        for (judge, got, want) in &judged {
+            if let Err(error) = check(fixture, judge, got, want) {
+                errors.push(error);
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn every_fixture_directory_is_in_the_table() {
+    let mut listed: Vec<&str> = CASES.iter().map(|case| case.0).collect();
+    listed.sort_unstable();
+    let mut found: Vec<String> = std::fs::read_dir(fixtures())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(listed, found);
+}
+
+#[test]
+fn a_pass_says_where_it_saw_each_part() {
+    let package = Package::read(&fixtures().join("conforming")).ok();
+    let judgement = package.map(|p| judge_ding_dong_example(&p, DING_DONG_EXAMPLE));
+    let Some(Judgement::Pass { note: Some(note) }) = judgement else { panic!("{judgement:?}") };
+    assert_eq!(
+        note,
+        "constructs `PuppetExample` at examples/ding-dong-bot.ts:6:16, recognises `ding` with a comparison at \
+         examples/ding-dong-bot.ts:10:7, answers `dong` with `messageSendText` at examples/ding-dong-bot.ts:12:11"
+    );
+}
+
+#[test]
+fn a_directory_that_is_not_there_is_an_error() {
+    let error = Package::read(Path::new("/nonexistent/puppet")).err().map(|f| f.to_string());
+    assert_eq!(error.as_deref(), Some("/nonexistent/puppet is not a directory"));
+}
+
+/// The example judge on source text alone, with the conforming package's name.
+fn judge_text(text: &str) -> Judgement {
+    judge_example_text(EX, text, Some("wechaty-puppet-example"))
+}
+
+fn passes(text: &str) -> bool {
+    matches!(judge_text(text), Judgement::Pass { .. })
+}
+
+const HEAD: &str = "import { PuppetExample } from '../src/mod.js'\nconst puppet = new PuppetExample()\n";
+
+#[test]
+fn generous_with_the_form() {
+    let handlers = [
+        "puppet.on('message', async ({ messageId }) => { const m = await puppet.messagePayload(messageId); \
+         if (m.text?.toLowerCase() === 'ding') await puppet.messageSendText(m.talkerId, 'dong') })",
+        "puppet.on('message', async e => { const t = (await puppet.messagePayload(e.messageId)).text; \
+         if (t && t.match(/^ding$/i)) { await puppet.messageSendText(e.x, `dong ${t}`) } })",
+        "puppet.on('message', async e => { if (['ding', 'Ding'].includes(e.t)) await puppet.messageSendText(e.x, \
+         'dong') })",
+        "puppet.on('message', async e => { if (new RegExp('ding', 'i').test(e.t)) \
+         puppet.messageSendText(e.x, 'Dong!') })",
+        "class Bot { constructor (p) { p.on('message', this.onMessage.bind(this)) } \
+         async onMessage (e) { if (e.t === 'ding') await this.reply(e) } \
+         async reply (e) { await puppet.messageSendText(e.x, 'dong') } }",
+        "puppet.on('message', async e => { if (e.t !== `ding`) return; await puppet['messageSendText'](e.x, 'dong') })",
+    ];
+    for handler in handlers {
+        let judged = judge_text(&format!("{HEAD}{handler}\n"));
+        assert!(matches!(judged, Judgement::Pass { .. }), "{handler}\n{judged:?}");
+    }
+    // Own package by name, with a subpath; a namespace require.
+    assert!(passes(
+        "import { PuppetExample } from 'wechaty-puppet-example/puppet'\nconst puppet = new PuppetExample()\n\
+         puppet.on('message', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x, 'dong') })\n"
+    ));
+    assert!(passes(
+        "const P = require('../src/mod.js')\nconst puppet = new P.PuppetExample()\n\
+         puppet.on('message', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x, 'dong') })\n"
+    ));
+    assert!(passes(
+        "import Puppet = require('../src/mod.js')\nconst puppet = new Puppet.PuppetExample()\n\
+         puppet.on('message', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x, 'dong') })\n"
+    ));
+}
+
+#[test]
+fn strict_with_the_meaning() {
+    let fails = [
+        // ding only in a log line and a comment; dong answered to everything
+        "puppet.on('message', async e => { console.log('ding'); /* e.t === 'ding' */ \
+         await puppet.messageSendText(e.x, 'dong') })",
+        // a handler for another event
+        "puppet.on('login', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x, 'dong') })",
+        // answers something else
+        "puppet.on('message', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x, 'pong') })",
+        // compares two literals
+        "puppet.on('message', async e => { if ('ding' === 'ding') await puppet.messageSendText(e.x, 'dong') })",
+        // `dong` only in a comment next to the send
+        "puppet.on('message', async e => { if (e.t === 'ding') await puppet.messageSendText(e.x /* 'dong' */, 'x') })",
+    ];
+    for handler in fails {
+        let judged = judge_text(&format!("{HEAD}{handler}\n"));
+        assert!(matches!(judged, Judgement::Fail { .. }), "{handler}\n{judged:?}");
+    }
+    // re-exports and requires of wechaty are violations; type-only ones and wechaty-puppet are not.
+    for line in
+        ["export { WechatyBuilder } from 'wechaty'", "export * from '@juzi/wechaty'", "const w = require('wechaty')"]
+    {
+        let text = format!(
+            "{line}\n{HEAD}puppet.on('message', async e => {{ if (e.t === 'ding') \
+                            await puppet.messageSendText(e.x, 'dong') }})\n"
+        );
+        let Judgement::Fail { findings } = judge_text(&text) else { panic!("{line}") };
+        assert!(findings[0].to_string().starts_with("examples/ding-dong-bot.ts:1:"), "{findings:?}");
+    }
+    for line in [
+        "export type { Message } from 'wechaty'",
+        "import { type Message, type Contact } from 'wechaty'",
+        "import { log } from 'wechaty-puppet'",
+        "import * as PUPPET from '@juzi/wechaty-puppet'",
+    ] {
+        let text = format!(
+            "{line}\n{HEAD}puppet.on('message', async e => {{ if (e.t === 'ding') \
+                            await puppet.messageSendText(e.x, 'dong') }})\n"
+        );
+        assert!(passes(&text), "{line}: {:?}", judge_text(&text));
+    }
+}
+
+#[test]
+fn weird_examples_never_panic() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut inputs: Vec<String> = vec![
+        String::new(),
+        "\u{feff}".to_string(),
+        "\0\0\0".to_string(),
+        "`".to_string(),
+        "/*".to_string(),
+        "import".to_string(),
+        "puppet.on('message',".to_string(),
+        "new".to_string(),
+        "\u{2028}\u{2029}é\r\n\r".to_string(),
+        "<div>".to_string(),
+        "@".repeat(1000),
+    ];
+    for length in [1, 10, 100, 10_000] {
+        for _ in 0..20 {
+            let bytes: Vec<u8> = (0..length).map(|_| (random() & 0xff) as u8).collect();
+            inputs.push(String::from_utf8_lossy(&bytes).into_owned());
+            let tokens =
+                ["(", ")", "{", "}", "'ding'", "'dong'", "puppet.on", "'message'", "=>", ",", ";", "new ", "x"];
+            let text: String = (0..length).map(|_| tokens[(random() % tokens.len() as u64) as usize]).collect();
+            inputs.push(text);
+        }
+    }
+    for input in &inputs {
+        // Any verdict will do; it must come back.
+        let _ = judge_text(input);
+    }
+    // The same through files: a package with a binary package.json and a binary example.
+    let dir = std::env::temp_dir().join(format!("puppet-lint-npm-weird-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("examples")).expect("temp dir");
+    std::fs::write(dir.join("package.json"), [0xff, 0xfe, b'{', 0]).expect("write");
+    std::fs::write(dir.join(EX), [b'a', b'\n', 0xc3, 0x28]).expect("write");
+    let package = Package::read(&dir).expect("a directory");
+    assert!(matches!(judge_runtime_dependencies(&package), Judgement::Fail { .. }));
+    let Judgement::Fail { findings } = judge_ding_dong_example(&package, DING_DONG_EXAMPLE) else { panic!() };
+    assert_eq!(findings[0].to_string(), "examples/ding-dong-bot.ts:2:1: not valid UTF-8");
+    std::fs::write(dir.join(EX), "x".repeat(MAX_EXAMPLE_BYTES as usize + 1)).expect("write");
+    let Judgement::Fail { findings } = judge_ding_dong_example(&package, DING_DONG_EXAMPLE) else { panic!() };
+    assert!(findings[0].message.contains("more than the 1048576"), "{findings:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Deeply nested JSON is an error with a position, not an overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(Manifest::parse(deep.into_bytes()).is_err());
+}
+
+#[test]
+fn deep_nesting_never_overflows() {
+    let megabyte = 1024 * 1024;
+    // Dense nesting is refused before parsing, with where it got too deep.
+    for text in [
+        format!("{}1{}", "(".repeat(megabyte / 2), ")".repeat(megabyte / 2)),
+        format!("let x: {}A{}", "A<".repeat(megabyte / 3), ">".repeat(megabyte / 3)),
+        format!("x = {}", "[".repeat(megabyte)),
+    ] {
+        let Judgement::Fail { findings } = judge_text(&text) else { panic!() };
+        assert!(findings[0].message.contains("nest more than 20000 levels"), "{findings:?}");
+    }
+    // Nesting hidden from the count, and nesting without brackets, parse on the parser's big stack.
+    for text in [
+        format!("let x = {}1", "(')'".repeat(megabyte / 4)),
+        format!("{}x", "!".repeat(megabyte)),
+        format!("{}x", "a?b:".repeat(megabyte / 4)),
+        format!("{}x", "x=>".repeat(megabyte / 3)),
+    ] {
+        let _ = judge_text(&text);
+    }
+    // A large ordinary example (1 MB) still passes.
+    let mut text = std::fs::read_to_string(fixtures().join("conforming").join(EX)).expect("fixture");
+    while text.len() < megabyte - 64 {
+        text.push_str("console.info('padding the example to a megabyte')\n");
+    }
+    assert!(passes(&text));
+}
+
+#[test]
+#[ignore = "prints the verdict of every fixture, for VERDICTS.md"]
+fn dump_verdicts() {
+    for (fixture, ..) in CASES {
+        let Ok(package) = Package::read(&fixtures().join(fixture)) else { continue };
+        let show = |judgement: Judgement| match judgement {
+            Judgement::Pass { .. } => "pass".to_string(),
+            Judgement::Skip { reason } => format!("skip\t{reason}"),
+            Judgement::Fail { findings } => {
+                format!("fail\t{}", findings.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ⏎ "))
+            }
+        };
+        println!("@@{fixture}");
+        println!("must\t{}", show(judge_runtime_dependencies(&package)));
+        println!("should\t{}", show(judge_peer_and_dev_dependencies(&package)));
+        println!("example\t{}", show(judge_ding_dong_example(&package, DING_DONG_EXAMPLE)));
+    }
+}
