@@ -79,6 +79,15 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Render a compatibility matrix (providers × checks) from saved reports.
     Matrix(MatrixArgs),
+    /// Print a shell completion script (e.g. `puppet-lint completions bash > /etc/bash_completion.d/puppet-lint`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -24,8 +24,15 @@ pub const PAYLOAD_LIMIT: usize = 2_000;
 pub enum RunEvent {
     /// First: what runs, against what, how.
     RunStarted(Box<RunInfo>),
-    /// A line of progress for people (connecting, waiting for a scan…).
+    /// A line of progress for people (connecting, registering…).
     Phase(String),
+    /// The service asks for a scan while puppet-lint waits for the login:
+    /// the scan status's name and the QR code's content (a URL to show as a
+    /// QR code), as the `scan` event carried them.
+    Scan {
+        status: String,
+        qrcode: Option<String>,
+    },
     /// One step of the connection walk finished (discovery, tcp, tls, auth,
     /// version, event stream, login).
     SetupStep(SetupStep),

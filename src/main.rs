@@ -41,6 +41,13 @@ fn main() {
             Some(Command::Package(args)) => commands::package::package(args).await,
             Some(Command::Registry(args)) => commands::registry::registry(args).await,
             Some(Command::Matrix(args)) => commands::matrix::matrix(args),
+            Some(Command::Completions(args)) => {
+                let mut command = <Cli as clap::CommandFactory>::command();
+                let mut script = Vec::new();
+                clap_complete::generate(args.shell, &mut command, "puppet-lint", &mut script);
+                commands::print_stdout(&String::from_utf8_lossy(&script));
+                Ok(())
+            }
         }
     });
     // The one place an outcome becomes an exit code.

@@ -345,3 +345,30 @@ fn timeout_is_the_suites_default_unless_the_run_sets_one() {
     let ran = Cli::new().args(["--mock", "--no-report", "--timeout", "7s", "--suite"]).arg_path(&suite).run();
     ran.code(exit::FAILURE).stdout_has("${timeout} is \"7s\"");
 }
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef puppet-lint"),
+        ("fish", "complete -c puppet-lint"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let ran = Cli::new().args(["completions", shell]).run();
+        ran.code(exit::OK).stdout_has(marker).stdout_has("matrix");
+    }
+    Cli::new().args(["completions", "tcsh"]).run().code(exit::USAGE);
+}
+
+#[test]
+fn a_scan_is_drawn_as_a_qr_code_in_a_terminal_and_a_url_in_logs() {
+    use puppet_lint::report::look::scan_lines;
+    let url = "https://login.weixin.qq.com/l/puppet-lint-test";
+    let drawn = scan_lines("Waiting", Some(url), true);
+    assert!(drawn.contains('█') || drawn.contains('▀') || drawn.contains('▄'), "{drawn}");
+    assert!(drawn.lines().count() > 10, "a QR code takes many lines");
+    assert!(drawn.ends_with(&format!("waiting for login: Waiting — scan {url}")), "{drawn}");
+    let logged = scan_lines("Waiting", Some(url), false);
+    assert_eq!(logged, format!("waiting for login: Waiting — scan {url}"));
+    assert_eq!(scan_lines("Confirmed", None, true), "waiting for login: Confirmed");
+}

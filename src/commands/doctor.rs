@@ -83,7 +83,12 @@ impl Observer for Doctor {
                     }
                 }
             }
-            // Scan events, shown while the doctor waits for the login.
+            // Scans, shown while the doctor waits for the login.
+            RunEvent::Scan { status, qrcode } => {
+                let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+                let draw = crate::report::look::draws_qr_codes(terminal);
+                self.say(&crate::report::look::scan_lines(&status, qrcode.as_deref(), draw));
+            }
             RunEvent::Phase(text) => {
                 self.say(&format!("  {}", self.look.paint(&crate::report::one_line(&text), Paint::Dim)));
             }

@@ -49,6 +49,31 @@ impl Look {
     }
 }
 
+/// A QR code drawn with Unicode half blocks (two rows per line), as Wechaty
+/// bots draw the login code in a terminal; `None` when the text is too long
+/// for a QR code.
+pub fn qr_code(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build())
+}
+
+/// Whether a scan's QR code is drawn (a terminal, not a CI log) or only its
+/// URL is printed.
+pub fn draws_qr_codes(terminal: bool) -> bool {
+    terminal && std::env::var_os("CI").is_none_or(|value| value.is_empty() || value == "false")
+}
+
+/// The lines shown when a service asks for a scan: the QR code when
+/// `draw`, then the status and the URL.
+pub fn scan_lines(status: &str, qrcode: Option<&str>, draw: bool) -> String {
+    let url = qrcode.map(|qrcode| format!(" — scan {}", crate::report::one_line(qrcode))).unwrap_or_default();
+    let line = format!("waiting for login: {}{url}", crate::report::one_line(status));
+    match qrcode.filter(|_| draw).and_then(qr_code) {
+        Some(drawn) => format!("{drawn}\n{line}"),
+        None => line,
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Paint {
     Green,

@@ -115,6 +115,10 @@ impl Observer for Progress {
                 };
                 self.line(&self.look.paint(&text, Paint::Dim));
             }
+            RunEvent::Scan { status, qrcode } => {
+                let draw = !matches!(self.mode, Mode::Plain) && crate::report::look::draws_qr_codes(true);
+                self.line(&crate::report::look::scan_lines(&status, qrcode.as_deref(), draw));
+            }
             RunEvent::RunStarted(_) | RunEvent::RunFinished(_) => {}
             RunEvent::CheckStarted { id, title } => match &self.mode {
                 Mode::Live(multi) => {

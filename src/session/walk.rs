@@ -291,7 +291,9 @@ pub async fn start_and_wait(
                     (None, Some(status)) => scan_status_name(status).to_owned(),
                     _ => "scan event".to_owned(),
                 };
-                observer.event(RunEvent::Phase(format!("waiting for login: {text}")));
+                let status = status.map_or_else(|| "unknown".to_owned(), |status| scan_status_name(status).to_owned());
+                let qrcode = event.field("qrcode").map(|qrcode| crate::redact::redact(qrcode).into_owned());
+                observer.event(RunEvent::Scan { status, qrcode });
                 last_scan = Some(text);
             }
         }
