@@ -88,8 +88,13 @@ pub struct RunEnd {
     /// Why no session could be established, if none was: the target could
     /// not be reached, authenticated or logged in.
     pub setup_error: Option<String>,
-    /// The whole timeline, converted by the session.
-    pub timeline: Vec<TimelineEntry>,
+    /// Why the run lost the service after setup, if it did.
+    pub lost_service: Option<String>,
+    /// Events received per type name.
+    pub events: std::collections::BTreeMap<String, u64>,
+    /// The recording's file name in the report directory (`timeline.jsonl`),
+    /// when the run was recorded there.
+    pub recording: Option<String>,
 }
 
 /// Whoever wants to know what happens (progress, report files, tests).

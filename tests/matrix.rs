@@ -134,7 +134,7 @@ fn another_schema_is_refused() {
 fn a_newer_schema_version_is_refused() {
     assert_eq!(
         error("matrix-bad/too-new.json"),
-        "…/matrix-bad/too-new.json: report schema_version 99 is newer than this puppet-lint reads (1): upgrade puppet-lint"
+        "…/matrix-bad/too-new.json: report schema_version 99 is newer than this puppet-lint reads (2): upgrade puppet-lint"
     );
 }
 

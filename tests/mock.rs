@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use puppet_lint::config::Endpoint;
 use puppet_lint::mock::{Fault, MockOptions, MockServer};
-use puppet_lint::session::{self, Session, What};
+use puppet_lint::session::{self, Session, Timeline, What};
 use puppet_lint::target::connect;
 use puppet_lint::wire::filebox::FileBox;
 use puppet_lint::wire::{EventKind, MessageKind};
@@ -65,7 +65,7 @@ async fn profile(faults: &[Fault]) -> Profile {
     .expect("mock starts");
     let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
     let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.expect("connects");
-    let session = Session::new(channel, Some(&mock.token), session::Options::default());
+    let session = Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new());
     let timeline = session.timeline().clone();
     let soon = || Instant::now() + SETTLE;
     let kinds_after = |from: usize| -> Vec<(EventKind, Option<String>)> {
@@ -96,7 +96,7 @@ async fn profile(faults: &[Fault]) -> Profile {
     let mark = timeline.len();
     session.ding("profile-ding").await.expect("ding answers");
     let dong_with_same_data = timeline
-        .wait_for(mark, soon(), |entry| {
+        .wait_for(mark, soon(), |_| true, |entry| {
             matches!(&entry.what, What::Event(event) if event.kind == EventKind::Dong && event.field("data") == Some("profile-ding"))
         })
         .await
@@ -105,7 +105,7 @@ async fn profile(faults: &[Fault]) -> Profile {
     let mark = timeline.len();
     let text_id = session.send_text(&bot, "profile-text").await.expect("text sent");
     let echo = timeline
-        .wait_for(mark, soon(), |entry| {
+        .wait_for(mark, soon(), |_| true, |entry| {
             matches!(&entry.what, What::Event(event) if event.kind == EventKind::Message && event.field("messageId") == Some(text_id.as_str()))
         })
         .await;
@@ -265,11 +265,13 @@ async fn one_event_subscriber_at_a_time_and_a_cancel_frees_the_slot() {
         connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
         Some(&mock.token),
         Default::default(),
+        Timeline::new(),
     );
     let second = Session::new(
         connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
         Some(&mock.token),
         Default::default(),
+        Timeline::new(),
     );
     first.subscribe().await.expect("the first subscriber is served");
     let refused = second.subscribe().await.expect_err("a second subscriber is refused");
@@ -285,7 +287,7 @@ async fn files_over_20_kib_travel_as_uuid_boxes_and_download_whole() {
     let mock = support::mock(&[]).await;
     let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
     let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
-    let session = Session::new(channel.clone(), Some(&mock.token), Default::default());
+    let session = Session::new(channel.clone(), Some(&mock.token), Default::default(), Timeline::new());
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
     let bot = session.wait_for_bot(Instant::now() + Duration::from_secs(3)).await.unwrap();
@@ -326,7 +328,7 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
         async move { health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status }
     };
     assert_eq!(status(&mut health).await, ServingStatus::ServiceUnknown as i32);
-    let session = Session::new(channel, Some(&mock.token), Default::default());
+    let session = Session::new(channel, Some(&mock.token), Default::default(), Timeline::new());
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

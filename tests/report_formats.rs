@@ -108,7 +108,9 @@ fn every_verdict() -> Report {
         }],
         summary: Summary::of(&checks),
         checks,
-        timeline: vec![],
+        lost_service: None,
+        events: [("heartbeat".to_owned(), 4), ("login".to_owned(), 1)].into_iter().collect(),
+        recording: Some("timeline.jsonl".into()),
     }
 }
 

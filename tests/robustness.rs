@@ -6,9 +6,9 @@ mod support;
 use std::time::Duration;
 
 use puppet_lint::mock::{MockOptions, MockServer};
-use puppet_lint::report::model::{TimelineWhat, Verdict};
+use puppet_lint::report::model::{TimelineEntry, TimelineWhat, Verdict};
 use puppet_lint::report::{files, junit};
-use support::{run_builtin, target_of, verdicts};
+use support::{target_of, verdicts};
 
 #[tokio::test]
 async fn garbage_events_are_recorded_as_findings_and_break_nothing() {
@@ -28,11 +28,15 @@ async fn garbage_events_are_recorded_as_findings_and_break_nothing() {
     })
     .await
     .unwrap();
-    let report = run_builtin(target_of(&mock)).await;
+    let dir = support::scratch("garbage-recording");
+    let report = support::run_builtin_in(target_of(&mock), Duration::from_secs(1), Some(&dir)).await;
     mock.shutdown().await;
     assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "{}", verdicts(&report));
-    let problems: Vec<(String, String)> = report
-        .timeline
+    assert_eq!(report.recording.as_deref(), Some("timeline.jsonl"));
+    let recording = std::fs::read_to_string(dir.join("timeline.jsonl")).expect("the run is recorded");
+    let entries: Vec<TimelineEntry> =
+        recording.lines().map(|line| serde_json::from_str(line).expect("one JSON entry a line")).collect();
+    let problems: Vec<(String, String)> = entries
         .iter()
         .filter_map(|entry| match &entry.what {
             TimelineWhat::Event { event, problem: Some(problem), .. } => Some((event.clone(), problem.clone())),
@@ -50,40 +54,41 @@ async fn garbage_events_are_recorded_as_findings_and_break_nothing() {
             "{event}: {problems:?}"
         );
     }
-    assert!(
-        report
-            .timeline
-            .iter()
-            .any(|entry| matches!(&entry.what, TimelineWhat::Event { event, .. } if event == "type-99"))
-    );
-    assert!(
-        report
-            .timeline
-            .iter()
-            .any(|entry| matches!(&entry.what, TimelineWhat::Event { event, .. } if event == "type--5"))
-    );
+    for unknown in ["type-99", "type--5"] {
+        assert!(report.events.contains_key(unknown), "{unknown} counted: {:?}", report.events);
+        assert!(
+            entries.iter().any(|entry| matches!(&entry.what, TimelineWhat::Event { event, .. } if event == unknown))
+        );
+    }
     roxmltree::Document::parse(&junit::render(&report)).expect("JUnit stays XML");
     serde_json::from_str::<serde_json::Value>(&files::json(&report)).expect("the report stays JSON");
 }
 
 #[tokio::test]
-async fn a_stream_that_drops_mid_run_errors_the_checks_it_cut_short_and_keeps_the_rest() {
+async fn a_service_that_dies_mid_run_is_noticed_at_once_and_blamed_for_the_checks_it_cut_short() {
     let mock = support::mock(&[]).await;
     let target = target_of(&mock);
     let run = tokio::spawn(support::run_builtin_with(target, Duration::from_secs(4)));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     mock.shutdown().await;
+    let clock = std::time::Instant::now();
     let report = tokio::time::timeout(Duration::from_secs(60), run).await.expect("the run ends").unwrap();
+    assert!(
+        clock.elapsed() < Duration::from_secs(5),
+        "noticed at once, not after a check's budget: {:?}",
+        clock.elapsed()
+    );
     let verdict = |id: &str| support::verdict(&report, id);
     assert_eq!(verdict("events.login-before-ready"), Verdict::Pass, "what finished before the drop is kept");
     assert_eq!(verdict("heartbeat.ding-dong"), Verdict::Pass);
     let interval = report.checks.iter().find(|check| check.id == "heartbeat.interval").unwrap();
     assert_eq!(interval.verdict, Verdict::Error, "{}", verdicts(&report));
-    assert!(interval.reason.as_ref().unwrap().contains("the event stream ended"), "{:?}", interval.reason);
+    let reason = interval.reason.clone().unwrap_or_default();
+    assert!(reason.starts_with("lost the service at +") && reason.contains("connection refused"), "{reason}");
+    assert_eq!(report.lost_service.as_deref(), Some(reason.as_str()), "one finding, the cause of every error");
     for id in ["session.restore", "logout.cleanup"] {
         assert_eq!(verdict(id), Verdict::Error, "{id}: the service is gone\n{}", verdicts(&report));
     }
-    assert!(report.timeline.iter().any(|entry| matches!(entry.what, TimelineWhat::StreamEnded { .. })));
     assert_eq!(
         puppet_lint::report::baseline::judge(&report, None).map_err(|error| error.code()),
         Err(puppet_lint::exit::UNREACHABLE)

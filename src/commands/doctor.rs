@@ -30,7 +30,8 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), Error> {
         login: args.login_timeout,
         ..Timeouts::default()
     };
-    let walked = walk::walk(&target, WalkOptions { timeouts, first_event: true }, doctor.as_ref()).await;
+    let walked =
+        walk::walk(&target, WalkOptions { timeouts, first_event: true, recording: None }, doctor.as_ref()).await;
     if let Some(session) = &walked.session {
         session.unsubscribe();
     }

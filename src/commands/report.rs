@@ -3,7 +3,7 @@
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::Error;
 use crate::report::look::Look;
-use crate::report::model::{Report, SCHEMA, SCHEMA_VERSION};
+use crate::report::model::{OLDEST_READABLE, Report, SCHEMA, SCHEMA_VERSION};
 use crate::report::{badge, checklist, files, github, junit, markdown};
 
 pub fn report(args: ReportArgs) -> Result<(), Error> {
@@ -34,9 +34,9 @@ pub fn read(path: &std::path::Path) -> Result<Report, Error> {
     })?;
     let schema = value.get("schema").and_then(|schema| schema.as_str()).unwrap_or_default();
     let version = value.get("schema_version").and_then(|version| version.as_u64()).unwrap_or_default();
-    if schema != SCHEMA || version != u64::from(SCHEMA_VERSION) {
+    if schema != SCHEMA || !(u64::from(OLDEST_READABLE)..=u64::from(SCHEMA_VERSION)).contains(&version) {
         return Err(Error::Usage(format!(
-            "{} is not a puppet-lint report of schema version {SCHEMA_VERSION} (it says schema \"{schema}\", version {version})",
+            "{} is not a puppet-lint report of schema version {OLDEST_READABLE} to {SCHEMA_VERSION} (it says schema \"{schema}\", version {version})",
             path.display()
         )));
     }

@@ -54,7 +54,7 @@ pub struct Context {
 
 /// Runs the plan: every check ends in one [`RunEvent::CheckFinished`], also
 /// when `cancel` fires first (unfinished checks are marked).
-pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken) {
+pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken, lost: Stop) {
     let (destructive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         plan.iter().partition(|planned| planned.check.destructive);
 
@@ -67,7 +67,7 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         })
         .collect();
     for (planned, handle) in handles {
-        finish(&context, planned, handle, &cancel).await;
+        finish(&context, planned, handle, &cancel, &lost).await;
     }
 
     if !destructive.is_empty() && !cancel.is_cancelled() {
@@ -81,17 +81,26 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         if cancel.is_cancelled() {
             let report = not_run(planned, Verdict::Skip, "the run was interrupted before this check started");
             context.observer.event(RunEvent::CheckFinished(Box::new(report)));
+        } else if let Some(cause) = lost.reason() {
+            let report = not_run(planned, Verdict::Error, &format!("not run: {cause}"));
+            context.observer.event(RunEvent::CheckFinished(Box::new(report)));
         } else {
             let (task_context, task) = (context.clone(), planned.clone());
             let handle = tokio::spawn(async move { run_check(&task_context, &task).await });
-            finish(&context, planned, handle, &cancel).await;
+            finish(&context, planned, handle, &cancel, &lost).await;
         }
     }
 }
 
 /// Waits for a check, unless the run is cancelled first; a check that
 /// finished keeps its verdict (it sent its own event).
-async fn finish(context: &Context, planned: &Planned, handle: tokio::task::JoinHandle<()>, cancel: &CancellationToken) {
+async fn finish(
+    context: &Context,
+    planned: &Planned,
+    handle: tokio::task::JoinHandle<()>,
+    cancel: &CancellationToken,
+    lost: &Stop,
+) {
     let abort = handle.abort_handle();
     let report = tokio::select! {
         biased;
@@ -102,6 +111,10 @@ async fn finish(context: &Context, planned: &Planned, handle: tokio::task::JoinH
         () = cancel.cancelled() => {
             abort.abort();
             not_run(planned, Verdict::Error, "the run was interrupted while this check ran")
+        }
+        () = lost.cancel.cancelled() => {
+            abort.abort();
+            not_run(planned, Verdict::Error, &lost.reason().unwrap_or_default())
         }
     };
     context.observer.event(RunEvent::CheckFinished(Box::new(report)));
@@ -156,7 +169,7 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
     // A stream that dropped while the check watched it leaves the check
     // unable to judge its rule: the connection failed, not the provider.
     if context.session.is_some()
-        && let Some(ended) = check::stream_end(&context.timeline.since(first_entry))
+        && let Some(ended) = check::stream_end(&context.timeline.others_since(first_entry))
         && !matches!(&outcome, Ok(check::Outcome { result: Err((failure, _)) }) if failure.kind == check::Kind::Skip)
     {
         let reason = format!("the event stream ended while the check ran ({ended}), so it could not judge its rule");

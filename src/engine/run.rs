@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::{Context, not_run};
 use crate::config::{Address, RunConfig, Target};
 use crate::events::{
-    LevelReport, Observer, RunEnd, RunEvent, RunInfo, ServiceReport, SettingsReport, SuiteReport, TargetReport,
-    TimelineEntry, Verdict,
+    LevelReport, Observer, RunEnd, RunEvent, RunInfo, ServiceReport, SettingsReport, SuiteReport, TargetReport, Verdict,
 };
 use crate::registry::Registry;
+use crate::session::timeline::RECORDING;
 use crate::session::walk::{self, WalkOptions, Walked};
 use crate::session::{Session, Timeline};
 use crate::suite::Suite;
@@ -120,7 +120,17 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         let report = not_run(planned, Verdict::Error, "not run: no session with the service (see setup)");
         observer.event(RunEvent::CheckFinished(Box::new(report)));
     }
-    super::run_plan(context, runnable, stop.cancel.clone()).await;
+    // A service lost mid-run ends every running check with the cause, and
+    // no further check starts.
+    let lost = Stop::default();
+    let watching = session.clone().map(|session| {
+        let lost = lost.clone();
+        tokio::spawn(async move { lost.stop(&session.wait_lost().await) })
+    });
+    super::run_plan(context, runnable, stop.cancel.clone(), lost.clone()).await;
+    if let Some(watching) = watching {
+        watching.abort();
+    }
 
     let mut service = service;
     if let Some(session) = &session {
@@ -132,13 +142,23 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         }
     }
     let setup_error = unavailable.filter(|_| run.target.is_some());
+    let lost_service = lost.reason().or_else(|| session.as_ref().and_then(|session| session.lost()));
+    timeline.flush();
+    let recording = match timeline.recording() {
+        (path, None) if run.config.output.report_dir.join(RECORDING) == path && !run.config.output.no_report => {
+            Some(RECORDING.to_owned())
+        }
+        _ => None,
+    };
     observer.event(RunEvent::RunFinished(Box::new(RunEnd {
         duration: clock.elapsed(),
         interrupted_by: stop.reason(),
         endpoint: walked.endpoint,
         service,
         setup_error,
-        timeline: timeline.snapshot().iter().map(TimelineEntry::from).collect(),
+        lost_service,
+        events: timeline.counts(),
+        recording,
     })));
 }
 
@@ -204,7 +224,8 @@ async fn establish(run: &Run, target: &Target, observer: &dyn Observer) -> Estab
             ));
         }
     }
-    let options = WalkOptions { timeouts: run.config.timeouts, first_event: false };
+    let recording = (!run.config.output.no_report).then(|| run.config.output.report_dir.join(RECORDING));
+    let options = WalkOptions { timeouts: run.config.timeouts, first_event: false, recording };
     let Walked { discovery, endpoint, version, session, outcome } = walk::walk(target, options, observer).await;
     let outcome = outcome.map_err(|(_, failure)| {
         if let Some(session) = &session {

@@ -77,7 +77,7 @@ impl Baseline {
 /// [`Error::Unreachable`] when setup failed or a check could not run for
 /// want of a connection.
 pub fn judge(report: &Report, baseline: Option<&Baseline>) -> Result<(), Error> {
-    if let Some(message) = &report.setup_error {
+    if let Some(message) = report.setup_error.as_ref().or(report.lost_service.as_ref()) {
         return Err(Error::Unreachable { message: message.clone(), hint: String::new(), shown: true });
     }
     let failed = failing(report);

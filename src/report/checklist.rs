@@ -18,6 +18,9 @@ pub fn render(report: &Report, look: &Look) -> String {
         let bot = service.bot.as_deref().map(|bot| format!(", bot {}", one_line(bot))).unwrap_or_default();
         out.push_str(&format!("service {version}{bot}\n"));
     }
+    if let Some(lost) = &report.lost_service {
+        out.push_str(&look.paint(&format!("{}\n", one_line(lost)), Paint::Red));
+    }
     if let Some(error) = &report.setup_error {
         out.push_str(&look.paint(&format!("setup failed: {}\n", one_line(error)), Paint::Red));
     }

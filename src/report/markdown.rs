@@ -21,6 +21,9 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(md, "- **Suites:** {}", cell(&suites.join(", ")));
     let _ =
         writeln!(md, "- **puppet-lint:** {} · started {}", cell(&report.puppet_lint_version), cell(&report.started_at));
+    if let Some(lost) = &report.lost_service {
+        let _ = writeln!(md, "- **Lost the service:** {}", cell(lost));
+    }
     if let Some(error) = &report.setup_error {
         let _ = writeln!(md, "- **Setup failed:** {}", cell(error));
     }

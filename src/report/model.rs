@@ -2,9 +2,11 @@
 //! events by [`super::writer::ReportWriter`]; every other format (checklist, JUnit, Markdown, badge) is rendered from it,
 //! so `puppet-lint report` can re-render any of them from a saved file.
 //!
-//! Schema `puppet-lint/report`, version 1. Fields are only ever added within a
-//! version; times are milliseconds, instants RFC 3339 UTC; every string a peer
-//! sent has had tokens redacted.
+//! Schema `puppet-lint/report`, version 2 (version 1 embedded the whole
+//! timeline; version 2 names the recording, `timeline.jsonl`, and counts
+//! events per type, so its size does not grow with the event count). Fields
+//! are only ever added within a version; times are milliseconds, instants
+//! RFC 3339 UTC; every string a peer sent has had tokens redacted.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +17,9 @@ pub use crate::events::{
 use crate::events::{RunEnd, RunInfo};
 
 pub const SCHEMA: &str = "puppet-lint/report";
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest schema version puppet-lint still reads.
+pub const OLDEST_READABLE: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -36,9 +40,19 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_error: Option<String>,
     pub suites: Vec<SuiteReport>,
+    /// Why the run lost the service after setup (it stopped serving, or
+    /// its event stream could not be reopened), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_service: Option<String>,
     pub checks: Vec<CheckReport>,
     pub summary: Summary,
-    pub timeline: Vec<TimelineEntry>,
+    /// Events received per type name (`message`, `heartbeat`, `type-99`…).
+    #[serde(default)]
+    pub events: std::collections::BTreeMap<String, u64>,
+    /// The run's recording in the same directory: every entry of the
+    /// timeline, one JSON line each (`timeline.jsonl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -95,9 +109,11 @@ impl Report {
             service: None,
             setup_error: None,
             suites: info.suites.clone(),
+            lost_service: None,
             checks: Vec::new(),
             summary: Summary::default(),
-            timeline: Vec::new(),
+            events: Default::default(),
+            recording: None,
         }
     }
 
@@ -123,7 +139,9 @@ impl Report {
         }
         self.service = end.service.clone();
         self.setup_error = end.setup_error.clone();
-        self.timeline = end.timeline.clone();
+        self.lost_service = end.lost_service.clone();
+        self.events = end.events.clone();
+        self.recording = end.recording.clone();
         self.summary = Summary::of(&self.checks);
     }
 }

@@ -8,6 +8,7 @@ pub mod walk;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,37 +22,69 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
-pub use timeline::{Entry, EventRecord, RpcRecord, Timeline, What};
+pub use timeline::{Entry, EventRecord, Moment, RpcRecord, Timeline, What};
 
+/// Why an rpc failed, blaming the right side: a status the service really
+/// sent, our own deadline passing, or the connection under the call failing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RpcError {
+    /// The service answered with this status (code and details as sent).
     #[error("{rpc} failed with {shown}")]
     Status { rpc: &'static str, code: Code, shown: String },
-    #[error("{rpc} got no answer within {}", crate::clock::human(*after))]
+    /// Our deadline (`--rpc-timeout`) passed: the service answered nothing.
+    #[error("`{rpc}` did not answer within {} (`--rpc-timeout`)", crate::clock::human(*after))]
     Timeout { rpc: &'static str, after: Duration },
+    /// The connection failed under the call (`cause` names the layer: TCP,
+    /// TLS, HTTP/2); no status came from the service.
+    #[error("{rpc} could not reach the service: {cause}")]
+    Transport { rpc: &'static str, cause: String },
 }
 
 impl RpcError {
+    /// The status code the service sent, if it sent one.
     pub fn code(&self) -> Option<Code> {
         match self {
             RpcError::Status { code, .. } => Some(*code),
-            RpcError::Timeout { .. } => None,
+            RpcError::Timeout { .. } | RpcError::Transport { .. } => None,
         }
     }
 
-    /// The status as shown, without the rpc name.
+    /// The failure as shown, without the rpc name.
     pub fn shown(&self) -> String {
         match self {
             RpcError::Status { shown, .. } => shown.clone(),
             RpcError::Timeout { after, .. } => {
-                format!("no answer within {}", crate::clock::human(*after))
+                format!("no answer within {} (--rpc-timeout)", crate::clock::human(*after))
             }
+            RpcError::Transport { cause, .. } => cause.clone(),
+        }
+    }
+
+    /// The rpc's name.
+    pub fn rpc(&self) -> &'static str {
+        match self {
+            RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } | RpcError::Transport { rpc, .. } => rpc,
         }
     }
 
     /// The connection itself is gone (not the provider refusing a call).
     pub fn is_transport(&self) -> bool {
-        matches!(self, RpcError::Status { code: Code::Unavailable, .. })
+        matches!(self, RpcError::Transport { .. } | RpcError::Status { code: Code::Unavailable, .. })
+    }
+
+    /// From what tonic gave back after `took` under the deadline `after`.
+    fn classify(rpc: &'static str, status: &Status, took: Duration, after: Duration) -> RpcError {
+        // tonic reports its own deadline as CANCELLED "Timeout expired"; a
+        // DEADLINE_EXCEEDED that comes as ours runs out is ours too.
+        let ours = (status.code() == Code::Cancelled && status.message().contains("Timeout expired"))
+            || (status.code() == Code::DeadlineExceeded && took + Duration::from_millis(50) >= after);
+        if ours {
+            return RpcError::Timeout { rpc, after };
+        }
+        match connection_cause(status) {
+            Some(cause) => RpcError::Transport { rpc, cause },
+            None => RpcError::Status { rpc, code: status.code(), shown: describe(status) },
+        }
     }
 }
 
@@ -88,13 +121,18 @@ pub struct Session {
     timeline: Timeline,
     streams: Mutex<StreamState>,
     bot: watch::Sender<Option<String>>,
+    /// Set once the service is lost: why, and when (see [`Session::lost`]).
+    lost: watch::Sender<Option<String>>,
+    /// `Stop` is in flight: the stream's end is expected, not re-subscribed.
+    stopping: Arc<AtomicBool>,
+    /// The last stream number handed out.
+    opened: Arc<AtomicU32>,
     messages: Mutex<HashMap<String, Cached<pb::MessagePayloadResponse>>>,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
 }
 
 #[derive(Default)]
 struct StreamState {
-    opened: u32,
     reader: Option<JoinHandle<()>>,
 }
 
@@ -108,16 +146,20 @@ impl Drop for Session {
 }
 
 impl Session {
-    pub fn new(channel: Channel, token: Option<&str>, options: Options) -> Session {
+    /// A session on `channel`, recording to `timeline`.
+    pub fn new(channel: Channel, token: Option<&str>, options: Options, timeline: Timeline) -> Session {
         let auth = token.and_then(|token| AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok());
         Session {
             // Providers send large payloads (contact lists, base64 files).
             puppet: PuppetClient::new(channel).max_decoding_message_size(64 * 1024 * 1024),
             auth,
             options,
-            timeline: Timeline::new(),
+            timeline,
             streams: Mutex::new(StreamState::default()),
             bot: watch::channel(None).0,
+            lost: watch::channel(None).0,
+            stopping: Arc::new(AtomicBool::new(false)),
+            opened: Arc::new(AtomicU32::new(0)),
             messages: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
         }
@@ -129,6 +171,23 @@ impl Session {
 
     pub fn options(&self) -> Options {
         self.options
+    }
+
+    /// Why the service was lost, once it was: the connection is gone, or
+    /// the event stream ended and could not be opened again. One line,
+    /// "lost the service at +12.4s: TCP: connection refused (…)".
+    pub fn lost(&self) -> Option<String> {
+        self.lost.borrow().clone()
+    }
+
+    /// Resolves when the service is lost (never, if it is not).
+    pub async fn wait_lost(&self) -> String {
+        let mut lost = self.lost.subscribe();
+        let cause = lost.wait_for(Option::is_some).await.ok().and_then(|cause| cause.clone());
+        match cause {
+            Some(cause) => cause,
+            None => std::future::pending().await,
+        }
     }
 
     /// The bot's contact id, from the latest `login` (or `CurrentUser`).
@@ -183,10 +242,14 @@ impl Session {
     {
         let started = self.timeline.now();
         let request = self.request(message, token_override, effect);
-        let result = match tokio::time::timeout(self.options.rpc_timeout, call(self.puppet.clone(), request)).await {
+        let after = self.options.rpc_timeout;
+        let result = match tokio::time::timeout(after, call(self.puppet.clone(), request)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(RpcError::Status { rpc, code: status.code(), shown: describe(&status) }),
-            Err(_) => Err(RpcError::Timeout { rpc, after: self.options.rpc_timeout }),
+            Ok(Err(status)) => {
+                let took = self.timeline.now().saturating_sub(started);
+                Err(RpcError::classify(rpc, &status, took, after))
+            }
+            Err(_) => Err(RpcError::Timeout { rpc, after }),
         };
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
@@ -213,11 +276,7 @@ impl Session {
         if let Some(reader) = previous {
             reader.abort();
         }
-        let stream = {
-            let mut state = self.lock_streams();
-            state.opened += 1;
-            state.opened
-        };
+        let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
         let mut attempts = 0;
         let streaming = loop {
             let result = self
@@ -234,10 +293,19 @@ impl Session {
             }
         };
         self.timeline.push(What::Subscribed { stream });
-        let timeline = self.timeline.clone();
-        let bot = self.bot.clone();
-        let reader = tokio::spawn(read_events(streaming, stream, timeline, bot));
-        self.lock_streams().reader = Some(reader);
+        self.stopping.store(false, Ordering::SeqCst);
+        let reader = Reader {
+            puppet: self.puppet.clone(),
+            auth: self.auth.clone(),
+            rpc_timeout: self.options.rpc_timeout,
+            timeline: self.timeline.clone(),
+            bot: self.bot.clone(),
+            lost: self.lost.clone(),
+            stopping: self.stopping.clone(),
+            opened: self.opened.clone(),
+        };
+        let task = tokio::spawn(reader.read(streaming, stream));
+        self.lock_streams().reader = Some(task);
         Ok(stream)
     }
 
@@ -275,6 +343,9 @@ impl Session {
     /// out until its next `login`.
     pub async fn stop(&self) -> Result<(), RpcError> {
         self.bot.send_replace(None);
+        // The stream's end is expected now: it is not re-subscribed by the
+        // reader, but here, after `Stop` answers.
+        self.stopping.store(true, Ordering::SeqCst);
         let stopped = self
             .unary("Stop", Effect::CausesEvents, pb::StopRequest {}, None, |mut client, request| async move {
                 client.stop(request).await
@@ -386,6 +457,13 @@ fn sent_id(id: String, deprecated: Option<String>) -> String {
     if id.is_empty() { deprecated.unwrap_or_default() } else { id }
 }
 
+/// For a failure of the connection under a call (tonic attaches the cause
+/// as the status's source), the layer that failed; `None` for a status the
+/// service sent.
+fn connection_cause(status: &Status) -> Option<String> {
+    std::error::Error::source(status).map(crate::target::connect::layer_cause)
+}
+
 fn describe(status: &Status) -> String {
     // A transport failure hides its reason in the source chain.
     match std::error::Error::source(status) {
@@ -396,47 +474,133 @@ fn describe(status: &Status) -> String {
     }
 }
 
-async fn read_events(
-    streaming: tonic::Streaming<pb::EventResponse>,
-    stream: u32,
+/// What the stream's reader needs to read events, and to subscribe again
+/// when a stream ends outside `Stop`.
+struct Reader {
+    puppet: PuppetClient<Channel>,
+    auth: Option<AsciiMetadataValue>,
+    rpc_timeout: Duration,
     timeline: Timeline,
     bot: watch::Sender<Option<String>>,
-) {
-    let mut streaming = streaming;
-    loop {
-        match streaming.message().await {
-            Ok(Some(event)) => {
-                let seq = timeline.push_event(stream, event.r#type, event.payload);
-                let kind = EventKind::from_wire(event.r#type);
-                let named = || match timeline.since(seq).into_iter().next() {
-                    Some(Entry { what: What::Event(event), .. }) => event.field("contactId").map(str::to_owned),
-                    _ => None,
-                };
-                if kind == EventKind::Logout {
-                    // Only a logout of the bot logs it out (a garbled one does not).
-                    let named = named();
-                    bot.send_if_modified(|current| {
-                        let ours = current.is_some() && *current == named;
-                        if ours {
-                            *current = None;
-                        }
-                        ours
-                    });
-                } else if kind == EventKind::Login
-                    && let Some(Entry { what: What::Event(login), .. }) = timeline.since(seq).into_iter().next()
-                    && let Some(id) = login.field("contactId").filter(|id| !id.is_empty())
-                {
-                    bot.send_replace(Some(id.to_owned()));
+    lost: watch::Sender<Option<String>>,
+    stopping: Arc<AtomicBool>,
+    opened: Arc<AtomicU32>,
+}
+
+/// Waits between tries to subscribe again after a stream ended: the service
+/// is declared lost after the last, within about 2 s of the end.
+const RESUBSCRIBE_BACKOFF: [Duration; 4] =
+    [Duration::ZERO, Duration::from_millis(150), Duration::from_millis(400), Duration::from_millis(800)];
+
+impl Reader {
+    /// Reads events into the timeline; a stream that ends outside `Stop` is
+    /// opened again (each end and subscription on the timeline), and when
+    /// that fails the service is declared lost.
+    async fn read(self, mut streaming: tonic::Streaming<pb::EventResponse>, mut stream: u32) {
+        loop {
+            let ended = loop {
+                match streaming.message().await {
+                    Ok(Some(event)) => self.record(stream, event),
+                    Ok(None) => break None,
+                    Err(status) => break Some(status),
+                }
+            };
+            let cause = ended.as_ref().map(|status| match connection_cause(status) {
+                Some(cause) => cause,
+                None => describe(status),
+            });
+            self.timeline.push(What::StreamEnded { stream, error: cause.clone() });
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let ended_how = cause.unwrap_or_else(|| "the service closed it".to_owned());
+            match self.subscribe_again().await {
+                Ok((next, number)) => {
+                    self.timeline.push(What::Note(format!(
+                        "the event stream ended outside Stop ({ended_how}); subscribed again as stream {number}"
+                    )));
+                    (streaming, stream) = (next, number);
+                }
+                Err(why) => {
+                    let at = self.timeline.now();
+                    let cause = format!("lost the service at +{:.1}s: {why}", at.as_secs_f64());
+                    let cause = crate::redact::redact(&cause).into_owned();
+                    self.timeline.push(What::Note(cause.clone()));
+                    self.lost.send_replace(Some(cause));
+                    return;
                 }
             }
-            Ok(None) => {
-                timeline.push(What::StreamEnded { stream, error: None });
-                return;
+        }
+    }
+
+    /// One event: onto the timeline; a `login` or `logout` of the bot moves
+    /// the bot's id.
+    fn record(&self, stream: u32, event: pb::EventResponse) {
+        let kind = EventKind::from_wire(event.r#type);
+        let contact = match kind {
+            EventKind::Login | EventKind::Logout => serde_json::from_str::<serde_json::Value>(&event.payload)
+                .ok()
+                .and_then(|payload| payload.get("contactId")?.as_str().map(str::to_owned)),
+            _ => None,
+        };
+        self.timeline.push_event(stream, event.r#type, event.payload);
+        if kind == EventKind::Logout {
+            // Only a logout of the bot logs it out (a garbled one does not).
+            self.bot.send_if_modified(|current| {
+                let ours = current.is_some() && *current == contact;
+                if ours {
+                    *current = None;
+                }
+                ours
+            });
+        } else if kind == EventKind::Login
+            && let Some(id) = contact.filter(|id| !id.is_empty())
+        {
+            self.bot.send_replace(Some(id));
+        }
+    }
+
+    /// Opens the stream again, a few times with backoff; why not, when not.
+    async fn subscribe_again(&self) -> Result<(tonic::Streaming<pb::EventResponse>, u32), String> {
+        let mut last = String::new();
+        for wait in RESUBSCRIBE_BACKOFF {
+            tokio::time::sleep(wait).await;
+            if self.stopping.load(Ordering::SeqCst) {
+                return Err("puppet-lint stopped the service".into());
             }
-            Err(status) => {
-                timeline.push(What::StreamEnded { stream, error: Some(describe(&status)) });
-                return;
+            let started = self.timeline.now();
+            let mut request = Request::new(pb::EventRequest {});
+            if let Some(auth) = &self.auth {
+                request.metadata_mut().insert("authorization", auth.clone());
+            }
+            let mut client = self.puppet.clone();
+            let deadline = self.rpc_timeout.min(Duration::from_secs(1));
+            let result = match tokio::time::timeout(deadline, client.event(request)).await {
+                Ok(Ok(response)) => Ok(response.into_inner()),
+                Ok(Err(status)) => {
+                    let took = self.timeline.now().saturating_sub(started);
+                    Err(RpcError::classify("Event", &status, took, deadline))
+                }
+                Err(_) => Err(RpcError::Timeout { rpc: "Event", after: deadline }),
+            };
+            self.timeline.push(What::Rpc(RpcRecord {
+                name: "Event",
+                started,
+                took: self.timeline.now().saturating_sub(started),
+                ok: result.is_ok(),
+                outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
+                causes_events: false,
+            }));
+            match result {
+                Ok(streaming) => {
+                    let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
+                    self.timeline.push(What::Subscribed { stream });
+                    return Ok((streaming, stream));
+                }
+                Err(RpcError::Transport { cause, .. }) => last = cause,
+                Err(error) => last = format!("the event stream could not be opened again: {}", error.shown()),
             }
         }
+        Err(last)
     }
 }

@@ -1,30 +1,91 @@
 //! Everything observed in a session, in order, on one monotonic clock: events
-//! (unknown types kept, payload raw and decoded), stream openings and ends,
-//! and the rpcs the harness made. Checks read it and wait on it; reports show
+//! (unknown types kept, payloads raw), stream openings and ends, the rpcs the
+//! harness made, and notes. Checks read it and wait on it; reports show
 //! excerpts of it.
+//!
+//! Memory stays bounded at any event rate: every entry is streamed as it
+//! arrives to the run's **recording** (`timeline.jsonl`, one JSON line per
+//! entry, tokens masked), and memory keeps only a compact index — 16 bytes
+//! an event: when, which type, where its line is. Payloads are read back
+//! from the recording and decoded when a check asks for them, and readers
+//! that want some event types skip the others on the index alone.
 
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use serde_json::Value;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::events::{PAYLOAD_LIMIT, TimelineEntry, TimelineWhat, truncate};
 use crate::wire::{EventKind, decode_payload};
+
+/// The recording's file name in the report directory.
+pub const RECORDING: &str = "timeline.jsonl";
+
+/// Index times are kept in units of 100 µs (a `u32` lasts 119 hours),
+/// rounded up so that an entry is never placed before a moment taken
+/// earlier with [`Timeline::now`].
+const TICK_NANOS: u64 = 100_000;
+
+/// Flag bits in [`Slot::locator`]; the low bits are a byte offset into the
+/// recording (events) or an index into the other entries.
+const OTHER: u64 = 1 << 63;
+const CONNECT_HEARTBEAT: u64 = 1 << 62;
+const VALUE_BITS: u64 = (1 << 62) - 1;
 
 #[derive(Clone)]
 pub struct Timeline(Arc<Inner>);
 
 struct Inner {
     origin: Instant,
-    entries: Mutex<Vec<Entry>>,
+    state: Mutex<State>,
     /// The latest event a check consumed (an echo, a dong): events the harness
     /// caused, like the rpcs that caused them.
     consumed: Mutex<Option<Duration>>,
     /// The number of entries, bumped on every push: waiters watch it.
     length: watch::Sender<usize>,
+}
+
+/// One entry of the index: 16 bytes.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// In ticks since the timeline began.
+    at: u32,
+    /// The event's wire number (others: unused).
+    number: i32,
+    locator: u64,
+}
+
+struct State {
+    index: Vec<Slot>,
+    /// Entries that are not events: few (subscriptions, stream ends, rpcs,
+    /// notes), kept whole.
+    others: Vec<(usize, Duration, What)>,
+    recording: Recording,
+    /// Events per wire number.
+    counts: BTreeMap<i32, u64>,
+    /// The stream whose first event is still to come (its connect heartbeat).
+    fresh_stream: Option<u32>,
+    /// The stream the latest events arrived on.
+    current_stream: u32,
+}
+
+/// The recording on disk: written through a buffer, read back by offset.
+struct Recording {
+    path: PathBuf,
+    /// A temporary recording (no report directory) is deleted at the end.
+    temporary: bool,
+    writer: Option<BufWriter<File>>,
+    reader: Option<File>,
+    /// Bytes written so far (buffered or not).
+    written: u64,
+    /// Why recording stopped, if it did (a full disk); the index goes on.
+    broken: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +116,7 @@ pub enum What {
 pub struct EventRecord {
     pub stream: u32,
     pub kind: EventKind,
+    /// As received, tokens masked.
     pub raw: String,
     pub payload: Option<Value>,
     /// Why the payload does not have its type's shape, if it does not.
@@ -76,6 +138,16 @@ pub struct RpcRecord {
     pub causes_events: bool,
 }
 
+/// What the index alone says about an entry: enough for timing rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    pub seq: usize,
+    pub at: Duration,
+    /// The event type, or `None` for an entry that is no event.
+    pub kind: Option<EventKind>,
+    pub connect_heartbeat: bool,
+}
+
 impl EventRecord {
     /// A string field of the payload.
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -89,11 +161,45 @@ impl Default for Timeline {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.recording.finish();
+        if state.recording.temporary {
+            let _ = std::fs::remove_file(&state.recording.path);
+        }
+    }
+}
+
 impl Timeline {
+    /// A timeline recorded to a temporary file, deleted when it is dropped.
     pub fn new() -> Timeline {
+        let path = std::env::temp_dir().join(format!(
+            "puppet-lint-{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        Timeline::with_recording(&path, true)
+    }
+
+    /// A timeline recorded to `path` (the report directory's
+    /// [`RECORDING`]); the file is created (and its directory) or replaced.
+    pub fn recorded_to(path: &Path) -> Timeline {
+        Timeline::with_recording(path, false)
+    }
+
+    fn with_recording(path: &Path, temporary: bool) -> Timeline {
+        let recording = Recording::open(path, temporary);
         Timeline(Arc::new(Inner {
             origin: Instant::now(),
-            entries: Mutex::new(Vec::new()),
+            state: Mutex::new(State {
+                index: Vec::new(),
+                others: Vec::new(),
+                recording,
+                counts: BTreeMap::new(),
+                fresh_stream: None,
+                current_stream: 0,
+            }),
             consumed: Mutex::new(None),
             length: watch::channel(0).0,
         }))
@@ -104,75 +210,143 @@ impl Timeline {
         self.0.origin.elapsed()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        self.0.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Where the recording is, and why it stopped if it did.
+    pub fn recording(&self) -> (PathBuf, Option<String>) {
+        let state = self.lock();
+        (state.recording.path.clone(), state.recording.broken.clone())
+    }
+
+    /// Writes out what the recording buffers (at the end of a run, on abort).
+    pub fn flush(&self) {
+        self.lock().recording.flush();
+    }
+
+    /// Records an entry that is no event.
     pub fn push(&self, what: What) -> usize {
+        let at = self.now();
         let seq = {
-            let mut entries = self.lock();
-            let seq = entries.len();
-            entries.push(Entry { seq, at: self.now(), what });
+            let mut state = self.lock();
+            let seq = state.index.len();
+            if let What::Subscribed { stream } = &what {
+                state.fresh_stream = Some(*stream);
+            }
+            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }));
+            let locator = OTHER | state.others.len() as u64;
+            state.others.push((seq, at, what));
+            state.index.push(Slot { at: ticks(at), number: 0, locator });
             seq
         };
         self.0.length.send_replace(seq + 1);
         seq
     }
 
-    /// Records an event as received on `stream`.
+    /// Records an event as received on `stream`; its payload goes to the
+    /// recording, tokens masked.
     pub fn push_event(&self, stream: u32, wire_type: i32, raw: String) -> usize {
-        let kind = EventKind::from_wire(wire_type);
-        let (payload, problem) = decode_payload(kind, &raw);
-        let first_on_stream =
-            !self.lock().iter().any(|entry| matches!(&entry.what, What::Event(event) if event.stream == stream));
-        self.push(What::Event(EventRecord {
-            stream,
-            kind,
-            raw,
-            payload,
-            problem: problem.map(|problem| problem.to_string()),
-            connect_heartbeat: first_on_stream && kind == EventKind::Heartbeat,
-        }))
+        let at = self.now();
+        let raw = crate::redact::redact(&raw).into_owned();
+        let seq = {
+            let mut state = self.lock();
+            let seq = state.index.len();
+            let kind = EventKind::from_wire(wire_type);
+            let first_on_stream = state.fresh_stream == Some(stream) || state.current_stream != stream;
+            if state.fresh_stream == Some(stream) {
+                state.fresh_stream = None;
+            }
+            state.current_stream = stream;
+            let connect_heartbeat = first_on_stream && kind == EventKind::Heartbeat;
+            let problem = decode_payload(kind, &raw).1.map(|problem| problem.to_string());
+            let line = TimelineEntry {
+                seq,
+                at_ms: at.as_millis() as u64,
+                what: TimelineWhat::Event {
+                    stream,
+                    event: kind.name(),
+                    number: wire_type,
+                    payload: raw,
+                    problem,
+                    connect_heartbeat,
+                },
+            };
+            let offset = state.recording.append(&line);
+            let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 };
+            state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | (offset & VALUE_BITS) });
+            *state.counts.entry(wire_type).or_default() += 1;
+            seq
+        };
+        self.0.length.send_replace(seq + 1);
+        seq
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().index.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn snapshot(&self) -> Vec<Entry> {
-        self.lock().clone()
+    /// Events received per type name, for the report.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.lock().counts.iter().map(|(number, count)| (EventKind::from_wire(*number).name(), *count)).collect()
     }
 
+    /// Every entry from `seq` on, payloads read back and decoded.
     pub fn since(&self, seq: usize) -> Vec<Entry> {
-        self.lock().get(seq..).map(<[Entry]>::to_vec).unwrap_or_default()
+        self.since_where(seq, |_| true)
+    }
+
+    /// The entries from `seq` on whose index says `wanted` — events of a type
+    /// a reader cares about, say — read back; the rest are skipped unread.
+    pub fn since_where(&self, seq: usize, mut wanted: impl FnMut(&Moment) -> bool) -> Vec<Entry> {
+        let mut state = self.lock();
+        let picked: Vec<usize> = (seq..state.index.len()).filter(|seq| wanted(&moment(&state, *seq))).collect();
+        picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect()
+    }
+
+    /// The index from `seq` on: no payloads, nothing read back.
+    pub fn moments(&self, seq: usize) -> Vec<Moment> {
+        let state = self.lock();
+        (seq..state.index.len()).map(|seq| moment(&state, seq)).collect()
+    }
+
+    /// The entries that are not events (subscriptions, stream ends, rpcs,
+    /// notes) from `seq` on.
+    pub fn others_since(&self, seq: usize) -> Vec<Entry> {
+        let state = self.lock();
+        let start = state.others.partition_point(|(at_seq, _, _)| *at_seq < seq);
+        state.others[start..].iter().map(|(seq, at, what)| Entry { seq: *seq, at: *at, what: what.clone() }).collect()
     }
 
     /// Waits until an entry at or after `from` satisfies `matches`, or the
-    /// deadline passes (`None`). Entries already there count.
+    /// deadline passes (`None`). Entries already there count. `wanted`
+    /// narrows what is read back (see [`Timeline::since_where`]).
     pub async fn wait_for(
         &self,
         from: usize,
         deadline: Instant,
+        mut wanted: impl FnMut(&Moment) -> bool,
         mut matches: impl FnMut(&Entry) -> bool,
     ) -> Option<Entry> {
         let mut length = self.0.length.subscribe();
         let mut next = from;
         loop {
-            for entry in self.since(next) {
-                next = entry.seq + 1;
+            let end = self.len();
+            for entry in self.since_where(next, &mut wanted) {
                 if matches(&entry) {
                     return Some(entry);
                 }
             }
+            next = next.max(end);
             tokio::select! {
                 changed = length.changed() => if changed.is_err() { return None },
                 () = tokio::time::sleep_until(deadline) => {
                     // One last look: an entry may have landed with the deadline.
-                    return self.since(next).into_iter().find(|entry| matches(entry));
+                    return self.since_where(next, &mut wanted).into_iter().find(|entry| matches(entry));
                 }
             }
         }
@@ -200,7 +374,7 @@ impl Timeline {
     /// the end of such an rpc, or an event a check consumed. Silence is only
     /// the provider's after this.
     pub fn last_activity(&self) -> Option<Duration> {
-        let rpc = self.lock().iter().rev().find_map(|entry| match &entry.what {
+        let rpc = self.lock().others.iter().rev().find_map(|(_, _, what)| match what {
             What::Rpc(rpc) if rpc.causes_events => Some(rpc.started + rpc.took),
             _ => None,
         });
@@ -211,14 +385,152 @@ impl Timeline {
     /// The entries between two instants, at most `limit` of them, keeping the
     /// ones nearest `focus` when there are more.
     pub fn excerpt(&self, from: Duration, to: Duration, focus: Duration, limit: usize) -> Vec<Entry> {
-        let mut window: Vec<Entry> =
-            self.lock().iter().filter(|entry| entry.at >= from && entry.at <= to).cloned().collect();
-        if window.len() > limit {
-            window.sort_by_key(|entry| entry.at.abs_diff(focus));
-            window.truncate(limit);
-            window.sort_by_key(|entry| entry.seq);
+        let mut state = self.lock();
+        let first = state.index.partition_point(|slot| untick(slot.at) < from);
+        let last = state.index.partition_point(|slot| untick(slot.at) <= to);
+        let mut picked: Vec<usize> = (first..last.max(first)).collect();
+        if picked.len() > limit {
+            picked.sort_by_key(|seq| untick(state.index[*seq].at).abs_diff(focus));
+            picked.truncate(limit);
+            picked.sort_unstable();
         }
-        window
+        picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect()
+    }
+}
+
+fn ticks(at: Duration) -> u32 {
+    u32::try_from((at.as_nanos() as u64).div_ceil(TICK_NANOS)).unwrap_or(u32::MAX)
+}
+
+fn untick(ticks: u32) -> Duration {
+    Duration::from_nanos(u64::from(ticks) * TICK_NANOS)
+}
+
+fn moment(state: &State, seq: usize) -> Moment {
+    let slot = state.index[seq];
+    let (kind, connect_heartbeat) = if slot.locator & OTHER != 0 {
+        (None, false)
+    } else {
+        (Some(EventKind::from_wire(slot.number)), slot.locator & CONNECT_HEARTBEAT != 0)
+    };
+    let at =
+        if slot.locator & OTHER != 0 { state.others[(slot.locator & VALUE_BITS) as usize].1 } else { untick(slot.at) };
+    Moment { seq, at, kind, connect_heartbeat }
+}
+
+/// The whole entry: others from memory, events read back from the recording.
+fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
+    let slot = *state.index.get(seq)?;
+    if slot.locator & OTHER != 0 {
+        let (seq, at, what) = &state.others[(slot.locator & VALUE_BITS) as usize];
+        return Some(Entry { seq: *seq, at: *at, what: what.clone() });
+    }
+    let kind = EventKind::from_wire(slot.number);
+    let connect_heartbeat = slot.locator & CONNECT_HEARTBEAT != 0;
+    let (stream, raw) = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
+    let (payload, problem) = decode_payload(kind, &raw);
+    Some(Entry {
+        seq,
+        at: untick(slot.at),
+        what: What::Event(EventRecord {
+            stream,
+            kind,
+            raw,
+            payload,
+            problem: problem.map(|problem| problem.to_string()),
+            connect_heartbeat,
+        }),
+    })
+}
+
+impl Recording {
+    fn open(path: &Path, temporary: bool) -> Recording {
+        let mut recording =
+            Recording { path: path.to_owned(), temporary, writer: None, reader: None, written: 0, broken: None };
+        if let Some(dir) = path.parent()
+            && let Err(error) = std::fs::create_dir_all(dir)
+        {
+            recording.broken = Some(format!("cannot create {}: {error}", dir.display()));
+            return recording;
+        }
+        match File::create(path).and_then(|file| Ok((file, File::open(path)?))) {
+            Ok((writer, reader)) => {
+                recording.writer = Some(BufWriter::with_capacity(64 * 1024, writer));
+                recording.reader = Some(reader);
+            }
+            Err(error) => recording.broken = Some(format!("cannot write {}: {error}", path.display())),
+        }
+        recording
+    }
+
+    /// Appends one line; returns its offset.
+    fn append(&mut self, entry: &TimelineEntry) -> u64 {
+        let offset = self.written;
+        let Some(writer) = self.writer.as_mut() else { return offset };
+        let mut line = serde_json::to_vec(entry).unwrap_or_default();
+        line.push(b'\n');
+        match writer.write_all(&line) {
+            Ok(()) => self.written += line.len() as u64,
+            Err(error) => {
+                self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
+                self.writer = None;
+            }
+        }
+        offset
+    }
+
+    fn flush(&mut self) {
+        if let Some(writer) = self.writer.as_mut()
+            && let Err(error) = writer.flush()
+        {
+            self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
+            self.writer = None;
+        }
+    }
+
+    fn finish(&mut self) {
+        self.flush();
+    }
+
+    /// The stream and raw payload of the event line at `offset`.
+    fn read_event(&mut self, offset: u64) -> Option<(u32, String)> {
+        if offset >= self.written {
+            return None;
+        }
+        // What is asked for may still sit in the write buffer.
+        if self.writer.as_ref().is_some_and(|writer| !writer.buffer().is_empty()) {
+            self.flush();
+        }
+        let reader = self.reader.as_ref()?;
+        let line = read_line_at(reader, offset)?;
+        match serde_json::from_slice::<TimelineEntry>(&line).ok()?.what {
+            TimelineWhat::Event { stream, payload, .. } => Some((stream, payload)),
+            _ => None,
+        }
+    }
+}
+
+/// One line of the recording, from `offset` to its newline.
+fn read_line_at(file: &File, offset: u64) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut line = Vec::new();
+    let mut chunk = vec![0u8; 4096];
+    let mut at = offset;
+    loop {
+        let read = file.read_at(&mut chunk, at).ok()?;
+        if read == 0 {
+            return (!line.is_empty()).then_some(line);
+        }
+        if let Some(end) = chunk[..read].iter().position(|byte| *byte == b'\n') {
+            line.extend_from_slice(&chunk[..end]);
+            return Some(line);
+        }
+        line.extend_from_slice(&chunk[..read]);
+        at += read as u64;
+        // A long line (a huge payload): read in larger steps.
+        if chunk.len() < 1 << 20 {
+            chunk.resize(chunk.len() * 4, 0);
+        }
     }
 }
 
@@ -256,6 +568,10 @@ impl From<&Entry> for TimelineEntry {
 mod tests {
     use super::*;
 
+    fn is_login(moment: &Moment) -> bool {
+        moment.kind == Some(EventKind::Login)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn waiting_sees_entries_pushed_later_and_gives_up_at_the_deadline() {
         let timeline = Timeline::new();
@@ -265,15 +581,12 @@ mod tests {
             later.push_event(1, 25, r#"{"contactId":"bot"}"#.into());
         });
         let deadline = Instant::now() + Duration::from_secs(5);
-        let login = timeline
-            .wait_for(0, deadline, |entry| matches!(&entry.what, What::Event(event) if event.kind == EventKind::Login))
-            .await
-            .unwrap();
+        let login = timeline.wait_for(0, deadline, is_login, |_| true).await.unwrap();
         let What::Event(event) = login.what else { unreachable!() };
         assert_eq!(event.field("contactId"), Some("bot"));
 
         let deadline = Instant::now() + Duration::from_secs(1);
-        let none = timeline.wait_for(0, deadline, |entry| matches!(&entry.what, What::Note(_))).await;
+        let none = timeline.wait_for(0, deadline, |_| true, |entry| matches!(&entry.what, What::Note(_))).await;
         assert!(none.is_none());
     }
 
@@ -284,15 +597,18 @@ mod tests {
         timeline.push_event(1, 1, r#"{"data":"stream connect successfully"}"#.into());
         timeline.push_event(1, 1, r#"{"data":"tick"}"#.into());
         timeline.push_event(2, 1, r#"{"data":"again"}"#.into());
-        let flags: Vec<bool> = timeline
-            .snapshot()
+        let flags: Vec<bool> =
+            timeline.moments(0).iter().filter(|m| m.kind.is_some()).map(|m| m.connect_heartbeat).collect();
+        assert_eq!(flags, [true, false, true]);
+        let read: Vec<bool> = timeline
+            .since(0)
             .iter()
             .filter_map(|entry| match &entry.what {
                 What::Event(event) => Some(event.connect_heartbeat),
                 _ => None,
             })
             .collect();
-        assert_eq!(flags, [true, false, true]);
+        assert_eq!(read, [true, false, true]);
     }
 
     #[test]
@@ -300,10 +616,45 @@ mod tests {
         let timeline = Timeline::new();
         timeline.push_event(1, 2, "\u{1}not json".into());
         timeline.push_event(1, 99, "{}".into());
-        let entries = timeline.snapshot();
+        let entries = timeline.since(0);
         let What::Event(message) = &entries[0].what else { unreachable!() };
         assert!(message.problem.as_deref().unwrap().starts_with("payload is not JSON"));
+        assert_eq!(message.raw, "\u{1}not json");
         let What::Event(unknown) = &entries[1].what else { unreachable!() };
         assert_eq!(unknown.kind, EventKind::Other(99));
+    }
+
+    #[test]
+    fn the_recording_holds_every_entry_as_a_json_line_and_reads_back_huge_payloads() {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+        let timeline = Timeline::recorded_to(&dir.join(RECORDING));
+        timeline.push(What::Subscribed { stream: 1 });
+        let huge = format!(r#"{{"messageId":"m","text":"{}"}}"#, "x".repeat(3 << 20));
+        timeline.push_event(1, 2, huge.clone());
+        timeline.push(What::Note("done".into()));
+        let What::Event(event) = &timeline.since(1)[0].what else { unreachable!() };
+        assert_eq!(event.raw, huge);
+        timeline.flush();
+        let text = std::fs::read_to_string(dir.join(RECORDING)).unwrap();
+        let lines: Vec<TimelineEntry> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(lines.len(), 3);
+        assert!(matches!(lines[0].what, TimelineWhat::Subscribed { stream: 1 }));
+        assert!(matches!(&lines[2].what, TimelineWhat::Note { text } if text == "done"));
+        assert_eq!(timeline.counts().get("message"), Some(&1));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn readers_skip_unwanted_types_on_the_index() {
+        let timeline = Timeline::new();
+        for index in 0..1000 {
+            timeline.push_event(1, 2, format!(r#"{{"messageId":"m{index}"}}"#));
+        }
+        timeline.push_event(1, 3, r#"{"data":"d"}"#.into());
+        let dongs = timeline.since_where(0, |moment| moment.kind == Some(EventKind::Dong));
+        assert_eq!(dongs.len(), 1);
+        assert_eq!(dongs[0].seq, 1000);
+        let excerpt = timeline.excerpt(Duration::ZERO, timeline.now(), timeline.now(), 3);
+        assert_eq!(excerpt.len(), 3);
     }
 }

@@ -31,6 +31,9 @@ pub enum SetupFailure {
     Unauthenticated(RpcError),
     #[error("{0}")]
     Rpc(RpcError),
+    /// The connection or the event stream went away for good.
+    #[error("{0}")]
+    Lost(String),
     #[error("subscribed, but no event within {}", crate::clock::human(*waited))]
     NoFirstEvent { waited: Duration },
     #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_hint(last_scan))]
@@ -55,7 +58,14 @@ impl SetupFailure {
             SetupFailure::Rpc(error) if error.is_transport() => {
                 "the connection broke: check that the service is up and that TLS is on (or off) on both sides".into()
             }
+            SetupFailure::Rpc(RpcError::Timeout { .. }) => {
+                "the service accepted the call but never answered: check its logs, or allow more with --rpc-timeout"
+                    .into()
+            }
             SetupFailure::Rpc(_) => "the service answered with an error; its logs may say why".into(),
+            SetupFailure::Lost(_) => {
+                "the provider stopped serving, or closed the event stream for good: check its logs".into()
+            }
             SetupFailure::NoFirstEvent { .. } => {
                 "the official server sends a heartbeat as a stream opens; this one sent nothing: check its logs".into()
             }
@@ -84,9 +94,12 @@ pub struct Walked {
 }
 
 /// What the walk needs besides the target.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct WalkOptions {
     pub timeouts: Timeouts,
+    /// Where the session's timeline is recorded (`timeline.jsonl` in the
+    /// report directory); `None`: a temporary recording.
+    pub recording: Option<std::path::PathBuf>,
     /// Wait for the stream's first event before `Start` (`doctor`: proves
     /// the stream delivers; the official server sends a heartbeat at once).
     pub first_event: bool,
@@ -189,7 +202,11 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
         }
     };
     let session_options = super::Options { rpc_timeout: timeouts.rpc, connect_timeout: timeouts.connect };
-    let session = Arc::new(Session::new(channel, target.token.as_deref(), session_options));
+    let timeline = match &options.recording {
+        Some(path) => super::Timeline::recorded_to(path),
+        None => super::Timeline::new(),
+    };
+    let session = Arc::new(Session::new(channel, target.token.as_deref(), session_options, timeline));
     walked.session = Some(session.clone());
     match session.version().await {
         Ok(version) => {
@@ -254,7 +271,7 @@ fn tell(observer: &dyn Observer, step: &'static str, outcome: Result<String, &Se
 /// The first event on the stream, described.
 async fn first_event(session: &Session, timeout: Duration) -> Option<String> {
     let deadline = Instant::now() + timeout;
-    let entry = session.timeline().wait_for(0, deadline, |entry| matches!(entry.what, What::Event(_))).await?;
+    let entry = session.timeline().wait_for(0, deadline, |moment| moment.kind.is_some(), |_| true).await?;
     let What::Event(event) = entry.what else { return None };
     Some(if event.connect_heartbeat { format!("{} (stream connect)", event.kind) } else { event.kind.name() })
 }
@@ -277,8 +294,13 @@ pub async fn start_and_wait(
         if let Some(bot) = session.bot_id() {
             return Ok(bot);
         }
-        for entry in timeline.since(seen) {
-            seen = entry.seq + 1;
+        if let Some(cause) = session.lost() {
+            return Err(SetupFailure::Lost(cause));
+        }
+        let end = timeline.len();
+        let scans = timeline.since_where(seen, |moment| moment.kind == Some(EventKind::Scan));
+        seen = end;
+        for entry in scans {
             if let What::Event(event) = &entry.what
                 && event.kind == EventKind::Scan
             {

@@ -139,6 +139,48 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
     ConnectError::Unreachable { endpoint: endpoint_text, reason }
 }
 
+/// A failed connection in words a provider understands, naming the layer
+/// that failed: TCP (refused, reset, closed), TLS, or HTTP/2 — from the
+/// source chain of a transport error (WIRE.md: tonic's text is "transport
+/// error"; the reason is further down).
+pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let chain = error_chain(error);
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<io::Error>() {
+            let said = match io.kind() {
+                io::ErrorKind::ConnectionRefused => Some("TCP: connection refused (the provider stopped serving)"),
+                io::ErrorKind::ConnectionReset => {
+                    Some("TCP: connection reset (the provider's process died or dropped the connection)")
+                }
+                io::ErrorKind::BrokenPipe => Some("TCP: broken pipe (the provider closed the connection)"),
+                io::ErrorKind::UnexpectedEof => Some("TCP: the provider closed the connection"),
+                io::ErrorKind::TimedOut => Some("TCP: the connection timed out"),
+                _ => None,
+            };
+            if let Some(said) = said {
+                return said.to_owned();
+            }
+        }
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return format!("TLS: {chain}");
+        }
+        source = current.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("connection refused") {
+        "TCP: connection refused (the provider stopped serving)".to_owned()
+    } else if lower.contains("connection reset") || lower.contains("broken pipe") {
+        format!("TCP: the connection broke ({chain})")
+    } else if lower.contains("h2") || lower.contains("http2") || lower.contains("frame") || lower.contains("goaway") {
+        format!("HTTP/2: {chain}")
+    } else if lower.contains("tls") || lower.contains("certificate") {
+        format!("TLS: {chain}")
+    } else {
+        format!("the connection failed: {chain}")
+    }
+}
+
 /// Every distinct message down an error's source chain.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();

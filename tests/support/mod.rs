@@ -201,6 +201,11 @@ pub async fn run_builtin(target: Target) -> Report {
 }
 
 pub async fn run_builtin_with(target: Target, window: Duration) -> Report {
+    run_builtin_in(target, window, None).await
+}
+
+/// As [`run_builtin_with`], recording the timeline to `dir`/timeline.jsonl.
+pub async fn run_builtin_in(target: Target, window: Duration, dir: Option<&std::path::Path>) -> Report {
     let suites: Vec<_> = puppet_lint::suite::load_suites(&[]).expect("built-in suites load");
     let plan: Vec<Planned> = puppet_lint::suite::plan(&suites, &[], &[], &[], &[]);
     let config = RunConfig {
@@ -218,7 +223,11 @@ pub async fn run_builtin_with(target: Target, window: Duration) -> Report {
         plan,
         selection: Default::default(),
         deadline: None,
-        output: Default::default(),
+        output: puppet_lint::cli::OutputArgs {
+            report_dir: dir.map(std::path::Path::to_path_buf).unwrap_or_default(),
+            no_report: dir.is_none(),
+            ..Default::default()
+        },
     };
     run_to_report(Run { config, target: Some(target), registry: None }, Arc::new(Silent), Stop::default()).await
 }

@@ -99,6 +99,8 @@ async fn probe_grpc(target: &Target, ip: &IpAddr, port: u16, allow: &[IpAddr]) -
     let channel = crate::target::connect::channel(&endpoint, tls, Duration::from_secs(5))
         .await
         .map_err(|error| ProbeError::NoAnswer(error.to_string()))?;
-    let session = crate::session::Session::new(channel, target.token.as_deref(), crate::session::Options::default());
+    let timeline = crate::session::Timeline::new();
+    let session =
+        crate::session::Session::new(channel, target.token.as_deref(), crate::session::Options::default(), timeline);
     session.version().await.map(drop).map_err(|error| ProbeError::NoAnswer(error.to_string()))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::watch::event_of;
+use super::watch::{event_of, of_kinds};
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::clock::human;
 use crate::suite::{Action, Step, Template};
@@ -67,8 +67,10 @@ impl CheckRun {
         let mut checked = 0;
         let mut problems: Vec<(Duration, String)> = Vec::new();
         loop {
-            for entry in timeline.since(next) {
-                next = entry.seq + 1;
+            let end = timeline.len();
+            let entries = timeline.since_where(next, of_kinds(&[EventKind::Message]));
+            next = end;
+            for entry in entries {
                 let Some(message_id) = event_of(&entry)
                     .filter(|event| event.kind == EventKind::Message)
                     .and_then(|event| event.field("messageId"))

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{CheckRun, Failure, Stepped, seconds};
 use crate::clock::human;
-use crate::session::{Entry, What};
+use crate::session::Moment;
 use crate::suite::{Action, Step};
 use crate::wire::EventKind;
 
@@ -41,16 +41,17 @@ impl CheckRun {
         let allowed = interval.mul_f64(GAP_TOLERANCE);
         let extension = interval.mul_f64(GAP_EXTENSION);
         let cap = start + window + extension;
+        // Read incrementally, on the index alone: a flood costs no re-reads.
+        let mut watch = Gaps::new(start, timeline.len().saturating_sub(1));
         loop {
             let now = timeline.now();
-            let entries = timeline.snapshot();
+            watch.take(&timeline.moments(watch.next));
             let activity = timeline.last_activity().unwrap_or(start).max(start);
-            let last_event = counted_events(&entries, start).last().unwrap_or(start);
             // A silence already longer than allowed fails at once.
-            if now.saturating_sub(last_event) > allowed {
-                return Err(self.gap_failure(interval, start, now, last_event, now, activity));
+            if now.saturating_sub(watch.previous) > allowed {
+                return Err(self.gap_failure(interval, start, now, watch.previous, now, activity));
             }
-            let (other, heartbeat) = last_other_and_heartbeat(&entries, start);
+            let (other, heartbeat) = (watch.other, watch.heartbeat);
             let base_end = (start + window).max(activity + extension);
             let settled = heartbeat.is_some_and(|heartbeat| heartbeat > other.unwrap_or(start))
                 || now >= other.unwrap_or(start) + extension
@@ -69,15 +70,11 @@ impl CheckRun {
             let step = base_end.saturating_sub(now).clamp(Duration::from_millis(20), Duration::from_millis(250));
             tokio::time::sleep_until(Instant::now() + step).await;
         }
-        let entries = timeline.snapshot();
+        watch.take(&timeline.moments(watch.next));
         let end = timeline.now();
-        let mut previous = start;
-        let mut largest = (Duration::ZERO, start);
-        for at in counted_events(&entries, start).chain(std::iter::once(end)) {
-            if at.saturating_sub(previous) > largest.0 {
-                largest = (at - previous, previous);
-            }
-            previous = at;
+        let mut largest = watch.largest;
+        if end.saturating_sub(watch.previous) > largest.0 {
+            largest = (end - watch.previous, watch.previous);
         }
         if largest.0 > allowed {
             let activity = timeline.last_activity().unwrap_or(start);
@@ -111,26 +108,45 @@ impl CheckRun {
     }
 }
 
-/// Events that show the puppet is alive: all but each stream's connect heartbeat.
-fn counted_events(entries: &[Entry], start: Duration) -> impl Iterator<Item = Duration> + '_ {
-    entries.iter().filter(move |entry| entry.at >= start).filter_map(|entry| match &entry.what {
-        What::Event(event) if !event.connect_heartbeat => Some(entry.at),
-        _ => None,
-    })
+/// The heartbeat rule's running account of the events since `start`.
+struct Gaps {
+    start: Duration,
+    /// The next index entry to look at.
+    next: usize,
+    /// The last counted event (or the start).
+    previous: Duration,
+    /// The largest gap so far, and where it began.
+    largest: (Duration, Duration),
+    /// The provider's last event other than a heartbeat, and its last
+    /// heartbeat of its own (not a stream-connect one).
+    other: Option<Duration>,
+    heartbeat: Option<Duration>,
 }
 
-/// When the provider last said something other than a heartbeat, and when it
-/// last sent a heartbeat of its own (not a stream-connect one).
-fn last_other_and_heartbeat(entries: &[Entry], start: Duration) -> (Option<Duration>, Option<Duration>) {
-    let (mut other, mut heartbeat) = (None, None);
-    for entry in entries.iter().filter(|entry| entry.at >= start) {
-        if let What::Event(event) = &entry.what {
-            match event.kind {
-                EventKind::Heartbeat if !event.connect_heartbeat => heartbeat = Some(entry.at),
-                EventKind::Heartbeat => {}
-                _ => other = Some(entry.at),
+impl Gaps {
+    fn new(start: Duration, from: usize) -> Gaps {
+        Gaps { start, next: from, previous: start, largest: (Duration::ZERO, start), other: None, heartbeat: None }
+    }
+
+    /// Counts the events that show the puppet is alive: all but each
+    /// stream's connect heartbeat.
+    fn take(&mut self, moments: &[Moment]) {
+        for moment in moments {
+            self.next = moment.seq + 1;
+            let Some(kind) = moment.kind else { continue };
+            if moment.at < self.start || moment.connect_heartbeat {
+                continue;
+            }
+            let gap = moment.at.saturating_sub(self.previous);
+            if gap > self.largest.0 {
+                self.largest = (gap, self.previous);
+            }
+            self.previous = self.previous.max(moment.at);
+            if kind == EventKind::Heartbeat {
+                self.heartbeat = Some(moment.at);
+            } else {
+                self.other = Some(moment.at);
             }
         }
     }
-    (other, heartbeat)
 }

@@ -3,7 +3,7 @@
 
 use tokio::time::Instant;
 
-use super::watch::{count_kinds, event_of, stream_end};
+use super::watch::{count_kinds, event_of, of_kinds, stream_end};
 use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, shown, skip_instead};
 use crate::clock::human;
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
@@ -69,9 +69,10 @@ impl CheckRun {
             format!("a `message` whose file name contains \"{name}\"")
         };
         loop {
-            let entries = timeline.since(next);
+            let end = timeline.len();
+            let entries = timeline.since_where(next, of_kinds(&[EventKind::Message]));
+            next = end;
             for entry in &entries {
-                next = entry.seq + 1;
                 let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message) else {
                     continue;
                 };
@@ -119,12 +120,12 @@ impl CheckRun {
             }
             timeline.changed_after(next, deadline).await;
         }
-        let entries = timeline.since(after.map_or(0, |mark| mark.after));
-        if let Some(ended) = stream_end(&entries) {
+        let from = after.map_or(0, |mark| mark.after);
+        if let Some(ended) = stream_end(&timeline.others_since(from)) {
             return Err(Failure::error(format!("the event stream ended while waiting for {wanted}: {ended}")));
         }
         let observed = if seen.is_empty() {
-            format!("no `message` event came back; events seen: {}", count_kinds(&entries))
+            format!("no `message` event came back; events seen: {}", count_kinds(&timeline.moments(from)))
         } else {
             format!(
                 "{} other message(s) arrived: {}",

@@ -41,9 +41,7 @@ impl CheckRun {
             (Err(error), _) if error.is_transport() => Err(Failure::error(format!("the connection failed: {error}"))),
             (Ok(value), None) => Ok(Some(value)),
             (Err(error), None) => {
-                let rpc = match &error {
-                    RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } => *rpc,
-                };
+                let rpc = error.rpc();
                 Err(Failure::fail(error.to_string(), format!("{rpc} succeeds"), error.shown()))
             }
             (Ok(_), Some(expected)) => Err(Failure::fail(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::{Captured, CheckRun, Failure, Mark, Stepped, seconds, shown, skip_instead};
 use crate::clock::human;
-use crate::session::{Entry, EventRecord, What};
+use crate::session::{Entry, EventRecord, Moment, What};
 use crate::suite::{Action, Comparison, DurationExpr, Step, Template, Until};
 use crate::wire::EventKind;
 
@@ -52,7 +52,7 @@ impl CheckRun {
         let (deadline, waited) = self.within(within)?;
         let timeline = &self.context.timeline;
         let found = timeline
-            .wait_for(from, deadline, |entry| {
+            .wait_for(from, deadline, of_kinds(events), |entry| {
                 event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted))
             })
             .await;
@@ -66,17 +66,16 @@ impl CheckRun {
         let what = describe_kinds(events, &wanted);
         let since = after.map_or_else(|| "the start".to_owned(), |mark| format!("+{}", seconds(mark.at)));
         let expected = format!("{what} after {since}, within {}", human(waited));
-        let entries = timeline.since(from);
-        if let Some(ended) = stream_end(&entries) {
+        if let Some(ended) = stream_end(&timeline.others_since(from)) {
             return Err(Failure::error(format!("the event stream ended while waiting for {what}: {ended}")));
         }
-        let same_kind: Vec<&EventRecord> =
-            entries.iter().filter_map(event_of).filter(|event| events.contains(&event.kind)).collect();
+        let entries = timeline.since_where(from, of_kinds(events));
+        let same_kind: Vec<&EventRecord> = entries.iter().filter_map(event_of).collect();
         let observed = if !same_kind.is_empty() && !wanted.is_empty() {
             let seen: Vec<String> = same_kind.iter().take(3).map(|event| shown(&event.raw, 120)).collect();
             format!("{} such event(s) arrived, none matching: {}", same_kind.len(), seen.join("; "))
         } else {
-            format!("none arrived; events seen since {since}: {}", count_kinds(&entries))
+            format!("none arrived; events seen since {since}: {}", count_kinds(&timeline.moments(from)))
         };
         Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed)
             .at(after.map_or(self.started, |mark| mark.at)))
@@ -116,7 +115,7 @@ impl CheckRun {
             // Stop watching as soon as one too many has arrived.
             let mut seen = 0usize;
             timeline
-                .wait_for(from, deadline, |entry| {
+                .wait_for(from, deadline, of_kinds(events), |entry| {
                     matches(entry) && {
                         seen += 1;
                         seen > limit
@@ -129,7 +128,7 @@ impl CheckRun {
             _ => usize::MAX,
         };
         let found: Vec<Entry> = timeline
-            .since(from)
+            .since_where(from, of_kinds(events))
             .into_iter()
             .take_while(|entry| entry.seq < end)
             .filter(|entry| matches(entry))
@@ -231,11 +230,16 @@ fn describe_kinds(events: &[EventKind], wanted: &[(String, String)]) -> String {
     text
 }
 
+/// An index filter: events of these types only.
+pub(super) fn of_kinds(events: &[EventKind]) -> impl FnMut(&Moment) -> bool + '_ {
+    |moment| moment.kind.is_some_and(|kind| events.contains(&kind))
+}
+
 /// `heartbeat ×3, message ×2`, in order of first appearance.
-pub(super) fn count_kinds(entries: &[Entry]) -> String {
+pub(super) fn count_kinds(moments: &[Moment]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for event in entries.iter().filter_map(event_of) {
-        let name = event.kind.name();
+    for kind in moments.iter().filter_map(|moment| moment.kind) {
+        let name = kind.name();
         match counts.iter_mut().find(|(known, _)| *known == name) {
             Some((_, count)) => *count += 1,
             None => counts.push((name, 1)),
