@@ -309,8 +309,13 @@ pub struct DiscoverArgs {
     pub authority: Option<String>,
 }
 
+/// A duration flag: `60s`, `1m30s`, `250ms`; never zero (a zero window,
+/// deadline or interval cannot mean anything useful).
 fn duration(text: &str) -> Result<Duration, String> {
-    crate::clock::parse_duration(text)
+    match crate::clock::parse_duration(text)? {
+        Duration::ZERO => Err(format!("\"{text}\" is zero: give a duration above zero, like 5s")),
+        duration => Ok(duration),
+    }
 }
 
 #[derive(Debug, Args, Clone)]

@@ -16,6 +16,7 @@ Exit codes:
   0        every `must` check passed (or exactly the baseline's checks failed)
   1        a conformance failure, or a baseline entry that now passes (stale)
   2        usage or suite error
-  3        the target could not be reached, authenticated or logged in
+  3        the target could not be reached, authenticated or logged in, or was lost
+           mid-run; or a check could not run (the run deadline passed first)
   4        nothing selected
   130/143  interrupted by SIGINT/SIGTERM (the reports so far are still written)";

@@ -44,12 +44,58 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     for secret in secrets.iter() {
         for form in [Cow::Borrowed(secret.as_str()), percent_encoded(secret)] {
-            if out.contains(form.as_ref()) {
-                out = Cow::Owned(out.replace(form.as_ref(), &mask(secret)));
+            if !out.contains(form.as_ref()) {
+                continue;
             }
+            out = if form.chars().count() < WHOLE_WORD_BELOW {
+                // A short token (`x`, `e`) also occurs inside other words:
+                // mask it only where it stands alone, or every `x` of the
+                // output would turn into `…`.
+                match replace_standalone(&out, form.as_ref(), &mask(secret)) {
+                    Some(replaced) => Cow::Owned(replaced),
+                    None => out,
+                }
+            } else {
+                Cow::Owned(out.replace(form.as_ref(), &mask(secret)))
+            };
         }
     }
     out
+}
+
+/// Tokens shorter than this are masked only where they stand alone.
+const WHOLE_WORD_BELOW: usize = 8;
+
+/// Characters a token is made of: a token next to one of them is part of a
+/// longer word.
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '~' | '%')
+}
+
+/// `text` with the standalone occurrences of `word` replaced; `None` when
+/// there are none.
+fn replace_standalone(text: &str, word: &str, with: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut replaced = false;
+    for (at, _) in text.match_indices(word) {
+        if at < last {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        if before.is_some_and(in_word) || after.is_some_and(in_word) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(with);
+        last = at + word.len();
+        replaced = true;
+    }
+    replaced.then(|| {
+        out.push_str(&text[last..]);
+        out
+    })
 }
 
 /// How a token looks inside a URL path (discovery puts it there).
@@ -100,6 +146,14 @@ mod tests {
         assert!(!shown.contains("secret/with space"), "{shown}");
         assert!(!shown.contains("secret%2Fwith"), "{shown}");
         assert!(shown.contains("redact_test_se…"), "{shown}");
+    }
+
+    #[test]
+    fn a_short_token_is_masked_where_it_stands_alone_not_inside_other_words() {
+        register("x");
+        let shown = redact("filebox.mime-extension failed: token x refused (\"x\")");
+        assert_eq!(shown, "filebox.mime-extension failed: token … refused (\"…\")");
+        assert_eq!(redact("max"), "max");
     }
 
     #[test]

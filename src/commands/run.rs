@@ -30,6 +30,11 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
     }
     let output = config.output.clone();
     let baseline = output.baseline.as_deref().map(Baseline::read).transpose().map_err(Error::Usage)?;
+    if let Some(baseline) = &baseline {
+        for id in baseline.ids.iter().filter(|id| !config.plan.iter().any(|planned| planned.check.id == **id)) {
+            eprintln!("baseline: {id} names no check of this run (a typo, or a check not selected?)");
+        }
+    }
     let (target, started) = super::start_target(&config.target).await?;
     let stop = Stop::default();
     let signal = watch_signals(&stop);

@@ -119,7 +119,8 @@ impl Target {
             (None, None) => {
                 return Err(UsageError(
                     "no target: give --token TOKEN (or set WECHATY_PUPPET_SERVICE_TOKEN), \
-                     --endpoint HOST:PORT, or --mock to try puppet-lint on its built-in mock"
+                     --endpoint HOST:PORT, or --mock to try puppet-lint on its built-in mock \
+                     (the npm package rules alone: puppet-lint package DIR)"
                         .into(),
                 ));
             }

@@ -68,6 +68,11 @@ impl Observer for ReportWriter {
                 report.partial = true;
                 report.interrupted_by = Some(UNFINISHED.into());
                 state.plan = info.plan.clone();
+                // Every file at once, so that no file of an earlier run
+                // stays beside this run's (a summary, a badge).
+                if let Some(dir) = &self.dir {
+                    let _ = files::write_all(&report, dir);
+                }
                 state.report = Some(report);
             }
             RunEvent::CheckFinished(check) if !state.finished => {

@@ -152,7 +152,7 @@ impl CheckRun {
             }
             Judgement::Fail { findings } => {
                 let listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
-                Err(Failure::fail(listed.join("; "), expected, listed.join("\n")))
+                Err(Failure::fail(listed.join("; "), expected, listed.join("; ")))
             }
         }
     }
