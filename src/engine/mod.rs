@@ -6,6 +6,7 @@
 //! imports `report`.
 
 mod actions;
+pub mod field;
 pub mod npm;
 pub mod run;
 
@@ -55,6 +56,9 @@ pub struct Context {
 /// Runs the plan: every check ends in one [`RunEvent::CheckFinished`], also
 /// when `cancel` fires first (unfinished checks are marked).
 pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: CancellationToken, lost: Stop) {
+    // Checks that judge the whole recording run last, to see all of it.
+    let (observers, plan): (Vec<Planned>, Vec<Planned>) =
+        plan.into_iter().partition(|planned| planned.check.observes_run() && !planned.check.destructive);
     let (destructive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         plan.iter().partition(|planned| planned.check.destructive);
 
@@ -77,17 +81,20 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
             "skipping destructive checks (no --allow-destructive)".to_owned()
         }));
     }
-    for planned in destructive {
+    for planned in destructive.into_iter().chain(&observers) {
         if cancel.is_cancelled() {
             let report = not_run(planned, Verdict::Skip, "the run was interrupted before this check started");
             context.observer.event(RunEvent::CheckFinished(Box::new(report)));
-        } else if let Some(cause) = lost.reason() {
+        } else if let Some(cause) = lost.reason().filter(|_| !planned.check.observes_run()) {
             let report = not_run(planned, Verdict::Error, &format!("not run: {cause}"));
             context.observer.event(RunEvent::CheckFinished(Box::new(report)));
         } else {
             let (task_context, task) = (context.clone(), planned.clone());
             let handle = tokio::spawn(async move { run_check(&task_context, &task).await });
-            finish(&context, planned, handle, &cancel, &lost).await;
+            // A check that judges the recording goes on after a loss.
+            let never = Stop::default();
+            let lost = if planned.check.observes_run() { &never } else { &lost };
+            finish(&context, planned, handle, &cancel, lost).await;
         }
     }
 }

@@ -308,6 +308,13 @@ impl Timeline {
         picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect()
     }
 
+    /// The entries from `from` to before `to`, read back.
+    pub fn range(&self, from: usize, to: usize) -> Vec<Entry> {
+        let mut state = self.lock();
+        let to = to.min(state.index.len());
+        (from..to.max(from)).filter_map(|seq| materialize(&mut state, seq)).collect()
+    }
+
     /// The index from `seq` on: no payloads, nothing read back.
     pub fn moments(&self, seq: usize) -> Vec<Moment> {
         let state = self.lock();

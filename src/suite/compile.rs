@@ -450,6 +450,36 @@ impl Compiler<'_> {
                     Action::NpmRule { rule: rule.unwrap_or(NpmRule::RuntimeDependencies), file },
                 )
             }
+            StepDoc::JudgeStates(judge) => {
+                cx.condition = self.condition(&judge.condition, names);
+                for rule in &judge.rules {
+                    if !STATE_RULES.contains(&rule.value.as_str()) {
+                        let location = self.at(rule);
+                        self.error(
+                            location,
+                            format!("unknown state rule `{}`: the rules are {}", rule.value, STATE_RULES.join(", ")),
+                        );
+                    }
+                }
+                if judge.rules.is_empty() {
+                    self.error(location.clone(), "judge_states needs at least one rule");
+                }
+                let rules = judge.rules.iter().map(|rule| rule.value.clone()).collect();
+                (judge.condition, None, None, Action::JudgeStates { rules })
+            }
+            StepDoc::JudgeShapes(judge) => {
+                cx.condition = self.condition(&judge.condition, names);
+                let level = match judge.level.value.as_str() {
+                    "must" => Severity::Must,
+                    "should" => Severity::Should,
+                    other => {
+                        let location = self.at(&judge.level);
+                        self.error(location, format!("level `{other}`: write must or should"));
+                        Severity::Must
+                    }
+                };
+                (judge.condition, None, None, Action::JudgeShapes { level })
+            }
             StepDoc::Registration(registration) => {
                 cx.condition = self.condition(&registration.condition, names);
                 let within =

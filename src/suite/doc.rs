@@ -173,6 +173,14 @@ pub enum StepDoc {
     /// `examples/ding-dong-bot.ts`). A package the rule cannot apply to
     /// (private, no puppet dependency, an installed copy) is skipped with why.
     NpmRule(NpmRuleDoc),
+    /// Judge every event of the run against the puppet's login states
+    /// (`engine::field::states`): the findings of the listed rules fail the
+    /// check. A check made of `judge_*` steps runs after every other check,
+    /// over the whole recording.
+    JudgeStates(JudgeStatesDoc),
+    /// Judge every event payload of the run against its JSON Schema
+    /// (`schemas/events/`): the problems of the given level fail the check.
+    JudgeShapes(JudgeShapesDoc),
     /// The registry (`--registry`) asks the provider for its gRPC port and
     /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
     Registration(RegistrationDoc),
@@ -416,6 +424,24 @@ pub struct ExpectTextDoc {
     /// Regular expressions the text must not match.
     #[serde(default)]
     pub not_matches: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeStatesDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// Rule ids, e.g. `no-scan-while-logged-in` (`puppet-lint list` shows them).
+    pub rules: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeShapesDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// `must` or `should`: which problems fail the check.
+    pub level: Located<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -74,6 +74,16 @@ pub struct Planned {
 }
 
 impl Check {
+    /// Whether the check only judges the whole run's recording (all its
+    /// steps are `judge_*`): it runs after every other check.
+    pub fn observes_run(&self) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .iter()
+                .all(|step| matches!(step.action, Action::JudgeStates { .. } | Action::JudgeShapes { .. }))
+    }
+
     /// Whether the check talks to the service (everything but discovery,
     /// package files and comparisons of what it captured): without a
     /// session it cannot run.
@@ -100,6 +110,8 @@ impl Action {
                 | Action::ExpectJson { .. }
                 | Action::ExpectText { .. }
                 | Action::NpmRule { .. }
+                | Action::JudgeStates { .. }
+                | Action::JudgeShapes { .. }
                 | Action::Registration { .. }
                 | Action::ForEach { .. }
         )
@@ -229,6 +241,14 @@ pub enum Action {
     Registration {
         within: Option<DurationExpr>,
     },
+    /// Every event of the run against the login states; these rules' findings fail.
+    JudgeStates {
+        rules: Vec<String>,
+    },
+    /// Every payload of the run against its event type's JSON Schema; problems of `level` fail.
+    JudgeShapes {
+        level: Severity,
+    },
     /// One of the spec's npm publication rules (`engine::npm`).
     NpmRule {
         rule: NpmRule,
@@ -236,6 +256,25 @@ pub enum Action {
         file: Option<Template>,
     },
 }
+
+/// The login-state rules a `judge_states` step may name (their meaning and
+/// sources: `engine::field::states`).
+pub const STATE_RULES: &[&str] = &[
+    "ready-before-login",
+    "login-twice",
+    "needs-login",
+    "needs-started",
+    "event-after-stream-end",
+    "logout-other-bot",
+    "no-scan-while-logged-in",
+    "one-logout-per-logout-rpc",
+    "logout-while-logged-out",
+    "dong-without-ding",
+    "unknown-event",
+    "reset-not-forwarded",
+    "stop-ends-stream-first",
+    "subscribe-before-start",
+];
 
 /// The Puppet spec's npm publication rules ("NPM Publication").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +341,8 @@ impl Action {
             Action::ExpectText { .. } => "expect_text",
             Action::Registration { .. } => "registration",
             Action::NpmRule { .. } => "npm_rule",
+            Action::JudgeStates { .. } => "judge_states",
+            Action::JudgeShapes { .. } => "judge_shapes",
         }
     }
 }

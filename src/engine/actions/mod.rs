@@ -3,8 +3,8 @@
 //! version), [`message`] (send_text, message_payload, message_file,
 //! wait_message), [`files`] (send_file, expect_mime, check_received_files),
 //! [`watch`] (wait, wait_for, expect_count/expect_none, assert), [`heartbeat`]
-//! (max_gap), [`package`] (expect_json, expect_text), [`discovery`] (discover,
-//! registration). This file is the shared core: a check's state, the step
+//! (max_gap), [`package`] (expect_json, expect_text, npm_rule), [`discovery`]
+//! (discover, registration), [`judge`] (judge_states, judge_shapes). This file is the shared core: a check's state, the step
 //! loop and dispatcher, and the failure and evidence helpers. A check stops at
 //! its first failing step; the failure says what was expected, what was
 //! observed, and where in the timeline.
@@ -12,6 +12,7 @@
 mod discovery;
 mod files;
 mod heartbeat;
+mod judge;
 mod message;
 mod package;
 mod rpc;
@@ -226,6 +227,7 @@ impl CheckRun {
                 self.package_step(step)?
             }
             Action::Discover | Action::Registration { .. } => self.discovery_step(step).await?,
+            Action::JudgeStates { .. } | Action::JudgeShapes { .. } => self.judge_step(step)?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
         };

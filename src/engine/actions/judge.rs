@@ -1,0 +1,192 @@
+//! Judging the whole run's recording: `judge_states` (every event against the
+//! puppet's login states, [`crate::engine::field::states`]) and
+//! `judge_shapes` (every payload against its event type's JSON Schema,
+//! [`crate::engine::field::shapes`]). A check made of these runs after every
+//! other check, so it sees the whole run; the recording is read in batches,
+//! so memory stays bounded whatever the event count.
+
+use std::collections::BTreeMap;
+
+use super::{CheckRun, Failure, Stepped};
+use crate::engine::field::states::{self, Item};
+use crate::engine::field::{Level, shapes};
+use crate::session::{Entry, Timeline, What};
+use crate::suite::{Action, Severity, Step};
+
+/// How many entries are read back from the recording at a time.
+const BATCH: usize = 4096;
+/// How many findings a failure lists (the count says how many in all).
+const LISTED: usize = 8;
+/// Payloads of one event type checked in full; past this, one in
+/// [`SAMPLE_EVERY`] (a flood of one type says nothing new per event).
+const FULL_PER_TYPE: u64 = 20_000;
+const SAMPLE_EVERY: u64 = 50;
+
+impl CheckRun {
+    pub(super) fn judge_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        match &step.action {
+            Action::JudgeStates { rules } => self.judge_states(rules)?,
+            Action::JudgeShapes { level } => self.judge_shapes(*level)?,
+            _ => unreachable!("the dispatcher sends only judge actions here"),
+        }
+        Ok(Stepped::nothing())
+    }
+
+    fn judge_states(&mut self, rules: &[String]) -> Result<(), Failure> {
+        let timeline = &self.context.timeline;
+        let items = state_items(timeline);
+        let judged = states::judge(&items);
+        let findings: Vec<&states::StateFinding> =
+            judged.findings.iter().filter(|finding| rules.iter().any(|rule| rule == finding.rule)).collect();
+        let how = match judged.attached {
+            Some(true) => "puppet-lint attached to a session already running (its login was replayed on subscribe)",
+            Some(false) => "puppet-lint started the session (a scan or its own Start came before the login)",
+            None => "whether puppet-lint started the session or attached to it cannot be told",
+        };
+        let replays = if judged.replays.is_empty() {
+            String::new()
+        } else {
+            format!("; replays to a new subscriber at seq {}", list(&judged.replays))
+        };
+        if findings.is_empty() {
+            let events: u64 = timeline.counts().values().sum();
+            self.note = Some(format!("{events} event(s) judged; {how}{replays}"));
+            return Ok(());
+        }
+        let listed: Vec<String> = findings.iter().take(LISTED).map(|finding| finding.message.clone()).collect();
+        let more = findings.len().saturating_sub(LISTED);
+        let summary = if findings.len() == 1 {
+            listed[0].clone()
+        } else {
+            format!("{} events break the login states: {}", findings.len(), listed[0])
+        };
+        let mut observed = listed.join("; ");
+        if more > 0 {
+            observed.push_str(&format!("; and {more} more"));
+        }
+        let first = findings[0].seq;
+        let focus = timeline.moments(first).first().map(|moment| moment.at);
+        let failure = Failure::fail(
+            summary,
+            format!("every event in a login state that allows it ({})", rules.join(", ")),
+            format!("{observed} ({how})"),
+        );
+        Err(match focus {
+            Some(at) => failure.at(at),
+            None => failure,
+        })
+    }
+
+    fn judge_shapes(&mut self, level: Severity) -> Result<(), Failure> {
+        let wanted = match level {
+            Severity::Must => Level::Must,
+            Severity::Should => Level::Should,
+        };
+        let timeline = &self.context.timeline;
+        let mut seen: BTreeMap<i32, u64> = BTreeMap::new();
+        let (mut judged, mut sampled) = (0u64, false);
+        let mut problems: Vec<(usize, std::time::Duration, String)> = Vec::new();
+        let mut count = 0usize;
+        for_each_entry(timeline, |entry| {
+            let What::Event(event) = &entry.what else { return };
+            let number = event.kind.wire();
+            let so_far = seen.entry(number).or_default();
+            *so_far += 1;
+            if *so_far > FULL_PER_TYPE && *so_far % SAMPLE_EVERY != 0 {
+                sampled = true;
+                return;
+            }
+            judged += 1;
+            for problem in shapes::check(number, &event.raw).into_iter().filter(|problem| problem.level == wanted) {
+                count += 1;
+                if problems.len() < LISTED {
+                    problems.push((entry.seq, entry.at, format!("seq {}: {}", entry.seq, problem.message)));
+                }
+            }
+        });
+        let total: u64 = seen.values().sum();
+        let judged_text = if sampled {
+            format!("{judged} of {total} payloads judged (past {FULL_PER_TYPE} of a type, one in {SAMPLE_EVERY})")
+        } else {
+            format!("{judged} payload(s) judged")
+        };
+        let Some((_, at, first)) = problems.first().cloned() else {
+            self.note = Some(judged_text);
+            return Ok(());
+        };
+        let listed: Vec<String> = problems.iter().map(|(_, _, text)| text.clone()).collect();
+        let mut observed = listed.join("; ");
+        if count > LISTED {
+            observed.push_str(&format!("; and {} more", count - LISTED));
+        }
+        let summary = if count == 1 { first } else { format!("{count} payload problems ({judged_text}): {first}") };
+        Err(Failure::fail(
+            summary,
+            format!("every payload has its type's shape (schemas/events/*.schema.json, {} rules)", level_name(wanted)),
+            observed,
+        )
+        .at(at))
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    level.as_str()
+}
+
+/// Every entry of the recording, read back a batch at a time.
+fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
+    let end = timeline.len();
+    let mut from = 0;
+    while from < end {
+        let to = (from + BATCH).min(end);
+        for entry in timeline.range(from, to) {
+            visit(&entry);
+        }
+        from = to;
+    }
+}
+
+/// The run as the state machine reads it. Runs of events of one type that
+/// neither move the state nor carry what it reads (a flood of messages)
+/// are kept as their first event, so memory stays bounded.
+fn state_items(timeline: &Timeline) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    for_each_entry(timeline, |entry| {
+        let item = match &entry.what {
+            What::Subscribed { stream } => Item::Subscribed { stream: *stream },
+            What::StreamEnded { stream, error } => Item::StreamEnded { stream: *stream, ok: error.is_none() },
+            What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
+            What::Note(_) => return,
+            What::Event(event) => {
+                let number = event.kind.wire();
+                if let Some(Item::Event { number: previous, stream, .. }) = items.last()
+                    && *previous == number
+                    && *stream == event.stream
+                    && !reads_payload(number)
+                {
+                    return;
+                }
+                Item::Event {
+                    seq: entry.seq,
+                    at_ms: entry.at.as_millis() as u64,
+                    stream: event.stream,
+                    number,
+                    payload: event.payload.clone(),
+                }
+            }
+        };
+        items.push(item);
+    });
+    items
+}
+
+/// Event types whose payload or count the state machine reads: each one is
+/// kept (scan, ready, login, logout, dong and the unknown ones).
+fn reads_payload(number: i32) -> bool {
+    !matches!(number, 1 | 2 | 4 | 16..=21 | 27)
+}
+
+fn list(seqs: &[usize]) -> String {
+    let shown: Vec<String> = seqs.iter().take(10).map(ToString::to_string).collect();
+    if seqs.len() > 10 { format!("{} …", shown.join(", ")) } else { shown.join(", ") }
+}

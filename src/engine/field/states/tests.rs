@@ -1,0 +1,349 @@
+use serde_json::json;
+
+use super::*;
+
+/// Builds a recording: events get consecutive seqs from 1; time moves by `ms` per event unless set.
+#[derive(Default)]
+struct Rec {
+    items: Vec<Item>,
+    seq: usize,
+    now: u64,
+    stream: u32,
+}
+
+impl Rec {
+    fn new() -> Self {
+        Rec::default()
+    }
+    fn subscribe(mut self) -> Self {
+        self.stream += 1;
+        self.items.push(Item::Subscribed { stream: self.stream });
+        self
+    }
+    fn end(mut self, ok: bool) -> Self {
+        self.items.push(Item::StreamEnded { stream: self.stream, ok });
+        self
+    }
+    fn rpc(mut self, name: &str) -> Self {
+        self.items.push(Item::Rpc { name: name.into(), ok: true });
+        self
+    }
+    fn wait(mut self, ms: u64) -> Self {
+        self.now += ms;
+        self
+    }
+    fn ev(mut self, number: i32, payload: Value) -> Self {
+        self.seq += 1;
+        self.now += 5;
+        self.items.push(Item::Event {
+            seq: self.seq,
+            at_ms: self.now,
+            stream: self.stream,
+            number,
+            payload: Some(payload),
+        });
+        self
+    }
+    fn hb(self) -> Self {
+        self.ev(1, json!({"data": "Wechaty Puppet gRPC stream connect successfully"}))
+    }
+    fn scan(self, status: i64) -> Self {
+        self.ev(22, json!({"qrcode": "https://login.weixin.qq.com/l/old", "status": status}))
+    }
+    fn login(self, bot: &str) -> Self {
+        self.ev(25, json!({"contactId": bot}))
+    }
+    fn logout(self, bot: &str) -> Self {
+        self.ev(26, json!({"contactId": bot, "data": "logout()"}))
+    }
+    fn ready(self) -> Self {
+        self.ev(23, json!({"data": "ready"}))
+    }
+    fn message(self, id: &str) -> Self {
+        self.ev(2, json!({"messageId": id}))
+    }
+    fn judge(&self) -> Judged {
+        judge(&self.items)
+    }
+}
+
+fn rules(j: &Judged) -> Vec<(usize, &'static str, Level)> {
+    j.findings.iter().map(|f| (f.seq, f.rule, f.level)).collect()
+}
+
+/// subscribe → heartbeat → Start → scan → login → ready → ready 5 s later → messages (seqs 1..=7).
+fn started_session() -> Rec {
+    Rec::new().subscribe().hb().rpc("Start").scan(2).scan(3).login("bot-1").ready().wait(5_000).ready().message("m-1")
+}
+
+#[test]
+fn doc_comment_is_the_rendered_table() {
+    let source = include_str!("../states.rs");
+    let doc: Vec<&str> =
+        source.lines().filter_map(|l| l.strip_prefix("//! ")).filter(|l| l.starts_with("| ")).collect();
+    for line in render_event_table() {
+        assert!(doc.contains(&line.as_str()), "the module doc lacks the rendered row:\n{line}");
+    }
+    // and holds no event row the data does not
+    let rendered = render_event_table();
+    for row in EVENT_TABLE {
+        let in_doc = doc.iter().filter(|l| l.starts_with(&format!("| {} | {} |", row.event, row.number))).count();
+        assert_eq!(in_doc, 1, "{}", row.event);
+    }
+    assert_eq!(rendered.len(), EVENT_TABLE.len() + 2);
+    // every upstream event type has a row
+    for (n, name) in super::super::EVENT_NAMES {
+        assert!(EVENT_TABLE.iter().any(|r| r.number == *n && r.event == *name), "{name}");
+    }
+}
+
+#[test]
+fn official_server_like_sequence_has_no_findings() {
+    let rec = started_session()
+        .message("m-2")
+        // Stop ends the stream with OK before it replies
+        .end(true)
+        .rpc("Stop")
+        // re-subscribe before Start; the session persisted, so login and ready are replayed (seqs 10, 11)
+        .subscribe()
+        .hb()
+        .login("bot-1")
+        .wait(100)
+        .ready()
+        .rpc("Start")
+        .message("m-3")
+        .rpc("Ding")
+        .ev(3, json!({"data": "ding-1"}))
+        .ev(27, json!({"payloadType": 2, "payloadId": "c-1"}))
+        .ev(16, json!({"gerror": "{}"}))
+        // the logout may overtake the Logout reply
+        .logout("bot-1")
+        .rpc("Logout")
+        .end(true)
+        .rpc("Stop")
+        // after Logout the session is cleared: a scan is required, and the mock makes a new bot id
+        .subscribe()
+        .hb()
+        .rpc("Start")
+        .scan(2)
+        .login("bot-2")
+        .ready();
+    let j = rec.judge();
+    assert_eq!(j.findings, vec![], "{:#?}", j.findings);
+    let replayed: Vec<(usize, i32)> = rec
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Event { seq, number, .. } if j.replays.contains(seq) => Some((*seq, *number)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replayed, vec![(10, 25), (11, 23)], "{:?}", j.replays);
+    assert_eq!(j.attached, Some(false));
+}
+
+#[test]
+fn stale_scan_live_while_logged_in() {
+    let j = started_session().scan(2).judge();
+    assert_eq!(rules(&j), vec![(8, "no-scan-while-logged-in", Level::Must)]);
+    let f = &j.findings[0];
+    assert_eq!(f.event, "scan");
+    assert_eq!(f.state, "logged in as bot-1 and ready");
+    assert_eq!(
+        f.message,
+        "`scan` (status Waiting) at seq 8 while logged in as bot-1 and ready: no scan while logged in (must)"
+    );
+    // right after the login, before ready
+    let j = Rec::new().subscribe().hb().rpc("Start").scan(2).login("bot-1").scan(2).judge();
+    assert_eq!(j.findings.len(), 1);
+    assert_eq!(
+        j.findings[0].message,
+        "`scan` (status Waiting) at seq 4 while logged in as bot-1: no scan while logged in (must)"
+    );
+}
+
+#[test]
+fn stale_scan_replayed_to_a_new_subscriber() {
+    // the login replay first, then the cached scan
+    let j = started_session().end(true).subscribe().hb().login("bot-1").scan(2).judge();
+    assert_eq!(rules(&j), vec![(10, "no-scan-while-logged-in", Level::Must)], "{:#?}", j.findings);
+    assert!(j.replays.contains(&9) && j.replays.contains(&10), "{:?}", j.replays);
+    assert_eq!(
+        j.findings[0].message,
+        "`scan` (status Waiting), replayed on subscribe, at seq 10 while logged in as bot-1: no scan while logged in (must)"
+    );
+    // the cached scan first, then the login replay: still the same fault, on the scan
+    let j = Rec::new().subscribe().hb().scan(2).login("bot-1").judge();
+    assert_eq!(rules(&j), vec![(2, "no-scan-while-logged-in", Level::Must)], "{:#?}", j.findings);
+    assert!(j.findings[0].state.contains("logged in as bot-1"), "{}", j.findings[0].state);
+    assert_eq!(j.replays, vec![2, 3]);
+    // and after Stop, on the stream opened before Start
+    let j = started_session().end(true).rpc("Stop").subscribe().hb().login("bot-1").scan(2).judge();
+    assert_eq!(rules(&j), vec![(10, "no-scan-while-logged-in", Level::Must)], "{:#?}", j.findings);
+}
+
+#[test]
+fn double_logout_for_one_logout_rpc() {
+    // the second logout a few ms later; both before the rpc's reply
+    let j = started_session().logout("bot-1").logout("bot-1").rpc("Logout").judge();
+    assert_eq!(rules(&j), vec![(9, "one-logout-per-logout-rpc", Level::Should)], "{:#?}", j.findings);
+    assert_eq!(
+        j.findings[0].message,
+        "`logout` at seq 9 while started, logged out: one Logout rpc emits exactly one logout (should)"
+    );
+    // reply between the two
+    let j = started_session().logout("bot-1").rpc("Logout").logout("bot-1").judge();
+    assert_eq!(rules(&j), vec![(9, "one-logout-per-logout-rpc", Level::Should)]);
+    // exactly one: fine; none: left to another check
+    assert_eq!(started_session().rpc("Logout").logout("bot-1").judge().findings, vec![]);
+    assert_eq!(started_session().rpc("Logout").judge().findings, vec![]);
+    // two logouts with no Logout rpc at all
+    let j = started_session().logout("bot-1").logout("bot-1").judge();
+    assert_eq!(rules(&j), vec![(9, "logout-while-logged-out", Level::Should)]);
+    // a logout naming another bot
+    let j = started_session().logout("bot-9").judge();
+    assert_eq!(rules(&j), vec![(8, "logout-other-bot", Level::Must)]);
+}
+
+#[test]
+fn attach_to_a_running_session() {
+    let j = Rec::new().subscribe().hb().login("bot-1").wait(100).ready().message("m-1").judge();
+    assert_eq!(j.findings, vec![]);
+    assert_eq!(j.replays, vec![2, 3]);
+    assert_eq!(j.attached, Some(true));
+    // Start on the attached session changes nothing, and a later live login of the same bot is not "twice"
+    let j = Rec::new().subscribe().hb().login("bot-1").rpc("Start").login("bot-1").ready().judge();
+    assert_eq!(j.findings, vec![], "{:#?}", j.findings);
+    assert_eq!(j.replays, vec![2]);
+}
+
+#[test]
+fn attached_cannot_tell_without_login() {
+    assert_eq!(Rec::new().subscribe().hb().judge().attached, None);
+    assert_eq!(Rec::new().subscribe().hb().rpc("Start").scan(2).judge().attached, None);
+}
+
+#[test]
+fn impossible_orders() {
+    // ready before any login
+    let j = Rec::new().subscribe().hb().rpc("Start").scan(2).ready().judge();
+    assert_eq!(rules(&j), vec![(3, "ready-before-login", Level::Must)]);
+    assert_eq!(j.findings[0].message, "`ready` at seq 3 while scanning: ready only after a login (must)");
+    // ready after the logout
+    let j = started_session().logout("bot-1").ready().judge();
+    assert_eq!(rules(&j), vec![(9, "ready-before-login", Level::Must)]);
+    // login twice on one stream, live
+    let j = started_session().login("bot-1").judge();
+    assert_eq!(rules(&j), vec![(8, "login-twice", Level::Must)]);
+    assert_eq!(
+        j.findings[0].message,
+        "`login` (bot-1) at seq 8 while logged in as bot-1 and ready: no second login without a logout between (must)"
+    );
+    // a replayed login naming another bot
+    let j = started_session().end(false).subscribe().hb().login("bot-2").judge();
+    assert_eq!(rules(&j), vec![(9, "login-twice", Level::Must)]);
+    // events of a logged-in session after a logout
+    let j = started_session()
+        .logout("bot-1")
+        .message("m-9")
+        .ev(19, json!({"inviteeIdList": ["c"], "inviterId": "c", "roomId": "r", "timestamp": 1}))
+        .ev(17, json!({"friendshipId": "f"}))
+        .judge();
+    assert_eq!(
+        rules(&j),
+        vec![(9, "needs-login", Level::Must), (10, "needs-login", Level::Must), (11, "needs-login", Level::Must)]
+    );
+    assert_eq!(j.findings[0].message, "`message` at seq 9 while started, logged out: only while logged in (must)");
+    // a message before any login
+    let j = Rec::new().subscribe().hb().rpc("Start").message("m-0").judge();
+    assert_eq!(rules(&j), vec![(2, "needs-login", Level::Must)]);
+    // a stopped puppet that still talks
+    let j = started_session().end(true).rpc("Stop").subscribe().hb().wait(2_000).message("m-x").scan(2).judge();
+    assert_eq!(rules(&j), vec![(9, "needs-started", Level::Must), (10, "needs-started", Level::Must)]);
+    // an event on a stream that already ended
+    let mut rec = started_session().end(true);
+    rec.items.push(Item::Subscribed { stream: 2 });
+    rec.stream = 1;
+    let j = rec.message("m-old").judge();
+    assert_eq!(rules(&j), vec![(8, "event-after-stream-end", Level::Must)]);
+}
+
+#[test]
+fn rpc_order_rules() {
+    // Stop replied while the stream was still open
+    let j = started_session().rpc("Stop").judge();
+    assert_eq!(rules(&j), vec![(7, "stop-ends-stream-first", Level::Should)]);
+    // Start with no stream open after Stop
+    let j = started_session().end(true).rpc("Stop").rpc("Start").judge();
+    assert_eq!(rules(&j), vec![(7, "subscribe-before-start", Level::Should)]);
+}
+
+#[test]
+fn heartbeat_error_dong_dirty_reset_and_unknown() {
+    let j = Rec::new()
+        .subscribe()
+        .hb()
+        .ev(16, json!({"data": "legacy"}))
+        .ev(3, json!({"data": "nobody asked"}))
+        .ev(27, json!({"payloadType": 2, "payloadId": "c"}))
+        .ev(24, json!({"data": "reset"}))
+        .ev(31, json!({"x": 1}))
+        .ev(0, json!({}))
+        .judge();
+    assert_eq!(
+        rules(&j),
+        vec![
+            (3, "dong-without-ding", Level::Should),
+            (5, "reset-not-forwarded", Level::Should),
+            (6, "unknown-event", Level::Should),
+            (7, "unknown-event", Level::Should),
+        ]
+    );
+    assert_eq!(j.findings[2].event, "unknown(31)");
+    assert!(j.findings[2].message.contains("event type 31, not in wechaty-puppet"), "{}", j.findings[2].message);
+    assert_eq!(j.findings[3].event, "UNSPECIFIED(0)");
+    // one dong per Ding
+    let j = Rec::new().subscribe().hb().rpc("Ding").ev(3, json!({"data": "d"})).ev(3, json!({"data": "d"})).judge();
+    assert_eq!(rules(&j), vec![(3, "dong-without-ding", Level::Should)]);
+}
+
+#[test]
+fn replay_window_closes() {
+    // a login 2 s after subscribing is live, not a replay
+    let j = Rec::new().subscribe().hb().wait(2_000).login("bot-1").judge();
+    assert_eq!(j.replays, Vec::<usize>::new());
+    assert_eq!(j.findings, vec![]);
+    assert_eq!(j.attached, None);
+    // a second login in the window is not a replay either
+    let j = Rec::new().subscribe().hb().login("bot-1").login("bot-1").judge();
+    assert_eq!(j.replays, vec![2]);
+    assert_eq!(j.findings, vec![], "a live re-login on top of a replayed one of the same bot is allowed");
+}
+
+#[test]
+fn payloads_that_are_not_objects_do_not_panic() {
+    let mut items = vec![Item::Subscribed { stream: 1 }];
+    let odd = [
+        None,
+        Some(json!(null)),
+        Some(json!([])),
+        Some(json!("x")),
+        Some(json!({"contactId": 5})),
+        Some(json!({"status": "9"})),
+    ];
+    let mut seq = 0;
+    for n in [1, 2, 3, 4, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, -5] {
+        for p in &odd {
+            seq += 1;
+            items.push(Item::Event { seq, at_ms: seq as u64, stream: 1, number: n, payload: p.clone() });
+        }
+        items.push(Item::Rpc { name: "Start".into(), ok: true });
+        items.push(Item::Rpc { name: "Logout".into(), ok: false });
+    }
+    items.push(Item::StreamEnded { stream: 1, ok: false });
+    items.push(Item::Event { seq: seq + 1, at_ms: u64::MAX, stream: 1, number: 25, payload: None });
+    items.push(Item::Event { seq: seq + 2, at_ms: 0, stream: 7, number: 26, payload: None });
+    let j = judge(&items);
+    assert!(!j.findings.is_empty());
+    assert!(j.findings.windows(2).all(|w| w[0].seq <= w[1].seq));
+}
