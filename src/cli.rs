@@ -120,10 +120,18 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
     pub mock: bool,
 
-    /// With --mock: make the mock break one rule (repeatable; see
-    /// `puppet-lint mock --help` for the list).
+    /// With --mock: make the mock break one rule, or misbehave at the wire
+    /// (repeatable; see `puppet-lint mock --help` for the list).
     #[arg(long, value_name = "FAULT", requires = "mock", help_heading = "Target")]
     pub mock_fault: Vec<Fault>,
+
+    /// With --mock-fault flood: how many `message` events the flood sends.
+    #[arg(long, value_name = "N", default_value_t = crate::mock::DEFAULT_FLOOD_COUNT, requires = "mock", help_heading = "Target")]
+    pub mock_flood_count: u64,
+
+    /// With --mock-fault slow: how late every answer comes.
+    #[arg(long, value_name = "DUR", default_value = "20s", value_parser = duration, requires = "mock", help_heading = "Target")]
+    pub mock_slow_delay: Duration,
 
     #[command(flatten)]
     pub selection: SelectionArgs,
@@ -241,9 +249,19 @@ pub struct MockArgs {
     #[arg(long, value_name = "FILE", requires = "tls")]
     pub tls_ca_out: Option<PathBuf>,
 
-    /// Break one rule of the spec (repeatable).
+    /// Break one rule of the spec, or misbehave at the wire (repeatable).
+    /// Rule faults make one check fail; misbehaviours (marked so) test a
+    /// client's own resilience: `crash`, `hang-all`, `flood`, ….
     #[arg(long, value_name = "FAULT")]
     pub fault: Vec<Fault>,
+
+    /// How many `message` events `--fault flood` sends.
+    #[arg(long, value_name = "N", default_value_t = crate::mock::DEFAULT_FLOOD_COUNT)]
+    pub flood_count: u64,
+
+    /// How late every answer comes under `--fault slow`.
+    #[arg(long, value_name = "DUR", default_value = "20s", value_parser = duration)]
+    pub slow_delay: Duration,
 
     /// Time between the mock's heartbeats.
     #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration)]

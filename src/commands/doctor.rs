@@ -15,7 +15,12 @@ use crate::session::walk::{self, WalkOptions};
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), Error> {
     let choice = if args.mock {
-        TargetChoice::Mock { faults: Vec::new(), heartbeat_interval: Duration::from_secs(15) }
+        TargetChoice::Mock {
+            faults: Vec::new(),
+            heartbeat_interval: Duration::from_secs(15),
+            flood_count: crate::mock::DEFAULT_FLOOD_COUNT,
+            slow_delay: crate::mock::DEFAULT_SLOW_DELAY,
+        }
     } else {
         TargetChoice::Given(Target::resolve(&args.target, &ProcessEnv).map_err(|error| Error::Usage(error.0))?)
     };

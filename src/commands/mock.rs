@@ -17,6 +17,8 @@ pub async fn mock(args: MockArgs) -> Result<(), Error> {
         tls: args.tls,
         faults: args.fault.clone(),
         heartbeat_interval: args.heartbeat_interval,
+        flood_count: args.flood_count,
+        slow_delay: args.slow_delay,
         ..MockOptions::default()
     };
     let server = MockServer::start(options).await.map_err(|error| Error::Listen {

@@ -42,10 +42,12 @@ pub async fn start_target(choice: &TargetChoice) -> Result<(Option<Target>, Star
     match choice {
         TargetChoice::Nothing => Ok((None, Started::default())),
         TargetChoice::Given(target) => Ok((Some(target.clone()), Started::default())),
-        TargetChoice::Mock { faults, heartbeat_interval } => {
+        TargetChoice::Mock { faults, heartbeat_interval, flood_count, slow_delay } => {
             let options = MockOptions {
                 faults: faults.clone(),
                 heartbeat_interval: *heartbeat_interval,
+                flood_count: *flood_count,
+                slow_delay: *slow_delay,
                 ..MockOptions::default()
             };
             let server = MockServer::start(options).await.map_err(|error| Error::Listen {

@@ -87,7 +87,7 @@ pub enum TargetChoice {
     /// A service given by flags or environment.
     Given(Target),
     /// puppet-lint's own mock, started for this run (`--mock`).
-    Mock { faults: Vec<Fault>, heartbeat_interval: Duration },
+    Mock { faults: Vec<Fault>, heartbeat_interval: Duration, flood_count: u64, slow_delay: Duration },
     /// puppet-lint plays the discovery service at `listen`; the provider
     /// registers its token there (`--registry`).
     Registry { listen: SocketAddr, flags: TargetFlags },
@@ -122,7 +122,12 @@ impl RunConfig {
         let target = if args.mock {
             // The mock heartbeats well within a shortened window.
             let heartbeat_interval = (args.heartbeat_window / 4).min(Duration::from_secs(15));
-            TargetChoice::Mock { faults: args.mock_fault.clone(), heartbeat_interval }
+            TargetChoice::Mock {
+                faults: args.mock_fault.clone(),
+                heartbeat_interval,
+                flood_count: args.mock_flood_count,
+                slow_delay: args.mock_slow_delay,
+            }
         } else if let Some(listen) = args.registry {
             TargetChoice::Registry { listen, flags: args.target.clone() }
         } else {

@@ -1,5 +1,13 @@
-//! Faults: each breaks exactly one rule of the Puppet spec and nothing else,
-//! so that every check can be shown to fail for the right reason.
+//! Faults. Two kinds:
+//!
+//! - *rule faults* break exactly one rule of the Puppet spec and nothing
+//!   else, so that every check can be shown to fail for the right reason
+//!   (`tests/faults.rs` proves each against its check);
+//! - *misbehaviours* ([`Fault::is_misbehaviour`]) are what a broken provider
+//!   does at the wire — dying, hanging, flooding, sending garbage — and break
+//!   many rules at once: they prove that the harness itself copes (bounded
+//!   time, no panic, reports written; `tests/misbehaviour.rs`). What each one
+//!   breaks is in [`MISBEHAVIOURS`].
 
 use clap::ValueEnum;
 
@@ -35,7 +43,44 @@ pub enum Fault {
     MisnamedFileKind,
     /// any token (or none) is accepted
     AcceptAnyToken,
+    /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
+    Crash,
+    /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription
+    DropStream,
+    /// misbehaviour: ~1 s after `ready` ends the event stream once with UNAVAILABLE; a new subscription works
+    DropStreamOnce,
+    /// misbehaviour: `Start` never answers
+    HangStart,
+    /// misbehaviour: no rpc ever answers, `Version` included
+    HangAll,
+    /// misbehaviour: every answer comes after --slow-delay (default 20s); side effects happen at once
+    Slow,
+    /// misbehaviour: --flood-count (default 200000) `message` events right after `ready`, as fast as they are read
+    Flood,
+    /// misbehaviour: an 8 MiB event payload after `ready`, and 8 MiB texts from `MessagePayload`
+    HugePayload,
+    /// misbehaviour: non-JSON and wrongly shaped payloads, unknown event numbers, empty ids, lone surrogates
+    GarbagePayloads,
+    /// misbehaviour: control characters and ANSI escapes in ids, texts, status details and the version
+    ControlChars,
+    /// misbehaviour: any token is accepted, and the token received is echoed in status details and texts
+    TokenEcho,
 }
+
+/// What each misbehaviour breaks, for readers of the tests and the docs.
+pub const MISBEHAVIOURS: &[(Fault, &str)] = &[
+    (Fault::Crash, "every rpc and the event stream: the connection is gone and the port refuses"),
+    (Fault::DropStream, "the event stream: every check that waits for an event; unary rpcs still answer"),
+    (Fault::DropStreamOnce, "nothing a client that re-subscribes would notice (events in the gap are lost)"),
+    (Fault::HangStart, "`Start`: no login ever"),
+    (Fault::HangAll, "everything: a client must rely on its own deadlines"),
+    (Fault::Slow, "every deadline shorter than the delay"),
+    (Fault::Flood, "a reader that cannot keep up, or buffers without bound"),
+    (Fault::HugePayload, "a reader with a 4 MiB message limit; payloads too big to show"),
+    (Fault::GarbagePayloads, "a reader that trusts payloads: JSON, shapes, event numbers, ids, message types"),
+    (Fault::ControlChars, "a terminal or report that prints what it is given"),
+    (Fault::TokenEcho, "token hygiene: the token comes back in places a report would show it"),
+];
 
 impl Fault {
     pub fn name(self) -> String {
@@ -48,6 +93,20 @@ impl Fault {
 
     pub fn all() -> &'static [Fault] {
         Fault::value_variants()
+    }
+
+    /// A wire misbehaviour rather than a one-rule fault.
+    pub fn is_misbehaviour(self) -> bool {
+        MISBEHAVIOURS.iter().any(|(fault, _)| *fault == self)
+    }
+
+    /// The one-rule faults, each proven against its check.
+    pub fn rules() -> impl Iterator<Item = Fault> {
+        Fault::all().iter().copied().filter(|fault| !fault.is_misbehaviour())
+    }
+
+    pub fn misbehaviours() -> impl Iterator<Item = Fault> {
+        MISBEHAVIOURS.iter().map(|(fault, _)| *fault)
     }
 }
 
@@ -63,5 +122,14 @@ mod tests {
         }
         assert_eq!(Fault::NoReady.name(), "no-ready");
         assert_eq!(Fault::from_str("wrong-file-extension", false), Ok(Fault::WrongFileExtension));
+    }
+
+    #[test]
+    fn misbehaviours_are_marked_in_their_help_and_listed_with_what_they_break() {
+        for fault in Fault::all() {
+            assert_eq!(fault.description().starts_with("misbehaviour: "), fault.is_misbehaviour(), "{}", fault.name());
+        }
+        assert!(Fault::rules().all(|fault| !fault.is_misbehaviour()));
+        assert_eq!(Fault::rules().count() + MISBEHAVIOURS.len(), Fault::all().len());
     }
 }

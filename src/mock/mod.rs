@@ -4,12 +4,15 @@
 
 pub mod authority;
 mod fault;
+mod layer;
 mod puppet;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,7 +25,8 @@ use tonic::transport::Server;
 use tonic::transport::server::Connected;
 use tonic::{Request, Status};
 
-pub use fault::Fault;
+pub use fault::{Fault, MISBEHAVIOURS};
+use layer::AuthorityToken;
 pub use puppet::{ALICE_PHOTO, CONTACTS};
 use puppet::{Health, Mock, Settings};
 
@@ -45,7 +49,14 @@ pub struct MockOptions {
     /// Raw events (type number, payload) sent after each login: for seeing
     /// how a client copes with what a broken provider sends.
     pub after_login: Vec<(i32, String)>,
+    /// How many `message` events `flood` sends.
+    pub flood_count: u64,
+    /// How late `slow` answers.
+    pub slow_delay: Duration,
 }
+
+pub const DEFAULT_FLOOD_COUNT: u64 = 200_000;
+pub const DEFAULT_SLOW_DELAY: Duration = Duration::from_secs(20);
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -57,6 +68,8 @@ impl Default for MockOptions {
             heartbeat_interval: Duration::from_secs(15),
             pace: Duration::from_millis(100),
             after_login: Vec::new(),
+            flood_count: DEFAULT_FLOOD_COUNT,
+            slow_delay: DEFAULT_SLOW_DELAY,
         }
     }
 }
@@ -71,6 +84,7 @@ pub struct MockServer {
     shutdown: Option<oneshot::Sender<()>>,
     serving: Option<JoinHandle<()>>,
     accepting: Option<JoinHandle<()>>,
+    crashing: Option<JoinHandle<()>>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,11 +113,17 @@ impl MockServer {
             heartbeat_interval: options.heartbeat_interval,
             pace: options.pace,
             after_login: options.after_login.clone(),
+            flood_count: options.flood_count,
         });
-        let expected = (!options.faults.contains(&Fault::AcceptAnyToken)).then(|| format!("Wechaty {}", options.token));
+        let has = |fault| options.faults.contains(&fault);
+        let expected = (!has(Fault::AcceptAnyToken) && !has(Fault::TokenEcho)).then(|| options.token.clone());
+        let behaviour =
+            layer::Behaviour { hang: has(Fault::HangAll), delay: has(Fault::Slow).then_some(options.slow_delay) };
         let router = Server::builder()
-            .add_service(PuppetServer::with_interceptor(mock.clone(), TokenCheck { expected }))
+            .layer(tower::layer::layer_fn(move |inner| layer::Wire::new(inner, behaviour)))
+            .add_service(PuppetServer::with_interceptor(mock.clone(), TokenCheck { expected, mock: mock.clone() }))
             .add_service(HealthServer::new(Health(mock.clone())));
+        let connections = Connections::default();
         let (shutdown, stop) = oneshot::channel::<()>();
         let stopped = async move {
             let _ = stop.await;
@@ -117,17 +137,29 @@ impl MockServer {
                 .map_err(|error| MockError::Certificate(error.to_string()))?;
             let config =
                 server_config(leaf.certificate, leaf.key).map_err(|error| MockError::Certificate(error.to_string()))?;
-            let (connections, accepting) = accept_tls(listener, tokio_rustls::TlsAcceptor::from(config));
+            let (incoming, accepting) =
+                accept_tls(listener, tokio_rustls::TlsAcceptor::from(config), connections.clone());
             let serving = tokio::spawn(async move {
-                let _ = router.serve_with_incoming_shutdown(connections, stopped).await;
+                let _ = router.serve_with_incoming_shutdown(incoming, stopped).await;
             });
-            (Some(MockTls { server_name, ca_pem: authority.certificate_pem() }), serving, Some(accepting))
+            (Some(MockTls { server_name, ca_pem: authority.certificate_pem() }), serving, accepting)
         } else {
-            let connections = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let (incoming, accepting) = accept_plain(listener, connections.clone());
             let serving = tokio::spawn(async move {
-                let _ = router.serve_with_incoming_shutdown(connections, stopped).await;
+                let _ = router.serve_with_incoming_shutdown(incoming, stopped).await;
             });
-            (None, serving, None)
+            (None, serving, accepting)
+        };
+        // `crash`: when the mock says it died, the port closes and every
+        // connection is cut, as when a provider's process ends.
+        let crashing = {
+            let (mock, accepting) = (mock.clone(), accepting.abort_handle());
+            tokio::spawn(async move {
+                mock.crashed().await;
+                accepting.abort();
+                mock.halt();
+                connections.cut_all();
+            })
         };
         Ok(MockServer {
             address,
@@ -136,7 +168,8 @@ impl MockServer {
             mock,
             shutdown: Some(shutdown),
             serving: Some(serving),
-            accepting,
+            accepting: Some(accepting),
+            crashing: Some(crashing),
         })
     }
 
@@ -147,8 +180,8 @@ impl MockServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if let Some(accepting) = self.accepting.take() {
-            accepting.abort();
+        for task in [self.accepting.take(), self.crashing.take()].into_iter().flatten() {
+            task.abort();
         }
         if let Some(serving) = self.serving.take() {
             let abort = serving.abort_handle();
@@ -168,27 +201,40 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         self.mock.halt();
-        for task in [self.serving.take(), self.accepting.take()].into_iter().flatten() {
+        for task in [self.serving.take(), self.accepting.take(), self.crashing.take()].into_iter().flatten() {
             task.abort();
         }
     }
 }
 
 /// Checks `authorization: Wechaty <token>` with the official server's words
-/// — which echo the token back, as real servers do.
+/// — which echo the token back, as real servers do. Without `authorization`
+/// the HTTP/2 `:authority` is the token, as on the official server: that is
+/// all its client sends when TLS is off.
 #[derive(Clone)]
 struct TokenCheck {
+    /// `None`: any token is accepted.
     expected: Option<String>,
+    mock: Mock,
 }
 
 impl Interceptor for TokenCheck {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let authorization = match request.metadata().get("authorization") {
+            Some(value) => Some(value.to_str().unwrap_or("").to_owned()),
+            None => {
+                request.extensions().get::<AuthorityToken>().map(|AuthorityToken(token)| format!("Wechaty {token}"))
+            }
+        };
+        if let Some(token) = authorization.as_deref().and_then(|given| given.strip_prefix("Wechaty ")) {
+            self.mock.note_token(token);
+        }
         let Some(expected) = &self.expected else {
             return Ok(request);
         };
-        match request.metadata().get("authorization").and_then(|value| value.to_str().ok()) {
-            Some(given) if given == expected => Ok(request),
+        match authorization.as_deref() {
             Some(given) => match given.strip_prefix("Wechaty ") {
+                Some(token) if token == expected => Ok(request),
                 Some(token) => Err(Status::unauthenticated(format!("Invalid Wechaty TOKEN \"{token}\""))),
                 None => Err(Status::unauthenticated(format!(
                     "Invalid authorization type: \"{}\"",
@@ -200,20 +246,78 @@ impl Interceptor for TokenCheck {
     }
 }
 
+/// Every connection the mock holds, so that `crash` can cut them all: a
+/// second handle on each socket, dropped with the connection.
+#[derive(Clone, Default)]
+struct Connections {
+    open: Arc<Mutex<HashMap<u64, std::net::TcpStream>>>,
+    next: Arc<AtomicU64>,
+}
+
+impl Connections {
+    /// Registers `tcp`; the returned handle forgets it when dropped.
+    fn track(&self, tcp: TcpStream) -> io::Result<(TcpStream, Tracked)> {
+        let std = tcp.into_std()?;
+        let second = std.try_clone()?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(id, second);
+        Ok((TcpStream::from_std(std)?, Tracked { id, connections: self.clone() }))
+    }
+
+    /// Shuts every socket down both ways: reads end, writes fail, the peer
+    /// sees the connection close.
+    fn cut_all(&self) {
+        for (_, socket) in self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).drain() {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+struct Tracked {
+    id: u64,
+    connections: Connections,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.connections.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.id);
+    }
+}
+
+/// Accepts TCP, tracked.
+fn accept_plain(
+    listener: TcpListener,
+    connections: Connections,
+) -> (tokio_stream::wrappers::ReceiverStream<io::Result<Connection<TcpStream>>>, JoinHandle<()>) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let accepting = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            if let Ok((tcp, tracked)) = connections.track(tcp)
+                && sender.send(Ok(Connection { stream: tcp, _tracked: tracked })).await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    (tokio_stream::wrappers::ReceiverStream::new(receiver), accepting)
+}
+
 /// Accepts TCP and completes each TLS handshake on its own task, so a slow
 /// or silent client holds up nobody else.
 fn accept_tls(
     listener: TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
+    connections: Connections,
 ) -> (tokio_stream::wrappers::ReceiverStream<io::Result<TlsConnection>>, JoinHandle<()>) {
     let (sender, receiver) = tokio::sync::mpsc::channel(16);
     let accepting = tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
+            let Ok((tcp, tracked)) = connections.track(tcp) else { continue };
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
                 if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    let _ = sender.send(Ok(TlsConnection(stream))).await;
+                    let _ = sender.send(Ok(Connection { stream, _tracked: tracked })).await;
                 }
             });
         }
@@ -221,35 +325,42 @@ fn accept_tls(
     (tokio_stream::wrappers::ReceiverStream::new(receiver), accepting)
 }
 
-struct TlsConnection(tokio_rustls::server::TlsStream<TcpStream>);
+type TlsConnection = Connection<tokio_rustls::server::TlsStream<TcpStream>>;
 
-impl Connected for TlsConnection {
+/// A served connection (plain or TLS), tracked for `crash`.
+struct Connection<S> {
+    stream: S,
+    /// Forgets the connection when it is dropped.
+    _tracked: Tracked,
+}
+
+impl<S> Connected for Connection<S> {
     type ConnectInfo = ();
 
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 
-impl AsyncRead for TlsConnection {
+impl<S: AsyncRead + Unpin> AsyncRead for Connection<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         context: &mut Context<'_>,
         buffer: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(context, buffer)
+        Pin::new(&mut self.stream).poll_read(context, buffer)
     }
 }
 
-impl AsyncWrite for TlsConnection {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Connection<S> {
     fn poll_write(mut self: Pin<&mut Self>, context: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(context, data)
+        Pin::new(&mut self.stream).poll_write(context, data)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(context)
+        Pin::new(&mut self.stream).poll_flush(context)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(context)
+        Pin::new(&mut self.stream).poll_shutdown(context)
     }
 }
 

@@ -8,15 +8,17 @@
 //! `logout` and clears the session; one event subscriber at a time.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::{Stream, StreamExt as _};
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -40,6 +42,7 @@ pub struct Settings {
     /// dong, and so on.
     pub pace: Duration,
     pub after_login: Vec<(i32, String)>,
+    pub flood_count: u64,
 }
 
 #[derive(Clone)]
@@ -48,9 +51,19 @@ pub struct Mock(Arc<Inner>);
 struct Inner {
     settings: Settings,
     state: Mutex<State>,
+    /// `crash`: told when the mock dies.
+    crash: Notify,
 }
 
-type Subscriber = mpsc::UnboundedSender<Result<pb::EventResponse, Status>>;
+/// What goes down the event stream: an event (or the status that ends the
+/// stream), or a flood of `count` message events, made one by one as the
+/// reader takes them.
+enum Outgoing {
+    Event(Result<pb::EventResponse, Status>),
+    Flood(u64),
+}
+
+type Subscriber = mpsc::UnboundedSender<Outgoing>;
 
 #[derive(Default)]
 struct State {
@@ -66,6 +79,10 @@ struct State {
     blobs: HashMap<String, Vec<u8>>,
     counter: u64,
     last_heartbeat: Option<Instant>,
+    /// The token of the latest request (`token-echo`).
+    received_token: Option<String>,
+    /// `drop-stream` and `drop-stream-once`: the stream was ended.
+    stream_dropped: bool,
 }
 
 #[derive(Clone)]
@@ -82,7 +99,7 @@ struct StoredFile {
 
 impl Mock {
     pub fn new(settings: Settings) -> Mock {
-        Mock(Arc::new(Inner { settings, state: Mutex::new(State::default()) }))
+        Mock(Arc::new(Inner { settings, state: Mutex::new(State::default()), crash: Notify::new() }))
     }
 
     fn has(&self, fault: Fault) -> bool {
@@ -98,9 +115,47 @@ impl Mock {
     }
 
     fn next_id(&self, prefix: &str) -> String {
-        let mut state = self.state();
-        state.counter += 1;
-        format!("{prefix}-{}", state.counter)
+        let counter = {
+            let mut state = self.state();
+            state.counter += 1;
+            state.counter
+        };
+        if self.has(Fault::ControlChars) {
+            format!("{prefix}-\u{1b}[31m{counter}\u{1b}[0m\u{7}")
+        } else {
+            format!("{prefix}-{counter}")
+        }
+    }
+
+    /// `crash`: resolves once the mock has died.
+    pub async fn crashed(&self) {
+        self.0.crash.notified().await;
+    }
+
+    /// The token a request carried (for `token-echo`).
+    pub fn note_token(&self, token: &str) {
+        if self.has(Fault::TokenEcho) {
+            self.state().received_token = Some(token.to_owned());
+        }
+    }
+
+    /// A status detail or a text as the mock's misbehaviours dress it:
+    /// control characters, or the token it received.
+    fn dress(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        if self.has(Fault::ControlChars) {
+            text.push_str(CONTROL_CHARS);
+        }
+        if self.has(Fault::TokenEcho)
+            && let Some(token) = self.state().received_token.clone()
+        {
+            text.push_str(&format!(" (token \"{token}\")"));
+        }
+        text
+    }
+
+    fn failure(&self, status: Status) -> Status {
+        Status::new(status.code(), self.dress(status.message()))
     }
 
     /// Sends an event to the subscriber, if any: events nobody listens to are
@@ -113,13 +168,77 @@ impl Mock {
     }
 
     fn emit_raw(&self, number: i32, payload: String) {
+        self.send_down(Outgoing::Event(Ok(pb::EventResponse { r#type: number, payload })));
+    }
+
+    fn send_down(&self, outgoing: Outgoing) {
         let mut state = self.state();
-        let event = pb::EventResponse { r#type: number, payload };
         if let Some(subscriber) = &state.subscriber
-            && subscriber.send(Ok(event)).is_err()
+            && subscriber.send(outgoing).is_err()
         {
             state.subscriber = None;
         }
+    }
+
+    /// `drop-stream`, `drop-stream-once`: the stream ends with UNAVAILABLE.
+    fn drop_stream(&self) {
+        self.send_down(Outgoing::Event(Err(Status::unavailable("puppet-lint mock: the event stream is dropped"))));
+        let mut state = self.state();
+        state.subscriber = None;
+        state.stream_dropped = true;
+    }
+
+    /// What the misbehaviours do once the bot is ready.
+    async fn misbehave_after_ready(self, bot: String) {
+        if self.has(Fault::Flood) {
+            self.send_down(Outgoing::Flood(self.0.settings.flood_count));
+        }
+        if self.has(Fault::HugePayload) {
+            let id = self.store(CONTACTS[0].0, &bot, "a huge payload follows", MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id, "padding": "x".repeat(HUGE) }));
+        }
+        if self.has(Fault::GarbagePayloads) {
+            self.garbage(&bot);
+        }
+        if self.has(Fault::Crash) || self.has(Fault::DropStream) || self.has(Fault::DropStreamOnce) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if self.has(Fault::Crash) {
+                self.0.crash.notify_one();
+            } else if !self.state().stream_dropped {
+                self.drop_stream();
+            }
+        }
+    }
+
+    /// `garbage-payloads`: everything a careless provider might send.
+    fn garbage(&self, bot: &str) {
+        let message = EventKind::Message.wire();
+        for (number, payload) in [
+            (message, "this is not JSON {".to_owned()),
+            (message, r#"{"messageId":42}"#.to_owned()),
+            (message, "[]".to_owned()),
+            (message, "null".to_owned()),
+            (message, String::new()),
+            (message, r#"{"messageId":""}"#.to_owned()),
+            (message, r#"{"messageId":"\ud800"}"#.to_owned()),
+            (message, r#"{"messageId":"mock-msg-\udfff-lone"}"#.to_owned()),
+            (EventKind::Login.wire(), r#"{"contactId":""}"#.to_owned()),
+            (EventKind::Scan.wire(), r#"{"qrcode":7,"status":"five"}"#.to_owned()),
+            (EventKind::Dong.wire(), r#"{"data":{"nested":[1,2,3]}}"#.to_owned()),
+            (EventKind::Heartbeat.wire(), "\"just a string\"".to_owned()),
+            (99, r#"{"what":"an unknown event"}"#.to_owned()),
+            (-1, r#"{"what":"a negative event"}"#.to_owned()),
+            (i32::MIN, "{}".to_owned()),
+            (i32::MAX, "{}".to_owned()),
+        ] {
+            self.emit_raw(number, payload);
+        }
+        // A message of a type nobody knows, with a 1 MiB text.
+        let id = self.store(CONTACTS[0].0, bot, &"y".repeat(1 << 20), MessageKind::Text, None);
+        if let Some(stored) = self.state().messages.get_mut(&id) {
+            stored.payload.r#type = i32::MAX;
+        }
+        self.emit(EventKind::Message, json!({ "messageId": id }));
     }
 
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -152,7 +271,12 @@ impl Mock {
                     self.emit(EventKind::Scan, scan);
                     tokio::time::sleep(self.pace(1)).await;
                 }
-                format!("mock-bot-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+                let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+                if self.has(Fault::ControlChars) {
+                    format!("mock-bot-\u{1b}]0;pwned\u{7}{suffix}\r")
+                } else {
+                    format!("mock-bot-{suffix}")
+                }
             }
         };
         if self.has(Fault::ReadyBeforeLogin) {
@@ -176,6 +300,7 @@ impl Mock {
                 self.emit(EventKind::Ready, json!({ "data": "ready" }));
             }
         }
+        self.spawn(self.clone().misbehave_after_ready(bot.clone()));
         tokio::time::sleep(self.pace(2)).await;
         self.receive_from_alice(&bot);
     }
@@ -240,11 +365,12 @@ impl Mock {
     /// The bot sends: the message comes back as an event before the reply,
     /// as it can on the official server.
     fn send(&self, conversation_id: &str, text: &str, file: Option<StoredFile>) -> Result<String, Status> {
-        let Some(bot) = self.state().logged_in.clone() else {
-            return Err(not_logged_in());
+        let logged_in = self.state().logged_in.clone();
+        let Some(bot) = logged_in else {
+            return Err(self.failure(not_logged_in()));
         };
         if conversation_id != bot && !CONTACTS.iter().any(|(id, _)| *id == conversation_id) {
-            return Err(Status::not_found(format!("no contact or room \"{conversation_id}\"")));
+            return Err(self.failure(Status::not_found(format!("no contact or room \"{conversation_id}\""))));
         }
         let talker = if self.has(Fault::EchoWrongTalker) { CONTACTS[1].0.to_owned() } else { bot };
         let kind = file.as_ref().map_or(MessageKind::Text, |file| kind_of_file(&file.name));
@@ -256,7 +382,8 @@ impl Mock {
     }
 
     fn message(&self, id: &str) -> Result<Message, Status> {
-        self.state().messages.get(id).cloned().ok_or_else(|| Status::not_found(format!("message \"{id}\" not found")))
+        let found = self.state().messages.get(id).cloned();
+        found.ok_or_else(|| self.failure(Status::not_found(format!("message \"{id}\" not found"))))
     }
 
     pub fn health(&self) -> ServingStatus {
@@ -299,6 +426,48 @@ fn kind_of_file(name: &str) -> MessageKind {
         .map_or(MessageKind::Attachment, |(_, kind)| *kind)
 }
 
+/// `huge-payload`: 8 MiB, twice tonic's default decoding limit.
+const HUGE: usize = 8 << 20;
+
+/// `control-chars`: what a terminal must not obey — colour, a cleared
+/// screen, a window title, a bell, a carriage return, a C1 CSI, NUL.
+const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}\r\u{8}\u{9b}1m\u{0}";
+
+/// The event stream: events in order, a flood made lazily as the reader
+/// drains it (so HTTP/2 flow control holds the sender back and nothing
+/// piles up in memory).
+struct EventStream {
+    receiver: mpsc::UnboundedReceiver<Outgoing>,
+    flood: Range<u64>,
+}
+
+impl Stream for EventStream {
+    type Item = Result<pb::EventResponse, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(index) = self.flood.next() {
+                if self.receiver.is_closed() {
+                    // Stopped or halted: the flood ends with the stream.
+                    self.flood = 0..0;
+                    continue;
+                }
+                let payload = json!({ "messageId": format!("m{index}") }).to_string();
+                return Poll::Ready(Some(Ok(pb::EventResponse { r#type: EventKind::Message.wire(), payload })));
+            }
+            return match self.receiver.poll_recv(context) {
+                Poll::Ready(Some(Outgoing::Flood(count))) => {
+                    self.flood = 0..count;
+                    continue;
+                }
+                Poll::Ready(Some(Outgoing::Event(event))) => Poll::Ready(Some(event)),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
 /// The start of a JPEG: enough to be one.
 const TINY_JPEG: &[u8] = &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9];
 
@@ -312,6 +481,9 @@ impl puppet_server::Puppet for Mock {
             let mut state = self.state();
             if state.subscriber.as_ref().is_some_and(|subscriber| !subscriber.is_closed()) {
                 return Err(Status::already_exists("GrpcServerImpl.event() can not call twice."));
+            }
+            if state.stream_dropped && self.has(Fault::DropStream) {
+                return Err(Status::unavailable("puppet-lint mock: the event stream is gone for good"));
             }
             state.subscriber = Some(sender);
             (state.logged_in.clone(), state.ready_emitted, state.pending_scan.clone())
@@ -331,10 +503,13 @@ impl puppet_server::Puppet for Mock {
         } else if let Some(scan) = scan {
             self.emit(EventKind::Scan, scan);
         }
-        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(receiver))))
+        Ok(Response::new(Box::pin(EventStream { receiver, flood: 0..0 })))
     }
 
     async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
+        if self.has(Fault::HangStart) {
+            std::future::pending::<()>().await;
+        }
         let restore = {
             let mut state = self.state();
             if state.started {
@@ -377,7 +552,8 @@ impl puppet_server::Puppet for Mock {
         let bot = {
             let mut state = self.state();
             let Some(bot) = state.logged_in.take() else {
-                return Err(not_logged_in());
+                drop(state);
+                return Err(self.failure(not_logged_in()));
             };
             state.ready_emitted = false;
             if !self.has(Fault::SessionKeptAfterLogout) {
@@ -405,9 +581,9 @@ impl puppet_server::Puppet for Mock {
     }
 
     async fn version(&self, _: Request<pb::VersionRequest>) -> Reply<pb::VersionResponse> {
-        Ok(Response::new(pb::VersionResponse {
-            version: concat!("puppet-lint-mock/", env!("CARGO_PKG_VERSION")).into(),
-        }))
+        let version = concat!("puppet-lint-mock/", env!("CARGO_PKG_VERSION"));
+        let version = if self.has(Fault::ControlChars) { format!("{version}{CONTROL_CHARS}") } else { version.into() };
+        Ok(Response::new(pb::VersionResponse { version }))
     }
 
     #[allow(deprecated)]
@@ -445,8 +621,48 @@ impl puppet_server::Puppet for Mock {
         Ok(Response::new(pb::MessageSendFileResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 
+    /// The deprecated streaming send, which the official client uses for
+    /// in-memory files: `{conversation_id}`, then `{file_box_chunk{name}}`,
+    /// then `{file_box_chunk{data}}`… (the official server's order).
+    #[allow(deprecated)]
+    async fn message_send_file_stream(
+        &self,
+        request: Request<Streaming<pb::MessageSendFileStreamRequest>>,
+    ) -> Reply<pb::MessageSendFileStreamResponse> {
+        const LIMIT: usize = 64 * 1024 * 1024;
+        let mut stream = request.into_inner();
+        let first = stream.next().await.transpose()?.unwrap_or_default();
+        let Some(conversation_id) = first.conversation_id else {
+            return Err(Status::invalid_argument("no conversation id"));
+        };
+        let second = stream.next().await.transpose()?.unwrap_or_default();
+        let Some(name) = second.file_box_chunk.and_then(|chunk| chunk.name) else {
+            return Err(Status::invalid_argument("no name"));
+        };
+        let mut bytes = Vec::new();
+        while let Some(part) = stream.next().await {
+            let Some(data) = part?.file_box_chunk.and_then(|chunk| chunk.data) else {
+                return Err(Status::invalid_argument("no data"));
+            };
+            bytes.extend(data);
+            if bytes.len() > LIMIT {
+                return Err(Status::resource_exhausted("files over 64 MiB are refused"));
+            }
+        }
+        let file = StoredFile { name: self.file_name(&name), bytes };
+        let id = self.send(&conversation_id, "", Some(file))?;
+        Ok(Response::new(pb::MessageSendFileStreamResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
     async fn message_payload(&self, request: Request<pb::MessagePayloadRequest>) -> Reply<pb::MessagePayloadResponse> {
-        Ok(Response::new(self.message(&request.into_inner().id)?.payload))
+        let mut payload = self.message(&request.into_inner().id)?.payload;
+        if self.has(Fault::HugePayload) {
+            payload.text.push_str(&"x".repeat(HUGE));
+        }
+        if self.has(Fault::ControlChars) || self.has(Fault::TokenEcho) {
+            payload.text = self.dress(&payload.text);
+        }
+        Ok(Response::new(payload))
     }
 
     async fn message_file(&self, request: Request<pb::MessageFileRequest>) -> Reply<pb::MessageFileResponse> {
@@ -473,7 +689,7 @@ impl puppet_server::Puppet for Mock {
         } else if let Some((_, name)) = CONTACTS.iter().find(|(contact, _)| *contact == id) {
             name
         } else {
-            return Err(Status::not_found(format!("contact \"{id}\" not found")));
+            return Err(self.failure(Status::not_found(format!("contact \"{id}\" not found"))));
         };
         Ok(Response::new(pb::ContactPayloadResponse {
             id,
