@@ -92,7 +92,7 @@ impl CheckRun {
             let number = event.kind.wire();
             let so_far = seen.entry(number).or_default();
             *so_far += 1;
-            if *so_far > FULL_PER_TYPE && *so_far % SAMPLE_EVERY != 0 {
+            if *so_far > FULL_PER_TYPE && !(*so_far).is_multiple_of(SAMPLE_EVERY) {
                 sampled = true;
                 return;
             }
