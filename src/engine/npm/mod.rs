@@ -62,14 +62,26 @@ impl Finding {
     }
 }
 
-/// `file:line:col: message`, or the message alone when there is no location.
+/// `file:line:col: message`, or the message alone when there is no location; always one line (a line break in
+/// the file name or the message, e.g. from a parser's message or a name spanning lines, is shown as a space), so
+/// that findings joined by the harness stay one a line.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.location {
-            Some(location) => write!(f, "{location}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
+        let text = match &self.location {
+            Some(location) => format!("{location}: {}", self.message),
+            None => self.message.clone(),
+        };
+        f.write_str(&one_line(&text))
     }
+}
+
+/// `text` with each run of line breaks (and the spaces around them) made one space.
+fn one_line(text: &str) -> String {
+    let breaks = ['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}', '\u{b}', '\u{c}'];
+    if !text.contains(breaks) {
+        return text.to_string();
+    }
+    text.split(breaks).map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// The verdict of one rule on one package.
@@ -142,10 +154,10 @@ impl Package {
         self.manifest.as_ref().ok().and_then(Manifest::name)
     }
 
-    /// Whether package.json says `"private": true`.
+    /// Whether package.json marks the package private: `"private"` with any truthy value (`true`, `"true"`, `1`,
+    /// even `"false"`), as npm sees it when it refuses to publish.
     pub fn is_private(&self) -> bool {
-        self.manifest.as_ref().ok().and_then(|m| m.value().get("private")).and_then(serde_json::Value::as_bool)
-            == Some(true)
+        self.manifest.as_ref().ok().and_then(|m| m.value().get("private")).is_some_and(manifest::truthy)
     }
 
     /// The files found (see [`Package::read`]).
