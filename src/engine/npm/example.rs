@@ -490,10 +490,10 @@ impl Facts {
             BinaryOperator::StrictEquality | BinaryOperator::Equality if number >= 0.0 => true,
             BinaryOperator::StrictEquality | BinaryOperator::Equality if number < 0.0 => false,
             BinaryOperator::StrictInequality | BinaryOperator::Inequality if number < 0.0 => true,
-            BinaryOperator::GreaterEqualThan if number >= 0.0 && number <= 0.0 => true,
-            BinaryOperator::GreaterThan if number < 0.0 && number >= -1.0 => true,
+            BinaryOperator::GreaterEqualThan if number == 0.0 => true,
+            BinaryOperator::GreaterThan if (-1.0..0.0).contains(&number) => true,
             BinaryOperator::LessThan if number <= 0.0 && number > -1.0 => false,
-            BinaryOperator::LessEqualThan if number < 0.0 && number >= -1.0 => false,
+            BinaryOperator::LessEqualThan if (-1.0..0.0).contains(&number) => false,
             _ => return None,
         };
         Some((found, offset, form))

@@ -330,7 +330,10 @@ pub(crate) fn judge_runtime(manifest: &Manifest) -> Judgement {
 
 /// The runtime sections (`dependencies`, `optionalDependencies`) that are not objects but name `wechaty-puppet`
 /// or `wechaty` (or a scoped fork): the must-rule's business. Other malformed sections are the should-rule's.
-fn hiding_sections(manifest: &Manifest) -> Vec<(&'static str, &Member, Vec<(String, usize)>)> {
+/// A section, its member, and the puppet/wechaty names (with offsets) it declares.
+type Hiding<'m> = (&'static str, &'m Member, Vec<(String, usize)>);
+
+fn hiding_sections(manifest: &Manifest) -> Vec<Hiding<'_>> {
     RUNTIME_SECTIONS
         .into_iter()
         .filter_map(|section| {
@@ -351,7 +354,7 @@ pub(crate) fn judge_peer_and_dev(manifest: &Manifest) -> Judgement {
             findings.push(Finding::at(
                 manifest.locate(member.value_offset),
                 format!(
-                    "{section} should be an object mapping names to versions, not {}: npm expects                      `{{ \"name\": \"range\" }}`",
+                    "{section} should be an object mapping names to versions, not {}: npm expects `{{ \"name\": \"range\" }}`",
                     member.value.kind()
                 ),
             ));
