@@ -215,6 +215,10 @@ fn list_files(dir: &Path) -> (Vec<String>, Vec<String>) {
 /// `@<scope>/wechaty`), may be in `dependencies`, `optionalDependencies` or `bundleDependencies` /
 /// `bundledDependencies` (an array of names, or `true` for all of `dependencies`).
 ///
+/// A `dependencies` or `optionalDependencies` that is not an object (an array, or a string of names, which npm's
+/// tooling may still turn into dependencies) and names one of them is a finding too, at the section's value;
+/// other non-object dependency sections are the should-rule's (see [`judge_peer_and_dev_dependencies`]).
+///
 /// Each finding points at the offending key (or array element) as `package.json:line:col`. Skips a private
 /// package or one that depends on no puppet package; fails with the manifest's finding when package.json is
 /// missing or broken.
@@ -226,7 +230,9 @@ pub fn judge_runtime_dependencies(package: &Package) -> Judgement {
 /// devDependencies and peerDependencies". A scoped fork stands for its base name: a package that uses
 /// `@juzi/wechaty-puppet` should have `@juzi/wechaty-puppet` there.
 ///
-/// `Fail` lists each name missing from each section (pointing at the section's key when the section exists, and
+/// `Fail` first lists the dependency sections that are not objects (arrays, strings, `null`…, each at its value;
+/// a bundle section that is neither an array nor a boolean likewise), except those the must-rule reports, then
+/// each name missing from each section (pointing at the section's key when the section exists, and
 /// saying where else the name is); the harness reports it at the "should" level. Skips and manifest failures as
 /// for [`judge_runtime_dependencies`].
 pub fn judge_peer_and_dev_dependencies(package: &Package) -> Judgement {
@@ -243,7 +249,20 @@ pub fn judge_peer_and_dev_dependencies(package: &Package) -> Judgement {
 /// - a function passed to (or named in) `.on('message', …)` / `.once` / `.addListener` must test for `ding`
 ///   (comparison, regex, switch case, includes/startsWith…), and answer with a `messageSend…` call whose
 ///   arguments mention `dong` — in the handler or in a function of the file it calls; `.say('dong')` (the Wechaty
-///   API) is a violation.
+///   API) is a violation;
+/// - the `dong` answer must be guarded by the `ding` recognition: sent in the branch taken when the text is ding
+///   (the consequent of a positive test, the alternate of a negated one or of `!==`, the rest of a block after
+///   `if (<not ding>) return`/`throw`, a `case 'ding':` and the cases it falls into, the right of `<ding> &&`),
+///   or in a function called from the handlers only from such branches, or carried by a variable whose `dong` is
+///   so guarded (`const reply = text === 'ding' ? 'dong' : undefined`). Each unguarded or wrongly guarded (not-ding
+///   branch, `default:`) `dong` send is a finding at the send.
+///
+/// Limits: names are resolved per file, not per scope. A `ding` is recognised through same-file `const` bindings
+/// to strings, templates without expressions, ternaries of such, or other such consts (every `const` of the name
+/// must be one; `let`/`var` are not followed). A `dong` is followed through variables (`const`/`let`/`var` and
+/// plain `x = …` assignments) up to 16 names deep, not through function returns, object properties or
+/// parameters. Guards come from `if`, `?:`, `&&`/`||`, `switch` and early exits; `try`/loops/callbacks keep the
+/// guard of where they are written.
 ///
 /// Findings carry `file:line:col` (1-based), or name what was looked for and not found. A file that does not
 /// parse fails with the parser's first error. A missing example fails, naming near-miss files (`ding-dong.ts`,
