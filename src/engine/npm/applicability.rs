@@ -1,22 +1,29 @@
 //! Whether the NPM Publication rules apply to a directory at all, and whether its example can be judged there.
 
-use super::manifest::{Base, DECLARING_SECTIONS, Manifest, Node};
+use super::manifest::{Base, DECLARING_SECTIONS, Manifest, Node, truthy};
 use super::{Package, SKIPPED_DIRECTORIES};
 
 /// Why none of the rules apply (a private package, or one that is no puppet provider), if so.
 pub(crate) fn skip_all(manifest: &Manifest) -> Option<String> {
     if let Some(member) = manifest.member("private")
-        && matches!(member.value, Node::Bool(true))
+        && let Some(value) = manifest.value().get("private")
+        && truthy(value)
     {
+        let seen = serde_json::to_string(value).unwrap_or_default();
+        let how = if matches!(member.value, Node::Bool(true)) {
+            String::new()
+        } else {
+            " — not `true`, but truthy, and npm refuses to publish a package whose `private` is truthy".to_string()
+        };
         return Some(format!(
-            "a private package (`\"private\": true` at {}) is not published to npm, so the Puppet spec's NPM \
+            "a private package (`\"private\": {seen}` at {}{how}) is not published to npm, so the Puppet spec's NPM \
              Publication rules do not apply",
             manifest.locate(member.key_offset)
         ));
     }
     let uses_puppet = DECLARING_SECTIONS
         .iter()
-        .any(|section| manifest.names_in(section).iter().any(|(n, _)| Base::Puppet.matches(n)));
+        .any(|section| manifest.declared_names(section).iter().any(|(n, _)| Base::Puppet.matches(n)));
     if !uses_puppet {
         return Some(
             "depends on no puppet package (no `wechaty-puppet` or `@<scope>/wechaty-puppet` in dependencies, \

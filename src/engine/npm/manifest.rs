@@ -23,7 +23,43 @@ pub(crate) enum Node {
     Array(Vec<(usize, Node)>),
     String(String),
     Bool(bool),
-    Other,
+    Number,
+    Null,
+}
+
+impl Node {
+    /// What kind of JSON value this is, for a message ("an array", "a string"…).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Node::Object(_) => "an object",
+            Node::Array(_) => "an array",
+            Node::String(_) => "a string",
+            Node::Bool(true) => "`true`",
+            Node::Bool(false) => "`false`",
+            Node::Number => "a number",
+            Node::Null => "`null`",
+        }
+    }
+}
+
+/// Whether a JSON value is truthy the way JavaScript (and so npm, for `"private"`) sees it: anything but `false`,
+/// `null`, `0` and `""`.
+pub(crate) fn truthy(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => true,
+    }
+}
+
+/// The package name of a dependency written as `name@range` in an array or string section (`@s/p@1` → `@s/p`).
+fn without_version(entry: &str) -> &str {
+    match entry.rfind('@') {
+        Some(at) if at > 0 => &entry[..at],
+        _ => entry,
+    }
 }
 
 /// One `"key": value` of an object: the key's byte offset and the value's.
@@ -65,8 +101,8 @@ fn convert(value: &Value<'_>) -> (usize, Node) {
         Value::Array(array) => (array.range.start, Node::Array(array.elements.iter().map(convert).collect())),
         Value::StringLit(s) => (s.range.start, Node::String(s.value.to_string())),
         Value::BooleanLit(b) => (b.range.start, Node::Bool(b.value)),
-        Value::NumberLit(n) => (n.range.start, Node::Other),
-        Value::NullKeyword(n) => (n.range.start, Node::Other),
+        Value::NumberLit(n) => (n.range.start, Node::Number),
+        Value::NullKeyword(n) => (n.range.start, Node::Null),
     }
 }
 
@@ -88,7 +124,12 @@ fn strict() -> ParseOptions {
 impl Manifest {
     /// Parses package.json `bytes`; a finding at the first error's `package.json:line:col` if it is not UTF-8,
     /// not JSON, or not a JSON object.
-    pub(crate) fn parse(bytes: Vec<u8>) -> Result<Manifest, Finding> {
+    pub(crate) fn parse(mut bytes: Vec<u8>) -> Result<Manifest, Finding> {
+        // npm reads package.json with a UTF-8 byte order mark as without; it is not part of the text (so columns
+        // do not count it either).
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
@@ -120,7 +161,7 @@ impl Manifest {
         Ok(Manifest { text, value, members })
     }
 
-    /// The text of package.json, as read.
+    /// The text of package.json, as read (without a byte order mark).
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -143,6 +184,34 @@ impl Manifest {
     /// Where byte `offset` of package.json is.
     pub(crate) fn locate(&self, offset: usize) -> Location {
         LineIndex::new(FILE, &self.text).locate(offset)
+    }
+
+    /// The names a dependency section declares however it is written, with their offsets: the keys of an object,
+    /// and the names (without `@version`) of an array of strings or of a whitespace- or comma-separated string —
+    /// forms npm's tooling may still turn into dependencies.
+    pub(crate) fn declared_names(&self, section: &str) -> Vec<(String, usize)> {
+        let Some(member) = self.member(section) else { return Vec::new() };
+        match &member.value {
+            Node::Object(members) => members.iter().map(|m| (m.key.clone(), m.key_offset)).collect(),
+            Node::Array(elements) => elements
+                .iter()
+                .filter_map(|(offset, element)| match element {
+                    Node::String(entry) => Some((without_version(entry.trim()).to_string(), *offset)),
+                    _ => None,
+                })
+                .collect(),
+            Node::String(list) => list
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| (without_version(entry).to_string(), member.value_offset))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The top-level member `section` when it is there but not an object.
+    pub(crate) fn malformed(&self, section: &str) -> Option<&Member> {
+        self.member(section).filter(|member| !matches!(member.value, Node::Object(_)))
     }
 
     /// The dependency names of the object-valued `section`, with their key offsets.
@@ -194,6 +263,18 @@ const WHY_NOT_RUNTIME: &str =
 /// The must-rule (see [`super::judge_runtime_dependencies`]).
 pub(crate) fn judge_runtime(manifest: &Manifest) -> Judgement {
     let mut findings = Vec::new();
+    for (section, member, names) in hiding_sections(manifest) {
+        let listed = names.iter().map(|(name, offset)| format!("\"{name}\" (at {})", manifest.locate(*offset)));
+        findings.push(Finding::at(
+            manifest.locate(member.value_offset),
+            format!(
+                "{section} should be an object mapping names to versions, not {}; it names {}, which npm's tooling \
+                 may still install as a runtime dependency, {WHY_NOT_RUNTIME}",
+                member.value.kind(),
+                listed.collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     for section in RUNTIME_SECTIONS {
         for (name, offset) in manifest.names_in(section) {
             if Base::of(name).is_some() {
@@ -247,9 +328,48 @@ pub(crate) fn judge_runtime(manifest: &Manifest) -> Judgement {
     }
 }
 
+/// The runtime sections (`dependencies`, `optionalDependencies`) that are not objects but name `wechaty-puppet`
+/// or `wechaty` (or a scoped fork): the must-rule's business. Other malformed sections are the should-rule's.
+/// A section, its member, and the puppet/wechaty names (with offsets) it declares.
+type Hiding<'m> = (&'static str, &'m Member, Vec<(String, usize)>);
+
+fn hiding_sections(manifest: &Manifest) -> Vec<Hiding<'_>> {
+    RUNTIME_SECTIONS
+        .into_iter()
+        .filter_map(|section| {
+            let member = manifest.malformed(section)?;
+            let names: Vec<(String, usize)> =
+                manifest.declared_names(section).into_iter().filter(|(name, _)| Base::of(name).is_some()).collect();
+            (!names.is_empty()).then_some((section, member, names))
+        })
+        .collect()
+}
+
 /// The should-rule (see [`super::judge_peer_and_dev_dependencies`]).
 pub(crate) fn judge_peer_and_dev(manifest: &Manifest) -> Judgement {
     let mut findings = Vec::new();
+    let hiding: Vec<&str> = hiding_sections(manifest).into_iter().map(|(section, ..)| section).collect();
+    for section in DECLARING_SECTIONS.into_iter().filter(|section| !hiding.contains(section)) {
+        if let Some(member) = manifest.malformed(section) {
+            findings.push(Finding::at(
+                manifest.locate(member.value_offset),
+                format!(
+                    "{section} should be an object mapping names to versions, not {}: npm expects `{{ \"name\": \"range\" }}`",
+                    member.value.kind()
+                ),
+            ));
+        }
+    }
+    for section in BUNDLE_SECTIONS {
+        if let Some(member) = manifest.member(section)
+            && !matches!(member.value, Node::Array(_) | Node::Bool(_))
+        {
+            findings.push(Finding::at(
+                manifest.locate(member.value_offset),
+                format!("{section} should be an array of names (or `true`/`false`), not {}", member.value.kind()),
+            ));
+        }
+    }
     let mut satisfied = Vec::new();
     for base in Base::ALL {
         // The names of this base the package uses anywhere (a scoped fork stands for the base).
@@ -266,6 +386,10 @@ pub(crate) fn judge_peer_and_dev(manifest: &Manifest) -> Judgement {
         }
         let wanted = family.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(" or ");
         for section in ["peerDependencies", "devDependencies"] {
+            if manifest.malformed(section).is_some() {
+                // Said above: the section is not an object.
+                continue;
+            }
             let present = manifest.names_in(section).iter().any(|(name, _)| family.contains(name));
             if present {
                 satisfied.push(format!("{} in {section}", family.join("/")));

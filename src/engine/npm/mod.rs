@@ -62,14 +62,26 @@ impl Finding {
     }
 }
 
-/// `file:line:col: message`, or the message alone when there is no location.
+/// `file:line:col: message`, or the message alone when there is no location; always one line (a line break in
+/// the file name or the message, e.g. from a parser's message or a name spanning lines, is shown as a space), so
+/// that findings joined by the harness stay one a line.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.location {
-            Some(location) => write!(f, "{location}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
+        let text = match &self.location {
+            Some(location) => format!("{location}: {}", self.message),
+            None => self.message.clone(),
+        };
+        f.write_str(&one_line(&text))
     }
+}
+
+/// `text` with each run of line breaks (and the spaces around them) made one space.
+fn one_line(text: &str) -> String {
+    let breaks = ['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}', '\u{b}', '\u{c}'];
+    if !text.contains(breaks) {
+        return text.to_string();
+    }
+    text.split(breaks).map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// The verdict of one rule on one package.
@@ -142,10 +154,10 @@ impl Package {
         self.manifest.as_ref().ok().and_then(Manifest::name)
     }
 
-    /// Whether package.json says `"private": true`.
+    /// Whether package.json marks the package private: `"private"` with any truthy value (`true`, `"true"`, `1`,
+    /// even `"false"`), as npm sees it when it refuses to publish.
     pub fn is_private(&self) -> bool {
-        self.manifest.as_ref().ok().and_then(|m| m.value().get("private")).and_then(serde_json::Value::as_bool)
-            == Some(true)
+        self.manifest.as_ref().ok().and_then(|m| m.value().get("private")).is_some_and(manifest::truthy)
     }
 
     /// The files found (see [`Package::read`]).
@@ -203,6 +215,10 @@ fn list_files(dir: &Path) -> (Vec<String>, Vec<String>) {
 /// `@<scope>/wechaty`), may be in `dependencies`, `optionalDependencies` or `bundleDependencies` /
 /// `bundledDependencies` (an array of names, or `true` for all of `dependencies`).
 ///
+/// A `dependencies` or `optionalDependencies` that is not an object (an array, or a string of names, which npm's
+/// tooling may still turn into dependencies) and names one of them is a finding too, at the section's value;
+/// other non-object dependency sections are the should-rule's (see [`judge_peer_and_dev_dependencies`]).
+///
 /// Each finding points at the offending key (or array element) as `package.json:line:col`. Skips a private
 /// package or one that depends on no puppet package; fails with the manifest's finding when package.json is
 /// missing or broken.
@@ -214,7 +230,9 @@ pub fn judge_runtime_dependencies(package: &Package) -> Judgement {
 /// devDependencies and peerDependencies". A scoped fork stands for its base name: a package that uses
 /// `@juzi/wechaty-puppet` should have `@juzi/wechaty-puppet` there.
 ///
-/// `Fail` lists each name missing from each section (pointing at the section's key when the section exists, and
+/// `Fail` first lists the dependency sections that are not objects (arrays, strings, `null`…, each at its value;
+/// a bundle section that is neither an array nor a boolean likewise), except those the must-rule reports, then
+/// each name missing from each section (pointing at the section's key when the section exists, and
 /// saying where else the name is); the harness reports it at the "should" level. Skips and manifest failures as
 /// for [`judge_runtime_dependencies`].
 pub fn judge_peer_and_dev_dependencies(package: &Package) -> Judgement {
@@ -231,7 +249,20 @@ pub fn judge_peer_and_dev_dependencies(package: &Package) -> Judgement {
 /// - a function passed to (or named in) `.on('message', …)` / `.once` / `.addListener` must test for `ding`
 ///   (comparison, regex, switch case, includes/startsWith…), and answer with a `messageSend…` call whose
 ///   arguments mention `dong` — in the handler or in a function of the file it calls; `.say('dong')` (the Wechaty
-///   API) is a violation.
+///   API) is a violation;
+/// - the `dong` answer must be guarded by the `ding` recognition: sent in the branch taken when the text is ding
+///   (the consequent of a positive test, the alternate of a negated one or of `!==`, the rest of a block after
+///   `if (<not ding>) return`/`throw`, a `case 'ding':` and the cases it falls into, the right of `<ding> &&`),
+///   or in a function called from the handlers only from such branches, or carried by a variable whose `dong` is
+///   so guarded (`const reply = text === 'ding' ? 'dong' : undefined`). Each unguarded or wrongly guarded (not-ding
+///   branch, `default:`) `dong` send is a finding at the send.
+///
+/// Limits: names are resolved per file, not per scope. A `ding` is recognised through same-file `const` bindings
+/// to strings, templates without expressions, ternaries of such, or other such consts (every `const` of the name
+/// must be one; `let`/`var` are not followed). A `dong` is followed through variables (`const`/`let`/`var` and
+/// plain `x = …` assignments) up to 16 names deep, not through function returns, object properties or
+/// parameters. Guards come from `if`, `?:`, `&&`/`||`, `switch` and early exits; `try`/loops/callbacks keep the
+/// guard of where they are written.
 ///
 /// Findings carry `file:line:col` (1-based), or name what was looked for and not found. A file that does not
 /// parse fails with the parser's first error. A missing example fails, naming near-miss files (`ding-dong.ts`,

@@ -20,6 +20,10 @@ const NO_DONG: &str = "examples/ding-dong-bot.ts: it never answers `dong` throug
 const NO_OWN: &str = "examples/ding-dong-bot.ts: it never constructs the provider's own puppet: looked for `new X(…)`";
 const PRIVATE: &str = "a private package (`\"private\": true` at package.json:3:3)";
 const NO_PUPPET: &str = "depends on no puppet package";
+const PRIVATE_STRING: &str = "a private package (`\"private\": \"true\"` at package.json:3:3 — not `true`, but truthy, \
+                              and npm refuses to publish a package whose `private` is truthy)";
+const UNGUARDED_10_9: &str = "examples/ding-dong-bot.ts:10:9: `messageSendText` answers `dong` here whatever the \
+                              message says: no `ding` test guards it";
 
 /// fixture → (must: runtime dependencies, should: peer and dev dependencies, example).
 const CASES: &[(&str, Want, Want, Want)] = &[
@@ -179,6 +183,60 @@ const CASES: &[(&str, Want, Want, Want)] = &[
         Fail(&["examples/ding-dong-bot.ts:9:11: it answers `dong` with `.say(…)`, the Wechaty API", NO_DONG]),
     ),
     ("example-does-not-parse", Pass, Pass, Fail(&["examples/ding-dong-bot.ts:7:31: does not parse: Expected `)`"])),
+    (
+        "dong-when-not-ding",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:11:11: `messageSendText` answers `dong` here in the branch taken when the \
+                text is not `ding` (a comparison at examples/ding-dong-bot.ts:10:7)"]),
+    ),
+    ("dong-before-ding-test", Pass, Pass, Fail(&[UNGUARDED_10_9])),
+    ("ding-early-return-not-ding", Pass, Pass, Pass),
+    (
+        "helper-called-unguarded",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:9:9: `messageSendText` answers `dong` here whatever the message says"]),
+    ),
+    ("ding-in-module-const", Pass, Pass, Pass),
+    ("dong-through-ternary", Pass, Pass, Pass),
+    (
+        "dong-through-ternary-wrong-way",
+        Pass,
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:12:11: `messageSendText` answers `dong` here in the branch taken when the \
+                text is not `ding` (a comparison at examples/ding-dong-bot.ts:10:17)"]),
+    ),
+    (
+        "package-json-with-bom",
+        Fail(&["package.json:1:54: \"wechaty\" is in dependencies, and must not be"]),
+        Pass,
+        Fail(&["examples/ding-dong-bot.ts:1:1: it imports `wechaty` for its side effects"]),
+    ),
+    ("bom-conforming", Pass, Pass, Pass),
+    (
+        "dependencies-array",
+        Fail(&["package.json:4:19: dependencies should be an object mapping names to versions, not an array; it \
+                names \"wechaty-puppet\" (at package.json:4:20), which npm's tooling may still install as a runtime \
+                dependency, and must not be"]),
+        Fail(&[
+            "package.json: \"wechaty-puppet\" is missing from peerDependencies",
+            "package.json: \"wechaty\" is missing from peerDependencies",
+        ]),
+        Pass,
+    ),
+    (
+        "dev-dependencies-array",
+        Pass,
+        Fail(&[
+            "package.json:4:19: dependencies should be an object mapping names to versions, not an array: npm expects \
+             `{ \"name\": \"range\" }`",
+            "package.json:6:22: devDependencies should be an object mapping names to versions, not an array",
+        ]),
+        Pass,
+    ),
+    ("private-string-true", Skip(PRIVATE_STRING), Skip(PRIVATE_STRING), Skip(PRIVATE_STRING)),
+    ("private-false", Pass, Pass, Pass),
 ];
 
 fn fixtures() -> PathBuf {
@@ -456,5 +514,216 @@ fn dump_verdicts() {
         println!("must\t{}", show(judge_runtime_dependencies(&package)));
         println!("should\t{}", show(judge_peer_and_dev_dependencies(&package)));
         println!("example\t{}", show(judge_ding_dong_example(&package, DING_DONG_EXAMPLE)));
+    }
+}
+
+/// The handler of a message whose text is `t` and conversation `x`, with `body` inside.
+fn handler(body: &str) -> String {
+    format!("{HEAD}puppet.on('message', async e => {{ const t = e.t; {body} }})\n")
+}
+
+#[test]
+fn dong_is_guarded_by_ding() {
+    let guarded = [
+        "if (t === 'ding') { await puppet.messageSendText(e.x, 'dong') }",
+        "if (t !== 'ding') { return } await puppet.messageSendText(e.x, 'dong')",
+        "if (!/^ding$/i.test(t)) throw new Error('not ding'); await puppet.messageSendText(e.x, 'dong')",
+        "if (t !== 'ding') { console.info(t) } else { await puppet.messageSendText(e.x, 'dong') }",
+        "if (t === 'ding') { await puppet.messageSendText(e.x, 'dong'); return } console.info('other')",
+        "t === 'ding' && await puppet.messageSendText(e.x, 'dong')",
+        "t !== 'ding' || await puppet.messageSendText(e.x, 'dong')",
+        "if (t && t.trim() === 'ding') await puppet.messageSendText(e.x, 'dong')",
+        "if (t === 'ding' || t === 'Ding') await puppet.messageSendText(e.x, 'dong')",
+        "if (!t || t !== 'ding') return; await puppet.messageSendText(e.x, 'dong')",
+        "if (t.indexOf('ding') !== -1) await puppet.messageSendText(e.x, 'dong')",
+        "if (t.indexOf('ding') === -1) return; await puppet.messageSendText(e.x, 'dong')",
+        "switch (t) { case 'DING': case 'ding': await puppet.messageSendText(e.x, 'dong'); break; default: break }",
+        "await puppet.messageSendText(e.x, t === 'ding' ? 'dong' : 'pong')",
+        "let reply; if (t === 'ding') reply = 'dong'; if (reply) await puppet.messageSendText(e.x, reply)",
+        "const reply = t === 'ding' ? 'dong' : undefined; if (reply) await puppet.messageSendText(e.x, `${reply}!`)",
+        "if (t === 'ding') setTimeout(() => puppet.messageSendText(e.x, 'dong'), 10)",
+    ];
+    for body in guarded {
+        let judged = judge_text(&handler(body));
+        assert!(matches!(judged, Judgement::Pass { .. }), "{body}\n{judged:?}");
+    }
+    // A helper called only from the ding branch; consts at module scope (declared after use, too), aliased, and a
+    // const ternary of two spellings of ding.
+    for text in [
+        format!(
+            "{HEAD}async function answer (x) {{ await puppet.messageSendText(x, 'dong') }}\n\
+             puppet.on('message', async e => {{ if (e.t === 'ding') await answer(e.x) }})\n"
+        ),
+        format!(
+            "{HEAD}puppet.on('message', async e => {{ if (e.t === WORD) await puppet.messageSendText(e.x, DONG) }})\n\
+             const DING = `ding`\nconst WORD = DING\nconst DONG = 'dong'\n"
+        ),
+        format!(
+            "{HEAD}const DING = process.env.UPPER ? 'DING' : 'ding'\n\
+             puppet.on('message', async e => {{ switch (e.t) {{ case DING: await puppet.messageSendText(e.x, 'dong') }} }})\n"
+        ),
+    ] {
+        assert!(passes(&text), "{text}\n{:?}", judge_text(&text));
+    }
+}
+
+#[test]
+fn dong_answered_to_anything_else_fails_at_the_send() {
+    let cases = [
+        ("if (t !== 'ding') { await puppet.messageSendText(e.x, 'dong') }", "when the text is not `ding`"),
+        ("await puppet.messageSendText(e.x, 'dong'); if (t === 'ding') console.info(t)", "whatever the message says"),
+        ("if (t === 'ding') { console.info(t) } else { await puppet.messageSendText(e.x, 'dong') }", "is not `ding`"),
+        ("if (t === 'ding') return; await puppet.messageSendText(e.x, 'dong')", "when the text is not `ding`"),
+        ("switch (t) { case 'ding': break; default: await puppet.messageSendText(e.x, 'dong') }", "is not `ding`"),
+        ("t === 'ding' || await puppet.messageSendText(e.x, 'dong')", "when the text is not `ding`"),
+        ("const reply = t !== 'ding' ? 'dong' : ''; await puppet.messageSendText(e.x, reply)", "is not `ding`"),
+        (
+            "const reply = 'dong'; if (t === 'ding') console.info(t); await puppet.messageSendText(e.x, reply)",
+            "whatever",
+        ),
+        (
+            "if (t === 'ding') console.info(t); if (t.indexOf('ding')) await puppet.messageSendText(e.x, 'dong')",
+            "whatever",
+        ),
+        // A guarded dong does not excuse an unguarded one.
+        (
+            "if (t === 'ding') await puppet.messageSendText(e.x, 'dong'); await puppet.messageSendText(e.x, 'dong')",
+            "whatever the message says",
+        ),
+    ];
+    for (body, why) in cases {
+        let judged = judge_text(&handler(body));
+        let Judgement::Fail { findings } = &judged else { panic!("{body}\n{judged:?}") };
+        assert_eq!(findings.len(), 1, "{body}\n{findings:#?}");
+        let shown = findings[0].to_string();
+        assert!(shown.starts_with("examples/ding-dong-bot.ts:3:"), "{body}\n{shown}");
+        assert!(shown.contains(why), "{body}\n{shown}");
+    }
+    // A helper called from the ding branch and from elsewhere is not guarded.
+    let text = format!(
+        "{HEAD}async function answer (x) {{ await puppet.messageSendText(x, 'dong') }}\n\
+         puppet.on('message', async e => {{ if (e.t === 'ding') await answer(e.x); else await answer(e.y) }})\n"
+    );
+    let Judgement::Fail { findings } = judge_text(&text) else { panic!() };
+    assert!(
+        findings[0].to_string().starts_with("examples/ding-dong-bot.ts:3:35: `messageSendText` answers"),
+        "{findings:?}"
+    );
+    // Consts are resolved only when every binding of the name is a string: a `let` or a computed const is not.
+    for text in [
+        handler("let D = 'ding'; if (t === D) await puppet.messageSendText(e.x, 'dong')"),
+        handler("const D = t.trim(); if (t === D) await puppet.messageSendText(e.x, 'dong')"),
+    ] {
+        assert!(!passes(&text), "{text}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_not_a_column() {
+    let text = format!("\u{feff}import 'wechaty'\n{HEAD}");
+    let Judgement::Fail { findings } = judge_text(&text) else { panic!() };
+    assert_eq!(findings[0].location.as_ref().map(|l| (l.line, l.column)), Some((1, 1)));
+    let manifest = Manifest::parse(b"\xEF\xBB\xBF{\"a\": 1 \"b\": 2}".to_vec()).err().map(|f| f.to_string());
+    assert_eq!(manifest.as_deref(), Some("package.json:1:9: not valid JSON: expected `,` or `}`"));
+    let manifest = Manifest::parse(b"\xEF\xBB\xBF{\"name\": \"x\"}".to_vec()).expect("a BOM is accepted");
+    assert_eq!(manifest.name(), Some("x"));
+    assert!(!manifest.text().starts_with('\u{feff}'));
+}
+
+fn manifest_judgements(json: &str) -> (Judgement, Judgement) {
+    let manifest = Manifest::parse(json.as_bytes().to_vec()).expect("valid JSON");
+    let judge = |judge: fn(&Manifest) -> Judgement| match applicability::skip_all(&manifest) {
+        Some(reason) => Judgement::Skip { reason },
+        None => judge(&manifest),
+    };
+    (judge(manifest::judge_runtime), judge(manifest::judge_peer_and_dev))
+}
+
+#[test]
+fn dependency_sections_that_are_not_objects() {
+    let peer = r#""peerDependencies": {"wechaty-puppet": "1", "wechaty": "1"}, "devDependencies": {"wechaty-puppet": "1", "wechaty": "1"}"#;
+    // A string list naming a scoped fork with a version hides a runtime dependency.
+    let (must, _) = manifest_judgements(&format!(r#"{{"dependencies": "file-box, @juzi/wechaty-puppet@1", {peer}}}"#));
+    let Judgement::Fail { findings } = must else { panic!("{must:?}") };
+    assert!(
+        findings[0].to_string().starts_with(
+            "package.json:1:18: dependencies should be an object mapping names to versions, not a string; it names \
+         \"@juzi/wechaty-puppet\""
+        ),
+        "{findings:?}"
+    );
+    // Other shapes are the should-rule's business, and the must-rule still passes.
+    for (section, kind) in [
+        (
+            r#""optionalDependencies": null"#,
+            "optionalDependencies should be an object mapping names to versions, not `null`",
+        ),
+        (
+            r#""peerDependencies": ["wechaty-puppet"], "x": 1"#,
+            "peerDependencies should be an object mapping names to versions, not an array",
+        ),
+        (
+            r#""bundleDependencies": "file-box""#,
+            "bundleDependencies should be an array of names (or `true`/`false`), not a string",
+        ),
+    ] {
+        let text = format!(r#"{{{peer}, {section}}}"#).replacen(
+            r#""peerDependencies": {"wechaty-puppet": "1", "wechaty": "1"}, "#,
+            "",
+            usize::from(section.contains("peer")),
+        );
+        let (must, should) = manifest_judgements(&text);
+        assert!(matches!(must, Judgement::Pass { .. }), "{text}: {must:?}");
+        let Judgement::Fail { findings } = should else { panic!("{text}: {should:?}") };
+        assert!(findings.iter().any(|f| f.to_string().contains(kind)), "{text}: {findings:#?}");
+        assert!(findings.iter().all(|f| f.location.is_some()), "{findings:#?}");
+    }
+}
+
+#[test]
+fn any_truthy_private_is_private() {
+    for (value, private) in [
+        ("true", true),
+        ("\"true\"", true),
+        ("\"false\"", true),
+        ("1", true),
+        ("{}", true),
+        ("false", false),
+        ("0", false),
+        ("\"\"", false),
+        ("null", false),
+    ] {
+        let (must, _) =
+            manifest_judgements(&format!(r#"{{"private": {value}, "devDependencies": {{"wechaty-puppet": "1"}}}}"#));
+        match must {
+            Judgement::Skip { reason } => {
+                assert!(private, "{value}: {reason}");
+                assert!(reason.contains(&format!("`\"private\": {value}` at package.json:1:2")), "{reason}");
+            }
+            other => assert!(!private, "{value}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_finding_shows_on_one_line() {
+    let finding = Finding::at(
+        Location { file: "examples/a\nb.ts".to_string(), line: 1, column: 2 },
+        "does not parse:\n  Expected `)`\r\n\u{2028}here".to_string(),
+    );
+    assert_eq!(finding.to_string(), "examples/a b.ts:1:2: does not parse: Expected `)` here");
+    assert_eq!(Finding::general("plain".to_string()).to_string(), "plain");
+    // Every finding of every fixture, too.
+    for (fixture, ..) in CASES {
+        let Ok(package) = Package::read(&fixtures().join(fixture)) else { continue };
+        for judgement in [
+            judge_runtime_dependencies(&package),
+            judge_peer_and_dev_dependencies(&package),
+            judge_ding_dong_example(&package, DING_DONG_EXAMPLE),
+        ] {
+            if let Judgement::Fail { findings } = judgement {
+                assert!(findings.iter().all(|f| !f.to_string().contains('\n')), "{fixture}: {findings:?}");
+            }
+        }
     }
 }
