@@ -97,6 +97,25 @@ pub struct RunEnd {
     pub recording: Option<String>,
 }
 
+/// JSON text with the C1 control characters (U+0080–U+009F) and DEL written
+/// as `\u` escapes: serde_json leaves them raw, which is valid JSON, but
+/// `cat report.json` would hand a provider's U+009B (CSI) to the terminal.
+/// They can only stand inside JSON strings, where the escape means the same.
+pub fn escape_c1_controls(json: String) -> String {
+    if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if ('\u{7f}'..='\u{9f}').contains(&c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Whoever wants to know what happens (progress, report files, tests).
 pub trait Observer: Send + Sync {
     fn event(&self, event: RunEvent);
@@ -262,6 +281,10 @@ pub enum TimelineWhat {
         problem: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         connect_heartbeat: bool,
+        /// Replayed to a new subscriber (a `login`, `ready` or `scan` that
+        /// tells the state, not a new happening).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replay: bool,
     },
     Subscribed {
         stream: u32,
@@ -286,8 +309,11 @@ impl TimelineEntry {
     pub fn line(&self) -> String {
         let at = format!("+{}.{:03}s", self.at_ms / 1000, self.at_ms % 1000);
         let body = match &self.what {
-            TimelineWhat::Event { event, payload, problem, connect_heartbeat, .. } => {
+            TimelineWhat::Event { event, payload, problem, connect_heartbeat, replay, .. } => {
                 let mut text = format!("event {event} {}", truncate(payload, 160));
+                if *replay {
+                    text.push_str(" (replay)");
+                }
                 if *connect_heartbeat {
                     text.push_str(" (stream connect)");
                 }
@@ -313,5 +339,18 @@ pub fn truncate(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         None => text.to_owned(),
         Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c1_controls_are_escaped_and_the_json_means_the_same() {
+        let raw = serde_json::to_string(&"a\u{9b}31m\u{7f}b").unwrap();
+        let safe = escape_c1_controls(raw.clone());
+        assert_eq!(safe, "\"a\\u009b31m\\u007fb\"");
+        assert_eq!(serde_json::from_str::<String>(&safe).unwrap(), serde_json::from_str::<String>(&raw).unwrap());
     }
 }

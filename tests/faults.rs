@@ -54,7 +54,7 @@ macro_rules! fault {
 }
 
 fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"]);
-fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready"]);
+fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
 fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension"]);
 fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
@@ -67,6 +67,11 @@ fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestar
 fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension"]);
 fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension"]);
 fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension"]);
+fault!(a_stale_scan_while_logged_in_fails_the_scan_rule, Fault::StaleScan, fails["events.no-scan-while-logged-in"]);
+fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-logout-per-logout"]);
+fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["payloads.shape"]);
+fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
+fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
 /// A photo received as an image message but named like a document: the

@@ -30,6 +30,7 @@ fn check(id: &str, verdict: Verdict, level: Severity) -> CheckReport {
                             payload: r#"{"contactId":"bot-1"}"#.into(),
                             problem: None,
                             connect_heartbeat: false,
+                            replay: false,
                         },
                     },
                     TimelineEntry {
@@ -270,6 +271,7 @@ fn hostile() -> Report {
                     payload: nasty.clone(),
                     problem: Some(nasty.clone()),
                     connect_heartbeat: false,
+                    replay: false,
                 },
             });
         }

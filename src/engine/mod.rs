@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Settings, Target};
 use crate::events::{CheckReport, Evidence, Observer, RunEvent, Verdict};
 use crate::registry::Registry;
-use crate::session::{Session, Timeline};
+use crate::session::{Session, Timeline, What};
 use crate::suite::{Check, OPTIONAL_VARIABLES, Planned, Scope, Severity, Suite, format_duration};
 use crate::target::discovery::{Answer, DiscoveryError};
 
@@ -173,22 +173,29 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
     let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget);
     let outcome = tokio::time::timeout(budget + GRACE, run.run()).await;
     let took = context.timeline.now().saturating_sub(started);
-    // A stream that dropped while the check watched it leaves the check
-    // unable to judge its rule: the connection failed, not the provider.
-    if context.session.is_some()
-        && let Some(ended) = check::stream_end(&context.timeline.others_since(first_entry))
-        && !matches!(&outcome, Ok(check::Outcome { result: Err((failure, _)) }) if failure.kind == check::Kind::Skip)
-    {
-        let reason = format!("the event stream ended while the check ran ({ended}), so it could not judge its rule");
-        return report_for(
-            planned,
-            Verdict::Error,
-            Some(crate::redact::redact(&reason).into_owned()),
-            None,
-            started,
-            took,
-        );
+    // A stream that ended while the check watched it: either the service
+    // was lost (the check could not judge its rule: say why), or it was
+    // opened again (the check says events in the gap may be missing).
+    let gap = match &context.session {
+        Some(session) => stream_gap(session, &context.timeline, first_entry).await,
+        None => Gap::None,
+    };
+    let skipped =
+        matches!(&outcome, Ok(check::Outcome { result: Err((failure, _)) }) if failure.kind == check::Kind::Skip);
+    if let (Gap::Lost(cause), false) = (&gap, skipped) {
+        return report_for(planned, Verdict::Error, Some(cause.clone()), None, started, took);
     }
+    let outcome = match (outcome, &gap) {
+        (Ok(check::Outcome { result: Ok(note) }), Gap::Reopened) => {
+            let note = note.map_or_else(|| REOPENED.to_owned(), |note| format!("{note}; {REOPENED}"));
+            Ok(check::Outcome { result: Ok(Some(note)) })
+        }
+        (Ok(check::Outcome { result: Err((mut failure, evidence)) }), Gap::Reopened) => {
+            failure.summary = format!("{} ({REOPENED})", failure.summary);
+            Ok(check::Outcome { result: Err((failure, evidence)) })
+        }
+        (outcome, _) => outcome,
+    };
     match outcome {
         Err(_) => report_for(
             planned,
@@ -208,6 +215,50 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
             };
             let reason = crate::redact::redact(&failure.summary).into_owned();
             report_for(planned, verdict, Some(reason), Some(evidence), started, took)
+        }
+    }
+}
+
+/// What a check says when the stream was opened again while it watched.
+const REOPENED: &str =
+    "the event stream ended outside Stop and was opened again while this check watched: events in between are lost";
+
+/// What became of the event stream while a check ran.
+enum Gap {
+    None,
+    /// It ended outside `Stop` and was opened again.
+    Reopened,
+    /// The service was lost: the cause, one line.
+    Lost(String),
+}
+
+/// Looks at the stream's ends since `first`; an end not yet resolved (the
+/// session is still trying to subscribe again) is waited for, briefly.
+async fn stream_gap(session: &Session, timeline: &Timeline, first: usize) -> Gap {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        if let Some(cause) = session.lost() {
+            let since = timeline.others_since(first);
+            if since.iter().any(|entry| matches!(&entry.what, What::StreamEnded { .. }))
+                || check::stream_end(&since).is_some()
+            {
+                return Gap::Lost(cause);
+            }
+        }
+        let since = timeline.others_since(first);
+        let reopened = since.iter().any(
+            |entry| matches!(&entry.what, What::Note(text) if text.starts_with("the event stream ended outside Stop")),
+        );
+        match check::stream_end(&since) {
+            None if reopened => return Gap::Reopened,
+            None => return Gap::None,
+            Some(_) if tokio::time::Instant::now() >= deadline => {
+                let ended = check::stream_end(&since).unwrap_or_default();
+                let reason =
+                    format!("the event stream ended while the check ran ({ended}), so it could not judge its rule");
+                return Gap::Lost(crate::redact::redact(&reason).into_owned());
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
 }

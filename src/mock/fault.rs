@@ -43,6 +43,16 @@ pub enum Fault {
     MisnamedFileKind,
     /// any token (or none) is accepted
     AcceptAnyToken,
+    /// a `scan` with the QR code from before the login arrives while logged in, and is replayed to new subscribers
+    StaleScan,
+    /// one `Logout` emits two `logout` events, a few ms apart
+    DoubleLogout,
+    /// a `room-join` whose `inviteeIdList` holds a `null`
+    NullInIdList,
+    /// an `error` event in the legacy shape (`{"data"}`, no `gerror`)
+    LegacyErrorShape,
+    /// an event of a type wechaty-puppet does not define (99) after login
+    UnknownEvent,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

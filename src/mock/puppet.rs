@@ -73,6 +73,8 @@ struct State {
     session: Option<String>,
     ready_emitted: bool,
     pending_scan: Option<Value>,
+    /// With `stale-scan`: the stale scan sent after the login (replayed too).
+    stale_scan: Option<Value>,
     subscriber: Option<Subscriber>,
     tasks: Vec<JoinHandle<()>>,
     messages: HashMap<String, Message>,
@@ -292,6 +294,7 @@ impl Mock {
         for (number, payload) in &self.0.settings.after_login {
             self.emit_raw(*number, payload.clone());
         }
+        self.field_faults_after_login(&bot);
         if !self.has(Fault::NoReady) {
             let readies = if self.has(Fault::ReadyTwice) { 2 } else { 1 };
             for _ in 0..readies {
@@ -303,6 +306,31 @@ impl Mock {
         self.spawn(self.clone().misbehave_after_ready(bot.clone()));
         tokio::time::sleep(self.pace(2)).await;
         self.receive_from_alice(&bot);
+    }
+
+    /// The faults users of real providers reported, each breaking one rule
+    /// of the puppet's login states or payload shapes.
+    fn field_faults_after_login(&self, bot: &str) {
+        if self.has(Fault::StaleScan) {
+            // The QR code from before the login, as some providers re-send it.
+            let stale =
+                json!({ "qrcode": format!("https://puppet-lint.invalid/mock/qrcode/stale-{bot}"), "status": 2 });
+            self.state().stale_scan = Some(stale.clone());
+            self.emit(EventKind::Scan, stale);
+        }
+        if self.has(Fault::NullInIdList) {
+            let (inviter, _) = CONTACTS[0];
+            self.emit(
+                EventKind::RoomJoin,
+                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": "room-1@chatroom", "timestamp": 1723902388 }),
+            );
+        }
+        if self.has(Fault::LegacyErrorShape) {
+            self.emit(EventKind::Error, json!({ "data": "puppet-lint mock: an error in the legacy shape" }));
+        }
+        if self.has(Fault::UnknownEvent) {
+            self.emit_raw(99, json!({ "data": "an event type wechaty-puppet does not define" }).to_string());
+        }
     }
 
     /// A contact writes to the bot: a text and a photo.
@@ -493,6 +521,9 @@ impl puppet_server::Puppet for Mock {
         self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
         if let Some(bot) = logged_in {
             self.emit(EventKind::Login, json!({ "contactId": bot }));
+            if let Some(stale) = self.state().stale_scan.clone() {
+                self.emit(EventKind::Scan, stale);
+            }
             if ready {
                 let mock = self.clone();
                 self.spawn(async move {
@@ -562,6 +593,11 @@ impl puppet_server::Puppet for Mock {
             bot
         };
         if !self.has(Fault::NoLogoutEvent) {
+            self.emit(EventKind::Logout, json!({ "contactId": bot, "data": "logged out by Logout()" }));
+        }
+        if self.has(Fault::DoubleLogout) {
+            // The second one right behind the first, as reported: before the
+            // client can stop the puppet (a stopped puppet's events are lost).
             self.emit(EventKind::Logout, json!({ "contactId": bot, "data": "logged out by Logout()" }));
         }
         Ok(Response::new(pb::LogoutResponse {}))

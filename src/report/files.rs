@@ -15,7 +15,7 @@ pub const BADGE_SVG: &str = "badge.svg";
 pub const BADGE_JSON: &str = "badge.json";
 
 pub fn json(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    let mut text = crate::events::escape_c1_controls(serde_json::to_string_pretty(report).unwrap_or_default());
     text.push('\n');
     text
 }

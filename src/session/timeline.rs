@@ -36,7 +36,13 @@ const TICK_NANOS: u64 = 100_000;
 /// recording (events) or an index into the other entries.
 const OTHER: u64 = 1 << 63;
 const CONNECT_HEARTBEAT: u64 = 1 << 62;
-const VALUE_BITS: u64 = (1 << 62) - 1;
+const REPLAY: u64 = 1 << 61;
+const VALUE_BITS: u64 = (1 << 61) - 1;
+
+/// How long after a subscription the state events that arrive before any
+/// `Start` reply are replays (the official server replays `login` at once
+/// and `ready` 100 ms after a late subscription: WIRE.md, "Events").
+const REPLAY_WINDOW: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Timeline(Arc<Inner>);
@@ -73,6 +79,9 @@ struct State {
     fresh_stream: Option<u32>,
     /// The stream the latest events arrived on.
     current_stream: u32,
+    /// When the latest subscription opened, while its replays may still
+    /// come (until a `Start` answers or the window passes).
+    replaying: Option<Duration>,
 }
 
 /// The recording on disk: written through a buffer, read back by offset.
@@ -124,6 +133,9 @@ pub struct EventRecord {
     /// The heartbeat a server sends as each subscription opens: it proves the
     /// stream works, not that the puppet is alive.
     pub connect_heartbeat: bool,
+    /// Replayed to a new subscriber: it tells the state, it is no new
+    /// happening (see [`REPLAY_WINDOW`]).
+    pub replay: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +158,7 @@ pub struct Moment {
     /// The event type, or `None` for an entry that is no event.
     pub kind: Option<EventKind>,
     pub connect_heartbeat: bool,
+    pub replay: bool,
 }
 
 impl EventRecord {
@@ -199,6 +212,7 @@ impl Timeline {
                 counts: BTreeMap::new(),
                 fresh_stream: None,
                 current_stream: 0,
+                replaying: None,
             }),
             consumed: Mutex::new(None),
             length: watch::channel(0).0,
@@ -231,8 +245,13 @@ impl Timeline {
         let seq = {
             let mut state = self.lock();
             let seq = state.index.len();
-            if let What::Subscribed { stream } = &what {
-                state.fresh_stream = Some(*stream);
+            match &what {
+                What::Subscribed { stream } => {
+                    state.fresh_stream = Some(*stream);
+                    state.replaying = Some(at);
+                }
+                What::Rpc(rpc) if rpc.name == "Start" => state.replaying = None,
+                _ => {}
             }
             state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }));
             let locator = OTHER | state.others.len() as u64;
@@ -259,6 +278,8 @@ impl Timeline {
             }
             state.current_stream = stream;
             let connect_heartbeat = first_on_stream && kind == EventKind::Heartbeat;
+            let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
+                && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
             let problem = decode_payload(kind, &raw).1.map(|problem| problem.to_string());
             let line = TimelineEntry {
                 seq,
@@ -270,10 +291,11 @@ impl Timeline {
                     payload: raw,
                     problem,
                     connect_heartbeat,
+                    replay,
                 },
             };
             let offset = state.recording.append(&line);
-            let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 };
+            let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
             state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | (offset & VALUE_BITS) });
             *state.counts.entry(wire_type).or_default() += 1;
             seq
@@ -415,14 +437,14 @@ fn untick(ticks: u32) -> Duration {
 
 fn moment(state: &State, seq: usize) -> Moment {
     let slot = state.index[seq];
-    let (kind, connect_heartbeat) = if slot.locator & OTHER != 0 {
-        (None, false)
+    let (kind, connect_heartbeat, replay) = if slot.locator & OTHER != 0 {
+        (None, false, false)
     } else {
-        (Some(EventKind::from_wire(slot.number)), slot.locator & CONNECT_HEARTBEAT != 0)
+        (Some(EventKind::from_wire(slot.number)), slot.locator & CONNECT_HEARTBEAT != 0, slot.locator & REPLAY != 0)
     };
     let at =
         if slot.locator & OTHER != 0 { state.others[(slot.locator & VALUE_BITS) as usize].1 } else { untick(slot.at) };
-    Moment { seq, at, kind, connect_heartbeat }
+    Moment { seq, at, kind, connect_heartbeat, replay }
 }
 
 /// The whole entry: others from memory, events read back from the recording.
@@ -434,6 +456,7 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
     }
     let kind = EventKind::from_wire(slot.number);
     let connect_heartbeat = slot.locator & CONNECT_HEARTBEAT != 0;
+    let replay = slot.locator & REPLAY != 0;
     let (stream, raw) = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
     let (payload, problem) = decode_payload(kind, &raw);
     Some(Entry {
@@ -446,6 +469,7 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
             payload,
             problem: problem.map(|problem| problem.to_string()),
             connect_heartbeat,
+            replay,
         }),
     })
 }
@@ -474,7 +498,8 @@ impl Recording {
     fn append(&mut self, entry: &TimelineEntry) -> u64 {
         let offset = self.written;
         let Some(writer) = self.writer.as_mut() else { return offset };
-        let mut line = serde_json::to_vec(entry).unwrap_or_default();
+        let text = serde_json::to_string(entry).unwrap_or_default();
+        let mut line = crate::events::escape_c1_controls(text).into_bytes();
         line.push(b'\n');
         match writer.write_all(&line) {
             Ok(()) => self.written += line.len() as u64,
@@ -555,6 +580,7 @@ impl From<&Entry> for TimelineEntry {
                 payload: truncate(&redact(&event.raw), PAYLOAD_LIMIT),
                 problem: event.problem.as_deref().map(redact),
                 connect_heartbeat: event.connect_heartbeat,
+                replay: event.replay,
             },
             What::Subscribed { stream } => TimelineWhat::Subscribed { stream: *stream },
             What::StreamEnded { stream, error } => {

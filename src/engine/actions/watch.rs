@@ -95,8 +95,11 @@ impl CheckRun {
         let after_mark = self.mark(after);
         let from = after_mark.map_or(0, |mark| mark.after);
         let timeline = &self.context.timeline;
-        let matches =
-            |entry: &Entry| event_of(entry).is_some_and(|event| events.contains(&event.kind) && fits(event, &wanted));
+        // A replay to a new subscriber tells the state; it is not the
+        // provider emitting the event again.
+        let matches = |entry: &Entry| {
+            event_of(entry).is_some_and(|event| !event.replay && events.contains(&event.kind) && fits(event, &wanted))
+        };
         let what = describe_kinds(events, &wanted);
         let since = after_mark.map_or_else(String::new, |mark| format!(" after +{}", seconds(mark.at)));
         let limit = at_most.map_or(usize::MAX, |most| most as usize);
