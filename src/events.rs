@@ -102,7 +102,8 @@ pub struct RunEnd {
 /// `cat report.json` would hand a provider's U+009B (CSI) to the terminal.
 /// They can only stand inside JSON strings, where the escape means the same.
 pub fn escape_c1_controls(json: String) -> String {
-    if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
+    // U+0080–U+009F are 0xC2 0x80–0x9F in UTF-8: look at bytes first.
+    if !json.bytes().any(|byte| byte == 0x7f || byte == 0xc2) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);

@@ -9,7 +9,15 @@
 use std::borrow::Cow;
 use std::sync::RwLock;
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+static SECRETS: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
+
+/// A registered token with what [`redact`] looks for and writes instead,
+/// worked out once (every event a provider sends passes through here).
+struct Secret {
+    /// The token, and its percent-encoded form when that differs.
+    forms: Vec<String>,
+    mask: String,
+}
 
 /// Remember `secret` so that [`redact`] hides it from now on.
 pub fn register(secret: &str) {
@@ -17,10 +25,14 @@ pub fn register(secret: &str) {
         return;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !secrets.iter().any(|known| known == secret) {
-        secrets.push(secret.to_owned());
+    if !secrets.iter().any(|known| known.forms[0] == secret) {
+        let mut forms = vec![secret.to_owned()];
+        if let Cow::Owned(encoded) = percent_encoded(secret) {
+            forms.push(encoded);
+        }
+        secrets.push(Secret { forms, mask: mask(secret) });
         // Longest first, so a token that contains another is masked whole.
-        secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+        secrets.sort_by_key(|known| std::cmp::Reverse(known.forms[0].len()));
     }
 }
 
@@ -43,20 +55,20 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut out = Cow::Borrowed(text);
     for secret in secrets.iter() {
-        for form in [Cow::Borrowed(secret.as_str()), percent_encoded(secret)] {
-            if !out.contains(form.as_ref()) {
+        for form in &secret.forms {
+            if !out.contains(form.as_str()) {
                 continue;
             }
             out = if form.chars().count() < WHOLE_WORD_BELOW {
                 // A short token (`x`, `e`) also occurs inside other words:
                 // mask it only where it stands alone, or every `x` of the
                 // output would turn into `…`.
-                match replace_standalone(&out, form.as_ref(), &mask(secret)) {
+                match replace_standalone(&out, form, &secret.mask) {
                     Some(replaced) => Cow::Owned(replaced),
                     None => out,
                 }
             } else {
-                Cow::Owned(out.replace(form.as_ref(), &mask(secret)))
+                Cow::Owned(out.replace(form.as_str(), &secret.mask))
             };
         }
     }

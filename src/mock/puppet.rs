@@ -467,6 +467,8 @@ const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}
 struct EventStream {
     receiver: mpsc::UnboundedReceiver<Outgoing>,
     flood: Range<u64>,
+    /// When the flood began, to say how fast the reader drained it.
+    flood_started: Option<std::time::Instant>,
 }
 
 impl Stream for EventStream {
@@ -478,7 +480,19 @@ impl Stream for EventStream {
                 if self.receiver.is_closed() {
                     // Stopped or halted: the flood ends with the stream.
                     self.flood = 0..0;
+                    self.flood_started = None;
                     continue;
+                }
+                if self.flood.is_empty()
+                    && let Some(started) = self.flood_started.take()
+                {
+                    // The sender's own measure of the reader's ingest rate.
+                    let seconds = started.elapsed().as_secs_f64();
+                    eprintln!(
+                        "puppet-lint mock: flood of {} message events drained in {seconds:.3}s ({:.0} events/s)",
+                        index + 1,
+                        (index + 1) as f64 / seconds.max(1e-9)
+                    );
                 }
                 let payload = json!({ "messageId": format!("m{index}") }).to_string();
                 return Poll::Ready(Some(Ok(pb::EventResponse { r#type: EventKind::Message.wire(), payload })));
@@ -486,6 +500,7 @@ impl Stream for EventStream {
             return match self.receiver.poll_recv(context) {
                 Poll::Ready(Some(Outgoing::Flood(count))) => {
                     self.flood = 0..count;
+                    self.flood_started = Some(std::time::Instant::now());
                     continue;
                 }
                 Poll::Ready(Some(Outgoing::Event(event))) => Poll::Ready(Some(event)),
@@ -534,7 +549,7 @@ impl puppet_server::Puppet for Mock {
         } else if let Some(scan) = scan {
             self.emit(EventKind::Scan, scan);
         }
-        Ok(Response::new(Box::pin(EventStream { receiver, flood: 0..0 })))
+        Ok(Response::new(Box::pin(EventStream { receiver, flood: 0..0, flood_started: None })))
     }
 
     async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {

@@ -22,7 +22,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
-pub use timeline::{Entry, EventRecord, Moment, RpcRecord, Timeline, What};
+pub use timeline::{Entry, EventRecord, Moment, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
 
 /// Why an rpc failed, blaming the right side: a status the service really
 /// sent, our own deadline passing, or the connection under the call failing.
@@ -447,8 +447,16 @@ impl Session {
     }
 }
 
+/// How many answers a cache keeps: past this it starts again (a flood of
+/// message ids must not grow it without bound).
+const CACHE_LIMIT: usize = 4096;
+
 fn cell<T>(map: &Mutex<HashMap<String, Cached<T>>>, id: &str) -> Cached<T> {
-    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(id.to_owned()).or_default().clone()
+    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if map.len() >= CACHE_LIMIT && !map.contains_key(id) {
+        map.clear();
+    }
+    map.entry(id.to_owned()).or_default().clone()
 }
 
 /// Newer servers fill `id`; older ones only the deprecated wrapper.

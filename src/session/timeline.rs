@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::watch;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::events::{PAYLOAD_LIMIT, TimelineEntry, TimelineWhat, truncate};
@@ -53,8 +55,11 @@ struct Inner {
     /// The latest event a check consumed (an echo, a dong): events the harness
     /// caused, like the rpcs that caused them.
     consumed: Mutex<Option<Duration>>,
-    /// The number of entries, bumped on every push: waiters watch it.
-    length: watch::Sender<usize>,
+    /// The number of entries, bumped on every push…
+    length: AtomicUsize,
+    /// …and waiters woken (a waiter registers again only once it has read
+    /// what arrived, so a flood wakes it once per batch, not per event).
+    grew: Notify,
 }
 
 /// One entry of the index: 16 bytes.
@@ -150,6 +155,16 @@ pub struct RpcRecord {
     pub causes_events: bool,
 }
 
+/// How many entries one step of a reader reads back at most.
+pub const SCAN_LIMIT: usize = 1024;
+
+/// A step of reading the timeline (see [`Timeline::scan`]).
+pub struct Scan {
+    pub entries: Vec<Entry>,
+    /// The first entry not looked at yet.
+    pub next: usize,
+}
+
 /// What the index alone says about an entry: enough for timing rules.
 #[derive(Debug, Clone, Copy)]
 pub struct Moment {
@@ -215,7 +230,8 @@ impl Timeline {
                 replaying: None,
             }),
             consumed: Mutex::new(None),
-            length: watch::channel(0).0,
+            length: AtomicUsize::new(0),
+            grew: Notify::new(),
         }))
     }
 
@@ -259,7 +275,7 @@ impl Timeline {
             state.index.push(Slot { at: ticks(at), number: 0, locator });
             seq
         };
-        self.0.length.send_replace(seq + 1);
+        self.grew(seq + 1);
         seq
     }
 
@@ -300,7 +316,7 @@ impl Timeline {
             *state.counts.entry(wire_type).or_default() += 1;
             seq
         };
-        self.0.length.send_replace(seq + 1);
+        self.grew(seq + 1);
         seq
     }
 
@@ -317,17 +333,38 @@ impl Timeline {
         self.lock().counts.iter().map(|(number, count)| (EventKind::from_wire(*number).name(), *count)).collect()
     }
 
-    /// Every entry from `seq` on, payloads read back and decoded.
+    /// Every entry from `seq` on, payloads read back and decoded. For
+    /// tests and small timelines: readers of a live run use [`Timeline::scan`].
     pub fn since(&self, seq: usize) -> Vec<Entry> {
-        self.since_where(seq, |_| true)
+        let mut entries = Vec::new();
+        let mut next = seq;
+        loop {
+            let scan = self.scan(next, |_| true, SCAN_LIMIT);
+            entries.extend(scan.entries);
+            if scan.next >= self.len() || scan.next == next {
+                return entries;
+            }
+            next = scan.next;
+        }
     }
 
-    /// The entries from `seq` on whose index says `wanted` — events of a type
-    /// a reader cares about, say — read back; the rest are skipped unread.
-    pub fn since_where(&self, seq: usize, mut wanted: impl FnMut(&Moment) -> bool) -> Vec<Entry> {
+    /// Up to `limit` entries from `seq` on whose index says `wanted` —
+    /// events of a type a reader cares about, say — read back; the rest are
+    /// skipped unread. `next` is where to go on from: a reader loops until
+    /// it reaches the end, so a flood is read in bounded steps.
+    pub fn scan(&self, seq: usize, mut wanted: impl FnMut(&Moment) -> bool, limit: usize) -> Scan {
         let mut state = self.lock();
-        let picked: Vec<usize> = (seq..state.index.len()).filter(|seq| wanted(&moment(&state, *seq))).collect();
-        picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect()
+        let mut picked = Vec::new();
+        let mut next = seq;
+        let end = state.index.len();
+        while next < end && picked.len() < limit {
+            if wanted(&moment(&state, next)) {
+                picked.push(next);
+            }
+            next += 1;
+        }
+        let entries = picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect();
+        Scan { entries, next }
     }
 
     /// The entries from `from` to before `to`, read back.
@@ -337,10 +374,19 @@ impl Timeline {
         (from..to.max(from)).filter_map(|seq| materialize(&mut state, seq)).collect()
     }
 
-    /// The index from `seq` on: no payloads, nothing read back.
-    pub fn moments(&self, seq: usize) -> Vec<Moment> {
+    /// Visits the index from `seq` on, without reading anything back or
+    /// collecting it: timing rules over a flood cost no memory.
+    pub fn visit_moments(&self, seq: usize, mut visit: impl FnMut(&Moment)) {
         let state = self.lock();
-        (seq..state.index.len()).map(|seq| moment(&state, seq)).collect()
+        for seq in seq..state.index.len() {
+            visit(&moment(&state, seq));
+        }
+    }
+
+    /// The moment of entry `seq`, if there is one.
+    pub fn moment(&self, seq: usize) -> Option<Moment> {
+        let state = self.lock();
+        (seq < state.index.len()).then(|| moment(&state, seq))
     }
 
     /// The entries that are not events (subscriptions, stream ends, rpcs,
@@ -361,35 +407,43 @@ impl Timeline {
         mut wanted: impl FnMut(&Moment) -> bool,
         mut matches: impl FnMut(&Entry) -> bool,
     ) -> Option<Entry> {
-        let mut length = self.0.length.subscribe();
         let mut next = from;
         loop {
-            let end = self.len();
-            for entry in self.since_where(next, &mut wanted) {
-                if matches(&entry) {
-                    return Some(entry);
-                }
+            let scan = self.scan(next, &mut wanted, SCAN_LIMIT);
+            if let Some(found) = scan.entries.into_iter().find(|entry| matches(entry)) {
+                return Some(found);
             }
-            next = next.max(end);
-            tokio::select! {
-                changed = length.changed() => if changed.is_err() { return None },
-                () = tokio::time::sleep_until(deadline) => {
-                    // One last look: an entry may have landed with the deadline.
-                    return self.since_where(next, &mut wanted).into_iter().find(|entry| matches(entry));
+            let caught_up = scan.next >= self.len();
+            next = scan.next;
+            if caught_up {
+                if Instant::now() >= deadline {
+                    return None;
                 }
+                self.changed_after(next, deadline).await;
             }
         }
     }
 
     /// Waits until the timeline grows past `seen` entries or the deadline.
     pub async fn changed_after(&self, seen: usize, deadline: Instant) {
-        let mut length = self.0.length.subscribe();
-        while *length.borrow_and_update() <= seen {
+        loop {
+            let grew = self.0.grew.notified();
+            tokio::pin!(grew);
+            // Registered before looking: a push right after the look wakes it.
+            grew.as_mut().enable();
+            if self.0.length.load(Ordering::Acquire) > seen {
+                return;
+            }
             tokio::select! {
-                changed = length.changed() => if changed.is_err() { return },
+                () = &mut grew => {}
                 () = tokio::time::sleep_until(deadline) => return,
             }
         }
+    }
+
+    fn grew(&self, length: usize) {
+        self.0.length.store(length, Ordering::Release);
+        self.0.grew.notify_waiters();
     }
 
     /// Records that a check consumed the event at `at` (it was caused by the
@@ -630,8 +684,12 @@ mod tests {
         timeline.push_event(1, 1, r#"{"data":"stream connect successfully"}"#.into());
         timeline.push_event(1, 1, r#"{"data":"tick"}"#.into());
         timeline.push_event(2, 1, r#"{"data":"again"}"#.into());
-        let flags: Vec<bool> =
-            timeline.moments(0).iter().filter(|m| m.kind.is_some()).map(|m| m.connect_heartbeat).collect();
+        let mut flags = Vec::new();
+        timeline.visit_moments(0, |m| {
+            if m.kind.is_some() {
+                flags.push(m.connect_heartbeat);
+            }
+        });
         assert_eq!(flags, [true, false, true]);
         let read: Vec<bool> = timeline
             .since(0)
@@ -684,8 +742,11 @@ mod tests {
             timeline.push_event(1, 2, format!(r#"{{"messageId":"m{index}"}}"#));
         }
         timeline.push_event(1, 3, r#"{"data":"d"}"#.into());
-        let dongs = timeline.since_where(0, |moment| moment.kind == Some(EventKind::Dong));
-        assert_eq!(dongs.len(), 1);
+        let scan = timeline.scan(0, |moment| moment.kind == Some(EventKind::Dong), 10);
+        assert_eq!((scan.entries.len(), scan.next), (1, 1001));
+        let dongs = scan.entries;
+        let first = timeline.scan(0, |_| true, 10);
+        assert_eq!((first.entries.len(), first.next), (10, 10), "a scan stops at its limit");
         assert_eq!(dongs[0].seq, 1000);
         let excerpt = timeline.excerpt(Duration::ZERO, timeline.now(), timeline.now(), 3);
         assert_eq!(excerpt.len(), 3);

@@ -297,10 +297,9 @@ pub async fn start_and_wait(
         if let Some(cause) = session.lost() {
             return Err(SetupFailure::Lost(cause));
         }
-        let end = timeline.len();
-        let scans = timeline.since_where(seen, |moment| moment.kind == Some(EventKind::Scan));
-        seen = end;
-        for entry in scans {
+        let scan = timeline.scan(seen, |moment| moment.kind == Some(EventKind::Scan), super::SCAN_LIMIT);
+        seen = scan.next;
+        for entry in scan.entries {
             if let What::Event(event) = &entry.what
                 && event.kind == EventKind::Scan
             {

@@ -99,7 +99,12 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
         // A peer that vanishes without closing the connection is noticed.
         .http2_keep_alive_interval(Duration::from_secs(20))
         .keep_alive_timeout(Duration::from_secs(10))
-        .keep_alive_while_idle(true);
+        .keep_alive_while_idle(true)
+        // What a flooding peer may have in flight, unread, is bounded by the
+        // HTTP/2 windows: keep them modest (1 MiB a stream, 2 MiB in all)
+        // so memory stays flat; large messages still arrive, in more steps.
+        .initial_stream_window_size(1 << 20)
+        .initial_connection_window_size(2 << 20);
     match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
         Ok(Ok(channel)) => Ok(channel),
         Ok(Err(error)) => Err(classify(endpoint, &error)),

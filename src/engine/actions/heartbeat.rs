@@ -45,7 +45,7 @@ impl CheckRun {
         let mut watch = Gaps::new(start, timeline.len().saturating_sub(1));
         loop {
             let now = timeline.now();
-            watch.take(&timeline.moments(watch.next));
+            timeline.visit_moments(watch.next, |moment| watch.take(moment));
             let activity = timeline.last_activity().unwrap_or(start).max(start);
             // A silence already longer than allowed fails at once.
             if now.saturating_sub(watch.previous) > allowed {
@@ -70,7 +70,7 @@ impl CheckRun {
             let step = base_end.saturating_sub(now).clamp(Duration::from_millis(20), Duration::from_millis(250));
             tokio::time::sleep_until(Instant::now() + step).await;
         }
-        watch.take(&timeline.moments(watch.next));
+        timeline.visit_moments(watch.next, |moment| watch.take(moment));
         let end = timeline.now();
         let mut largest = watch.largest;
         if end.saturating_sub(watch.previous) > largest.0 {
@@ -130,12 +130,12 @@ impl Gaps {
 
     /// Counts the events that show the puppet is alive: all but each
     /// stream's connect heartbeat.
-    fn take(&mut self, moments: &[Moment]) {
-        for moment in moments {
+    fn take(&mut self, moment: &Moment) {
+        {
             self.next = moment.seq + 1;
-            let Some(kind) = moment.kind else { continue };
+            let Some(kind) = moment.kind else { return };
             if moment.at < self.start || moment.connect_heartbeat {
-                continue;
+                return;
             }
             let gap = moment.at.saturating_sub(self.previous);
             if gap > self.largest.0 {

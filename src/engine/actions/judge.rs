@@ -65,7 +65,7 @@ impl CheckRun {
             observed.push_str(&format!("; and {more} more"));
         }
         let first = findings[0].seq;
-        let focus = timeline.moments(first).first().map(|moment| moment.at);
+        let focus = timeline.moment(first).map(|moment| moment.at);
         let failure = Failure::fail(
             summary,
             format!("every event in a login state that allows it ({})", rules.join(", ")),

@@ -7,7 +7,10 @@ use super::watch::{count_kinds, event_of, of_kinds, stream_end};
 use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, shown, skip_instead};
 use crate::clock::human;
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
-use crate::session::Session;
+use crate::session::{SCAN_LIMIT, Session};
+
+/// How many other messages a wait resolves with `MessagePayload` at most.
+const INSPECT_LIMIT: usize = 500;
 use crate::suite::{Action, DurationExpr, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::{EventKind, MessageKind};
@@ -68,11 +71,13 @@ impl CheckRun {
         } else {
             format!("a `message` whose file name contains \"{name}\"")
         };
+        let mut inspected = 0usize;
+        let mut others = 0usize;
         loop {
-            let end = timeline.len();
-            let entries = timeline.since_where(next, of_kinds(&[EventKind::Message]));
-            next = end;
-            for entry in &entries {
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            let caught_up = scan.next >= timeline.len();
+            next = scan.next;
+            for entry in &scan.entries {
                 let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message) else {
                     continue;
                 };
@@ -95,6 +100,15 @@ impl CheckRun {
                         }
                     }
                 } else {
+                    // Each candidate costs a `MessagePayload`: a flood must not
+                    // turn into a flood of rpcs.
+                    if inspected >= INSPECT_LIMIT {
+                        return Err(Failure::error(format!(
+                            "{others} other message(s) arrived before {wanted}; puppet-lint inspects at most \
+                             {INSPECT_LIMIT} (a flood of messages hides the one it waits for)"
+                        )));
+                    }
+                    inspected += 1;
                     let Ok(payload) = session.message_payload(message_id).await else {
                         continue;
                     };
@@ -102,12 +116,15 @@ impl CheckRun {
                         || (!name.is_empty()
                             && self.file_name_of(&session, &payload).await.is_some_and(|file| file.contains(&name)));
                     if !matched {
-                        seen.push(format!(
-                            "{} from {} \"{}\"",
-                            payload.id,
-                            payload.talker_id,
-                            shown(&payload.text, 40)
-                        ));
+                        others += 1;
+                        if seen.len() < 3 {
+                            seen.push(format!(
+                                "{} from {} \"{}\"",
+                                payload.id,
+                                payload.talker_id,
+                                shown(&payload.text, 40)
+                            ));
+                        }
                         continue;
                     }
                     payload
@@ -115,23 +132,21 @@ impl CheckRun {
                 timeline.mark_consumed(entry.at);
                 return Ok((message_fields(&payload), Mark::event(entry)));
             }
-            if Instant::now() >= deadline {
-                break;
+            if caught_up {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                timeline.changed_after(next, deadline).await;
             }
-            timeline.changed_after(next, deadline).await;
         }
         let from = after.map_or(0, |mark| mark.after);
         if let Some(ended) = stream_end(&timeline.others_since(from)) {
             return Err(Failure::error(format!("the event stream ended while waiting for {wanted}: {ended}")));
         }
         let observed = if seen.is_empty() {
-            format!("no `message` event came back; events seen: {}", count_kinds(&timeline.moments(from)))
+            format!("no `message` event came back; events seen: {}", count_kinds(timeline, from))
         } else {
-            format!(
-                "{} other message(s) arrived: {}",
-                seen.len(),
-                seen.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
-            )
+            format!("{others} other message(s) arrived: {}", seen.join("; "))
         };
         Err(Failure::fail(
             format!("{wanted} did not come back within {}", human(waited)),

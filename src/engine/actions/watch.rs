@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::{Captured, CheckRun, Failure, Mark, Stepped, seconds, shown, skip_instead};
 use crate::clock::human;
-use crate::session::{Entry, EventRecord, Moment, What};
+use crate::session::{Entry, EventRecord, Moment, SCAN_LIMIT, Timeline, What};
 use crate::suite::{Action, Comparison, DurationExpr, Step, Template, Until};
 use crate::wire::EventKind;
 
@@ -69,13 +69,14 @@ impl CheckRun {
         if let Some(ended) = stream_end(&timeline.others_since(from)) {
             return Err(Failure::error(format!("the event stream ended while waiting for {what}: {ended}")));
         }
-        let entries = timeline.since_where(from, of_kinds(events));
-        let same_kind: Vec<&EventRecord> = entries.iter().filter_map(event_of).collect();
-        let observed = if !same_kind.is_empty() && !wanted.is_empty() {
-            let seen: Vec<String> = same_kind.iter().take(3).map(|event| shown(&event.raw, 120)).collect();
-            format!("{} such event(s) arrived, none matching: {}", same_kind.len(), seen.join("; "))
+        let mut same_kind = 0usize;
+        timeline.visit_moments(from, |moment| same_kind += usize::from(of_kinds(events)(moment)));
+        let observed = if same_kind > 0 && !wanted.is_empty() {
+            let first = timeline.scan(from, of_kinds(events), 3).entries;
+            let seen: Vec<String> = first.iter().filter_map(event_of).map(|event| shown(&event.raw, 120)).collect();
+            format!("{same_kind} such event(s) arrived, none matching: {}", seen.join("; "))
         } else {
-            format!("none arrived; events seen since {since}: {}", count_kinds(&timeline.moments(from)))
+            format!("none arrived; events seen since {since}: {}", count_kinds(timeline, from))
         };
         Err(Failure::fail(format!("no {what} within {}", human(waited)), expected, observed)
             .at(after.map_or(self.started, |mark| mark.at)))
@@ -130,12 +131,25 @@ impl CheckRun {
             Until::Mark(name) => self.mark(Some(name.as_str())).map_or(usize::MAX, |mark| mark.start),
             _ => usize::MAX,
         };
-        let found: Vec<Entry> = timeline
-            .since_where(from, of_kinds(events))
-            .into_iter()
-            .take_while(|entry| entry.seq < end)
-            .filter(|entry| matches(entry))
-            .collect();
+        // Counted in bounded steps; only what the failure shows is kept.
+        let mut found: Vec<Entry> = Vec::new();
+        let mut extra: Option<Entry> = None;
+        let mut total = 0usize;
+        let mut next = from;
+        let stop = end.min(timeline.len());
+        while next < stop {
+            let scan = timeline.scan(next, of_kinds(events), SCAN_LIMIT);
+            for entry in scan.entries.into_iter().filter(|entry| entry.seq < end && matches(entry)) {
+                if total == limit {
+                    extra = Some(entry.clone());
+                }
+                total += 1;
+                if found.len() < 4 {
+                    found.push(entry);
+                }
+            }
+            next = scan.next;
+        }
         let expected = match (at_least, at_most) {
             (0, Some(0)) => format!("no {what}{range}"),
             (least, Some(most)) if least == most => format!("exactly {least} {what}{range}"),
@@ -151,18 +165,17 @@ impl CheckRun {
                 format!("+{} {payload}", seconds(entry.at))
             })
             .collect();
-        if found.len() > limit {
-            let extra = &found[limit];
+        if let Some(extra) = extra {
             let summary = if limit == 0 {
                 format!("{what} at +{}{range}", seconds(extra.at))
             } else {
-                format!("{} {what}s{range}, more than {limit}", found.len())
+                format!("{total} {what}s{range}, more than {limit}")
             };
             return Err(Failure::fail(summary, expected, listed.join("; ")).at(extra.at));
         }
-        if found.len() < at_least as usize {
+        if total < at_least as usize {
             let observed = if found.is_empty() { "none".to_owned() } else { listed.join("; ") };
-            return Err(Failure::fail(format!("only {} {what}{range}", found.len()), expected, observed));
+            return Err(Failure::fail(format!("only {total} {what}{range}"), expected, observed));
         }
         Ok(())
     }
@@ -238,16 +251,18 @@ pub(super) fn of_kinds(events: &[EventKind]) -> impl FnMut(&Moment) -> bool + '_
     |moment| moment.kind.is_some_and(|kind| events.contains(&kind))
 }
 
-/// `heartbeat ×3, message ×2`, in order of first appearance.
-pub(super) fn count_kinds(moments: &[Moment]) -> String {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for kind in moments.iter().filter_map(|moment| moment.kind) {
-        let name = kind.name();
-        match counts.iter_mut().find(|(known, _)| *known == name) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((name, 1)),
+/// `heartbeat ×3, message ×2` since `from`, in order of first appearance.
+pub(super) fn count_kinds(timeline: &Timeline, from: usize) -> String {
+    let mut counts: Vec<(EventKind, usize)> = Vec::new();
+    timeline.visit_moments(from, |moment| {
+        if let Some(kind) = moment.kind {
+            match counts.iter_mut().find(|(known, _)| *known == kind) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((kind, 1)),
+            }
         }
-    }
+    });
+    let counts: Vec<(String, usize)> = counts.into_iter().map(|(kind, count)| (kind.name(), count)).collect();
     if counts.is_empty() {
         return "none".into();
     }
