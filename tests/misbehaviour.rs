@@ -352,7 +352,7 @@ fn every_misbehaviour_is_tested() {
         assert!(
             source.contains(&format!("run_mock(\"{name}\""))
                 || source.contains(&format!("run_mock_unlocked(\"{name}\""))
-                || source.contains(&format!("\"--fault\", \"{name}\"")),
+                || source.contains(&format!("settle(\"{name}\"")),
             "no test for misbehaviour {name}"
         );
     }
