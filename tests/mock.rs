@@ -408,3 +408,82 @@ async fn a_file_sent_as_a_stream_comes_back_whole() {
     assert_eq!(refused.unwrap_err().message(), "no conversation id");
     mock.shutdown().await;
 }
+
+/// Subscribes, starts, and reads the stream until it ends: its end status
+/// (None when it ended OK).
+async fn stream_end(mock: &MockServer) -> Option<tonic::Status> {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    use tokio_stream::StreamExt as _;
+    let mut client = PuppetClient::new(channel(mock, Some(&mock.token)).await);
+    let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
+    client.start(pb::StartRequest {}).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events.next()).await.expect("the stream ends in time") {
+            Some(Ok(_)) => continue,
+            Some(Err(status)) => return Some(status),
+            None => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn crash_cuts_the_stream_and_closes_the_port() {
+    let mock = MockServer::start(MockOptions { faults: vec![Fault::Crash], pace: PACE, ..MockOptions::default() })
+        .await
+        .unwrap();
+    let end = stream_end(&mock).await.expect("the stream breaks, it does not end OK");
+    assert_ne!(end.code(), tonic::Code::Ok, "{end:?}");
+    assert!(tokio::net::TcpStream::connect(mock.address).await.is_err(), "the port is closed");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_stream_refuses_a_new_subscription_and_drop_stream_once_accepts_it() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    for (fault, again) in [(Fault::DropStream, false), (Fault::DropStreamOnce, true)] {
+        let mock =
+            MockServer::start(MockOptions { faults: vec![fault], pace: PACE, ..MockOptions::default() }).await.unwrap();
+        let end = stream_end(&mock).await.expect("the stream ends with a status");
+        assert_eq!(end.code(), tonic::Code::Unavailable, "{fault:?}");
+        let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
+        let resubscribed = client.event(pb::EventRequest {}).await;
+        assert_eq!(resubscribed.is_ok(), again, "{fault:?}: {:?}", resubscribed.err());
+        // Unary rpcs still answer.
+        assert!(client.version(pb::VersionRequest {}).await.is_ok(), "{fault:?}");
+        mock.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn slow_answers_late_but_acts_at_once() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    use tokio_stream::StreamExt as _;
+    let mock = MockServer::start(MockOptions {
+        faults: vec![Fault::Slow],
+        slow_delay: Duration::from_millis(800),
+        pace: PACE,
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
+    let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
+    let started = Instant::now();
+    let mut starting = client.clone();
+    let start = tokio::spawn(async move { starting.start(pb::StartRequest {}).await });
+    // The login comes before Start's answer: the side effect is at once.
+    loop {
+        let event = events.next().await.expect("events").unwrap();
+        if event.r#type == EventKind::Login.wire() {
+            break;
+        }
+    }
+    assert!(!start.is_finished(), "Start has not answered yet when the login comes");
+    start.await.unwrap().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    mock.shutdown().await;
+}
