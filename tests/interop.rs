@@ -270,3 +270,57 @@ fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
         .run();
     ran.code(exit::OK).row("events.login-before-ready", "pass");
 }
+
+/// The official Wechaty client (`PuppetService`, configured only by the
+/// `WECHATY_PUPPET_SERVICE_*` variables) uses `puppet-lint mock` as it would
+/// a real provider: start, login, a text and two files (a small one through
+/// the deprecated `MessageSendFileStream`, a 40 KB one through `Upload`) sent
+/// and read back, stop — plaintext (the token only as `:authority`) and TLS.
+#[test]
+fn the_official_client_uses_the_mock_plaintext_and_tls() {
+    let Some(()) = node::available() else { return };
+    for tls in [false, true] {
+        let token = token();
+        let listen = support::free_address();
+        let ca_file = support::scratch(&format!("official-client-{tls}")).join("ca.pem");
+        let mut args = vec!["mock", "--listen", &listen, "--token", &token, "--heartbeat-interval", "1s"];
+        let ca_path = ca_file.display().to_string();
+        if tls {
+            args.extend(["--tls", "--tls-ca-out", &ca_path]);
+        }
+        let mut mock = Cli::new().args(&args).spawn();
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(&listen).is_err() || (tls && !ca_file.exists()) {
+            assert!(started.elapsed() < Duration::from_secs(20), "the mock listens on {listen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut client = std::process::Command::new("node");
+        client
+            .arg("official-client.mjs")
+            .current_dir(node::fixture_dir())
+            .env_remove("WECHATY_LOG")
+            .env("WECHATY_PUPPET_SERVICE_TOKEN", &token)
+            .env("WECHATY_PUPPET_SERVICE_ENDPOINT", &listen);
+        for variable in ["WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "WECHATY_PUPPET_SERVICE_TLS_CA_CERT"] {
+            client.env_remove(variable);
+        }
+        if tls {
+            client.env("WECHATY_PUPPET_SERVICE_TLS_CA_CERT", std::fs::read_to_string(&ca_file).unwrap());
+        } else {
+            client.env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true");
+        }
+        let output = client.stdin(std::process::Stdio::null()).output().expect("node runs");
+        let _ = mock.kill();
+        let _ = mock.wait();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stdout.lines().last().unwrap_or_default();
+        let summary: serde_json::Value =
+            serde_json::from_str(last).unwrap_or_else(|_| panic!("tls={tls}: one JSON summary\n{stdout}\n{stderr}"));
+        for step in ["start", "login", "text", "small-file", "large-file", "stop"] {
+            assert_eq!(summary["steps"][step]["ok"], true, "tls={tls}: step {step}: {summary}\n{stderr}");
+        }
+        assert_eq!(summary["steps"]["large-file"]["size"], 40 * 1024, "tls={tls}: {summary}");
+        assert_eq!(output.status.code(), Some(0), "tls={tls}: {summary}\n{stderr}");
+    }
+}

@@ -336,3 +336,156 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
     session.unsubscribe();
     mock.shutdown().await;
 }
+
+async fn channel(mock: &MockServer, authority: Option<&str>) -> tonic::transport::Channel {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(format!("http://{}", mock.address)).unwrap();
+    if let Some(authority) = authority {
+        endpoint = endpoint.origin(format!("http://{authority}").parse().unwrap());
+    }
+    endpoint.connect().await.expect("the mock accepts connections")
+}
+
+/// Without `authorization` metadata the token is the HTTP/2 `:authority`, as
+/// on the official server: all its client sends when TLS is off.
+#[tokio::test]
+async fn the_authority_is_the_token_when_authorization_is_absent() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    let mock = MockServer::start(MockOptions::default()).await.unwrap();
+    let version = |channel| async move { PuppetClient::new(channel).version(pb::VersionRequest {}).await };
+    assert!(version(channel(&mock, Some(&mock.token)).await).await.is_ok());
+    let wrong = version(channel(&mock, Some("insecure_not-the-token")).await).await.unwrap_err();
+    assert_eq!(wrong.code(), tonic::Code::Unauthenticated);
+    assert_eq!(wrong.message(), "Invalid Wechaty TOKEN \"insecure_not-the-token\"");
+    let address = version(channel(&mock, None).await).await.unwrap_err();
+    assert_eq!(address.code(), tonic::Code::Unauthenticated, "the address is not the token");
+    mock.shutdown().await;
+}
+
+/// The deprecated streaming send, as the official client uses it for
+/// in-memory files: the file comes back like one sent with `MessageSendFile`.
+#[tokio::test]
+async fn a_file_sent_as_a_stream_comes_back_whole() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    use tokio_stream::StreamExt as _;
+    let mock = MockServer::start(MockOptions { pace: PACE, ..MockOptions::default() }).await.unwrap();
+    let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
+    let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
+    client.start(pb::StartRequest {}).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Some(event) = tokio::time::timeout_at(deadline, events.next()).await.expect("a login in time") {
+        if event.unwrap().r#type == EventKind::Login.wire() {
+            break;
+        }
+    }
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let chunk = |name: Option<&str>, data: Option<&[u8]>| pb::MessageSendFileStreamRequest {
+        conversation_id: None,
+        file_box_chunk: Some(pb::FileBoxChunk { name: name.map(Into::into), data: data.map(<[u8]>::to_vec) }),
+    };
+    let mut parts = vec![
+        pb::MessageSendFileStreamRequest { conversation_id: Some("mock-contact-alice".into()), file_box_chunk: None },
+        chunk(Some("report.pdf"), None),
+    ];
+    parts.extend(bytes.chunks(16 * 1024).map(|data| chunk(None, Some(data))));
+    let sent = client.message_send_file_stream(tokio_stream::iter(parts)).await.unwrap().into_inner();
+    assert!(!sent.id.is_empty());
+    let payload = client.message_payload(pb::MessagePayloadRequest { id: sent.id.clone() }).await.unwrap().into_inner();
+    assert_eq!(payload.filename, "report.pdf");
+    assert_eq!(payload.r#type, MessageKind::Attachment.wire());
+    let file_box = client.message_file(pb::MessageFileRequest { id: sent.id }).await.unwrap().into_inner().file_box;
+    let file_box = FileBox::parse(&file_box).unwrap();
+    assert_eq!(file_box.name, "report.pdf");
+    let puppet_lint::wire::filebox::Payload::Uuid(uuid) = &file_box.payload else { panic!("a uuid box: {file_box:?}") };
+    let mut download = client.download(pb::DownloadRequest { id: uuid.clone() }).await.unwrap().into_inner();
+    let mut back = Vec::new();
+    while let Some(chunk) = download.next().await {
+        back.extend(chunk.unwrap().chunk);
+    }
+    assert_eq!(back, bytes);
+
+    // Out of order: the official server's words.
+    let refused = client.message_send_file_stream(tokio_stream::iter(vec![chunk(Some("x.pdf"), None)])).await;
+    assert_eq!(refused.unwrap_err().message(), "no conversation id");
+    mock.shutdown().await;
+}
+
+/// Subscribes, starts, and reads the stream until it ends: its end status
+/// (None when it ended OK).
+async fn stream_end(mock: &MockServer) -> Option<tonic::Status> {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    use tokio_stream::StreamExt as _;
+    let mut client = PuppetClient::new(channel(mock, Some(&mock.token)).await);
+    let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
+    client.start(pb::StartRequest {}).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events.next()).await.expect("the stream ends in time") {
+            Some(Ok(_)) => continue,
+            Some(Err(status)) => return Some(status),
+            None => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn crash_cuts_the_stream_and_closes_the_port() {
+    let mock = MockServer::start(MockOptions { faults: vec![Fault::Crash], pace: PACE, ..MockOptions::default() })
+        .await
+        .unwrap();
+    let end = stream_end(&mock).await.expect("the stream breaks, it does not end OK");
+    assert_ne!(end.code(), tonic::Code::Ok, "{end:?}");
+    assert!(tokio::net::TcpStream::connect(mock.address).await.is_err(), "the port is closed");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_stream_refuses_a_new_subscription_and_drop_stream_once_accepts_it() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    for (fault, again) in [(Fault::DropStream, false), (Fault::DropStreamOnce, true)] {
+        let mock =
+            MockServer::start(MockOptions { faults: vec![fault], pace: PACE, ..MockOptions::default() }).await.unwrap();
+        let end = stream_end(&mock).await.expect("the stream ends with a status");
+        assert_eq!(end.code(), tonic::Code::Unavailable, "{fault:?}");
+        let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
+        let resubscribed = client.event(pb::EventRequest {}).await;
+        assert_eq!(resubscribed.is_ok(), again, "{fault:?}: {:?}", resubscribed.err());
+        // Unary rpcs still answer.
+        assert!(client.version(pb::VersionRequest {}).await.is_ok(), "{fault:?}");
+        mock.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn slow_answers_late_but_acts_at_once() {
+    use puppet_lint::proto::wechaty::puppet as pb;
+    use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
+    use tokio_stream::StreamExt as _;
+    let mock = MockServer::start(MockOptions {
+        faults: vec![Fault::Slow],
+        slow_delay: Duration::from_millis(800),
+        pace: PACE,
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
+    let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
+    let started = Instant::now();
+    let mut starting = client.clone();
+    let start = tokio::spawn(async move { starting.start(pb::StartRequest {}).await });
+    // The login comes before Start's answer: the side effect is at once.
+    loop {
+        let event = events.next().await.expect("events").unwrap();
+        if event.r#type == EventKind::Login.wire() {
+            break;
+        }
+    }
+    assert!(!start.is_finished(), "Start has not answered yet when the login comes");
+    start.await.unwrap().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    mock.shutdown().await;
+}

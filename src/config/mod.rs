@@ -119,6 +119,10 @@ impl RunConfig {
     /// `puppet-lint [run]`: flags, then the SDK's environment variables.
     pub fn from_run_args(args: &RunArgs, env: &dyn Env) -> Result<RunConfig, Error> {
         let suites = suite::load_suites(&args.selection.suites)?;
+        // clap counts `--mock`'s default as present: say it here.
+        if !args.mock && !args.mock_fault.is_empty() {
+            return Err(Error::Usage("--mock-fault needs --mock (it breaks the built-in mock)".into()));
+        }
         let target = if args.mock {
             // The mock heartbeats well within a shortened window.
             let heartbeat_interval = (args.heartbeat_window / 4).min(Duration::from_secs(15));

@@ -65,9 +65,9 @@ pub enum Fault {
     HangAll,
     /// misbehaviour: every answer comes after --slow-delay (default 20s); side effects happen at once
     Slow,
-    /// misbehaviour: --flood-count (default 200000) `message` events right after `ready`, as fast as they are read
+    /// misbehaviour: --flood-count (default 200000) `message` events right after the first `ready`, as fast as they are read
     Flood,
-    /// misbehaviour: an 8 MiB event payload after `ready`, and 8 MiB texts from `MessagePayload`
+    /// misbehaviour: an 8 MiB event payload after the first `ready`, and 8 MiB texts from `MessagePayload`
     HugePayload,
     /// misbehaviour: non-JSON and wrongly shaped payloads, unknown event numbers, empty ids, lone surrogates
     GarbagePayloads,

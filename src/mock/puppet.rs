@@ -85,6 +85,8 @@ struct State {
     received_token: Option<String>,
     /// `drop-stream` and `drop-stream-once`: the stream was ended.
     stream_dropped: bool,
+    /// The once-per-run misbehaviours (`flood`, `huge-payload`) are done.
+    misbehaved: bool,
 }
 
 #[derive(Clone)]
@@ -192,10 +194,12 @@ impl Mock {
 
     /// What the misbehaviours do once the bot is ready.
     async fn misbehave_after_ready(self, bot: String) {
-        if self.has(Fault::Flood) {
+        // The flood and the huge payload come once, after the first ready.
+        let first = !std::mem::replace(&mut self.state().misbehaved, true);
+        if first && self.has(Fault::Flood) {
             self.send_down(Outgoing::Flood(self.0.settings.flood_count));
         }
-        if self.has(Fault::HugePayload) {
+        if first && self.has(Fault::HugePayload) {
             let id = self.store(CONTACTS[0].0, &bot, "a huge payload follows", MessageKind::Text, None);
             self.emit(EventKind::Message, json!({ "messageId": id, "padding": "x".repeat(HUGE) }));
         }

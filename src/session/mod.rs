@@ -518,7 +518,9 @@ impl Reader {
                 None => describe(status),
             });
             self.timeline.push(What::StreamEnded { stream, error: cause.clone() });
-            if self.stopping.load(Ordering::SeqCst) {
+            // `Stop` ended it (the session subscribes again itself), or a
+            // newer stream already replaced this one: nothing to reopen.
+            if self.stopping.load(Ordering::SeqCst) || self.opened.load(Ordering::SeqCst) != stream {
                 return;
             }
             let ended_how = cause.unwrap_or_else(|| "the service closed it".to_owned());

@@ -276,6 +276,17 @@ pub(in crate::engine) fn stream_end(entries: &[Entry]) -> Option<String> {
     if entries[last_end..].iter().any(|entry| matches!(entry.what, What::Subscribed { .. })) {
         return None;
     }
+    // The end of a stream a newer one replaced (`Stop` ends the old stream;
+    // its end may be read after the new subscription) is no loss.
+    let newest = entries.iter().filter_map(|entry| match entry.what {
+        What::Subscribed { stream } => Some(stream),
+        _ => None,
+    });
+    if let (What::StreamEnded { stream: ended, .. }, Some(newest)) = (&entries[last_end].what, newest.max())
+        && *ended < newest
+    {
+        return None;
+    }
     match &entries[last_end].what {
         What::StreamEnded { error: Some(error), .. } => Some(error.clone()),
         What::StreamEnded { error: None, .. } => Some("the server closed it".into()),
