@@ -240,6 +240,7 @@ impl Session {
     where
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
+        self.timeline.sending(rpc);
         let started = self.timeline.now();
         let request = self.request(message, token_override, effect);
         let after = self.options.rpc_timeout;

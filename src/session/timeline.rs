@@ -266,7 +266,6 @@ impl Timeline {
                     state.fresh_stream = Some(*stream);
                     state.replaying = Some(at);
                 }
-                What::Rpc(rpc) if rpc.name == "Start" => state.replaying = None,
                 _ => {}
             }
             state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }));
@@ -277,6 +276,15 @@ impl Timeline {
         };
         self.grew(seq + 1);
         seq
+    }
+
+    /// An rpc is about to be sent. A `Start` ends the replays of the current
+    /// subscription from its request on (its reply may come after the
+    /// first live events).
+    pub fn sending(&self, rpc: &str) {
+        if rpc == "Start" {
+            self.lock().replaying = None;
+        }
     }
 
     /// Records an event as received on `stream`; its payload goes to the

@@ -150,16 +150,23 @@ fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
 /// neither move the state nor carry what it reads (a flood of messages)
 /// are kept as their first event, so memory stays bounded.
 fn state_items(timeline: &Timeline) -> Vec<Item> {
-    let mut items: Vec<Item> = Vec::new();
+    // Each item with when it took effect: an rpc's reply is recorded when it
+    // comes, but a `Start` takes effect from its request (the first live
+    // events can overtake its reply).
+    let mut items: Vec<(std::time::Duration, Item)> = Vec::new();
     for_each_entry(timeline, |entry| {
         let item = match &entry.what {
             What::Subscribed { stream } => Item::Subscribed { stream: *stream },
             What::StreamEnded { stream, error } => Item::StreamEnded { stream: *stream, ok: error.is_none() },
+            What::Rpc(rpc) if rpc.name == "Start" => {
+                items.push((rpc.started, Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }));
+                return;
+            }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
             What::Note(_) => return,
             What::Event(event) => {
                 let number = event.kind.wire();
-                if let Some(Item::Event { number: previous, stream, .. }) = items.last()
+                if let Some((_, Item::Event { number: previous, stream, .. })) = items.last()
                     && *previous == number
                     && *stream == event.stream
                     && !reads_payload(number)
@@ -175,9 +182,10 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
                 }
             }
         };
-        items.push(item);
+        items.push((entry.at, item));
     });
-    items
+    items.sort_by_key(|(at, _)| *at);
+    items.into_iter().map(|(_, item)| item).collect()
 }
 
 /// Event types whose payload or count the state machine reads: each one is
