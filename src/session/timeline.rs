@@ -261,12 +261,9 @@ impl Timeline {
         let seq = {
             let mut state = self.lock();
             let seq = state.index.len();
-            match &what {
-                What::Subscribed { stream } => {
-                    state.fresh_stream = Some(*stream);
-                    state.replaying = Some(at);
-                }
-                _ => {}
+            if let What::Subscribed { stream } = &what {
+                state.fresh_stream = Some(*stream);
+                state.replaying = Some(at);
             }
             state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }));
             let locator = OTHER | state.others.len() as u64;
