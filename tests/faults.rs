@@ -72,6 +72,7 @@ fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-l
 fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["payloads.shape"]);
 fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
 fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
+fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
 /// A photo received as an image message but named like a document: the

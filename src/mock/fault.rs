@@ -53,6 +53,8 @@ pub enum Fault {
     LegacyErrorShape,
     /// an event of a type wechaty-puppet does not define (99) after login
     UnknownEvent,
+    /// a room message whose talker is the room itself (`talker_id` = `room_id`)
+    RoomTalker,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

@@ -332,6 +332,15 @@ impl Mock {
         if self.has(Fault::LegacyErrorShape) {
             self.emit(EventKind::Error, json!({ "data": "puppet-lint mock: an error in the legacy shape" }));
         }
+        if self.has(Fault::RoomTalker) {
+            // A provider that could not parse the sender of a room notice.
+            let room = "room-1@chatroom";
+            let id = self.store(room, "", "a room notice", MessageKind::Text, None);
+            if let Some(message) = self.state().messages.get_mut(&id) {
+                message.payload.room_id = room.to_owned();
+            }
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
         if self.has(Fault::UnknownEvent) {
             self.emit_raw(99, json!({ "data": "an event type wechaty-puppet does not define" }).to_string());
         }

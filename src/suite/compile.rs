@@ -365,6 +365,11 @@ impl Compiler<'_> {
                 let duration = self.duration(&files.duration, names, cx.condition.as_deref());
                 (files.condition, None, None, Action::CheckReceivedFiles { duration })
             }
+            StepDoc::CheckReceivedMessages(messages) => {
+                cx.condition = self.condition(&messages.condition, names);
+                let duration = self.duration(&messages.duration, names, cx.condition.as_deref());
+                (messages.condition, None, None, Action::CheckReceivedMessages { duration })
+            }
             StepDoc::MaxGap(gap) => {
                 cx.condition = self.condition(&gap.condition, names);
                 let interval = self.duration(&gap.interval, names, cx.condition.as_deref());

@@ -155,6 +155,11 @@ pub enum StepDoc {
     /// Every file message received for a while is named with an extension
     /// that maps to a MIME type fitting the message's type.
     CheckReceivedFiles(ReceivedFilesDoc),
+    /// Every `message` event received for a while (the run's so far too) is
+    /// resolved with `MessagePayload` and judged: it resolves, its talker is
+    /// a contact (not empty, not the room), a text has a room or a listener,
+    /// its type is a wechaty-puppet number that fits its content.
+    CheckReceivedMessages(ReceivedFilesDoc),
     /// No gap between events longer than `interval`, watched for `window`
     /// and for a full interval past the last activity the harness caused.
     MaxGap(MaxGapDoc),

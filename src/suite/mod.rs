@@ -215,6 +215,10 @@ pub enum Action {
         name: Template,
         mime: Template,
     },
+    /// Every message of the run resolved and judged (talker, room, type).
+    CheckReceivedMessages {
+        duration: DurationExpr,
+    },
     CheckReceivedFiles {
         duration: DurationExpr,
     },
@@ -335,6 +339,7 @@ impl Action {
             Action::Assert { .. } => "assert",
             Action::ExpectMime { .. } => "expect_mime",
             Action::CheckReceivedFiles { .. } => "check_received_files",
+            Action::CheckReceivedMessages { .. } => "check_received_messages",
             Action::MaxGap { .. } => "max_gap",
             Action::ForEach { .. } => "for_each",
             Action::ExpectJson { .. } => "expect_json",

@@ -1,6 +1,8 @@
 //! Messages: `send_text`, `message_payload`, `message_file`, and
 //! `wait_message` (a `message` event, resolved with `MessagePayload`).
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::watch::{count_kinds, event_of, of_kinds, stream_end};
@@ -11,6 +13,9 @@ use crate::session::{SCAN_LIMIT, Session};
 
 /// How many other messages a wait resolves with `MessagePayload` at most.
 const INSPECT_LIMIT: usize = 500;
+/// Received messages judged in full; past this, one in [`JUDGE_SAMPLE_EVERY`].
+const JUDGE_LIMIT: usize = 300;
+const JUDGE_SAMPLE_EVERY: usize = 100;
 use crate::suite::{Action, DurationExpr, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::{EventKind, MessageKind};
@@ -41,6 +46,11 @@ impl CheckRun {
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 return Ok(Stepped { captured: Some(values), moment: Some(at) });
+            }
+            Action::CheckReceivedMessages { duration } => {
+                let duration = self.duration(duration)?;
+                self.check_received_messages(duration).await?;
+                None
             }
             _ => unreachable!("the dispatcher sends only message actions here"),
         };
@@ -156,6 +166,69 @@ impl CheckRun {
         .at(after.map_or(self.started, |mark| mark.at)))
     }
 
+    /// Every `message` event of the run (and for `duration` more), resolved
+    /// and judged: the first [`JUDGE_LIMIT`] in full, then a sample.
+    async fn check_received_messages(&mut self, duration: Duration) -> Result<(), Failure> {
+        let session = self.session()?;
+        let timeline = self.context.timeline.clone();
+        let deadline = self.cap(duration);
+        let (mut next, mut messages, mut judged) = (0usize, 0usize, 0usize);
+        let mut problems: Vec<(Duration, String)> = Vec::new();
+        loop {
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            let caught_up = scan.next >= timeline.len();
+            next = scan.next;
+            for entry in scan.entries {
+                let Some(event) = event_of(&entry) else { continue };
+                messages += 1;
+                if messages > JUDGE_LIMIT && !messages.is_multiple_of(JUDGE_SAMPLE_EVERY) {
+                    continue;
+                }
+                judged += 1;
+                let id = event.field("messageId").unwrap_or_default().to_owned();
+                let problem = match session.message_payload(&id).await {
+                    Err(error) => Some(format!("message \"{}\" does not resolve: {}", shown(&id, 60), error.shown())),
+                    Ok(payload) => message_problem(&payload),
+                };
+                if let Some(problem) = problem {
+                    problems.push((entry.at, format!("seq {}: {problem}", entry.seq)));
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            if caught_up {
+                self.progress(
+                    format!("judging received messages, {} left", human(deadline - now)),
+                    Some((duration.saturating_sub(deadline - now), duration)),
+                );
+                timeline.changed_after(next, deadline.min(now + Duration::from_secs(1))).await;
+            }
+        }
+        let sampled = if messages > judged {
+            format!(" ({judged} of {messages}: the first {JUDGE_LIMIT}, then one in {JUDGE_SAMPLE_EVERY})")
+        } else {
+            String::new()
+        };
+        let Some((at, first)) = problems.first().cloned() else {
+            self.note = Some(format!("{judged} message(s) judged{sampled}"));
+            return Ok(());
+        };
+        let listed: Vec<String> = problems.iter().take(5).map(|(_, problem)| problem.clone()).collect();
+        let summary = if problems.len() == 1 {
+            first
+        } else {
+            format!("{} received messages are wrong{sampled}: {first}", problems.len())
+        };
+        Err(Failure::fail(
+            summary,
+            "every message resolves, its talker is a contact (not empty, not the room), a text has a room or a listener, its type is a wechaty-puppet MessageType that fits its content",
+            listed.join("; "),
+        )
+        .at(at))
+    }
+
     /// A message's file name: the payload's, else its file box's (the official
     /// mock leaves `filename` empty).
     async fn file_name_of(&self, session: &Session, payload: &MessagePayloadResponse) -> Option<String> {
@@ -196,4 +269,38 @@ fn file_fields(json: &str, id: &str) -> Result<Captured, Failure> {
         ("mime", mime.unwrap_or_default()),
         ("extension", extension.unwrap_or_default()),
     ]))
+}
+
+/// What is wrong with a received message's payload, for a bot that reads it
+/// (issue reports: a room as the talker sends replies astray; an empty
+/// talker crashes contact lookups). Types are wechaty-puppet's wire numbers
+/// (WIRE.md, "Messages": 0–16).
+fn message_problem(payload: &MessagePayloadResponse) -> Option<String> {
+    let id = shown(&payload.id, 60);
+    let kind = MessageKind::from_wire(payload.r#type);
+    if payload.talker_id.is_empty() {
+        return Some(format!("message \"{id}\": talker_id is empty: every message has a talker (must)"));
+    }
+    if !payload.room_id.is_empty() && payload.talker_id == payload.room_id {
+        return Some(format!(
+            "message \"{id}\": talker_id is the room \"{}\": the talker is the contact who spoke, never the room (must)",
+            shown(&payload.room_id, 60)
+        ));
+    }
+    if payload.room_id.is_empty() && payload.listener_id.is_empty() {
+        return Some(format!(
+            "message \"{id}\" from {}: neither room_id nor listener_id: a message goes to a room or to a listener (must)",
+            shown(&payload.talker_id, 60)
+        ));
+    }
+    if !(0..=16).contains(&payload.r#type) {
+        return Some(format!(
+            "message \"{id}\": type {} is not a wechaty-puppet MessageType (0–16) (must)",
+            payload.r#type
+        ));
+    }
+    if kind == MessageKind::Text && payload.text.is_empty() {
+        return Some(format!("message \"{id}\": a Text message (type 7) with no text (must)"));
+    }
+    None
 }

@@ -215,7 +215,7 @@ impl CheckRun {
             Action::SendText { .. } | Action::MessagePayload { .. } | Action::MessageFile { .. } => {
                 self.message_step(step).await?
             }
-            Action::WaitMessage { .. } => self.message_step(step).await?,
+            Action::WaitMessage { .. } | Action::CheckReceivedMessages { .. } => self.message_step(step).await?,
             Action::SendFile { .. } | Action::ExpectMime { .. } | Action::CheckReceivedFiles { .. } => {
                 self.files_step(step).await?
             }
