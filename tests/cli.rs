@@ -47,7 +47,7 @@ fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
         report.checks.iter().any(|check| check.destructive),
         "--mock runs destructive checks: it has no real account"
     );
-    ran.stdout_has("certification wechaty-puppet: level 2 (exemplary), 18/18");
+    ran.stdout_has("certification wechaty-puppet: level 2 (exemplary), 19/19");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,7 +78,7 @@ async fn destructive_checks_run_against_a_real_target_only_when_asked() {
         ])
         .run_async()
         .await;
-    selected.code(exit::OK).stdout_has("no level (only 8 of the suite's 18 checks were selected)");
+    selected.code(exit::OK).stdout_has("no level (only 9 of the suite's 19 checks were selected)");
     mock.shutdown().await;
 }
 
@@ -306,8 +306,10 @@ fn the_markdown_summary_is_appended_to_the_github_step_summary() {
     assert!(text.contains("| ✅ | `heartbeat.ding-dong` |"), "{text}");
 }
 
-/// The built-in checks that judge the whole recording, after every other.
+/// The built-in checks that run after the ordinary ones: the one that
+/// reopens the stream, and those that judge the whole recording.
 const OBSERVERS: &[&str] = &[
+    "events.resubscribe",
     "events.login-states",
     "events.no-scan-while-logged-in",
     "events.one-logout-per-logout",

@@ -53,7 +53,7 @@ macro_rules! fault {
     };
 }
 
-fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"]);
+fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe"]);
 fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
 fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension"]);
@@ -73,6 +73,8 @@ fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["pa
 fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
 fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
 fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads"]);
+fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
+fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
 /// A photo received as an image message but named like a document: the

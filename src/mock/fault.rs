@@ -55,6 +55,10 @@ pub enum Fault {
     UnknownEvent,
     /// a room message whose talker is the room itself (`talker_id` = `room_id`)
     RoomTalker,
+    /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
+    SlowSlot,
+    /// a new subscriber is not told the login (no `login` replayed)
+    NoReplay,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

@@ -73,6 +73,10 @@ struct State {
     session: Option<String>,
     ready_emitted: bool,
     pending_scan: Option<Value>,
+    /// When a client last cancelled its stream (`slow-slot`).
+    stream_closed_at: Option<std::time::Instant>,
+    /// `Stop` ended the stream: its close is no client's cancel.
+    stopped_stream: bool,
     /// With `stale-scan`: the stale scan sent after the login (replayed too).
     stale_scan: Option<Value>,
     subscriber: Option<Subscriber>,
@@ -478,6 +482,8 @@ const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}
 /// drains it (so HTTP/2 flow control holds the sender back and nothing
 /// piles up in memory).
 struct EventStream {
+    /// Told when the client cancels (the stream is dropped).
+    mock: Option<Mock>,
     receiver: mpsc::UnboundedReceiver<Outgoing>,
     flood: Range<u64>,
     /// When the flood began, to say how fast the reader drained it.
@@ -524,6 +530,21 @@ impl Stream for EventStream {
     }
 }
 
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        if let Some(mock) = self.mock.take() {
+            // `slow-slot`: the slot stays taken for a while after a client's
+            // cancel (a stream `Stop` ended is freed at once).
+            let mut state = mock.state();
+            if std::mem::take(&mut state.stopped_stream) {
+                state.stream_closed_at = None;
+            } else {
+                state.stream_closed_at = Some(std::time::Instant::now());
+            }
+        }
+    }
+}
+
 /// The start of a JPEG: enough to be one.
 const TINY_JPEG: &[u8] = &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9];
 
@@ -538,6 +559,11 @@ impl puppet_server::Puppet for Mock {
             if state.subscriber.as_ref().is_some_and(|subscriber| !subscriber.is_closed()) {
                 return Err(Status::already_exists("GrpcServerImpl.event() can not call twice."));
             }
+            if self.has(Fault::SlowSlot)
+                && state.stream_closed_at.is_some_and(|closed| closed.elapsed() < Duration::from_secs(3))
+            {
+                return Err(Status::already_exists("GrpcServerImpl.event() can not call twice."));
+            }
             if state.stream_dropped && self.has(Fault::DropStream) {
                 return Err(Status::unavailable("puppet-lint mock: the event stream is gone for good"));
             }
@@ -547,9 +573,11 @@ impl puppet_server::Puppet for Mock {
         // As the official server: a heartbeat at once, then what a late
         // subscriber missed.
         self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
-        if let Some(bot) = logged_in {
+        if let Some(bot) = logged_in.filter(|_| !self.has(Fault::NoReplay)) {
             self.emit(EventKind::Login, json!({ "contactId": bot }));
-            if let Some(stale) = self.state().stale_scan.clone() {
+            // Bound first: the state's lock must be free before `emit` takes it.
+            let stale = self.state().stale_scan.clone();
+            if let Some(stale) = stale {
                 self.emit(EventKind::Scan, stale);
             }
             if ready {
@@ -562,7 +590,12 @@ impl puppet_server::Puppet for Mock {
         } else if let Some(scan) = scan {
             self.emit(EventKind::Scan, scan);
         }
-        Ok(Response::new(Box::pin(EventStream { receiver, flood: 0..0, flood_started: None })))
+        Ok(Response::new(Box::pin(EventStream {
+            mock: Some(self.clone()),
+            receiver,
+            flood: 0..0,
+            flood_started: None,
+        })))
     }
 
     async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
@@ -598,6 +631,7 @@ impl puppet_server::Puppet for Mock {
 
     async fn stop(&self, _: Request<pb::StopRequest>) -> Reply<pb::StopResponse> {
         // The stream ends (status OK) before the reply, as on the official server.
+        self.state().stopped_stream = true;
         self.halt();
         let mut state = self.state();
         state.started = false;

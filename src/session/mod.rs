@@ -272,6 +272,12 @@ impl Session {
     /// server has seen it, so ALREADY_EXISTS right after our own cancel is
     /// retried briefly).
     pub async fn subscribe(&self) -> Result<u32, RpcError> {
+        self.subscribe_retrying(40).await
+    }
+
+    /// As [`Session::subscribe`], trying again on ALREADY_EXISTS after our
+    /// own cancel up to `tries` times, 50 ms apart.
+    async fn subscribe_retrying(&self, tries: u32) -> Result<u32, RpcError> {
         let previous = self.lock_streams().reader.take();
         let cancelled_our_own = previous.is_some();
         if let Some(reader) = previous {
@@ -286,7 +292,9 @@ impl Session {
                 })
                 .await;
             match result {
-                Err(error) if cancelled_our_own && error.code() == Some(Code::AlreadyExists) && attempts < 20 => {
+                // The slot is freed once the server has seen our cancel: a
+                // server gets 2 s for that (issue reports: some hold it on).
+                Err(error) if cancelled_our_own && error.code() == Some(Code::AlreadyExists) && attempts < tries => {
                     attempts += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -308,6 +316,18 @@ impl Session {
         let task = tokio::spawn(reader.read(streaming, stream));
         self.lock_streams().reader = Some(task);
         Ok(stream)
+    }
+
+    /// Cancels the event stream and subscribes again, without `Stop`, as a
+    /// reconnecting client does; how long until the server accepted the new
+    /// subscription (it frees its one slot once it has seen the cancel).
+    pub async fn resubscribe(&self) -> Result<Duration, RpcError> {
+        self.timeline.push(What::Note("puppet-lint cancels the event stream and subscribes again".into()));
+        let clock = std::time::Instant::now();
+        // Patient here (10 s): the check judges how long it took, and the
+        // run needs its stream back either way.
+        self.subscribe_retrying(200).await?;
+        Ok(clock.elapsed())
     }
 
     /// Stops reading the stream (the server sees a cancel).

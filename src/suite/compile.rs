@@ -81,6 +81,7 @@ const MESSAGE_FIELDS: &[&str] = &["id", "talker", "listener", "room", "text", "f
 fn fields_of(action: &Action) -> Fields {
     match action {
         Action::Start | Action::Stop | Action::Logout => Fields::Mark,
+        Action::Resubscribe => Fields::Only(&["slot_ms"]),
         Action::Ding { .. } => Fields::Only(&["data"]),
         Action::SendText { .. } => Fields::Only(&["id", "to", "text"]),
         Action::SendFile { .. } => Fields::Only(&["id", "to", "name", "stem", "mime"]),
@@ -253,6 +254,9 @@ impl Compiler<'_> {
         let (condition, capture, expect_error, action) = match step.value {
             StepDoc::Start(common) => (common.condition, common.capture, common.expect_error, Action::Start),
             StepDoc::Stop(common) => (common.condition, common.capture, common.expect_error, Action::Stop),
+            StepDoc::Resubscribe(common) => {
+                (common.condition, common.capture, common.expect_error, Action::Resubscribe)
+            }
             StepDoc::Logout(common) => (common.condition, common.capture, common.expect_error, Action::Logout),
             StepDoc::Discover(common) => (common.condition, common.capture, common.expect_error, Action::Discover),
             StepDoc::Ding(ding) => {
@@ -344,11 +348,12 @@ impl Compiler<'_> {
             StepDoc::Assert(assert) => {
                 cx.condition = self.condition(&assert.condition, names);
                 let that = self.template(&assert.that, names, &cx);
-                let comparison = match (&assert.equals, &assert.contains) {
-                    (Some(equals), None) => Comparison::Equals(self.template(equals, names, &cx)),
-                    (None, Some(contains)) => Comparison::Contains(self.template(contains, names, &cx)),
+                let comparison = match (&assert.equals, &assert.contains, &assert.at_most) {
+                    (Some(equals), None, None) => Comparison::Equals(self.template(equals, names, &cx)),
+                    (None, Some(contains), None) => Comparison::Contains(self.template(contains, names, &cx)),
+                    (None, None, Some(at_most)) => Comparison::AtMost(self.template(at_most, names, &cx)),
                     _ => {
-                        self.error(location.clone(), "assert needs exactly one of `equals` or `contains`");
+                        self.error(location.clone(), "assert needs exactly one of `equals`, `contains` or `at_most`");
                         Comparison::Equals(Template::literal(""))
                     }
                 };

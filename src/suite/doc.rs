@@ -117,6 +117,11 @@ pub enum StepDoc {
     Start(ActionDoc),
     /// Call `Stop`, then subscribe to events again (a server ends the stream on `Stop`).
     Stop(ActionDoc),
+    /// Cancel the event stream and subscribe again, without `Stop`, as a
+    /// client that reconnects does. Captures `slot_ms`: how long the server
+    /// took to free its one subscriber slot. A check with this step runs on
+    /// its own, after the others (its gap would hide their events).
+    Resubscribe(ActionDoc),
     /// Call `Logout`.
     Logout(ActionDoc),
     /// Call `Ding(data)`; the puppet should answer with a `dong` event.
@@ -356,6 +361,8 @@ pub struct AssertDoc {
     pub that: Located<String>,
     pub equals: Option<Located<String>>,
     pub contains: Option<Located<String>>,
+    /// Both sides are numbers, and `that` is at most this.
+    pub at_most: Option<Located<String>>,
     /// What the failure means, for the person reading the report.
     pub message: Option<String>,
 }

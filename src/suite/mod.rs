@@ -74,6 +74,19 @@ pub struct Planned {
 }
 
 impl Check {
+    /// Whether the check needs the event stream to itself (it cancels and
+    /// reopens it): it runs alone, after the ordinary checks.
+    pub fn exclusive(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().any(|step| match &step.action {
+                Action::Resubscribe => true,
+                Action::ForEach { steps, .. } => any(steps),
+                _ => false,
+            })
+        }
+        any(&self.steps)
+    }
+
     /// Whether the check only judges the whole run's recording (all its
     /// steps are `judge_*`): it runs after every other check.
     pub fn observes_run(&self) -> bool {
@@ -153,6 +166,8 @@ pub enum ErrorExpectation {
 pub enum Action {
     Start,
     Stop,
+    /// Cancel the event stream and subscribe again (no `Stop`).
+    Resubscribe,
     Logout,
     Ding {
         data: Template,
@@ -314,6 +329,8 @@ pub enum Until {
 pub enum Comparison {
     Equals(Template),
     Contains(Template),
+    /// Both sides are numbers; the value is at most this.
+    AtMost(Template),
 }
 
 impl Action {
@@ -322,6 +339,7 @@ impl Action {
         match self {
             Action::Start => "start",
             Action::Stop => "stop",
+            Action::Resubscribe => "resubscribe",
             Action::Logout => "logout",
             Action::Ding { .. } => "ding",
             Action::SendText { .. } => "send_text",

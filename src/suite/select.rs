@@ -118,7 +118,7 @@ mod tests {
         let ids = |plan: Vec<Planned>| plan.iter().map(|planned| planned.check.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(plan(&suites, &["events.*".into()], &["*.ready-once".into(), "*.*-*".into()], &[], &[])),
-            ["events.ready"]
+            ["events.ready", "events.resubscribe"]
         );
         assert_eq!(
             ids(plan(&suites, &[], &[], &["heartbeat".into()], &[])),

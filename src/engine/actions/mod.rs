@@ -211,6 +211,7 @@ impl CheckRun {
         let mark = Mark::action(&self.context.timeline);
         let stepped = match &step.action {
             Action::Start | Action::Stop | Action::Logout | Action::Ding { .. } => self.rpc_step(step).await?,
+            Action::Resubscribe => self.rpc_step(step).await?,
             Action::ContactPayload { .. } | Action::Version { .. } => self.rpc_step(step).await?,
             Action::SendText { .. } | Action::MessagePayload { .. } | Action::MessageFile { .. } => {
                 self.message_step(step).await?

@@ -13,6 +13,10 @@ impl CheckRun {
             Action::Start => self.rpc(step, self.session()?.start().await)?.map(|()| Default::default()),
             Action::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| Default::default()),
             Action::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| Default::default()),
+            Action::Resubscribe => {
+                let slot = self.rpc(step, self.session()?.resubscribe().await)?;
+                slot.map(|slot| fields([("slot_ms", slot.as_millis().to_string())]))
+            }
             Action::Ding { data } => {
                 let data = self.render(data)?;
                 self.rpc(step, self.session()?.ding(&data).await)?.map(|()| fields([("data", data)]))

@@ -191,6 +191,12 @@ impl CheckRun {
                 let expected = self.render(expected)?;
                 (actual.contains(&expected), "contains", expected)
             }
+            Comparison::AtMost(expected) => {
+                let expected = self.render(expected)?;
+                let number = |text: &str| text.trim().parse::<f64>().ok();
+                let holds = matches!((number(&actual), number(&expected)), (Some(a), Some(b)) if a <= b);
+                (holds, "is at most", expected)
+            }
         };
         if holds {
             return Ok(());
