@@ -142,3 +142,121 @@ impl Registry {
         self.tell(Happening::Frame { token: redact::mask(token), name });
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `cases`, or `PROPTEST_CASES` when it is set.
+    fn config(cases: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(cases);
+        ProptestConfig { cases, ..ProptestConfig::default() }
+    }
+
+    /// A registry that serves nothing: its frames are fed by hand.
+    fn registry() -> Registry {
+        Registry(Arc::new(Inner {
+            options: Options::default(),
+            address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tokens: Mutex::new(HashMap::new()),
+            changed: watch::channel(0).0,
+            happenings: broadcast::channel(256).0,
+            next_id: AtomicU64::new(1),
+            serving: Mutex::new(None),
+        }))
+    }
+
+    fn registration() -> (Arc<Registration>, mpsc::UnboundedReceiver<Message>) {
+        let (outgoing, queue) = mpsc::unbounded_channel();
+        let registration = Arc::new(Registration {
+            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+            client: "fuzz".into(),
+            advertised_ip: String::new(),
+            outgoing,
+            pending: Mutex::new(HashMap::new()),
+        });
+        (registration, queue)
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (0u64..70_000).prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            "[0-9]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let key = prop_oneof![
+                4 => proptest::sample::select(&["name", "payload", "jsonrpc", "id", "result", "error", "method"][..])
+                    .prop_map(str::to_owned),
+                1 => any::<String>(),
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((key, inner), 0..5)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A frame a provider could send; `ID` stands for the pending ask's id.
+    fn frame() -> impl Strategy<Value = String> {
+        let name = prop_oneof![
+            4 => proptest::sample::select(&["jsonrpc", "sys", "scan", "login", "heartbeat", "logout"][..])
+                .prop_map(str::to_owned),
+            1 => any::<String>(),
+        ];
+        prop_oneof![
+            4 => (name, proptest::option::of(value()), any::<bool>(), value()).prop_map(|(name, result, has_id, rest)| {
+                let mut payload = serde_json::Map::new();
+                if has_id {
+                    payload.insert("id".into(), json!("ID"));
+                }
+                if let Some(result) = result {
+                    payload.insert("result".into(), result);
+                }
+                payload.insert("rest".into(), rest);
+                json!({ "name": name, "payload": payload }).to_string().replace("\"ID\"", "ID")
+            }),
+            1 => value().prop_map(|value| value.to_string()),
+            1 => any::<String>(),
+            1 => (1usize..100_000).prop_map(|depth| "[".repeat(depth)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config(3000))]
+
+        /// Frames a provider sends, alone and as the answer to a pending
+        /// `getHostieGrpcPort` ask: no panic, and an ask always ends.
+        #[test]
+        fn registry_frames(frames in proptest::collection::vec(frame(), 1..4)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+            runtime.block_on(async {
+                let registry = registry();
+                let (registration, mut queue) = registration();
+                registry.0.tokens.lock().unwrap().insert("fuzz-token".into(), vec![registration.clone()]);
+                let asking = registry.clone();
+                let ask = tokio::spawn(async move { asking.ask_grpc_port("fuzz-token").await });
+                let Some(Message::Text(request)) = queue.recv().await else { panic!("no ask sent") };
+                let request: Value = serde_json::from_str(&request).unwrap();
+                let id = request["payload"]["id"].as_u64().unwrap();
+                for frame in &frames {
+                    registry.frame(&registration, "fuzz-token", &frame.replace("ID", &id.to_string()));
+                }
+                let started = Instant::now();
+                let answer = ask.await.unwrap();
+                prop_assert!(started.elapsed() <= JSONRPC_TIMEOUT);
+                if let Ok(port) = answer {
+                    prop_assert!(port != 0);
+                }
+                Ok(())
+            })?;
+        }
+    }
+}

@@ -232,4 +232,63 @@ mod tests {
             assert_eq!(read_answer(status, ""), Reading::TryAgain);
         }
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `cases`, or `PROPTEST_CASES` when it is set.
+        fn config(cases: u32) -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(cases);
+            ProptestConfig { cases, ..ProptestConfig::default() }
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                (0u64..70_000).prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from),
+                "[0-9.:a-z]{0,16}".prop_map(Value::from),
+            ]
+        }
+
+        /// Bodies a discovery service (or anything at its address) could answer.
+        fn body() -> impl Strategy<Value = String> {
+            let key = prop_oneof![
+                4 => proptest::sample::select(&["host", "ip", "port", "hostname"][..]).prop_map(str::to_owned),
+                1 => any::<String>(),
+            ];
+            prop_oneof![
+                4 => proptest::collection::vec((key, value()), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect()).to_string()),
+                2 => any::<String>(),
+                1 => value().prop_map(|value| value.to_string()),
+                1 => (1usize..100_000).prop_map(|size| format!("{{\"host\":\"{}\",\"port\":1}}", "h".repeat(size))),
+                1 => (1usize..100_000).prop_map(|depth| "[".repeat(depth)),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(config(4000))]
+
+            #[test]
+            fn discovery_answers(status in prop_oneof![4 => 100u16..600, 1 => any::<u16>()], body in body()) {
+                let started = std::time::Instant::now();
+                let reading = read_answer(status, &body);
+                prop_assert!(started.elapsed() < std::time::Duration::from_secs(5));
+                match reading {
+                    Reading::TryAgain => prop_assert!(status >= 500),
+                    Reading::Address { endpoint, .. } => {
+                        prop_assert!((200..300).contains(&status));
+                        prop_assert!(!endpoint.host.is_empty() && endpoint.port != 0);
+                    }
+                    Reading::NotRegistered(why) => prop_assert!(why.chars().count() < 400, "{}", why),
+                }
+            }
+        }
+    }
 }

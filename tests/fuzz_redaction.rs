@@ -1,0 +1,68 @@
+//! Property test of redaction (issue #10, point 7): a registered token is
+//! never shown in full, plain or percent-encoded, in what [`redact::redact`]
+//! gives back. A process of its own, apart from `tests/fuzz.rs`: registered
+//! tokens stay registered for the life of the process, and every redaction
+//! costs a look for each of them.
+//!
+//! `PROPTEST_CASES` asks for more cases than the default; past a few ten
+//! thousand, run several processes (each redaction looks for every token
+//! registered before it).
+
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::Config as ProptestConfig;
+
+use puppet_lint::redact;
+
+/// `default` cases, or `PROPTEST_CASES` when it is set.
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default);
+    ProptestConfig { cases, ..ProptestConfig::default() }
+}
+
+fn token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "puppet_[a-z]{3,10}_[0-9a-f-]{8,36}",
+        2 => "[A-Za-z0-9_.~-]{8,40}",
+        2 => "[ -~]{8,30}",
+        1 => "\\PC{8,20}",
+    ]
+}
+
+/// Tokens under eight characters are masked only where they stand alone.
+fn short_token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_.~%-]{1,7}"
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    #[test]
+    fn redaction(
+        tokens in proptest::collection::vec(token(), 1..4),
+        short in short_token(),
+        pieces in proptest::collection::vec((any::<String>(), 0usize..4, any::<bool>()), 1..6),
+    ) {
+        for token in &tokens {
+            redact::register(token);
+        }
+        redact::register(&short);
+        let mut text = String::new();
+        for (filler, which, encoded) in &pieces {
+            text.push_str(filler);
+            let embedded = if *which < tokens.len() { tokens[*which].clone() } else { format!(" {short} ") };
+            text.push_str(&if *encoded { redact::url_segment(&embedded) } else { embedded });
+        }
+        let started = Instant::now();
+        let shown = redact::redact(&text).into_owned();
+        prop_assert!(started.elapsed() < Duration::from_secs(5));
+        for token in &tokens {
+            prop_assert!(!shown.contains(token.as_str()), "{:?} shown in {:?}", token, shown);
+            let encoded = redact::url_segment(token);
+            prop_assert!(!shown.contains(encoded.as_str()), "{:?} shown in {:?}", encoded, shown);
+        }
+        let standalone = format!(" {short} ");
+        prop_assert!(!shown.contains(&standalone), "{:?} shown alone in {:?}", short, shown);
+    }
+}
