@@ -131,22 +131,20 @@ impl Gaps {
     /// Counts the events that show the puppet is alive: all but each
     /// stream's connect heartbeat.
     fn take(&mut self, moment: &Moment) {
-        {
-            self.next = moment.seq + 1;
-            let Some(kind) = moment.kind else { return };
-            if moment.at < self.start || moment.connect_heartbeat {
-                return;
-            }
-            let gap = moment.at.saturating_sub(self.previous);
-            if gap > self.largest.0 {
-                self.largest = (gap, self.previous);
-            }
-            self.previous = self.previous.max(moment.at);
-            if kind == EventKind::Heartbeat {
-                self.heartbeat = Some(moment.at);
-            } else {
-                self.other = Some(moment.at);
-            }
+        self.next = moment.seq + 1;
+        let Some(kind) = moment.kind else { return };
+        if moment.at < self.start || moment.connect_heartbeat {
+            return;
+        }
+        let gap = moment.at.saturating_sub(self.previous);
+        if gap > self.largest.0 {
+            self.largest = (gap, self.previous);
+        }
+        self.previous = self.previous.max(moment.at);
+        if kind == EventKind::Heartbeat {
+            self.heartbeat = Some(moment.at);
+        } else {
+            self.other = Some(moment.at);
         }
     }
 }

@@ -122,15 +122,11 @@ impl CheckRun {
         let summary = if count == 1 { first } else { format!("{count} payload problems ({judged_text}): {first}") };
         Err(Failure::fail(
             summary,
-            format!("every payload has its type's shape (schemas/events/*.schema.json, {} rules)", level_name(wanted)),
+            format!("every payload has its type's shape (schemas/events/*.schema.json, {} rules)", wanted.as_str()),
             observed,
         )
         .at(at))
     }
-}
-
-fn level_name(level: Level) -> &'static str {
-    level.as_str()
 }
 
 /// Every entry of the recording, read back a batch at a time.
