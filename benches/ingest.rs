@@ -3,7 +3,9 @@
 //! payload) on the same flood: N `message` events from the mock's `flood`
 //! misbehaviour through the real gRPC path, each reader in its own process.
 //! Prints events/s (the sender's own drain rate) and peak RSS; then the
-//! same for a full default run under a 200k flood.
+//! same for a full default run under a 200k flood, and for a full default
+//! run against the `huge-payload` misbehaviour (an 8 MiB event payload and
+//! 8 MiB message texts).
 //!
 //! `cargo bench --bench ingest` (build with `--release` first for figures
 //! worth quoting; `PUPPET_LINT_BENCH_COUNTS=200000,1000000` sets the sizes).
@@ -24,7 +26,7 @@ fn main() {
     let node = node_subscriber();
     println!("{:>9}  {:<34} {:>12} {:>12} {:>10}", "events", "reader", "events/s", "peak RSS", "wall");
     for count in &counts {
-        let (rate, rss, wall) = measure(binary, *count, |endpoint| {
+        let (rate, rss, wall) = measure(binary, &flood(*count), |endpoint| {
             Command::new(binary)
                 .args(["--endpoint", endpoint, "--no-tls", "--token", TOKEN, "--only", "heartbeat.interval"])
                 .args(["--heartbeat-window", "3s", "--quiet", "--report-dir"])
@@ -36,7 +38,7 @@ fn main() {
         });
         row(*count, "puppet-lint (heartbeat.interval)", rate, rss, wall);
         if let Some(script) = &node {
-            let (rate, rss, wall) = measure(binary, *count, |endpoint| {
+            let (rate, rss, wall) = measure(binary, &flood(*count), |endpoint| {
                 Command::new("node")
                     .arg(script)
                     .args(["--endpoint", endpoint, "--token", TOKEN, "--count", &count.to_string()])
@@ -48,7 +50,7 @@ fn main() {
             row(*count, "node @grpc/grpc-js + JSON.parse", rate, rss, wall);
         }
     }
-    let (rate, rss, wall) = measure(binary, 200_000, |endpoint| {
+    let (rate, rss, wall) = measure(binary, &flood(200_000), |endpoint| {
         Command::new(binary)
             .args(["--endpoint", endpoint, "--no-tls", "--token", TOKEN, "--allow-destructive"])
             .args(["--heartbeat-window", "5s", "--quiet", "--report-dir"])
@@ -59,6 +61,24 @@ fn main() {
             .expect("puppet-lint runs")
     });
     row(200_000, "puppet-lint (full default run)", rate, rss, wall);
+    let (_, rss, wall) = measure(binary, &["--fault".into(), "huge-payload".into()], |endpoint| {
+        Command::new(binary)
+            .args(["--endpoint", endpoint, "--no-tls", "--token", TOKEN, "--allow-destructive"])
+            .args(["--heartbeat-window", "5s", "--quiet", "--report-dir"])
+            .arg(std::env::temp_dir().join("puppet-lint-bench-huge"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("puppet-lint runs")
+    });
+    println!(
+        "{:>9}  {:<34} {:>12} {:>9.1} MiB {:>9.1}s",
+        "8 MiB",
+        "puppet-lint (huge-payload, full run)",
+        "-",
+        rss as f64 / 1024.0,
+        wall.as_secs_f64()
+    );
     if node.is_none() {
         println!("(node or fixtures/interop/node_modules missing: no Node baseline)");
     }
@@ -69,14 +89,19 @@ fn row(count: u64, reader: &str, rate: Option<f64>, rss: u64, wall: Duration) {
     println!("{count:>9}  {reader:<34} {rate:>12} {:>9.1} MiB {:>9.1}s", rss as f64 / 1024.0, wall.as_secs_f64());
 }
 
-/// Serves a flood of `count` events from a fresh mock, runs the reader
-/// against it, and returns the mock's drain rate, the reader's peak RSS
-/// (KiB) and its wall time.
-fn measure(binary: &str, count: u64, reader: impl FnOnce(&str) -> Child) -> (Option<f64>, u64, Duration) {
+/// The mock's arguments for a flood of `count` message events.
+fn flood(count: u64) -> Vec<String> {
+    ["--fault", "flood", "--flood-count"].map(String::from).into_iter().chain([count.to_string()]).collect()
+}
+
+/// Serves a fresh mock with `misbehaviour` (its arguments), runs the reader
+/// against it, and returns the mock's drain rate (floods), the reader's peak
+/// RSS (KiB) and its wall time.
+fn measure(binary: &str, misbehaviour: &[String], reader: impl FnOnce(&str) -> Child) -> (Option<f64>, u64, Duration) {
     let listen = free_address();
     let mut mock = Command::new(binary)
-        .args(["mock", "--listen", &listen, "--token", TOKEN, "--fault", "flood", "--heartbeat-interval", "1s"])
-        .args(["--flood-count", &count.to_string()])
+        .args(["mock", "--listen", &listen, "--token", TOKEN, "--heartbeat-interval", "1s"])
+        .args(misbehaviour)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -102,19 +102,98 @@ pub struct RunEnd {
 /// `cat report.json` would hand a provider's U+009B (CSI) to the terminal.
 /// They can only stand inside JSON strings, where the escape means the same.
 pub fn escape_c1_controls(json: String) -> String {
+    use std::io::Write;
     // U+0080–U+009F are 0xC2 0x80–0x9F in UTF-8: look at bytes first.
     if !json.bytes().any(|byte| byte == 0x7f || byte == 0xc2) {
         return json;
     }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        if ('\u{7f}'..='\u{9f}').contains(&c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
+    let mut out = C1Escaping::new(Vec::with_capacity(json.len() + 16));
+    let _ = out.write_all(json.as_bytes()).and_then(|()| out.finish());
+    String::from_utf8(out.into_inner()).unwrap_or(json)
+}
+
+/// A writer that escapes like [`escape_c1_controls`] on the way through, so
+/// that a long JSON line is written without a second copy of it. Counts the
+/// bytes it writes on. Writes may split a character; call
+/// [`C1Escaping::finish`] after the last.
+pub struct C1Escaping<W> {
+    out: W,
+    /// A 0xC2 byte that ended the previous write.
+    held: bool,
+    /// Bytes written on to `out`.
+    pub written: u64,
+}
+
+impl<W: std::io::Write> C1Escaping<W> {
+    pub fn new(out: W) -> Self {
+        C1Escaping { out, held: false, written: 0 }
     }
-    out
+
+    /// Writes a held byte on (input that ended inside a character).
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.held) {
+            self.pass(&[0xc2])?;
+        }
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn pass(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for C1Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut clean = 0;
+        let mut at = 0;
+        if std::mem::take(&mut self.held) {
+            match buf.first() {
+                None => {
+                    self.held = true;
+                    return Ok(0);
+                }
+                Some(next @ 0x80..=0x9f) => {
+                    self.pass(format!("\\u{:04x}", *next as u32).as_bytes())?;
+                    clean = 1;
+                    at = 1;
+                }
+                Some(_) => self.pass(&[0xc2])?,
+            }
+        }
+        while at < buf.len() {
+            let escaped = match buf[at] {
+                0x7f => Some((0x7f, 1)),
+                0xc2 if at + 1 == buf.len() => {
+                    self.pass(&buf[clean..at])?;
+                    self.held = true;
+                    return Ok(buf.len());
+                }
+                0xc2 if (0x80..=0x9f).contains(&buf[at + 1]) => Some((buf[at + 1], 2)),
+                _ => None,
+            };
+            match escaped {
+                Some((code, width)) => {
+                    self.pass(&buf[clean..at])?;
+                    self.pass(format!("\\u{:04x}", code as u32).as_bytes())?;
+                    at += width;
+                    clean = at;
+                }
+                None => at += 1,
+            }
+        }
+        self.pass(&buf[clean..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Whoever wants to know what happens (progress, report files, tests).
@@ -353,5 +432,22 @@ mod tests {
         let safe = escape_c1_controls(raw.clone());
         assert_eq!(safe, "\"a\\u009b31m\\u007fb\"");
         assert_eq!(serde_json::from_str::<String>(&safe).unwrap(), serde_json::from_str::<String>(&raw).unwrap());
+    }
+
+    #[test]
+    fn the_escaping_writer_escapes_alike_however_the_writes_are_cut() {
+        use std::io::Write;
+        let raw = serde_json::to_string(&"\u{85}x\u{a0}é\u{9f}\u{7f}\u{c2}\u{80}\u{9b}").unwrap();
+        let whole = escape_c1_controls(raw.clone());
+        assert!(!whole.contains('\u{85}') && whole.contains('\u{a0}') && whole.contains('\u{c2}'), "{whole}");
+        for size in 1..=4 {
+            let mut writer = C1Escaping::new(Vec::new());
+            for piece in raw.as_bytes().chunks(size) {
+                writer.write_all(piece).unwrap();
+            }
+            writer.finish().unwrap();
+            assert_eq!(writer.written as usize, whole.len());
+            assert_eq!(String::from_utf8(writer.into_inner()).unwrap(), whole, "writes of {size} bytes");
+        }
     }
 }

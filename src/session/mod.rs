@@ -128,6 +128,10 @@ pub struct Session {
     /// The last stream number handed out.
     opened: Arc<AtomicU32>,
     messages: Mutex<HashMap<String, Cached<pb::MessagePayloadResponse>>>,
+    /// One `MessagePayload` in flight at a time: an answer can be megabytes
+    /// (a provider's 8 MiB text), and checks asking at once must not hold
+    /// several of them (checks read payloads one after another anyway).
+    message_fetch: tokio::sync::Semaphore,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
 }
 
@@ -161,6 +165,7 @@ impl Session {
             stopping: Arc::new(AtomicBool::new(false)),
             opened: Arc::new(AtomicU32::new(0)),
             messages: Mutex::new(HashMap::new()),
+            message_fetch: tokio::sync::Semaphore::new(1),
             files: Mutex::new(HashMap::new()),
         }
     }
@@ -422,15 +427,26 @@ impl Session {
         .map(|response| sent_id(response.id, response.id_string_value_deprecated))
     }
 
-    /// Cached: several checks look at the same messages.
+    /// Cached: several checks look at the same messages. A text or file name
+    /// longer than [`crate::wire::LONG_STRING`] is kept as its head and its
+    /// length (`… (N bytes in all)`): no rule reads further, and an 8 MiB
+    /// text must not stay in memory once per reader.
     pub async fn message_payload(&self, id: &str) -> Result<pb::MessagePayloadResponse, RpcError> {
         let cell = cell(&self.messages, id);
         cell.get_or_init(|| async {
             let message = pb::MessagePayloadRequest { id: id.to_owned() };
-            self.unary("MessagePayload", Effect::Quiet, message, None, |mut client, request| async move {
-                client.message_payload(request).await
-            })
-            .await
+            let _turn = self.message_fetch.acquire().await;
+            let mut payload = self
+                .unary("MessagePayload", Effect::Quiet, message, None, |mut client, request| async move {
+                    client.message_payload(request).await
+                })
+                .await?;
+            for text in [&mut payload.text, &mut payload.filename] {
+                if let std::borrow::Cow::Owned(cut) = crate::wire::cut_long(text) {
+                    *text = cut;
+                }
+            }
+            Ok(payload)
         })
         .await
         .clone()

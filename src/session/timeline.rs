@@ -39,7 +39,18 @@ const TICK_NANOS: u64 = 100_000;
 const OTHER: u64 = 1 << 63;
 const CONNECT_HEARTBEAT: u64 = 1 << 62;
 const REPLAY: u64 = 1 << 61;
-const VALUE_BITS: u64 = (1 << 61) - 1;
+/// A long event kept cut in memory ([`State::long`]), not read back.
+const LONG: u64 = 1 << 60;
+const VALUE_BITS: u64 = (1 << 60) - 1;
+
+/// Payloads longer than this (bytes) are kept judged and cut in memory, so
+/// that reading one back never loads it whole (an 8 MiB payload would cost
+/// two copies per reader; see [`crate::wire::parse_cut`]).
+const LONG_PAYLOAD: usize = 64 * 1024;
+
+/// How many long payloads are kept cut in memory (about 2 KiB each); later
+/// ones are read back from the recording.
+const LONG_KEPT: usize = 4096;
 
 /// How long after a subscription the state events that arrive before any
 /// `Start` reply are replays (the official server replays `login` at once
@@ -87,6 +98,9 @@ struct State {
     /// When the latest subscription opened, while its replays may still
     /// come (until a `Start` answers or the window passes).
     replaying: Option<Duration>,
+    /// Long events as readers see them (payload cut, see [`LONG_PAYLOAD`]),
+    /// indexed by the locator of their [`LONG`] slots.
+    long: Vec<EventRecord>,
 }
 
 /// The recording on disk: written through a buffer, read back by offset.
@@ -228,6 +242,7 @@ impl Timeline {
                 fresh_stream: None,
                 current_stream: 0,
                 replaying: None,
+                long: Vec::new(),
             }),
             consumed: Mutex::new(None),
             length: AtomicUsize::new(0),
@@ -288,11 +303,19 @@ impl Timeline {
     /// recording, tokens masked.
     pub fn push_event(&self, stream: u32, wire_type: i32, raw: String) -> usize {
         let at = self.now();
-        let raw = crate::redact::redact(&raw).into_owned();
+        // Masking copies only a payload that holds a token.
+        let raw = match crate::redact::redact(&raw) {
+            std::borrow::Cow::Borrowed(_) => raw,
+            std::borrow::Cow::Owned(masked) => masked,
+        };
+        let kind = EventKind::from_wire(wire_type);
+        // Judged before the lock: payloads are parsed with long strings cut.
+        let (payload, problem) = decode_payload(kind, &raw);
+        let problem = problem.map(|problem| problem.to_string());
+        let long = (raw.len() > LONG_PAYLOAD).then(|| (crate::wire::cut_long(&raw).into_owned(), payload));
         let seq = {
             let mut state = self.lock();
             let seq = state.index.len();
-            let kind = EventKind::from_wire(wire_type);
             let first_on_stream = state.fresh_stream == Some(stream) || state.current_stream != stream;
             if state.fresh_stream == Some(stream) {
                 state.fresh_stream = None;
@@ -301,7 +324,6 @@ impl Timeline {
             let connect_heartbeat = first_on_stream && kind == EventKind::Heartbeat;
             let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
                 && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
-            let problem = decode_payload(kind, &raw).1.map(|problem| problem.to_string());
             let line = TimelineEntry {
                 seq,
                 at_ms: at.as_millis() as u64,
@@ -310,14 +332,30 @@ impl Timeline {
                     event: kind.name(),
                     number: wire_type,
                     payload: raw,
-                    problem,
+                    problem: problem.clone(),
                     connect_heartbeat,
                     replay,
                 },
             };
             let offset = state.recording.append(&line);
+            drop(line);
             let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
-            state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | (offset & VALUE_BITS) });
+            let locator = match long {
+                Some((shown, payload)) if state.long.len() < LONG_KEPT => {
+                    state.long.push(EventRecord {
+                        stream,
+                        kind,
+                        raw: shown,
+                        payload,
+                        problem,
+                        connect_heartbeat,
+                        replay,
+                    });
+                    LONG | (state.long.len() - 1) as u64
+                }
+                _ => offset & VALUE_BITS,
+            };
+            state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | locator });
             *state.counts.entry(wire_type).or_default() += 1;
             seq
         };
@@ -513,11 +551,20 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
         let (seq, at, what) = &state.others[(slot.locator & VALUE_BITS) as usize];
         return Some(Entry { seq: *seq, at: *at, what: what.clone() });
     }
+    if slot.locator & LONG != 0 {
+        let record = state.long[(slot.locator & VALUE_BITS) as usize].clone();
+        return Some(Entry { seq, at: untick(slot.at), what: What::Event(record) });
+    }
     let kind = EventKind::from_wire(slot.number);
     let connect_heartbeat = slot.locator & CONNECT_HEARTBEAT != 0;
     let replay = slot.locator & REPLAY != 0;
     let (stream, raw) = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
     let (payload, problem) = decode_payload(kind, &raw);
+    // A long line read back (past [`LONG_KEPT`]) is shown cut, like the others.
+    let raw = match crate::wire::cut_long(&raw) {
+        std::borrow::Cow::Borrowed(_) => raw,
+        std::borrow::Cow::Owned(shown) => shown,
+    };
     Some(Entry {
         seq,
         at: untick(slot.at),
@@ -557,11 +604,15 @@ impl Recording {
     fn append(&mut self, entry: &TimelineEntry) -> u64 {
         let offset = self.written;
         let Some(writer) = self.writer.as_mut() else { return offset };
-        let text = serde_json::to_string(entry).unwrap_or_default();
-        let mut line = crate::events::escape_c1_controls(text).into_bytes();
-        line.push(b'\n');
-        match writer.write_all(&line) {
-            Ok(()) => self.written += line.len() as u64,
+        // Serialised straight into the buffer: a long line is never copied whole.
+        let mut line = crate::events::C1Escaping::new(&mut *writer);
+        let wrote = serde_json::to_writer(&mut line, entry)
+            .map_err(std::io::Error::from)
+            .and_then(|()| line.finish())
+            .and_then(|()| line.write_all(b"\n"));
+        let length = line.written;
+        match wrote {
+            Ok(()) => self.written += length,
             Err(error) => {
                 self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
                 self.writer = None;
@@ -721,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn the_recording_holds_every_entry_as_a_json_line_and_reads_back_huge_payloads() {
+    fn the_recording_holds_every_entry_as_a_json_line_and_readers_see_huge_payloads_cut() {
         let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
         let timeline = Timeline::recorded_to(&dir.join(RECORDING));
         timeline.push(What::Subscribed { stream: 1 });
@@ -729,11 +780,18 @@ mod tests {
         timeline.push_event(1, 2, huge.clone());
         timeline.push(What::Note("done".into()));
         let What::Event(event) = &timeline.since(1)[0].what else { unreachable!() };
-        assert_eq!(event.raw, huge);
+        assert!(event.raw.len() < 2048 && event.raw.ends_with(&format!("… ({} bytes in all)", huge.len())));
+        assert_eq!(event.field("messageId"), Some("m"), "the parse is whole, long strings cut");
+        assert!(event.field("text").unwrap().ends_with(&format!("… ({} bytes in all)", 3 << 20)));
+        assert_eq!(event.problem, None);
         timeline.flush();
         let text = std::fs::read_to_string(dir.join(RECORDING)).unwrap();
         let lines: Vec<TimelineEntry> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
         assert_eq!(lines.len(), 3);
+        assert!(
+            matches!(&lines[1].what, TimelineWhat::Event { payload, .. } if *payload == huge),
+            "the recording keeps what the service sent, whole"
+        );
         assert!(matches!(lines[0].what, TimelineWhat::Subscribed { stream: 1 }));
         assert!(matches!(&lines[2].what, TimelineWhat::Note { text } if text == "done"));
         assert_eq!(timeline.counts().get("message"), Some(&1));

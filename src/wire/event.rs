@@ -149,7 +149,7 @@ pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<Payl
             None => (None, None),
         };
     }
-    let value: Value = match serde_json::from_str(raw) {
+    let value = match parse_cut(raw) {
         Ok(value) => value,
         Err(error) => return (None, Some(PayloadProblem::NotJson(error.to_string()))),
     };
@@ -170,6 +170,108 @@ pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<Payl
         }
     }
     (Some(value), None)
+}
+
+/// A string value longer than this (bytes) is kept cut: its head, then how
+/// long it was (see [`parse_cut`]).
+pub const LONG_STRING: usize = 64 * 1024;
+
+/// How much of a long string is kept (bytes, cut at a character boundary).
+const LONG_STRING_HEAD: usize = 1024;
+
+/// Parses JSON like `serde_json::from_str`, except that every string value
+/// longer than [`LONG_STRING`] bytes is kept as its first KiB followed by
+/// `… (N bytes in all)`. No rule reads past the head of a long string, and
+/// an 8 MiB payload must cost kilobytes once judged, not a second copy: a
+/// string without escapes is borrowed from `raw` while parsing, never copied
+/// whole. Types, nesting and every other value are as parsed; errors are
+/// serde_json's (line and column).
+pub fn parse_cut(raw: &str) -> serde_json::Result<Value> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_str(raw);
+    let value = CutValue.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// `text` itself, or its head and length when it is longer than [`LONG_STRING`].
+pub fn cut_long(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= LONG_STRING {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut head = LONG_STRING_HEAD;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}… ({} bytes in all)", &text[..head], text.len()))
+}
+
+/// Builds a [`Value`] with long strings cut (see [`parse_cut`]).
+struct CutValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for CutValue {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CutValue {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(cut_long(value).into_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(if value.len() > LONG_STRING { cut_long(&value).into_owned() } else { value }))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(CutValue)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(CutValue)?;
+            object.insert(cut_long(&key).into_owned(), value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 pub fn json_type_name(value: &Value) -> &'static str {
@@ -229,6 +331,23 @@ mod tests {
         assert_eq!(problem.unwrap().to_string(), "payload's \"contactId\" should be a string, found a number");
         let (_, problem) = decode_payload(EventKind::Login, "{}");
         assert_eq!(problem, Some(PayloadProblem::Missing("contactId")));
+    }
+
+    #[test]
+    fn long_strings_are_kept_cut_and_everything_else_as_parsed() {
+        let long = "é".repeat(LONG_STRING);
+        let raw = format!(r#"{{"messageId":"m-1","text":"{long}","n":[1,-2,3.5,true,null,{{"k":"v\n"}}]}}"#);
+        let value = parse_cut(&raw).unwrap();
+        assert_eq!(value["messageId"], "m-1");
+        let text = value["text"].as_str().unwrap();
+        assert!(text.len() < 2048 && text.ends_with(&format!("… ({} bytes in all)", long.len())), "{text}");
+        assert_eq!(value["n"], serde_json::json!([1, -2, 3.5, true, null, {"k": "v\n"}]));
+        let (_, problem) = decode_payload(EventKind::Message, &raw);
+        assert_eq!(problem, None);
+        // Errors are serde_json's, trailing garbage included.
+        assert!(parse_cut("{} x").is_err());
+        assert!(parse_cut(&"[".repeat(1000)).is_err(), "nesting is bounded");
+        assert_eq!(parse_cut("\"short\"").unwrap(), "short");
     }
 
     #[test]

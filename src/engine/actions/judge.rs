@@ -97,7 +97,12 @@ impl CheckRun {
                 return;
             }
             judged += 1;
-            for problem in shapes::check(number, &event.raw).into_iter().filter(|problem| problem.level == wanted) {
+            // The timeline's parse: a long payload's raw text is shown cut, its parse is whole.
+            let found = match &event.payload {
+                Some(payload) => shapes::check_parsed(number, Ok(payload)),
+                None => shapes::check(number, &event.raw),
+            };
+            for problem in found.into_iter().filter(|problem| problem.level == wanted) {
                 count += 1;
                 if problems.len() < LISTED {
                     problems.push((entry.seq, entry.at, format!("seq {}: {}", entry.seq, problem.message)));

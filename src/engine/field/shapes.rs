@@ -77,6 +77,12 @@ static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
 /// Unknown event numbers give exactly one `Should` problem (they are kept and shown, never dropped: WIRE.md
 /// "Unknown numbers must be kept and shown"); a payload that is not JSON gives one `Must` problem.
 pub fn check(number: i32, payload: &str) -> Vec<ShapeProblem> {
+    check_parsed(number, crate::wire::parse_cut(payload).as_ref().map_err(|e| e.to_string()))
+}
+
+/// [`check`] for a payload already parsed (the timeline's, long strings cut: types and values are the wire's),
+/// or the parse error of one that is not JSON.
+pub fn check_parsed(number: i32, payload: Result<&Value, String>) -> Vec<ShapeProblem> {
     let Some(compiled) = COMPILED.iter().find(|c| c.number == number) else {
         let what = if number == 0 {
             "is UNSPECIFIED and names no event".to_string()
@@ -95,7 +101,7 @@ pub fn check(number: i32, payload: &str) -> Vec<ShapeProblem> {
         }];
     };
     let name = compiled.name;
-    let value: Value = match serde_json::from_str(payload) {
+    let value = match payload {
         Ok(v) => v,
         Err(e) => {
             return vec![ShapeProblem {
@@ -106,9 +112,9 @@ pub fn check(number: i32, payload: &str) -> Vec<ShapeProblem> {
         }
     };
     let mut problems: Vec<ShapeProblem> =
-        compiled.validator.iter_errors(&value).map(|e| problem(name, Level::Must, &compiled.schema, &e)).collect();
+        compiled.validator.iter_errors(value).map(|e| problem(name, Level::Must, &compiled.schema, &e)).collect();
     if let Some((should_schema, should)) = &compiled.should {
-        for e in should.iter_errors(&value) {
+        for e in should.iter_errors(value) {
             let p = problem(name, Level::Should, should_schema, &e);
             // A field that already breaks a must rule needs no advice on top.
             if !problems.iter().any(|m| m.level == Level::Must && p.pointer.starts_with(&m.pointer)) {
