@@ -299,6 +299,63 @@ fn a_flood_of_events_is_read_to_the_end() {
 }
 
 #[test]
+fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_within_a_second() {
+    let _alone = CORES.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        // The flood comes from its own process: the signal is the harness's alone.
+        let listen = free_address();
+        let token = "insecure_puppet-lint-signal";
+        let mut mock = Cli::new()
+            .args(["mock", "--listen", &listen, "--token", token, "--fault", "flood", "--flood-count", "50000000"])
+            .spawn();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(&listen).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the mock listens");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let dir = scratch(&format!("misbehaviour-flood-sig{signal}"));
+        let child = Cli::new()
+            .args(["--endpoint", &listen, "--no-tls", "--token", token, "--heartbeat-window", "60s"])
+            .arg_path("--report-dir", &dir)
+            .spawn();
+        // Interrupt once the flood is well under way: megabytes recorded.
+        let recording = dir.join("timeline.jsonl");
+        while std::fs::metadata(&recording).map_or(0, |meta| meta.len()) < 4 << 20 {
+            assert!(started.elapsed() < Duration::from_secs(40), "the flood reaches the recording");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let signalled = Instant::now();
+        let status = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+        assert!(status.expect("kill runs").success());
+        let ran = support::finish(child, Duration::from_secs(20));
+        let took = signalled.elapsed();
+        let _ = mock.kill();
+        let _ = mock.wait();
+        eprintln!("SIG{signal} during a flood: exit {} after {:.0} ms", ran.code, took.as_secs_f64() * 1000.0);
+        assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+        ran.code(code).stderr_has(&format!("SIG{signal}"));
+        assert!(took < Duration::from_secs(1), "SIG{signal}: the reports took {took:?}");
+        let report: Value = serde_json::from_str(&read(&dir.join("report.json"))).expect("report.json is whole");
+        assert_eq!(report["interrupted_by"], format!("SIG{signal}"));
+        assert!(report["events"]["message"].as_u64().unwrap_or(0) > 1000, "the flood's events are counted");
+        let junit = read(&dir.join("junit.xml"));
+        roxmltree::Document::parse(&junit).expect("junit.xml is whole");
+        let checks = report["checks"].as_array().expect("checks").len();
+        let cases = roxmltree::Document::parse(&junit)
+            .expect("junit.xml")
+            .descendants()
+            .filter(|node| node.has_tag_name("testcase"))
+            .count();
+        assert_eq!(cases, checks, "every planned check is in junit.xml");
+        assert!(read(&dir.join("summary.md")).contains("interrupted"), "summary.md says why it stopped");
+        serde_json::from_str::<Value>(&read(&dir.join("badge.json"))).expect("badge.json is whole");
+        // The recording ends on a whole line.
+        let text = std::fs::read(&recording).expect("the recording");
+        assert_eq!(text.last(), Some(&b'\n'), "the recording's last line is whole");
+    }
+}
+
+#[test]
 fn a_huge_payload_is_shown_cut_short() {
     let outcome = run_mock("huge-payload", &[]);
     outcome.code(exit::OK);

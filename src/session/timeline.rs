@@ -114,6 +114,8 @@ struct Recording {
     written: u64,
     /// Why recording stopped, if it did (a full disk); the index goes on.
     broken: Option<String>,
+    /// The line being written (reused; see [`Recording::append`]).
+    line: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -280,7 +282,7 @@ impl Timeline {
                 state.fresh_stream = Some(*stream);
                 state.replaying = Some(at);
             }
-            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }));
+            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }), false);
             let locator = OTHER | state.others.len() as u64;
             state.others.push((seq, at, what));
             state.index.push(Slot { at: ticks(at), number: 0, locator });
@@ -337,7 +339,7 @@ impl Timeline {
                     replay,
                 },
             };
-            let offset = state.recording.append(&line);
+            let offset = state.recording.append(&line, long.is_some());
             drop(line);
             let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
             let locator = match long {
@@ -582,8 +584,15 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
 
 impl Recording {
     fn open(path: &Path, temporary: bool) -> Recording {
-        let mut recording =
-            Recording { path: path.to_owned(), temporary, writer: None, reader: None, written: 0, broken: None };
+        let mut recording = Recording {
+            path: path.to_owned(),
+            temporary,
+            writer: None,
+            reader: None,
+            written: 0,
+            broken: None,
+            line: Vec::new(),
+        };
         if let Some(dir) = path.parent()
             && let Err(error) = std::fs::create_dir_all(dir)
         {
@@ -600,19 +609,38 @@ impl Recording {
         recording
     }
 
-    /// Appends one line; returns its offset.
-    fn append(&mut self, entry: &TimelineEntry) -> u64 {
+    /// Appends one line; returns its offset. The file holds whole lines
+    /// whenever the process ends (a run interrupted during a flood leaves a
+    /// recording that parses): a line goes to the buffer in one write, and a
+    /// `long` one (a payload over [`LONG_PAYLOAD`]) is streamed straight
+    /// through between two flushes, never copied whole.
+    fn append(&mut self, entry: &TimelineEntry, long: bool) -> u64 {
         let offset = self.written;
         let Some(writer) = self.writer.as_mut() else { return offset };
-        // Serialised straight into the buffer: a long line is never copied whole.
-        let mut line = crate::events::C1Escaping::new(&mut *writer);
-        let wrote = serde_json::to_writer(&mut line, entry)
-            .map_err(std::io::Error::from)
-            .and_then(|()| line.finish())
-            .and_then(|()| line.write_all(b"\n"));
-        let length = line.written;
+        let wrote = if long {
+            let mut line = crate::events::C1Escaping::new(&mut *writer);
+            let wrote = line
+                .flush()
+                .and_then(|()| serde_json::to_writer(&mut line, entry).map_err(std::io::Error::from))
+                .and_then(|()| line.finish())
+                .and_then(|()| line.write_all(b"\n"))
+                .and_then(|()| line.flush());
+            wrote.map(|()| line.written)
+        } else {
+            let mut line = crate::events::C1Escaping::new(std::mem::take(&mut self.line));
+            // Into memory: neither can fail.
+            let _ = serde_json::to_writer(&mut line, entry);
+            let _ = line.finish();
+            let mut bytes = line.into_inner();
+            bytes.push(b'\n');
+            let wrote = writer.write_all(&bytes).map(|()| bytes.len() as u64);
+            bytes.clear();
+            bytes.shrink_to(1 << 20);
+            self.line = bytes;
+            wrote
+        };
         match wrote {
-            Ok(()) => self.written += length,
+            Ok(length) => self.written += length,
             Err(error) => {
                 self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
                 self.writer = None;
