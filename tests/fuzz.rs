@@ -289,7 +289,9 @@ fn items(steps: &[Step]) -> Vec<states::Item> {
         .iter()
         .map(|step| match step {
             Step::Subscribed(stream) => states::Item::Subscribed { stream: *stream },
-            Step::Ended(stream, ok) => states::Item::StreamEnded { stream: *stream, ok: *ok },
+            Step::Ended(stream, ok) => {
+                states::Item::StreamEnded { seq: 0, stream: *stream, error: (!ok).then(|| "CANCELLED".into()) }
+            }
             Step::Rpc(name, ok) => states::Item::Rpc { name: name.clone(), ok: *ok },
             Step::Event { delay_ms, stream, number, payload } => {
                 at_ms = at_ms.saturating_add(*delay_ms);

@@ -59,6 +59,8 @@ pub enum Fault {
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)
     NoReplay,
+    /// ~300 ms after the first `ready`, ends the event stream once with CANCELLED; a new subscription works
+    StreamCancelled,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription
@@ -87,7 +89,7 @@ pub enum Fault {
 pub const MISBEHAVIOURS: &[(Fault, &str)] = &[
     (Fault::Crash, "every rpc and the event stream: the connection is gone and the port refuses"),
     (Fault::DropStream, "the event stream: every check that waits for an event; unary rpcs still answer"),
-    (Fault::DropStreamOnce, "nothing a client that re-subscribes would notice (events in the gap are lost)"),
+    (Fault::DropStreamOnce, "the stream's lifecycle: a client that does not subscribe again goes deaf"),
     (Fault::HangStart, "`Start`: no login ever"),
     (Fault::HangAll, "everything: a client must rely on its own deadlines"),
     (Fault::Slow, "every deadline shorter than the delay"),

@@ -210,6 +210,11 @@ impl Mock {
         if self.has(Fault::GarbagePayloads) {
             self.garbage(&bot);
         }
+        if first && self.has(Fault::StreamCancelled) {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            self.send_down(Outgoing::Event(Err(Status::cancelled("puppet-lint mock: the event stream is cancelled"))));
+            self.state().subscriber = None;
+        }
         if self.has(Fault::Crash) || self.has(Fault::DropStream) || self.has(Fault::DropStreamOnce) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             if self.has(Fault::Crash) {

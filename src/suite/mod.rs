@@ -284,6 +284,7 @@ pub const STATE_RULES: &[&str] = &[
     "needs-login",
     "needs-started",
     "event-after-stream-end",
+    "stream-ended-outside-stop",
     "logout-other-bot",
     "no-scan-while-logged-in",
     "one-logout-per-logout-rpc",

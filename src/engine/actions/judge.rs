@@ -158,10 +158,17 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
     for_each_entry(timeline, |entry| {
         let item = match &entry.what {
             What::Subscribed { stream } => Item::Subscribed { stream: *stream },
-            What::StreamEnded { stream, error } => Item::StreamEnded { stream: *stream, ok: error.is_none() },
+            What::StreamEnded { stream, error } => {
+                Item::StreamEnded { seq: entry.seq, stream: *stream, error: error.clone() }
+            }
             What::Rpc(rpc) if rpc.name == "Start" => {
                 items.push((rpc.started, Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }));
                 return;
+            }
+            What::Rpc(rpc) if rpc.name == "Stop" => {
+                // Asked for from its request: the stream ends before the reply.
+                items.push((rpc.started, Item::StopRequested));
+                Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
             }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
             What::Note(_) => return,

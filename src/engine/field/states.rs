@@ -57,6 +57,7 @@
 //! - `unknown-event` (should): a number wechaty-puppet does not define (0 UNSPECIFIED included); kept and shown,
 //!   never dropped (WIRE.md "Unknown numbers must be kept and shown").
 //! - `event-after-stream-end` (must): an event on a stream that already ended.
+//! - `stream-ended-outside-stop` (must): the Event stream ended while no `Stop` was asked for (see Rpcs below).
 //!
 //! # Rpcs
 //!
@@ -68,7 +69,11 @@
 //! | Ding | one `dong` expected | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
 //!
 //! Failed rpcs (`ok: false`) move nothing; a failed `Start` still closes the replay window. Other rpcs are ignored.
-//! A stream that ends with an error outside `Stop` is not judged here (a client cancel looks the same).
+//! A `Stop` request (sent, before its reply) opens a window that the next subscription closes: a stream that ends
+//! outside it is `stream-ended-outside-stop` (must) — the service ended it by itself, with any status (OK,
+//! CANCELLED, UNAVAILABLE…), and a bot whose client does not subscribe again goes deaf (WIRE.md: `Stop` ends the
+//! Event stream; one stream per session, shared by every check). puppet-lint's own cancels are no stream ends: the
+//! reader is dropped, nothing is recorded.
 //!
 //! # Replays
 //!
@@ -94,8 +99,10 @@ pub const REPLAY_WINDOW_MS: u64 = 1_000;
 pub enum Item {
     /// An `Event` call was opened.
     Subscribed { stream: u32 },
-    /// An `Event` stream ended; `ok`: with status OK.
-    StreamEnded { stream: u32, ok: bool },
+    /// An `Event` stream ended (the entry's `seq`); `error`: how, `None` for status OK.
+    StreamEnded { seq: usize, stream: u32, error: Option<String> },
+    /// A `Stop` request was sent (its reply comes as an [`Item::Rpc`]): the stream's end that follows is asked for.
+    StopRequested,
     /// The reply of an rpc ("Start", "Stop", "Logout", "Ding", …); `ok`: it succeeded.
     Rpc { name: String, ok: bool },
     /// An `EventResponse`; `payload` is the parsed JSON (None when it was not JSON).
@@ -420,6 +427,8 @@ struct Machine {
     login_replayed: bool,
     stream: Option<Stream>,
     ended: HashSet<u32>,
+    /// A `Stop` was sent and no new subscription has opened since.
+    stopping: bool,
     pending_dings: usize,
     segment: LogoutSegment,
     last_seq: usize,
@@ -455,6 +464,7 @@ impl Machine {
             login_replayed: false,
             stream: None,
             ended: HashSet::new(),
+            stopping: false,
             pending_dings: 0,
             segment: LogoutSegment::default(),
             last_seq: 0,
@@ -712,8 +722,28 @@ impl Machine {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Subscribed { stream } => self.stream = Some(Stream::new(*stream)),
-            Item::StreamEnded { stream, .. } => {
+            Item::Subscribed { stream } => {
+                self.stream = Some(Stream::new(*stream));
+                self.stopping = false;
+            }
+            Item::StopRequested => self.stopping = true,
+            Item::StreamEnded { seq, stream, error } => {
+                if !self.stopping {
+                    let state = self.state();
+                    let how = error.as_deref().map_or_else(|| "with status OK".to_string(), |error| error.to_string());
+                    self.out.findings.push(StateFinding {
+                        seq: *seq,
+                        rule: "stream-ended-outside-stop",
+                        level: Level::Must,
+                        event: "stream end".into(),
+                        state: state.clone(),
+                        message: format!(
+                            "the Event stream {stream} ended ({how}) at seq {seq} while {state}, with no `Stop` \
+                             asked for: only Stop ends the stream; a client that does not subscribe again goes deaf \
+                             (must)"
+                        ),
+                    });
+                }
                 self.ended.insert(*stream);
                 if let Some(s) = self.stream.as_mut().filter(|s| s.id == *stream) {
                     s.ended = true;

@@ -21,8 +21,14 @@ impl Rec {
         self
     }
     fn end(mut self, ok: bool) -> Self {
-        self.items.push(Item::StreamEnded { stream: self.stream, ok });
+        let error = (!ok).then(|| "UNAVAILABLE: gone".to_string());
+        self.items.push(Item::StreamEnded { seq: self.items.len(), stream: self.stream, error });
         self
+    }
+    /// `Stop` as the official server answers it: the request, the stream's end (OK), the reply.
+    fn stop(mut self) -> Self {
+        self.items.push(Item::StopRequested);
+        self.end(true).rpc("Stop")
     }
     fn rpc(mut self, name: &str) -> Self {
         self.items.push(Item::Rpc { name: name.into(), ok: true });
@@ -102,8 +108,7 @@ fn official_server_like_sequence_has_no_findings() {
     let rec = started_session()
         .message("m-2")
         // Stop ends the stream with OK before it replies
-        .end(true)
-        .rpc("Stop")
+        .stop()
         // re-subscribe before Start; the session persisted, so login and ready are replayed (seqs 10, 11)
         .subscribe()
         .hb()
@@ -119,8 +124,7 @@ fn official_server_like_sequence_has_no_findings() {
         // the logout may overtake the Logout reply
         .logout("bot-1")
         .rpc("Logout")
-        .end(true)
-        .rpc("Stop")
+        .stop()
         // after Logout the session is cleared: a scan is required, and the mock makes a new bot id
         .subscribe()
         .hb()
@@ -165,7 +169,7 @@ fn stale_scan_live_while_logged_in() {
 #[test]
 fn stale_scan_replayed_to_a_new_subscriber() {
     // the login replay first, then the cached scan
-    let j = started_session().end(true).subscribe().hb().login("bot-1").scan(2).judge();
+    let j = started_session().subscribe().hb().login("bot-1").scan(2).judge();
     assert_eq!(rules(&j), vec![(10, "no-scan-while-logged-in", Level::Must)], "{:#?}", j.findings);
     assert!(j.replays.contains(&9) && j.replays.contains(&10), "{:?}", j.replays);
     assert_eq!(
@@ -178,7 +182,7 @@ fn stale_scan_replayed_to_a_new_subscriber() {
     assert!(j.findings[0].state.contains("logged in as bot-1"), "{}", j.findings[0].state);
     assert_eq!(j.replays, vec![2, 3]);
     // and after Stop, on the stream opened before Start
-    let j = started_session().end(true).rpc("Stop").subscribe().hb().login("bot-1").scan(2).judge();
+    let j = started_session().stop().subscribe().hb().login("bot-1").scan(2).judge();
     assert_eq!(rules(&j), vec![(10, "no-scan-while-logged-in", Level::Must)], "{:#?}", j.findings);
 }
 
@@ -240,7 +244,7 @@ fn impossible_orders() {
         "`login` (bot-1) at seq 8 while logged in as bot-1 and ready: no second login without a logout between (must)"
     );
     // a replayed login naming another bot
-    let j = started_session().end(false).subscribe().hb().login("bot-2").judge();
+    let j = started_session().subscribe().hb().login("bot-2").judge();
     assert_eq!(rules(&j), vec![(9, "login-twice", Level::Must)]);
     // events of a logged-in session after a logout
     let j = started_session()
@@ -258,14 +262,48 @@ fn impossible_orders() {
     let j = Rec::new().subscribe().hb().rpc("Start").message("m-0").judge();
     assert_eq!(rules(&j), vec![(2, "needs-login", Level::Must)]);
     // a stopped puppet that still talks
-    let j = started_session().end(true).rpc("Stop").subscribe().hb().wait(2_000).message("m-x").scan(2).judge();
+    let j = started_session().stop().subscribe().hb().wait(2_000).message("m-x").scan(2).judge();
     assert_eq!(rules(&j), vec![(9, "needs-started", Level::Must), (10, "needs-started", Level::Must)]);
     // an event on a stream that already ended
     let mut rec = started_session().end(true);
     rec.items.push(Item::Subscribed { stream: 2 });
     rec.stream = 1;
     let j = rec.message("m-old").judge();
-    assert_eq!(rules(&j), vec![(8, "event-after-stream-end", Level::Must)]);
+    let seq = j.findings.iter().find(|f| f.rule == "stream-ended-outside-stop").map(|f| f.seq).unwrap_or(0);
+    assert_eq!(
+        rules(&j),
+        vec![(8, "event-after-stream-end", Level::Must), (seq, "stream-ended-outside-stop", Level::Must)]
+    );
+}
+
+#[test]
+fn a_stream_the_service_ends_by_itself_is_a_finding() {
+    // any status, OK included, outside a Stop
+    for ok in [false, true] {
+        let j = started_session().end(ok).subscribe().hb().login("bot-1").judge();
+        let ended: Vec<_> = j.findings.iter().filter(|f| f.rule == "stream-ended-outside-stop").collect();
+        assert_eq!(ended.len(), 1, "{:#?}", j.findings);
+        assert_eq!(ended[0].level, Level::Must);
+        let how = if ok { "with status OK" } else { "UNAVAILABLE: gone" };
+        assert!(
+            ended[0].message.starts_with(&format!("the Event stream 1 ended ({how}) at seq ")),
+            "{}",
+            ended[0].message
+        );
+        assert!(
+            ended[0].message.contains("while logged in as bot-1 and ready, with no `Stop` asked for"),
+            "{}",
+            ended[0].message
+        );
+    }
+    // a Stop asked for: its end is no finding, even when recorded after the reply
+    let mut rec = started_session();
+    rec.items.push(Item::StopRequested);
+    let j = rec.rpc("Stop").end(true).subscribe().hb().judge();
+    assert!(j.findings.iter().all(|f| f.rule != "stream-ended-outside-stop"), "{:#?}", j.findings);
+    // …but the window closes with the next subscription
+    let j = started_session().stop().subscribe().hb().end(false).judge();
+    assert_eq!(j.findings.iter().filter(|f| f.rule == "stream-ended-outside-stop").count(), 1, "{:#?}", j.findings);
 }
 
 #[test]
@@ -274,7 +312,7 @@ fn rpc_order_rules() {
     let j = started_session().rpc("Stop").judge();
     assert_eq!(rules(&j), vec![(7, "stop-ends-stream-first", Level::Should)]);
     // Start with no stream open after Stop
-    let j = started_session().end(true).rpc("Stop").rpc("Start").judge();
+    let j = started_session().stop().rpc("Start").judge();
     assert_eq!(rules(&j), vec![(7, "subscribe-before-start", Level::Should)]);
 }
 
@@ -340,7 +378,7 @@ fn payloads_that_are_not_objects_do_not_panic() {
         items.push(Item::Rpc { name: "Start".into(), ok: true });
         items.push(Item::Rpc { name: "Logout".into(), ok: false });
     }
-    items.push(Item::StreamEnded { stream: 1, ok: false });
+    items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()) });
     items.push(Item::Event { seq: seq + 1, at_ms: u64::MAX, stream: 1, number: 25, payload: None });
     items.push(Item::Event { seq: seq + 2, at_ms: 0, stream: 7, number: 26, payload: None });
     let j = judge(&items);
