@@ -21,6 +21,9 @@ in --report-dir.
 
 Try it on the built-in mock provider:   puppet-lint --mock
 Check your provider:                    puppet-lint --token YOUR_TOKEN
+Several providers at once:              puppet-lint --targets targets.yaml
+                                        puppet-lint --no-tls --token T --endpoint HOST:PORT --endpoint HOST:PORT
+Re-judge a recorded run offline:        puppet-lint rejudge reports/
 Diagnose a connection:                  puppet-lint doctor --token YOUR_TOKEN";
 
 const AFTER_HELP: &str = "\
@@ -112,12 +115,12 @@ pub struct SelectionArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub target: TargetFlags,
+    pub target: RunTargetFlags,
 
     /// Start the built-in mock provider on a free loopback port and run
     /// against it (a demo; also a check of puppet-lint itself). Destructive
     /// checks are included: the mock has no real account to protect.
-    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
+    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "targets"])]
     pub mock: bool,
 
     /// With --mock: make the mock break one rule, or misbehave at the wire
@@ -175,7 +178,7 @@ pub struct RunArgs {
     /// Be the discovery and registration service at ADDR: the provider
     /// registers its token with puppet-lint, which then resolves it and
     /// checks the registration (needs --token).
-    #[arg(long, value_name = "ADDR", requires = "token", conflicts_with_all = ["endpoint", "authority", "mock"], help_heading = "Target")]
+    #[arg(long, value_name = "ADDR", requires = "token", conflicts_with_all = ["endpoint", "authority", "mock", "targets"], help_heading = "Target")]
     pub registry: Option<SocketAddr>,
 
     #[command(flatten)]
@@ -356,6 +359,80 @@ pub struct RegistryArgs {
     /// An address besides loopback the registry may probe (repeatable).
     #[arg(long, value_name = "IP")]
     pub allow: Vec<std::net::IpAddr>,
+}
+
+/// The targets of a run: one (as `doctor` takes it), several by repeating
+/// `--token` / `--endpoint`, or a targets file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunTargetFlags {
+    /// Puppet Service token. Resolved to HOST:PORT through discovery unless
+    /// --endpoint is given; always sent as `authorization: Wechaty <token>`.
+    /// Never printed in full. Repeat it to check several services in one run
+    /// (paired in order with repeated --endpoint, or one token for every
+    /// endpoint). [env: WECHATY_PUPPET_SERVICE_TOKEN]
+    #[arg(long, value_name = "TOKEN", help_heading = "Target")]
+    pub token: Vec<String>,
+
+    /// Connect to HOST:PORT directly, skipping discovery. Repeat it to check
+    /// several services in one run, each reported in --report-dir/<HOST-PORT>/.
+    /// [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
+    #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
+    pub endpoint: Vec<String>,
+
+    /// Check every service listed in FILE (YAML: a list of named targets, each
+    /// with token and/or endpoint, authority, TLS settings, and optionally its
+    /// own only/skip/tags and allow_destructive), all at once: one report
+    /// directory per target (--report-dir/<name>/), a combined checklist, and
+    /// the worst target's exit code. See README, "Several providers in one run".
+    #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "no_tls", "tls_ca_cert", "tls_server_name"])]
+    pub targets: Option<PathBuf>,
+
+    /// Discovery service resolving tokens: a host (https), host:port, or an
+    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
+    /// [default: api.chatie.io]
+    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
+    pub authority: Option<String>,
+
+    /// Connect without TLS (TLS is on by default, as in the official client).
+    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
+    #[arg(long, help_heading = "Target")]
+    pub no_tls: bool,
+
+    /// PEM file of the CA that signed the server's certificate
+    /// [default: the public Wechaty root CA, built in]
+    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// Name the server's certificate must carry [default: the token's part
+    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
+    #[arg(long, value_name = "NAME", help_heading = "Target")]
+    pub tls_server_name: Option<String>,
+}
+
+impl RunTargetFlags {
+    /// Whether the flags name more than one service (or a targets file).
+    pub fn several(&self) -> bool {
+        self.targets.is_some() || self.token.len() > 1 || self.endpoint.len() > 1
+    }
+
+    /// The flags of one target: `token` and `endpoint` as given (the shared
+    /// TLS and discovery settings copied).
+    pub fn one(&self, token: Option<String>, endpoint: Option<String>) -> TargetFlags {
+        TargetFlags {
+            token,
+            endpoint,
+            authority: self.authority.clone(),
+            no_tls: self.no_tls,
+            tls_ca_cert: self.tls_ca_cert.clone(),
+            tls_server_name: self.tls_server_name.clone(),
+        }
+    }
+
+    /// The flags of a single-target run.
+    pub fn single(&self) -> TargetFlags {
+        self.one(self.token.first().cloned(), self.endpoint.first().cloned())
+    }
 }
 
 #[derive(Args, Debug, Clone, Default)]
