@@ -56,7 +56,9 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
         .into_iter()
         .map(|Member { name, config }| {
             let dir = (!config.output.no_report).then(|| config.output.report_dir.clone());
-            let writer = Arc::new(ReportWriter::new(dir));
+            // Partial files once a second: a hundred targets rewriting theirs
+            // after every check would cost the others time.
+            let writer = Arc::new(ReportWriter::throttled(dir, std::time::Duration::from_secs(1)));
             let progress: Arc<dyn Observer> = Arc::new(TargetProgress::new(&name, output.color, output.quiet, started));
             let observer: Arc<dyn Observer> = Arc::new(Fanout(vec![progress, writer.clone()]));
             let target = match &config.target {
