@@ -82,6 +82,9 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Render a compatibility matrix (providers × checks) from saved reports.
     Matrix(MatrixArgs),
+    /// Judge a recorded run again, offline, from its timeline.jsonl (e.g. with a newer suite).
+    #[command(long_about = REJUDGE_ABOUT)]
+    Rejudge(RejudgeArgs),
     /// Print a shell completion script (e.g. `puppet-lint completions bash > /etc/bash_completion.d/puppet-lint`).
     Completions(CompletionsArgs),
 }
@@ -496,6 +499,43 @@ pub struct MatrixArgs {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+const REJUDGE_ABOUT: &str = "Judge a recorded run again, offline, from its recording (DIR/timeline.jsonl; DIR/report.json \
+        names the target): every check that only observes the timeline — the login-state rules \
+        (events.login-states, events.no-scan-while-logged-in, …) and the payload shapes (payloads.shape, …) — \
+        is judged again with today's suites (or --suite); checks that must act on a live service end `skip` \
+        with \"needs a live service\". It writes the same reports as a run and exits as a run would.";
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:\n  \
+    puppet-lint rejudge reports/                        → reports/rejudged/\n  \
+    puppet-lint rejudge reports/acme --suite new-suite.yaml --report-dir rejudged-acme\n  \
+    puppet-lint rejudge reports/ --format json --no-report")]
+pub struct RejudgeArgs {
+    /// A run's report directory (holding timeline.jsonl and report.json).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// A suite file to judge with, instead of the built-in suites (repeatable).
+    #[arg(long = "suite", value_name = "FILE")]
+    pub suites: Vec<PathBuf>,
+
+    /// Where the new report.json, junit.xml, summary.md and badge.* go
+    /// [default: DIR/rejudged].
+    #[arg(long, value_name = "OUT")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Write no report files.
+    #[arg(long)]
+    pub no_report: bool,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

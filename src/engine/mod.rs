@@ -8,6 +8,7 @@
 mod actions;
 pub mod field;
 pub mod npm;
+pub mod rejudge;
 pub mod run;
 
 use actions as check;
