@@ -503,8 +503,8 @@ pub struct MatrixArgs {
 
 const REJUDGE_ABOUT: &str = "Judge a recorded run again, offline, from its recording (DIR/timeline.jsonl; DIR/report.json \
         names the target): every check that only observes the timeline — the login-state rules \
-        (events.login-states, events.no-scan-while-logged-in, …) and the payload shapes (payloads.shape, …) — \
-        is judged again with today's suites (or --suite); checks that must act on a live service end `skip` \
+        (events.login-states, events.no-scan-while-logged-in, …), the payload shapes (payloads.shape, …) and \
+        the heartbeat rule (heartbeat.interval, over the span its recorded check watched) — is judged again with today's suites (or --suite); checks that must act on a live service end `skip` \
         with \"needs a live service\". It writes the same reports as a run and exits as a run would.";
 
 #[derive(Debug, Args, Clone)]

@@ -19,10 +19,15 @@ fn read_report(dir: &Path) -> Report {
 
 /// A recorded run against the mock with the observe-only faults.
 fn recorded_run(name: &str) -> (std::path::PathBuf, Report) {
+    recorded_with(name, &["stale-scan", "double-logout", "null-in-id-list"])
+}
+
+fn recorded_with(name: &str, faults: &[&str]) -> (std::path::PathBuf, Report) {
     let dir = scratch(name);
     let ran = Cli::new()
-        .args(["--mock", "--mock-fault", "stale-scan", "--mock-fault", "double-logout"])
-        .args(["--mock-fault", "null-in-id-list", "--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
+        .args(["--mock"])
+        .args(faults.iter().flat_map(|fault| ["--mock-fault", fault]))
+        .args(["--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
         .args(["--report-dir", dir.to_str().unwrap()])
         .run();
     ran.code(exit::FAILURE);
@@ -51,7 +56,7 @@ fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
         assert!(dir.join("rejudged").join(file).exists(), "{file}");
     }
     let observed = observe_only();
-    assert!(observed.len() >= 6, "{observed:?}");
+    assert!(observed.len() >= 7 && observed.iter().any(|id| id == "heartbeat.interval"), "{observed:?}");
     let verdicts = |report: &Report| -> Vec<(String, Verdict)> {
         report
             .checks
@@ -86,6 +91,17 @@ fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
     assert_eq!(again.checks.len(), live.checks.len());
     assert_eq!(again.target.endpoint, live.target.endpoint);
     assert_eq!(again.events, live.events, "every event of the recording was read back");
+}
+
+/// The heartbeat rule is judged again over the span its check watched.
+#[test]
+fn a_silent_provider_fails_the_heartbeat_rule_again() {
+    let (dir, live) = recorded_with("rejudge-heartbeat", &["no-heartbeat"]);
+    Cli::new().args(["rejudge", dir.to_str().unwrap()]).run().code(exit::FAILURE).stdout_has("no event for");
+    let again = read_report(&dir.join("rejudged"));
+    let verdict =
+        |report: &Report| report.checks.iter().find(|check| check.id == "heartbeat.interval").unwrap().verdict;
+    assert_eq!((verdict(&live), verdict(&again)), (Verdict::Fail, Verdict::Fail));
 }
 
 #[test]
@@ -146,5 +162,5 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
     // A recording alone (no report.json) is judged too.
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report"]).run();
     ran.code(exit::OK).stdout_has("a recorded run");
-    Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("needs a live service");
+    Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("timeline.jsonl").stdout_has("--suite");
 }

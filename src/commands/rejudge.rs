@@ -95,7 +95,23 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
             authority: None,
         },
     };
+    // The span each recorded check watched (the heartbeat rule judges it again).
+    let spans = recorded_report
+        .as_ref()
+        .map(|report| {
+            report
+                .checks
+                .iter()
+                .filter(|check| check.verdict != crate::events::Verdict::Skip && check.duration_ms > 0)
+                .map(|check| {
+                    let from = Duration::from_millis(check.started_ms);
+                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let recorded = Recorded {
+        spans,
         timeline,
         target,
         service: recorded_report.as_ref().and_then(|report| report.service.clone()),

@@ -110,6 +110,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
         timeline: timeline.clone(),
+        recorded: None,
     });
 
     // Without a session only the checks that need none can run; the others
