@@ -21,6 +21,9 @@ in --report-dir.
 
 Try it on the built-in mock provider:   puppet-lint --mock
 Check your provider:                    puppet-lint --token YOUR_TOKEN
+Several providers at once:              puppet-lint --targets targets.yaml
+                                        puppet-lint --no-tls --token T --endpoint HOST:PORT --endpoint HOST:PORT
+Re-judge a recorded run offline:        puppet-lint rejudge reports/
 Diagnose a connection:                  puppet-lint doctor --token YOUR_TOKEN";
 
 const AFTER_HELP: &str = "\
@@ -79,6 +82,9 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Render a compatibility matrix (providers × checks) from saved reports.
     Matrix(MatrixArgs),
+    /// Judge a recorded run again, offline, from its timeline.jsonl (e.g. with a newer suite).
+    #[command(long_about = REJUDGE_ABOUT)]
+    Rejudge(RejudgeArgs),
     /// Print a shell completion script (e.g. `puppet-lint completions bash > /etc/bash_completion.d/puppet-lint`).
     Completions(CompletionsArgs),
 }
@@ -112,12 +118,12 @@ pub struct SelectionArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub target: TargetFlags,
+    pub target: RunTargetFlags,
 
     /// Start the built-in mock provider on a free loopback port and run
     /// against it (a demo; also a check of puppet-lint itself). Destructive
     /// checks are included: the mock has no real account to protect.
-    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority"])]
+    #[arg(long, help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "targets"])]
     pub mock: bool,
 
     /// With --mock: make the mock break one rule, or misbehave at the wire
@@ -175,7 +181,7 @@ pub struct RunArgs {
     /// Be the discovery and registration service at ADDR: the provider
     /// registers its token with puppet-lint, which then resolves it and
     /// checks the registration (needs --token).
-    #[arg(long, value_name = "ADDR", requires = "token", conflicts_with_all = ["endpoint", "authority", "mock"], help_heading = "Target")]
+    #[arg(long, value_name = "ADDR", requires = "token", conflicts_with_all = ["endpoint", "authority", "mock", "targets"], help_heading = "Target")]
     pub registry: Option<SocketAddr>,
 
     #[command(flatten)]
@@ -358,6 +364,80 @@ pub struct RegistryArgs {
     pub allow: Vec<std::net::IpAddr>,
 }
 
+/// The targets of a run: one (as `doctor` takes it), several by repeating
+/// `--token` / `--endpoint`, or a targets file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunTargetFlags {
+    /// Puppet Service token. Resolved to HOST:PORT through discovery unless
+    /// --endpoint is given; always sent as `authorization: Wechaty <token>`.
+    /// Never printed in full. Repeat it to check several services in one run
+    /// (paired in order with repeated --endpoint, or one token for every
+    /// endpoint). [env: WECHATY_PUPPET_SERVICE_TOKEN]
+    #[arg(long, value_name = "TOKEN", help_heading = "Target")]
+    pub token: Vec<String>,
+
+    /// Connect to HOST:PORT directly, skipping discovery. Repeat it to check
+    /// several services in one run, each reported in --report-dir/<HOST-PORT>/.
+    /// [env: WECHATY_PUPPET_SERVICE_ENDPOINT]
+    #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
+    pub endpoint: Vec<String>,
+
+    /// Check every service listed in FILE (YAML: a list of named targets, each
+    /// with token and/or endpoint, authority, TLS settings, and optionally its
+    /// own only/skip/tags and allow_destructive), all at once: one report
+    /// directory per target (--report-dir/<name>/), a combined checklist, and
+    /// the worst target's exit code. See README, "Several providers in one run".
+    #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "no_tls", "tls_ca_cert", "tls_server_name"])]
+    pub targets: Option<PathBuf>,
+
+    /// Discovery service resolving tokens: a host (https), host:port, or an
+    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
+    /// [default: api.chatie.io]
+    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
+    pub authority: Option<String>,
+
+    /// Connect without TLS (TLS is on by default, as in the official client).
+    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
+    #[arg(long, help_heading = "Target")]
+    pub no_tls: bool,
+
+    /// PEM file of the CA that signed the server's certificate
+    /// [default: the public Wechaty root CA, built in]
+    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// Name the server's certificate must carry [default: the token's part
+    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
+    #[arg(long, value_name = "NAME", help_heading = "Target")]
+    pub tls_server_name: Option<String>,
+}
+
+impl RunTargetFlags {
+    /// Whether the flags name more than one service (or a targets file).
+    pub fn several(&self) -> bool {
+        self.targets.is_some() || self.token.len() > 1 || self.endpoint.len() > 1
+    }
+
+    /// The flags of one target: `token` and `endpoint` as given (the shared
+    /// TLS and discovery settings copied).
+    pub fn one(&self, token: Option<String>, endpoint: Option<String>) -> TargetFlags {
+        TargetFlags {
+            token,
+            endpoint,
+            authority: self.authority.clone(),
+            no_tls: self.no_tls,
+            tls_ca_cert: self.tls_ca_cert.clone(),
+            tls_server_name: self.tls_server_name.clone(),
+        }
+    }
+
+    /// The flags of a single-target run.
+    pub fn single(&self) -> TargetFlags {
+        self.one(self.token.first().cloned(), self.endpoint.first().cloned())
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetFlags {
     /// Puppet Service token. Resolved to HOST:PORT through discovery unless
@@ -419,6 +499,43 @@ pub struct MatrixArgs {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+const REJUDGE_ABOUT: &str = "Judge a recorded run again, offline, from its recording (DIR/timeline.jsonl; DIR/report.json \
+        names the target): every check that only observes the timeline — the login-state rules \
+        (events.login-states, events.no-scan-while-logged-in, …), the payload shapes (payloads.shape, …) and \
+        the heartbeat rule (heartbeat.interval, over the span its recorded check watched) — is judged again with today's suites (or --suite); checks that must act on a live service end `skip` \
+        with \"needs a live service\". It writes the same reports as a run and exits as a run would.";
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:\n  \
+    puppet-lint rejudge reports/                        → reports/rejudged/\n  \
+    puppet-lint rejudge reports/acme --suite new-suite.yaml --report-dir rejudged-acme\n  \
+    puppet-lint rejudge reports/ --format json --no-report")]
+pub struct RejudgeArgs {
+    /// A run's report directory (holding timeline.jsonl and report.json).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// A suite file to judge with, instead of the built-in suites (repeatable).
+    #[arg(long = "suite", value_name = "FILE")]
+    pub suites: Vec<PathBuf>,
+
+    /// Where the new report.json, junit.xml, summary.md and badge.* go
+    /// [default: DIR/rejudged].
+    #[arg(long, value_name = "OUT")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Write no report files.
+    #[arg(long)]
+    pub no_report: bool,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

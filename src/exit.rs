@@ -19,4 +19,5 @@ Exit codes:
   3        the target could not be reached, authenticated or logged in, or was lost
            mid-run; or a check could not run (the run deadline passed first)
   4        nothing selected
-  130/143  interrupted by SIGINT/SIGTERM (the reports so far are still written)";
+  130/143  interrupted by SIGINT/SIGTERM (the reports so far are still written)
+With several targets, the worst of theirs (3 over 1 over 0).";

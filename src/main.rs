@@ -42,6 +42,7 @@ fn main() {
             Some(Command::Package(args)) => commands::package::package(args).await,
             Some(Command::Registry(args)) => commands::registry::registry(args).await,
             Some(Command::Matrix(args)) => commands::matrix::matrix(args),
+            Some(Command::Rejudge(args)) => commands::rejudge::rejudge(args).await,
             Some(Command::Completions(args)) => {
                 let mut command = <Cli as clap::CommandFactory>::command();
                 let mut script = Vec::new();

@@ -8,6 +8,7 @@ pub mod matrix;
 pub mod mock;
 pub mod package;
 pub mod registry;
+pub mod rejudge;
 pub mod report;
 pub mod run;
 

@@ -9,21 +9,26 @@ use crate::report::{badge, checklist, files, github, junit, markdown};
 pub fn report(args: ReportArgs) -> Result<(), Error> {
     let report = read(&args.file)?;
     let look = if args.output.is_some() { Look::plain() } else { Look::detect(args.color) };
-    let text = match args.format {
-        ReportFormat::Checklist => checklist::render(&report, &look),
-        ReportFormat::Junit => junit::render(&report),
-        ReportFormat::Markdown => markdown::render(&report),
-        ReportFormat::Badge => badge::svg(&report),
-        ReportFormat::BadgeJson => format!("{}\n", badge::json(&report)),
-        ReportFormat::Json => files::json(&report),
-        ReportFormat::Github => github::annotations(&report),
-    };
+    let text = render(&report, args.format, &look);
     match &args.output {
         Some(path) => files::write_atomically(path, &text)
             .map_err(|error| Error::Write(format!("cannot write {}: {error}", path.display())))?,
         None => super::print_stdout(&text),
     }
     Ok(())
+}
+
+/// A report in one format.
+pub fn render(report: &Report, format: ReportFormat, look: &Look) -> String {
+    match format {
+        ReportFormat::Checklist => checklist::render(report, look),
+        ReportFormat::Junit => junit::render(report),
+        ReportFormat::Markdown => markdown::render(report),
+        ReportFormat::Badge => badge::svg(report),
+        ReportFormat::BadgeJson => format!("{}\n", badge::json(report)),
+        ReportFormat::Json => files::json(report),
+        ReportFormat::Github => github::annotations(report),
+    }
 }
 
 pub fn read(path: &std::path::Path) -> Result<Report, Error> {

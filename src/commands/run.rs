@@ -5,21 +5,112 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::cli::RunArgs;
-use crate::config::{ProcessEnv, RunConfig};
+use crate::config::{Fleet, Member, ProcessEnv, RunConfig, TargetChoice};
 use crate::engine::{self, Run, Stop};
 use crate::error::Error;
 use crate::events::{Fanout, Observer};
 use crate::report::baseline::{self, Baseline};
 use crate::report::checklist;
 use crate::report::files;
+use crate::report::fleet;
 use crate::report::look::Look;
-use crate::report::progress::Progress;
+use crate::report::progress::{Progress, TargetProgress};
 use crate::report::writer::ReportWriter;
 use crate::signal::Signal;
 
 pub async fn run(args: RunArgs) -> Result<(), Error> {
+    if args.target.several() {
+        return execute_fleet(Fleet::from_run_args(&args, &ProcessEnv)?).await;
+    }
     let config = RunConfig::from_run_args(&args, &ProcessEnv)?;
     execute(config).await
+}
+
+/// Several targets at once: a session each, all concurrent on the one
+/// runtime; each target's reports in its own directory, then the combined
+/// checklist and files, and the worst target's outcome.
+pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
+    if fleet.members.iter().all(|member| member.config.plan.is_empty()) {
+        return Err(Error::NothingSelected);
+    }
+    if let Some(member) = fleet.members.iter().find(|member| member.config.plan.is_empty()) {
+        return Err(Error::Usage(format!(
+            "target {}: no check matches its selection (see `puppet-lint list`)",
+            member.name
+        )));
+    }
+    let output = fleet.output.clone();
+    let stop = Stop::default();
+    let signal = watch_signals(&stop);
+    stop.after(fleet.deadline);
+    let started = std::time::Instant::now();
+    if !output.quiet {
+        eprintln!(
+            "checking {} targets at once; reports in {}/<name>/",
+            fleet.members.len(),
+            output.report_dir.display()
+        );
+    }
+    let runs: Vec<(String, Arc<ReportWriter>, tokio::task::JoinHandle<()>)> = fleet
+        .members
+        .into_iter()
+        .map(|Member { name, config }| {
+            let dir = (!config.output.no_report).then(|| config.output.report_dir.clone());
+            // Partial files once a second: a hundred targets rewriting theirs
+            // after every check would cost the others time.
+            let writer = Arc::new(ReportWriter::throttled(dir, std::time::Duration::from_secs(1)));
+            let progress: Arc<dyn Observer> = Arc::new(TargetProgress::new(&name, output.color, output.quiet, started));
+            let observer: Arc<dyn Observer> = Arc::new(Fanout(vec![progress, writer.clone()]));
+            let target = match &config.target {
+                TargetChoice::Given(target) => Some(target.clone()),
+                _ => None,
+            };
+            let stop = stop.clone();
+            let handle = tokio::spawn(engine::run::run(Run { config, target, registry: None }, observer, stop));
+            (name, writer, handle)
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for (name, writer, handle) in runs {
+        if let Err(error) = handle.await {
+            eprintln!("{name}: puppet-lint failed inside this target's run: {error}");
+        }
+        let Some(report) = writer.report() else { continue };
+        if let Err(error) = writer.written() {
+            eprintln!("{name}: {error}");
+        }
+        let code = baseline::judge(&report, None).err().map_or(crate::exit::OK, |error| error.code());
+        outcomes.push(fleet::Outcome { name, report, code });
+    }
+    super::print_stdout(&fleet::checklist(&outcomes, &Look::detect(output.color)));
+    if !output.no_report {
+        let written = fleet::write(&outcomes, &output.report_dir).map_err(|error| {
+            Error::Write(format!("cannot write the combined reports to {}: {error}", output.report_dir.display()))
+        })?;
+        let names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
+        eprintln!("reports: {} and each target's in {}/<name>/", names.join(", "), output.report_dir.display());
+        let built = crate::report::matrix::Matrix::build(
+            outcomes.iter().map(|outcome| (outcome.name.clone(), outcome.report.clone())).collect(),
+        );
+        if let Ok(Some(path)) = files::append_to_step_summary(&fleet::markdown(&outcomes, &built)) {
+            eprintln!("summary appended to {}", path.display());
+        }
+    }
+    if let Some(signal) = signal.get() {
+        return Err(Error::Interrupted(*signal));
+    }
+    let worst = outcomes.iter().map(|outcome| outcome.code).max().unwrap_or(crate::exit::OK);
+    let failing: Vec<String> =
+        outcomes.iter().filter(|outcome| outcome.code != crate::exit::OK).map(|outcome| outcome.name.clone()).collect();
+    match worst {
+        crate::exit::OK => Ok(()),
+        crate::exit::FAILURE => Err(Error::Conformance { failed: failing, new: Vec::new(), stale: Vec::new() }),
+        _ => Err(Error::Unreachable {
+            message: format!("targets not fully checked: {}", failing.join(", ")),
+            hint: String::new(),
+            shown: true,
+        }),
+    }
 }
 
 /// Runs a validated config and does everything after: checklist, files,

@@ -4,6 +4,7 @@
 //! here; nothing downstream edits flags or hand-builds targets.
 
 pub mod target;
+pub mod targets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -115,14 +116,75 @@ pub struct RunConfig {
     pub output: OutputArgs,
 }
 
+/// A run over several targets (`--targets FILE`, repeated `--token` /
+/// `--endpoint`): one config each, every one reporting into its own
+/// `<report-dir>/<name>/`.
+pub struct Fleet {
+    pub members: Vec<Member>,
+    /// The run's own output settings: `report_dir` holds the targets'
+    /// directories and the combined files.
+    pub output: OutputArgs,
+    pub deadline: Option<Duration>,
+}
+
+/// One target of a [`Fleet`].
+pub struct Member {
+    pub name: String,
+    pub config: RunConfig,
+}
+
+impl Fleet {
+    /// Several targets from the flags: a targets file, or repeated `--token`
+    /// / `--endpoint` (the SDK's environment fills in only for these).
+    pub fn from_run_args(args: &RunArgs, env: &dyn Env) -> Result<Fleet, Error> {
+        if args.registry.is_some() {
+            return Err(Error::Usage("--registry checks one provider: give one --token".into()));
+        }
+        if args.output.baseline.is_some() || args.output.write_baseline.is_some() {
+            return Err(Error::Usage(
+                "--baseline and --write-baseline apply to one provider: run it alone for its baseline".into(),
+            ));
+        }
+        let suites = suite::load_suites(&args.selection.suites)?;
+        let named = match &args.target.targets {
+            Some(path) => targets::read_file(path, env)?,
+            None => targets::from_flags(&args.target, env)?,
+        };
+        let members = named
+            .into_iter()
+            .map(|named| {
+                let selection = named.selection.unwrap_or_else(|| Selection {
+                    only: args.selection.only.clone(),
+                    skip: args.selection.skip.clone(),
+                    tags: args.selection.tags.clone(),
+                });
+                let output = OutputArgs { report_dir: args.output.report_dir.join(&named.name), ..args.output.clone() };
+                let allow_destructive = named.allow_destructive.unwrap_or(args.allow_destructive);
+                let config = RunConfig::assemble(
+                    args,
+                    TargetChoice::Given(named.target),
+                    suites.clone(),
+                    selection,
+                    allow_destructive,
+                    output,
+                );
+                Member { name: named.name, config }
+            })
+            .collect();
+        Ok(Fleet { members, output: args.output.clone(), deadline: args.deadline })
+    }
+}
+
 impl RunConfig {
-    /// `puppet-lint [run]`: flags, then the SDK's environment variables.
+    /// `puppet-lint [run]` with one target: flags, then the SDK's
+    /// environment variables.
     pub fn from_run_args(args: &RunArgs, env: &dyn Env) -> Result<RunConfig, Error> {
         let suites = suite::load_suites(&args.selection.suites)?;
         // clap counts `--mock`'s default as present: say it here.
         if !args.mock && !args.mock_fault.is_empty() {
             return Err(Error::Usage("--mock-fault needs --mock (it breaks the built-in mock)".into()));
         }
+        let flags = args.target.single();
         let target = if args.mock {
             // The mock heartbeats well within a shortened window.
             let heartbeat_interval = (args.heartbeat_window / 4).min(Duration::from_secs(15));
@@ -133,10 +195,30 @@ impl RunConfig {
                 slow_delay: args.mock_slow_delay,
             }
         } else if let Some(listen) = args.registry {
-            TargetChoice::Registry { listen, flags: args.target.clone() }
+            TargetChoice::Registry { listen, flags }
         } else {
-            TargetChoice::Given(Target::resolve(&args.target, env).map_err(|error| Error::Usage(error.0))?)
+            TargetChoice::Given(Target::resolve(&flags, env).map_err(|error| Error::Usage(error.0))?)
         };
+        let selection = Selection {
+            only: args.selection.only.clone(),
+            skip: args.selection.skip.clone(),
+            tags: args.selection.tags.clone(),
+        };
+        // The mock has no real account to protect.
+        let allow_destructive = args.allow_destructive || args.mock;
+        Ok(RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone()))
+    }
+
+    /// A run's config from its parts; the plan follows from the target and
+    /// the selection.
+    fn assemble(
+        args: &RunArgs,
+        target: TargetChoice,
+        suites: Vec<Arc<Suite>>,
+        selection: Selection,
+        allow_destructive: bool,
+        output: OutputArgs,
+    ) -> RunConfig {
         let mut available = vec![];
         if matches!(&target, TargetChoice::Given(Target { address: Address::Discover(_), .. }))
             || matches!(target, TargetChoice::Registry { .. })
@@ -149,19 +231,13 @@ impl RunConfig {
         if args.registry.is_some() {
             available.push("registry");
         }
-        let selection = Selection {
-            only: args.selection.only.clone(),
-            skip: args.selection.skip.clone(),
-            tags: args.selection.tags.clone(),
-        };
         let plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
-        Ok(RunConfig {
+        RunConfig {
             timeouts: Timeouts { rpc: args.rpc_timeout, login: args.login_timeout, ..Timeouts::default() },
             settings: Settings {
                 window: args.heartbeat_window,
                 timeout: args.timeout,
-                // The mock has no real account to protect.
-                allow_destructive: args.allow_destructive || args.mock,
+                allow_destructive,
                 peer_contact: args.peer_contact.clone(),
                 login_timeout: args.login_timeout,
                 package: args.package.clone(),
@@ -171,8 +247,8 @@ impl RunConfig {
             plan,
             selection,
             deadline: args.deadline,
-            output: args.output.clone(),
-        })
+            output,
+        }
     }
 
     /// `puppet-lint package DIR`: the package suite alone, no service.

@@ -8,11 +8,12 @@
 mod actions;
 pub mod field;
 pub mod npm;
+pub mod rejudge;
 pub mod run;
 
 use actions as check;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,9 @@ pub struct Context {
     pub observer: Arc<dyn Observer>,
     /// The session's timeline (or an empty one when there is no session).
     pub timeline: Timeline,
+    /// Re-judging a recording: each recorded check's span on the timeline
+    /// (from, to), by id — what a timing rule judges again; `None` live.
+    pub recorded: Option<Arc<HashMap<String, (Duration, Duration)>>>,
 }
 
 /// Runs the plan: every check ends in one [`RunEvent::CheckFinished`], also

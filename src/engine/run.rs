@@ -110,6 +110,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
         timeline: timeline.clone(),
+        recorded: None,
     });
 
     // Without a session only the checks that need none can run; the others
@@ -164,10 +165,14 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
 
 /// The run's description, before anything happened.
 fn info(run: &Run, started_at: SystemTime) -> RunInfo {
-    let config = &run.config;
+    describe(&run.config, target_report(run), crate::clock::rfc3339(started_at))
+}
+
+/// A run's description from its config, its target and when it began.
+pub(crate) fn describe(config: &RunConfig, target: TargetReport, started_at: String) -> RunInfo {
     RunInfo {
-        started_at: crate::clock::rfc3339(started_at),
-        target: target_report(run),
+        started_at,
+        target,
         settings: SettingsReport {
             heartbeat_window_ms: config.settings.window.as_millis() as u64,
             heartbeat_interval_ms: config.settings.interval().as_millis() as u64,

@@ -42,13 +42,18 @@ pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// GitHub Actions shows this file under the job.
 pub fn append_step_summary(report: &Report) -> io::Result<Option<PathBuf>> {
+    append_to_step_summary(&markdown::render(report))
+}
+
+/// Appends Markdown to `$GITHUB_STEP_SUMMARY`, when it is set.
+pub fn append_to_step_summary(markdown: &str) -> io::Result<Option<PathBuf>> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
         return Ok(None);
     };
     use std::io::Write as _;
     let path = PathBuf::from(path);
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-    file.write_all(markdown::render(report).as_bytes())?;
+    file.write_all(markdown.as_bytes())?;
     Ok(Some(path))
 }
 

@@ -8,6 +8,7 @@ pub mod badge;
 pub mod baseline;
 pub mod checklist;
 pub mod files;
+pub mod fleet;
 pub mod github;
 pub mod junit;
 pub mod look;

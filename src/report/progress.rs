@@ -180,3 +180,88 @@ impl Observer for Progress {
         }
     }
 }
+
+/// Progress of one target among several: plain lines on stderr, each
+/// prefixed with the target's name — how it connects (failures only), what
+/// failed, warned or errored (skips are in the checklist), and how it ended — so a hundred targets stay readable
+/// (no bars, no periodic status).
+pub struct TargetProgress {
+    name: String,
+    look: Look,
+    quiet: bool,
+    started: Instant,
+    counts: Mutex<BTreeMap<&'static str, usize>>,
+    /// The connection walk failed: the checks that could not run say
+    /// nothing more.
+    setup_failed: std::sync::atomic::AtomicBool,
+}
+
+impl TargetProgress {
+    /// `started`: the moment the whole run began (every target's lines
+    /// share its clock).
+    pub fn new(name: &str, choice: ColorChoice, quiet: bool, started: Instant) -> TargetProgress {
+        let tty = std::io::stderr().is_terminal();
+        TargetProgress {
+            name: name.to_owned(),
+            look: Look { color: color_wanted(choice, tty), unicode: true, width: None },
+            quiet,
+            started,
+            counts: Mutex::new(BTreeMap::new()),
+            setup_failed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let text = crate::redact::redact(text);
+        eprintln!("[{:>6}] {}: {text}", human(self.started.elapsed()), self.look.paint(&self.name, Paint::Bold));
+    }
+}
+
+impl Observer for TargetProgress {
+    fn event(&self, event: RunEvent) {
+        match event {
+            RunEvent::Phase(text) if text.starts_with("connecting to ") => self.line(&clean(&text)),
+            RunEvent::SetupStep(step) => {
+                if let Err((problem, _)) = &step.outcome {
+                    self.setup_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let text = format!("{} failed: {} ({})", step.step, clean(problem), human(step.took));
+                    self.line(&self.look.paint(&text, Paint::Red));
+                }
+            }
+            RunEvent::Scan { status, qrcode } => {
+                // Many targets: the URL alone (a code per target would drown the log).
+                self.line(&crate::report::look::scan_lines(&status, qrcode.as_deref(), false));
+            }
+            RunEvent::CheckFinished(report) => {
+                *self
+                    .counts
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .entry(report.verdict.name())
+                    .or_default() += 1;
+                use crate::events::Verdict;
+                let not_run = report.verdict == Verdict::Error
+                    && report.evidence.is_none()
+                    && self.setup_failed.load(std::sync::atomic::Ordering::Relaxed);
+                if !matches!(report.verdict, Verdict::Pass | Verdict::Skip) && !not_run {
+                    let reason =
+                        report.reason.as_deref().map(|reason| format!(" — {}", clean(reason))).unwrap_or_default();
+                    self.line(&format!("{} {}{reason}", self.look.verdict(report.verdict), report.id));
+                }
+            }
+            RunEvent::RunFinished(end) => {
+                let counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                let counted: Vec<String> = counts.iter().map(|(verdict, count)| format!("{count} {verdict}")).collect();
+                let how = match &end.setup_error {
+                    Some(error) => format!("not checked: {}", clean(error)),
+                    None => counted.join(", "),
+                };
+                self.line(&format!("done in {} — {how}", human(end.duration)));
+            }
+            _ => {}
+        }
+    }
+}

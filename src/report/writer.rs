@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::files;
 use super::model::Report;
@@ -17,6 +18,9 @@ const UNFINISHED: &str = "the run had not finished when this was written";
 pub struct ReportWriter {
     /// `None`: build the report, write nothing (`--no-report`).
     dir: Option<PathBuf>,
+    /// The partial files are rewritten at most this often (zero: as each
+    /// check finishes).
+    partial_every: Duration,
     state: Mutex<State>,
 }
 
@@ -25,13 +29,23 @@ struct State {
     report: Option<Report>,
     plan: Vec<String>,
     finished: bool,
+    /// When the partial files were last written.
+    partial_at: Option<Instant>,
     /// The final files written, or why they could not be.
     written: Option<Result<Vec<PathBuf>, String>>,
 }
 
 impl ReportWriter {
     pub fn new(dir: Option<PathBuf>) -> ReportWriter {
-        ReportWriter { dir, state: Mutex::new(State::default()) }
+        ReportWriter { dir, partial_every: Duration::ZERO, state: Mutex::new(State::default()) }
+    }
+
+    /// A writer that rewrites the partial files at most once per `every`
+    /// (a run over many targets: each target's writes cost the others
+    /// time). The final files are written as always; a run killed outright
+    /// may leave its last checks out of the partial ones.
+    pub fn throttled(dir: Option<PathBuf>, every: Duration) -> ReportWriter {
+        ReportWriter { partial_every: every, ..ReportWriter::new(dir) }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -80,9 +94,14 @@ impl Observer for ReportWriter {
                 let Some(report) = state.report.as_mut() else { return };
                 report.record(*check);
                 report.order(&plan);
-                // Under the lock: two checks finishing at once must not
-                // interleave their writes.
-                self.write_partial(report);
+                let due = state.partial_at.is_none_or(|at| at.elapsed() >= self.partial_every);
+                if due {
+                    state.partial_at = Some(Instant::now());
+                    let Some(report) = state.report.as_ref() else { return };
+                    // Under the lock: two checks finishing at once must not
+                    // interleave their writes.
+                    self.write_partial(report);
+                }
             }
             RunEvent::RunFinished(end) => {
                 let plan = state.plan.clone();

@@ -22,7 +22,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
-pub use timeline::{Entry, EventRecord, Moment, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
+pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
 
 /// Why an rpc failed, blaming the right side: a status the service really
 /// sent, our own deadline passing, or the connection under the call failing.

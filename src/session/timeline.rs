@@ -62,6 +62,8 @@ pub struct Timeline(Arc<Inner>);
 
 struct Inner {
     origin: Instant,
+    /// A timeline rebuilt from a recording stands still at its last entry.
+    frozen: std::sync::OnceLock<Duration>,
     state: Mutex<State>,
     /// The latest event a check consumed (an echo, a dong): events the harness
     /// caused, like the rpcs that caused them.
@@ -171,6 +173,45 @@ pub struct RpcRecord {
     pub causes_events: bool,
 }
 
+/// Why a recording could not be read back: the file, the line (1-based;
+/// 0 for the file as a whole) and what is wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct RecordingError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The rpcs that make a puppet emit events (the session's own list).
+const CAUSES_EVENTS: &[&str] = &["Start", "Stop", "Logout", "Ding", "MessageSendText", "MessageSendFile"];
+
+/// Rpc names a recording may hold, as the session names them.
+const RPC_NAMES: &[&str] = &[
+    "Start",
+    "Stop",
+    "Logout",
+    "Ding",
+    "Version",
+    "Event",
+    "MessageSendText",
+    "MessageSendFile",
+    "MessagePayload",
+    "MessageFile",
+    "ContactPayload",
+    "CurrentUser",
+    "Download",
+    "Upload",
+    "MessageSendFileStream",
+    "DirtyPayload",
+];
+
+/// A recorded rpc's name as the session's `&'static str`; names this
+/// puppet-lint does not send become `other`.
+fn rpc_name(name: &str) -> &'static str {
+    RPC_NAMES.iter().find(|known| **known == name).copied().unwrap_or("other")
+}
+
 /// How many entries one step of a reader reads back at most.
 pub const SCAN_LIMIT: usize = 1024;
 
@@ -236,6 +277,7 @@ impl Timeline {
         let recording = Recording::open(path, temporary);
         Timeline(Arc::new(Inner {
             origin: Instant::now(),
+            frozen: std::sync::OnceLock::new(),
             state: Mutex::new(State {
                 index: Vec::new(),
                 others: Vec::new(),
@@ -254,7 +296,108 @@ impl Timeline {
 
     /// Time since the timeline began.
     pub fn now(&self) -> Duration {
-        self.0.origin.elapsed()
+        match self.0.frozen.get() {
+            Some(end) => *end,
+            None => self.0.origin.elapsed(),
+        }
+    }
+
+    /// Rebuilds the timeline of a recorded run from its recording (each
+    /// line of `timeline.jsonl` as it was written): every entry at its
+    /// recorded time, with its recorded marks (stream connect heartbeats,
+    /// replays), a payload's problem worked out again. The result stands
+    /// still at its last entry: nothing more arrives. Kept in a temporary
+    /// recording of its own.
+    pub fn from_recording(path: &Path) -> Result<Timeline, RecordingError> {
+        let failed = |line: usize, message: String| RecordingError { path: path.to_path_buf(), line, message };
+        let file = File::open(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
+        let timeline = Timeline::new();
+        let mut end = Duration::ZERO;
+        let mut reader = std::io::BufReader::new(file);
+        let mut text = String::new();
+        let mut number = 0;
+        loop {
+            text.clear();
+            number += 1;
+            match std::io::BufRead::read_line(&mut reader, &mut text) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => return Err(failed(number, format!("cannot read it: {error}"))),
+            }
+            let line = text.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let entry: TimelineEntry =
+                serde_json::from_str(line).map_err(|error| failed(number, format!("not a timeline entry: {error}")))?;
+            let at = Duration::from_millis(entry.at_ms);
+            if at < end {
+                return Err(failed(number, format!("at_ms {} is earlier than the line before", entry.at_ms)));
+            }
+            end = at;
+            timeline.push_recorded(at, entry.what);
+        }
+        let _ = timeline.0.frozen.set(end);
+        timeline.flush();
+        Ok(timeline)
+    }
+
+    /// An entry of a recording, at its recorded time.
+    fn push_recorded(&self, at: Duration, what: TimelineWhat) {
+        let other = match what {
+            TimelineWhat::Event { stream, number, payload, connect_heartbeat, replay, .. } => {
+                let kind = EventKind::from_wire(number);
+                let problem = decode_payload(kind, &payload).1.map(|problem| problem.to_string());
+                let mut state = self.lock();
+                let seq = state.index.len();
+                let line = TimelineEntry {
+                    seq,
+                    at_ms: at.as_millis() as u64,
+                    what: TimelineWhat::Event {
+                        stream,
+                        event: kind.name(),
+                        number,
+                        payload,
+                        problem,
+                        connect_heartbeat,
+                        replay,
+                    },
+                };
+                let offset = state.recording.append(&line);
+                let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
+                state.index.push(Slot { at: ticks(at), number, locator: flags | (offset & VALUE_BITS) });
+                *state.counts.entry(number).or_default() += 1;
+                state.current_stream = stream;
+                drop(state);
+                self.grew(seq + 1);
+                return;
+            }
+            TimelineWhat::Subscribed { stream } => What::Subscribed { stream },
+            TimelineWhat::StreamEnded { stream, error } => What::StreamEnded { stream, error },
+            TimelineWhat::Rpc { rpc, took_ms, outcome } => {
+                let name = rpc_name(&rpc);
+                let took = Duration::from_millis(took_ms);
+                What::Rpc(RpcRecord {
+                    name,
+                    started: at.saturating_sub(took),
+                    took,
+                    ok: outcome == "ok",
+                    outcome,
+                    causes_events: CAUSES_EVENTS.contains(&name),
+                })
+            }
+            TimelineWhat::Note { text } => What::Note(text),
+        };
+        let seq = {
+            let mut state = self.lock();
+            let seq = state.index.len();
+            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: other.clone() }));
+            let locator = OTHER | state.others.len() as u64;
+            state.others.push((seq, at, other));
+            state.index.push(Slot { at: ticks(at), number: 0, locator });
+            seq
+        };
+        self.grew(seq + 1);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -22,7 +22,9 @@ pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
     if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
 }
 
-fn yaml_error(error: &serde_saphyr::Error, text: &str, source: &str) -> SuiteError {
+/// A YAML parser error as a suite error at its `file:line:col` (also used for
+/// the targets file).
+pub fn yaml_error(error: &serde_saphyr::Error, text: &str, source: &str) -> SuiteError {
     let (line, column) = error.location().map_or((0, 0), |location| (location.line(), location.column()));
     let message = match check_at(text, line) {
         Some(check) => format!("check `{check}`: {}", plain_message(error)),

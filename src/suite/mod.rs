@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use compile::yaml_error;
 pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{CheckRun, Failure, Stepped, seconds};
 use crate::clock::human;
-use crate::session::Moment;
+use crate::session::{Moment, What};
 use crate::suite::{Action, Step};
 use crate::wire::EventKind;
 
@@ -36,6 +36,9 @@ impl CheckRun {
     /// event (it keeps itself alive), or a full interval past that event
     /// (a silent provider's gap shows), or at most one interval more.
     async fn max_gap(&mut self, interval: Duration, window: Duration) -> Result<(), Failure> {
+        if let Some(spans) = self.context.recorded.clone() {
+            return self.recorded_gap(interval, spans.get(&self.check.id).copied());
+        }
         let timeline = self.context.timeline.clone();
         let start = timeline.now();
         let allowed = interval.mul_f64(GAP_TOLERANCE);
@@ -81,6 +84,44 @@ impl CheckRun {
             return Err(self.gap_failure(interval, start, end, largest.1, largest.1 + largest.0, activity));
         }
         self.note = Some(format!("largest gap {} over {}", human(largest.0), human(end - start)));
+        Ok(())
+    }
+
+    /// The heartbeat rule on a recording: the gaps between the provider's
+    /// events over the span the recorded check watched (`span`: from, to).
+    fn recorded_gap(&mut self, interval: Duration, span: Option<(Duration, Duration)>) -> Result<(), Failure> {
+        let Some((start, end)) = span else {
+            return Err(Failure {
+                kind: super::Kind::Skip,
+                summary: crate::engine::rejudge::NEEDS_LIVE.to_owned(),
+                expected: String::new(),
+                observed: "the recorded run did not run this check: no window of it to judge".to_owned(),
+                focus: None,
+            });
+        };
+        let timeline = self.context.timeline.clone();
+        let allowed = interval.mul_f64(GAP_TOLERANCE);
+        let mut watch = Gaps::new(start, 0);
+        timeline.visit_moments(0, |moment| {
+            if moment.at <= end {
+                watch.take(moment);
+            }
+        });
+        let mut largest = watch.largest;
+        if end.saturating_sub(watch.previous) > largest.0 {
+            largest = (end - watch.previous, watch.previous);
+        }
+        if largest.0 > allowed {
+            let activity = timeline
+                .others_since(0)
+                .iter()
+                .filter(|entry| entry.at <= end && matches!(&entry.what, What::Rpc(rpc) if rpc.causes_events))
+                .map(|entry| entry.at)
+                .next_back()
+                .unwrap_or(start);
+            return Err(self.gap_failure(interval, start, end, largest.1, largest.1 + largest.0, activity));
+        }
+        self.note = Some(format!("largest gap {} over {} (recorded)", human(largest.0), human(end - start)));
         Ok(())
     }
 

@@ -1,0 +1,142 @@
+//! `puppet-lint rejudge DIR`: a recorded run judged again, offline — its
+//! timeline rebuilt from `DIR/timeline.jsonl`, its target named by
+//! `DIR/report.json`, the checks that only observe the timeline judged with
+//! today's suites (or `--suite`), the others skipped as needing a live
+//! service; the same report files as a run, in `DIR/rejudged/` unless told.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{OutputArgs, RejudgeArgs};
+use crate::config::{RunConfig, Selection, Settings, TargetChoice, Timeouts};
+use crate::engine::rejudge::{self, Recorded};
+use crate::error::Error;
+use crate::events::{Observer, TargetReport};
+use crate::report::baseline;
+use crate::report::look::Look;
+use crate::report::writer::ReportWriter;
+use crate::session::Timeline;
+use crate::session::timeline::RECORDING;
+
+/// Where the new reports go unless `--report-dir` says.
+pub const DEFAULT_OUT: &str = "rejudged";
+
+pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!("{} is not a directory: give a run's report directory", dir.display())));
+    }
+    let report_path = dir.join(crate::report::files::JSON);
+    let recorded_report = if report_path.exists() { Some(super::report::read(&report_path)?) } else { None };
+    let recording = dir.join(
+        recorded_report.as_ref().and_then(|report| report.recording.clone()).unwrap_or_else(|| RECORDING.to_owned()),
+    );
+    if !recording.exists() {
+        return Err(Error::Usage(format!(
+            "{} does not exist: the run was not recorded (a run with --no-report, or a report older than the \
+             recording) — nothing to judge",
+            recording.display()
+        )));
+    }
+    let timeline = Timeline::from_recording(&recording).map_err(|error| Error::Usage(error.to_string()))?;
+
+    let out = args.report_dir.clone().unwrap_or_else(|| dir.join(DEFAULT_OUT));
+    if !args.no_report && same_dir(&out, dir) {
+        return Err(Error::Usage(format!(
+            "--report-dir {} is the recorded run's own directory: its reports would be overwritten; give another",
+            out.display()
+        )));
+    }
+    let suites = crate::suite::load_suites(&args.suites)?;
+    // The recorded run's selection and settings, judged with these suites.
+    let settings = recorded_report.as_ref().map(|report| &report.settings);
+    let selection = Selection {
+        only: settings.map(|settings| settings.only.clone()).unwrap_or_default(),
+        skip: settings.map(|settings| settings.skip.clone()).unwrap_or_default(),
+        tags: settings.map(|settings| settings.tags.clone()).unwrap_or_default(),
+    };
+    let plan = crate::suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &[]);
+    if plan.is_empty() {
+        return Err(Error::NothingSelected);
+    }
+    let window =
+        settings.map_or(Duration::from_secs(60), |settings| Duration::from_millis(settings.heartbeat_window_ms));
+    let config = RunConfig {
+        target: TargetChoice::Nothing,
+        timeouts: Timeouts::default(),
+        settings: Settings {
+            window,
+            timeout: settings.and_then(|settings| settings.timeout_ms).map(Duration::from_millis),
+            allow_destructive: settings.is_some_and(|settings| settings.allow_destructive),
+            ..Settings::default()
+        },
+        suites,
+        plan,
+        selection,
+        deadline: None,
+        output: OutputArgs {
+            report_dir: out.clone(),
+            no_report: args.no_report,
+            color: args.color,
+            ..OutputArgs::default()
+        },
+    };
+    let target = match &recorded_report {
+        Some(report) => {
+            let mut target = report.target.clone();
+            target.description = format!("{} (re-judged from {})", target.description, recording.display());
+            target
+        }
+        None => TargetReport {
+            description: format!("a recorded run ({})", recording.display()),
+            endpoint: None,
+            tls: false,
+            server_name: None,
+            authority: None,
+        },
+    };
+    // The span each recorded check watched (the heartbeat rule judges it again).
+    let spans = recorded_report
+        .as_ref()
+        .map(|report| {
+            report
+                .checks
+                .iter()
+                .filter(|check| check.verdict != crate::events::Verdict::Skip && check.duration_ms > 0)
+                .map(|check| {
+                    let from = Duration::from_millis(check.started_ms);
+                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let recorded = Recorded {
+        spans,
+        timeline,
+        target,
+        service: recorded_report.as_ref().and_then(|report| report.service.clone()),
+        started_at: recorded_report
+            .as_ref()
+            .map_or_else(|| crate::clock::rfc3339(std::time::SystemTime::now()), |report| report.started_at.clone()),
+    };
+
+    let writer = Arc::new(ReportWriter::new((!args.no_report).then(|| out.clone())));
+    let observer: Arc<dyn Observer> = writer.clone();
+    rejudge::rejudge(config, recorded, observer).await;
+    let Some(report) = writer.report() else {
+        return Err(Error::Write("the re-judging ended before it started".into()));
+    };
+    super::print_stdout(&super::report::render(&report, args.format, &Look::detect(args.color)));
+    let written = writer.written().map_err(Error::Write)?;
+    if !written.is_empty() {
+        eprintln!("reports: {}", written.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    baseline::judge(&report, None)
+}
+
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

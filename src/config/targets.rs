@@ -1,0 +1,300 @@
+//! Several Puppet Services in one run: a targets file (`--targets FILE`) or
+//! repeated `--token` / `--endpoint`. Each becomes a [`Named`] target whose
+//! name is its report directory (`--report-dir/<name>/`) and its column in
+//! the combined checklist. Problems in the file are reported at
+//! `file:line:col`, like a suite's.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Selection, Target};
+use crate::cli::{RunTargetFlags, TargetFlags};
+use crate::config::Env;
+use crate::error::Error;
+use crate::suite::doc::Located;
+use crate::suite::{LoadError, Location, SuiteError, SuiteErrors, yaml_error};
+
+/// One target of a run with several.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// Unique in the run; letters, digits, `.`, `_` and `-` (a directory name).
+    pub name: String,
+    pub target: Target,
+    /// Its own check selection (`only`, `skip`, `tags`), replacing the run's.
+    pub selection: Option<Selection>,
+    /// Its own `allow_destructive`, replacing `--allow-destructive`.
+    pub allow_destructive: Option<bool>,
+}
+
+/// A target as the file writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetDoc {
+    name: Located<String>,
+    token: Option<String>,
+    /// The name of an environment variable holding the token (keeps tokens
+    /// out of the file).
+    token_env: Option<Located<String>>,
+    endpoint: Option<Located<String>>,
+    authority: Option<String>,
+    #[serde(default)]
+    no_tls: bool,
+    /// Relative to the targets file's directory.
+    tls_ca_cert: Option<PathBuf>,
+    tls_server_name: Option<String>,
+    only: Option<Vec<String>>,
+    skip: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
+    allow_destructive: Option<bool>,
+}
+
+/// Reads a targets file: a YAML list of targets, each with a `name` and a
+/// `token` (or `token_env`) and/or an `endpoint`. The Wechaty SDK's
+/// environment variables are not read for them: each target says all it
+/// needs.
+pub fn read_file(path: &Path, env: &dyn Env) -> Result<Vec<Named>, Error> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        file_error(&source, String::new(), vec![at(&source, 0, 0, format!("cannot read the targets file: {error}"))])
+    })?;
+    parse(&text, &source, path.parent().unwrap_or(Path::new("")), env)
+}
+
+/// Parses a targets file's `text`; `source` names it in errors and `base`
+/// is where relative paths start.
+pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec<Named>, Error> {
+    let fail = |errors: Vec<SuiteError>| file_error(source, text.to_owned(), errors);
+    let docs: Vec<Located<TargetDoc>> =
+        serde_saphyr::from_str(text).map_err(|error| fail(vec![yaml_error(&error, text, source)]))?;
+    if docs.is_empty() {
+        return Err(fail(vec![at(source, 1, 1, "no targets: list at least one, each with a `name`".into())]));
+    }
+    let mut errors = Vec::new();
+    let mut named = Vec::new();
+    let mut seen: HashMap<String, Location> = HashMap::new();
+    let nothing: HashMap<&str, &str> = HashMap::new();
+    for Located { value: doc, line, column } in docs {
+        let here = Location { file: source.to_owned(), line, column };
+        let name_at = Location { file: source.to_owned(), line: doc.name.line, column: doc.name.column };
+        let name = doc.name.value.clone();
+        if let Err(why) = check_name(&name) {
+            errors.push(SuiteError { location: name_at.clone(), message: why });
+        } else if let Some(first) = seen.get(&name) {
+            errors.push(SuiteError {
+                location: name_at.clone(),
+                message: format!("target name `{name}` is already used at {first}: names must be unique"),
+            });
+        } else {
+            seen.insert(name.clone(), name_at.clone());
+        }
+        let mut token = doc.token.clone();
+        if let Some(variable) = &doc.token_env {
+            match (&token, env.var(&variable.value)) {
+                (Some(_), _) => errors.push(SuiteError {
+                    location: Location { file: source.to_owned(), line: variable.line, column: variable.column },
+                    message: format!("target `{name}`: give `token` or `token_env`, not both"),
+                }),
+                (None, Some(value)) => token = Some(value),
+                (None, None) => errors.push(SuiteError {
+                    location: Location { file: source.to_owned(), line: variable.line, column: variable.column },
+                    message: format!("target `{name}`: the environment variable `{}` is not set", variable.value),
+                }),
+            }
+        }
+        if token.is_none() && doc.endpoint.is_none() {
+            if doc.token_env.is_none() {
+                errors.push(SuiteError {
+                    location: here.clone(),
+                    message: format!(
+                        "target `{name}` has neither a token nor an endpoint: give `token` (or `token_env`), \
+                         `endpoint`, or both"
+                    ),
+                });
+            }
+            continue;
+        }
+        let flags = TargetFlags {
+            token,
+            endpoint: doc.endpoint.as_ref().map(|endpoint| endpoint.value.clone()),
+            authority: doc.authority.clone(),
+            no_tls: doc.no_tls,
+            tls_ca_cert: doc.tls_ca_cert.as_ref().map(|path| base.join(path)),
+            tls_server_name: doc.tls_server_name.clone(),
+        };
+        let target = match Target::resolve(&flags, &nothing) {
+            Ok(target) => target,
+            Err(error) => {
+                let location = match &doc.endpoint {
+                    Some(endpoint) if error.0.starts_with("endpoint ") => {
+                        Location { file: source.to_owned(), line: endpoint.line, column: endpoint.column }
+                    }
+                    _ => here.clone(),
+                };
+                // The file's words, not the flags'.
+                let message = error
+                    .0
+                    .replace("--tls-server-name NAME", "`tls_server_name`")
+                    .replace("--no-tls", "`no_tls: true`");
+                errors.push(SuiteError { location, message: format!("target `{name}`: {message}") });
+                continue;
+            }
+        };
+        let selection = (doc.only.is_some() || doc.skip.is_some() || doc.tags.is_some()).then(|| Selection {
+            only: doc.only.clone().unwrap_or_default(),
+            skip: doc.skip.clone().unwrap_or_default(),
+            tags: doc.tags.clone().unwrap_or_default(),
+        });
+        named.push(Named { name, target, selection, allow_destructive: doc.allow_destructive });
+    }
+    if errors.is_empty() { Ok(named) } else { Err(fail(errors)) }
+}
+
+/// Repeated `--token` / `--endpoint`: paired in order when there are as
+/// many of each, else one of them shared by all of the other. Names come
+/// from the endpoint (`127.0.0.1-8788`) or the masked token, made unique.
+pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, Error> {
+    let (tokens, endpoints) = (&flags.token, &flags.endpoint);
+    let pairs: Vec<(Option<String>, Option<String>)> = if tokens.len() == endpoints.len() {
+        tokens.iter().cloned().map(Some).zip(endpoints.iter().cloned().map(Some)).collect()
+    } else if tokens.len() <= 1 {
+        endpoints.iter().map(|endpoint| (tokens.first().cloned(), Some(endpoint.clone()))).collect()
+    } else if endpoints.len() <= 1 {
+        tokens.iter().map(|token| (Some(token.clone()), endpoints.first().cloned())).collect()
+    } else {
+        return Err(Error::Usage(format!(
+            "{} --token and {} --endpoint: give as many of each (paired in order), or one of them for all \
+             of the other, or list the targets in a file with --targets FILE",
+            tokens.len(),
+            endpoints.len()
+        )));
+    };
+    let mut used: HashMap<String, usize> = HashMap::new();
+    pairs
+        .into_iter()
+        .map(|(token, endpoint)| {
+            let base = match (&endpoint, &token) {
+                (Some(endpoint), _) => sanitize(endpoint),
+                (None, Some(token)) => sanitize(&crate::redact::mask(token)),
+                (None, None) => "target".to_owned(),
+            };
+            let count = used.entry(base.clone()).or_default();
+            *count += 1;
+            let name = if *count == 1 { base } else { format!("{base}-{count}") };
+            let target = Target::resolve(&flags.one(token, endpoint), env)
+                .map_err(|error| Error::Usage(format!("target {name}: {}", error.0)))?;
+            Ok(Named { name, target, selection: None, allow_destructive: None })
+        })
+        .collect()
+}
+
+/// A name that can be a directory of its own.
+fn check_name(name: &str) -> Result<(), String> {
+    let fine = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name == "." || name == ".." || name.starts_with('.') || !name.chars().all(fine) {
+        return Err(format!(
+            "target name `{name}` cannot be a report directory: use letters, digits, `.`, `_` and `-` \
+             (not starting with `.`)"
+        ));
+    }
+    Ok(())
+}
+
+/// `127.0.0.1:8788` → `127.0.0.1-8788`; anything else a name may not hold
+/// becomes `-` (a masked token's `…` is dropped).
+fn sanitize(text: &str) -> String {
+    let name: String = text
+        .trim_end_matches('…')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .collect();
+    let name = name.trim_matches(|c| c == '-' || c == '.').to_owned();
+    if name.is_empty() { "target".to_owned() } else { name }
+}
+
+fn at(file: &str, line: u64, column: u64, message: String) -> SuiteError {
+    SuiteError { location: Location { file: file.to_owned(), line, column }, message }
+}
+
+fn file_error(source: &str, text: String, errors: Vec<SuiteError>) -> Error {
+    Error::Suite(LoadError { errors: SuiteErrors(errors), sources: vec![(source.to_owned(), text)] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Vec<Named>, String> {
+        let env: HashMap<&str, &str> = HashMap::from([("ACME_TOKEN", "acme_0123456789abcdef")]);
+        parse(text, "targets.yaml", Path::new("conf"), &env).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_file_lists_named_targets_with_their_own_settings() {
+        let targets = parse_text(
+            "- name: local\n  endpoint: 127.0.0.1:8788\n  token: insecure_abc\n  no_tls: true\n  only: [events.*]\n\
+             - name: acme\n  token_env: ACME_TOKEN\n  authority: http://127.0.0.1:8080\n  tls_ca_cert: ca.pem\n  \
+             allow_destructive: true\n",
+        )
+        .unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(targets[0].name, "local");
+        assert_eq!(targets[0].target.tls, None);
+        assert_eq!(targets[0].selection.as_ref().unwrap().only, ["events.*"]);
+        assert_eq!(targets[1].target.token.as_deref(), Some("acme_0123456789abcdef"));
+        let tls = targets[1].target.tls.as_ref().unwrap();
+        assert_eq!(tls.trust, crate::config::TrustSource::File(PathBuf::from("conf/ca.pem")));
+        assert_eq!(targets[1].allow_destructive, Some(true));
+        assert!(targets[1].selection.is_none());
+    }
+
+    #[test]
+    fn problems_name_file_line_and_column() {
+        let error = parse_text("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  colour: blue\n").unwrap_err();
+        assert!(error.starts_with("targets.yaml:4:"), "{error}");
+        let error = parse_text(
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n- name: a\n  endpoint: 127.0.0.1:2\n  no_tls: true\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("targets.yaml:4:9: target name `a` is already used at targets.yaml:1:9"), "{error}");
+        let error = parse_text("- name: lonely\n  no_tls: true\n").unwrap_err();
+        assert!(error.contains("targets.yaml:1:3: target `lonely` has neither a token nor an endpoint"), "{error}");
+        let error = parse_text("- name: a\n  endpoint: nowhere\n  no_tls: true\n").unwrap_err();
+        assert!(error.contains("targets.yaml:2:13: target `a`: endpoint \"nowhere\""), "{error}");
+        let error = parse_text("- name: ../up\n  endpoint: 127.0.0.1:1\n  no_tls: true\n").unwrap_err();
+        assert!(error.contains("cannot be a report directory"), "{error}");
+        let error = parse_text("[]").unwrap_err();
+        assert!(error.contains("no targets"), "{error}");
+    }
+
+    #[test]
+    fn repeated_flags_pair_or_share_and_get_unique_names() {
+        let flags = RunTargetFlags {
+            token: vec!["insecure_0123456789".into()],
+            endpoint: vec!["127.0.0.1:1".into(), "127.0.0.1:2".into(), "127.0.0.1:1".into()],
+            no_tls: true,
+            ..RunTargetFlags::default()
+        };
+        let env: HashMap<&str, &str> = HashMap::new();
+        let names: Vec<String> = from_flags(&flags, &env).unwrap().into_iter().map(|named| named.name).collect();
+        assert_eq!(names, ["127.0.0.1-1", "127.0.0.1-2", "127.0.0.1-1-2"]);
+
+        let flags = RunTargetFlags {
+            token: vec!["puppet_acme_0123456789".into(), "puppet_acme_0198765432".into()],
+            no_tls: true,
+            ..RunTargetFlags::default()
+        };
+        let named = from_flags(&flags, &env).unwrap();
+        let names: Vec<&str> = named.iter().map(|named| named.name.as_str()).collect();
+        assert_eq!(names, ["puppet_acme_01", "puppet_acme_01-2"]);
+        assert!(names.iter().all(|name| !name.contains("0123456789")));
+
+        let flags = RunTargetFlags {
+            token: vec!["a_1".into(), "b_2".into()],
+            endpoint: vec!["127.0.0.1:1".into(), "127.0.0.1:2".into(), "127.0.0.1:3".into()],
+            ..RunTargetFlags::default()
+        };
+        assert!(from_flags(&flags, &env).unwrap_err().to_string().contains("give as many of each"));
+    }
+}

@@ -1,0 +1,80 @@
+//! Re-judging a recorded run, offline: the run's timeline is rebuilt from its
+//! recording (`timeline.jsonl`) and every check that only observes the
+//! timeline — the login-state rules and the payload shapes (the checks made
+//! of `judge_states` / `judge_shapes` steps), and the heartbeat rule
+//! (`max_gap`, over the span its recorded check watched) — is judged again on
+//! it, with today's suites. A check that must act on a live service (send, ding,
+//! restart, resolve a message…) ends `skip`: it needs a live service. Told
+//! as the same [`RunEvent`]s as a run, so every report format follows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, Stop, not_run, run_plan};
+use crate::config::RunConfig;
+use crate::events::{Observer, RunEnd, RunEvent, ServiceReport, TargetReport, Verdict};
+use crate::session::Timeline;
+use crate::suite::{Action, Check};
+
+/// Why a check is not judged again.
+pub const NEEDS_LIVE: &str = "needs a live service (it acts on the service; a recording can only be observed again)";
+
+/// A recorded run: its rebuilt timeline and what its report said of it.
+pub struct Recorded {
+    pub timeline: Timeline,
+    pub target: TargetReport,
+    pub service: Option<ServiceReport>,
+    /// When the recorded run began (RFC 3339).
+    pub started_at: String,
+    /// Each recorded check's span on the timeline (from, to), by id.
+    pub spans: HashMap<String, (Duration, Duration)>,
+}
+
+/// Whether a check can be judged from a recording alone: all its steps
+/// judge the whole run's timeline, or all are the heartbeat rule.
+pub fn offline(check: &Check) -> bool {
+    check.observes_run()
+        || (!check.steps.is_empty() && check.steps.iter().all(|step| matches!(step.action, Action::MaxGap { .. })))
+}
+
+/// Judges `config`'s plan again on the recording; returns when
+/// `RunFinished` is sent.
+pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Observer>) {
+    let clock = Instant::now();
+    let Recorded { timeline, target, service, started_at, spans } = recorded;
+    let endpoint = target.endpoint.clone();
+    observer.event(RunEvent::RunStarted(Box::new(super::run::describe(&config, target, started_at))));
+    observer.event(RunEvent::Phase(format!("re-judging a recording of {} entries", timeline.len())));
+    let context = Arc::new(Context {
+        session: None,
+        unavailable: None,
+        discovery: None,
+        authority: None,
+        target: None,
+        registry: None,
+        settings: config.settings.clone(),
+        nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        invalid_token: String::new(),
+        observer: observer.clone(),
+        timeline: timeline.clone(),
+        recorded: Some(Arc::new(spans)),
+    });
+    let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
+    for planned in &live {
+        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Skip, NEEDS_LIVE))));
+    }
+    run_plan(context, judged, CancellationToken::new(), Stop::default()).await;
+    observer.event(RunEvent::RunFinished(Box::new(RunEnd {
+        duration: clock.elapsed(),
+        interrupted_by: None,
+        endpoint,
+        service,
+        setup_error: None,
+        lost_service: None,
+        events: timeline.counts(),
+        recording: None,
+    })));
+}

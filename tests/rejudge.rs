@@ -1,0 +1,166 @@
+//! `puppet-lint rejudge DIR` on the real binary: a run recorded against a
+//! mock that breaks observe-only rules (a stale scan while logged in, two
+//! logouts for one Logout, a `null` in an id list) is judged again offline
+//! and gives the live run's verdicts for every check that only observes the
+//! timeline; the others say they need a live service.
+
+mod support;
+
+use std::path::Path;
+
+use puppet_lint::exit;
+use puppet_lint::report::model::{Report, Verdict};
+use support::{Cli, scratch};
+
+fn read_report(dir: &Path) -> Report {
+    let text = std::fs::read_to_string(dir.join("report.json")).unwrap_or_else(|_| panic!("{}", dir.display()));
+    serde_json::from_str(&text).expect("a report")
+}
+
+/// A recorded run against the mock with the observe-only faults.
+fn recorded_run(name: &str) -> (std::path::PathBuf, Report) {
+    recorded_with(name, &["stale-scan", "double-logout", "null-in-id-list"])
+}
+
+fn recorded_with(name: &str, faults: &[&str]) -> (std::path::PathBuf, Report) {
+    let dir = scratch(name);
+    let ran = Cli::new()
+        .args(["--mock"])
+        .args(faults.iter().flat_map(|fault| ["--mock-fault", fault]))
+        .args(["--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
+        .args(["--report-dir", dir.to_str().unwrap()])
+        .run();
+    ran.code(exit::FAILURE);
+    assert!(dir.join("timeline.jsonl").exists());
+    let report = read_report(&dir);
+    (dir, report)
+}
+
+fn observe_only() -> Vec<String> {
+    let suite = puppet_lint::suite::builtin().expect("the built-in suite");
+    suite
+        .checks
+        .iter()
+        .filter(|check| puppet_lint::engine::rejudge::offline(check))
+        .map(|check| check.id.clone())
+        .collect()
+}
+
+#[test]
+fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
+    let (dir, live) = recorded_run("rejudge-live");
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
+    ran.code(exit::FAILURE).stdout_has("re-judged from");
+    let again = read_report(&dir.join("rejudged"));
+    for file in ["junit.xml", "summary.md", "badge.svg", "badge.json"] {
+        assert!(dir.join("rejudged").join(file).exists(), "{file}");
+    }
+    let observed = observe_only();
+    assert!(observed.len() >= 7 && observed.iter().any(|id| id == "heartbeat.interval"), "{observed:?}");
+    let verdicts = |report: &Report| -> Vec<(String, Verdict)> {
+        report
+            .checks
+            .iter()
+            .filter(|check| observed.contains(&check.id))
+            .map(|check| (check.id.clone(), check.verdict))
+            .collect()
+    };
+    assert_eq!(verdicts(&again), verdicts(&live), "the observe-only verdicts, live and re-judged");
+    // The faults show: the rules broke, live and again.
+    for (id, verdict) in [
+        ("events.no-scan-while-logged-in", Verdict::Fail),
+        ("events.one-logout-per-logout", Verdict::Warn),
+        ("payloads.shape", Verdict::Fail),
+    ] {
+        let check = again.checks.iter().find(|check| check.id == id).expect(id);
+        assert_eq!(check.verdict, verdict, "{id}: {:?}", check.reason);
+        assert!(
+            check.evidence.as_ref().is_some_and(|evidence| !evidence.timeline.is_empty()),
+            "{id} shows the timeline"
+        );
+    }
+    // Every other check needs the service.
+    for check in again.checks.iter().filter(|check| !observed.contains(&check.id)) {
+        assert_eq!(check.verdict, Verdict::Skip, "{}", check.id);
+        assert!(
+            check.reason.as_deref().is_some_and(|reason| reason.starts_with("needs a live service")),
+            "{}",
+            check.id
+        );
+    }
+    assert_eq!(again.checks.len(), live.checks.len());
+    assert_eq!(again.target.endpoint, live.target.endpoint);
+    assert_eq!(again.events, live.events, "every event of the recording was read back");
+}
+
+/// The heartbeat rule is judged again over the span its check watched.
+#[test]
+fn a_silent_provider_fails_the_heartbeat_rule_again() {
+    let (dir, live) = recorded_with("rejudge-heartbeat", &["no-heartbeat"]);
+    Cli::new().args(["rejudge", dir.to_str().unwrap()]).run().code(exit::FAILURE).stdout_has("no event for");
+    let again = read_report(&dir.join("rejudged"));
+    let verdict =
+        |report: &Report| report.checks.iter().find(|check| check.id == "heartbeat.interval").unwrap().verdict;
+    assert_eq!((verdict(&live), verdict(&again)), (Verdict::Fail, Verdict::Fail));
+}
+
+#[test]
+fn a_suite_file_judges_the_recording_with_its_own_rules() {
+    let (dir, _) = recorded_run("rejudge-suite");
+    let suite = dir.join("newer.yaml");
+    std::fs::write(
+        &suite,
+        "format: 1\nsuite: newer\nversion: 2.0.0\ntitle: a newer suite\nchecks:\n\
+         \x20 - id: newer.no-scan\n    title: no scan while logged in\n    level: should\n    requirement: no scan while logged in\n\
+         \x20   steps:\n      - judge_states: { rules: [no-scan-while-logged-in] }\n\
+         \x20 - id: newer.shapes\n    title: shapes\n    level: must\n    requirement: shapes\n\
+         \x20   steps:\n      - judge_shapes: { level: must }\n\
+         \x20 - id: newer.ding\n    title: ding\n    level: must\n    requirement: ding\n\
+         \x20   steps:\n      - ding: { data: x }\n",
+    )
+    .unwrap();
+    let out = dir.join("with-newer");
+    let ran = Cli::new()
+        .args(["rejudge", dir.to_str().unwrap(), "--suite", suite.to_str().unwrap(), "--report-dir"])
+        .args([out.to_str().unwrap(), "--format", "json"])
+        .run();
+    ran.code(exit::FAILURE);
+    let again = read_report(&out);
+    assert_eq!(again.suites.len(), 1);
+    assert_eq!(again.suites[0].version, "2.0.0");
+    let verdict = |id: &str| again.checks.iter().find(|check| check.id == id).map(|check| check.verdict);
+    assert_eq!(verdict("newer.no-scan"), Some(Verdict::Warn), "a should rule now");
+    assert_eq!(verdict("newer.shapes"), Some(Verdict::Fail));
+    assert_eq!(verdict("newer.ding"), Some(Verdict::Skip));
+    // --format json prints the report itself.
+    let printed: Report = serde_json::from_str(&ran.stdout).expect("JSON on stdout");
+    assert_eq!(printed.checks.len(), 3);
+}
+
+#[test]
+fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
+    let dir = scratch("rejudge-bad");
+    Cli::new()
+        .args(["rejudge", dir.to_str().unwrap()])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("timeline.jsonl does not exist");
+    std::fs::write(
+        dir.join("timeline.jsonl"),
+        "{\"seq\":0,\"at_ms\":1,\"kind\":\"subscribed\",\"stream\":1}\n\n{\"seq\":1,\"at_ms\":2,\"kind\":\"event\"}\n",
+    )
+    .unwrap();
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has(&format!("{}:3: not a timeline entry", dir.join("timeline.jsonl").display()));
+    std::fs::write(dir.join("timeline.jsonl"), "{\"seq\":0,\"at_ms\":1,\"kind\":\"subscribed\",\"stream\":1}\n")
+        .unwrap();
+    Cli::new()
+        .args(["rejudge", dir.to_str().unwrap(), "--report-dir", dir.to_str().unwrap()])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("its reports would be overwritten");
+    // A recording alone (no report.json) is judged too.
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report"]).run();
+    ran.code(exit::OK).stdout_has("a recorded run");
+    Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("timeline.jsonl").stdout_has("--suite");
+}
