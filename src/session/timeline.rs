@@ -346,30 +346,7 @@ impl Timeline {
     fn push_recorded(&self, at: Duration, what: TimelineWhat) {
         let other = match what {
             TimelineWhat::Event { stream, number, payload, connect_heartbeat, replay, .. } => {
-                let kind = EventKind::from_wire(number);
-                let problem = decode_payload(kind, &payload).1.map(|problem| problem.to_string());
-                let mut state = self.lock();
-                let seq = state.index.len();
-                let line = TimelineEntry {
-                    seq,
-                    at_ms: at.as_millis() as u64,
-                    what: TimelineWhat::Event {
-                        stream,
-                        event: kind.name(),
-                        number,
-                        payload,
-                        problem,
-                        connect_heartbeat,
-                        replay,
-                    },
-                };
-                let offset = state.recording.append(&line);
-                let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
-                state.index.push(Slot { at: ticks(at), number, locator: flags | (offset & VALUE_BITS) });
-                *state.counts.entry(number).or_default() += 1;
-                state.current_stream = stream;
-                drop(state);
-                self.grew(seq + 1);
+                self.insert_event(at, stream, number, payload, Some((connect_heartbeat, replay)));
                 return;
             }
             TimelineWhat::Subscribed { stream } => What::Subscribed { stream },
@@ -391,7 +368,7 @@ impl Timeline {
         let seq = {
             let mut state = self.lock();
             let seq = state.index.len();
-            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: other.clone() }));
+            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: other.clone() }), false);
             let locator = OTHER | state.others.len() as u64;
             state.others.push((seq, at, other));
             state.index.push(Slot { at: ticks(at), number: 0, locator });
@@ -453,6 +430,19 @@ impl Timeline {
             std::borrow::Cow::Borrowed(_) => raw,
             std::borrow::Cow::Owned(masked) => masked,
         };
+        self.insert_event(at, stream, wire_type, raw, None)
+    }
+
+    /// Indexes and records an event at `at`. `marks` (connect heartbeat,
+    /// replay) are a recording's; `None` works them out as events arrive.
+    fn insert_event(
+        &self,
+        at: Duration,
+        stream: u32,
+        wire_type: i32,
+        raw: String,
+        marks: Option<(bool, bool)>,
+    ) -> usize {
         let kind = EventKind::from_wire(wire_type);
         // Judged before the lock: payloads are parsed with long strings cut.
         let (payload, problem) = decode_payload(kind, &raw);
@@ -466,9 +456,11 @@ impl Timeline {
                 state.fresh_stream = None;
             }
             state.current_stream = stream;
-            let connect_heartbeat = first_on_stream && kind == EventKind::Heartbeat;
-            let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
-                && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
+            let (connect_heartbeat, replay) = marks.unwrap_or_else(|| {
+                let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
+                    && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
+                (first_on_stream && kind == EventKind::Heartbeat, replay)
+            });
             let line = TimelineEntry {
                 seq,
                 at_ms: at.as_millis() as u64,

@@ -69,8 +69,8 @@
 //! | Ding | one `dong` expected | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
 //!
 //! Failed rpcs (`ok: false`) move nothing; a failed `Start` still closes the replay window. Other rpcs are ignored.
-//! A `Stop` request (sent, before its reply) opens a window that the next subscription closes: a stream that ends
-//! outside it is `stream-ended-outside-stop` (must) — the service ended it by itself, with any status (OK,
+//! A `Stop` request (sent, before its reply) asks for the end of the stream open at that moment, whenever that end
+//! is read; any other stream that ends is `stream-ended-outside-stop` (must) — the service ended it by itself, with any status (OK,
 //! CANCELLED, UNAVAILABLE…), and a bot whose client does not subscribe again goes deaf (WIRE.md: `Stop` ends the
 //! Event stream; one stream per session, shared by every check). puppet-lint's own cancels are no stream ends: the
 //! reader is dropped, nothing is recorded.
@@ -427,8 +427,9 @@ struct Machine {
     login_replayed: bool,
     stream: Option<Stream>,
     ended: HashSet<u32>,
-    /// A `Stop` was sent and no new subscription has opened since.
-    stopping: bool,
+    /// The streams that were open when a `Stop` was sent: their ends are asked for, whenever they are read (an
+    /// old stream's end can be read after the next subscription opened).
+    stopped: HashSet<u32>,
     pending_dings: usize,
     segment: LogoutSegment,
     last_seq: usize,
@@ -464,7 +465,7 @@ impl Machine {
             login_replayed: false,
             stream: None,
             ended: HashSet::new(),
-            stopping: false,
+            stopped: HashSet::new(),
             pending_dings: 0,
             segment: LogoutSegment::default(),
             last_seq: 0,
@@ -722,13 +723,14 @@ impl Machine {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Subscribed { stream } => {
-                self.stream = Some(Stream::new(*stream));
-                self.stopping = false;
+            Item::Subscribed { stream } => self.stream = Some(Stream::new(*stream)),
+            Item::StopRequested => {
+                if let Some(s) = self.stream.as_ref() {
+                    self.stopped.insert(s.id);
+                }
             }
-            Item::StopRequested => self.stopping = true,
             Item::StreamEnded { seq, stream, error } => {
-                if !self.stopping {
+                if !self.stopped.contains(stream) {
                     let state = self.state();
                     let how = error.as_deref().map_or_else(|| "with status OK".to_string(), |error| error.to_string());
                     self.out.findings.push(StateFinding {

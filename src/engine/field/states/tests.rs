@@ -301,7 +301,14 @@ fn a_stream_the_service_ends_by_itself_is_a_finding() {
     rec.items.push(Item::StopRequested);
     let j = rec.rpc("Stop").end(true).subscribe().hb().judge();
     assert!(j.findings.iter().all(|f| f.rule != "stream-ended-outside-stop"), "{:#?}", j.findings);
-    // …but the window closes with the next subscription
+    // …and an old stream's end read after the next subscription opened
+    let mut rec = started_session();
+    rec.items.push(Item::StopRequested);
+    let mut rec = rec.rpc("Stop").subscribe().hb();
+    rec.items.push(Item::StreamEnded { seq: 99, stream: 1, error: None });
+    let j = rec.judge();
+    assert!(j.findings.iter().all(|f| f.rule != "stream-ended-outside-stop"), "{:#?}", j.findings);
+    // …but not the end of the stream opened after it
     let j = started_session().stop().subscribe().hb().end(false).judge();
     assert_eq!(j.findings.iter().filter(|f| f.rule == "stream-ended-outside-stop").count(), 1, "{:#?}", j.findings);
 }
