@@ -115,11 +115,19 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
 
     // Without a session only the checks that need none can run; the others
     // are reported as not run (the why is said once, as the setup error).
+    // Those that judge the session's recording have nothing to judge: an
+    // empty recording would pass them all.
     let (runnable, cannot): (Vec<_>, Vec<_>) =
-        run.config.plan.iter().cloned().partition(|planned| unavailable.is_none() || !planned.check.needs_session());
+        run.config.plan.iter().cloned().partition(|planned| {
+            unavailable.is_none() || !(planned.check.needs_session() || planned.check.observes_run())
+        });
     for planned in &cannot {
-        let report = not_run(planned, Verdict::Error, "not run: no session with the service (see setup)");
-        observer.event(RunEvent::CheckFinished(Box::new(report)));
+        let reason = if planned.check.observes_run() {
+            "not run: no session with the service, so no events to judge (see setup)"
+        } else {
+            "not run: no session with the service (see setup)"
+        };
+        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Error, reason))));
     }
     // A service lost mid-run ends every running check with the cause, and
     // no further check starts.

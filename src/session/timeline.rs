@@ -935,6 +935,43 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_reads_back_into_a_timeline_that_stands_still() {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+        let live = Timeline::recorded_to(&dir.join(RECORDING));
+        live.push(What::Subscribed { stream: 1 });
+        live.push_event(1, 1, r#"{"data":"stream connect"}"#.into());
+        live.push_event(1, 25, r#"{"contactId":"bot"}"#.into());
+        live.push(What::Rpc(RpcRecord {
+            name: "Start",
+            started: live.now(),
+            took: Duration::from_millis(1),
+            outcome: "ok".into(),
+            ok: true,
+            causes_events: true,
+        }));
+        live.push_event(1, 2, "not json".into());
+        live.flush();
+        let again = Timeline::from_recording(&dir.join(RECORDING)).unwrap();
+        assert_eq!(again.len(), live.len());
+        assert_eq!(again.counts(), live.counts());
+        let (a, b) = (again.moment(1).unwrap(), live.moment(1).unwrap());
+        assert!(a.connect_heartbeat && b.connect_heartbeat);
+        assert_eq!(again.moment(2).unwrap().replay, live.moment(2).unwrap().replay);
+        let entries = again.since(0);
+        assert!(matches!(&entries[3].what, What::Rpc(rpc) if rpc.name == "Start" && rpc.ok && rpc.causes_events));
+        assert!(matches!(&entries[4].what, What::Event(event) if event.problem.is_some()));
+        // Nothing more arrives: its clock stands at the last entry.
+        let end = again.now();
+        assert_eq!(end, Duration::from_millis(entries[4].at.as_millis() as u64));
+        std::fs::write(dir.join("bad.jsonl"), "{\"seq\":0,\"at_ms\":5,\"kind\":\"note\",\"text\":\"a\"}\nnot json\n")
+            .unwrap();
+        let error = Timeline::from_recording(&dir.join("bad.jsonl")).err().expect("a bad line");
+        assert_eq!(error.line, 2);
+        assert!(error.to_string().contains("bad.jsonl:2: not a timeline entry"), "{error}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn the_recording_holds_every_entry_as_a_json_line_and_readers_see_huge_payloads_cut() {
         let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
         let timeline = Timeline::recorded_to(&dir.join(RECORDING));
