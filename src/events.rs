@@ -150,6 +150,10 @@ impl<W: std::io::Write> C1Escaping<W> {
 
 impl<W: std::io::Write> std::io::Write for C1Escaping<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.held && !buf.iter().any(|byte| *byte == 0x7f || *byte == 0xc2) {
+            self.pass(buf)?;
+            return Ok(buf.len());
+        }
         let mut clean = 0;
         let mut at = 0;
         if std::mem::take(&mut self.held) {

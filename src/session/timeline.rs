@@ -762,11 +762,14 @@ impl Recording {
                 .and_then(|()| line.flush());
             wrote.map(|()| line.written)
         } else {
-            let mut line = crate::events::C1Escaping::new(std::mem::take(&mut self.line));
-            // Into memory: neither can fail.
-            let _ = serde_json::to_writer(&mut line, entry);
-            let _ = line.finish();
-            let mut bytes = line.into_inner();
+            let mut bytes = std::mem::take(&mut self.line);
+            // Into memory: it cannot fail. Escaped only when needed (rare).
+            let _ = serde_json::to_writer(&mut bytes, entry);
+            if bytes.iter().any(|byte| *byte == 0x7f || *byte == 0xc2) {
+                let mut escaped = crate::events::C1Escaping::new(Vec::with_capacity(bytes.len() + 16));
+                let _ = escaped.write_all(&bytes).and_then(|()| escaped.finish());
+                bytes = escaped.into_inner();
+            }
             bytes.push(b'\n');
             let wrote = writer.write_all(&bytes).map(|()| bytes.len() as u64);
             bytes.clear();
