@@ -99,6 +99,44 @@ async fn a_misnamed_received_file_is_named_with_its_kind_and_type() {
     }
 }
 
+/// The file and :authority rules' failures name the rpc, the field and the
+/// rule, with what was sent and what came back.
+#[tokio::test]
+async fn file_and_authority_failures_name_the_rpc_the_field_and_the_rule() {
+    for (fault, id, fragments) in [
+        (
+            Fault::InlineBigFile,
+            "filebox.big-file-by-uuid",
+            &["MessageFile answered the 5242880-byte file", "inline", "base64 box", "uuid box", "Download", "4 MiB"][..],
+        ),
+        (
+            Fault::CorruptDownload,
+            "filebox.large-roundtrip",
+            &["sent 40960 bytes, md5 ", "received 40960 bytes, md5 ", "Download of uuid box"][..],
+        ),
+        (
+            Fault::StreamFileUnnamed,
+            "filebox.stream-name",
+            &["MessageSendFileStream", "file_box_chunk.name", "uuid.dat"][..],
+        ),
+        (
+            Fault::SlowDingUnderLoad,
+            "filebox.ding-during-transfer",
+            &["Ding → dong took", "during an Upload", "× the idle"][..],
+        ),
+        (Fault::NoAuthorityToken, "auth.authority-token", &[":authority", "`authorization`", "UNAUTHENTICATED"][..]),
+    ] {
+        let report = run_with(&[fault]).await;
+        let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
+        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let said =
+            format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
+        for fragment in fragments {
+            assert!(said.contains(fragment), "{}: {fragment:?} missing from {said:?}", fault.name());
+        }
+    }
+}
+
 /// The table above covers every rule fault, and every built-in check is
 /// guarded by at least one: no check that cannot fail. (Misbehaviours break
 /// many rules at once; `tests/misbehaviour.rs` covers them.)

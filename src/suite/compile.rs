@@ -827,3 +827,19 @@ pub fn parse_size(text: &str) -> Option<u64> {
     };
     number.parse::<u64>().ok()?.checked_mul(scale)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_bytes_kib_or_mib() {
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("40KiB"), Some(40 * 1024));
+        assert_eq!(parse_size("5MiB"), Some(5 << 20));
+        assert_eq!(parse_size(" 7 B "), Some(7));
+        for bad in ["", "MiB", "5MB", "5 mib", "-1", "1.5MiB", "99999999999999999999MiB"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
+}
