@@ -47,7 +47,7 @@ fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
         report.checks.iter().any(|check| check.destructive),
         "--mock runs destructive checks: it has no real account"
     );
-    ran.stdout_has("certification wechaty-puppet: level 2 (exemplary), 20/20");
+    ran.stdout_has("certification wechaty-puppet: level 2 (exemplary), 25/25");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,7 +78,7 @@ async fn destructive_checks_run_against_a_real_target_only_when_asked() {
         ])
         .run_async()
         .await;
-    selected.code(exit::OK).stdout_has("no level (only 10 of the suite's 20 checks were selected)");
+    selected.code(exit::OK).stdout_has("no level (only 10 of the suite's 25 checks were selected)");
     mock.shutdown().await;
 }
 
@@ -308,10 +308,12 @@ fn the_markdown_summary_is_appended_to_the_github_step_summary() {
     assert!(text.contains("| ✅ | `heartbeat.ding-dong` |"), "{text}");
 }
 
-/// The built-in checks that run after the ordinary ones: the one that
-/// reopens the stream, and those that judge the whole recording.
+/// The built-in checks that run after the ordinary ones: those that reopen
+/// the stream or measure latency alone, and those that judge the whole
+/// recording.
 const OBSERVERS: &[&str] = &[
     "events.resubscribe",
+    "filebox.ding-during-transfer",
     "events.login-states",
     "events.no-scan-while-logged-in",
     "events.one-logout-per-logout",

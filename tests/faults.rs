@@ -56,16 +56,16 @@ macro_rules! fault {
 fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe"]);
 fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
-fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension"]);
+fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
 fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
 fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
-fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"]);
+fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"], skips["filebox.ding-during-transfer"]);
 fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.self-contact"]);
 fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails["logout.cleanup"]);
 fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails["logout.cleanup"]);
 fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
-fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension"]);
-fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension"]);
+fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension", "filebox.stream-name"]);
+fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension", "filebox.stream-name"]);
 fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension"]);
 fault!(a_stale_scan_while_logged_in_fails_the_scan_rule, Fault::StaleScan, fails["events.no-scan-while-logged-in"]);
 fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-logout-per-logout"]);
@@ -76,6 +76,15 @@ fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["me
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);
+fault!(a_big_file_answered_inline_fails_the_uuid_rule, Fault::InlineBigFile, fails["filebox.big-file-by-uuid"]);
+fault!(a_corrupt_download_fails_the_round_trip, Fault::CorruptDownload, fails["filebox.large-roundtrip"]);
+fault!(
+    a_streamed_file_that_loses_its_name_fails_the_stream_rule,
+    Fault::StreamFileUnnamed,
+    fails["filebox.stream-name"]
+);
+fault!(a_dong_held_back_by_an_upload_warns, Fault::SlowDingUnderLoad, fails["filebox.ding-during-transfer"]);
+fault!(ignoring_the_authority_token_fails_its_check, Fault::NoAuthorityToken, fails["auth.authority-token"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
 /// A photo received as an image message but named like a document: the
@@ -88,6 +97,44 @@ async fn a_misnamed_received_file_is_named_with_its_kind_and_type() {
     let evidence = check.evidence.as_ref().expect("a failure carries evidence");
     for fragment in ["image message", "\"alice-photo.pdf\"", "application/pdf, not image/*"] {
         assert!(evidence.observed.contains(fragment), "{fragment:?} missing from {:?}", evidence.observed);
+    }
+}
+
+/// The file and :authority rules' failures name the rpc, the field and the
+/// rule, with what was sent and what came back.
+#[tokio::test]
+async fn file_and_authority_failures_name_the_rpc_the_field_and_the_rule() {
+    for (fault, id, fragments) in [
+        (
+            Fault::InlineBigFile,
+            "filebox.big-file-by-uuid",
+            &["MessageFile answered the 5242880-byte file", "inline", "base64 box", "uuid box", "Download", "4 MiB"][..],
+        ),
+        (
+            Fault::CorruptDownload,
+            "filebox.large-roundtrip",
+            &["sent 40960 bytes, md5 ", "received 40960 bytes, md5 ", "Download of uuid box"][..],
+        ),
+        (
+            Fault::StreamFileUnnamed,
+            "filebox.stream-name",
+            &["MessageSendFileStream", "file_box_chunk.name", "uuid.dat"][..],
+        ),
+        (
+            Fault::SlowDingUnderLoad,
+            "filebox.ding-during-transfer",
+            &["Ding → dong took", "during an Upload", "× the idle"][..],
+        ),
+        (Fault::NoAuthorityToken, "auth.authority-token", &[":authority", "`authorization`", "UNAUTHENTICATED"][..]),
+    ] {
+        let report = run_with(&[fault]).await;
+        let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
+        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let said =
+            format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
+        for fragment in fragments {
+            assert!(said.contains(fragment), "{}: {fragment:?} missing from {said:?}", fault.name());
+        }
     }
 }
 

@@ -23,12 +23,13 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
             Ok(())
         }
         Err(error) => {
-            let (message, hint) = (error.to_string(), error.hint().to_owned());
+            let (message, hint) = (error.to_string(), error.hint());
             Err(match error {
                 DiscoveryError::NotRegistered { .. } => Error::NotRegistered { message, hint },
-                DiscoveryError::Unreachable { .. } | DiscoveryError::ServerError { .. } => {
-                    Error::Unreachable { message, hint, shown: false }
-                }
+                DiscoveryError::Malformed { .. } => Error::Usage(format!("{message} ({hint})")),
+                DiscoveryError::Unreachable { .. }
+                | DiscoveryError::AuthorityTls { .. }
+                | DiscoveryError::ServerError { .. } => Error::Unreachable { message, hint, shown: false },
             })
         }
     }

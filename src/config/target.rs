@@ -154,13 +154,20 @@ impl TlsTarget {
             .clone()
             .or_else(|| env.var(env::SERVER_NAME))
             .or_else(|| token.and_then(server_name_from_token))
-            .ok_or_else(|| {
-                UsageError(
+            .ok_or_else(|| match token {
+                Some(token) if !token.is_empty() && !token.contains('_') => UsageError(
+                    "TLS is on (the default), and the token has no `_`: the server name its certificate must carry \
+                     is the token's part before its last `_` (`insecure_<id>` → `insecure`), so this token names \
+                     none. Give --tls-server-name NAME (or WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME), or connect \
+                     without TLS with --no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true)"
+                        .into(),
+                ),
+                _ => UsageError(
                     "TLS is on (the default) and the server's certificate needs a name to be checked \
                      against: give --tls-server-name NAME, use a token of the form <name>_<id>, or \
                      connect without TLS with --no-tls"
                         .into(),
-                )
+                ),
             })?;
         let trust = match (&flags.tls_ca_cert, env.var(env::CA_CERT)) {
             (Some(path), _) => TrustSource::File(path.clone()),

@@ -65,7 +65,7 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         plan.into_iter().partition(|planned| planned.check.observes_run() && !planned.check.destructive);
     let (destructive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         plan.iter().partition(|planned| planned.check.destructive);
-    // Checks that reopen the stream run alone, after the ordinary ones and
+    // Checks that reopen the stream or measure latency run alone, after the ordinary ones and
     // before the destructive ones (which may leave the bot logged out).
     let (exclusive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         ordinary.into_iter().partition(|planned| planned.check.exclusive());

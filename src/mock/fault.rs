@@ -61,6 +61,16 @@ pub enum Fault {
     NoReplay,
     /// ~300 ms after the first `ready`, ends the event stream once with CANCELLED; a new subscription works
     StreamCancelled,
+    /// `MessageFile` answers every file inline (a base64 box), however big: a 5 MiB file in one gRPC message
+    InlineBigFile,
+    /// `Download` flips one byte of the file
+    CorruptDownload,
+    /// a file sent through `MessageSendFileStream` loses its name (it comes back as `uuid.dat`)
+    StreamFileUnnamed,
+    /// a `dong` waits a second while an `Upload` is under way
+    SlowDingUnderLoad,
+    /// without `authorization`, a call is refused: the token carried as the HTTP/2 `:authority` is ignored
+    NoAuthorityToken,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

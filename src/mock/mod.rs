@@ -121,7 +121,10 @@ impl MockServer {
             layer::Behaviour { hang: has(Fault::HangAll), delay: has(Fault::Slow).then_some(options.slow_delay) };
         let router = Server::builder()
             .layer(tower::layer::layer_fn(move |inner| layer::Wire::new(inner, behaviour)))
-            .add_service(PuppetServer::with_interceptor(mock.clone(), TokenCheck { expected, mock: mock.clone() }))
+            .add_service(PuppetServer::with_interceptor(
+                mock.clone(),
+                TokenCheck { expected, mock: mock.clone(), authority: !has(Fault::NoAuthorityToken) },
+            ))
             .add_service(HealthServer::new(Health(mock.clone())));
         let connections = Connections::default();
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -216,15 +219,18 @@ struct TokenCheck {
     /// `None`: any token is accepted.
     expected: Option<String>,
     mock: Mock,
+    /// The `:authority` counts as the token (`no-authority-token`: not).
+    authority: bool,
 }
 
 impl Interceptor for TokenCheck {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
         let authorization = match request.metadata().get("authorization") {
             Some(value) => Some(value.to_str().unwrap_or("").to_owned()),
-            None => {
+            None if self.authority => {
                 request.extensions().get::<AuthorityToken>().map(|AuthorityToken(token)| format!("Wechaty {token}"))
             }
+            None => None,
         };
         if let Some(token) = authorization.as_deref().and_then(|given| given.strip_prefix("Wechaty ")) {
             self.mock.note_token(token);

@@ -91,6 +91,8 @@ struct State {
     stream_dropped: bool,
     /// The once-per-run misbehaviours (`flood`, `huge-payload`) are done.
     misbehaved: bool,
+    /// Uploads under way (`slow-ding-under-load`).
+    uploading: u32,
 }
 
 #[derive(Clone)]
@@ -674,7 +676,8 @@ impl puppet_server::Puppet for Mock {
         if !self.has(Fault::NoDong) {
             let data = request.into_inner().data;
             let mock = self.clone();
-            let delay = self.pace(1);
+            let loaded = self.has(Fault::SlowDingUnderLoad) && self.state().uploading > 0;
+            let delay = if loaded { self.pace(1) + Duration::from_secs(1) } else { self.pace(1) };
             self.spawn(async move {
                 tokio::time::sleep(delay).await;
                 mock.emit(EventKind::Dong, json!({ "data": data }));
@@ -739,9 +742,12 @@ impl puppet_server::Puppet for Mock {
             return Err(Status::invalid_argument("no conversation id"));
         };
         let second = stream.next().await.transpose()?.unwrap_or_default();
-        let Some(name) = second.file_box_chunk.and_then(|chunk| chunk.name) else {
+        let Some(mut name) = second.file_box_chunk.and_then(|chunk| chunk.name) else {
             return Err(Status::invalid_argument("no name"));
         };
+        if self.has(Fault::StreamFileUnnamed) {
+            name = "uuid.dat".to_owned();
+        }
         let mut bytes = Vec::new();
         while let Some(part) = stream.next().await {
             let Some(data) = part?.file_box_chunk.and_then(|chunk| chunk.data) else {
@@ -773,7 +779,7 @@ impl puppet_server::Puppet for Mock {
         let Some(file) = self.message(&id)?.file else {
             return Err(Status::failed_precondition(format!("message \"{id}\" carries no file")));
         };
-        let file_box = if file.bytes.len() <= filebox::INLINE_LIMIT {
+        let file_box = if file.bytes.len() <= filebox::INLINE_LIMIT || self.has(Fault::InlineBigFile) {
             FileBox::from_bytes(&file.name, &file.bytes)
         } else {
             let uuid = uuid::Uuid::new_v4().to_string();
@@ -816,6 +822,7 @@ impl puppet_server::Puppet for Mock {
     async fn upload(&self, request: Request<Streaming<pb::UploadRequest>>) -> Reply<pb::UploadResponse> {
         const LIMIT: usize = 64 * 1024 * 1024;
         let mut stream = request.into_inner();
+        let _uploading = Uploading::new(self);
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.next().await {
             bytes.extend(chunk?.chunk);
@@ -831,15 +838,38 @@ impl puppet_server::Puppet for Mock {
     async fn download(&self, request: Request<pb::DownloadRequest>) -> Reply<BoxStream<pb::DownloadResponse>> {
         let uuid = request.into_inner().id;
         // Unlike the official server, an unknown uuid is an error, not a crash.
-        let bytes = self
+        let mut bytes = self
             .state()
             .blobs
             .get(&uuid)
             .cloned()
             .ok_or_else(|| Status::not_found(format!("no file with uuid \"{uuid}\"")))?;
+        let middle = bytes.len() / 2;
+        if self.has(Fault::CorruptDownload)
+            && let Some(byte) = bytes.get_mut(middle)
+        {
+            *byte ^= 0x01;
+        }
         let chunks: Vec<Result<pb::DownloadResponse, Status>> =
             bytes.chunks(32 * 1024).map(|chunk| Ok(pb::DownloadResponse { chunk: chunk.to_vec() })).collect();
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+}
+
+/// An upload under way, counted while it lasts (`slow-ding-under-load`).
+struct Uploading(Mock);
+
+impl Uploading {
+    fn new(mock: &Mock) -> Uploading {
+        mock.state().uploading += 1;
+        Uploading(mock.clone())
+    }
+}
+
+impl Drop for Uploading {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.uploading = state.uploading.saturating_sub(1);
     }
 }
 

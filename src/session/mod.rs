@@ -427,6 +427,99 @@ impl Session {
         .map(|response| sent_id(response.id, response.id_string_value_deprecated))
     }
 
+    /// `MessageSendFileStream`, as the official client sends an in-memory
+    /// file: `{conversation_id}`, then `{file_box_chunk{name}}`, then the
+    /// bytes as `{file_box_chunk{data}}` chunks (WIRE.md, "Auth and TLS").
+    #[allow(deprecated)]
+    pub async fn send_file_stream(&self, conversation_id: &str, name: &str, bytes: &[u8]) -> Result<String, RpcError> {
+        let mut messages = vec![
+            pb::MessageSendFileStreamRequest {
+                conversation_id: Some(conversation_id.to_owned()),
+                file_box_chunk: None,
+            },
+            pb::MessageSendFileStreamRequest {
+                conversation_id: None,
+                file_box_chunk: Some(pb::FileBoxChunk { data: None, name: Some(name.to_owned()) }),
+            },
+        ];
+        messages.extend(bytes.chunks(CHUNK).map(|chunk| pb::MessageSendFileStreamRequest {
+            conversation_id: None,
+            file_box_chunk: Some(pb::FileBoxChunk { data: Some(chunk.to_vec()), name: None }),
+        }));
+        let stream = tokio_stream::iter(messages);
+        self.unary("MessageSendFileStream", Effect::CausesEvents, stream, None, |mut client, request| async move {
+            client.message_send_file_stream(request).await
+        })
+        .await
+        .map(|response| sent_id(response.id, response.id_string_value_deprecated))
+    }
+
+    /// `Upload` (a client stream of chunks): the uuid the service gave the
+    /// bytes.
+    pub async fn upload(&self, bytes: &[u8]) -> Result<String, RpcError> {
+        let chunks: Vec<pb::UploadRequest> =
+            bytes.chunks(CHUNK).map(|chunk| pb::UploadRequest { chunk: chunk.to_vec() }).collect();
+        self.upload_stream(tokio_stream::iter(chunks)).await
+    }
+
+    /// `Upload` of whatever `chunks` yields, as it yields it (a paced
+    /// transfer: the stream decides when the upload ends).
+    pub async fn upload_stream(
+        &self,
+        chunks: impl tokio_stream::Stream<Item = pb::UploadRequest> + Send + 'static,
+    ) -> Result<String, RpcError> {
+        self.unary(
+            "Upload",
+            Effect::Quiet,
+            chunks,
+            None,
+            |mut client, request| async move { client.upload(request).await },
+        )
+        .await
+        .map(|response| response.id)
+    }
+
+    /// `Download(uuid)` (a server stream of chunks), at most `limit` bytes:
+    /// the bytes. Only for a uuid the service gave (WIRE.md: the official
+    /// server crashes on an unknown one).
+    pub async fn download(&self, uuid: &str, limit: usize) -> Result<Vec<u8>, RpcError> {
+        self.timeline.sending("Download");
+        let started = self.timeline.now();
+        let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Quiet);
+        let after = self.options.rpc_timeout;
+        let mut client = self.puppet.clone();
+        let fetch = async {
+            let mut stream = client.download(request).await?.into_inner();
+            let mut bytes = Vec::new();
+            while let Some(message) = stream.message().await? {
+                bytes.extend_from_slice(&message.chunk);
+                if bytes.len() > limit {
+                    return Err(Status::resource_exhausted(format!(
+                        "puppet-lint stopped reading: Download sent more than {limit} bytes"
+                    )));
+                }
+            }
+            Ok(bytes)
+        };
+        let result = match tokio::time::timeout(after, fetch).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(status)) => {
+                let took = self.timeline.now().saturating_sub(started);
+                Err(RpcError::classify("Download", &status, took, after))
+            }
+            Err(_) => Err(RpcError::Timeout { rpc: "Download", after }),
+        };
+        self.timeline.push(What::Rpc(RpcRecord {
+            name: "Download",
+            started,
+            took: self.timeline.now().saturating_sub(started),
+            ok: result.is_ok(),
+            outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
+            causes_events: false,
+        }));
+        result
+    }
+
     /// Cached: several checks look at the same messages. A text or file name
     /// longer than [`crate::wire::LONG_STRING`] is kept as its head and its
     /// length (`… (N bytes in all)`): no rule reads further, and an 8 MiB
@@ -483,6 +576,9 @@ impl Session {
         .map(|response| response.user_id)
     }
 }
+
+/// The size of the chunks puppet-lint streams files in.
+const CHUNK: usize = 64 * 1024;
 
 /// How many answers a cache keeps: past this it starts again (a flood of
 /// message ids must not grow it without bound).

@@ -27,6 +27,9 @@ pub enum SetupFailure {
     Trust(TlsSetupError),
     #[error("{0}")]
     Connect(ConnectError),
+    /// The address discovery gave refuses connections.
+    #[error("{error} — the address the discovery service at {authority} gave for the token")]
+    Discovered { authority: String, error: ConnectError },
     #[error("the service refused the token: {0}")]
     Unauthenticated(RpcError),
     #[error("{0}")]
@@ -47,7 +50,11 @@ fn scan_hint(last_scan: &Option<String>) -> String {
 impl SetupFailure {
     pub fn hint(&self) -> String {
         match self {
-            SetupFailure::Discovery(error) => error.hint().to_owned(),
+            SetupFailure::Discovery(error) => error.hint(),
+            SetupFailure::Discovered { authority, .. } => format!(
+                "discovery at {authority} answered with an address nobody serves: the provider registered a wrong \
+                 host or port, or stopped without deregistering; check the provider, or use --endpoint HOST:PORT"
+            ),
             SetupFailure::Trust(_) => {
                 "check the CA file given with --tls-ca-cert or WECHATY_PUPPET_SERVICE_TLS_CA_CERT".into()
             }
@@ -78,6 +85,9 @@ impl SetupFailure {
         }
     }
 }
+
+/// How long a probe the other way (TLS or plaintext) may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How far the walk went.
 pub struct Walked {
@@ -142,7 +152,10 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     let tcp = match connect::tcp(&endpoint, timeouts.connect).await {
         Ok(tcp) => tcp,
         Err(error) => {
-            let failure = SetupFailure::Connect(error);
+            let failure = match &target.address {
+                Address::Discover(authority) => SetupFailure::Discovered { authority: authority.to_string(), error },
+                Address::Endpoint(_) => SetupFailure::Connect(error),
+            };
             tell(observer, "tcp", Err(&failure), clock);
             return fail(walked, "tcp", failure);
         }
@@ -183,6 +196,17 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
                     tell(observer, "tls", Ok(detail), clock);
                 }
                 Err(error) => {
+                    // One cheap probe the other way, to name the cause: the
+                    // run still fails.
+                    let error = match error {
+                        ConnectError::Tls { endpoint: shown, reason }
+                        | ConnectError::Unreachable { endpoint: shown, reason }
+                            if connect::speaks_plaintext_h2(&endpoint, PROBE_TIMEOUT).await =>
+                        {
+                            ConnectError::ServiceWithoutTls { endpoint: shown, reason }
+                        }
+                        other => other,
+                    };
                     let failure = SetupFailure::Connect(error);
                     tell(observer, "tls", Err(&failure), clock);
                     return fail(walked, "tls", failure);
@@ -193,9 +217,18 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
 
     // The channel every rpc uses; `Version` proves the token.
     let clock = Clock::now();
+    let plaintext = tls.is_none();
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
         Err(error) => {
+            if plaintext && connect::speaks_tls(&endpoint, PROBE_TIMEOUT).await {
+                let failure = SetupFailure::Connect(ConnectError::ServiceWithTls {
+                    endpoint: endpoint.to_string(),
+                    reason: error.to_string(),
+                });
+                tell(observer, "tls", Err(&failure), clock);
+                return fail(walked, "tls", failure);
+            }
             let failure = SetupFailure::Connect(error);
             tell(observer, "auth", Err(&failure), clock);
             return fail(walked, "auth", failure);
@@ -217,6 +250,15 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
         Err(error) => {
             let (step, failure) = match error.code() {
                 Some(tonic::Code::Unauthenticated) => ("auth", SetupFailure::Unauthenticated(error)),
+                // Plaintext to a TLS service: the HTTP/2 preface meets a
+                // TLS server, and the first call breaks.
+                _ if plaintext && error.is_transport() && connect::speaks_tls(&endpoint, PROBE_TIMEOUT).await => (
+                    "tls",
+                    SetupFailure::Connect(ConnectError::ServiceWithTls {
+                        endpoint: endpoint.to_string(),
+                        reason: error.shown(),
+                    }),
+                ),
                 _ => ("version", SetupFailure::Rpc(error)),
             };
             tell(observer, step, Err(&failure), clock);

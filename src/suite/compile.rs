@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::doc::{self, Located, OneOrMany, StepDoc, SuiteDoc};
+use super::doc::{self, Located, OneOrMany, StepDoc, SuiteDoc, ViaDoc};
 use super::template::{DurationExpr, Template, VarRef, parse_duration};
 use super::*;
 use crate::wire::filebox::preferred_extension;
@@ -86,11 +86,13 @@ fn fields_of(action: &Action) -> Fields {
         Action::Resubscribe => Fields::Only(&["slot_ms"]),
         Action::Ding { .. } => Fields::Only(&["data"]),
         Action::SendText { .. } => Fields::Only(&["id", "to", "text"]),
-        Action::SendFile { .. } => Fields::Only(&["id", "to", "name", "stem", "mime"]),
+        Action::SendFile { .. } => Fields::Only(&["id", "to", "name", "stem", "mime", "md5", "size", "via"]),
+        Action::DownloadFile { .. } => Fields::Only(&["name", "box", "md5", "size", "answer_bytes", "download_ms"]),
+        Action::DingDuringTransfer { .. } => Fields::Only(&["idle_ms", "loaded_ms"]),
         Action::MessagePayload { .. } | Action::WaitMessage { .. } => Fields::Only(MESSAGE_FIELDS),
         Action::MessageFile { .. } => Fields::Only(&["name", "mime", "extension"]),
         Action::ContactPayload { .. } => Fields::Only(&["id", "name"]),
-        Action::Version { .. } => Fields::Only(&["version"]),
+        Action::Version { .. } | Action::AuthorityToken => Fields::Only(&["version"]),
         Action::Discover => Fields::Only(&["host", "port", "legacy_ip", "extra_keys", "authority"]),
         Action::WaitFor { .. } => Fields::Any,
         _ => Fields::Mark,
@@ -261,6 +263,9 @@ impl Compiler<'_> {
             }
             StepDoc::Logout(common) => (common.condition, common.capture, common.expect_error, Action::Logout),
             StepDoc::Discover(common) => (common.condition, common.capture, common.expect_error, Action::Discover),
+            StepDoc::AuthorityToken(common) => {
+                (common.condition, common.capture, common.expect_error, Action::AuthorityToken)
+            }
             StepDoc::Ding(ding) => {
                 cx.condition = self.condition(&ding.condition, names);
                 let data = self.template(&ding.data, names, &cx);
@@ -277,7 +282,30 @@ impl Compiler<'_> {
                 let to = self.template(&send.to, names, &cx);
                 let mime = self.mime(&send.mime, names, &cx);
                 let name = send.name.as_ref().map(|name| self.template(name, names, &cx));
-                (send.condition, send.capture, send.expect_error, Action::SendFile { to, mime, name })
+                let size = send.size.as_ref().and_then(|size| self.size(size));
+                let via = match send.via {
+                    None | Some(ViaDoc::Inline) => Via::Inline,
+                    Some(ViaDoc::Upload) => Via::Upload,
+                    Some(ViaDoc::Stream) => Via::Stream,
+                };
+                (send.condition, send.capture, send.expect_error, Action::SendFile { to, mime, name, size, via })
+            }
+            StepDoc::DownloadFile(fetch) => {
+                cx.condition = self.condition(&fetch.condition, names);
+                let id = self.template(&fetch.id, names, &cx);
+                let md5 = fetch.md5.as_ref().map(|md5| self.template(md5, names, &cx));
+                let size = fetch.size.as_ref().map(|size| self.template(size, names, &cx));
+                let action = Action::DownloadFile { id, md5, size, inline: fetch.inline };
+                (fetch.condition, fetch.capture, fetch.expect_error, action)
+            }
+            StepDoc::DingDuringTransfer(ding) => {
+                cx.condition = self.condition(&ding.condition, names);
+                let size = self.size(&ding.size).unwrap_or(0);
+                let factor = ding.factor.unwrap_or(2.0);
+                if !(factor.is_finite() && factor >= 1.0) {
+                    self.error(location.clone(), format!("ding_during_transfer: factor {factor} is not a number ≥ 1"));
+                }
+                (ding.condition, ding.capture, None, Action::DingDuringTransfer { size, factor })
             }
             StepDoc::MessagePayload(fetch) => {
                 cx.condition = self.condition(&fetch.condition, names);
@@ -691,6 +719,21 @@ impl Compiler<'_> {
         template
     }
 
+    /// A byte size: `512`, `40KiB`, `5MiB` (at most 64 MiB).
+    fn size(&mut self, located: &Located<String>) -> Option<u64> {
+        match parse_size(&located.value) {
+            Some(size) if size > 0 && size <= 64 << 20 => Some(size),
+            _ => {
+                let location = self.at(located);
+                self.error(
+                    location,
+                    format!("`{}` is not a size from 1 byte to 64MiB (write 512, 40KiB or 5MiB)", located.value),
+                );
+                None
+            }
+        }
+    }
+
     /// `REGEX # what it means`: the regex must compile.
     fn pattern(&mut self, located: &Located<String>) -> Option<Pattern> {
         let (regex, meaning) = match located.value.split_once(" # ") {
@@ -769,4 +812,36 @@ fn is_slug(text: &str) -> bool {
 fn is_check_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('.').collect();
     parts.len() >= 2 && parts.iter().all(|part| is_slug(part))
+}
+
+/// `512`, `40KiB`, `5MiB`: bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_bytes_kib_or_mib() {
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("40KiB"), Some(40 * 1024));
+        assert_eq!(parse_size("5MiB"), Some(5 << 20));
+        assert_eq!(parse_size(" 7 B "), Some(7));
+        for bad in ["", "MiB", "5MB", "5 mib", "-1", "1.5MiB", "99999999999999999999MiB"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
 }

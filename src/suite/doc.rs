@@ -128,9 +128,20 @@ pub enum StepDoc {
     Ding(DingDoc),
     /// Send a text. Captures `id` (the message id the server returned, maybe empty).
     SendText(SendTextDoc),
-    /// Send a small file of a MIME type, named with that type's extension.
-    /// Captures `id`, `name` and `mime`.
+    /// Send a file of a MIME type, named with that type's extension: a small
+    /// one, or `size` bytes of pseudo-random content; `via` says how
+    /// (`inline` base64 box, `upload` then a uuid box, or the deprecated
+    /// `stream`). Captures `id`, `name`, `stem`, `mime`, `md5`, `size`, `via`.
     SendFile(SendFileDoc),
+    /// `MessageFile` of a message, then its bytes: a uuid box through
+    /// `Download`, an inline box decoded. With `md5`/`size`, they must be
+    /// what was sent; with `inline: false`, a box carrying its bytes inline
+    /// fails. Captures `name`, `box`, `md5`, `size`, `answer_bytes`, `download_ms`.
+    DownloadFile(DownloadFileDoc),
+    /// `Ding` → `dong` latency idle, then while an `Upload` of `size` bytes
+    /// streams: the second must stay under `factor` (default 2) times the
+    /// first (plus 100 ms for timer noise). Captures `idle_ms`, `loaded_ms`.
+    DingDuringTransfer(DingDuringTransferDoc),
     /// Fetch a message's payload. Captures `id`, `talker`, `listener`, `room`,
     /// `text`, `filename` and `type`.
     MessagePayload(FetchDoc),
@@ -140,6 +151,10 @@ pub enum StepDoc {
     ContactPayload(FetchDoc),
     /// Call `Version` (optionally with another token). Captures `version`.
     Version(VersionDoc),
+    /// Call `Version` as the official client does without TLS: on a second
+    /// channel whose HTTP/2 `:authority` is the token, with no
+    /// `authorization` metadata. Skipped under TLS. Captures `version`.
+    AuthorityToken(ActionDoc),
     /// The discovery answer for the run's token. Captures `host`, `port`,
     /// `legacy_ip` (`true`/`false`) and `extra_keys`.
     Discover(ActionDoc),
@@ -243,6 +258,56 @@ pub struct SendFileDoc {
     pub mime: Located<String>,
     /// Defaults to `puppet-lint-<nonce>.<the type's extension>`.
     pub name: Option<Located<String>>,
+    /// The file's size, e.g. `40KiB` or `5MiB` (default: a small file).
+    pub size: Option<Located<String>>,
+    /// How it is sent (default `inline`).
+    pub via: Option<ViaDoc>,
+}
+
+/// How `send_file` sends.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViaDoc {
+    /// A base64 box in `MessageSendFile`.
+    Inline,
+    /// `Upload`, then `MessageSendFile` with a uuid box.
+    Upload,
+    /// The deprecated `MessageSendFileStream`: `{conversation_id}`, `{file_box_chunk{name}}`, then data chunks.
+    Stream,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadFileDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    pub expect_error: Option<Located<String>>,
+    /// The message id, e.g. `${echo.id}`.
+    pub id: Located<String>,
+    /// The md5 (hex) the bytes must have, e.g. `${sent.md5}`.
+    pub md5: Option<Located<String>>,
+    /// The size in bytes the file must have, e.g. `${sent.size}`.
+    pub size: Option<Located<String>>,
+    /// `false`: the answer must not carry the bytes inline (a base64 box).
+    #[serde(default = "yes")]
+    pub inline: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DingDuringTransferDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    pub capture: Option<Located<String>>,
+    /// How much to upload at most while the ding waits for its dong, e.g. `5MiB`.
+    pub size: Located<String>,
+    /// Loaded latency under this many times the idle one (default 2).
+    pub factor: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

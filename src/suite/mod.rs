@@ -75,12 +75,13 @@ pub struct Planned {
 }
 
 impl Check {
-    /// Whether the check needs the event stream to itself (it cancels and
-    /// reopens it): it runs alone, after the ordinary checks.
+    /// Whether the check needs the service to itself (it cancels and
+    /// reopens the event stream, or measures latency that other checks'
+    /// transfers would distort): it runs alone, after the ordinary checks.
     pub fn exclusive(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|step| match &step.action {
-                Action::Resubscribe => true,
+                Action::Resubscribe | Action::DingDuringTransfer { .. } => true,
                 Action::ForEach { steps, .. } => any(steps),
                 _ => false,
             })
@@ -156,6 +157,27 @@ pub struct Step {
     pub action: Action,
 }
 
+/// How `send_file` sends: a base64 box in `MessageSendFile`, the bytes
+/// through `Upload` and a uuid box, or the deprecated
+/// `MessageSendFileStream` (how the official client sends in-memory files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Via {
+    #[default]
+    Inline,
+    Upload,
+    Stream,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Inline => "inline",
+            Via::Upload => "upload",
+            Via::Stream => "stream",
+        }
+    }
+}
+
 /// How an action must fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorExpectation {
@@ -181,6 +203,24 @@ pub enum Action {
         to: Template,
         mime: Template,
         name: Option<Template>,
+        /// Bytes of pseudo-random content (default: a small file of the type).
+        size: Option<u64>,
+        via: Via,
+    },
+    /// `MessageFile`, then the file's bytes: a uuid box through `Download`,
+    /// an inline one decoded; compared with what was sent.
+    DownloadFile {
+        id: Template,
+        md5: Option<Template>,
+        size: Option<Template>,
+        /// `false`: a box carrying its bytes inline fails.
+        inline: bool,
+    },
+    /// `Ding` → `dong` idle, then during an `Upload` of `size` bytes: the
+    /// second under `factor` times the first.
+    DingDuringTransfer {
+        size: u64,
+        factor: f64,
     },
     MessagePayload {
         id: Template,
@@ -194,6 +234,9 @@ pub enum Action {
     Version {
         token: Option<Template>,
     },
+    /// `Version` on a second plaintext channel whose HTTP/2 `:authority` is
+    /// the token, with no `authorization` metadata.
+    AuthorityToken,
     Discover,
     Wait {
         duration: DurationExpr,
@@ -348,6 +391,9 @@ impl Action {
             Action::SendFile { .. } => "send_file",
             Action::MessagePayload { .. } => "message_payload",
             Action::MessageFile { .. } => "message_file",
+            Action::DownloadFile { .. } => "download_file",
+            Action::AuthorityToken => "authority_token",
+            Action::DingDuringTransfer { .. } => "ding_during_transfer",
             Action::ContactPayload { .. } => "contact_payload",
             Action::Version { .. } => "version",
             Action::Discover => "discover",

@@ -122,7 +122,7 @@ mod tests {
         );
         assert_eq!(
             ids(plan(&suites, &[], &[], &["heartbeat".into()], &[])),
-            ["heartbeat.interval", "heartbeat.ding-dong"]
+            ["filebox.ding-during-transfer", "heartbeat.interval", "heartbeat.ding-dong"]
         );
         assert!(plan(&suites, &["nothing.*".into()], &[], &[], &[]).is_empty());
         let package = ids(plan(&suites, &["package.*".into()], &[], &[], &["package"]));

@@ -30,6 +30,12 @@ pub enum ConnectError {
     Tls { endpoint: String, reason: String },
     #[error("no connection to {endpoint} within {}", crate::clock::human(*after))]
     Timeout { endpoint: String, after: Duration },
+    /// TLS failed, and a probe found plaintext HTTP/2 there.
+    #[error("TLS with {endpoint} failed: the service speaks plaintext HTTP/2, without TLS ({reason})")]
+    ServiceWithoutTls { endpoint: String, reason: String },
+    /// Plaintext failed, and a probe found TLS there.
+    #[error("{endpoint} speaks TLS, and puppet-lint connected without it ({reason})")]
+    ServiceWithTls { endpoint: String, reason: String },
 }
 
 impl ConnectError {
@@ -41,6 +47,14 @@ impl ConnectError {
             ConnectError::Refused { refusal, .. } => refusal.hint(),
             ConnectError::Tls { .. } => {
                 "if the service speaks plaintext, connect with --no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true)"
+            }
+            ConnectError::ServiceWithoutTls { .. } => {
+                "connect without TLS: --no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true) — or serve with \
+                 TLS (the official server does unless WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true)"
+            }
+            ConnectError::ServiceWithTls { .. } => {
+                "connect with TLS: drop --no-tls and unset WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT (TLS is on by \
+                 default); name the CA with --tls-ca-cert (WECHATY_PUPPET_SERVICE_TLS_CA_CERT) unless it is the Wechaty root"
             }
         }
     }
@@ -110,6 +124,77 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
         Ok(Err(error)) => Err(classify(endpoint, &error)),
         Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
     }
+}
+
+/// A channel whose every request carries `authority` as its HTTP/2
+/// `:authority` (the official client's plaintext way of sending the token),
+/// connected to `endpoint` without TLS.
+pub async fn channel_with_authority(
+    endpoint: &Endpoint,
+    authority: &str,
+    timeout: Duration,
+) -> Result<Channel, ConnectError> {
+    let host = endpoint.host.clone();
+    let port = endpoint.port;
+    let connector = tower::service_fn(move |_uri: http::Uri| {
+        let host = host.clone();
+        async move {
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            let _ = tcp.set_nodelay(true);
+            Ok::<_, io::Error>(TokioIo::new(tcp))
+        }
+    });
+    let unusable = |reason: String| ConnectError::Unreachable { endpoint: endpoint.to_string(), reason };
+    let builder = ChannelEndpoint::from_shared(format!("http://{authority}"))
+        .map_err(|_| unusable("the token is not usable as an HTTP/2 :authority".into()))?
+        .connect_timeout(timeout);
+    match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
+        Ok(Ok(channel)) => Ok(channel),
+        Ok(Err(error)) => Err(classify(endpoint, &error)),
+        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+    }
+}
+
+/// One cheap probe: does `endpoint` speak plaintext HTTP/2? The client
+/// preface and an empty SETTINGS frame; an HTTP/2 server answers with its
+/// own SETTINGS frame (a TLS server with an alert, or nothing).
+pub async fn speaks_plaintext_h2(endpoint: &Endpoint, timeout: Duration) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
+        tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").await?;
+        let mut header = [0u8; 9];
+        tcp.read_exact(&mut header).await?;
+        // A frame header: 24-bit length, type 4 (SETTINGS), stream 0.
+        Ok::<_, io::Error>(header[3] == 0x04 && header[5..9] == [0, 0, 0, 0])
+    };
+    matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(true)))
+}
+
+/// One cheap probe: does `endpoint` speak TLS? A ClientHello; a TLS server
+/// answers with a handshake or alert record (an HTTP/2 server with a
+/// GOAWAY frame, or nothing).
+pub async fn speaks_tls(endpoint: &Endpoint, timeout: Duration) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(config) = super::tls::Trust::wechaty_root().client_config() else {
+        return false;
+    };
+    let Ok(mut client) = rustls::ClientConnection::new(config, "insecure".try_into().expect("a valid name")) else {
+        return false;
+    };
+    let mut hello = Vec::new();
+    if client.write_tls(&mut hello).is_err() {
+        return false;
+    }
+    let probe = async {
+        let mut tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
+        tcp.write_all(&hello).await?;
+        let mut record = [0u8; 3];
+        tcp.read_exact(&mut record).await?;
+        // A TLS record: content type handshake (22) or alert (21), version 3.x.
+        Ok::<_, io::Error>(matches!(record[0], 0x15 | 0x16) && record[1] == 0x03)
+    };
+    matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(true)))
 }
 
 /// Anything the connector can hand to hyper.

@@ -31,23 +31,64 @@ pub enum DiscoveryError {
     NotRegistered { token: String, authority: String, why: String },
     #[error("cannot reach the discovery service at {authority}: {reason}")]
     Unreachable { authority: String, reason: String },
+    /// The connection to the discovery service failed in TLS.
+    #[error("TLS with the discovery service at {authority} failed: {reason}")]
+    AuthorityTls { authority: String, reason: String },
+    /// The token cannot be one: asking a service would only say "not registered".
+    #[error("the token {token} is malformed: {why}")]
+    Malformed { token: String, why: String },
     #[error("the discovery service at {authority} answered HTTP {status} to all {attempts} attempts")]
     ServerError { authority: String, status: u16, attempts: u32 },
 }
 
 impl DiscoveryError {
-    pub fn hint(&self) -> &'static str {
+    pub fn hint(&self) -> String {
         match self {
-            DiscoveryError::NotRegistered { .. } => {
-                "check the token; if the provider's server is running, it has not registered it (or registered it \
-                 at another --authority); with a known address, use --endpoint HOST:PORT instead"
+            DiscoveryError::NotRegistered { authority, .. } => format!(
+                "the provider registers its token with one discovery service: if it is not {authority}, set \
+                 --authority (or WECHATY_PUPPET_SERVICE_AUTHORITY) to the one it uses; else check the token and that \
+                 the provider is running; with a known address, use --endpoint HOST:PORT instead"
+            ),
+            DiscoveryError::Unreachable { .. } => "check the network and the discovery service's address (--authority \
+                 or WECHATY_PUPPET_SERVICE_AUTHORITY); with a known address, use --endpoint HOST:PORT instead"
+                .into(),
+            DiscoveryError::AuthorityTls { .. } => "the discovery service's TLS failed: a host or host:port means \
+                 https; for a service without TLS write --authority http://HOST:PORT (or \
+                 WECHATY_PUPPET_SERVICE_AUTHORITY=http://HOST:PORT)"
+                .into(),
+            DiscoveryError::Malformed { .. } => "give the token exactly as the provider issued it: no quotes, no \
+                 spaces, nothing else (--token or WECHATY_PUPPET_SERVICE_TOKEN)"
+                .into(),
+            DiscoveryError::ServerError { .. } => {
+                "the discovery service is failing; try again later or use --endpoint".into()
             }
-            DiscoveryError::Unreachable { .. } => {
-                "check the network and --authority; with a known address, use --endpoint HOST:PORT instead"
-            }
-            DiscoveryError::ServerError { .. } => "the discovery service is failing; try again later or use --endpoint",
         }
     }
+}
+
+/// Why `token` cannot be a token, if it cannot: empty, wrapped in quotes,
+/// or carrying whitespace or control characters (what a `.env` file or a
+/// copy from a web page leaves behind). Such a token is never registered.
+pub fn token_problem(token: &str) -> Option<String> {
+    const QUOTES: &[char] = &['"', '\'', '`', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}'];
+    if token.is_empty() {
+        return Some("it is empty".into());
+    }
+    if token.starts_with(QUOTES) || token.ends_with(QUOTES) {
+        return Some("it is wrapped in quotes, which are no part of a token (a .env file or a shell kept them)".into());
+    }
+    if token.chars().any(char::is_whitespace) {
+        let at = if token.starts_with(char::is_whitespace) || token.ends_with(char::is_whitespace) {
+            "leading or trailing"
+        } else {
+            "inner"
+        };
+        return Some(format!("it carries {at} whitespace, which no token does"));
+    }
+    if token.chars().any(char::is_control) {
+        return Some("it carries control characters".into());
+    }
+    None
 }
 
 /// What one HTTP answer means.
@@ -104,9 +145,21 @@ fn body_excerpt(body: &str) -> String {
 pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Result<Answer, DiscoveryError> {
     crate::target::tls::install_crypto();
     redact::register(token);
+    if let Some(why) = token_problem(token) {
+        let token = if token.is_empty() { "\"\"".to_owned() } else { redact::mask(token) };
+        return Err(DiscoveryError::Malformed { token, why });
+    }
     let unreachable = |reason: String| DiscoveryError::Unreachable {
         authority: authority.to_string(),
         reason: redact::redact(&reason).into_owned(),
+    };
+    let failed = |error: &reqwest::Error| {
+        let reason = redact::redact(&error_chain(error)).into_owned();
+        if in_tls(error) {
+            DiscoveryError::AuthorityTls { authority: authority.to_string(), reason }
+        } else {
+            DiscoveryError::Unreachable { authority: authority.to_string(), reason }
+        }
     };
     let client = reqwest::Client::builder()
         .timeout(policy.timeout)
@@ -118,11 +171,11 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
     let mut backoff = policy.first_backoff;
     let mut last_status = 0;
     for attempt in 1..=policy.attempts.max(1) {
-        let mut response = client.get(&url).send().await.map_err(|error| unreachable(error_chain(&error)))?;
+        let mut response = client.get(&url).send().await.map_err(|error| failed(&error))?;
         let status = response.status().as_u16();
         // An answer is a few dozen bytes; a service streaming more is not one.
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| unreachable(error_chain(&error)))? {
+        while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
             bytes.extend_from_slice(&chunk);
             if bytes.len() > BODY_LIMIT {
                 return Err(DiscoveryError::NotRegistered {
@@ -164,6 +217,25 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
         status: last_status,
         attempts: policy.attempts,
     })
+}
+
+/// Whether a request failed in TLS: a rustls error down the chain, or the
+/// words one leaves (a plain HTTP answer to a ClientHello).
+fn in_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    let chain = error_chain(error).to_ascii_lowercase();
+    ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"].iter().any(|word| chain.contains(word))
 }
 
 /// reqwest says "error sending request"; the reason is further down.
@@ -224,6 +296,19 @@ mod tests {
                 other => panic!("{status} {body}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn malformed_tokens_say_why() {
+        assert_eq!(token_problem("insecure_0bd8"), None);
+        assert_eq!(token_problem("puppet_padlocal_x-y.z"), None);
+        assert!(token_problem("").unwrap().contains("empty"));
+        assert!(token_problem("\"insecure_0bd8\"").unwrap().contains("quotes"));
+        assert!(token_problem("'insecure_0bd8'").unwrap().contains("quotes"));
+        assert!(token_problem(" insecure_0bd8").unwrap().contains("leading or trailing whitespace"));
+        assert!(token_problem("insecure_0bd8\n").unwrap().contains("leading or trailing whitespace"));
+        assert!(token_problem("insecure 0bd8").unwrap().contains("inner whitespace"));
+        assert!(token_problem("insecure_\u{7}0bd8").unwrap().contains("control"));
     }
 
     #[test]

@@ -156,9 +156,48 @@ pub fn extension_fits(mime: &str, extension: &str) -> bool {
         .is_some_and(|all| all.iter().any(|known| known.eq_ignore_ascii_case(extension)))
 }
 
+/// The md5 of `bytes`, in lower-case hex (as file-box's `md5`).
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `size` bytes: `head`, then deterministic pseudo-random bytes seeded by
+/// `seed` (xorshift64*): the same seed gives the same file, and nothing
+/// compresses it.
+pub fn pseudo_random(head: &[u8], size: usize, seed: &str) -> Vec<u8> {
+    let mut state = seed
+        .bytes()
+        .fold(0x9E37_79B9_7F4A_7C15u64, |state, byte| (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3))
+        | 1;
+    let mut bytes = Vec::with_capacity(size);
+    bytes.extend_from_slice(&head[..head.len().min(size)]);
+    while bytes.len() < size {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let word = state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+        let take = word.len().min(size - bytes.len());
+        bytes.extend_from_slice(&word[..take]);
+    }
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn md5_and_pseudo_random_content() {
+        assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+        let one = pseudo_random(b"%PDF", 40 * 1024, "seed");
+        assert_eq!(one.len(), 40 * 1024);
+        assert!(one.starts_with(b"%PDF"));
+        assert_eq!(one, pseudo_random(b"%PDF", 40 * 1024, "seed"));
+        assert_ne!(md5_hex(&one), md5_hex(&pseudo_random(b"%PDF", 40 * 1024, "other")));
+        assert_eq!(pseudo_random(b"long head", 3, "x"), b"lon");
+    }
 
     #[test]
     fn base64_box_round_trips() {

@@ -1,8 +1,10 @@
-//! Files: `send_file` (a small file of a type, as a FileBox), `expect_mime`
-//! (a name's extension and its MIME type map to each other), and
-//! `check_received_files` (every file message received is named with the
-//! extension of its type). The MIME tables are the checker's own
-//! (`wire::filebox`); the mock keeps its own.
+//! Files: `send_file` (a file of a type, inline, through `Upload` or the
+//! deprecated `MessageSendFileStream`), `download_file` (`MessageFile`, then
+//! the bytes, byte for byte), `ding_during_transfer` (a `dong` is not held
+//! back by a transfer), `expect_mime` (a name's extension and its MIME type
+//! map to each other), and `check_received_files` (every file message
+//! received is named with the extension of its type). The MIME tables are
+//! the checker's own (`wire::filebox`); the mock keeps its own.
 
 use std::time::Duration;
 
@@ -11,20 +13,35 @@ use tokio::time::Instant;
 use super::watch::{event_of, of_kinds};
 use crate::session::SCAN_LIMIT;
 
+/// The most `download_file` reads (what a suite may send: 64 MiB).
+const DOWNLOAD_LIMIT: usize = 64 << 20;
+/// `ding_during_transfer`: chunks of the transfer, how much goes before the
+/// ding, and the slack for timer noise on a busy machine.
+const TRANSFER_CHUNK: usize = 64 * 1024;
+const LOAD_BEFORE_DING: usize = 1 << 20;
+const NOISE: Duration = Duration::from_millis(100);
+
 /// Received messages resolved in full; past this, one in [`SAMPLE_EVERY`].
 const FETCH_LIMIT: usize = 300;
 const SAMPLE_EVERY: usize = 100;
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::clock::human;
-use crate::suite::{Action, Step, Template};
-use crate::wire::filebox::{self, FileBox};
+use crate::proto::wechaty::puppet as pb;
+use crate::suite::{Action, Step, Template, Via};
+use crate::wire::filebox::{self, FileBox, Payload};
 use crate::wire::{EventKind, MessageKind};
 
 impl CheckRun {
     pub(super) async fn files_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
         match &step.action {
-            Action::SendFile { to, mime, name } => {
-                Ok(Stepped::captured(self.send_file(step, to, mime, name.as_ref()).await?))
+            Action::SendFile { to, mime, name, size, via } => {
+                Ok(Stepped::captured(self.send_file(step, to, mime, name.as_ref(), *size, *via).await?))
+            }
+            Action::DownloadFile { id, md5, size, inline } => {
+                Ok(Stepped::captured(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline).await?))
+            }
+            Action::DingDuringTransfer { size, factor } => {
+                Ok(Stepped::captured(Some(self.ding_during_transfer(*size, *factor).await?)))
             }
             Action::ExpectMime { name, mime } => {
                 let (name, mime) = (self.render(name)?, self.render(mime)?);
@@ -46,6 +63,8 @@ impl CheckRun {
         to: &Template,
         mime: &Template,
         name: Option<&Template>,
+        size: Option<u64>,
+        via: Via,
     ) -> Result<Option<super::Captured>, Failure> {
         let (to, mime) = (self.render(to)?, self.render(mime)?);
         self.files_sent += 1;
@@ -58,10 +77,277 @@ impl CheckRun {
             }
         };
         let stem = std::path::Path::new(&name).file_stem().and_then(|stem| stem.to_str()).unwrap_or(&name).to_owned();
-        let bytes = sample_bytes(&mime, &self.nonce());
-        let json = FileBox::from_bytes(&name, &bytes).to_json();
-        let id = self.rpc(step, self.session()?.send_file(&to, &json).await)?;
-        Ok(id.map(|id| fields([("id", id), ("to", to), ("name", name), ("stem", stem), ("mime", mime)])))
+        let mut bytes = sample_bytes(&mime, &self.nonce());
+        if let Some(size) = size {
+            let seed = format!("{}-{}", self.nonce(), self.files_sent);
+            bytes = filebox::pseudo_random(&bytes, size as usize, &seed);
+        }
+        let session = self.session()?;
+        let sent = match via {
+            Via::Inline => session.send_file(&to, &FileBox::from_bytes(&name, &bytes).to_json()).await,
+            Via::Upload => match self.rpc(step, session.upload(&bytes).await)? {
+                Some(uuid) => {
+                    let json = FileBox::uuid(&name, &uuid, bytes.len() as u64).to_json();
+                    session.send_file(&to, &json).await
+                }
+                None => return Ok(None),
+            },
+            Via::Stream => session.send_file_stream(&to, &name, &bytes).await,
+        };
+        let id = self.rpc(step, sent)?;
+        let (md5, size) = (filebox::md5_hex(&bytes), bytes.len().to_string());
+        Ok(id.map(|id| {
+            fields([
+                ("id", id),
+                ("to", to),
+                ("name", name),
+                ("stem", stem),
+                ("mime", mime),
+                ("md5", md5),
+                ("size", size),
+                ("via", via.name().to_owned()),
+            ])
+        }))
+    }
+
+    /// `MessageFile(id)`, then the file's bytes: a uuid box through
+    /// `Download`, an inline box decoded; compared with what was sent.
+    async fn download_file(
+        &mut self,
+        step: &Step,
+        id: &Template,
+        md5: Option<&Template>,
+        size: Option<&Template>,
+        inline: bool,
+    ) -> Result<Option<super::Captured>, Failure> {
+        let id = self.render(id)?;
+        let render = |template: Option<&Template>| template.map(|template| self.render(template)).transpose();
+        let (want_md5, want_size) = (render(md5)?, render(size)?);
+        let session = self.session()?;
+        let Some(json) = self.rpc(step, session.message_file(&id).await)? else {
+            return Ok(None);
+        };
+        let file_box = FileBox::parse(&json).map_err(|error| {
+            Failure::fail(
+                format!("MessageFile answered a file box puppet-lint cannot read: {error}"),
+                format!("MessageFile(\"{id}\") answers a FileBox as JSON"),
+                super::shown(&json, 200),
+            )
+        })?;
+        let shown_size = |size: &str| want_size.clone().unwrap_or_else(|| size.to_owned());
+        let clock = std::time::Instant::now();
+        let (bytes, how) = match &file_box.payload {
+            Payload::Base64(_) if !inline => {
+                let size = shown_size(&file_box.size.map_or_else(|| "?".to_owned(), |size| size.to_string()));
+                return Err(Failure::fail(
+                    format!(
+                        "MessageFile answered the {size}-byte file \"{}\" inline: its file_box is a base64 box of {} in one gRPC message",
+                        file_box.name,
+                        bytes_human(json.len())
+                    ),
+                    format!(
+                        "files over {} come back from MessageFile as a uuid box (\"type\": 7) whose bytes are fetched with Download: most clients refuse gRPC messages over 4 MiB (RESOURCE_EXHAUSTED)",
+                        bytes_human(filebox::INLINE_LIMIT)
+                    ),
+                    format!("a base64 box (\"type\": 1), {} of JSON", bytes_human(json.len())),
+                ));
+            }
+            Payload::Base64(_) => {
+                let bytes = file_box.inline_bytes().ok_or_else(|| {
+                    Failure::fail(
+                        format!(
+                            "MessageFile answered a base64 box for \"{}\" whose \"base64\" does not decode",
+                            file_box.name
+                        ),
+                        "a base64 box whose \"base64\" decodes",
+                        super::shown(&json, 200),
+                    )
+                })?;
+                (bytes, "inline (base64 box)".to_owned())
+            }
+            Payload::Uuid(uuid) => match self.rpc(step, session.download(uuid, DOWNLOAD_LIMIT).await)? {
+                Some(bytes) => (bytes, format!("Download of uuid box \"{}\"", super::shown(uuid, 60))),
+                None => return Ok(None),
+            },
+            _ => {
+                return Err(Failure::error(format!(
+                    "MessageFile answered a box of type {} for \"{}\": puppet-lint reads only base64 and uuid boxes",
+                    file_box.box_type, file_box.name
+                )));
+            }
+        };
+        let took = clock.elapsed();
+        let (md5, size) = (filebox::md5_hex(&bytes), bytes.len());
+        let size_differs = want_size.as_deref().is_some_and(|want| want != size.to_string());
+        let md5_differs = want_md5.as_deref().is_some_and(|want| !want.eq_ignore_ascii_case(&md5));
+        if size_differs || md5_differs {
+            let sent =
+                format!("{} bytes, md5 {}", want_size.as_deref().unwrap_or("?"), want_md5.as_deref().unwrap_or("?"));
+            return Err(Failure::fail(
+                format!(
+                    "the file \"{}\" came back different from what was sent: sent {sent}; received {size} bytes, md5 {md5} ({how})",
+                    file_box.name
+                ),
+                format!("MessageFile then Download give back the file byte for byte: {sent}"),
+                format!("{size} bytes, md5 {md5}, {how}"),
+            ));
+        }
+        let box_kind = match file_box.payload {
+            Payload::Uuid(_) => "uuid",
+            _ => "base64",
+        };
+        Ok(Some(fields([
+            ("name", file_box.name),
+            ("box", box_kind.to_owned()),
+            ("md5", md5),
+            ("size", size.to_string()),
+            ("answer_bytes", json.len().to_string()),
+            ("download_ms", took.as_millis().to_string()),
+        ])))
+    }
+
+    /// `Ding` → `dong` idle (the slower of two), then with an `Upload`
+    /// streaming meanwhile: under `factor` times the idle latency, plus
+    /// [`NOISE`].
+    async fn ding_during_transfer(&mut self, size: u64, factor: f64) -> Result<super::Captured, Failure> {
+        let session = self.session()?;
+        // Two idle dings at once (the slower counts): as robust as two in a
+        // row, in half the time (a slow server's dong takes a second).
+        let deadline = self.cap(Duration::from_secs(10));
+        let (first, second) = (
+            format!("puppet-lint idle ding {} #1", self.nonce()),
+            format!("puppet-lint idle ding {} #2", self.nonce()),
+        );
+        let (first, second) =
+            tokio::join!(self.ding_latency(&session, &first, deadline), self.ding_latency(&session, &second, deadline));
+        let (Some(first), Some(second)) = (first?, second?) else {
+            return Err(Failure {
+                kind: super::Kind::Skip,
+                summary:
+                    "no dong answered an idle Ding (heartbeat.ding-dong covers that), so there is no latency to compare"
+                        .into(),
+                expected: String::new(),
+                observed: String::new(),
+                focus: None,
+            });
+        };
+        let idle = first.max(second);
+        let allowed = idle.mul_f64(factor) + NOISE;
+        // The transfer spans the whole allowed time: `size` bytes in chunks
+        // spread over it, ended early once the dong arrives.
+        let chunks = (size as usize).div_ceil(TRANSFER_CHUNK).max(2);
+        let pace = (allowed / chunks as u32).max(Duration::from_millis(1));
+        let (sender, receiver) = tokio::sync::mpsc::channel::<pb::UploadRequest>(1);
+        let upload = {
+            let session = session.clone();
+            tokio::spawn(
+                async move { session.upload_stream(tokio_stream::wrappers::ReceiverStream::new(receiver)).await },
+            )
+        };
+        let content = filebox::pseudo_random(&[], TRANSFER_CHUNK, &format!("{}-load", self.nonce()));
+        // A megabyte (or half the transfer) under way, then the ding goes.
+        let before_ding = (LOAD_BEFORE_DING / TRANSFER_CHUNK).min(chunks / 2).max(1);
+        let (ding_now, under_way) = tokio::sync::oneshot::channel::<()>();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let feeding = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut ding_now = Some(ding_now);
+                let mut fed = 0usize;
+                while fed < chunks && !stop.is_cancelled() {
+                    let chunk = pb::UploadRequest { chunk: content.clone() };
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        sent = sender.send(chunk) => if sent.is_err() { break },
+                    }
+                    fed += 1;
+                    if fed == before_ding
+                        && let Some(ding_now) = ding_now.take()
+                    {
+                        let _ = ding_now.send(());
+                    }
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep(pace) => {}
+                    }
+                }
+                // Dropping the sender ends the upload.
+                fed * TRANSFER_CHUNK
+            })
+        };
+        let _ = under_way.await;
+        let data = format!("puppet-lint ding under load {}", self.nonce());
+        let deadline = self.cap(allowed + Duration::from_secs(5));
+        let loaded = self.ding_latency(&session, &data, deadline).await;
+        stop.cancel();
+        let fed = feeding.await.unwrap_or(0);
+        let uploaded = upload.await.map_err(|error| Failure::error(format!("the transfer task failed: {error}")))?;
+        let moved = bytes_human(fed);
+        if let Err(error) = uploaded {
+            if error.is_transport() {
+                return Err(Failure::error(format!("the connection failed: {error}")));
+            }
+            return Err(Failure::fail(
+                format!("the transfer the ding was measured under failed: {error}"),
+                "Upload accepts a stream of chunks",
+                error.shown(),
+            ));
+        }
+        let loaded = loaded?;
+        let (idle_ms, allowed_ms) = (idle.as_millis(), allowed.as_millis());
+        let Some(loaded) = loaded else {
+            return Err(Failure::fail(
+                format!(
+                    "no dong answered a Ding sent during an Upload ({moved} streamed) within {}; idle, a dong took {idle_ms} ms",
+                    human(allowed + Duration::from_secs(5))
+                ),
+                format!(
+                    "a dong within {allowed_ms} ms ({factor}× the idle {idle_ms} ms, plus {} ms)",
+                    NOISE.as_millis()
+                ),
+                format!("no dong with data \"{data}\""),
+            ));
+        };
+        let loaded_ms = loaded.as_millis();
+        if loaded > allowed {
+            return Err(Failure::fail(
+                format!(
+                    "Ding → dong took {loaded_ms} ms during an Upload ({moved} streamed), {:.1}× the idle {idle_ms} ms: the transfer holds events back",
+                    loaded.as_secs_f64() / idle.as_secs_f64().max(1e-3)
+                ),
+                format!(
+                    "the dong event within {allowed_ms} ms ({factor}× the idle {idle_ms} ms, plus {} ms)",
+                    NOISE.as_millis()
+                ),
+                format!("dong after {loaded_ms} ms"),
+            ));
+        }
+        self.note = Some(format!("dong {idle_ms} ms idle, {loaded_ms} ms during an Upload ({moved} streamed)"));
+        Ok(fields([("idle_ms", idle_ms.to_string()), ("loaded_ms", loaded_ms.to_string())]))
+    }
+
+    /// Sends `Ding(data)`; how long until its `dong` arrived (`None`: not
+    /// before `deadline`).
+    async fn ding_latency(
+        &self,
+        session: &crate::session::Session,
+        data: &str,
+        deadline: Instant,
+    ) -> Result<Option<Duration>, Failure> {
+        let timeline = &self.context.timeline;
+        let (from, sent_at) = (timeline.len(), timeline.now());
+        if let Err(error) = session.ding(data).await {
+            if error.is_transport() {
+                return Err(Failure::error(format!("the connection failed: {error}")));
+            }
+            return Err(Failure::fail(error.to_string(), "Ding succeeds", error.shown()));
+        }
+        let dong = timeline
+            .wait_for(from, deadline, of_kinds(&[EventKind::Dong]), |entry| {
+                event_of(entry).and_then(|event| event.field("data")) == Some(data)
+            })
+            .await;
+        Ok(dong.map(|entry| entry.at.saturating_sub(sent_at)))
     }
 
     async fn check_received_files(&mut self, duration: Duration) -> Result<(), Failure> {
@@ -181,6 +467,17 @@ fn received_name_problem(kind: MessageKind, name: &str) -> Option<String> {
             }
             _ => None,
         },
+    }
+}
+
+/// `40 KiB`, `5 MiB`, `512 B`.
+fn bytes_human(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
     }
 }
 

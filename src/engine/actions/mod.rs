@@ -1,7 +1,8 @@
 //! The suite's actions, one file per family of its vocabulary
 //! (`suites/README.md`): [`rpc`] (start, stop, logout, ding, contact_payload,
-//! version), [`message`] (send_text, message_payload, message_file,
-//! wait_message), [`files`] (send_file, expect_mime, check_received_files),
+//! version, authority_token), [`message`] (send_text, message_payload, message_file,
+//! wait_message), [`files`] (send_file, download_file, ding_during_transfer,
+//! expect_mime, check_received_files),
 //! [`watch`] (wait, wait_for, expect_count/expect_none, assert), [`heartbeat`]
 //! (max_gap), [`package`] (expect_json, expect_text, npm_rule), [`discovery`]
 //! (discover, registration), [`judge`] (judge_states, judge_shapes). This file is the shared core: a check's state, the step
@@ -212,7 +213,9 @@ impl CheckRun {
         let stepped = match &step.action {
             Action::Start | Action::Stop | Action::Logout | Action::Ding { .. } => self.rpc_step(step).await?,
             Action::Resubscribe => self.rpc_step(step).await?,
-            Action::ContactPayload { .. } | Action::Version { .. } => self.rpc_step(step).await?,
+            Action::ContactPayload { .. } | Action::Version { .. } | Action::AuthorityToken => {
+                self.rpc_step(step).await?
+            }
             Action::SendText { .. } | Action::MessagePayload { .. } | Action::MessageFile { .. } => {
                 self.message_step(step).await?
             }
@@ -220,6 +223,7 @@ impl CheckRun {
             Action::SendFile { .. } | Action::ExpectMime { .. } | Action::CheckReceivedFiles { .. } => {
                 self.files_step(step).await?
             }
+            Action::DownloadFile { .. } | Action::DingDuringTransfer { .. } => self.files_step(step).await?,
             Action::Wait { .. } | Action::WaitFor { .. } | Action::ExpectCount { .. } | Action::Assert { .. } => {
                 self.watch_step(step).await?
             }

@@ -1,9 +1,11 @@
 //! Calls on the service: `start`, `stop`, `logout`, `ding`,
-//! `contact_payload`, `version`; and what an rpc's result means for a step
+//! `contact_payload`, `version`, `authority_token`; and what an rpc's result means for a step
 //! (`expect_error:`), shared by every family that calls one.
 
 use super::{CheckRun, Failure, Stepped, fields};
+use crate::config::Address;
 use crate::session::RpcError;
+use crate::session::Session;
 use crate::suite::{Action, ErrorExpectation, Step};
 use crate::wire::status::code_name;
 
@@ -34,9 +36,58 @@ impl CheckRun {
                 let version = self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
                 version.map(|version| fields([("version", version)]))
             }
+            Action::AuthorityToken => self.authority_token(step).await?,
             _ => unreachable!("the dispatcher sends only rpc actions here"),
         };
         Ok(Stepped::captured(captured))
+    }
+
+    /// `Version` as the official client calls it without TLS: a second
+    /// channel whose HTTP/2 `:authority` is the token, no `authorization`
+    /// metadata (WIRE.md, "Auth and TLS").
+    async fn authority_token(&self, step: &Step) -> Result<Option<super::Captured>, Failure> {
+        let skip = |summary: &str| Failure {
+            kind: super::Kind::Skip,
+            summary: summary.to_owned(),
+            expected: String::new(),
+            observed: String::new(),
+            focus: None,
+        };
+        let Some(target) = &self.context.target else {
+            return Err(Failure::error("no target to open a second channel to"));
+        };
+        if target.tls.is_some() {
+            return Err(skip(
+                "TLS is on: the official client sends the token as `authorization` metadata over TLS; the :authority \
+                 rule is for plaintext services (--no-tls)",
+            ));
+        }
+        let Some(token) = target.token.as_deref() else {
+            return Err(skip("the run has no token to carry as the :authority"));
+        };
+        let endpoint = match (&target.address, &self.context.discovery) {
+            (Address::Endpoint(endpoint), _) => endpoint.clone(),
+            (Address::Discover(_), Some(Ok(answer))) => answer.endpoint.clone(),
+            (Address::Discover(_), _) => return Err(Failure::error("the token did not resolve to an address")),
+        };
+        let options = self.session()?.options();
+        let channel = crate::target::connect::channel_with_authority(&endpoint, token, options.connect_timeout)
+            .await
+            .map_err(|error| Failure::error(format!("a second channel to {endpoint}: {error}")))?;
+        let second = Session::new(channel, None, options, crate::session::Timeline::new());
+        match second.version().await {
+            Ok(version) => Ok(Some(fields([("version", version)]))),
+            Err(error) if error.code() == Some(tonic::Code::Unauthenticated) => Err(Failure::fail(
+                format!(
+                    "Version with the token as the HTTP/2 :authority and no `authorization` metadata was refused: {}",
+                    error.shown()
+                ),
+                "without TLS, a call whose :authority is the token and that carries no `authorization` succeeds: that \
+                 is all the official client sends when TLS is off",
+                error.shown(),
+            )),
+            Err(error) => self.rpc(step, Err::<String, _>(error)).map(|_| None),
+        }
     }
 
     /// What an rpc's result means for the step, given `expect_error`.

@@ -1,0 +1,169 @@
+//! Connection causes told apart, on the real binary (`run` and `doctor`):
+//! TLS against a plaintext service and the reverse (one probe the other way,
+//! the run still fails), and every way discovery can fail — each with its own
+//! words and the flag or variable that fixes it. Loopback only; every case
+//! is bounded by the CLI's own deadline.
+
+mod support;
+
+use std::time::Duration;
+
+use puppet_lint::exit;
+use puppet_lint::mock::{MockOptions, MockServer};
+use support::Cli;
+
+const TOKEN: &str = "insecure_connection-causes-0123456789";
+
+async fn mock(tls: bool) -> MockServer {
+    MockServer::start(MockOptions {
+        tls,
+        token: TOKEN.into(),
+        heartbeat_interval: Duration::from_millis(200),
+        ..MockOptions::default()
+    })
+    .await
+    .expect("mock starts")
+}
+
+fn quick(cli: Cli) -> Cli {
+    cli.deadline(Duration::from_secs(30))
+}
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tls_client_against_a_plaintext_service_is_told_to_turn_tls_off() {
+    let mock = mock(false).await;
+    let endpoint = mock.address.to_string();
+    let doctor = quick(Cli::new().args(["doctor", "--endpoint", &endpoint, "--token", TOKEN])).run_async().await;
+    doctor
+        .code(exit::UNREACHABLE)
+        .stdout_has("✗ tls")
+        .stdout_has("the service speaks plaintext HTTP/2, without TLS")
+        .stdout_has("--no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true)")
+        .never_shows(TOKEN);
+    let run = quick(Cli::new().args(["--endpoint", &endpoint, "--token", TOKEN, "--no-report"])).run_async().await;
+    // Never a silent fallback: the run fails, and says why.
+    run.code(exit::UNREACHABLE).stdout_has("speaks plaintext HTTP/2").stdout_has("--no-tls").never_shows(TOKEN);
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plaintext_client_against_a_tls_service_is_told_to_turn_tls_on() {
+    let mock = mock(true).await;
+    let endpoint = mock.address.to_string();
+    let doctor =
+        quick(Cli::new().args(["doctor", "--endpoint", &endpoint, "--token", TOKEN, "--no-tls"])).run_async().await;
+    doctor
+        .code(exit::UNREACHABLE)
+        .stdout_has("✗ tls")
+        .stdout_has("speaks TLS, and puppet-lint connected without it")
+        .stdout_has("drop --no-tls and unset WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT")
+        .never_shows(TOKEN);
+    // The SDK's variable, as a user switching from it sets it.
+    let run = quick(Cli::new().args(["--endpoint", &endpoint, "--token", TOKEN, "--no-report"]))
+        .env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")
+        .run_async()
+        .await;
+    run.code(exit::UNREACHABLE).stdout_has("speaks TLS").stdout_has("drop --no-tls").never_shows(TOKEN);
+    mock.shutdown().await;
+}
+
+/// The right settings on both sides still connect (the probes only name a
+/// cause after a failure).
+#[tokio::test(flavor = "multi_thread")]
+async fn matching_settings_connect_in_both_modes() {
+    let plain = mock(false).await;
+    let endpoint = plain.address.to_string();
+    let ran =
+        quick(Cli::new().args(["doctor", "--endpoint", &endpoint, "--token", TOKEN, "--no-tls"])).run_async().await;
+    ran.code(exit::OK).stdout_has("✓ login");
+    plain.shutdown().await;
+
+    let tls = mock(true).await;
+    let ca = support::scratch("causes-ca").join("ca.pem");
+    std::fs::write(&ca, &tls.tls.as_ref().unwrap().ca_pem).unwrap();
+    let endpoint = tls.address.to_string();
+    let ran = quick(Cli::new().args(["doctor", "--endpoint", &endpoint, "--token", TOKEN, "--tls-ca-cert"]))
+        .args([ca.as_os_str()])
+        .run_async()
+        .await;
+    ran.code(exit::OK).stdout_has("✓ tls").stdout_has("✓ login");
+    tls.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_the_authority_does_not_know_names_the_authority_to_set() {
+    let stub = support::http::serve(vec![(404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#)]).await;
+    let ran = quick(Cli::new().args(["doctor", "--token", TOKEN, "--no-tls", "--authority", &stub.authority]))
+        .run_async()
+        .await;
+    ran.code(exit::UNREACHABLE)
+        .stdout_has("✗ discovery")
+        .stdout_has("is not registered at http://127.0.0.1:")
+        .stdout_has("set --authority (or WECHATY_PUPPET_SERVICE_AUTHORITY)")
+        .never_shows(TOKEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_authority_is_not_a_missing_token() {
+    let authority = format!("http://127.0.0.1:{}", closed_port());
+    let ran = quick(Cli::new().args(["--token", TOKEN, "--no-tls", "--authority", &authority, "--no-report"]))
+        .run_async()
+        .await;
+    ran.code(exit::UNREACHABLE).stdout_has("cannot reach the discovery service at").never_shows(TOKEN);
+    assert!(!ran.stdout.contains("not registered"), "{}", ran.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_failing_to_the_authority_says_tls_and_how_to_write_a_plain_one() {
+    let stub = support::http::serve(vec![(200, r#"{"host":"127.0.0.1","port":9}"#)]).await;
+    // host:port means https: a plain HTTP service answers the ClientHello with text.
+    let authority = stub.authority.trim_start_matches("http://").to_owned();
+    let ran =
+        quick(Cli::new().args(["doctor", "--token", TOKEN, "--no-tls", "--authority", &authority])).run_async().await;
+    ran.code(exit::UNREACHABLE)
+        .stdout_has("TLS with the discovery service at")
+        .stdout_has("--authority http://HOST:PORT")
+        .never_shows(TOKEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_tokens_say_what_is_wrong_and_ask_nobody() {
+    let stub = support::http::serve(vec![(404, "{}")]).await;
+    for (token, words) in [
+        ("\"insecure_quoted-1\"", "wrapped in quotes"),
+        ("insecure_spaced 1", "inner whitespace"),
+        (" insecure_padded-1", "leading or trailing whitespace"),
+        ("", "it is empty"),
+    ] {
+        let ran = quick(Cli::new().args(["doctor", "--token", token, "--no-tls", "--authority", &stub.authority]))
+            .run_async()
+            .await;
+        ran.code(exit::UNREACHABLE).stdout_has("is malformed").stdout_has(words).stdout_has("no quotes, no spaces");
+    }
+    assert!(stub.requests.lock().unwrap().is_empty(), "a malformed token is never sent");
+    // Under TLS, a token without `_` names no server.
+    let ran = quick(Cli::new().args(["doctor", "--token", "nounderscoretoken", "--authority", &stub.authority]))
+        .run_async()
+        .await;
+    ran.code(exit::USAGE).stderr_has("the token has no `_`").stderr_has("--tls-server-name").stderr_has("--no-tls");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_discovered_address_that_refuses_says_discovery_gave_it() {
+    let answer: &'static str =
+        Box::leak(format!(r#"{{"host":"127.0.0.1","port":{}}}"#, closed_port()).into_boxed_str());
+    let stub = support::http::serve(vec![(200, answer)]).await;
+    let ran = quick(Cli::new().args(["doctor", "--token", TOKEN, "--no-tls", "--authority", &stub.authority]))
+        .run_async()
+        .await;
+    ran.code(exit::UNREACHABLE)
+        .stdout_has("✓ discovery")
+        .stdout_has("✗ tcp")
+        .stdout_has("the address the discovery service at http://127.0.0.1:")
+        .stdout_has("gave for the token")
+        .never_shows(TOKEN);
+}
