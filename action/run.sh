@@ -37,11 +37,21 @@ echo "puppet-lint ${args[*]}"
 puppet-lint "${args[@]}"
 code=$?
 
+annotate() {
+  if ! puppet-lint report "$1" --format github; then
+    echo "::warning title=puppet-lint::could not render the annotations of $1"
+  fi
+}
+
 report="$dir/report.json"
 if [[ -f $report ]]; then
-  if ! puppet-lint report "$report" --format github; then
-    echo "::warning title=puppet-lint::could not render the annotations of $report"
-  fi
+  annotate "$report"
+elif [[ -f $dir/matrix.json ]]; then
+  # Several targets (--targets, repeated --endpoint): one report per target.
+  for each in "$dir"/*/report.json; do
+    [[ -f $each ]] && annotate "$each"
+  done
+  report="$dir/matrix.json"
 else
   report=
 fi

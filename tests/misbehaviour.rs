@@ -359,6 +359,41 @@ fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_within_a_second() {
 }
 
 #[test]
+fn a_service_that_freezes_mid_run_is_lost_not_blamed_check_by_check() {
+    // SIGSTOP: the connection stays open, nothing answers any more.
+    let listen = free_address();
+    let token = "insecure_puppet-lint-freeze";
+    let mut mock =
+        Cli::new().args(["mock", "--listen", &listen, "--token", token, "--heartbeat-interval", "1s"]).spawn();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the mock listens");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let dir = scratch("misbehaviour-freeze");
+    let child = Cli::new()
+        .args(["--endpoint", &listen, "--no-tls", "--token", token, "--heartbeat-window", "5s", "--rpc-timeout", "2s"])
+        .args(["--allow-destructive"])
+        .arg_path("--report-dir", &dir)
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let frozen = Instant::now();
+    let stop = std::process::Command::new("kill").args(["-STOP", &mock.id().to_string()]).status();
+    assert!(stop.expect("kill runs").success());
+    let ran = support::finish(child, Duration::from_secs(60));
+    let took = frozen.elapsed();
+    let _ = std::process::Command::new("kill").args(["-CONT", &mock.id().to_string()]).status();
+    let _ = mock.kill();
+    let _ = mock.wait();
+    eprintln!("frozen service: exit {} {:.1}s after the freeze", ran.code, took.as_secs_f64());
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    ran.code(exit::UNREACHABLE).stdout_has("the service stopped answering");
+    assert!(took < Duration::from_secs(30), "noticed in {took:?}, not after every check's own wait");
+    let report: Value = serde_json::from_str(&read(&dir.join("report.json"))).expect("report.json");
+    assert!(report["lost_service"].as_str().is_some_and(|cause| cause.contains("nor did a `Version` probe")));
+}
+
+#[test]
 fn a_huge_payload_is_shown_cut_short() {
     let outcome = run_mock("huge-payload", &[]);
     outcome.code(exit::OK);

@@ -152,8 +152,13 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
     .unwrap();
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
     ran.code(exit::USAGE).stderr_has(&format!("{}:3: not a timeline entry", dir.join("timeline.jsonl").display()));
-    std::fs::write(dir.join("timeline.jsonl"), "{\"seq\":0,\"at_ms\":1,\"kind\":\"subscribed\",\"stream\":1}\n")
-        .unwrap();
+    std::fs::write(
+        dir.join("timeline.jsonl"),
+        "{\"seq\":0,\"at_ms\":1,\"kind\":\"subscribed\",\"stream\":1}\n\
+         {\"seq\":1,\"at_ms\":2,\"kind\":\"event\",\"stream\":1,\"event\":\"heartbeat\",\"number\":1,\
+         \"payload\":\"{\\\"data\\\":\\\"hi\\\"}\",\"connect_heartbeat\":true}\n",
+    )
+    .unwrap();
     Cli::new()
         .args(["rejudge", dir.to_str().unwrap(), "--report-dir", dir.to_str().unwrap()])
         .run()
@@ -163,4 +168,25 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report"]).run();
     ran.code(exit::OK).stdout_has("a recorded run");
     Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("timeline.jsonl").stdout_has("--suite");
+}
+
+#[test]
+fn an_empty_recording_or_a_directory_of_several_runs_is_nothing_to_judge() {
+    let (dir, _) = recorded_run("rejudge-empty");
+    std::fs::write(dir.join("timeline.jsonl"), "").unwrap();
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report", "--format", "json"]).run();
+    ran.code(exit::UNREACHABLE).stdout_has("not judged: the recording holds no events");
+    assert!(!ran.stdout.contains("\"verdict\": \"pass\""), "nothing passes on nothing:\n{}", ran.stdout);
+
+    // A `--targets` report directory: one run per subdirectory.
+    let parent = scratch("rejudge-parent");
+    for name in ["acme", "zeta"] {
+        std::fs::create_dir_all(parent.join(name)).unwrap();
+        std::fs::copy(dir.join("report.json"), parent.join(name).join("report.json")).unwrap();
+    }
+    Cli::new()
+        .args(["rejudge", parent.to_str().unwrap()])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("holds the runs of several targets, one per directory: re-judge one of them");
 }

@@ -28,10 +28,46 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
     }
     let report_path = dir.join(crate::report::files::JSON);
     let recorded_report = if report_path.exists() { Some(super::report::read(&report_path)?) } else { None };
+    // The recording the report names: a run that recorded nothing (setup
+    // failed) names none, and an older run's timeline.jsonl beside it is
+    // not this run's.
+    if let Some(report) = recorded_report.as_ref().filter(|report| report.recording.is_none()) {
+        let why = report.setup_error.as_deref().unwrap_or("its report names no recording");
+        return Err(Error::Usage(format!(
+            "{}: the recorded run recorded nothing ({why}) — nothing to judge",
+            report_path.display()
+        )));
+    }
     let recording = dir.join(
         recorded_report.as_ref().and_then(|report| report.recording.clone()).unwrap_or_else(|| RECORDING.to_owned()),
     );
+    if !recording.exists() && recorded_report.is_none() {
+        // A directory of several targets' runs (`--targets`): one per subdirectory.
+        let mut runs: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|entry| entry.path().join(crate::report::files::JSON).exists())
+                    .map(|entry| entry.path().display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        runs.sort();
+        if !runs.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} holds the runs of several targets, one per directory: re-judge one of them ({})",
+                dir.display(),
+                runs.join(", ")
+            )));
+        }
+    }
     if !recording.exists() {
+        if let Some(setup) = recorded_report.as_ref().and_then(|report| report.setup_error.clone()) {
+            return Err(Error::Usage(format!(
+                "{} does not exist: the recorded run never reached the service ({setup}) — nothing to judge",
+                recording.display()
+            )));
+        }
         return Err(Error::Usage(format!(
             "{} does not exist: the run was not recorded (a run with --no-report, or a report older than the \
              recording) — nothing to judge",
@@ -104,13 +140,18 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
                 .iter()
                 .filter(|check| check.verdict != crate::events::Verdict::Skip && check.duration_ms > 0)
                 .map(|check| {
+                    // Both recorded in whole milliseconds: the span ends up to
+                    // 2 ms later than they say (a heartbeat check that failed
+                    // the instant a silence passed its limit must again).
                     let from = Duration::from_millis(check.started_ms);
-                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms)))
+                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms + 2)))
                 })
                 .collect()
         })
         .unwrap_or_default();
     let recorded = Recorded {
+        setup_error: recorded_report.as_ref().and_then(|report| report.setup_error.clone()),
+        interrupted_by: recorded_report.as_ref().and_then(|report| report.interrupted_by.clone()),
         spans,
         timeline,
         target,

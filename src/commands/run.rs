@@ -71,13 +71,17 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
         })
         .collect();
     let mut outcomes = Vec::new();
+    // A target whose reports could not be written fails the run like a
+    // single run (exit 2), after every target's verdicts are shown.
+    let mut unwritten = Vec::new();
     for (name, writer, handle) in runs {
         if let Err(error) = handle.await {
-            eprintln!("{name}: puppet-lint failed inside this target's run: {error}");
+            say(&format!("{name}: puppet-lint failed inside this target's run: {error}"));
         }
         let Some(report) = writer.report() else { continue };
         if let Err(error) = writer.written() {
-            eprintln!("{name}: {error}");
+            say(&format!("{name}: {error}"));
+            unwritten.push(format!("{name}: {error}"));
         }
         let code = baseline::judge(&report, None).err().map_or(crate::exit::OK, |error| error.code());
         outcomes.push(fleet::Outcome { name, report, code });
@@ -88,16 +92,19 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
             Error::Write(format!("cannot write the combined reports to {}: {error}", output.report_dir.display()))
         })?;
         let names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
-        eprintln!("reports: {} and each target's in {}/<name>/", names.join(", "), output.report_dir.display());
+        say(&format!("reports: {} and each target's in {}/<name>/", names.join(", "), output.report_dir.display()));
         let built = crate::report::matrix::Matrix::build(
             outcomes.iter().map(|outcome| (outcome.name.clone(), outcome.report.clone())).collect(),
         );
         if let Ok(Some(path)) = files::append_to_step_summary(&fleet::markdown(&outcomes, &built)) {
-            eprintln!("summary appended to {}", path.display());
+            say(&format!("summary appended to {}", path.display()));
         }
     }
     if let Some(signal) = signal.get() {
         return Err(Error::Interrupted(*signal));
+    }
+    if !unwritten.is_empty() {
+        return Err(Error::Write(unwritten.join("; ")));
     }
     let worst = outcomes.iter().map(|outcome| outcome.code).max().unwrap_or(crate::exit::OK);
     let failing: Vec<String> =
@@ -165,6 +172,13 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
 
 /// Ctrl-C or SIGTERM stops the run, which then writes what it has; a second
 /// one exits at once.
+/// A line on stderr; a closed stderr (`2>&1 | head -1`) loses it, and
+/// ends nothing.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 fn watch_signals(stop: &Stop) -> Arc<OnceLock<Signal>> {
     let received = Arc::new(OnceLock::new());
     let (stop, seen) = (stop.clone(), received.clone());

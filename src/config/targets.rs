@@ -81,13 +81,14 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
         let name = doc.name.value.clone();
         if let Err(why) = check_name(&name) {
             errors.push(SuiteError { location: name_at.clone(), message: why });
-        } else if let Some(first) = seen.get(&name) {
+        } else if let Some(first) = seen.get(&name.to_ascii_lowercase()) {
+            // Without case: `A` and `a` would share a directory on macOS and Windows.
             errors.push(SuiteError {
                 location: name_at.clone(),
-                message: format!("target name `{name}` is already used at {first}: names must be unique"),
+                message: format!("target name `{name}` is already used at {first}: names must be unique (case aside)"),
             });
         } else {
-            seen.insert(name.clone(), name_at.clone());
+            seen.insert(name.to_ascii_lowercase(), name_at.clone());
         }
         let mut token = doc.token.clone();
         if let Some(variable) = &doc.token_env {
@@ -189,6 +190,13 @@ pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, E
         .collect()
 }
 
+/// The longest target name (a directory name, on every file system).
+const NAME_LIMIT: usize = 64;
+
+/// Names the report directory itself holds beside the targets' directories
+/// (the combined files), compared without case.
+const RESERVED: &[&str] = &["summary.md", "matrix.json", "report.json", "junit.xml", "badge.svg", "badge.json"];
+
 /// A name that can be a directory of its own.
 fn check_name(name: &str) -> Result<(), String> {
     let fine = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
@@ -196,6 +204,15 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err(format!(
             "target name `{name}` cannot be a report directory: use letters, digits, `.`, `_` and `-` \
              (not starting with `.`)"
+        ));
+    }
+    if name.len() > NAME_LIMIT {
+        return Err(format!("target name `{name}` is longer than {NAME_LIMIT} characters"));
+    }
+    if RESERVED.iter().any(|reserved| reserved.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "target name `{name}` is taken: the report directory holds the combined `{name}` beside the targets' \
+             directories"
         ));
     }
     Ok(())
@@ -266,6 +283,19 @@ mod tests {
         assert!(error.contains("cannot be a report directory"), "{error}");
         let error = parse_text("[]").unwrap_err();
         assert!(error.contains("no targets"), "{error}");
+        // Names the report directory holds itself, names alike but for case, names too long.
+        for name in ["matrix.json", "Summary.md"] {
+            let error = parse_text(&format!("- name: {name}\n  endpoint: 127.0.0.1:1\n  no_tls: true\n")).unwrap_err();
+            assert!(error.contains(&format!("target name `{name}` is taken")), "{error}");
+        }
+        let error = parse_text(
+            "- name: Acme\n  endpoint: 127.0.0.1:1\n  no_tls: true\n- name: acme\n  endpoint: 127.0.0.1:2\n  no_tls: true\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("targets.yaml:4:9: target name `acme` is already used at targets.yaml:1:9"), "{error}");
+        let long = "x".repeat(300);
+        let error = parse_text(&format!("- name: {long}\n  endpoint: 127.0.0.1:1\n  no_tls: true\n")).unwrap_err();
+        assert!(error.contains("is longer than 64 characters"), "{error}");
     }
 
     #[test]

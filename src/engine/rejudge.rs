@@ -31,6 +31,11 @@ pub struct Recorded {
     pub started_at: String,
     /// Each recorded check's span on the timeline (from, to), by id.
     pub spans: HashMap<String, (Duration, Duration)>,
+    /// Why the recorded run had no session, if it had none: nothing to judge.
+    pub setup_error: Option<String>,
+    /// What cut the recorded run short, if anything: the re-judged report is
+    /// as partial as the recording.
+    pub interrupted_by: Option<String>,
 }
 
 /// Whether a check can be judged from a recording alone: all its steps
@@ -44,7 +49,7 @@ pub fn offline(check: &Check) -> bool {
 /// `RunFinished` is sent.
 pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Observer>) {
     let clock = Instant::now();
-    let Recorded { timeline, target, service, started_at, spans } = recorded;
+    let Recorded { timeline, target, service, started_at, spans, setup_error, interrupted_by } = recorded;
     let endpoint = target.endpoint.clone();
     observer.event(RunEvent::RunStarted(Box::new(super::run::describe(&config, target, started_at))));
     observer.event(RunEvent::Phase(format!("re-judging a recording of {} entries", timeline.len())));
@@ -66,13 +71,27 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
     for planned in &live {
         observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Skip, NEEDS_LIVE))));
     }
-    run_plan(context, judged, CancellationToken::new(), Stop::default()).await;
+    // An empty recording would pass every rule it holds: it is nothing to judge.
+    let events: u64 = timeline.counts().values().sum();
+    let nothing = match &setup_error {
+        Some(setup) => Some(format!("not judged: the recorded run had no session with the service ({setup})")),
+        None if events == 0 => Some("not judged: the recording holds no events".to_owned()),
+        None => None,
+    };
+    match nothing {
+        Some(reason) => {
+            for planned in &judged {
+                observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Error, &reason))));
+            }
+        }
+        None => run_plan(context, judged, CancellationToken::new(), Stop::default()).await,
+    }
     observer.event(RunEvent::RunFinished(Box::new(RunEnd {
         duration: clock.elapsed(),
-        interrupted_by: None,
+        interrupted_by: interrupted_by.map(|by| format!("the recorded run was cut short ({by})")),
         endpoint,
         service,
-        setup_error: None,
+        setup_error,
         lost_service: None,
         events: timeline.counts(),
         recording: None,

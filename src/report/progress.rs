@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -66,7 +67,10 @@ impl Progress {
             Mode::Live(multi) => {
                 let _ = multi.println(text.as_ref());
             }
-            Mode::Plain => eprintln!("[{:>6}] {text}", human(self.started.elapsed())),
+            Mode::Plain => {
+                // A closed stderr loses the line and ends nothing.
+                let _ = writeln!(std::io::stderr(), "[{:>6}] {text}", human(self.started.elapsed()));
+            }
             Mode::Quiet => {}
         }
     }
@@ -216,7 +220,13 @@ impl TargetProgress {
             return;
         }
         let text = crate::redact::redact(text);
-        eprintln!("[{:>6}] {}: {text}", human(self.started.elapsed()), self.look.paint(&self.name, Paint::Bold));
+        // A closed stderr loses the line and ends nothing.
+        let _ = writeln!(
+            std::io::stderr(),
+            "[{:>6}] {}: {text}",
+            human(self.started.elapsed()),
+            self.look.paint(&self.name, Paint::Bold)
+        );
     }
 }
 

@@ -269,7 +269,48 @@ impl Session {
             outcome,
             causes_events: effect == Effect::CausesEvents,
         }));
+        if matches!(result, Err(RpcError::Timeout { .. })) && rpc != "Version" && token_override.is_none() {
+            self.probe_after_silence(rpc).await;
+        }
         result
+    }
+
+    /// After `rpc` got no answer within our deadline: one `Version` probe.
+    /// A service that answers it is alive (only that rpc hangs: a finding of
+    /// the check that called it); one that does not has stopped answering
+    /// altogether — frozen, or its connection dead without a reset — and is
+    /// declared lost, like one whose connection is gone (exit 3, every
+    /// running check ends with the cause), instead of each check waiting out
+    /// its own deadline.
+    async fn probe_after_silence(&self, rpc: &str) {
+        if self.lost().is_some() {
+            return;
+        }
+        let after = self.options.rpc_timeout;
+        let request = self.request(pb::VersionRequest {}, None, Effect::Quiet);
+        let answered = match tokio::time::timeout(after, self.puppet.clone().version(request)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(status)) => !matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled | Code::Unavailable),
+            Err(_) => false,
+        };
+        if answered {
+            return;
+        }
+        let at = self.timeline.now();
+        let cause = format!(
+            "lost the service at +{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` \
+             probe after it (the service stopped answering)",
+            at.as_secs_f64(),
+            after.as_secs_f64()
+        );
+        self.timeline.push(What::Note(cause.clone()));
+        self.lost.send_if_modified(|lost| {
+            let first = lost.is_none();
+            if first {
+                *lost = Some(cause);
+            }
+            first
+        });
     }
 
     /// Opens the event stream (closing any previous one first: a server

@@ -328,12 +328,16 @@ impl Timeline {
             if line.trim().is_empty() {
                 continue;
             }
-            let entry: TimelineEntry =
-                serde_json::from_str(line).map_err(|error| failed(number, format!("not a timeline entry: {error}")))?;
-            let at = Duration::from_millis(entry.at_ms);
-            if at < end {
-                return Err(failed(number, format!("at_ms {} is earlier than the line before", entry.at_ms)));
-            }
+            let entry: TimelineEntry = match serde_json::from_str(line) {
+                Ok(entry) => entry,
+                // A last line with no newline was torn by the end of the
+                // process: what came before it is the recording.
+                Err(_) if !text.ends_with('\n') => break,
+                Err(error) => return Err(failed(number, format!("not a timeline entry: {error}"))),
+            };
+            // Older recordings may hold an entry a millisecond before the one
+            // above it (two threads' clocks read before one lock): kept in order.
+            let at = Duration::from_millis(entry.at_ms).max(end);
             end = at;
             timeline.push_recorded(at, entry.what);
         }
@@ -346,7 +350,7 @@ impl Timeline {
     fn push_recorded(&self, at: Duration, what: TimelineWhat) {
         let other = match what {
             TimelineWhat::Event { stream, number, payload, connect_heartbeat, replay, .. } => {
-                self.insert_event(at, stream, number, payload, Some((connect_heartbeat, replay)));
+                self.insert_event(stream, number, payload, Some((at, connect_heartbeat, replay)));
                 return;
             }
             TimelineWhat::Subscribed { stream } => What::Subscribed { stream },
@@ -356,7 +360,9 @@ impl Timeline {
                 let took = Duration::from_millis(took_ms);
                 What::Rpc(RpcRecord {
                     name,
-                    started: at.saturating_sub(took),
+                    // Recorded in whole milliseconds: one earlier, so that
+                    // the start is never placed after what it caused.
+                    started: at.saturating_sub(took + Duration::from_millis(1)),
                     took,
                     ok: outcome == "ok",
                     outcome,
@@ -394,9 +400,10 @@ impl Timeline {
 
     /// Records an entry that is no event.
     pub fn push(&self, what: What) -> usize {
-        let at = self.now();
         let seq = {
             let mut state = self.lock();
+            // Read under the lock: entries stay in time order across threads.
+            let at = self.now();
             let seq = state.index.len();
             if let What::Subscribed { stream } = &what {
                 state.fresh_stream = Some(*stream);
@@ -424,24 +431,22 @@ impl Timeline {
     /// Records an event as received on `stream`; its payload goes to the
     /// recording, tokens masked.
     pub fn push_event(&self, stream: u32, wire_type: i32, raw: String) -> usize {
-        let at = self.now();
         // Masking copies only a payload that holds a token.
         let raw = match crate::redact::redact(&raw) {
             std::borrow::Cow::Borrowed(_) => raw,
             std::borrow::Cow::Owned(masked) => masked,
         };
-        self.insert_event(at, stream, wire_type, raw, None)
+        self.insert_event(stream, wire_type, raw, None)
     }
 
-    /// Indexes and records an event at `at`. `marks` (connect heartbeat,
-    /// replay) are a recording's; `None` works them out as events arrive.
+    /// Indexes and records an event. `recorded` (when, connect heartbeat,
+    /// replay) is a recording's; `None`: it arrives now, its marks worked out.
     fn insert_event(
         &self,
-        at: Duration,
         stream: u32,
         wire_type: i32,
         raw: String,
-        marks: Option<(bool, bool)>,
+        recorded: Option<(Duration, bool, bool)>,
     ) -> usize {
         let kind = EventKind::from_wire(wire_type);
         // Judged before the lock: payloads are parsed with long strings cut.
@@ -450,17 +455,20 @@ impl Timeline {
         let long = (raw.len() > LONG_PAYLOAD).then(|| (crate::wire::cut_long(&raw).into_owned(), payload));
         let seq = {
             let mut state = self.lock();
+            // Read under the lock: entries stay in time order across threads.
+            let at = recorded.map_or_else(|| self.now(), |(at, _, _)| at);
             let seq = state.index.len();
             let first_on_stream = state.fresh_stream == Some(stream) || state.current_stream != stream;
             if state.fresh_stream == Some(stream) {
                 state.fresh_stream = None;
             }
             state.current_stream = stream;
-            let (connect_heartbeat, replay) = marks.unwrap_or_else(|| {
-                let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
-                    && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
-                (first_on_stream && kind == EventKind::Heartbeat, replay)
-            });
+            let (connect_heartbeat, replay) =
+                recorded.map(|(_, heartbeat, replay)| (heartbeat, replay)).unwrap_or_else(|| {
+                    let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
+                        && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
+                    (first_on_stream && kind == EventKind::Heartbeat, replay)
+                });
             let line = TimelineEntry {
                 seq,
                 at_ms: at.as_millis() as u64,

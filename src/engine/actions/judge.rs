@@ -166,7 +166,8 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
                 return;
             }
             What::Rpc(rpc) if rpc.name == "Stop" => {
-                // Asked for from its request: the stream ends before the reply.
+                // Asked for from its request: the stream ends before the
+                // reply (and, at one recorded millisecond, after the request).
                 items.push((rpc.started, Item::StopRequested));
                 Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
             }
@@ -192,7 +193,8 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
         };
         items.push((entry.at, item));
     });
-    items.sort_by_key(|(at, _)| *at);
+    // At one instant a Stop's request goes first: what it caused cannot precede it.
+    items.sort_by_key(|(at, item)| (*at, !matches!(item, Item::StopRequested)));
     items.into_iter().map(|(_, item)| item).collect()
 }
 

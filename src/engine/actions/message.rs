@@ -13,9 +13,12 @@ use crate::session::{SCAN_LIMIT, Session};
 
 /// How many other messages a wait resolves with `MessagePayload` at most.
 const INSPECT_LIMIT: usize = 500;
-/// Received messages judged in full; past this, one in [`JUDGE_SAMPLE_EVERY`].
+/// Received messages judged in full; past this, one in [`JUDGE_SAMPLE_EVERY`],
+/// up to [`JUDGE_MOST`] `MessagePayload` fetches in all (a flood must not
+/// become a flood of rpcs).
 const JUDGE_LIMIT: usize = 300;
 const JUDGE_SAMPLE_EVERY: usize = 100;
+const JUDGE_MOST: usize = 500;
 use crate::suite::{Action, DurationExpr, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::{EventKind, MessageKind};
@@ -181,7 +184,7 @@ impl CheckRun {
             for entry in scan.entries {
                 let Some(event) = event_of(&entry) else { continue };
                 messages += 1;
-                if messages > JUDGE_LIMIT && !messages.is_multiple_of(JUDGE_SAMPLE_EVERY) {
+                if judged >= JUDGE_MOST || (messages > JUDGE_LIMIT && !messages.is_multiple_of(JUDGE_SAMPLE_EVERY)) {
                     continue;
                 }
                 judged += 1;
@@ -207,7 +210,9 @@ impl CheckRun {
             }
         }
         let sampled = if messages > judged {
-            format!(" ({judged} of {messages}: the first {JUDGE_LIMIT}, then one in {JUDGE_SAMPLE_EVERY})")
+            format!(
+                " ({judged} of {messages}: the first {JUDGE_LIMIT}, then one in {JUDGE_SAMPLE_EVERY}, {JUDGE_MOST} at most)"
+            )
         } else {
             String::new()
         };

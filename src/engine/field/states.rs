@@ -64,7 +64,7 @@
 //! | rpc | effect | checks | source |
 //! | --- | --- | --- | --- |
 //! | Start (OK) | not started / stopped → started, logged out; other states stay; closes the replay window | `subscribe-before-start` (should): no open stream when it replies, so its scan/login were dropped | WIRE.md: one stream opened before Start; events with no subscriber are dropped |
-//! | Stop (OK) | → stopped, the bot forgotten | `stop-ends-stream-first` (should): the stream had not ended OK before the reply | WIRE.md: Stop ends the Event stream with status OK before it replies; after Stop, subscribe again before Start |
+//! | Stop (OK) | → stopped, the bot forgotten | `stop-ends-stream-first` (should): the stream open at the reply never ends (its end may be read after the reply) | WIRE.md: Stop ends the Event stream with status OK before it replies; after Stop, subscribe again before Start |
 //! | Logout | opens the count of `logout` events it caused (the event may arrive before the reply) | see `one-logout-per-logout-rpc` | WIRE.md Session: Logout should emit logout for the bot |
 //! | Ding | one `dong` expected | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
 //!
@@ -430,6 +430,8 @@ struct Machine {
     /// The streams that were open when a `Stop` was sent: their ends are asked for, whenever they are read (an
     /// old stream's end can be read after the next subscription opened).
     stopped: HashSet<u32>,
+    /// `Stop` replies that came while their stream was still open (as read): the stream, the seq before, the state.
+    stop_replies: Vec<(u32, usize, String)>,
     pending_dings: usize,
     segment: LogoutSegment,
     last_seq: usize,
@@ -466,6 +468,7 @@ impl Machine {
             stream: None,
             ended: HashSet::new(),
             stopped: HashSet::new(),
+            stop_replies: Vec::new(),
             pending_dings: 0,
             segment: LogoutSegment::default(),
             last_seq: 0,
@@ -534,19 +537,12 @@ impl Machine {
             }
             "Stop" if ok => {
                 self.close_segment();
-                if self.stream.as_ref().is_some_and(|s| !s.ended) {
-                    let state = self.state();
-                    self.out.findings.push(StateFinding {
-                        seq,
-                        rule: "stop-ends-stream-first",
-                        level: Level::Should,
-                        event: "Stop".into(),
-                        state: state.clone(),
-                        message: format!(
-                            "`Stop` replied after seq {seq} while {state} with the Event stream still open: Stop \
-                             ends the stream with OK before it replies (should)"
-                        ),
-                    });
+                // Judged at the end: a reader may read the stream's end after
+                // the reply (and after the next subscription) although the
+                // server sent it first.
+                if let Some(open) = self.stream.as_ref().filter(|s| !s.ended) {
+                    self.stopped.insert(open.id);
+                    self.stop_replies.push((open.id, seq, self.state()));
                 }
                 self.phase = Stopped;
                 self.bot = None;
@@ -770,6 +766,21 @@ pub fn judge(items: &[Item]) -> Judged {
         m.item(item);
     }
     m.close_segment();
+    for (stream, seq, state) in std::mem::take(&mut m.stop_replies) {
+        if !m.ended.contains(&stream) {
+            m.out.findings.push(StateFinding {
+                seq,
+                rule: "stop-ends-stream-first",
+                level: Level::Should,
+                event: "Stop".into(),
+                state: state.clone(),
+                message: format!(
+                    "`Stop` replied after seq {seq} while {state} and the Event stream never ended: Stop ends the \
+                     stream with OK before it replies (should)"
+                ),
+            });
+        }
+    }
     let mut out = m.out;
     out.attached = m.attached.flatten();
     out.findings.sort_by_key(|f| f.seq);

@@ -315,7 +315,7 @@ fn a_stream_the_service_ends_by_itself_is_a_finding() {
 
 #[test]
 fn rpc_order_rules() {
-    // Stop replied while the stream was still open
+    // Stop replied and the stream never ended
     let j = started_session().rpc("Stop").judge();
     assert_eq!(rules(&j), vec![(7, "stop-ends-stream-first", Level::Should)]);
     // Start with no stream open after Stop
