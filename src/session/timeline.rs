@@ -360,9 +360,7 @@ impl Timeline {
                 let took = Duration::from_millis(took_ms);
                 What::Rpc(RpcRecord {
                     name,
-                    // Recorded in whole milliseconds: one earlier, so that
-                    // the start is never placed after what it caused.
-                    started: at.saturating_sub(took + Duration::from_millis(1)),
+                    started: at.saturating_sub(took),
                     took,
                     ok: outcome == "ok",
                     outcome,

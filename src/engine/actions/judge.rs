@@ -168,7 +168,10 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
             What::Rpc(rpc) if rpc.name == "Stop" => {
                 // Asked for from its request: the stream ends before the
                 // reply (and, at one recorded millisecond, after the request).
-                items.push((rpc.started, Item::StopRequested));
+                // A recording keeps whole milliseconds, and `at − took` can
+                // place the request up to a millisecond late: it counts from
+                // one millisecond earlier.
+                items.push((rpc.started.saturating_sub(std::time::Duration::from_millis(1)), Item::StopRequested));
                 Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
             }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
