@@ -432,6 +432,8 @@ struct Machine {
     stopped: HashSet<u32>,
     /// `Stop` replies that came while their stream was still open (as read): the stream, the seq before, the state.
     stop_replies: Vec<(u32, usize, String)>,
+    /// Every stream subscribed or seen.
+    seen_streams: HashSet<u32>,
     pending_dings: usize,
     segment: LogoutSegment,
     last_seq: usize,
@@ -469,6 +471,7 @@ impl Machine {
             ended: HashSet::new(),
             stopped: HashSet::new(),
             stop_replies: Vec::new(),
+            seen_streams: HashSet::new(),
             pending_dings: 0,
             segment: LogoutSegment::default(),
             last_seq: 0,
@@ -719,8 +722,16 @@ impl Machine {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Subscribed { stream } => self.stream = Some(Stream::new(*stream)),
+            Item::Subscribed { stream } => {
+                self.seen_streams.insert(*stream);
+                self.stream = Some(Stream::new(*stream));
+            }
+            // Every stream seen and not ended yet: which one the server
+            // serves is its business (a late event of an older stream can
+            // make that one look current).
             Item::StopRequested => {
+                let open: Vec<u32> = self.seen_streams.difference(&self.ended).copied().collect();
+                self.stopped.extend(open);
                 if let Some(s) = self.stream.as_ref() {
                     self.stopped.insert(s.id);
                 }
@@ -749,6 +760,7 @@ impl Machine {
             }
             Item::Rpc { name, ok } => self.rpc(name, *ok),
             Item::Event { seq, at_ms, stream, number, payload } => {
+                self.seen_streams.insert(*stream);
                 self.event(*seq, *at_ms, *stream, *number, payload.as_ref())
             }
         }
