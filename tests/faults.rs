@@ -73,22 +73,7 @@ fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["pa
 fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
 fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
 fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads"]);
-/// Known, open: under load (this file's tests run in parallel) the stream opened by the slow re-subscription is
-/// sometimes read to end with OK outside any Stop, and `events.stream-stays-open` fails too; alone it passes. Until
-/// that end is explained, the table accepts either verdict for that one check here (`Fault::SlowSlot, fails
-/// ["events.resubscribe"]`).
-#[tokio::test]
-async fn a_slot_held_after_a_cancel_fails_resubscribe() {
-    let report = run_with(&[Fault::SlowSlot]).await;
-    for check in &report.checks {
-        let wanted: &[Verdict] = match check.id.as_str() {
-            "events.resubscribe" => &[Verdict::Fail],
-            "events.stream-stays-open" => &[Verdict::Pass, Verdict::Fail],
-            _ => &[Verdict::Pass],
-        };
-        assert!(wanted.contains(&check.verdict), "{} under slow-slot:\n{}", check.id, verdicts(&report));
-    }
-}
+fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);
 fault!(a_big_file_answered_inline_fails_the_uuid_rule, Fault::InlineBigFile, fails["filebox.big-file-by-uuid"]);

@@ -6,6 +6,7 @@
 //! so memory stays bounded whatever the event count.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::{CheckRun, Failure, Stepped};
 use crate::engine::field::states::{self, Item};
@@ -34,7 +35,7 @@ impl CheckRun {
 
     fn judge_states(&mut self, rules: &[String]) -> Result<(), Failure> {
         let timeline = &self.context.timeline;
-        let items = state_items(timeline);
+        let items = state_items(timeline, self.context.recorded.is_some());
         let judged = states::judge(&items);
         let findings: Vec<&states::StateFinding> =
             judged.findings.iter().filter(|finding| rules.iter().any(|rule| rule == finding.rule)).collect();
@@ -135,6 +136,9 @@ impl CheckRun {
 }
 
 /// Every entry of the recording, read back a batch at a time.
+/// How late a recording's whole milliseconds can place a rebuilt rpc start.
+const ROUNDING: Duration = Duration::from_millis(1);
+
 fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
     let end = timeline.len();
     let mut from = 0;
@@ -150,11 +154,16 @@ fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
 /// The run as the state machine reads it. Runs of events of one type that
 /// neither move the state nor carry what it reads (a flood of messages)
 /// are kept as their first event, so memory stays bounded.
-fn state_items(timeline: &Timeline) -> Vec<Item> {
+///
+/// `rounded`: the timeline was rebuilt from a recording, which keeps whole
+/// milliseconds, so a `Stop`'s request (rebuilt as reply − took) can land up to
+/// [`ROUNDING`] after the stream end it caused; such an end is placed at the
+/// request. Live, every instant is exact and nothing moves.
+fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
     // Each item with when it took effect: an rpc's reply is recorded when it
     // comes, but a `Start` takes effect from its request (the first live
     // events can overtake its reply).
-    let mut items: Vec<(std::time::Duration, Item)> = Vec::new();
+    let mut items: Vec<(Duration, Item)> = Vec::new();
     for_each_entry(timeline, |entry| {
         let item = match &entry.what {
             What::Subscribed { stream } => Item::Subscribed { stream: *stream },
@@ -167,11 +176,10 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
             }
             What::Rpc(rpc) if rpc.name == "Stop" => {
                 // Asked for from its request: the stream ends before the
-                // reply (and, at one recorded millisecond, after the request).
-                // A recording keeps whole milliseconds, and `at − took` can
-                // place the request up to a millisecond late: it counts from
-                // one millisecond earlier.
-                items.push((rpc.started.saturating_sub(std::time::Duration::from_millis(1)), Item::StopRequested));
+                // reply. Placed at the request's instant, behind what was
+                // recorded before its reply at that instant (a subscription
+                // in the same recorded millisecond came before the request).
+                items.push((rpc.started, Item::StopRequested));
                 Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
             }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
@@ -196,8 +204,18 @@ fn state_items(timeline: &Timeline) -> Vec<Item> {
         };
         items.push((entry.at, item));
     });
-    // At one instant a Stop's request goes first: what it caused cannot precede it.
-    items.sort_by_key(|(at, item)| (*at, !matches!(item, Item::StopRequested)));
+    if rounded {
+        let requests: Vec<Duration> =
+            items.iter().filter(|(_, item)| matches!(item, Item::StopRequested)).map(|(at, _)| *at).collect();
+        for (at, _) in items.iter_mut().filter(|(_, item)| matches!(item, Item::StreamEnded { .. })) {
+            if let Some(request) = requests.iter().find(|request| **request > *at && **request <= *at + ROUNDING) {
+                *at = *request;
+            }
+        }
+    }
+    // Stable: at one instant, a stream's end comes after whatever else was
+    // recorded then (what a Stop's request caused cannot precede it).
+    items.sort_by_key(|(at, item)| (*at, matches!(item, Item::StreamEnded { .. })));
     items.into_iter().map(|(_, item)| item).collect()
 }
 
@@ -210,4 +228,48 @@ fn reads_payload(number: i32) -> bool {
 fn list(seqs: &[usize]) -> String {
     let shown: Vec<String> = seqs.iter().take(10).map(ToString::to_string).collect();
     if seqs.len() > 10 { format!("{} …", shown.join(", ")) } else { shown.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recording's whole milliseconds: a `Stop` that took under a
+    /// millisecond is rebuilt a millisecond after the end it caused.
+    const RECORDED: &str = r#"{"seq":0,"at_ms":5,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":10,"kind":"stream-ended","stream":1}
+{"seq":2,"at_ms":11,"kind":"rpc","rpc":"Stop","took_ms":0,"outcome":"ok"}
+{"seq":3,"at_ms":11,"kind":"subscribed","stream":2}
+{"seq":4,"at_ms":20,"kind":"subscribed","stream":3}
+{"seq":5,"at_ms":21,"kind":"rpc","rpc":"Stop","took_ms":0,"outcome":"ok"}
+{"seq":6,"at_ms":21,"kind":"stream-ended","stream":3}
+"#;
+
+    fn ended_outside_stop(rounded: bool) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-judge-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("timeline.jsonl");
+        std::fs::write(&path, RECORDED).unwrap();
+        let timeline = Timeline::from_recording(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let judged = states::judge(&state_items(&timeline, rounded));
+        judged
+            .findings
+            .iter()
+            .filter(|finding| finding.rule == "stream-ended-outside-stop")
+            .map(|finding| finding.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_recorded_end_a_millisecond_before_its_stop_counts_as_asked_for() {
+        assert_eq!(ended_outside_stop(true), Vec::<String>::new());
+    }
+
+    #[test]
+    fn live_an_end_before_the_stop_is_outside_it() {
+        let found = ended_outside_stop(false);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("stream 1"), "{found:?}");
+    }
 }
