@@ -275,19 +275,36 @@ pub struct MockArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:\n  \
+    puppet-lint list                              every check: its level, what it asks, when it runs\n  \
+    puppet-lint list events.resubscribe           one check in full: what it asks, why, its source\n  \
+    puppet-lint list 'filebox.*' --tag message    checks by id pattern and tag\n  \
+    puppet-lint list --format markdown > CHECKS.md")]
 pub struct ListArgs {
+    /// Show these checks in full (ids; `*` and `?` wildcards), one after
+    /// another, instead of the table.
+    #[arg(value_name = "CHECK")]
+    pub checks: Vec<String>,
+
     #[command(flatten)]
     pub selection: SelectionArgs,
 
     #[arg(long, value_enum, default_value_t)]
     pub format: ListFormat,
+
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
 pub enum ListFormat {
+    /// A table for the terminal: id, level, what each check asks, when it runs.
     #[default]
     Table,
+    /// One JSON object per check (id, title, level, tags, requirement, spec, …).
     Json,
+    /// A Markdown table, for a provider's own documentation.
+    Markdown,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -95,7 +95,28 @@ fn a_broken_rule_exits_1_and_says_which() {
 #[test]
 fn list_and_schema_describe_the_suites() {
     let ran = Cli::new().args(["list"]).run();
-    ran.code(0).stdout_has("heartbeat.interval").stdout_has("logout.cleanup");
+    // Each check with what it asks of a provider, and when it runs.
+    ran.code(0)
+        .stdout_has("heartbeat.interval")
+        .stdout_has("logout.cleanup")
+        .stdout_has("what it asks")
+        .stdout_has("The puppet emits at least one event every 60 seconds")
+        .stdout_has("destructive");
+    // One check in full: its requirement and its source, nothing else.
+    let one = Cli::new().args(["list", "events.resubscribe"]).run();
+    one.code(0)
+        .stdout_has("events.resubscribe — ")
+        .stdout_has("is accepted within 2 s")
+        .stdout_has("https://wechaty.js.org/docs/specs/puppet#event-login");
+    assert!(!one.stdout.contains("heartbeat.interval"), "{}", one.stdout);
+    assert!(one.stdout.lines().all(|line| line == line.trim_end()), "no padding:\n{}", one.stdout);
+    Cli::new()
+        .args(["list", "events.resubscrib"])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("no check matches `events.resubscrib`");
+    let markdown = Cli::new().args(["list", "--format", "markdown", "--tag", "auth"]).run();
+    markdown.code(0).stdout_has("| `auth.rejects-invalid-token` | must | **a wrong token is refused** — ");
     let json = Cli::new().args(["list", "--format", "json", "--tag", "session"]).run();
     let listed: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|check| check["id"].as_str().unwrap()).collect();

@@ -2,8 +2,7 @@
 //! each check that did not pass with its requirement, expected vs observed,
 //! and the timeline that shows it, then one closing line.
 
-use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color};
 
 use super::model::{Report, Verdict};
 use super::{certify, one_line};
@@ -29,17 +28,7 @@ pub fn render(report: &Report, look: &Look) -> String {
     }
     out.push('\n');
 
-    let mut table = Table::new();
-    table.load_style(if look.unicode { UTF8_FULL_CONDENSED } else { ASCII_FULL_CONDENSED });
-    if look.color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(width) = look.width {
-        table.set_width(width);
-    }
+    let mut table = look.table();
     table.set_header(vec!["", "check", "title", "level", "time"]);
     for check in &report.checks {
         let (mark, paint) = crate::report::look::mark(check.verdict);

@@ -7,8 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color};
 
 use super::look::{Look, Paint};
 use super::matrix::{self, Matrix};
@@ -58,21 +57,6 @@ fn color(verdict: Option<Verdict>) -> Color {
     }
 }
 
-fn table(look: &Look) -> Table {
-    let mut table = Table::new();
-    table.load_style(if look.unicode { UTF8_FULL_CONDENSED } else { ASCII_FULL_CONDENSED });
-    if look.color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(width) = look.width {
-        table.set_width(width);
-    }
-    table
-}
-
 /// What a target came to, in one line: its summary, or why it could not
 /// be checked.
 fn outcome_line(outcome: &Outcome) -> String {
@@ -97,7 +81,7 @@ pub fn checklist(outcomes: &[Outcome], look: &Look) -> String {
     let version = outcomes.first().map_or("", |outcome| outcome.report.puppet_lint_version.as_str());
     let _ = writeln!(out, "puppet-lint {version} — {} targets × {} checks\n", outcomes.len(), ids.len());
     if outcomes.len() <= COLUMNS_UP_TO {
-        let mut grid = table(look);
+        let mut grid = look.table();
         let mut header = vec![Cell::new("check")];
         header.extend(outcomes.iter().map(|outcome| Cell::new(&outcome.name)));
         grid.set_header(header);
@@ -118,7 +102,7 @@ pub fn checklist(outcomes: &[Outcome], look: &Look) -> String {
         }
         out.push('\n');
     }
-    let mut targets = table(look);
+    let mut targets = look.table();
     targets.set_header(vec!["target", "checks", "outcome", "exit"]);
     for outcome in outcomes {
         let marks: String = ids.iter().map(|id| mark(verdict_of(&outcome.report, id))).collect();

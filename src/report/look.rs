@@ -3,6 +3,9 @@
 
 use std::io::IsTerminal;
 
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
+use comfy_table::{ContentArrangement, Table};
+
 use crate::cli::ColorChoice;
 use crate::events::Verdict;
 
@@ -40,6 +43,23 @@ impl Look {
             Paint::Bold => "1",
         };
         format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    }
+
+    /// A table drawn this way: box-drawing or ASCII borders, styling only
+    /// with colour, wrapped to [`Look::width`] (or the terminal's).
+    pub fn table(&self) -> Table {
+        let mut table = Table::new();
+        table.load_style(if self.unicode { UTF8_FULL_CONDENSED } else { ASCII_FULL_CONDENSED });
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        if let Some(width) = self.width {
+            table.set_width(width);
+        }
+        table
     }
 
     /// `✓ pass`, `✗ fail`, … coloured by verdict.
