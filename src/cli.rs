@@ -159,6 +159,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration, help_heading = "Checks")]
     pub rpc_timeout: Duration,
 
+    /// Deadline for opening the connection: TCP, TLS, and the server's first
+    /// HTTP/2 frame.
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = duration, help_heading = "Checks")]
+    pub connect_timeout: Duration,
+
     /// Stop the whole run after this long (the reports say it is partial).
     #[arg(long, value_name = "DUR", value_parser = duration, help_heading = "Checks")]
     pub deadline: Option<Duration>,
@@ -228,8 +233,9 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DUR", default_value = "2m", value_parser = duration)]
     pub login_timeout: Duration,
 
-    /// Deadline of each step.
-    #[arg(long, value_name = "DUR", default_value = "15s", value_parser = duration)]
+    /// Deadline of each step: the connection, the TLS handshake, each rpc
+    /// (`--rpc-timeout` is the same flag, as in a run).
+    #[arg(long, visible_alias = "rpc-timeout", value_name = "DUR", default_value = "15s", value_parser = duration)]
     pub step_timeout: Duration,
 
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
@@ -553,6 +559,11 @@ pub struct RejudgeArgs {
 
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
     pub color: ColorChoice,
+
+    /// Print nothing on standard error (where the reports went); the
+    /// checklist still prints, as in a run.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -139,10 +139,16 @@ async fn malformed_tokens_say_what_is_wrong_and_ask_nobody() {
         (" insecure_padded-1", "leading or trailing whitespace"),
         ("", "it is empty"),
     ] {
-        let ran = quick(Cli::new().args(["doctor", "--token", token, "--no-tls", "--authority", &stub.authority]))
-            .run_async()
-            .await;
-        ran.code(exit::UNREACHABLE).stdout_has("is malformed").stdout_has(words).stdout_has("no quotes, no spaces");
+        // The same words and exit code whatever the command, the address and TLS: a usage error.
+        for flags in [
+            &["doctor", "--no-tls", "--authority", &stub.authority][..],
+            &["--authority", &stub.authority, "--no-report"][..],
+            &["--endpoint", "127.0.0.1:1", "--no-report"][..],
+            &["--endpoint", "127.0.0.1:1", "--no-tls", "--no-report"][..],
+        ] {
+            let ran = quick(Cli::new().args(flags).args(["--token", token])).run_async().await;
+            ran.code(exit::USAGE).stderr_has("is malformed").stderr_has(words).stderr_has("no quotes, no spaces");
+        }
     }
     assert!(stub.requests.lock().unwrap().is_empty(), "a malformed token is never sent");
     // Under TLS, a token without `_` names no server.
@@ -166,4 +172,35 @@ async fn a_discovered_address_that_refuses_says_discovery_gave_it() {
         .stdout_has("the address the discovery service at http://127.0.0.1:")
         .stdout_has("gave for the token")
         .never_shows(TOKEN);
+}
+
+/// A port that accepts TCP and then says nothing (another program, a proxy
+/// holding connections): the layer that got no answer is named — TLS or
+/// HTTP/2 — not an rpc that "did not answer", nor a connection never made.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_port_is_named_as_tcp_without_an_answer() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = listener.local_addr().unwrap().to_string();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let flags = ["--endpoint", &endpoint, "--token", TOKEN, "--no-report", "--connect-timeout", "1s"];
+    let tls = quick(Cli::new().args(flags)).run_async().await;
+    tls.code(exit::UNREACHABLE)
+        .stdout_has("but nothing answered the TLS handshake within 1.0s")
+        .stdout_has("does not answer as a gRPC service")
+        .never_shows(TOKEN);
+    let plaintext = quick(Cli::new().args(flags).args(["--no-tls"])).run_async().await;
+    plaintext
+        .code(exit::UNREACHABLE)
+        .stdout_has("but nothing answered in HTTP/2 (no SETTINGS frame from the server) within 1.0s")
+        .never_shows(TOKEN);
+    assert!(!plaintext.stdout.contains("did not answer"), "not blamed on an rpc:\n{}", plaintext.stdout);
+    let doctor = ["doctor", "--endpoint", &endpoint, "--token", TOKEN, "--rpc-timeout", "1s"];
+    let doctor = quick(Cli::new().args(doctor).args(["--no-tls"])).run_async().await;
+    doctor.code(exit::UNREACHABLE).stdout_has("✓ tcp").stdout_has("✗ http/2").stdout_has("nothing answered in HTTP/2");
+    holder.abort();
 }

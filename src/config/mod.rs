@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use target::{
-    Address, Authority, DEFAULT_AUTHORITY, DiscoveryPolicy, Endpoint, Env, ProcessEnv, Target, TlsTarget, TrustSource,
-    UsageError, env, server_name_from_token,
+    Address, Authority, DEFAULT_AUTHORITY, DiscoveryPolicy, Endpoint, Env, MALFORMED_HINT, ProcessEnv, Target,
+    TlsTarget, TrustSource, UsageError, env, server_name_from_token, token_problem,
 };
 
 use crate::cli::{OutputArgs, PackageArgs, RunArgs, TargetFlags};
@@ -153,6 +153,7 @@ impl Fleet {
         let members = named
             .into_iter()
             .map(|named| {
+                let own = named.selection.is_some();
                 let selection = named.selection.unwrap_or_else(|| Selection {
                     only: args.selection.only.clone(),
                     skip: args.selection.skip.clone(),
@@ -160,7 +161,7 @@ impl Fleet {
                 });
                 let output = OutputArgs { report_dir: args.output.report_dir.join(&named.name), ..args.output.clone() };
                 let allow_destructive = named.allow_destructive.unwrap_or(args.allow_destructive);
-                let config = RunConfig::assemble(
+                let mut config = RunConfig::assemble(
                     args,
                     TargetChoice::Given(named.target),
                     suites.clone(),
@@ -168,6 +169,11 @@ impl Fleet {
                     allow_destructive,
                     output,
                 );
+                // A target's own selection, narrowed further by the run's.
+                if own {
+                    let cli = &args.selection;
+                    config.plan.retain(|planned| suite::selects(&planned.check, &cli.only, &cli.skip, &cli.tags));
+                }
                 Member { name: named.name, config }
             })
             .collect();
@@ -233,7 +239,12 @@ impl RunConfig {
         }
         let plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
         RunConfig {
-            timeouts: Timeouts { rpc: args.rpc_timeout, login: args.login_timeout, ..Timeouts::default() },
+            timeouts: Timeouts {
+                rpc: args.rpc_timeout,
+                connect: args.connect_timeout,
+                login: args.login_timeout,
+                ..Timeouts::default()
+            },
             settings: Settings {
                 window: args.heartbeat_window,
                 timeout: args.timeout,

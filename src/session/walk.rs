@@ -220,6 +220,13 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     let plaintext = tls.is_none();
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
+        Err(error @ ConnectError::Silent { .. }) => {
+            // Silent to the HTTP/2 preface: no TLS server either (one
+            // answers a preface with an alert), so no probe.
+            let failure = SetupFailure::Connect(error);
+            tell(observer, "http/2", Err(&failure), clock);
+            return fail(walked, "http/2", failure);
+        }
         Err(error) => {
             if plaintext && connect::speaks_tls(&endpoint, PROBE_TIMEOUT).await {
                 let failure = SetupFailure::Connect(ConnectError::ServiceWithTls {

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
@@ -33,6 +34,14 @@ pub enum ConnectError {
     /// TLS failed, and a probe found plaintext HTTP/2 there.
     #[error("TLS with {endpoint} failed: the service speaks plaintext HTTP/2, without TLS ({reason})")]
     ServiceWithoutTls { endpoint: String, reason: String },
+    /// TCP connected, and then nothing: the TLS handshake or HTTP/2 got no
+    /// answer at all within the deadline (`layer`: "TLS" or "HTTP/2").
+    #[error(
+        "TCP connected to {endpoint}, but nothing answered {} within {}",
+        if *layer == "TLS" { "the TLS handshake" } else { "in HTTP/2 (no SETTINGS frame from the server)" },
+        crate::clock::human(*after)
+    )]
+    Silent { endpoint: String, layer: &'static str, after: Duration },
     /// Plaintext failed, and a probe found TLS there.
     #[error("{endpoint} speaks TLS, and puppet-lint connected without it ({reason})")]
     ServiceWithTls { endpoint: String, reason: String },
@@ -45,6 +54,10 @@ impl ConnectError {
                 "check that the service is running and listening on that address (a firewall may drop the packets)"
             }
             ConnectError::Refused { refusal, .. } => refusal.hint(),
+            ConnectError::Silent { .. } => {
+                "something accepts connections on that port but does not answer as a gRPC service: check the port \
+                 (is the Puppet Service listening there, or another program, or a proxy holding connections open?)"
+            }
             ConnectError::Tls { .. } => {
                 "if the service speaks plaintext, connect with --no-tls (or WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true)"
             }
@@ -82,27 +95,34 @@ pub async fn tls_handshake(
     match tokio::time::timeout(timeout, tls::handshake(stream, tls.config.clone(), &tls.server_name)).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(error)) => Err(classify(endpoint, &error)),
-        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+        // The connection is open: the peer is there and says nothing.
+        Err(_) => Err(ConnectError::Silent { endpoint: endpoint.to_string(), layer: "TLS", after: timeout }),
     }
 }
 
-/// The channel every rpc of a session uses.
+/// The channel every rpc of a session uses. Ready only once the server has
+/// said something in HTTP/2 (its SETTINGS frame comes first): a port that
+/// accepts TCP and stays silent is [`ConnectError::Silent`], naming the
+/// layer that got no answer, within `timeout`.
 pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Duration) -> Result<Channel, ConnectError> {
     let host = endpoint.host.clone();
     let port = endpoint.port;
+    let tls_on = tls.is_some();
+    let progress = Arc::new(Progress::default());
+    let watched = progress.clone();
     let connector = tower::service_fn(move |_uri: http::Uri| {
         let host = host.clone();
         let tls = tls.clone();
+        let progress = watched.clone();
         async move {
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
-            match tls {
-                Some(tls) => {
-                    let stream = tls::handshake(tcp, tls.config, &tls.server_name).await?;
-                    Ok::<_, io::Error>(TokioIo::new(Box::new(stream) as Box<dyn Io>))
-                }
-                None => Ok(TokioIo::new(Box::new(tcp) as Box<dyn Io>)),
-            }
+            progress.tcp.store(true, Ordering::SeqCst);
+            let stream: Box<dyn Io> = match tls {
+                Some(tls) => Box::new(tls::handshake(tcp, tls.config, &tls.server_name).await?),
+                None => Box::new(tcp),
+            };
+            Ok::<_, io::Error>(TokioIo::new(Heard { inner: stream, progress }))
         }
     });
     // tonic wants an http:// URI when the connector does TLS itself.
@@ -119,10 +139,103 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
         // so memory stays flat; large messages still arrive, in more steps.
         .initial_stream_window_size(1 << 20)
         .initial_connection_window_size(2 << 20);
-    match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
-        Ok(Ok(channel)) => Ok(channel),
-        Ok(Err(error)) => Err(classify(endpoint, &error)),
-        Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+    let started = tokio::time::Instant::now();
+    let silent = |layer| ConnectError::Silent { endpoint: endpoint.to_string(), layer, after: timeout };
+    let channel =
+        match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector))
+            .await
+        {
+            Ok(Ok(channel)) => channel,
+            Ok(Err(error)) => return Err(classify(endpoint, &error)),
+            Err(_) if progress.tcp.load(Ordering::SeqCst) => return Err(silent(if tls_on { "TLS" } else { "HTTP/2" })),
+            Err(_) => return Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
+        };
+    // hyper reads the server's SETTINGS as soon as the connection is up.
+    let left = (timeout + Duration::from_millis(100)).saturating_sub(started.elapsed());
+    if tokio::time::timeout(left, progress.wait_heard()).await.is_err() {
+        return Err(silent("HTTP/2"));
+    }
+    Ok(channel)
+}
+
+/// How far a connection got: TCP connected; a first byte read from the
+/// server (past TLS).
+#[derive(Default)]
+struct Progress {
+    tcp: AtomicBool,
+    heard: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Progress {
+    async fn wait_heard(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.heard.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A connection that tells [`Progress`] when the server first says something.
+struct Heard {
+    inner: Box<dyn Io>,
+    progress: Arc<Progress>,
+}
+
+impl tokio::io::AsyncRead for Heard {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffer: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let before = buffer.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
+        if buffer.filled().len() > before
+            && !self.progress.heard.load(Ordering::Relaxed)
+            && !self.progress.heard.swap(true, Ordering::SeqCst)
+        {
+            self.progress.notify.notify_waiters();
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Heard {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        bytes: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(context, bytes)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffers: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(context, buffers)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(context)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(context)
     }
 }
 
