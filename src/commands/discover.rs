@@ -25,7 +25,9 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
         Err(error) => {
             let (message, hint) = (error.to_string(), error.hint());
             Err(match error {
-                DiscoveryError::NotRegistered { .. } => Error::NotRegistered { message, hint },
+                DiscoveryError::NotRegistered { .. } | DiscoveryError::NoAddress { .. } => {
+                    Error::NotRegistered { message, hint }
+                }
                 DiscoveryError::Malformed { .. } => Error::Usage(format!("{message} ({hint})")),
                 DiscoveryError::Unreachable { .. }
                 | DiscoveryError::AuthorityTls { .. }

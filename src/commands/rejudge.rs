@@ -169,7 +169,7 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
     };
     super::print_stdout(&super::report::render(&report, args.format, &Look::detect(args.color)));
     let written = writer.written().map_err(Error::Write)?;
-    if !written.is_empty() {
+    if !written.is_empty() && !args.quiet {
         eprintln!("reports: {}", written.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     baseline::judge(&report, None)

@@ -86,7 +86,8 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
         let code = baseline::judge(&report, None).err().map_or(crate::exit::OK, |error| error.code());
         outcomes.push(fleet::Outcome { name, report, code });
     }
-    super::print_stdout(&fleet::checklist(&outcomes, &Look::detect(output.color)));
+    let interrupted = signal.get().map(|signal| (signal.name(), signal.exit_code()));
+    super::print_stdout(&fleet::checklist(&outcomes, &Look::detect(output.color), interrupted));
     if !output.no_report {
         let written = fleet::write(&outcomes, &output.report_dir).map_err(|error| {
             Error::Write(format!("cannot write the combined reports to {}: {error}", output.report_dir.display()))

@@ -108,6 +108,15 @@ impl Target {
         let token = flags.token.clone().or_else(|| env.first(env::TOKEN));
         if let Some(token) = &token {
             redact::register(token);
+            // Whatever the address and TLS: a token that cannot be one is
+            // never sent (a discovery service or a server would only say
+            // "not registered" or UNAUTHENTICATED).
+            if let Some(why) = token_problem(token) {
+                return Err(UsageError(format!(
+                    "the token {} is malformed: {why}; {MALFORMED_HINT}",
+                    redact::mask(token)
+                )));
+            }
         }
         let endpoint = flags.endpoint.clone().or_else(|| env.first(env::ENDPOINT));
         let address = match (&endpoint, &token) {
@@ -178,6 +187,44 @@ impl TlsTarget {
         Ok(TlsTarget { server_name, trust })
     }
 }
+
+/// Why `token` cannot be a token, if it cannot: empty, wrapped in quotes,
+/// or carrying whitespace or control characters (what a `.env` file or a
+/// copy from a web page leaves behind). Such a token is never registered.
+pub fn token_problem(token: &str) -> Option<String> {
+    const QUOTES: &[char] = &['"', '\'', '`', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}'];
+    if token.is_empty() {
+        return Some("it is empty".into());
+    }
+    match (token.starts_with(QUOTES), token.ends_with(QUOTES)) {
+        (true, true) if token.chars().count() > 1 => {
+            return Some(
+                "it is wrapped in quotes, which are no part of a token (a .env file or a shell kept them)".into(),
+            );
+        }
+        (true, _) | (_, true) => {
+            let at = if token.starts_with(QUOTES) { "starts" } else { "ends" };
+            return Some(format!("it {at} with a quote, which is no part of a token (left over from a copy?)"));
+        }
+        _ => {}
+    }
+    if token.chars().any(char::is_whitespace) {
+        let at = if token.starts_with(char::is_whitespace) || token.ends_with(char::is_whitespace) {
+            "leading or trailing"
+        } else {
+            "inner"
+        };
+        return Some(format!("it carries {at} whitespace, which no token does"));
+    }
+    if token.chars().any(char::is_control) {
+        return Some("it carries control characters".into());
+    }
+    None
+}
+
+/// What to do about a malformed token.
+pub const MALFORMED_HINT: &str = "give the token exactly as the provider issued it: no quotes, no spaces, nothing else (--token or \
+     WECHATY_PUPPET_SERVICE_TOKEN)";
 
 /// The official client's rule: the token's part before its last `_`,
 /// lower-cased (`insecure_<uuid>` → `insecure`). No `_`, no name.
@@ -263,6 +310,22 @@ mod tests {
 
     fn token(token: &str) -> TargetFlags {
         TargetFlags { token: Some(token.into()), ..TargetFlags::default() }
+    }
+
+    #[test]
+    fn malformed_tokens_say_why() {
+        assert_eq!(token_problem("insecure_0bd8"), None);
+        assert_eq!(token_problem("puppet_padlocal_x-y.z"), None);
+        assert!(token_problem("").unwrap().contains("empty"));
+        assert!(token_problem("\"insecure_0bd8\"").unwrap().contains("quotes"));
+        assert!(token_problem("'insecure_0bd8'").unwrap().contains("wrapped in quotes"));
+        assert!(token_problem("insecure_0bd8\"").unwrap().contains("ends with a quote"));
+        assert!(token_problem("\u{201c}insecure_0bd8").unwrap().contains("starts with a quote"));
+        assert!(token_problem("\"").unwrap().contains("starts with a quote"));
+        assert!(token_problem(" insecure_0bd8").unwrap().contains("leading or trailing whitespace"));
+        assert!(token_problem("insecure_0bd8\n").unwrap().contains("leading or trailing whitespace"));
+        assert!(token_problem("insecure 0bd8").unwrap().contains("inner whitespace"));
+        assert!(token_problem("insecure_\u{7}0bd8").unwrap().contains("control"));
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, E
         .into_iter()
         .map(|(token, endpoint)| {
             let base = match (&endpoint, &token) {
-                (Some(endpoint), _) => sanitize(endpoint),
+                (Some(endpoint), _) => endpoint_name(endpoint),
                 (None, Some(token)) => sanitize(&crate::redact::mask(token)),
                 (None, None) => "target".to_owned(),
             };
@@ -220,6 +220,17 @@ fn check_name(name: &str) -> Result<(), String> {
 
 /// `127.0.0.1:8788` → `127.0.0.1-8788`; anything else a name may not hold
 /// becomes `-` (a masked token's `…` is dropped).
+/// A target's default name from its endpoint: `127.0.0.1-8788`; an IPv6
+/// host's groups joined by `-`, marked as such (`[::1]:8788` → `ipv6-1-8788`).
+fn endpoint_name(endpoint: &str) -> String {
+    if let Some((host, port)) = endpoint.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+        let groups: Vec<&str> = host.split(':').filter(|group| !group.is_empty()).collect();
+        let groups = if groups.is_empty() { "0".to_owned() } else { groups.join("-") };
+        return sanitize(&format!("ipv6-{groups}-{}", port.trim_start_matches(':')));
+    }
+    sanitize(endpoint)
+}
+
 fn sanitize(text: &str) -> String {
     let name: String = text
         .trim_end_matches('…')
@@ -296,6 +307,14 @@ mod tests {
         let long = "x".repeat(300);
         let error = parse_text(&format!("- name: {long}\n  endpoint: 127.0.0.1:1\n  no_tls: true\n")).unwrap_err();
         assert!(error.contains("is longer than 64 characters"), "{error}");
+    }
+
+    #[test]
+    fn endpoints_name_their_targets() {
+        assert_eq!(endpoint_name("127.0.0.1:8788"), "127.0.0.1-8788");
+        assert_eq!(endpoint_name("[::1]:18799"), "ipv6-1-18799");
+        assert_eq!(endpoint_name("[fe80::a:1]:80"), "ipv6-fe80-a-1-80");
+        assert_eq!(endpoint_name("[::]:1"), "ipv6-0-1");
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
     }
     let setup_error = unavailable.filter(|_| run.target.is_some());
     let lost_service = lost.reason().or_else(|| session.as_ref().and_then(|session| session.lost()));
-    timeline.flush();
+    timeline.close();
     let recording = match timeline.recording() {
         (path, None) if run.config.output.report_dir.join(RECORDING) == path && !run.config.output.no_report => {
             Some(RECORDING.to_owned())

@@ -74,12 +74,18 @@ fn outcome_line(outcome: &Outcome) -> String {
     line
 }
 
-/// The combined checklist for the terminal.
-pub fn checklist(outcomes: &[Outcome], look: &Look) -> String {
+/// `1 target`, `3 targets`.
+fn count_targets(count: usize) -> String {
+    format!("{count} target{}", if count == 1 { "" } else { "s" })
+}
+
+/// The combined checklist for the terminal. `interrupted`: the signal that
+/// cut the run short and the exit code it gives (its last line says so).
+pub fn checklist(outcomes: &[Outcome], look: &Look, interrupted: Option<(&str, i32)>) -> String {
     let ids = check_ids(outcomes);
     let mut out = String::new();
     let version = outcomes.first().map_or("", |outcome| outcome.report.puppet_lint_version.as_str());
-    let _ = writeln!(out, "puppet-lint {version} — {} targets × {} checks\n", outcomes.len(), ids.len());
+    let _ = writeln!(out, "puppet-lint {version} — {} × {} checks\n", count_targets(outcomes.len()), ids.len());
     if outcomes.len() <= COLUMNS_UP_TO {
         let mut grid = look.table();
         let mut header = vec![Cell::new("check")];
@@ -125,9 +131,21 @@ pub fn checklist(outcomes: &[Outcome], look: &Look) -> String {
     }
     let worst = outcomes.iter().map(|outcome| outcome.code).max().unwrap_or(0);
     let passing = outcomes.iter().filter(|outcome| outcome.code == 0).count();
-    let line = format!("{passing} of {} targets passed; exit {worst} (the worst of them)", outcomes.len());
+    let (line, paint) = match interrupted {
+        Some((by, code)) => (
+            format!(
+                "interrupted by {by}: {passing} of {} passed before it; exit {code} (partial reports)",
+                count_targets(outcomes.len())
+            ),
+            Paint::Yellow,
+        ),
+        None => (
+            format!("{passing} of {} passed; exit {worst} (the worst of them)", count_targets(outcomes.len())),
+            if worst == 0 { Paint::Green } else { Paint::Red },
+        ),
+    };
     out.push('\n');
-    out.push_str(&look.paint(&line, if worst == 0 { Paint::Green } else { Paint::Red }));
+    out.push_str(&look.paint(&line, paint));
     out.push('\n');
     crate::redact::redact(&out).into_owned()
 }

@@ -654,7 +654,8 @@ impl Input {
 }
 
 /// Reads report files and directories: a directory gives its own
-/// `report.json` and each `<name>/report.json` one level down (named
+/// `report.json` (one run: nothing below it is read, a `rejudged/` is made
+/// from it) or else each `<name>/report.json` one level down (named
 /// `<name>`), sorted. A report's default name is its target.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<(String, Report)>, MatrixError> {
     let inputs: Vec<Input> = paths.iter().map(|path| Input { name: None, path: path.clone() }).collect();
@@ -679,8 +680,11 @@ pub fn load_inputs(inputs: &[Input]) -> Result<Vec<(String, Report)>, MatrixErro
         let found_before = reports.len();
         let own = path.join("report.json");
         if own.is_file() {
+            // One run's directory: what lies below it (`rejudged/`) was made
+            // from that run, not by another provider.
             let report = read(&own)?;
             reports.push((input.name.clone().unwrap_or_else(|| report.target.description.clone()), report));
+            continue;
         }
         let mut subdirectories = Vec::new();
         for entry in std::fs::read_dir(path).map_err(|source| read_error(path, source))? {

@@ -391,9 +391,21 @@ impl Timeline {
         (state.recording.path.clone(), state.recording.broken.clone())
     }
 
-    /// Writes out what the recording buffers (at the end of a run, on abort).
+    /// Writes out what the recording buffers.
     pub fn flush(&self) {
         self.lock().recording.flush();
+    }
+
+    /// Ends the recording (at the end of a run, on abort): what it buffers
+    /// is written out, and nothing more is. A task still reading the stream
+    /// (an abort is not instant) can no longer start a write that the
+    /// process's exit would tear in half (the kernel stops a write at a page
+    /// when the process exits), so the file ends on a whole line. Entries
+    /// still come into memory.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.recording.flush();
+        state.recording.writer = None;
     }
 
     /// Records an entry that is no event.

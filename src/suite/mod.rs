@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub use compile::yaml_error;
 pub use doc::Severity;
-pub use select::{LoadError, glob, load_suites, plan};
+pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
 use crate::wire::EventKind;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{Planned, Suite, SuiteErrors};
+use super::{Check, Planned, Suite, SuiteErrors};
 use crate::suite;
 
 /// Suites that did not load: every problem, and each file's text (for
@@ -67,11 +67,18 @@ pub fn plan(
         .iter()
         .filter(|suite| suite.when.as_deref().is_none_or(|when| available.contains(&when)))
         .flat_map(|suite| suite.checks.iter().map(move |check| (suite, check)))
-        .filter(|(_, check)| only.is_empty() || only.iter().any(|pattern| glob(pattern, &check.id)))
-        .filter(|(_, check)| !skip.iter().any(|pattern| glob(pattern, &check.id)))
-        .filter(|(_, check)| tags.is_empty() || check.tags.iter().any(|tag| tags.contains(tag)))
+        .filter(|(_, check)| selects(check, only, skip, tags))
         .map(|(suite, check)| Planned { suite: suite.clone(), check: Arc::new(check.clone()) })
         .collect()
+}
+
+/// Whether the filters choose `check`: its id matches one of `only` (or
+/// there is none) and none of `skip`, and it has one of `tags` (or there is
+/// none).
+pub fn selects(check: &Check, only: &[String], skip: &[String], tags: &[String]) -> bool {
+    (only.is_empty() || only.iter().any(|pattern| glob(pattern, &check.id)))
+        && !skip.iter().any(|pattern| glob(pattern, &check.id))
+        && (tags.is_empty() || check.tags.iter().any(|tag| tags.contains(tag)))
 }
 
 /// `*` matches any run of characters, `?` any one.

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 pub use crate::config::DiscoveryPolicy as Policy;
-use crate::config::{Authority, Endpoint};
+use crate::config::{Authority, Endpoint, token_problem};
 use crate::redact;
 
 /// The most of an answer puppet-lint reads.
@@ -29,6 +29,12 @@ pub struct Answer {
 pub enum DiscoveryError {
     #[error("token {token} is not registered at {authority}: {why}")]
     NotRegistered { token: String, authority: String, why: String },
+    /// A 2xx answer that is no address: not JSON, no host, a port out of
+    /// range, only the legacy `ip`. The official client takes it as "not
+    /// registered" (WIRE.md, Discovery); the authority may not be a
+    /// discovery service at all.
+    #[error("the discovery service at {authority} answered, but not with an address for token {token}: {why}")]
+    NoAddress { token: String, authority: String, why: String },
     #[error("cannot reach the discovery service at {authority}: {reason}")]
     Unreachable { authority: String, reason: String },
     /// The connection to the discovery service failed in TLS.
@@ -49,6 +55,12 @@ impl DiscoveryError {
                  --authority (or WECHATY_PUPPET_SERVICE_AUTHORITY) to the one it uses; else check the token and that \
                  the provider is running; with a known address, use --endpoint HOST:PORT instead"
             ),
+            DiscoveryError::NoAddress { authority, .. } => format!(
+                "the official client takes this as \"not registered\"; check that {authority} is a Wechaty \
+                 discovery service (`GET /v0/hosties/<token>` answers {{\"host\", \"port\"}} JSON) or set \
+                 --authority (or WECHATY_PUPPET_SERVICE_AUTHORITY) to the one the provider uses; with a known \
+                 address, use --endpoint HOST:PORT instead"
+            ),
             DiscoveryError::Unreachable { .. } => "check the network and the discovery service's address (--authority \
                  or WECHATY_PUPPET_SERVICE_AUTHORITY); with a known address, use --endpoint HOST:PORT instead"
                 .into(),
@@ -56,9 +68,7 @@ impl DiscoveryError {
                  https; for a service without TLS write --authority http://HOST:PORT (or \
                  WECHATY_PUPPET_SERVICE_AUTHORITY=http://HOST:PORT)"
                 .into(),
-            DiscoveryError::Malformed { .. } => "give the token exactly as the provider issued it: no quotes, no \
-                 spaces, nothing else (--token or WECHATY_PUPPET_SERVICE_TOKEN)"
-                .into(),
+            DiscoveryError::Malformed { .. } => crate::config::MALFORMED_HINT.into(),
             DiscoveryError::ServerError { .. } => {
                 "the discovery service is failing; try again later or use --endpoint".into()
             }
@@ -66,36 +76,17 @@ impl DiscoveryError {
     }
 }
 
-/// Why `token` cannot be a token, if it cannot: empty, wrapped in quotes,
-/// or carrying whitespace or control characters (what a `.env` file or a
-/// copy from a web page leaves behind). Such a token is never registered.
-pub fn token_problem(token: &str) -> Option<String> {
-    const QUOTES: &[char] = &['"', '\'', '`', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}'];
-    if token.is_empty() {
-        return Some("it is empty".into());
-    }
-    if token.starts_with(QUOTES) || token.ends_with(QUOTES) {
-        return Some("it is wrapped in quotes, which are no part of a token (a .env file or a shell kept them)".into());
-    }
-    if token.chars().any(char::is_whitespace) {
-        let at = if token.starts_with(char::is_whitespace) || token.ends_with(char::is_whitespace) {
-            "leading or trailing"
-        } else {
-            "inner"
-        };
-        return Some(format!("it carries {at} whitespace, which no token does"));
-    }
-    if token.chars().any(char::is_control) {
-        return Some("it carries control characters".into());
-    }
-    None
-}
-
 /// What one HTTP answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reading {
-    Address { endpoint: Endpoint, has_legacy_ip: bool, extra_keys: Vec<String> },
+    Address {
+        endpoint: Endpoint,
+        has_legacy_ip: bool,
+        extra_keys: Vec<String>,
+    },
     NotRegistered(String),
+    /// A 2xx answer that is no address.
+    NoAddress(String),
     TryAgain,
 }
 
@@ -107,19 +98,20 @@ fn read_answer(status: u16, body: &str) -> Reading {
         return Reading::NotRegistered(format!("HTTP {status}{}", body_excerpt(body)));
     }
     let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
-        return Reading::NotRegistered(format!("the answer is not a JSON object{}", body_excerpt(body)));
+        return Reading::NoAddress(format!("the answer is not a JSON object{}", body_excerpt(body)));
     };
     let host = object.get("host").and_then(Value::as_str).filter(|host| !host.is_empty());
-    let port = object.get("port").and_then(Value::as_u64).unwrap_or(0);
+    let Some(port) = object.get("port").map_or(Some(0), Value::as_u64) else {
+        return Reading::NoAddress(format!("the answer's port is not a whole number{}", body_excerpt(body)));
+    };
     let has_legacy_ip = object.contains_key("ip");
     match (host, u16::try_from(port)) {
         (_, Ok(0)) => Reading::NotRegistered(format!("the answer has port 0{}", body_excerpt(body))),
-        (_, Err(_)) => Reading::NotRegistered(format!("the answer's port {port} is out of range")),
-        (None, _) if has_legacy_ip => Reading::NotRegistered(format!(
-            "the answer has only the legacy \"ip\" key, no \"host\"{}",
-            body_excerpt(body)
-        )),
-        (None, _) => Reading::NotRegistered(format!("the answer has no \"host\"{}", body_excerpt(body))),
+        (_, Err(_)) => Reading::NoAddress(format!("the answer's port {port} is out of range")),
+        (None, _) if has_legacy_ip => {
+            Reading::NoAddress(format!("the answer has only the legacy \"ip\" key, no \"host\"{}", body_excerpt(body)))
+        }
+        (None, _) => Reading::NoAddress(format!("the answer has no \"host\"{}", body_excerpt(body))),
         (Some(host), Ok(port)) => Reading::Address {
             endpoint: Endpoint { host: host.to_owned(), port },
             has_legacy_ip,
@@ -178,7 +170,7 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
         while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
             bytes.extend_from_slice(&chunk);
             if bytes.len() > BODY_LIMIT {
-                return Err(DiscoveryError::NotRegistered {
+                return Err(DiscoveryError::NoAddress {
                     token: redact::mask(token),
                     authority: authority.to_string(),
                     why: format!("the answer is larger than {} KiB, so not a discovery answer", BODY_LIMIT / 1024),
@@ -198,6 +190,13 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
             }
             Reading::NotRegistered(why) => {
                 return Err(DiscoveryError::NotRegistered {
+                    token: redact::mask(token),
+                    authority: authority.to_string(),
+                    why,
+                });
+            }
+            Reading::NoAddress(why) => {
+                return Err(DiscoveryError::NoAddress {
                     token: redact::mask(token),
                     authority: authority.to_string(),
                     why,
@@ -274,41 +273,36 @@ mod tests {
 
     #[test]
     fn every_not_registered_form_from_the_seeds_and_wire_notes() {
+        // `true`: the registry's own "not found"; `false`: an answer that is no
+        // address (the authority may be no discovery service). The official
+        // client takes both as "not registered".
         let cases = [
-            (404, r#"{"host":"0.0.0.0","port":0}"#, "HTTP 404"),
-            (404, r#"{"ip":"0.0.0.0","port":0}"#, "HTTP 404"),
-            (404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#, "HTTP 404"),
-            (200, r#"{"host":"0.0.0.0","port":0}"#, "port 0"),
-            (200, r#"{"ip":"1.2.3.4","port":1234}"#, "only the legacy \"ip\" key"),
-            (200, r#"{"host":"","port":1234}"#, "no \"host\""),
-            (200, "<html>not json</html>", "not a JSON object"),
-            (200, "", "not a JSON object"),
-            (200, r#"{"host":"1.2.3.4","port":70000}"#, "out of range"),
-            (200, r#"{"host":"1.2.3.4","port":"1234"}"#, "port 0"),
-            (400, "", "HTTP 400"),
-            (403, "forbidden", "HTTP 403 (forbidden)"),
+            (404, r#"{"host":"0.0.0.0","port":0}"#, true, "HTTP 404"),
+            (404, r#"{"ip":"0.0.0.0","port":0}"#, true, "HTTP 404"),
+            (404, r#"{"host":"0.0.0.0","ip":"0.0.0.0","port":0}"#, true, "HTTP 404"),
+            (200, r#"{"host":"0.0.0.0","port":0}"#, true, "port 0"),
+            (200, r#"{"host":"1.2.3.4"}"#, true, "port 0"),
+            (400, "", true, "HTTP 400"),
+            (403, "forbidden", true, "HTTP 403 (forbidden)"),
+            (200, r#"{"ip":"1.2.3.4","port":1234}"#, false, "only the legacy \"ip\" key"),
+            (200, r#"{"host":"","port":1234}"#, false, "no \"host\""),
+            (200, "<html>not json</html>", false, "not a JSON object"),
+            (200, "", false, "not a JSON object"),
+            (200, r#"{"host":"1.2.3.4","port":70000}"#, false, "out of range"),
+            (200, r#"{"host":"1.2.3.4","port":"1234"}"#, false, "not a whole number"),
+            (200, r#"{"host":"1.2.3.4","port":-1}"#, false, "not a whole number"),
         ];
-        for (status, body, why) in cases {
+        for (status, body, registry_said_so, why) in cases {
             match read_answer(status, body) {
-                Reading::NotRegistered(reason) => {
+                Reading::NotRegistered(reason) if registry_said_so => {
+                    assert!(reason.contains(why), "{status} {body}: {reason}")
+                }
+                Reading::NoAddress(reason) if !registry_said_so => {
                     assert!(reason.contains(why), "{status} {body}: {reason}")
                 }
                 other => panic!("{status} {body}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn malformed_tokens_say_why() {
-        assert_eq!(token_problem("insecure_0bd8"), None);
-        assert_eq!(token_problem("puppet_padlocal_x-y.z"), None);
-        assert!(token_problem("").unwrap().contains("empty"));
-        assert!(token_problem("\"insecure_0bd8\"").unwrap().contains("quotes"));
-        assert!(token_problem("'insecure_0bd8'").unwrap().contains("quotes"));
-        assert!(token_problem(" insecure_0bd8").unwrap().contains("leading or trailing whitespace"));
-        assert!(token_problem("insecure_0bd8\n").unwrap().contains("leading or trailing whitespace"));
-        assert!(token_problem("insecure 0bd8").unwrap().contains("inner whitespace"));
-        assert!(token_problem("insecure_\u{7}0bd8").unwrap().contains("control"));
     }
 
     #[test]
@@ -371,7 +365,9 @@ mod tests {
                         prop_assert!((200..300).contains(&status));
                         prop_assert!(!endpoint.host.is_empty() && endpoint.port != 0);
                     }
-                    Reading::NotRegistered(why) => prop_assert!(why.chars().count() < 400, "{}", why),
+                    Reading::NotRegistered(why) | Reading::NoAddress(why) => {
+                        prop_assert!(why.chars().count() < 400, "{}", why)
+                    }
                 }
             }
         }

@@ -181,6 +181,28 @@ impl CheckRun {
     }
 
     fn assert(&self, that: &Template, comparison: &Comparison, message: Option<&str>) -> Result<(), Failure> {
+        // A field the captured answer lacks (a file box without a name) is
+        // what was observed, not a broken suite: the assertion fails on it.
+        let absent = that.references().find(|reference| {
+            reference.field.as_ref().is_some_and(|field| {
+                self.scope.get(&reference.name).is_some_and(|captured| !captured.contains_key(field))
+            })
+        });
+        if let Some(reference) = absent {
+            let (relation, expected) = match comparison {
+                Comparison::Equals(expected) => ("equals", expected),
+                Comparison::Contains(expected) => ("contains", expected),
+                Comparison::AtMost(expected) => ("is at most", expected),
+            };
+            let expected = self.render(expected)?;
+            let name = &reference.name;
+            let field = reference.field.as_deref().unwrap_or_default();
+            return Err(Failure::fail(
+                message.map_or_else(|| format!("{reference} has no value"), str::to_owned),
+                format!("{reference} {relation} \"{expected}\""),
+                format!("{reference} has no value: what `{name}` captured has no `{field}`"),
+            ));
+        }
         let actual = self.render(that)?;
         let (holds, relation, expected) = match comparison {
             Comparison::Equals(expected) => {
