@@ -20,7 +20,19 @@ pub fn annotations(report: &Report) -> String {
     if let Some(error) = &report.setup_error {
         command(&mut out, "error", "puppet-lint: setup failed", error);
     }
-    for check in &report.checks {
+    if let Some(lost) = &report.lost_service {
+        command(&mut out, "error", "puppet-lint: lost the service", lost);
+    }
+    // Checks that did not run because of the one cause above say so once,
+    // not one annotation each.
+    let (not_run, checks): (Vec<&CheckReport>, Vec<&CheckReport>) =
+        report.checks.iter().partition(|check| not_run_for_the_cause(report, check));
+    if !not_run.is_empty() {
+        let ids: Vec<&str> = not_run.iter().map(|check| check.id.as_str()).collect();
+        let message = format!("{} check(s) not run, for the cause above: {}", ids.len(), ids.join(", "));
+        command(&mut out, "error", "puppet-lint: checks not run", &message);
+    }
+    for check in checks {
         let Some(kind) = kind(check) else { continue };
         let title = match check.verdict {
             Verdict::Error => format!("{} (puppet-lint could not run it)", check.id),
@@ -38,6 +50,16 @@ pub fn annotations(report: &Report) -> String {
         command(&mut out, "warning", "puppet-lint: partial run", &format!("the run was cut short by {by}"));
     }
     out
+}
+
+/// A check that ended `error` without evidence because the setup failed or
+/// the service was lost (its reason is that cause).
+fn not_run_for_the_cause(report: &Report, check: &CheckReport) -> bool {
+    if check.verdict != Verdict::Error || check.evidence.is_some() {
+        return false;
+    }
+    let reason = check.reason.as_deref().unwrap_or_default();
+    report.setup_error.is_some() || report.lost_service.as_deref().is_some_and(|lost| reason.contains(lost))
 }
 
 /// `error` or `warning`, or `None` for a check that needs no annotation.
@@ -146,6 +168,31 @@ mod tests {
             "::error title=50%25 done%0D%0A%3A%3Aerror title=fake%3A%3Apwned%2C really%3A yes\\u{001b}[31m\
              ::Title: 50%25 done%0D%0A::error title=fake::pwned, really: yes\\u{001b}[31m\n"
         );
+    }
+
+    #[test]
+    fn checks_not_run_for_one_cause_are_one_annotation() {
+        let mut setup = report(vec![
+            check("a.one", "must", Verdict::Error, Some("not run: no session with the service (see setup)")),
+            check("a.two", "should", Verdict::Error, Some("not run: no session with the service (see setup)")),
+        ]);
+        setup.setup_error = Some("cannot connect to 127.0.0.1:1".into());
+        assert_eq!(
+            annotations(&setup),
+            "::error title=puppet-lint%3A setup failed::cannot connect to 127.0.0.1:1\n\
+             ::error title=puppet-lint%3A checks not run::2 check(s) not run, for the cause above: a.one, a.two\n"
+        );
+        let lost_cause = "lost the service at +1.2s: connection refused";
+        let mut lost = report(vec![
+            check("a.fail", "must", Verdict::Fail, Some("no login event")),
+            check("a.lost", "must", Verdict::Error, Some(lost_cause)),
+            check("a.bug", "must", Verdict::Error, Some("puppet-lint failed inside this check")),
+        ]);
+        lost.lost_service = Some(lost_cause.into());
+        let out = annotations(&lost);
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(out.contains("checks not run::1 check(s) not run, for the cause above: a.lost"), "{out}");
+        assert!(out.contains("title=a.bug (puppet-lint could not run it)"), "{out}");
     }
 
     #[test]
