@@ -289,9 +289,12 @@ fn items(steps: &[Step]) -> Vec<states::Item> {
         .iter()
         .map(|step| match step {
             Step::Subscribed(stream) => states::Item::Subscribed { stream: *stream },
-            Step::Ended(stream, ok) => {
-                states::Item::StreamEnded { seq: 0, stream: *stream, error: (!ok).then(|| "CANCELLED".into()) }
-            }
+            Step::Ended(stream, ok) => states::Item::StreamEnded {
+                seq: 0,
+                stream: *stream,
+                error: (!ok).then(|| "CANCELLED".into()),
+                lost: !ok && *stream % 2 == 0,
+            },
             Step::Rpc(name, ok) => states::Item::Rpc { name: name.clone(), ok: *ok },
             Step::Event { delay_ms, stream, number, payload } => {
                 at_ms = at_ms.saturating_add(*delay_ms);

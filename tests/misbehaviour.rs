@@ -208,6 +208,9 @@ fn crash_ends_the_run_unreachable() {
     outcome.code(exit::UNREACHABLE).lost("connection refused (the provider stopped serving)");
     assert!(outcome.wall < Duration::from_secs(10), "noticed at once: {:?}", outcome.wall);
     assert_eq!(outcome.verdict("logout.cleanup"), "error");
+    // The stream's end came with the loss: told once, as the loss.
+    assert_eq!(outcome.verdict("events.stream-stays-open"), "pass");
+    outcome.has_reason("came with the loss of the service");
 }
 
 /// The provider dies for good: `puppet-lint mock` killed mid-run.
@@ -238,6 +241,7 @@ fn drop_stream_ends_the_run_unreachable() {
     let outcome = run_mock("drop-stream", &[]);
     outcome.code(exit::UNREACHABLE).lost("the event stream could not be opened again: UNAVAILABLE");
     assert!(outcome.wall < Duration::from_secs(10), "noticed at once: {:?}", outcome.wall);
+    assert_eq!(outcome.verdict("events.stream-stays-open"), "pass", "the loss is the one finding");
 }
 
 #[test]

@@ -22,6 +22,11 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
+/// How the timeline's note of a lost service begins ("lost the service at
+/// +12.4s: …"): the state judge reads it to tell the stream end that came
+/// with the loss.
+pub const LOST_PREFIX: &str = "lost the service at";
+
 pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
 
 /// Why an rpc failed, blaming the right side: a status the service really
@@ -298,7 +303,7 @@ impl Session {
         }
         let at = self.timeline.now();
         let cause = format!(
-            "lost the service at +{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` \
+            "{LOST_PREFIX} +{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` \
              probe after it (the service stopped answering)",
             at.as_secs_f64(),
             after.as_secs_f64()
@@ -707,7 +712,7 @@ impl Reader {
                 }
                 Err(why) => {
                     let at = self.timeline.now();
-                    let cause = format!("lost the service at +{:.1}s: {why}", at.as_secs_f64());
+                    let cause = format!("{LOST_PREFIX} +{:.1}s: {why}", at.as_secs_f64());
                     let cause = crate::redact::redact(&cause).into_owned();
                     self.timeline.push(What::Note(cause.clone()));
                     self.lost.send_replace(Some(cause));

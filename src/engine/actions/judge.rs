@@ -49,9 +49,17 @@ impl CheckRun {
         } else {
             format!("; replays to a new subscriber at seq {}", list(&judged.replays))
         };
+        let lost = if judged.lost_ends.is_empty() || !rules.iter().any(|rule| rule == "stream-ended-outside-stop") {
+            String::new()
+        } else {
+            format!(
+                "; the stream's end at seq {} came with the loss of the service (reported once, as the loss)",
+                list(&judged.lost_ends)
+            )
+        };
         if findings.is_empty() {
             let events: u64 = timeline.counts().values().sum();
-            self.note = Some(format!("{events} event(s) judged; {how}{replays}"));
+            self.note = Some(format!("{events} event(s) judged; {how}{replays}{lost}"));
             return Ok(());
         }
         let listed: Vec<String> = findings.iter().take(LISTED).map(|finding| finding.message.clone()).collect();
@@ -168,7 +176,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
         let item = match &entry.what {
             What::Subscribed { stream } => Item::Subscribed { stream: *stream },
             What::StreamEnded { stream, error } => {
-                Item::StreamEnded { seq: entry.seq, stream: *stream, error: error.clone() }
+                Item::StreamEnded { seq: entry.seq, stream: *stream, error: error.clone(), lost: false }
             }
             What::Rpc(rpc) if rpc.name == "Start" => {
                 items.push((rpc.started, Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }));
@@ -183,6 +191,17 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                 Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
             }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
+            // The loss follows the end that caused it, before any new subscription.
+            What::Note(note) if note.starts_with(crate::session::LOST_PREFIX) => {
+                if let Some((_, Item::StreamEnded { lost, .. })) = items
+                    .iter_mut()
+                    .rev()
+                    .find(|(_, item)| matches!(item, Item::StreamEnded { .. } | Item::Subscribed { .. }))
+                {
+                    *lost = true;
+                }
+                return;
+            }
             What::Note(_) => return,
             What::Event(event) => {
                 let number = event.kind.wire();
@@ -259,6 +278,40 @@ mod tests {
             .filter(|finding| finding.rule == "stream-ended-outside-stop")
             .map(|finding| finding.message.clone())
             .collect()
+    }
+
+    fn judged(recording: &str) -> states::Judged {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-judge-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("timeline.jsonl");
+        std::fs::write(&path, recording).unwrap();
+        let timeline = Timeline::from_recording(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        states::judge(&state_items(&timeline, true))
+    }
+
+    /// The end the loss followed is the loss's; an end survived by a new
+    /// subscription is the stream rule's.
+    #[test]
+    fn an_end_that_came_with_the_loss_is_not_judged_again() {
+        let lost = judged(
+            r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":5,"kind":"stream-ended","stream":1,"error":"TCP: connection reset"}
+{"seq":2,"at_ms":6,"kind":"rpc","rpc":"Event","took_ms":0,"outcome":"UNAVAILABLE: connection refused"}
+{"seq":3,"at_ms":7,"kind":"note","text":"lost the service at +0.0s: connection refused"}
+"#,
+        );
+        assert!(lost.findings.is_empty(), "{:?}", lost.findings);
+        assert_eq!(lost.lost_ends, [1]);
+        let survived = judged(
+            r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":5,"kind":"stream-ended","stream":1,"error":"CANCELLED"}
+{"seq":2,"at_ms":6,"kind":"subscribed","stream":2}
+{"seq":3,"at_ms":9,"kind":"note","text":"lost the service at +0.0s: `Ding` did not answer"}
+"#,
+        );
+        assert_eq!(survived.findings.len(), 1, "{:?}", survived.findings);
+        assert!(survived.lost_ends.is_empty());
     }
 
     #[test]

@@ -73,7 +73,8 @@
 //! is read; any other stream that ends is `stream-ended-outside-stop` (must) — the service ended it by itself, with any status (OK,
 //! CANCELLED, UNAVAILABLE…), and a bot whose client does not subscribe again goes deaf (WIRE.md: `Stop` ends the
 //! Event stream; one stream per session, shared by every check). puppet-lint's own cancels are no stream ends: the
-//! reader is dropped, nothing is recorded.
+//! reader is dropped, nothing is recorded. An end that comes with the loss of the service (it could not be opened
+//! again: the run ends, exit 3) is reported once, as the loss, not as `stream-ended-outside-stop`.
 //!
 //! # Replays
 //!
@@ -99,8 +100,9 @@ pub const REPLAY_WINDOW_MS: u64 = 1_000;
 pub enum Item {
     /// An `Event` call was opened.
     Subscribed { stream: u32 },
-    /// An `Event` stream ended (the entry's `seq`); `error`: how, `None` for status OK.
-    StreamEnded { seq: usize, stream: u32, error: Option<String> },
+    /// An `Event` stream ended (the entry's `seq`); `error`: how, `None` for status OK; `lost`: the end came
+    /// with the loss of the service (it could not be opened again), which is reported once, as the loss.
+    StreamEnded { seq: usize, stream: u32, error: Option<String>, lost: bool },
     /// A `Stop` request was sent (its reply comes as an [`Item::Rpc`]): the stream's end that follows is asked for.
     StopRequested,
     /// The reply of an rpc ("Start", "Stop", "Logout", "Ding", …); `ok`: it succeeded.
@@ -384,6 +386,9 @@ pub struct Judged {
     /// `Some(false)`: puppet-lint started it (a scan or a successful Start came before the first, live, login);
     /// `None`: cannot tell.
     pub attached: Option<bool>,
+    /// Seqs of stream ends that came with the loss of the service: not judged as
+    /// `stream-ended-outside-stop` (the loss is the finding; WIRE.md: a lost service ends the run, exit 3).
+    pub lost_ends: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -736,8 +741,10 @@ impl Machine {
                     self.stopped.insert(s.id);
                 }
             }
-            Item::StreamEnded { seq, stream, error } => {
-                if !self.stopped.contains(stream) {
+            Item::StreamEnded { seq, stream, error, lost } => {
+                if *lost && !self.stopped.contains(stream) {
+                    self.out.lost_ends.push(*seq);
+                } else if !self.stopped.contains(stream) {
                     let state = self.state();
                     let how = error.as_deref().map_or_else(|| "with status OK".to_string(), |error| error.to_string());
                     self.out.findings.push(StateFinding {

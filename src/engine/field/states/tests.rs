@@ -22,7 +22,7 @@ impl Rec {
     }
     fn end(mut self, ok: bool) -> Self {
         let error = (!ok).then(|| "UNAVAILABLE: gone".to_string());
-        self.items.push(Item::StreamEnded { seq: self.items.len(), stream: self.stream, error });
+        self.items.push(Item::StreamEnded { seq: self.items.len(), stream: self.stream, error, lost: false });
         self
     }
     /// `Stop` as the official server answers it: the request, the stream's end (OK), the reply.
@@ -305,7 +305,7 @@ fn a_stream_the_service_ends_by_itself_is_a_finding() {
     let mut rec = started_session();
     rec.items.push(Item::StopRequested);
     let mut rec = rec.rpc("Stop").subscribe().hb();
-    rec.items.push(Item::StreamEnded { seq: 99, stream: 1, error: None });
+    rec.items.push(Item::StreamEnded { seq: 99, stream: 1, error: None, lost: false });
     let j = rec.judge();
     assert!(j.findings.iter().all(|f| f.rule != "stream-ended-outside-stop"), "{:#?}", j.findings);
     // …but not the end of the stream opened after it
@@ -385,7 +385,7 @@ fn payloads_that_are_not_objects_do_not_panic() {
         items.push(Item::Rpc { name: "Start".into(), ok: true });
         items.push(Item::Rpc { name: "Logout".into(), ok: false });
     }
-    items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()) });
+    items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()), lost: false });
     items.push(Item::Event { seq: seq + 1, at_ms: u64::MAX, stream: 1, number: 25, payload: None });
     items.push(Item::Event { seq: seq + 2, at_ms: 0, stream: 7, number: 26, payload: None });
     let j = judge(&items);
