@@ -43,13 +43,7 @@ fn main() {
             Some(Command::Registry(args)) => commands::registry::registry(args).await,
             Some(Command::Matrix(args)) => commands::matrix::matrix(args),
             Some(Command::Rejudge(args)) => commands::rejudge::rejudge(args).await,
-            Some(Command::Completions(args)) => {
-                let mut command = <Cli as clap::CommandFactory>::command();
-                let mut script = Vec::new();
-                clap_complete::generate(args.shell, &mut command, "puppet-lint", &mut script);
-                commands::print_stdout(&String::from_utf8_lossy(&script));
-                Ok(())
-            }
+            Some(Command::Completions(args)) => commands::completions::completions(args),
         }
     });
     // The one place an outcome becomes an exit code.

@@ -401,6 +401,34 @@ fn completions_are_generated_for_every_shell() {
     Cli::new().args(["completions", "tcsh"]).run().code(exit::USAGE);
 }
 
+/// Bash completes inside subcommands too (clap_complete's script for a
+/// hyphenated name does not, clap-rs/clap#6421: puppet-lint mends it).
+#[test]
+fn bash_completes_a_subcommands_flags_and_values() {
+    let script = Cli::new().args(["completions", "bash"]).run().stdout.clone();
+    let dir = scratch("completions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("puppet-lint.bash");
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &str| -> String {
+        let probe = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); \
+             _puppet__lint puppet-lint \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash").args(["-c", &probe]).output().expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(complete("puppet-lint doctor --st").contains("--step-timeout"), "{}", complete("puppet-lint doctor --st"));
+    assert!(
+        complete("puppet-lint list --format ''").contains("markdown"),
+        "{}",
+        complete("puppet-lint list --format ''")
+    );
+    assert!(complete("puppet-lint --col").contains("--color"));
+}
+
 #[test]
 fn a_scan_is_drawn_as_a_qr_code_in_a_terminal_and_a_url_in_logs() {
     use puppet_lint::report::look::scan_lines;

@@ -1,6 +1,7 @@
 //! One module per subcommand, each wiring the rooms together for its job and
 //! returning `Ok(())` or the [`Error`] that knows the exit code.
 
+pub mod completions;
 pub mod discover;
 pub mod doctor;
 pub mod list;
