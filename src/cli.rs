@@ -413,6 +413,32 @@ pub struct RunTargetFlags {
     #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "no_tls", "tls_ca_cert", "tls_server_name"])]
     pub targets: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+}
+
+impl RunTargetFlags {
+    /// Whether the flags name more than one service (or a targets file).
+    pub fn several(&self) -> bool {
+        self.targets.is_some() || self.token.len() > 1 || self.endpoint.len() > 1
+    }
+
+    /// The flags of one target: `token` and `endpoint` as given (the shared
+    /// TLS and discovery settings copied).
+    pub fn one(&self, token: Option<String>, endpoint: Option<String>) -> TargetFlags {
+        TargetFlags { token, endpoint, connection: self.connection.clone() }
+    }
+
+    /// The flags of a single-target run.
+    pub fn single(&self) -> TargetFlags {
+        self.one(self.token.first().cloned(), self.endpoint.first().cloned())
+    }
+}
+
+/// How a service is reached, shared by a run and `doctor`: the discovery
+/// service and the TLS settings.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectionFlags {
     /// Discovery service resolving tokens: a host (https), host:port, or an
     /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
     /// [default: api.chatie.io]
@@ -434,31 +460,6 @@ pub struct RunTargetFlags {
     /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
     #[arg(long, value_name = "NAME", help_heading = "Target")]
     pub tls_server_name: Option<String>,
-}
-
-impl RunTargetFlags {
-    /// Whether the flags name more than one service (or a targets file).
-    pub fn several(&self) -> bool {
-        self.targets.is_some() || self.token.len() > 1 || self.endpoint.len() > 1
-    }
-
-    /// The flags of one target: `token` and `endpoint` as given (the shared
-    /// TLS and discovery settings copied).
-    pub fn one(&self, token: Option<String>, endpoint: Option<String>) -> TargetFlags {
-        TargetFlags {
-            token,
-            endpoint,
-            authority: self.authority.clone(),
-            no_tls: self.no_tls,
-            tls_ca_cert: self.tls_ca_cert.clone(),
-            tls_server_name: self.tls_server_name.clone(),
-        }
-    }
-
-    /// The flags of a single-target run.
-    pub fn single(&self) -> TargetFlags {
-        self.one(self.token.first().cloned(), self.endpoint.first().cloned())
-    }
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -474,27 +475,8 @@ pub struct TargetFlags {
     #[arg(long, value_name = "HOST:PORT", help_heading = "Target")]
     pub endpoint: Option<String>,
 
-    /// Discovery service resolving tokens: a host (https), host:port, or an
-    /// http:// or https:// URL. [env: WECHATY_PUPPET_SERVICE_AUTHORITY]
-    /// [default: api.chatie.io]
-    #[arg(long, value_name = "HOST|URL", help_heading = "Target")]
-    pub authority: Option<String>,
-
-    /// Connect without TLS (TLS is on by default, as in the official client).
-    /// [env: WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true]
-    #[arg(long, help_heading = "Target")]
-    pub no_tls: bool,
-
-    /// PEM file of the CA that signed the server's certificate
-    /// [default: the public Wechaty root CA, built in]
-    /// [env: WECHATY_PUPPET_SERVICE_TLS_CA_CERT, holding the PEM itself]
-    #[arg(long, value_name = "FILE", help_heading = "Target")]
-    pub tls_ca_cert: Option<PathBuf>,
-
-    /// Name the server's certificate must carry [default: the token's part
-    /// before its last `_`, lower-cased] [env: WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME]
-    #[arg(long, value_name = "NAME", help_heading = "Target")]
-    pub tls_server_name: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

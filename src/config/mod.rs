@@ -299,7 +299,8 @@ impl Target {
 
     /// A target found through puppet-lint's own registry at `authority`.
     pub fn via_registry(flags: &TargetFlags, authority: &str, env: &dyn Env) -> Result<Target, Error> {
-        let flags = TargetFlags { authority: Some(authority.to_owned()), ..flags.clone() };
+        let mut flags = flags.clone();
+        flags.connection.authority = Some(authority.to_owned());
         Target::resolve(&flags, env).map_err(|error| Error::Usage(error.0))
     }
 }

@@ -122,7 +122,7 @@ impl Target {
         let address = match (&endpoint, &token) {
             (Some(endpoint), _) => Address::Endpoint(Endpoint::parse(endpoint)?),
             (None, Some(_)) => {
-                let authority = flags.authority.clone().or_else(|| env.first(env::AUTHORITY));
+                let authority = flags.connection.authority.clone().or_else(|| env.first(env::AUTHORITY));
                 Address::Discover(Authority::parse(authority.as_deref().unwrap_or(DEFAULT_AUTHORITY))?)
             }
             (None, None) => {
@@ -134,7 +134,7 @@ impl Target {
                 ));
             }
         };
-        let no_tls = flags.no_tls || env.var(env::NO_TLS).as_deref() == Some("true");
+        let no_tls = flags.connection.no_tls || env.var(env::NO_TLS).as_deref() == Some("true");
         let tls = if no_tls { None } else { Some(TlsTarget::resolve(flags, env, token.as_deref())?) };
         Ok(Target { address, token, tls })
     }
@@ -159,6 +159,7 @@ impl Target {
 impl TlsTarget {
     fn resolve(flags: &TargetFlags, env: &dyn Env, token: Option<&str>) -> Result<TlsTarget, UsageError> {
         let server_name = flags
+            .connection
             .tls_server_name
             .clone()
             .or_else(|| env.var(env::SERVER_NAME))
@@ -178,7 +179,7 @@ impl TlsTarget {
                         .into(),
                 ),
             })?;
-        let trust = match (&flags.tls_ca_cert, env.var(env::CA_CERT)) {
+        let trust = match (&flags.connection.tls_ca_cert, env.var(env::CA_CERT)) {
             (Some(path), _) => TrustSource::File(path.clone()),
             // The SDKs accept the PEM with literal `\n`s (it travels in one line).
             (None, Some(pem)) => TrustSource::EnvPem(pem.replace("\\n", "\n")),
@@ -370,7 +371,8 @@ mod tests {
 
     #[test]
     fn authority_flag_wins_over_env() {
-        let flags = TargetFlags { authority: Some("http://127.0.0.1:2".into()), ..token("a_b") };
+        let mut flags = token("a_b");
+        flags.connection.authority = Some("http://127.0.0.1:2".into());
         let target = resolve(flags, &[("WECHATY_PUPPET_SERVICE_AUTHORITY", "http://127.0.0.1:1")]).unwrap();
         assert_eq!(target.address, Address::Discover(Authority { base: "http://127.0.0.1:2".into() }));
     }
@@ -383,7 +385,9 @@ mod tests {
             let env = [("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", not_true)];
             assert!(resolve(token("a_b"), &env).unwrap().tls.is_some(), "{not_true}");
         }
-        let flag = resolve(TargetFlags { no_tls: true, ..token("a_b") }, &[]).unwrap();
+        let mut flags = token("a_b");
+        flags.connection.no_tls = true;
+        let flag = resolve(flags, &[]).unwrap();
         assert_eq!(flag.tls, None);
     }
 
@@ -400,11 +404,9 @@ mod tests {
             TrustSource::EnvPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into())
         );
 
-        let flags = TargetFlags {
-            tls_server_name: Some("from-flag".into()),
-            tls_ca_cert: Some("ca.pem".into()),
-            ..token("tok_x")
-        };
+        let mut flags = token("tok_x");
+        flags.connection.tls_server_name = Some("from-flag".into());
+        flags.connection.tls_ca_cert = Some("ca.pem".into());
         let tls = resolve(flags, &env).unwrap().tls.unwrap();
         assert_eq!(tls.server_name, "from-flag");
         assert_eq!(tls.trust, TrustSource::File("ca.pem".into()));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{Selection, Target};
-use crate::cli::{RunTargetFlags, TargetFlags};
+use crate::cli::{ConnectionFlags, RunTargetFlags, TargetFlags};
 use crate::config::Env;
 use crate::error::Error;
 use crate::suite::doc::Located;
@@ -119,10 +119,12 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
         let flags = TargetFlags {
             token,
             endpoint: doc.endpoint.as_ref().map(|endpoint| endpoint.value.clone()),
-            authority: doc.authority.clone(),
-            no_tls: doc.no_tls,
-            tls_ca_cert: doc.tls_ca_cert.as_ref().map(|path| base.join(path)),
-            tls_server_name: doc.tls_server_name.clone(),
+            connection: ConnectionFlags {
+                authority: doc.authority.clone(),
+                no_tls: doc.no_tls,
+                tls_ca_cert: doc.tls_ca_cert.as_ref().map(|path| base.join(path)),
+                tls_server_name: doc.tls_server_name.clone(),
+            },
         };
         let target = match Target::resolve(&flags, &nothing) {
             Ok(target) => target,
@@ -322,7 +324,7 @@ mod tests {
         let flags = RunTargetFlags {
             token: vec!["insecure_0123456789".into()],
             endpoint: vec!["127.0.0.1:1".into(), "127.0.0.1:2".into(), "127.0.0.1:1".into()],
-            no_tls: true,
+            connection: ConnectionFlags { no_tls: true, ..ConnectionFlags::default() },
             ..RunTargetFlags::default()
         };
         let env: HashMap<&str, &str> = HashMap::new();
@@ -331,7 +333,7 @@ mod tests {
 
         let flags = RunTargetFlags {
             token: vec!["puppet_acme_0123456789".into(), "puppet_acme_0198765432".into()],
-            no_tls: true,
+            connection: ConnectionFlags { no_tls: true, ..ConnectionFlags::default() },
             ..RunTargetFlags::default()
         };
         let named = from_flags(&flags, &env).unwrap();

@@ -105,6 +105,19 @@ struct State {
     long: Vec<EventRecord>,
 }
 
+impl State {
+    /// Stores an entry that is no event, at `at`: into the recording, kept
+    /// whole among the others, and its slot in the index; its seq.
+    fn insert_other(&mut self, at: Duration, what: What) -> usize {
+        let seq = self.index.len();
+        self.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }), false);
+        let locator = OTHER | self.others.len() as u64;
+        self.others.push((seq, at, what));
+        self.index.push(Slot { at: ticks(at), number: 0, locator });
+        seq
+    }
+}
+
 /// The recording on disk: written through a buffer, read back by offset.
 struct Recording {
     path: PathBuf,
@@ -369,15 +382,7 @@ impl Timeline {
             }
             TimelineWhat::Note { text } => What::Note(text),
         };
-        let seq = {
-            let mut state = self.lock();
-            let seq = state.index.len();
-            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: other.clone() }), false);
-            let locator = OTHER | state.others.len() as u64;
-            state.others.push((seq, at, other));
-            state.index.push(Slot { at: ticks(at), number: 0, locator });
-            seq
-        };
+        let seq = self.lock().insert_other(at, other);
         self.grew(seq + 1);
     }
 
@@ -414,16 +419,11 @@ impl Timeline {
             let mut state = self.lock();
             // Read under the lock: entries stay in time order across threads.
             let at = self.now();
-            let seq = state.index.len();
             if let What::Subscribed { stream } = &what {
                 state.fresh_stream = Some(*stream);
                 state.replaying = Some(at);
             }
-            state.recording.append(&TimelineEntry::from(&Entry { seq, at, what: what.clone() }), false);
-            let locator = OTHER | state.others.len() as u64;
-            state.others.push((seq, at, what));
-            state.index.push(Slot { at: ticks(at), number: 0, locator });
-            seq
+            state.insert_other(at, what)
         };
         self.grew(seq + 1);
         seq
