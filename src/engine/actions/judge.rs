@@ -13,6 +13,7 @@ use crate::engine::field::states::{self, Item};
 use crate::engine::field::{Level, shapes};
 use crate::session::{Entry, Timeline, What};
 use crate::suite::{Action, Severity, Step};
+use crate::wire::EventKind;
 
 /// How many entries are read back from the recording at a time.
 const BATCH: usize = 4096;
@@ -169,8 +170,8 @@ fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
 /// request. Live, every instant is exact and nothing moves.
 fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
     // Each item with when it took effect: an rpc's reply is recorded when it
-    // comes, but a `Start` takes effect from its request (the first live
-    // events can overtake its reply).
+    // comes, but a `Start` or a `Ding` takes effect from its request (the
+    // first live events, the `dong`, can overtake its reply).
     let mut items: Vec<(Duration, Item)> = Vec::new();
     for_each_entry(timeline, |entry| {
         let item = match &entry.what {
@@ -178,7 +179,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
             What::StreamEnded { stream, error } => {
                 Item::StreamEnded { seq: entry.seq, stream: *stream, error: error.clone(), lost: false }
             }
-            What::Rpc(rpc) if rpc.name == "Start" => {
+            What::Rpc(rpc) if rpc.name == "Start" || rpc.name == "Ding" => {
                 items.push((rpc.started, Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }));
                 return;
             }
@@ -224,17 +225,35 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
         items.push((entry.at, item));
     });
     if rounded {
-        let requests: Vec<Duration> =
-            items.iter().filter(|(_, item)| matches!(item, Item::StopRequested)).map(|(at, _)| *at).collect();
-        for (at, _) in items.iter_mut().filter(|(_, item)| matches!(item, Item::StreamEnded { .. })) {
-            if let Some(request) = requests.iter().find(|request| **request > *at && **request <= *at + ROUNDING) {
+        // What a request caused (a Stop's stream end, a Ding's dong), recorded
+        // up to a millisecond before the request's rebuilt start, is placed at it.
+        let requests = |wanted: fn(&Item) -> bool| -> Vec<Duration> {
+            items.iter().filter(|(_, item)| wanted(item)).map(|(at, _)| *at).collect()
+        };
+        let stops = requests(|item| matches!(item, Item::StopRequested));
+        let dings = requests(|item| matches!(item, Item::Rpc { name, .. } if name == "Ding"));
+        for (at, item) in &mut items {
+            let causes = match item {
+                Item::StreamEnded { .. } => &stops,
+                Item::Event { number, .. } if *number == EventKind::Dong.wire() => &dings,
+                _ => continue,
+            };
+            if let Some(request) = causes.iter().find(|request| **request > *at && **request <= *at + ROUNDING) {
                 *at = *request;
             }
         }
     }
     // Stable: at one instant, a stream's end comes after whatever else was
     // recorded then (what a Stop's request caused cannot precede it).
-    items.sort_by_key(|(at, item)| (*at, matches!(item, Item::StreamEnded { .. })));
+    // A Ding's request goes before a dong at the same instant.
+    items.sort_by_key(|(at, item)| {
+        let rank = match item {
+            Item::Rpc { name, .. } if name == "Ding" => 0,
+            Item::StreamEnded { .. } => 2,
+            _ => 1,
+        };
+        (*at, rank)
+    });
     items.into_iter().map(|(_, item)| item).collect()
 }
 
@@ -265,13 +284,7 @@ mod tests {
 "#;
 
     fn ended_outside_stop(rounded: bool) -> Vec<String> {
-        let dir = std::env::temp_dir().join(format!("puppet-lint-judge-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("timeline.jsonl");
-        std::fs::write(&path, RECORDED).unwrap();
-        let timeline = Timeline::from_recording(&path).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        let judged = states::judge(&state_items(&timeline, rounded));
+        let judged = states::judge(&state_items(&recorded(RECORDED), rounded));
         judged
             .findings
             .iter()
@@ -280,14 +293,19 @@ mod tests {
             .collect()
     }
 
-    fn judged(recording: &str) -> states::Judged {
+    /// A timeline rebuilt from a recording's text.
+    fn recorded(recording: &str) -> Timeline {
         let dir = std::env::temp_dir().join(format!("puppet-lint-judge-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("timeline.jsonl");
         std::fs::write(&path, recording).unwrap();
         let timeline = Timeline::from_recording(&path).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        states::judge(&state_items(&timeline, true))
+        timeline
+    }
+
+    fn judged(recording: &str) -> states::Judged {
+        states::judge(&state_items(&recorded(recording), true))
     }
 
     /// The end the loss followed is the loss's; an end survived by a new
@@ -312,6 +330,30 @@ mod tests {
         );
         assert_eq!(survived.findings.len(), 1, "{:?}", survived.findings);
         assert!(survived.lost_ends.is_empty());
+    }
+
+    /// A `dong` read before its `Ding`'s reply answers that Ding (it takes
+    /// effect from its request).
+    #[test]
+    fn a_dong_before_the_dings_reply_answers_it() {
+        let dongs = |recording: &str, rounded: bool| -> usize {
+            let judged = states::judge(&state_items(&recorded(recording), rounded));
+            judged.findings.iter().filter(|finding| finding.rule == "dong-without-ding").count()
+        };
+        let before_reply = r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":10,"kind":"event","stream":1,"event":"dong","number":3,"payload":"{\"data\":\"x\"}"}
+{"seq":2,"at_ms":12,"kind":"rpc","rpc":"Ding","took_ms":2,"outcome":"ok"}
+"#;
+        assert_eq!(dongs(before_reply, true), 0);
+        assert_eq!(dongs(before_reply, false), 0);
+        // Rebuilt a millisecond late: counted from the request when re-judged.
+        let rounding = before_reply.replace(r#""took_ms":2"#, r#""took_ms":1"#);
+        assert_eq!(dongs(&rounding, true), 0);
+        let unasked = r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":5,"kind":"event","stream":1,"event":"dong","number":3,"payload":"{\"data\":\"x\"}"}
+{"seq":2,"at_ms":12,"kind":"rpc","rpc":"Ding","took_ms":2,"outcome":"ok"}
+"#;
+        assert_eq!(dongs(unasked, true), 1);
     }
 
     #[test]

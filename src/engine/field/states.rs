@@ -66,7 +66,7 @@
 //! | Start (OK) | not started / stopped → started, logged out; other states stay; closes the replay window | `subscribe-before-start` (should): no open stream when it replies, so its scan/login were dropped | WIRE.md: one stream opened before Start; events with no subscriber are dropped |
 //! | Stop (OK) | → stopped, the bot forgotten | `stop-ends-stream-first` (should): the stream open at the reply never ends (its end may be read after the reply) | WIRE.md: Stop ends the Event stream with status OK before it replies; after Stop, subscribe again before Start |
 //! | Logout | opens the count of `logout` events it caused (the event may arrive before the reply) | see `one-logout-per-logout-rpc` | WIRE.md Session: Logout should emit logout for the bot |
-//! | Ding | one `dong` expected | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
+//! | Ding | one `dong` expected, from its request (the dong can come before the reply) | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
 //!
 //! Failed rpcs (`ok: false`) move nothing; a failed `Start` still closes the replay window. Other rpcs are ignored.
 //! A `Stop` request (sent, before its reply) asks for the end of the stream open at that moment, whenever that end
