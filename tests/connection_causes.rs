@@ -204,3 +204,24 @@ async fn a_silent_port_is_named_as_tcp_without_an_answer() {
     doctor.code(exit::UNREACHABLE).stdout_has("✓ tcp").stdout_has("✗ http/2").stdout_has("nothing answered in HTTP/2");
     holder.abort();
 }
+
+/// A port that accepts TCP and hangs up at once: told at once (not after the
+/// connect deadline), as the peer closing in TLS or before HTTP/2.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_that_hangs_up_at_once_is_told_at_once() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = listener.local_addr().unwrap().to_string();
+    let closer = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let flags = ["--endpoint", &endpoint, "--token", TOKEN, "--no-report"];
+    let started = std::time::Instant::now();
+    let tls = quick(Cli::new().args(flags)).run_async().await;
+    tls.code(exit::UNREACHABLE).stdout_has("but the service closed the connection during the TLS handshake");
+    let plaintext = quick(Cli::new().args(flags).args(["--no-tls"])).run_async().await;
+    plaintext.code(exit::UNREACHABLE).stdout_has("but the service closed the connection before any HTTP/2 frame");
+    assert!(started.elapsed() < Duration::from_secs(8), "told at once: {:?}", started.elapsed());
+    closer.abort();
+}

@@ -201,6 +201,7 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
                     let error = match error {
                         ConnectError::Tls { endpoint: shown, reason }
                         | ConnectError::Unreachable { endpoint: shown, reason }
+                        | ConnectError::ClosedEarly { endpoint: shown, reason, .. }
                             if connect::speaks_plaintext_h2(&endpoint, PROBE_TIMEOUT).await =>
                         {
                             ConnectError::ServiceWithoutTls { endpoint: shown, reason }
@@ -220,14 +221,9 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     let plaintext = tls.is_none();
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
-        Err(error @ ConnectError::Silent { .. }) => {
-            // Silent to the HTTP/2 preface: no TLS server either (one
-            // answers a preface with an alert), so no probe.
-            let failure = SetupFailure::Connect(error);
-            tell(observer, "http/2", Err(&failure), clock);
-            return fail(walked, "http/2", failure);
-        }
         Err(error) => {
+            // A TLS service may keep silent on an HTTP/2 preface, or hang up:
+            // one ClientHello tells.
             if plaintext && connect::speaks_tls(&endpoint, PROBE_TIMEOUT).await {
                 let failure = SetupFailure::Connect(ConnectError::ServiceWithTls {
                     endpoint: endpoint.to_string(),
@@ -236,9 +232,13 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
                 tell(observer, "tls", Err(&failure), clock);
                 return fail(walked, "tls", failure);
             }
+            let step = match error {
+                ConnectError::Silent { .. } | ConnectError::ClosedEarly { .. } => "http/2",
+                _ => "auth",
+            };
             let failure = SetupFailure::Connect(error);
-            tell(observer, "auth", Err(&failure), clock);
-            return fail(walked, "auth", failure);
+            tell(observer, step, Err(&failure), clock);
+            return fail(walked, step, failure);
         }
     };
     let session_options = super::Options { rpc_timeout: timeouts.rpc, connect_timeout: timeouts.connect };

@@ -42,6 +42,14 @@ pub enum ConnectError {
         crate::clock::human(*after)
     )]
     Silent { endpoint: String, layer: &'static str, after: Duration },
+    /// TCP connected, and the peer hung up before answering in `layer`
+    /// ("TLS": during the handshake; "HTTP/2": before its first frame).
+    #[error(
+        "TCP connected to {endpoint}, but the service closed the connection {}{}",
+        if *layer == "TLS" { "during the TLS handshake" } else { "before any HTTP/2 frame" },
+        if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+    )]
+    ClosedEarly { endpoint: String, layer: &'static str, reason: String },
     /// Plaintext failed, and a probe found TLS there.
     #[error("{endpoint} speaks TLS, and puppet-lint connected without it ({reason})")]
     ServiceWithTls { endpoint: String, reason: String },
@@ -54,6 +62,10 @@ impl ConnectError {
                 "check that the service is running and listening on that address (a firewall may drop the packets)"
             }
             ConnectError::Refused { refusal, .. } => refusal.hint(),
+            ConnectError::ClosedEarly { .. } => {
+                "something listens on that port but hangs up: is the Puppet Service there? (a service with TLS \
+                 hangs up on a client without it, and the reverse: check --no-tls)"
+            }
             ConnectError::Silent { .. } => {
                 "something accepts connections on that port but does not answer as a gRPC service: check the port \
                  (is the Puppet Service listening there, or another program, or a proxy holding connections open?)"
@@ -94,7 +106,16 @@ pub async fn tls_handshake(
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ConnectError> {
     match tokio::time::timeout(timeout, tls::handshake(stream, tls.config.clone(), &tls.server_name)).await {
         Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(error)) => Err(classify(endpoint, &error)),
+        // TCP is up: a connection-level failure is the peer hanging up.
+        Ok(Err(error)) => Err(match classify(endpoint, &error) {
+            ConnectError::Unreachable { endpoint, reason } => {
+                ConnectError::ClosedEarly { endpoint, layer: "TLS", reason }
+            }
+            ConnectError::Tls { endpoint, reason } if hung_up(&error) => {
+                ConnectError::ClosedEarly { endpoint, layer: "TLS", reason }
+            }
+            other => other,
+        }),
         // The connection is open: the peer is there and says nothing.
         Err(_) => Err(ConnectError::Silent { endpoint: endpoint.to_string(), layer: "TLS", after: timeout }),
     }
@@ -122,7 +143,7 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
                 Some(tls) => Box::new(tls::handshake(tcp, tls.config, &tls.server_name).await?),
                 None => Box::new(tcp),
             };
-            Ok::<_, io::Error>(TokioIo::new(Heard { inner: stream, progress }))
+            Ok::<_, io::Error>(TokioIo::new(Listened { inner: stream, progress }))
         }
     });
     // tonic wants an http:// URI when the connector does TLS itself.
@@ -152,40 +173,61 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
         };
     // hyper reads the server's SETTINGS as soon as the connection is up.
     let left = (timeout + Duration::from_millis(100)).saturating_sub(started.elapsed());
-    if tokio::time::timeout(left, progress.wait_heard()).await.is_err() {
-        return Err(silent("HTTP/2"));
-    }
-    Ok(channel)
-}
-
-/// How far a connection got: TCP connected; a first byte read from the
-/// server (past TLS).
-#[derive(Default)]
-struct Progress {
-    tcp: AtomicBool,
-    heard: AtomicBool,
-    notify: tokio::sync::Notify,
-}
-
-impl Progress {
-    async fn wait_heard(&self) {
-        loop {
-            let notified = self.notify.notified();
-            if self.heard.load(Ordering::SeqCst) {
-                return;
-            }
-            notified.await;
+    match tokio::time::timeout(left, progress.wait_heard()).await {
+        Err(_) => Err(silent("HTTP/2")),
+        Ok(Heard::Bytes) => Ok(channel),
+        Ok(Heard::Closed(reason)) => {
+            Err(ConnectError::ClosedEarly { endpoint: endpoint.to_string(), layer: "HTTP/2", reason })
         }
     }
 }
 
-/// A connection that tells [`Progress`] when the server first says something.
-struct Heard {
+/// How far a connection got: TCP connected; the server's first bytes
+/// (past TLS), or its hanging up before any.
+#[derive(Default)]
+struct Progress {
+    tcp: AtomicBool,
+    /// Set once the first read ends: bytes, or the end of the connection.
+    settled: AtomicBool,
+    heard: std::sync::Mutex<Option<Heard>>,
+    notify: tokio::sync::Notify,
+}
+
+/// What the first read from the server gave.
+#[derive(Debug, Clone)]
+enum Heard {
+    Bytes,
+    /// The connection ended (EOF, a reset) before any byte: how.
+    Closed(String),
+}
+
+impl Progress {
+    async fn wait_heard(&self) -> Heard {
+        loop {
+            let notified = self.notify.notified();
+            if let Some(heard) = self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() {
+                return heard;
+            }
+            notified.await;
+        }
+    }
+
+    /// The first read's outcome, once.
+    fn settle(&self, heard: Heard) {
+        if !self.settled.load(Ordering::Relaxed) && !self.settled.swap(true, Ordering::SeqCst) {
+            *self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(heard);
+            self.notify.notify_waiters();
+        }
+    }
+}
+
+/// A connection that tells [`Progress`] how the server first answered.
+struct Listened {
     inner: Box<dyn Io>,
     progress: Arc<Progress>,
 }
 
-impl tokio::io::AsyncRead for Heard {
+impl tokio::io::AsyncRead for Listened {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         context: &mut std::task::Context<'_>,
@@ -193,17 +235,17 @@ impl tokio::io::AsyncRead for Heard {
     ) -> std::task::Poll<io::Result<()>> {
         let before = buffer.filled().len();
         let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
-        if buffer.filled().len() > before
-            && !self.progress.heard.load(Ordering::Relaxed)
-            && !self.progress.heard.swap(true, Ordering::SeqCst)
-        {
-            self.progress.notify.notify_waiters();
+        match &polled {
+            std::task::Poll::Ready(Ok(())) if buffer.filled().len() > before => self.progress.settle(Heard::Bytes),
+            std::task::Poll::Ready(Ok(())) => self.progress.settle(Heard::Closed(String::new())),
+            std::task::Poll::Ready(Err(error)) => self.progress.settle(Heard::Closed(error.to_string())),
+            std::task::Poll::Pending => {}
         }
         polled
     }
 }
 
-impl tokio::io::AsyncWrite for Heard {
+impl tokio::io::AsyncWrite for Listened {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         context: &mut std::task::Context<'_>,
@@ -313,6 +355,30 @@ pub async fn speaks_tls(endpoint: &Endpoint, timeout: Duration) -> bool {
 /// Anything the connector can hand to hyper.
 pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// Whether `error` is the peer ending the connection (EOF, a reset) rather
+/// than saying something wrong.
+fn hung_up(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<io::Error>()
+            && matches!(
+                io.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            )
+        {
+            return true;
+        }
+        if current.to_string().contains("handshake eof") {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
 
 /// tonic says "transport error"; the reason is further down the chain.
 fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> ConnectError {
