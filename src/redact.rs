@@ -14,7 +14,8 @@ static SECRETS: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
 /// A registered token with what [`redact`] looks for and writes instead,
 /// worked out once (every event a provider sends passes through here).
 struct Secret {
-    /// The token, and its percent-encoded form when that differs.
+    /// The token, then the forms a server may echo it in: percent-encoded,
+    /// lower- or upper-cased, every character a JSON `\uXXXX` escape.
     forms: Vec<String>,
     mask: String,
 }
@@ -27,8 +28,22 @@ pub fn register(secret: &str) {
     let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
     if !secrets.iter().any(|known| known.forms[0] == secret) {
         let mut forms = vec![secret.to_owned()];
-        if let Cow::Owned(encoded) = percent_encoded(secret) {
-            forms.push(encoded);
+        let escaped = |upper: bool| -> String {
+            secret
+                .encode_utf16()
+                .map(|unit| if upper { format!("\\u{unit:04X}") } else { format!("\\u{unit:04x}") })
+                .collect()
+        };
+        for form in [
+            percent_encoded(secret).into_owned(),
+            secret.to_ascii_lowercase(),
+            secret.to_ascii_uppercase(),
+            escaped(false),
+            escaped(true),
+        ] {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
         }
         secrets.push(Secret { forms, mask: mask(secret) });
         // Longest first, so a token that contains another is masked whole.
@@ -158,6 +173,22 @@ mod tests {
         assert!(!shown.contains("secret/with space"), "{shown}");
         assert!(!shown.contains("secret%2Fwith"), "{shown}");
         assert!(shown.contains("redact_test_se…"), "{shown}");
+    }
+
+    /// Servers echo a token lower-cased, upper-cased or JSON-escaped.
+    #[test]
+    fn redact_replaces_the_forms_servers_echo() {
+        register("insecure_MySuperSecret0987");
+        for echoed in [
+            "token insecure_mysupersecret0987 refused",
+            "TOKEN INSECURE_MYSUPERSECRET0987",
+            r#"{"token":"\u0069\u006e\u0073\u0065\u0063\u0075\u0072\u0065\u005f\u004d\u0079\u0053\u0075\u0070\u0065\u0072\u0053\u0065\u0063\u0072\u0065\u0074\u0030\u0039\u0038\u0037"}"#,
+            r#"{"token":"\u0069\u006E\u0073\u0065\u0063\u0075\u0072\u0065\u005F\u004D\u0079\u0053\u0075\u0070\u0065\u0072\u0053\u0065\u0063\u0072\u0065\u0074\u0030\u0039\u0038\u0037"}"#,
+        ] {
+            let shown = redact(echoed);
+            assert!(!shown.to_ascii_lowercase().contains("mysupersecret"), "{shown}");
+            assert!(!shown.contains("\\u0053\\u0075\\u0070"), "{shown}");
+        }
     }
 
     #[test]

@@ -478,8 +478,16 @@ fn an_echoed_token_is_never_shown() {
     outcome.code(exit::FAILURE);
     assert_eq!(outcome.verdict("auth.rejects-invalid-token"), "fail");
     outcome.ran.never_shows(&token);
+    // Nor in the forms the mock also echoes: case changed, JSON-escaped.
+    let secret = token.to_ascii_lowercase();
+    let escaped: String = secret.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+    let shown = |text: &str| {
+        let text = text.to_ascii_lowercase().replace("\\\\", "\\");
+        text.contains(&secret) || text.contains(&escaped)
+    };
+    assert!(!shown(&outcome.ran.stdout) && !shown(&outcome.ran.stderr), "the output shows the token");
     for (path, text) in outcome.files() {
-        assert!(!text.contains(&token), "{} shows the token", path.display());
+        assert!(!shown(&text), "{} shows the token", path.display());
     }
 }
 

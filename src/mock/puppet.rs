@@ -159,7 +159,10 @@ impl Mock {
         if self.has(Fault::TokenEcho)
             && let Some(token) = self.state().received_token.clone()
         {
-            text.push_str(&format!(" (token \"{token}\")"));
+            // As servers echo it: as sent, case changed, JSON-escaped.
+            let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+            let (lower, upper) = (token.to_ascii_lowercase(), token.to_ascii_uppercase());
+            text.push_str(&format!(" (token \"{token}\", {lower}, {upper}, \"{escaped}\")"));
         }
         text
     }
@@ -629,7 +632,20 @@ impl puppet_server::Puppet for Mock {
                 loop {
                     tokio::time::sleep(interval).await;
                     beats += 1;
-                    mock.emit(EventKind::Heartbeat, json!({ "data": format!("heartbeat #{beats}") }));
+                    let token = mock.state().received_token.clone().filter(|_| mock.has(Fault::TokenEcho));
+                    match token {
+                        // `token-echo`: in the event's raw JSON, as servers
+                        // echo it: case changed, every character escaped.
+                        Some(token) => {
+                            let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+                            let lower = token.to_ascii_lowercase();
+                            let upper = token.to_ascii_uppercase();
+                            let data = format!(r#"{{"data":"heartbeat #{beats} {lower} {upper} {escaped}"}}"#);
+                            mock.state().last_heartbeat = Some(Instant::now());
+                            mock.emit_raw(EventKind::Heartbeat.wire(), data);
+                        }
+                        None => mock.emit(EventKind::Heartbeat, json!({ "data": format!("heartbeat #{beats}") })),
+                    }
                 }
             });
         }
