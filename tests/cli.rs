@@ -441,3 +441,23 @@ fn a_scan_is_drawn_as_a_qr_code_in_a_terminal_and_a_url_in_logs() {
     assert_eq!(logged, format!("waiting for login: Waiting — scan {url}"));
     assert_eq!(scan_lines("Confirmed", None, true), "waiting for login: Confirmed");
 }
+
+/// A report directory that cannot be written is refused before anything runs:
+/// the run records its events there and reads them back, so verdicts would be
+/// wrong. Both one target and several.
+#[test]
+fn an_unwritable_report_directory_is_refused_at_once() {
+    let dir = scratch("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let started = std::time::Instant::now();
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--report-dir"]).arg_path(&file).run();
+    ran.code(exit::USAGE).stderr_has("cannot write the reports to").stderr_has("--no-report");
+    let several = Cli::new()
+        .args(["--endpoint", "127.0.0.1:1", "--endpoint", "127.0.0.1:2", "--no-tls", "--report-dir"])
+        .arg_path(&file)
+        .run();
+    several.code(exit::USAGE).stderr_has("cannot write the reports to");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+}

@@ -40,6 +40,9 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
         )));
     }
     let output = fleet.output.clone();
+    if !output.no_report {
+        writable(&output.report_dir)?;
+    }
     let stop = Stop::default();
     let signal = watch_signals(&stop);
     stop.after(fleet.deadline);
@@ -121,6 +124,22 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
     }
 }
 
+/// The report directory can be written, before anything runs: the run
+/// records its timeline there and reads events back from it, so a directory
+/// that cannot be written would make every verdict that reads a payload wrong.
+fn writable(dir: &std::path::Path) -> Result<(), Error> {
+    let probe = dir.join(format!(".puppet-lint-{}.probe", std::process::id()));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"probe"))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|error| {
+            Error::Write(format!(
+                "cannot write the reports to {}: {error} (choose another --report-dir, or run with --no-report)",
+                dir.display()
+            ))
+        })
+}
+
 /// Runs a validated config and does everything after: checklist, files,
 /// baseline, outcome.
 pub async fn execute(config: RunConfig) -> Result<(), Error> {
@@ -133,6 +152,9 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
         for id in baseline.ids.iter().filter(|id| !config.plan.iter().any(|planned| planned.check.id == **id)) {
             eprintln!("baseline: {id} names no check of this run (a typo, or a check not selected?)");
         }
+    }
+    if !output.no_report {
+        writable(&output.report_dir)?;
     }
     let (target, started) = super::start_target(&config.target).await?;
     let stop = Stop::default();

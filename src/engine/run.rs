@@ -136,7 +136,18 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         let lost = lost.clone();
         tokio::spawn(async move { lost.stop(&session.wait_lost().await) })
     });
+    // A recording that stops being written can no longer give events back:
+    // the run stops (partial reports) rather than judge what it cannot read.
+    let recording = {
+        let (timeline, stop) = (timeline.clone(), stop.clone());
+        tokio::spawn(async move {
+            timeline.recording_failed().cancelled().await;
+            let why = timeline.recording().1.unwrap_or_default();
+            stop.stop(&format!("the recording failed ({why}), so events could no longer be read back"));
+        })
+    };
     super::run_plan(context, runnable, stop.cancel.clone(), lost.clone()).await;
+    recording.abort();
     if let Some(watching) = watching {
         watching.abort();
     }

@@ -127,6 +127,8 @@ struct Recording {
     reader: Option<File>,
     /// Bytes written so far (buffered or not).
     written: u64,
+    /// Fires when recording stops (see [`Timeline::recording_failed`]).
+    failed: tokio_util::sync::CancellationToken,
     /// Why recording stopped, if it did (a full disk); the index goes on.
     broken: Option<String>,
     /// The line being written (reused; see [`Recording::append`]).
@@ -388,6 +390,13 @@ impl Timeline {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Fires when the recording stops being written (a full disk, a report
+    /// directory that cannot be written): events can no longer be read back,
+    /// so a run stops (see `engine::run`); why is in [`Timeline::recording`].
+    pub fn recording_failed(&self) -> tokio_util::sync::CancellationToken {
+        self.lock().recording.failed.clone()
     }
 
     /// Where the recording is, and why it stopped if it did.
@@ -736,6 +745,13 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
 }
 
 impl Recording {
+    /// Recording stops: why, once; the writer is dropped.
+    fn fail(&mut self, why: String) {
+        self.broken.get_or_insert(why);
+        self.writer = None;
+        self.failed.cancel();
+    }
+
     fn open(path: &Path, temporary: bool) -> Recording {
         let mut recording = Recording {
             path: path.to_owned(),
@@ -743,13 +759,14 @@ impl Recording {
             writer: None,
             reader: None,
             written: 0,
+            failed: tokio_util::sync::CancellationToken::new(),
             broken: None,
             line: Vec::new(),
         };
         if let Some(dir) = path.parent()
             && let Err(error) = std::fs::create_dir_all(dir)
         {
-            recording.broken = Some(format!("cannot create {}: {error}", dir.display()));
+            recording.fail(format!("cannot create {}: {error}", dir.display()));
             return recording;
         }
         match File::create(path).and_then(|file| Ok((file, File::open(path)?))) {
@@ -757,7 +774,7 @@ impl Recording {
                 recording.writer = Some(BufWriter::with_capacity(64 * 1024, writer));
                 recording.reader = Some(reader);
             }
-            Err(error) => recording.broken = Some(format!("cannot write {}: {error}", path.display())),
+            Err(error) => recording.fail(format!("cannot write {}: {error}", path.display())),
         }
         recording
     }
@@ -798,8 +815,7 @@ impl Recording {
         match wrote {
             Ok(length) => self.written += length,
             Err(error) => {
-                self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
-                self.writer = None;
+                self.fail(format!("writing {} failed: {error}", self.path.display()));
             }
         }
         offset
@@ -809,8 +825,8 @@ impl Recording {
         if let Some(writer) = self.writer.as_mut()
             && let Err(error) = writer.flush()
         {
-            self.broken = Some(format!("writing {} failed: {error}", self.path.display()));
-            self.writer = None;
+            let why = format!("writing {} failed: {error}", self.path.display());
+            self.fail(why);
         }
     }
 
@@ -897,6 +913,21 @@ mod tests {
 
     fn is_login(moment: &Moment) -> bool {
         moment.kind == Some(EventKind::Login)
+    }
+
+    /// A recording that cannot be written says so, once, and tells whoever
+    /// waits for it (here its path is a directory; a full disk mid-run takes
+    /// the same way).
+    #[test]
+    fn a_recording_that_fails_tells_why() {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("timeline.jsonl")).unwrap();
+        let timeline = Timeline::recorded_to(&dir.join("timeline.jsonl"));
+        assert!(timeline.recording_failed().is_cancelled());
+        timeline.push_event(1, 7, r#"{"messageId":"m1"}"#.into());
+        let (_, why) = timeline.recording();
+        assert!(why.is_some_and(|why| why.starts_with("cannot write")), "{:?}", timeline.recording());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test(start_paused = true)]
