@@ -244,6 +244,21 @@ fn drop_stream_ends_the_run_unreachable() {
     assert_eq!(outcome.verdict("events.stream-stays-open"), "pass", "the loss is the one finding");
 }
 
+/// A service that ends every stream it opens: puppet-lint backs off and
+/// gives up within seconds, instead of subscribing again thousands of times.
+#[test]
+fn a_stream_that_always_ends_at_once_is_given_up_on() {
+    let outcome = run_mock("stream-ends-at-once", &[]);
+    // Lost while waiting for the login: told as the setup's failure.
+    outcome.code(exit::UNREACHABLE);
+    let setup = outcome.report["setup_error"].as_str().unwrap_or_default();
+    assert!(setup.contains("lost the service at +") && setup.contains("the event stream keeps ending"), "{setup}");
+    assert!(outcome.wall < Duration::from_secs(15), "given up on in seconds: {:?}", outcome.wall);
+    let recording = read(&outcome.dir.join("timeline.jsonl"));
+    let subscriptions = recording.lines().filter(|line| line.contains(r#""kind":"subscribed""#)).count();
+    assert!(subscriptions <= 8, "{subscriptions} subscriptions");
+}
+
 #[test]
 fn drop_stream_once_is_survived_by_resubscribing() {
     let outcome = run_mock("drop-stream-once", &[]);

@@ -77,6 +77,8 @@ pub enum Fault {
     DropStream,
     /// misbehaviour: ~1 s after `ready` ends the event stream once with UNAVAILABLE; a new subscription works
     DropStreamOnce,
+    /// misbehaviour: every event stream ends (status OK) right after its connect heartbeat; unary rpcs answer
+    StreamEndsAtOnce,
     /// misbehaviour: `Start` never answers
     HangStart,
     /// misbehaviour: no rpc ever answers, `Version` included
@@ -100,6 +102,7 @@ pub const MISBEHAVIOURS: &[(Fault, &str)] = &[
     (Fault::Crash, "every rpc and the event stream: the connection is gone and the port refuses"),
     (Fault::DropStream, "the event stream: every check that waits for an event; unary rpcs still answer"),
     (Fault::DropStreamOnce, "the stream's lifecycle: a client that does not subscribe again goes deaf"),
+    (Fault::StreamEndsAtOnce, "a client that subscribes again at once, without end: it must back off and give up"),
     (Fault::HangStart, "`Start`: no login ever"),
     (Fault::HangAll, "everything: a client must rely on its own deadlines"),
     (Fault::Slow, "every deadline shorter than the delay"),

@@ -580,6 +580,11 @@ impl puppet_server::Puppet for Mock {
             state.subscriber = Some(sender);
             (state.logged_in.clone(), state.ready_emitted, state.pending_scan.clone())
         };
+        if self.has(Fault::StreamEndsAtOnce) {
+            // The connect heartbeat, then the end: the subscriber is dropped.
+            self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
+            self.state().subscriber = None;
+        }
         // As the official server: a heartbeat at once, then what a late
         // subscriber missed.
         self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));

@@ -674,6 +674,12 @@ struct Reader {
     opened: Arc<AtomicU32>,
 }
 
+/// A stream that ends sooner than this after it opened counts as short-lived.
+const SHORT_LIVED: Duration = Duration::from_secs(2);
+/// After this many short-lived streams in a row, the service is lost
+/// (with backoff between them, about 3 s).
+const SHORT_LIVED_LIMIT: u32 = 5;
+
 /// Waits between tries to subscribe again after a stream ended: the service
 /// is declared lost after the last, within about 2 s of the end.
 const RESUBSCRIBE_BACKOFF: [Duration; 4] =
@@ -684,7 +690,10 @@ impl Reader {
     /// opened again (each end and subscription on the timeline), and when
     /// that fails the service is declared lost.
     async fn read(self, mut streaming: tonic::Streaming<pb::EventResponse>, mut stream: u32) {
+        // Streams in a row that ended soon after they opened.
+        let mut short_lived = 0u32;
         loop {
+            let opened = std::time::Instant::now();
             let ended = loop {
                 match streaming.message().await {
                     Ok(Some(event)) => self.record(stream, event),
@@ -703,7 +712,22 @@ impl Reader {
                 return;
             }
             let ended_how = cause.unwrap_or_else(|| "the service closed it".to_owned());
-            match self.subscribe_again().await {
+            // A service that ends every stream it opens is not served by
+            // subscribing again and again: back off, then call it lost.
+            short_lived = if opened.elapsed() < SHORT_LIVED { short_lived + 1 } else { 0 };
+            let outcome = if short_lived > SHORT_LIVED_LIMIT {
+                Err(format!(
+                    "the event stream keeps ending ({ended_how}): {short_lived} streams in a row ended within {} of \
+                     being opened, so no event can be relied on",
+                    crate::clock::human(SHORT_LIVED)
+                ))
+            } else {
+                if short_lived > 1 {
+                    tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(short_lived - 1)).await;
+                }
+                self.subscribe_again().await
+            };
+            match outcome {
                 Ok((next, number)) => {
                     self.timeline.push(What::Note(format!(
                         "the event stream ended outside Stop ({ended_how}); subscribed again as stream {number}"
