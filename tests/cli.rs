@@ -461,3 +461,14 @@ fn an_unwritable_report_directory_is_refused_at_once() {
     several.code(exit::USAGE).stderr_has("cannot write the reports to");
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
 }
+
+/// A failed setup says once which checks did not run, not one paragraph each.
+#[test]
+fn checks_not_run_for_one_reason_are_told_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("127.0.0.1:{port}");
+    let ran =
+        Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", "insecure_abcdefghij", "--no-report"]).run();
+    ran.code(exit::UNREACHABLE).stdout_has("checks — not run: no session with the service (see setup)");
+    assert_eq!(ran.stdout.matches("not run: no session with the service (see setup)").count(), 1, "{}", ran.stdout);
+}

@@ -168,6 +168,11 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report"]).run();
     ran.code(exit::OK).stdout_has("a recorded run");
     Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("timeline.jsonl").stdout_has("--suite");
+    // Something that is no file (a directory here; a device like /dev/zero alike) is never read.
+    let odd = scratch("rejudge-not-a-file");
+    std::fs::create_dir_all(odd.join("timeline.jsonl")).unwrap();
+    let ran = Cli::new().args(["rejudge", odd.to_str().unwrap(), "--no-report"]).run();
+    ran.code(exit::USAGE).stderr_has("not a regular file, so not a recording");
 }
 
 #[test]

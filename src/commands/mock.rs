@@ -5,6 +5,10 @@ use crate::error::Error;
 use crate::mock::{MockOptions, MockServer};
 
 pub async fn mock(args: MockArgs) -> Result<(), Error> {
+    // The token clients must send follows the rules a client's token does.
+    if let Some(why) = crate::config::token_problem(&args.token) {
+        return Err(Error::Usage(format!("--token: {why}")));
+    }
     if !args.listen.ip().is_loopback() {
         eprintln!(
             "puppet-lint: note: listening on {}, not loopback: anyone who can reach it can use the mock",

@@ -220,6 +220,11 @@ pub fn token_problem(token: &str) -> Option<String> {
     if token.chars().any(char::is_control) {
         return Some("it carries control characters".into());
     }
+    if !token.is_ascii() {
+        return Some(
+            "it carries characters that are not ASCII, which no token does (and an HTTP/2 header cannot carry)".into(),
+        );
+    }
     None
 }
 
@@ -327,6 +332,7 @@ mod tests {
         assert!(token_problem("insecure_0bd8\n").unwrap().contains("leading or trailing whitespace"));
         assert!(token_problem("insecure 0bd8").unwrap().contains("inner whitespace"));
         assert!(token_problem("insecure_\u{7}0bd8").unwrap().contains("control"));
+        assert!(token_problem("insecure_äöü密码1234").unwrap().contains("not ASCII"));
     }
 
     #[test]

@@ -49,7 +49,34 @@ pub fn render(report: &Report, look: &Look) -> String {
     out.push_str(&table.to_string());
     out.push('\n');
 
+    // Checks that never ran for one same reason (a failed setup, a lost
+    // service) are told once, with their ids.
+    let unrun = |check: &&super::model::CheckReport| check.verdict == Verdict::Error && check.evidence.is_none();
+    let mut told: Vec<&str> = Vec::new();
     for check in report.checks.iter().filter(|check| check.verdict != Verdict::Pass) {
+        if unrun(&check) {
+            let reason = check.reason.as_deref().unwrap_or_default();
+            let alike: Vec<&str> = report
+                .checks
+                .iter()
+                .filter(|other| unrun(other) && other.reason.as_deref().unwrap_or_default() == reason)
+                .map(|other| other.id.as_str())
+                .collect();
+            if alike.len() >= GROUP_FROM {
+                if told.contains(&reason) {
+                    continue;
+                }
+                told.push(reason);
+                out.push_str(&format!(
+                    "\n{} {} checks — {}\n  {}\n",
+                    look.verdict(Verdict::Error),
+                    alike.len(),
+                    one_line(reason),
+                    alike.join(", ")
+                ));
+                continue;
+            }
+        }
         out.push('\n');
         out.push_str(&format!(
             "{} {} — {} [{}]\n",
@@ -120,6 +147,9 @@ pub fn render(report: &Report, look: &Look) -> String {
     }
     crate::redact::redact(&out).into_owned()
 }
+
+/// From this many checks not run for one reason, they are told as one.
+const GROUP_FROM: usize = 3;
 
 fn run_of(report: &Report, suite: &str) -> usize {
     report.checks.iter().filter(|check| check.suite == suite).count()

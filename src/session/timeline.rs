@@ -191,7 +191,7 @@ pub struct RpcRecord {
 /// Why a recording could not be read back: the file, the line (1-based;
 /// 0 for the file as a whole) and what is wrong.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}{}: {message}", path.display(), if *line == 0 { String::new() } else { format!(":{line}") })]
 pub struct RecordingError {
     pub path: PathBuf,
     pub line: usize,
@@ -271,6 +271,10 @@ impl Drop for Inner {
     }
 }
 
+/// The longest recording line read back (an event of a 64 MiB gRPC message,
+/// JSON-escaped, fits).
+const LINE_LIMIT: u64 = 256 << 20;
+
 impl Timeline {
     /// A timeline recorded to a temporary file, deleted when it is dropped.
     pub fn new() -> Timeline {
@@ -326,6 +330,10 @@ impl Timeline {
     pub fn from_recording(path: &Path) -> Result<Timeline, RecordingError> {
         let failed = |line: usize, message: String| RecordingError { path: path.to_path_buf(), line, message };
         let file = File::open(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
+        // A device or a pipe (`/dev/zero`) is no recording and may never end.
+        if !file.metadata().is_ok_and(|metadata| metadata.is_file()) {
+            return Err(failed(0, "not a regular file, so not a recording".into()));
+        }
         let timeline = Timeline::new();
         let mut end = Duration::ZERO;
         let mut reader = std::io::BufReader::new(file);
@@ -334,8 +342,17 @@ impl Timeline {
         loop {
             text.clear();
             number += 1;
-            match std::io::BufRead::read_line(&mut reader, &mut text) {
+            // Bounded: a line is read into memory whole.
+            let mut limited = std::io::Read::take(&mut reader, LINE_LIMIT + 1);
+            match std::io::BufRead::read_line(&mut limited, &mut text) {
                 Ok(0) => break,
+                Ok(read) if read as u64 > LINE_LIMIT => {
+                    let limit = LINE_LIMIT >> 20;
+                    return Err(failed(
+                        number,
+                        format!("the line is longer than {limit} MiB, so not a timeline entry"),
+                    ));
+                }
                 Ok(_) => {}
                 Err(error) => return Err(failed(number, format!("cannot read it: {error}"))),
             }

@@ -112,12 +112,32 @@ fn read_answer(status: u16, body: &str) -> Reading {
             Reading::NoAddress(format!("the answer has only the legacy \"ip\" key, no \"host\"{}", body_excerpt(body)))
         }
         (None, _) => Reading::NoAddress(format!("the answer has no \"host\"{}", body_excerpt(body))),
+        (Some(host), _) if !is_host(host) => {
+            let mut shown: String = host.chars().take(64).collect();
+            if shown.len() < host.len() {
+                shown.push('…');
+            }
+            Reading::NoAddress(format!("the answer's host {shown:?} is neither a host name nor an IP address"))
+        }
         (Some(host), Ok(port)) => Reading::Address {
             endpoint: Endpoint { host: host.to_owned(), port },
             has_legacy_ip,
             extra_keys: object.keys().filter(|key| !["host", "ip", "port"].contains(&key.as_str())).cloned().collect(),
         },
     }
+}
+
+/// A DNS name (labels of letters, digits, `-` and `_`, up to 63 each, 253 in
+/// all) or an IP address: what a connection can be made to.
+fn is_host(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    host.len() <= 253
+        && host.trim_end_matches('.').split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        })
 }
 
 fn body_excerpt(body: &str) -> String {
@@ -291,6 +311,10 @@ mod tests {
             (200, r#"{"host":"1.2.3.4","port":70000}"#, false, "out of range"),
             (200, r#"{"host":"1.2.3.4","port":"1234"}"#, false, "not a whole number"),
             (200, r#"{"host":"1.2.3.4","port":-1}"#, false, "not a whole number"),
+            (200, r#"{"host":"127.0.0.1:9202","port":1}"#, false, "neither a host name"),
+            (200, r#"{"host":"evil\u001b[31m.example","port":1}"#, false, "neither a host name"),
+            (200, r#"{"host":"a b","port":1}"#, false, "neither a host name"),
+            (200, r#"{"host":"a\r\nb","port":1}"#, false, "neither a host name"),
         ];
         for (status, body, registry_said_so, why) in cases {
             match read_answer(status, body) {
