@@ -472,3 +472,18 @@ fn checks_not_run_for_one_reason_are_told_once() {
     ran.code(exit::UNREACHABLE).stdout_has("checks — not run: no session with the service (see setup)");
     assert_eq!(ran.stdout.matches("not run: no session with the service (see setup)").count(), 1, "{}", ran.stdout);
 }
+
+/// A CA file that holds no certificate is the user's to fix: a usage error
+/// before anything connects, not an unreachable service.
+#[test]
+fn a_ca_file_that_is_no_certificate_is_a_usage_error() {
+    let dir = scratch("bad-ca");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, "this is not a certificate").unwrap();
+    let ran = Cli::new()
+        .args(["--endpoint", "127.0.0.1:1", "--token", "insecure_abcdefghij", "--no-report", "--tls-ca-cert"])
+        .arg_path(&ca)
+        .run();
+    ran.code(exit::USAGE).stderr_has("no PEM certificate");
+}

@@ -43,6 +43,11 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
     if !output.no_report {
         writable(&output.report_dir)?;
     }
+    for member in &fleet.members {
+        if let TargetChoice::Given(target) = &member.config.target {
+            trusted(target).map_err(|error| Error::Usage(format!("target {}: {error}", member.name)))?;
+        }
+    }
     let stop = Stop::default();
     let signal = watch_signals(&stop);
     stop.after(fleet.deadline);
@@ -140,6 +145,12 @@ fn writable(dir: &std::path::Path) -> Result<(), Error> {
         })
 }
 
+/// The CA named by `--tls-ca-cert` (or its variable) can be used, before
+/// anything connects: a file that is no certificate is the user's to fix.
+fn trusted(target: &crate::config::Target) -> Result<(), Error> {
+    crate::target::tls::client(target).map(drop).map_err(|error| Error::Usage(error.to_string()))
+}
+
 /// Runs a validated config and does everything after: checklist, files,
 /// baseline, outcome.
 pub async fn execute(config: RunConfig) -> Result<(), Error> {
@@ -155,6 +166,9 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
     }
     if !output.no_report {
         writable(&output.report_dir)?;
+    }
+    if let TargetChoice::Given(target) = &config.target {
+        trusted(target)?;
     }
     let (target, started) = super::start_target(&config.target).await?;
     let stop = Stop::default();

@@ -173,6 +173,21 @@ pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, E
             endpoints.len()
         )));
     };
+    // One service serves one event subscriber: two sessions to it would
+    // refuse each other (ALREADY_EXISTS), and the service would be blamed.
+    for (index, pair) in pairs.iter().enumerate() {
+        if pairs[..index].contains(pair) {
+            let what = match pair {
+                (_, Some(endpoint)) => format!("--endpoint {endpoint}"),
+                (Some(token), None) => format!("--token {}", crate::redact::mask(token)),
+                (None, None) => "the same target".to_owned(),
+            };
+            return Err(Error::Usage(format!(
+                "{what} is given twice: a service serves one event subscriber, so two runs against it at once \
+                 would refuse each other"
+            )));
+        }
+    }
     let mut used: HashMap<String, usize> = HashMap::new();
     pairs
         .into_iter()
@@ -322,7 +337,7 @@ mod tests {
     #[test]
     fn repeated_flags_pair_or_share_and_get_unique_names() {
         let flags = RunTargetFlags {
-            token: vec!["insecure_0123456789".into()],
+            token: vec!["insecure_0123456789".into(), "insecure_1123456789".into(), "insecure_2123456789".into()],
             endpoint: vec!["127.0.0.1:1".into(), "127.0.0.1:2".into(), "127.0.0.1:1".into()],
             connection: ConnectionFlags { no_tls: true, ..ConnectionFlags::default() },
             ..RunTargetFlags::default()
@@ -330,6 +345,13 @@ mod tests {
         let env: HashMap<&str, &str> = HashMap::new();
         let names: Vec<String> = from_flags(&flags, &env).unwrap().into_iter().map(|named| named.name).collect();
         assert_eq!(names, ["127.0.0.1-1", "127.0.0.1-2", "127.0.0.1-1-2"]);
+        // The very same service twice would refuse itself.
+        let twice = RunTargetFlags {
+            token: vec!["insecure_0123456789".into()],
+            endpoint: vec!["127.0.0.1:1".into(), "127.0.0.1:1".into()],
+            ..flags.clone()
+        };
+        assert!(from_flags(&twice, &env).unwrap_err().to_string().contains("--endpoint 127.0.0.1:1 is given twice"));
 
         let flags = RunTargetFlags {
             token: vec!["puppet_acme_0123456789".into(), "puppet_acme_0198765432".into()],
