@@ -225,3 +225,33 @@ async fn a_port_that_hangs_up_at_once_is_told_at_once() {
     assert!(started.elapsed() < Duration::from_secs(8), "told at once: {:?}", started.elapsed());
     closer.abort();
 }
+
+/// A port that answers in HTTP/1.1 (a web server) or with bytes that are no
+/// HTTP/2 is named so, at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_that_answers_in_something_else_than_http2_is_named() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for (answer, words) in [
+        (&b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"[..], "but it answers in HTTP/1.1, not HTTP/2"),
+        (&b"SSH-2.0-OpenSSH_9.6\r\n"[..], "but it answers with bytes that are not HTTP/2"),
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut preface = [0u8; 24];
+                let _ = socket.read(&mut preface).await;
+                let _ = socket.write_all(answer).await;
+                held.push(socket);
+            }
+        });
+        let started = std::time::Instant::now();
+        let ran = quick(Cli::new().args(["--endpoint", &endpoint, "--token", TOKEN, "--no-tls", "--no-report"]))
+            .run_async()
+            .await;
+        ran.code(exit::UNREACHABLE).stdout_has(words).stdout_has("check the port");
+        assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+        server.abort();
+    }
+}

@@ -221,6 +221,16 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     let plaintext = tls.is_none();
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
+        Err(error @ ConnectError::ServiceWithTls { .. }) => {
+            let failure = SetupFailure::Connect(error);
+            tell(observer, "tls", Err(&failure), clock);
+            return fail(walked, "tls", failure);
+        }
+        Err(error @ ConnectError::NotHttp2 { .. }) => {
+            let failure = SetupFailure::Connect(error);
+            tell(observer, "http/2", Err(&failure), clock);
+            return fail(walked, "http/2", failure);
+        }
         Err(error) => {
             // A TLS service may keep silent on an HTTP/2 preface, or hang up:
             // one ClientHello tells.

@@ -50,6 +50,9 @@ pub enum ConnectError {
         if reason.is_empty() { String::new() } else { format!(" ({reason})") }
     )]
     ClosedEarly { endpoint: String, layer: &'static str, reason: String },
+    /// TCP connected, and the server answered in something else than HTTP/2.
+    #[error("TCP connected to {endpoint}, but it answers {what}")]
+    NotHttp2 { endpoint: String, what: String },
     /// Plaintext failed, and a probe found TLS there.
     #[error("{endpoint} speaks TLS, and puppet-lint connected without it ({reason})")]
     ServiceWithTls { endpoint: String, reason: String },
@@ -62,6 +65,9 @@ impl ConnectError {
                 "check that the service is running and listening on that address (a firewall may drop the packets)"
             }
             ConnectError::Refused { refusal, .. } => refusal.hint(),
+            ConnectError::NotHttp2 { .. } => {
+                "check the port: the Puppet Service's gRPC port speaks HTTP/2 (is this its web or discovery port?)"
+            }
             ConnectError::ClosedEarly { .. } => {
                 "something listens on that port but hangs up: is the Puppet Service there? (a service with TLS \
                  hangs up on a client without it, and the reverse: check --no-tls)"
@@ -175,11 +181,34 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
     let left = (timeout + Duration::from_millis(100)).saturating_sub(started.elapsed());
     match tokio::time::timeout(left, progress.wait_heard()).await {
         Err(_) => Err(silent("HTTP/2")),
-        Ok(Heard::Bytes) => Ok(channel),
+        Ok(Heard::Bytes(first)) => match not_http2(&first, tls_on, endpoint.to_string()) {
+            None => Ok(channel),
+            Some(error) => Err(error),
+        },
         Ok(Heard::Closed(reason)) => {
             Err(ConnectError::ClosedEarly { endpoint: endpoint.to_string(), layer: "HTTP/2", reason })
         }
     }
+}
+
+/// What the server's first bytes say when they are no HTTP/2: an HTTP/2
+/// server's first frame is SETTINGS (RFC 9113 §3.4), a frame header of type 4
+/// on stream 0. `tls_on`: the bytes came through TLS.
+fn not_http2(first: &[u8], tls_on: bool, endpoint: String) -> Option<ConnectError> {
+    if first.starts_with(b"HTTP/") {
+        let version = String::from_utf8_lossy(&first[..first.len().min(8)]).into_owned();
+        let what = format!("in {version}, not HTTP/2: a web server or a proxy, not a gRPC service");
+        return Some(ConnectError::NotHttp2 { endpoint, what });
+    }
+    if !tls_on && matches!(first, [0x15 | 0x16, 0x03, ..]) {
+        let reason = "it answered the HTTP/2 preface with a TLS record".to_owned();
+        return Some(ConnectError::ServiceWithTls { endpoint, reason });
+    }
+    if first.len() >= 4 && first[3] != 0x04 {
+        let what = "with bytes that are not HTTP/2 (no SETTINGS frame first): not a gRPC service".to_owned();
+        return Some(ConnectError::NotHttp2 { endpoint, what });
+    }
+    None
 }
 
 /// How far a connection got: TCP connected; the server's first bytes
@@ -196,7 +225,8 @@ struct Progress {
 /// What the first read from the server gave.
 #[derive(Debug, Clone)]
 enum Heard {
-    Bytes,
+    /// The first bytes read (up to 16).
+    Bytes(Vec<u8>),
     /// The connection ended (EOF, a reset) before any byte: how.
     Closed(String),
 }
@@ -236,7 +266,10 @@ impl tokio::io::AsyncRead for Listened {
         let before = buffer.filled().len();
         let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
         match &polled {
-            std::task::Poll::Ready(Ok(())) if buffer.filled().len() > before => self.progress.settle(Heard::Bytes),
+            std::task::Poll::Ready(Ok(())) if buffer.filled().len() > before => {
+                let first = &buffer.filled()[before..];
+                self.progress.settle(Heard::Bytes(first[..first.len().min(16)].to_vec()));
+            }
             std::task::Poll::Ready(Ok(())) => self.progress.settle(Heard::Closed(String::new())),
             std::task::Poll::Ready(Err(error)) => self.progress.settle(Heard::Closed(error.to_string())),
             std::task::Poll::Pending => {}
