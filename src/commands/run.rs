@@ -188,7 +188,10 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
     super::print_stdout(&checklist::render(&report, &Look::detect(output.color)));
     let written = writer.written().map_err(Error::Write)?;
     if !written.is_empty() {
-        let names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
+        let mut names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
+        if let Some(recording) = &report.recording {
+            names.push(output.report_dir.join(recording).display().to_string());
+        }
         eprintln!("reports: {}", names.join(", "));
         if let Ok(Some(path)) = files::append_step_summary(&report) {
             eprintln!("summary appended to {}", path.display());

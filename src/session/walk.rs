@@ -66,7 +66,7 @@ impl SetupFailure {
                 "the connection broke: check that the service is up and that TLS is on (or off) on both sides".into()
             }
             SetupFailure::Rpc(RpcError::Timeout { .. }) => {
-                "the service accepted the call but never answered: check its logs, or allow more with --rpc-timeout"
+                "the service accepted the call but gave no answer in time: check its logs, or allow more with --rpc-timeout"
                     .into()
             }
             SetupFailure::Rpc(_) => "the service answered with an error; its logs may say why".into(),
