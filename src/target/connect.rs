@@ -278,13 +278,26 @@ impl tokio::io::AsyncRead for Listened {
     }
 }
 
+impl Drop for Listened {
+    /// A connection given up before the server said anything (hyper drops
+    /// it after a failed write) ended without an answer.
+    fn drop(&mut self) {
+        self.progress.settle(Heard::Closed(String::new()));
+    }
+}
+
 impl tokio::io::AsyncWrite for Listened {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         context: &mut std::task::Context<'_>,
         bytes: &[u8],
     ) -> std::task::Poll<io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(context, bytes)
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write(context, bytes);
+        // A peer that hung up may fail our preface before we read anything.
+        if let std::task::Poll::Ready(Err(error)) = &polled {
+            self.progress.settle(Heard::Closed(error.to_string()));
+        }
+        polled
     }
 
     fn poll_write_vectored(
@@ -292,7 +305,11 @@ impl tokio::io::AsyncWrite for Listened {
         context: &mut std::task::Context<'_>,
         buffers: &[io::IoSlice<'_>],
     ) -> std::task::Poll<io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write_vectored(context, buffers)
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write_vectored(context, buffers);
+        if let std::task::Poll::Ready(Err(error)) = &polled {
+            self.progress.settle(Heard::Closed(error.to_string()));
+        }
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
