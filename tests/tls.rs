@@ -151,3 +151,27 @@ fn pem_without_certificates_is_a_clear_error() {
     let error = Trust::from_pem("hello", "WECHATY_PUPPET_SERVICE_TLS_CA_CERT").unwrap_err();
     assert_eq!(error.to_string(), "WECHATY_PUPPET_SERVICE_TLS_CA_CERT holds no PEM certificate");
 }
+
+/// A self-signed CA certificate served as the server's own (as `openssl req
+/// -x509` makes them): accepted when it is the trusted CA itself, as Node's
+/// client does; refused as an unknown issuer otherwise, with the hint to trust it.
+#[tokio::test]
+async fn a_self_signed_ca_served_as_its_own_certificate_is_accepted_when_trusted() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    let certificate = params.self_signed(&key).unwrap();
+    let issued = || Issued {
+        certificate: certificate.der().clone(),
+        key: rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    };
+    let trusted = Trust::from_pem(&certificate.pem(), "self-signed").unwrap();
+    assert_eq!(handshake_with(issued(), &trusted, "localhost", false).await, Ok(()));
+    let refusal = handshake_with(issued(), &trusted, "elsewhere", false).await.unwrap_err().unwrap();
+    assert!(matches!(refusal, Refusal::WrongName { .. }), "{refusal}");
+    let stranger = trust_in(&Authority::new("stranger root").unwrap());
+    let refusal = handshake_with(issued(), &stranger, "localhost", false).await.unwrap_err().unwrap();
+    assert!(matches!(refusal, Refusal::UnknownIssuer { .. }), "{refusal}");
+    assert!(refusal.hint().contains("--tls-ca-cert"));
+}

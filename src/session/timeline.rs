@@ -271,9 +271,10 @@ impl Drop for Inner {
     }
 }
 
-/// The longest recording line read back (an event of a 64 MiB gRPC message,
-/// JSON-escaped, fits).
-const LINE_LIMIT: u64 = 256 << 20;
+/// The longest recording line read back: whatever a run records fits — an
+/// event of a 64 MiB gRPC message whose every byte is escaped as `\u00XX`
+/// (six bytes each), and the entry around it.
+const LINE_LIMIT: u64 = 6 * (64 << 20) + (1 << 20);
 
 impl Timeline {
     /// A timeline recorded to a temporary file, deleted when it is dropped.

@@ -178,14 +178,40 @@ impl WechatyVerifier {
         now: UnixTime,
     ) -> Result<(), Refusal> {
         let parsed = ParsedCertificate::try_from(raw).map_err(|error| self.refusal_from(error, leaf, now))?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &parsed,
-            &self.roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )
-        .map_err(|error| self.refusal_from(error, leaf, now))?;
+        // A self-signed certificate trusted as a CA and served as the
+        // server's own (CA:TRUE, as `openssl req -x509` makes them): Node's
+        // client accepts it, webpki calls it CaUsedAsEndEntity. It is the
+        // trusted certificate itself: only its dates and its name are left.
+        let itself = self.cas.iter().any(|ca| {
+            ca.subject_der == leaf.tbs_certificate.subject.as_raw()
+                && ca.spki_der == leaf.tbs_certificate.subject_pki.raw
+                && leaf.tbs_certificate.issuer.as_raw() == leaf.tbs_certificate.subject.as_raw()
+        });
+        if itself {
+            let seconds = now.as_secs() as i64;
+            let validity = leaf.validity();
+            if seconds > validity.not_after.timestamp() {
+                return Err(Refusal::Expired {
+                    not_after: rfc3339_from_unix(validity.not_after.timestamp()),
+                    now: rfc3339_from_unix(seconds),
+                });
+            }
+            if seconds < validity.not_before.timestamp() {
+                return Err(Refusal::NotYetValid {
+                    not_before: rfc3339_from_unix(validity.not_before.timestamp()),
+                    now: rfc3339_from_unix(seconds),
+                });
+            }
+        } else {
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &parsed,
+                &self.roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )
+            .map_err(|error| self.refusal_from(error, leaf, now))?;
+        }
         // The chain is good; only the name is left. Node's client accepts the
         // CN when a certificate has no SAN at all, and so do we.
         match rustls::client::verify_server_name(&parsed, server_name) {
@@ -217,6 +243,11 @@ impl WechatyVerifier {
                 CertificateError::UnsupportedSignatureAlgorithmContext { .. }
                 | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
             ) => Refusal::WeakSignatureAlgorithm { algorithm: algorithm_name(leaf) },
+            // A self-signed CA certificate served as the server's own, and not
+            // trusted: to the user, an issuer puppet-lint does not know.
+            other if other.to_string().contains("CaUsedAsEndEntity") => {
+                Refusal::UnknownIssuer { issuer: leaf.issuer().to_string(), trusted: self.trusted_names() }
+            }
             other => Refusal::Other(other.to_string()),
         }
     }
