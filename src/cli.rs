@@ -234,8 +234,14 @@ pub struct DoctorArgs {
     pub login_timeout: Duration,
 
     /// Deadline of each step: the connection, the TLS handshake, each rpc
-    /// (`--rpc-timeout` is the same flag, as in a run).
-    #[arg(long, visible_alias = "rpc-timeout", value_name = "DUR", default_value = "15s", value_parser = duration)]
+    /// (`--rpc-timeout` and `--connect-timeout` are the same flag here).
+    #[arg(
+        long,
+        visible_aliases = ["rpc-timeout", "connect-timeout"],
+        value_name = "DUR",
+        default_value = "15s",
+        value_parser = duration
+    )]
     pub step_timeout: Duration,
 
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]

@@ -291,10 +291,14 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
         return fail(walked, "event stream", failure);
     }
     if options.first_event {
-        match first_event(&session, timeouts.rpc).await {
-            Some(description) => tell(observer, "event stream", Ok(format!("first event: {description}")), clock),
-            None => {
-                let failure = SetupFailure::NoFirstEvent { waited: timeouts.rpc };
+        // A stream that keeps ending loses the service sooner than the wait.
+        let first = tokio::select! {
+            first = first_event(&session, timeouts.rpc) => first.ok_or(SetupFailure::NoFirstEvent { waited: timeouts.rpc }),
+            cause = session.wait_lost() => Err(SetupFailure::Lost(cause)),
+        };
+        match first {
+            Ok(description) => tell(observer, "event stream", Ok(format!("first event: {description}")), clock),
+            Err(failure) => {
                 tell(observer, "event stream", Err(&failure), clock);
                 return fail(walked, "event stream", failure);
             }
