@@ -254,26 +254,9 @@ impl Session {
         let started = self.timeline.now();
         let request = self.request(message, token_override, effect);
         let after = self.options.rpc_timeout;
-        let result = match tokio::time::timeout(after, call(self.puppet.clone(), request)).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => {
-                let took = self.timeline.now().saturating_sub(started);
-                Err(RpcError::classify(rpc, &status, took, after))
-            }
-            Err(_) => Err(RpcError::Timeout { rpc, after }),
-        };
-        let outcome = match &result {
-            Ok(_) => "ok".to_owned(),
-            Err(error) => error.shown(),
-        };
-        self.timeline.push(What::Rpc(RpcRecord {
-            name: rpc,
-            started,
-            took: self.timeline.now().saturating_sub(started),
-            ok: result.is_ok(),
-            outcome,
-            causes_events: effect == Effect::CausesEvents,
-        }));
+        let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
+        let causes_events = effect == Effect::CausesEvents;
+        let result = timed(&self.timeline, rpc, started, after, causes_events, answer).await;
         if matches!(result, Err(RpcError::Timeout { .. })) && rpc != "Version" && token_override.is_none() {
             self.probe_after_silence(rpc).await;
         }
@@ -547,23 +530,7 @@ impl Session {
             }
             Ok(bytes)
         };
-        let result = match tokio::time::timeout(after, fetch).await {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(status)) => {
-                let took = self.timeline.now().saturating_sub(started);
-                Err(RpcError::classify("Download", &status, took, after))
-            }
-            Err(_) => Err(RpcError::Timeout { rpc: "Download", after }),
-        };
-        self.timeline.push(What::Rpc(RpcRecord {
-            name: "Download",
-            started,
-            took: self.timeline.now().saturating_sub(started),
-            ok: result.is_ok(),
-            outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
-            causes_events: false,
-        }));
-        result
+        timed(&self.timeline, "Download", started, after, false, fetch).await
     }
 
     /// Cached: several checks look at the same messages. A text or file name
@@ -629,6 +596,33 @@ const CHUNK: usize = 64 * 1024;
 /// How many answers a cache keeps: past this it starts again (a flood of
 /// message ids must not grow it without bound).
 const CACHE_LIMIT: usize = 4096;
+
+/// Awaits `call` under the deadline `after` and records it on `timeline` as
+/// `rpc`, from `started`: its answer, or why there is none — the status the
+/// service sent, or our own deadline.
+async fn timed<T>(
+    timeline: &Timeline,
+    rpc: &'static str,
+    started: Duration,
+    after: Duration,
+    causes_events: bool,
+    call: impl Future<Output = Result<T, Status>>,
+) -> Result<T, RpcError> {
+    let result = match tokio::time::timeout(after, call).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(status)) => Err(RpcError::classify(rpc, &status, timeline.now().saturating_sub(started), after)),
+        Err(_) => Err(RpcError::Timeout { rpc, after }),
+    };
+    timeline.push(What::Rpc(RpcRecord {
+        name: rpc,
+        started,
+        took: timeline.now().saturating_sub(started),
+        ok: result.is_ok(),
+        outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
+        causes_events,
+    }));
+    result
+}
 
 fn cell<T>(map: &Mutex<HashMap<String, Cached<T>>>, id: &str) -> Cached<T> {
     let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -788,23 +782,8 @@ impl Reader {
             }
             let mut client = self.puppet.clone();
             let deadline = self.rpc_timeout.min(Duration::from_secs(1));
-            let result = match tokio::time::timeout(deadline, client.event(request)).await {
-                Ok(Ok(response)) => Ok(response.into_inner()),
-                Ok(Err(status)) => {
-                    let took = self.timeline.now().saturating_sub(started);
-                    Err(RpcError::classify("Event", &status, took, deadline))
-                }
-                Err(_) => Err(RpcError::Timeout { rpc: "Event", after: deadline }),
-            };
-            self.timeline.push(What::Rpc(RpcRecord {
-                name: "Event",
-                started,
-                took: self.timeline.now().saturating_sub(started),
-                ok: result.is_ok(),
-                outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
-                causes_events: false,
-            }));
-            match result {
+            let answer = async { client.event(request).await.map(Response::into_inner) };
+            match timed(&self.timeline, "Event", started, deadline, false, answer).await {
                 Ok(streaming) => {
                     let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
                     self.timeline.push(What::Subscribed { stream });
