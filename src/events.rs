@@ -335,6 +335,14 @@ pub struct CheckReport {
     pub duration_ms: u64,
 }
 
+impl CheckReport {
+    /// Its level as a person reads it: `must`, `should`, or `must, destructive`.
+    pub fn level_label(&self) -> String {
+        let level = self.level.as_str();
+        if self.destructive { format!("{level}, destructive") } else { level.to_owned() }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Evidence {
     /// The step that decided, e.g. `wait_for (suites/x.yaml:40:9)`.
@@ -383,6 +391,15 @@ pub enum TimelineWhat {
         took_ms: u64,
         outcome: String,
     },
+    /// The stream ended outside `Stop` and puppet-lint subscribed again, as `stream`; `ended`: how it ended.
+    Reopened {
+        stream: u32,
+        ended: String,
+    },
+    /// The service was lost (it stopped answering, or the stream could not be opened again): the run ends.
+    Lost {
+        cause: String,
+    },
     Note {
         text: String,
     },
@@ -412,6 +429,10 @@ impl TimelineEntry {
             TimelineWhat::StreamEnded { stream, error: None } => format!("event stream {stream} ended (OK)"),
             TimelineWhat::StreamEnded { stream, error: Some(error) } => format!("event stream {stream} ended: {error}"),
             TimelineWhat::Rpc { rpc, took_ms, outcome } => format!("rpc {rpc} → {outcome} ({took_ms}ms)"),
+            TimelineWhat::Reopened { stream, ended } => {
+                format!("note: the event stream ended outside Stop ({ended}); subscribed again as stream {stream}")
+            }
+            TimelineWhat::Lost { cause } => format!("note: lost the service at {cause}"),
             TimelineWhat::Note { text } => format!("note: {text}"),
         };
         format!("{at:>10}  {body}")

@@ -24,4 +24,5 @@ pub mod session;
 pub mod signal;
 pub mod suite;
 pub mod target;
+pub mod vocab;
 pub mod wire;

@@ -437,7 +437,7 @@ fn garbage_payloads_do_not_break_the_run() {
     // What the stream carried breaks the payload shapes and the login states: findings, not a crash.
     outcome.code(exit::FAILURE);
     assert_eq!(outcome.verdict("payloads.shape"), "fail");
-    outcome.has_reason("payload is not JSON").has_reason("unknown(99)");
+    outcome.has_reason("payload is not JSON").has_reason("type-99");
     assert_eq!(outcome.verdict("heartbeat.ding-dong"), "pass", "the rest still judges");
 }
 

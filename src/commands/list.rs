@@ -39,10 +39,7 @@ pub fn list(args: ListArgs) -> Result<(), Error> {
 const EVERY_SUITE: &[&str] = &["discovery", "package", "registry"];
 
 fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Must => "must",
-        Severity::Should => "should",
-    }
+    severity.as_str()
 }
 
 /// When a check runs, in a few words; empty for an ordinary check (it runs

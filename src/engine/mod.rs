@@ -255,9 +255,7 @@ async fn stream_gap(session: &Session, timeline: &Timeline, first: usize) -> Gap
             }
         }
         let since = timeline.others_since(first);
-        let reopened = since.iter().any(
-            |entry| matches!(&entry.what, What::Note(text) if text.starts_with("the event stream ended outside Stop")),
-        );
+        let reopened = since.iter().any(|entry| matches!(&entry.what, What::Reopened { .. }));
         match check::stream_end(&since) {
             None if reopened => return Gap::Reopened,
             None => return Gap::None,

@@ -42,7 +42,7 @@ pub fn render(report: &Report, look: &Look) -> String {
             Cell::new(format!("{mark} {}", check.verdict.name())).fg(color),
             Cell::new(&check.id),
             Cell::new(one_line(&check.title)),
-            Cell::new(level_name(check)),
+            Cell::new(check.level_label()),
             Cell::new(human(std::time::Duration::from_millis(check.duration_ms))),
         ]);
     }
@@ -83,7 +83,7 @@ pub fn render(report: &Report, look: &Look) -> String {
             look.verdict(check.verdict),
             check.id,
             one_line(&check.title),
-            level_name(check)
+            check.level_label()
         ));
         if let Some(reason) = &check.reason {
             out.push_str(&format!("  {}\n", one_line(reason)));
@@ -153,12 +153,4 @@ const GROUP_FROM: usize = 3;
 
 fn run_of(report: &Report, suite: &str) -> usize {
     report.checks.iter().filter(|check| check.suite == suite).count()
-}
-
-fn level_name(check: &super::model::CheckReport) -> String {
-    let level = match check.level {
-        crate::suite::Severity::Must => "must",
-        crate::suite::Severity::Should => "should",
-    };
-    if check.destructive { format!("{level}, destructive") } else { level.to_owned() }
 }

@@ -76,7 +76,7 @@ fn kind(check: &CheckReport) -> Option<&'static str> {
 /// The check's level as `report.json` spells it (`must`/`should`), read
 /// through the schema rather than the suite module's type.
 fn level_is_must(check: &CheckReport) -> bool {
-    serde_json::to_value(check.level).ok().and_then(|value| value.as_str().map(|level| level == "must")).unwrap_or(true)
+    check.level == crate::suite::Severity::Must
 }
 
 fn command(out: &mut String, kind: &str, title: &str, message: &str) {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::model::{CheckReport, Report, Verdict};
+use super::model::{Report, Verdict};
 use super::{certify, one_line};
 use crate::clock::human;
 
@@ -39,7 +39,7 @@ pub fn render(report: &Report) -> String {
             emoji(check.verdict),
             check.id.replace('`', "'"),
             cell(&check.title),
-            level(check),
+            check.level_label(),
             human(std::time::Duration::from_millis(check.duration_ms))
         );
     }
@@ -76,15 +76,6 @@ fn emoji(verdict: Verdict) -> &'static str {
         Verdict::Skip => "⏭️",
         Verdict::Error => "💥",
         Verdict::Timeout => "⌛",
-    }
-}
-
-fn level(check: &CheckReport) -> &'static str {
-    match (check.level, check.destructive) {
-        (crate::suite::Severity::Must, false) => "must",
-        (crate::suite::Severity::Must, true) => "must, destructive",
-        (crate::suite::Severity::Should, false) => "should",
-        (crate::suite::Severity::Should, true) => "should, destructive",
     }
 }
 

@@ -22,10 +22,9 @@ use tonic::{Code, Request, Response, Status};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::{EventKind, describe_status};
-/// How the timeline's note of a lost service begins ("lost the service at
-/// +12.4s: …"): the state judge reads it to tell the stream end that came
-/// with the loss.
-pub const LOST_PREFIX: &str = "lost the service at";
+/// How a lost service is told to people ("lost the service at +12.4s: …"); the timeline records the loss as
+/// [`What::Lost`], its cause after these words.
+const LOST_PREFIX: &str = "lost the service at";
 
 pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
 
@@ -285,13 +284,14 @@ impl Session {
             return;
         }
         let at = self.timeline.now();
-        let cause = format!(
-            "{LOST_PREFIX} +{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` \
-             probe after it (the service stopped answering)",
+        let why = format!(
+            "+{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` probe after it \
+             (the service stopped answering)",
             at.as_secs_f64(),
             after.as_secs_f64()
         );
-        self.timeline.push(What::Note(cause.clone()));
+        let cause = format!("{LOST_PREFIX} {why}");
+        self.timeline.push(What::Lost { cause: why });
         self.lost.send_if_modified(|lost| {
             let first = lost.is_none();
             if first {
@@ -723,16 +723,14 @@ impl Reader {
             };
             match outcome {
                 Ok((next, number)) => {
-                    self.timeline.push(What::Note(format!(
-                        "the event stream ended outside Stop ({ended_how}); subscribed again as stream {number}"
-                    )));
+                    self.timeline.push(What::Reopened { stream: number, ended: ended_how.to_string() });
                     (streaming, stream) = (next, number);
                 }
                 Err(why) => {
                     let at = self.timeline.now();
-                    let cause = format!("{LOST_PREFIX} +{:.1}s: {why}", at.as_secs_f64());
-                    let cause = crate::redact::redact(&cause).into_owned();
-                    self.timeline.push(What::Note(cause.clone()));
+                    let why = crate::redact::redact(&format!("+{:.1}s: {why}", at.as_secs_f64())).into_owned();
+                    let cause = format!("{LOST_PREFIX} {why}");
+                    self.timeline.push(What::Lost { cause: why });
                     self.lost.send_replace(Some(cause));
                     return;
                 }

@@ -156,6 +156,15 @@ pub enum What {
         error: Option<String>,
     },
     Rpc(RpcRecord),
+    /// The stream ended outside `Stop` (`ended`: how) and was opened again as `stream`.
+    Reopened {
+        stream: u32,
+        ended: String,
+    },
+    /// The service was lost: `cause` starts with the run time, `+3.2s: …` (shown after "lost the service at").
+    Lost {
+        cause: String,
+    },
     Note(String),
 }
 
@@ -400,7 +409,13 @@ impl Timeline {
                     causes_events: CAUSES_EVENTS.contains(&name),
                 })
             }
-            TimelineWhat::Note { text } => What::Note(text),
+            TimelineWhat::Reopened { stream, ended } => What::Reopened { stream, ended },
+            TimelineWhat::Lost { cause } => What::Lost { cause },
+            // Recordings before the typed entries told the loss as a note.
+            TimelineWhat::Note { text } => match text.strip_prefix("lost the service at ") {
+                Some(cause) => What::Lost { cause: cause.to_owned() },
+                None => What::Note(text),
+            },
         };
         let seq = self.lock().insert_other(at, other);
         self.grew(seq + 1);
@@ -919,6 +934,8 @@ impl From<&Entry> for TimelineEntry {
                 took_ms: rpc.took.as_millis() as u64,
                 outcome: redact(&rpc.outcome),
             },
+            What::Reopened { stream, ended } => TimelineWhat::Reopened { stream: *stream, ended: redact(ended) },
+            What::Lost { cause } => TimelineWhat::Lost { cause: redact(cause) },
             What::Note(text) => TimelineWhat::Note { text: redact(text) },
         };
         TimelineEntry { seq: entry.seq, at_ms: entry.at.as_millis() as u64, what }

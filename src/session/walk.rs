@@ -17,7 +17,6 @@ use crate::target::connect::{self, ConnectError};
 use crate::target::discovery::{self, Answer, DiscoveryError};
 use crate::target::tls::{PeerCertificate, SetupError as TlsSetupError};
 use crate::wire::EventKind;
-use crate::wire::event::scan_status_name;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupFailure {
@@ -366,16 +365,13 @@ pub async fn start_and_wait(
             if let What::Event(event) = &entry.what
                 && event.kind == EventKind::Scan
             {
-                let status =
-                    event.payload.as_ref().and_then(|payload| payload.get("status")).and_then(|status| status.as_i64());
+                let status = crate::wire::ScanStatus::of_payload(event.payload.as_ref());
                 let text = match (event.field("qrcode"), status) {
-                    (Some(qrcode), Some(status)) => {
-                        format!("{} — scan {qrcode}", scan_status_name(status))
-                    }
-                    (None, Some(status)) => scan_status_name(status).to_owned(),
+                    (Some(qrcode), Some(status)) => format!("{status} — scan {qrcode}"),
+                    (None, Some(status)) => status.to_string(),
                     _ => "scan event".to_owned(),
                 };
-                let status = status.map_or_else(|| "unknown".to_owned(), |status| scan_status_name(status).to_owned());
+                let status = status.unwrap_or(crate::wire::ScanStatus::Unknown).to_string();
                 let qrcode = event.field("qrcode").map(|qrcode| crate::redact::redact(qrcode).into_owned());
                 observer.event(RunEvent::Scan { status, qrcode });
                 last_scan = Some(text);

@@ -492,19 +492,22 @@ impl Compiler<'_> {
             }
             StepDoc::JudgeStates(judge) => {
                 cx.condition = self.condition(&judge.condition, names);
+                let mut rules = Vec::new();
                 for rule in &judge.rules {
-                    if !STATE_RULES.contains(&rule.value.as_str()) {
-                        let location = self.at(rule);
-                        self.error(
-                            location,
-                            format!("unknown state rule `{}`: the rules are {}", rule.value, STATE_RULES.join(", ")),
-                        );
+                    match StateRule::from_id(&rule.value) {
+                        Some(known) => rules.push(known),
+                        None => {
+                            let location = self.at(rule);
+                            self.error(
+                                location,
+                                format!("unknown state rule `{}`: the rules are {}", rule.value, StateRule::ids()),
+                            );
+                        }
                     }
                 }
                 if judge.rules.is_empty() {
                     self.error(location.clone(), "judge_states needs at least one rule");
                 }
-                let rules = judge.rules.iter().map(|rule| rule.value.clone()).collect();
                 (judge.condition, None, None, Action::JudgeStates { rules })
             }
             StepDoc::JudgeShapes(judge) => {

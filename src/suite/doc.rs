@@ -78,14 +78,7 @@ pub struct LevelDoc {
     pub requires: Vec<Severity>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// A failure fails the run.
-    Must,
-    /// A failure is a warning.
-    Should,
-}
+pub use crate::vocab::Severity;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -16,6 +16,7 @@ pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
+pub use crate::vocab::StateRule;
 use crate::wire::EventKind;
 
 /// The built-in suite, embedded so that `puppet-lint --token X` needs no files.
@@ -306,7 +307,7 @@ pub enum Action {
     },
     /// Every event of the run against the login states; these rules' findings fail.
     JudgeStates {
-        rules: Vec<String>,
+        rules: Vec<StateRule>,
     },
     /// Every payload of the run against its event type's JSON Schema; problems of `level` fail.
     JudgeShapes {
@@ -319,26 +320,6 @@ pub enum Action {
         file: Option<Template>,
     },
 }
-
-/// The login-state rules a `judge_states` step may name (their meaning and
-/// sources: `engine::field::states`).
-pub const STATE_RULES: &[&str] = &[
-    "ready-before-login",
-    "login-twice",
-    "needs-login",
-    "needs-started",
-    "event-after-stream-end",
-    "stream-ended-outside-stop",
-    "logout-other-bot",
-    "no-scan-while-logged-in",
-    "one-logout-per-logout-rpc",
-    "logout-while-logged-out",
-    "dong-without-ding",
-    "unknown-event",
-    "reset-not-forwarded",
-    "stop-ends-stream-first",
-    "subscribe-before-start",
-];
 
 /// The Puppet spec's npm publication rules ("NPM Publication").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

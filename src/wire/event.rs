@@ -83,6 +83,16 @@ impl EventKind {
     pub fn known_names() -> impl Iterator<Item = &'static str> {
         KNOWN.iter().map(|(_, _, name)| *name)
     }
+
+    /// Every event type wechaty-puppet defines (UNSPECIFIED, which names no event, left out).
+    pub fn known() -> impl Iterator<Item = EventKind> {
+        KNOWN.iter().map(|(kind, _, _)| *kind).filter(|kind| *kind != EventKind::Unspecified)
+    }
+
+    /// Whether wechaty-puppet defines it (UNSPECIFIED and unknown numbers do not).
+    pub fn is_known(self) -> bool {
+        !matches!(self, EventKind::Unspecified | EventKind::Other(_))
+    }
 }
 
 impl fmt::Display for EventKind {
@@ -285,16 +295,51 @@ pub fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-/// `ScanStatus` names, for showing scan events to a person.
-pub fn scan_status_name(status: i64) -> &'static str {
-    match status {
-        0 => "unknown",
-        1 => "cancel",
-        2 => "waiting",
-        3 => "scanned",
-        4 => "confirmed",
-        5 => "timeout",
-        _ => "out of range",
+/// A `scan` event's `status`: wechaty-puppet's `ScanStatus` (Unknown 0 … Timeout 5). Numbers outside it are kept
+/// as [`ScanStatus::Other`] and shown as their number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanStatus {
+    Unknown,
+    Cancel,
+    Waiting,
+    Scanned,
+    Confirmed,
+    Timeout,
+    Other(i64),
+}
+
+impl ScanStatus {
+    pub fn from_wire(number: i64) -> Self {
+        match number {
+            0 => ScanStatus::Unknown,
+            1 => ScanStatus::Cancel,
+            2 => ScanStatus::Waiting,
+            3 => ScanStatus::Scanned,
+            4 => ScanStatus::Confirmed,
+            5 => ScanStatus::Timeout,
+            other => ScanStatus::Other(other),
+        }
+    }
+
+    /// The status of a `scan` payload (`{"status": 2, …}`); `None` when it has no numeric status.
+    pub fn of_payload(payload: Option<&Value>) -> Option<Self> {
+        payload.and_then(|payload| payload.get("status")).and_then(Value::as_i64).map(Self::from_wire)
+    }
+}
+
+impl fmt::Display for ScanStatus {
+    /// wechaty-puppet's enum name (`Waiting`), as a bot's `ScanStatus[status]` prints it; others as their number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            ScanStatus::Unknown => "Unknown",
+            ScanStatus::Cancel => "Cancel",
+            ScanStatus::Waiting => "Waiting",
+            ScanStatus::Scanned => "Scanned",
+            ScanStatus::Confirmed => "Confirmed",
+            ScanStatus::Timeout => "Timeout",
+            ScanStatus::Other(number) => return write!(f, "{number}"),
+        };
+        f.write_str(name)
     }
 }
 

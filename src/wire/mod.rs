@@ -7,7 +7,7 @@ pub mod filebox;
 pub mod message;
 pub mod status;
 
-pub use event::{EventKind, LONG_STRING, PayloadProblem, cut_long, decode_payload, parse_cut};
+pub use event::{EventKind, LONG_STRING, PayloadProblem, ScanStatus, cut_long, decode_payload, parse_cut};
 pub use filebox::FileBox;
 pub use message::MessageKind;
 pub use status::describe_status;

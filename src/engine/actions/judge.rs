@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{CheckRun, Failure, Stepped};
+use crate::engine::field::shapes;
 use crate::engine::field::states::{self, Item};
-use crate::engine::field::{Level, shapes};
 use crate::session::{Entry, Timeline, What};
-use crate::suite::{Action, Severity, Step};
+use crate::suite::{Action, Severity, StateRule, Step};
 use crate::wire::EventKind;
 
 /// How many entries are read back from the recording at a time.
@@ -34,12 +34,12 @@ impl CheckRun {
         Ok(Stepped::nothing())
     }
 
-    fn judge_states(&mut self, rules: &[String]) -> Result<(), Failure> {
+    fn judge_states(&mut self, rules: &[StateRule]) -> Result<(), Failure> {
         let timeline = &self.context.timeline;
         let items = state_items(timeline, self.context.recorded.is_some());
         let judged = states::judge(&items);
         let findings: Vec<&states::StateFinding> =
-            judged.findings.iter().filter(|finding| rules.iter().any(|rule| rule == finding.rule)).collect();
+            judged.findings.iter().filter(|finding| rules.contains(&finding.rule)).collect();
         let how = match judged.attached {
             Some(true) => "puppet-lint attached to a session already running (its login was replayed on subscribe)",
             Some(false) => "puppet-lint started the session (a scan or its own Start came before the login)",
@@ -50,7 +50,7 @@ impl CheckRun {
         } else {
             format!("; replays to a new subscriber at seq {}", list(&judged.replays))
         };
-        let lost = if judged.lost_ends.is_empty() || !rules.iter().any(|rule| rule == "stream-ended-outside-stop") {
+        let lost = if judged.lost_ends.is_empty() || !rules.contains(&StateRule::StreamEndedOutsideStop) {
             String::new()
         } else {
             format!(
@@ -78,7 +78,10 @@ impl CheckRun {
         let focus = timeline.moment(first).map(|moment| moment.at);
         let failure = Failure::fail(
             summary,
-            format!("every event in a login state that allows it ({})", rules.join(", ")),
+            format!(
+                "every event in a login state that allows it ({})",
+                rules.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+            ),
             format!("{observed} ({how})"),
         );
         Err(match focus {
@@ -88,10 +91,7 @@ impl CheckRun {
     }
 
     fn judge_shapes(&mut self, level: Severity) -> Result<(), Failure> {
-        let wanted = match level {
-            Severity::Must => Level::Must,
-            Severity::Should => Level::Should,
-        };
+        let wanted = level;
         let timeline = &self.context.timeline;
         let mut seen: BTreeMap<i32, u64> = BTreeMap::new();
         let (mut judged, mut sampled) = (0u64, false);
@@ -193,7 +193,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
             }
             What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
             // The loss follows the end that caused it, before any new subscription.
-            What::Note(note) if note.starts_with(crate::session::LOST_PREFIX) => {
+            What::Lost { .. } => {
                 if let Some((_, Item::StreamEnded { lost, .. })) = items
                     .iter_mut()
                     .rev()
@@ -203,7 +203,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                 }
                 return;
             }
-            What::Note(_) => return,
+            What::Note(_) | What::Reopened { .. } => return,
             What::Event(event) => {
                 let number = event.kind.wire();
                 if let Some((_, Item::Event { number: previous, stream, .. })) = items.last()
@@ -272,6 +272,37 @@ fn list(seqs: &[usize]) -> String {
 mod tests {
     use super::*;
 
+    /// Every state rule is asked for by a built-in check, and every rule a built-in check names is one the judge
+    /// knows: a rule renamed in one place only (its id in `vocab`, or a suite's list) fails here or when the suite
+    /// loads, never by a check that passes without a word.
+    #[test]
+    fn every_state_rule_is_asked_for_by_a_built_in_check() {
+        let suites = crate::suite::load_suites(&[]).expect("the built-in suites load");
+        let mut asked = std::collections::BTreeSet::new();
+        for check in suites.iter().flat_map(|suite| suite.checks.iter()) {
+            for step in &check.steps {
+                if let Action::JudgeStates { rules } = &step.action {
+                    asked.extend(rules.iter().copied());
+                }
+            }
+        }
+        let never: Vec<&str> =
+            StateRule::ALL.iter().filter(|rule| !asked.contains(rule)).map(|rule| rule.id()).collect();
+        assert!(never.is_empty(), "state rules no built-in check asks for: {never:?}");
+    }
+
+    /// The judge keeps a finding by its rule: a suite asking for a renamed rule is refused with the known ids.
+    #[test]
+    fn a_renamed_state_rule_is_refused_when_the_suite_loads() {
+        let renamed =
+            crate::suite::BUILTIN.replace("rules: [stream-ended-outside-stop]", "rules: [stream-ended-outside-stops]");
+        assert_ne!(renamed, crate::suite::BUILTIN, "the built-in suite asks for stream-ended-outside-stop");
+        let errors = crate::suite::parse(&renamed, "renamed.yaml").err().expect("the renamed rule is refused");
+        let shown = errors.to_string();
+        assert!(shown.contains("unknown state rule `stream-ended-outside-stops`"), "{shown}");
+        assert!(shown.contains(StateRule::StreamEndedOutsideStop.id()), "{shown}");
+    }
+
     /// A recording's whole milliseconds: a `Stop` that took under a
     /// millisecond is rebuilt a millisecond after the end it caused.
     const RECORDED: &str = r#"{"seq":0,"at_ms":5,"kind":"subscribed","stream":1}
@@ -288,7 +319,7 @@ mod tests {
         judged
             .findings
             .iter()
-            .filter(|finding| finding.rule == "stream-ended-outside-stop")
+            .filter(|finding| finding.rule == StateRule::StreamEndedOutsideStop)
             .map(|finding| finding.message.clone())
             .collect()
     }
@@ -338,7 +369,7 @@ mod tests {
     fn a_dong_before_the_dings_reply_answers_it() {
         let dongs = |recording: &str, rounded: bool| -> usize {
             let judged = states::judge(&state_items(&recorded(recording), rounded));
-            judged.findings.iter().filter(|finding| finding.rule == "dong-without-ding").count()
+            judged.findings.iter().filter(|finding| finding.rule == StateRule::DongWithoutDing).count()
         };
         let before_reply = r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
 {"seq":1,"at_ms":10,"kind":"event","stream":1,"event":"dong","number":3,"payload":"{\"data\":\"x\"}"}

@@ -13,12 +13,13 @@ use std::sync::LazyLock;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use super::{Level, display_name};
+use crate::vocab::Severity;
+use crate::wire::EventKind;
 
 /// One thing wrong with a payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShapeProblem {
-    pub level: Level,
+    pub level: Severity,
     /// JSON pointer into the payload; `""` for the whole payload.
     pub pointer: String,
     /// Names the event, the field and the rule, e.g.
@@ -27,28 +28,27 @@ pub struct ShapeProblem {
 }
 
 /// The schema files, by event type number. `schemas/events/<name>.schema.json` in the repository.
-pub const SCHEMA_FILES: &[(i32, &str, &str)] = &[
-    (1, "heartbeat", include_str!("../../../schemas/events/heartbeat.schema.json")),
-    (2, "message", include_str!("../../../schemas/events/message.schema.json")),
-    (3, "dong", include_str!("../../../schemas/events/dong.schema.json")),
-    (4, "post", include_str!("../../../schemas/events/post.schema.json")),
-    (16, "error", include_str!("../../../schemas/events/error.schema.json")),
-    (17, "friendship", include_str!("../../../schemas/events/friendship.schema.json")),
-    (18, "room-invite", include_str!("../../../schemas/events/room-invite.schema.json")),
-    (19, "room-join", include_str!("../../../schemas/events/room-join.schema.json")),
-    (20, "room-leave", include_str!("../../../schemas/events/room-leave.schema.json")),
-    (21, "room-topic", include_str!("../../../schemas/events/room-topic.schema.json")),
-    (22, "scan", include_str!("../../../schemas/events/scan.schema.json")),
-    (23, "ready", include_str!("../../../schemas/events/ready.schema.json")),
-    (24, "reset", include_str!("../../../schemas/events/reset.schema.json")),
-    (25, "login", include_str!("../../../schemas/events/login.schema.json")),
-    (26, "logout", include_str!("../../../schemas/events/logout.schema.json")),
-    (27, "dirty", include_str!("../../../schemas/events/dirty.schema.json")),
+pub const SCHEMA_FILES: &[(EventKind, &str)] = &[
+    (EventKind::Heartbeat, include_str!("../../../schemas/events/heartbeat.schema.json")),
+    (EventKind::Message, include_str!("../../../schemas/events/message.schema.json")),
+    (EventKind::Dong, include_str!("../../../schemas/events/dong.schema.json")),
+    (EventKind::Post, include_str!("../../../schemas/events/post.schema.json")),
+    (EventKind::Error, include_str!("../../../schemas/events/error.schema.json")),
+    (EventKind::Friendship, include_str!("../../../schemas/events/friendship.schema.json")),
+    (EventKind::RoomInvite, include_str!("../../../schemas/events/room-invite.schema.json")),
+    (EventKind::RoomJoin, include_str!("../../../schemas/events/room-join.schema.json")),
+    (EventKind::RoomLeave, include_str!("../../../schemas/events/room-leave.schema.json")),
+    (EventKind::RoomTopic, include_str!("../../../schemas/events/room-topic.schema.json")),
+    (EventKind::Scan, include_str!("../../../schemas/events/scan.schema.json")),
+    (EventKind::Ready, include_str!("../../../schemas/events/ready.schema.json")),
+    (EventKind::Reset, include_str!("../../../schemas/events/reset.schema.json")),
+    (EventKind::Login, include_str!("../../../schemas/events/login.schema.json")),
+    (EventKind::Logout, include_str!("../../../schemas/events/logout.schema.json")),
+    (EventKind::Dirty, include_str!("../../../schemas/events/dirty.schema.json")),
 ];
 
 struct Compiled {
-    number: i32,
-    name: &'static str,
+    kind: EventKind,
     schema: Value,
     validator: jsonschema::Validator,
     should: Option<(Value, jsonschema::Validator)>,
@@ -62,12 +62,12 @@ fn compile(schema: &Value) -> jsonschema::Validator {
 static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
     SCHEMA_FILES
         .iter()
-        .map(|(number, name, text)| {
+        .map(|(kind, text)| {
             let schema: Value =
-                serde_json::from_str(text).unwrap_or_else(|e| panic!("schemas/events/{name}: not JSON: {e}"));
+                serde_json::from_str(text).unwrap_or_else(|e| panic!("schemas/events/{kind}: not JSON: {e}"));
             let validator = compile(&schema);
             let should = schema.pointer("/$defs/should").map(|s| (s.clone(), compile(s)));
-            Compiled { number: *number, name, schema, validator, should }
+            Compiled { kind: *kind, schema, validator, should }
         })
         .collect()
 });
@@ -83,7 +83,8 @@ pub fn check(number: i32, payload: &str) -> Vec<ShapeProblem> {
 /// [`check`] for a payload already parsed (the timeline's, long strings cut: types and values are the wire's),
 /// or the parse error of one that is not JSON.
 pub fn check_parsed(number: i32, payload: Result<&Value, String>) -> Vec<ShapeProblem> {
-    let Some(compiled) = COMPILED.iter().find(|c| c.number == number) else {
+    let kind = EventKind::from_wire(number);
+    let Some(compiled) = COMPILED.iter().find(|c| c.kind == kind) else {
         let what = if number == 0 {
             "is UNSPECIFIED and names no event".to_string()
         } else if (28..=34).contains(&number) {
@@ -92,32 +93,32 @@ pub fn check_parsed(number: i32, payload: Result<&Value, String>) -> Vec<ShapePr
             "is not an event type wechaty-puppet defines".to_string()
         };
         return vec![ShapeProblem {
-            level: Level::Should,
+            level: Severity::Should,
             pointer: String::new(),
             message: format!(
                 "`{}` payload not checked: event type {number} {what}; unknown event types are kept and shown (should)",
-                display_name(number)
+                kind.name()
             ),
         }];
     };
-    let name = compiled.name;
+    let name = compiled.kind.name();
     let value = match payload {
         Ok(v) => v,
         Err(e) => {
             return vec![ShapeProblem {
-                level: Level::Must,
+                level: Severity::Must,
                 pointer: String::new(),
                 message: format!("`{name}` payload is not JSON ({e}): event payloads are JSON objects (must)"),
             }];
         }
     };
     let mut problems: Vec<ShapeProblem> =
-        compiled.validator.iter_errors(value).map(|e| problem(name, Level::Must, &compiled.schema, &e)).collect();
+        compiled.validator.iter_errors(value).map(|e| problem(&name, Severity::Must, &compiled.schema, &e)).collect();
     if let Some((should_schema, should)) = &compiled.should {
         for e in should.iter_errors(value) {
-            let p = problem(name, Level::Should, should_schema, &e);
+            let p = problem(&name, Severity::Should, should_schema, &e);
             // A field that already breaks a must rule needs no advice on top.
-            if !problems.iter().any(|m| m.level == Level::Must && p.pointer.starts_with(&m.pointer)) {
+            if !problems.iter().any(|m| m.level == Severity::Must && p.pointer.starts_with(&m.pointer)) {
                 problems.push(p);
             }
         }
@@ -184,7 +185,7 @@ fn expected(kind: &TypeKind) -> String {
         .join(" or ")
 }
 
-fn problem(name: &str, level: Level, schema: &Value, e: &jsonschema::ValidationError<'_>) -> ShapeProblem {
+fn problem(name: &str, level: Severity, schema: &Value, e: &jsonschema::ValidationError<'_>) -> ShapeProblem {
     let kind = e.kind();
     let instance = e.instance();
     let mut pointer = e.instance_path().as_str().to_string();
@@ -218,20 +219,19 @@ mod tests {
     use super::*;
 
     fn musts(p: &[ShapeProblem]) -> Vec<&ShapeProblem> {
-        p.iter().filter(|p| p.level == Level::Must).collect()
+        p.iter().filter(|p| p.level == Severity::Must).collect()
     }
 
     #[test]
     fn every_schema_file_compiles_and_names_its_event() {
         assert_eq!(COMPILED.len(), SCHEMA_FILES.len());
         for c in COMPILED.iter() {
-            assert_eq!(c.schema["x-event-number"], c.number, "{}", c.name);
-            assert_eq!(super::super::event_name(c.number), Some(c.name));
-            assert!(jsonschema::meta::is_valid(&c.schema), "{} is not a valid draft 2020-12 schema", c.name);
+            assert_eq!(c.schema["x-event-number"], c.kind.wire(), "{}", c.kind);
+            assert!(jsonschema::meta::is_valid(&c.schema), "{} is not a valid draft 2020-12 schema", c.kind);
         }
         // every upstream event type has a file
-        for (n, name) in super::super::EVENT_NAMES {
-            assert!(SCHEMA_FILES.iter().any(|(m, f, _)| m == n && f == name), "no schema for {name}");
+        for kind in EventKind::known() {
+            assert!(SCHEMA_FILES.iter().any(|(k, _)| *k == kind), "no schema for {kind}");
         }
     }
 
@@ -242,7 +242,7 @@ mod tests {
             r#"{"inviteeIdList":[null],"inviterId":"contact-1","roomId":"room-1@chatroom","timestamp":1723902388}"#,
         );
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Must);
+        assert_eq!(p[0].level, Severity::Must);
         assert_eq!(p[0].pointer, "/inviteeIdList/0");
         assert_eq!(p[0].message, "`room-join`.inviteeIdList/0 is null: id lists hold non-empty contact ids (must)");
     }
@@ -259,7 +259,7 @@ mod tests {
     fn empty_contact_id() {
         let p = check(25, r#"{"contactId":""}"#);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Must);
+        assert_eq!(p[0].level, Severity::Must);
         assert_eq!(p[0].pointer, "/contactId");
         assert_eq!(p[0].message, "`login`.contactId is empty: contactId is the bot's non-empty contact id (must)");
     }
@@ -276,7 +276,7 @@ mod tests {
     fn scan_status_out_of_range() {
         let p = check(22, r#"{"qrcode":"https://login.weixin.qq.com/l/abc","status":9}"#);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Must);
+        assert_eq!(p[0].level, Severity::Must);
         assert_eq!(p[0].pointer, "/status");
         assert!(p[0].message.starts_with("`scan`.status is 9, out of range: scan status is a ScanStatus number 0-5"));
         assert!(p[0].message.ends_with("(must)"));
@@ -312,7 +312,7 @@ mod tests {
     fn legacy_error_shape_is_a_should() {
         let p = check(16, r#"{"data":"something broke"}"#);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Should);
+        assert_eq!(p[0].level, Severity::Should);
         assert_eq!(p[0].pointer, "/gerror");
         assert!(
             p[0].message.starts_with("`error`.gerror is missing: error payloads carry {gerror}"),
@@ -330,7 +330,7 @@ mod tests {
     fn millisecond_timestamp_is_a_should() {
         let p = check(21, r#"{"changerId":"c","newTopic":"n","oldTopic":"","roomId":"r","timestamp":1723902388000}"#);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Should);
+        assert_eq!(p[0].level, Severity::Should);
         assert_eq!(p[0].pointer, "/timestamp");
     }
 
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(musts(&p).len(), 1, "{p:?}");
         let p = check(27, r#"{"payloadType":7,"payloadId":"c-1"}"#);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].level, Level::Should);
+        assert_eq!(p[0].level, Severity::Should);
         assert_eq!(musts(&check(27, r#"{"payloadType":9,"payloadId":"c-1"}"#)).len(), 1);
     }
 
@@ -381,8 +381,8 @@ mod tests {
         for (n, payload) in examples {
             assert_eq!(check(*n, payload), vec![], "{n} {payload}");
         }
-        for (n, name, _) in SCHEMA_FILES {
-            assert!(examples.iter().any(|(m, _)| m == n), "no valid example for {name}");
+        for (kind, _) in SCHEMA_FILES {
+            assert!(examples.iter().any(|(m, _)| *m == kind.wire()), "no valid example for {kind}");
         }
     }
 
@@ -391,7 +391,7 @@ mod tests {
         for n in [0, 5, 15, 28, 34, 99, -1, i32::MAX, i32::MIN] {
             let p = check(n, r#"{"x":1}"#);
             assert_eq!(p.len(), 1, "{n}: {p:?}");
-            assert_eq!(p[0].level, Level::Should);
+            assert_eq!(p[0].level, Severity::Should);
             assert!(p[0].message.contains(&format!("event type {n}")), "{}", p[0].message);
         }
     }
@@ -401,7 +401,7 @@ mod tests {
         for payload in ["", "{", "not json", "{\"contactId\":\"bot-1\"", "\"\\ud800\"", "{\"contactId\":\"\\udc00\"}"] {
             let p = check(25, payload);
             assert_eq!(p.len(), 1, "{payload:?}: {p:?}");
-            assert_eq!(p[0].level, Level::Must);
+            assert_eq!(p[0].level, Severity::Must);
             assert!(p[0].message.starts_with("`login` payload is not JSON"), "{}", p[0].message);
         }
     }

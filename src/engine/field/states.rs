@@ -64,7 +64,7 @@
 //! | rpc | effect | checks | source |
 //! | --- | --- | --- | --- |
 //! | Start (OK) | not started / stopped → started, logged out; other states stay; closes the replay window | `subscribe-before-start` (should): no open stream when it replies, so its scan/login were dropped | WIRE.md: one stream opened before Start; events with no subscriber are dropped |
-//! | Stop (OK) | → stopped, the bot forgotten | `stop-ends-stream-first` (should): the stream open at the reply never ends (its end may be read after the reply) | WIRE.md: Stop ends the Event stream with status OK before it replies; after Stop, subscribe again before Start |
+//! | Stop (OK) | → stopped, the bot forgotten | — (whether the stream ended before the reply is not judged: a client reads the two HTTP/2 streams in an order the server does not control) | WIRE.md: Stop ends the Event stream with status OK before it replies; after Stop, subscribe again before Start |
 //! | Logout | opens the count of `logout` events it caused (the event may arrive before the reply) | see `one-logout-per-logout-rpc` | WIRE.md Session: Logout should emit logout for the bot |
 //! | Ding | one `dong` expected, from its request (the dong can come before the reply) | see `dong-without-ding` | WIRE.md: dong {data} follows a Ding |
 //!
@@ -90,7 +90,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{Level, display_name, event_name};
+use crate::vocab::{Severity, StateRule};
+use crate::wire::{EventKind, ScanStatus};
 
 /// How long after a stream's first event replays may arrive (the official server replays `ready` after 100 ms).
 pub const REPLAY_WINDOW_MS: u64 = 1_000;
@@ -152,15 +153,14 @@ pub enum Move {
 /// One row of the event table.
 #[derive(Debug)]
 pub struct Row {
-    pub number: i32,
-    pub event: &'static str,
+    pub kind: EventKind,
     /// States it may arrive in live.
     pub live: &'static [Phase],
     /// States it may arrive in as a replay to a new subscriber (empty: never a replay).
     pub replay: &'static [Phase],
     pub moves: Move,
     /// The rule it breaks when it arrives elsewhere, its level, and the rule's words for messages.
-    pub rule: Option<(&'static str, Level, &'static str)>,
+    pub rule: Option<StateRule>,
     pub source: &'static str,
 }
 
@@ -168,14 +168,13 @@ use Phase::*;
 
 const ANY: &[Phase] = Phase::ALL;
 const LOGGED: &[Phase] = &[LoggedIn, Ready];
-const NEEDS_LOGIN: Option<(&str, Level, &str)> = Some(("needs-login", Level::Must, "only while logged in"));
+const NEEDS_LOGIN: Option<StateRule> = Some(StateRule::NeedsLogin);
 const ROOM_SOURCE: &str = "wechaty-puppet: room events are seen by the logged-in bot";
 
 /// The event table (see the module doc, which is its rendering).
 pub const EVENT_TABLE: &[Row] = &[
     Row {
-        number: 1,
-        event: "heartbeat",
+        kind: EventKind::Heartbeat,
         live: ANY,
         replay: &[],
         moves: Move::Stay,
@@ -183,8 +182,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "WIRE.md: each new subscription gets one heartbeat at once; the official client feeds its watchdog with any event",
     },
     Row {
-        number: 2,
-        event: "message",
+        kind: EventKind::Message,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -192,8 +190,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "WIRE.md Messages: a message is the logged-in bot's (talker_id = login contactId); after Logout sends fail \"not logged in\"",
     },
     Row {
-        number: 3,
-        event: "dong",
+        kind: EventKind::Dong,
         live: ANY,
         replay: &[],
         moves: Move::Stay,
@@ -201,8 +198,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "WIRE.md: Ding answers at once, dong {data} follows; wechaty-puppet-mock ding() has no login check. Extra rule dong-without-ding (should)",
     },
     Row {
-        number: 4,
-        event: "post",
+        kind: EventKind::Post,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -210,8 +206,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "wechaty-puppet EventPostPayload: posts belong to the logged-in account",
     },
     Row {
-        number: 16,
-        event: "error",
+        kind: EventKind::Error,
         live: ANY,
         replay: &[],
         moves: Move::Stay,
@@ -219,8 +214,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "WIRE.md: the server forwards the puppet's `error` whenever it happens; the official client emits it on its 60 s watchdog",
     },
     Row {
-        number: 17,
-        event: "friendship",
+        kind: EventKind::Friendship,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -228,8 +222,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "wechaty-puppet: friend requests are addressed to the logged-in bot",
     },
     Row {
-        number: 18,
-        event: "room-invite",
+        kind: EventKind::RoomInvite,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -237,8 +230,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: "wechaty-puppet: room invitations are addressed to the logged-in bot",
     },
     Row {
-        number: 19,
-        event: "room-join",
+        kind: EventKind::RoomJoin,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -246,8 +238,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: ROOM_SOURCE,
     },
     Row {
-        number: 20,
-        event: "room-leave",
+        kind: EventKind::RoomLeave,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -255,8 +246,7 @@ pub const EVENT_TABLE: &[Row] = &[
         source: ROOM_SOURCE,
     },
     Row {
-        number: 21,
-        event: "room-topic",
+        kind: EventKind::RoomTopic,
         live: LOGGED,
         replay: &[],
         moves: Move::Stay,
@@ -264,67 +254,56 @@ pub const EVENT_TABLE: &[Row] = &[
         source: ROOM_SOURCE,
     },
     Row {
-        number: 22,
-        event: "scan",
+        kind: EventKind::Scan,
         live: &[NotStarted, LoggedOut, Scanning],
         replay: &[NotStarted, LoggedOut, Scanning, Stopped],
         moves: Move::To(Scanning),
-        rule: Some(("no-scan-while-logged-in", Level::Must, "no scan while logged in")),
+        rule: Some(StateRule::NoScanWhileLoggedIn),
         source: "field fault (1); wechaty-puppet login-mixin.js clears the QR code on login: no QR while logged in",
     },
     Row {
-        number: 23,
-        event: "ready",
+        kind: EventKind::Ready,
         live: LOGGED,
         replay: LOGGED,
         moves: Move::To(Ready),
-        rule: Some(("ready-before-login", Level::Must, "ready only after a login")),
+        rule: Some(StateRule::ReadyBeforeLogin),
         source: "WIRE.md: ready may come more than once per login (re-emitted 5 s after login, replayed 100 ms after a late subscription)",
     },
     Row {
-        number: 24,
-        event: "reset",
+        kind: EventKind::Reset,
         live: &[],
         replay: &[],
         moves: Move::Stay,
-        rule: Some((
-            "reset-not-forwarded",
-            Level::Should,
-            "reset stays inside the puppet; the official server never sends it",
-        )),
+        rule: Some(StateRule::ResetNotForwarded),
         source: "wechaty-puppet-service server/event-stream-manager.js: reset \"should be dealed internally\", the client warns on it",
     },
     Row {
-        number: 25,
-        event: "login",
+        kind: EventKind::Login,
         live: &[NotStarted, LoggedOut, Scanning],
         replay: ANY,
         moves: Move::To(LoggedIn),
-        rule: Some(("login-twice", Level::Must, "no second login without a logout between")),
+        rule: Some(StateRule::LoginTwice),
         source: "wechaty-puppet login-mixin.js login(): \"must logout first before login again!\"; WIRE.md: login replayed to every new subscriber",
     },
     Row {
-        number: 26,
-        event: "logout",
+        kind: EventKind::Logout,
         live: LOGGED,
         replay: &[],
         moves: Move::To(LoggedOut),
-        rule: Some(("logout-while-logged-out", Level::Should, "a logout ends a login")),
+        rule: Some(StateRule::LogoutWhileLoggedOut),
         source: "wechaty-puppet login-mixin.js logout(): does nothing when not logged in; WIRE.md Session: Logout should emit logout for the bot",
     },
     Row {
-        number: 27,
-        event: "dirty",
+        kind: EventKind::Dirty,
         live: &[NotStarted, LoggedOut, Scanning, LoggedIn, Ready],
         replay: &[],
         moves: Move::Stay,
-        rule: Some(("needs-started", Level::Must, "a stopped puppet emits only the connect heartbeat and replays")),
+        rule: Some(StateRule::NeedsStarted),
         source: "wechaty-puppet cache-mixin.js dirtyPayload(): emits `dirty` with no login check",
     },
 ];
 
-const NEEDS_STARTED: (&str, Level, &str) =
-    ("needs-started", Level::Must, "a stopped puppet emits only the connect heartbeat and replays");
+const NEEDS_STARTED: StateRule = StateRule::NeedsStarted;
 
 fn phases(list: &[Phase]) -> String {
     if list.is_empty() {
@@ -348,11 +327,11 @@ pub fn render_event_table() -> Vec<String> {
             Move::Stay => "(stays)",
             Move::To(p) => p.name(),
         };
-        let rule = r.rule.map(|(id, level, _)| format!("{id} ({level})")).unwrap_or_else(|| "—".into());
+        let rule = r.rule.map(|rule| format!("{rule} ({})", rule.severity())).unwrap_or_else(|| "—".into());
         lines.push(format!(
             "| {} | {} | {} | {replay} | {moves} | {rule} | {} |",
-            r.event,
-            r.number,
+            r.kind,
+            r.kind.wire(),
             phases(r.live),
             r.source
         ));
@@ -365,9 +344,9 @@ pub fn render_event_table() -> Vec<String> {
 pub struct StateFinding {
     /// The event's seq; for an rpc finding, the seq of the last event before it (0 if none).
     pub seq: usize,
-    /// Stable rule id.
-    pub rule: &'static str,
-    pub level: Level,
+    /// The rule it breaks.
+    pub rule: StateRule,
+    pub level: Severity,
     /// Event name (or the rpc's name for rpc findings).
     pub event: String,
     /// The state it arrived in, e.g. "logged in as bot-1".
@@ -435,8 +414,6 @@ struct Machine {
     /// The streams that were open when a `Stop` was sent: their ends are asked for, whenever they are read (an
     /// old stream's end can be read after the next subscription opened).
     stopped: HashSet<u32>,
-    /// `Stop` replies that came while their stream was still open (as read): the stream, the seq before, the state.
-    stop_replies: Vec<(u32, usize, String)>,
     /// Every stream subscribed or seen.
     seen_streams: HashSet<u32>,
     pending_dings: usize,
@@ -446,20 +423,6 @@ struct Machine {
     seen_start: bool,
     attached: Option<Option<bool>>,
     out: Judged,
-}
-
-fn scan_status(payload: Option<&Value>) -> String {
-    let status = payload.and_then(|p| p.get("status")).and_then(Value::as_i64);
-    match status {
-        Some(0) => "Unknown".into(),
-        Some(1) => "Cancel".into(),
-        Some(2) => "Waiting".into(),
-        Some(3) => "Scanned".into(),
-        Some(4) => "Confirmed".into(),
-        Some(5) => "Timeout".into(),
-        Some(n) => n.to_string(),
-        None => "?".into(),
-    }
 }
 
 fn contact_id(payload: Option<&Value>) -> Option<String> {
@@ -475,7 +438,6 @@ impl Machine {
             stream: None,
             ended: HashSet::new(),
             stopped: HashSet::new(),
-            stop_replies: Vec::new(),
             seen_streams: HashSet::new(),
             pending_dings: 0,
             segment: LogoutSegment::default(),
@@ -495,20 +457,17 @@ impl Machine {
         }
     }
 
-    fn find(&mut self, seq: usize, rule: (&'static str, Level, &str), event: &str, detail: &str, state: String) {
-        let (id, level, words) = rule;
+    fn find(&mut self, seq: usize, rule: StateRule, event: &str, detail: &str, state: String) {
+        let (words, level) = (rule.words(), rule.severity());
         let message = format!("`{event}`{detail} at seq {seq} while {state}: {words} ({level})");
-        self.out.findings.push(StateFinding { seq, rule: id, level, event: event.to_string(), state, message });
+        self.out.findings.push(StateFinding { seq, rule, level, event: event.to_string(), state, message });
     }
 
     fn close_segment(&mut self) {
         let segment = std::mem::take(&mut self.segment);
         for (seq, state) in segment.extra {
-            let rule = if segment.logout_rpc {
-                ("one-logout-per-logout-rpc", Level::Should, "one Logout rpc emits exactly one logout")
-            } else {
-                ("logout-while-logged-out", Level::Should, "a logout ends a login")
-            };
+            let rule =
+                if segment.logout_rpc { StateRule::OneLogoutPerLogoutRpc } else { StateRule::LogoutWhileLoggedOut };
             self.find(seq, rule, "logout", "", state);
         }
     }
@@ -529,8 +488,8 @@ impl Machine {
                     let state = self.state();
                     self.out.findings.push(StateFinding {
                         seq,
-                        rule: "subscribe-before-start",
-                        level: Level::Should,
+                        rule: StateRule::SubscribeBeforeStart,
+                        level: StateRule::SubscribeBeforeStart.severity(),
                         event: "Start".into(),
                         state: state.clone(),
                         message: format!(
@@ -545,12 +504,10 @@ impl Machine {
             }
             "Stop" if ok => {
                 self.close_segment();
-                // Judged at the end: a reader may read the stream's end after
-                // the reply (and after the next subscription) although the
-                // server sent it first.
+                // The open stream's end is asked for, whenever it is read: a reader may read it after the reply
+                // (and after the next subscription) although the server sent it first.
                 if let Some(open) = self.stream.as_ref().filter(|s| !s.ended) {
                     self.stopped.insert(open.id);
-                    self.stop_replies.push((open.id, seq, self.state()));
                 }
                 self.phase = Stopped;
                 self.bot = None;
@@ -564,32 +521,24 @@ impl Machine {
 
     fn event(&mut self, seq: usize, at_ms: u64, stream: u32, number: i32, payload: Option<&Value>) {
         self.last_seq = seq;
-        let name = display_name(number);
+        let kind = EventKind::from_wire(number);
+        let name = kind.name();
         // Which stream: a stream never announced counts as a new subscription.
         if self.stream.as_ref().is_none_or(|s| s.id != stream) {
             if self.ended.contains(&stream) {
                 let state = self.state();
-                self.find(
-                    seq,
-                    ("event-after-stream-end", Level::Must, "no events on a stream that ended"),
-                    &name,
-                    &format!(" on stream {stream}"),
-                    state,
-                );
+                self.find(seq, StateRule::EventAfterStreamEnd, &name, &format!(" on stream {stream}"), state);
                 return;
             }
             self.stream = Some(Stream::new(stream));
         }
-        let Some(row) = EVENT_TABLE.iter().find(|r| r.number == number) else {
+        let Some(row) = EVENT_TABLE.iter().find(|r| r.kind == kind) else {
             let state = self.state();
             self.find(
                 seq,
-                ("unknown-event", Level::Should, "unknown event types are kept and shown"),
+                StateRule::UnknownEvent,
                 &name,
-                &format!(
-                    " (event type {number}{})",
-                    if event_name(number).is_none() { ", not in wechaty-puppet" } else { "" }
-                ),
+                &format!(" (event type {number}{})", if kind.is_known() { "" } else { ", not in wechaty-puppet" }),
                 state,
             );
             return;
@@ -605,27 +554,30 @@ impl Machine {
         if replay {
             self.out.replays.push(seq);
         }
-        let detail = match number {
-            22 => format!(" (status {})", scan_status(payload)),
-            25 | 26 => contact_id(payload).map(|c| format!(" ({c})")).unwrap_or_default(),
+        let detail = match kind {
+            EventKind::Scan => format!(
+                " (status {})",
+                ScanStatus::of_payload(payload).map_or_else(|| "?".to_owned(), |status| status.to_string())
+            ),
+            EventKind::Login | EventKind::Logout => contact_id(payload).map(|c| format!(" ({c})")).unwrap_or_default(),
             _ => String::new(),
         };
         let detail = if replay { format!("{detail}, replayed on subscribe,") } else { detail };
         let state = self.state();
         let allowed = if replay { row.replay.contains(&self.phase) } else { row.live.contains(&self.phase) };
 
-        match number {
-            25 => return self.login(seq, replay, allowed, payload, &detail, state, row),
-            26 => return self.logout(seq, allowed, payload, &detail, state, row),
-            3 => {
+        match kind {
+            EventKind::Login => return self.login(seq, replay, allowed, payload, &detail, state, row),
+            EventKind::Logout => return self.logout(seq, allowed, payload, &detail, state, row),
+            EventKind::Dong => {
                 if self.pending_dings == 0 {
-                    let rule = ("dong-without-ding", Level::Should, "a dong answers a Ding");
+                    let rule = StateRule::DongWithoutDing;
                     self.find(seq, rule, "dong", &detail, state.clone());
                 } else {
                     self.pending_dings -= 1;
                 }
             }
-            22 => {
+            EventKind::Scan => {
                 self.seen_scan = true;
                 if replay && allowed {
                     let s = self.stream.as_mut().expect("stream set above");
@@ -640,7 +592,7 @@ impl Machine {
             } else {
                 row.rule.expect("a row that is not allowed somewhere names its rule")
             };
-            self.find(seq, rule, row.event, &detail, state);
+            self.find(seq, rule, &name, &detail, state);
             return;
         }
         if let Move::To(p) = row.moves {
@@ -698,7 +650,7 @@ impl Machine {
                 Some(b) => format!("logged in as {b} (per the replayed login at seq {seq})"),
                 None => format!("logged in (per the replayed login at seq {seq})"),
             };
-            self.find(scan_seq, row_rule(22), "scan", &scan_detail, state);
+            self.find(scan_seq, row_rule(EventKind::Scan), "scan", &scan_detail, state);
         }
         self.phase = LoggedIn;
         self.login_replayed = replay || (self.login_replayed && same_bot);
@@ -709,7 +661,7 @@ impl Machine {
         if allowed {
             let who = contact_id(payload);
             if who.is_some() && who != self.bot {
-                let rule = ("logout-other-bot", Level::Must, "a logout names the logged-in bot");
+                let rule = StateRule::LogoutOtherBot;
                 self.find(seq, rule, "logout", detail, state);
             }
             self.phase = LoggedOut;
@@ -749,8 +701,8 @@ impl Machine {
                     let how = error.as_deref().map_or_else(|| "with status OK".to_string(), |error| error.to_string());
                     self.out.findings.push(StateFinding {
                         seq: *seq,
-                        rule: "stream-ended-outside-stop",
-                        level: Level::Must,
+                        rule: StateRule::StreamEndedOutsideStop,
+                        level: StateRule::StreamEndedOutsideStop.severity(),
                         event: "stream end".into(),
                         state: state.clone(),
                         message: format!(
@@ -774,8 +726,8 @@ impl Machine {
     }
 }
 
-fn row_rule(number: i32) -> (&'static str, Level, &'static str) {
-    EVENT_TABLE.iter().find(|r| r.number == number).and_then(|r| r.rule).expect("row with a rule")
+fn row_rule(kind: EventKind) -> StateRule {
+    EVENT_TABLE.iter().find(|r| r.kind == kind).and_then(|r| r.rule).expect("row with a rule")
 }
 
 /// Judge a whole recorded timeline.
@@ -785,21 +737,6 @@ pub fn judge(items: &[Item]) -> Judged {
         m.item(item);
     }
     m.close_segment();
-    for (stream, seq, state) in std::mem::take(&mut m.stop_replies) {
-        if !m.ended.contains(&stream) {
-            m.out.findings.push(StateFinding {
-                seq,
-                rule: "stop-ends-stream-first",
-                level: Level::Should,
-                event: "Stop".into(),
-                state: state.clone(),
-                message: format!(
-                    "`Stop` replied after seq {seq} while {state} and the Event stream never ended: Stop ends the \
-                     stream with OK before it replies (should)"
-                ),
-            });
-        }
-    }
     let mut out = m.out;
     out.attached = m.attached.flatten();
     out.findings.sort_by_key(|f| f.seq);

@@ -1,0 +1,136 @@
+//! The words of the rules, one typed home each: how strongly a rule binds ([`Severity`]) and the login-state rules
+//! a `judge_states` step names ([`StateRule`]). The wire's words live beside them in `wire/`: event types
+//! ([`crate::wire::EventKind`]), scan statuses ([`crate::wire::ScanStatus`]) and rpc names ([`crate::wire::Rpc`]).
+//!
+//! A leaf: it imports nothing of the crate, and every stage reads these words from here. A rule renamed here is
+//! renamed everywhere; a suite naming a rule that does not exist is refused when it loads, and
+//! `every_state_rule_is_asked_for` (tests) fails when no built-in check asks for a rule.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How strongly a rule binds (the Puppet spec's MUST / SHOULD): a `Must` failure breaks the official client or a
+/// bot and fails the run; a `Should` is a deviation from the official server that bots can live with, a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure fails the run.
+    Must,
+    /// A failure is a warning.
+    Should,
+}
+
+impl Severity {
+    /// `must` or `should`, as suites, reports and messages spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Must => "must",
+            Severity::Should => "should",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! state_rules {
+    ($($variant:ident = $id:literal, $severity:ident, $words:literal;)*) => {
+        /// A login-state rule of the state judge (its meaning and sources: `engine::field::states`). Suites name
+        /// them by [`StateRule::id`] in `judge_states: { rules: [...] }`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum StateRule {
+            $($variant,)*
+        }
+
+        impl StateRule {
+            /// Every rule, in the order the state judge's documentation lists them.
+            pub const ALL: &'static [StateRule] = &[$(StateRule::$variant,)*];
+
+            /// The stable id suites and findings use, e.g. `ready-before-login`.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(StateRule::$variant => $id,)*
+                }
+            }
+
+            /// How strongly it binds.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(StateRule::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// The rule in a few words, for findings ("ready only after a login").
+            pub fn words(self) -> &'static str {
+                match self {
+                    $(StateRule::$variant => $words,)*
+                }
+            }
+        }
+    };
+}
+
+state_rules! {
+    ReadyBeforeLogin = "ready-before-login", Must, "ready only after a login";
+    LoginTwice = "login-twice", Must, "no second login without a logout between";
+    NeedsLogin = "needs-login", Must, "only while logged in";
+    NeedsStarted = "needs-started", Must, "a stopped puppet emits only the connect heartbeat and replays";
+    EventAfterStreamEnd = "event-after-stream-end", Must, "no events on a stream that ended";
+    StreamEndedOutsideStop = "stream-ended-outside-stop", Must,
+        "only Stop ends the stream; a client that does not subscribe again goes deaf";
+    LogoutOtherBot = "logout-other-bot", Must, "a logout names the logged-in bot";
+    NoScanWhileLoggedIn = "no-scan-while-logged-in", Must, "no scan while logged in";
+    OneLogoutPerLogoutRpc = "one-logout-per-logout-rpc", Should, "one Logout rpc emits exactly one logout";
+    LogoutWhileLoggedOut = "logout-while-logged-out", Should, "a logout ends a login";
+    DongWithoutDing = "dong-without-ding", Should, "a dong answers a Ding";
+    UnknownEvent = "unknown-event", Should, "unknown event types are kept and shown";
+    ResetNotForwarded = "reset-not-forwarded", Should, "reset stays inside the puppet; the official server never sends it";
+    SubscribeBeforeStart = "subscribe-before-start", Should,
+        "subscribe before Start, events with no subscriber are dropped";
+}
+
+impl StateRule {
+    /// The rule a suite names by `id`; `None` for a name that is no rule.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// Every id, comma-separated, for error messages.
+    pub fn ids() -> String {
+        Self::ALL.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for StateRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_are_unique() {
+        for rule in StateRule::ALL {
+            assert_eq!(StateRule::from_id(rule.id()), Some(*rule));
+        }
+        let mut ids: Vec<&str> = StateRule::ALL.iter().map(|rule| rule.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), StateRule::ALL.len());
+        assert_eq!(StateRule::from_id("stream-ended-outside-stops"), None);
+    }
+
+    #[test]
+    fn severity_reads_as_suites_write_it() {
+        assert_eq!(Severity::Must.to_string(), "must");
+        assert_eq!(serde_json::to_string(&Severity::Should).unwrap(), "\"should\"");
+    }
+}
