@@ -415,7 +415,7 @@ pub struct RunTargetFlags {
     /// with token and/or endpoint, authority, TLS settings, and optionally its
     /// own only/skip/tags and allow_destructive), all at once: one report
     /// directory per target (--report-dir/<name>/), a combined checklist, and
-    /// the worst target's exit code. See README, "Several providers in one run".
+    /// the worst target's exit code. See docs/several-providers.md.
     #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["token", "endpoint", "authority", "no_tls", "tls_ca_cert", "tls_server_name"])]
     pub targets: Option<PathBuf>,
 

@@ -1,4 +1,4 @@
-//! Exit codes, in one place (also printed by `--help` and in README.md).
+//! Exit codes, in one place (also printed by `--help` and in docs/exit-codes.md).
 
 /// Every `must` check passed (or exactly the baseline's checks failed).
 pub const OK: i32 = 0;
