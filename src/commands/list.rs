@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
+use crate::report::escape::markdown::trusted_cell;
 use crate::report::look::{Look, Paint};
 use crate::suite::{self as select, Planned, Severity};
 
@@ -147,17 +148,12 @@ fn markdown(plan: &[Planned]) -> String {
             "| `{}` | {} | {}{} | {} |\n",
             check.id,
             level(check.severity),
-            cell(&asks),
+            trusted_cell(&asks),
             source,
-            cell(&runs(planned))
+            trusted_cell(&runs(planned))
         ));
     }
     out
-}
-
-/// A Markdown table cell: pipes escaped, one line.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// A requirement written over several YAML lines, as one paragraph.

@@ -75,19 +75,8 @@ fn text_width(text: &str) -> u32 {
         .sum()
 }
 
-/// Safe inside an SVG attribute or text node.
+/// Safe inside an SVG attribute or text node: what XML cannot hold removed ([`super::junit::clean`], which also
+/// redacts), then HTML/XML's escaping.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in super::junit::clean(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape::html::text(&super::junit::clean(text))
 }

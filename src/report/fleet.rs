@@ -160,20 +160,16 @@ pub fn markdown(outcomes: &[Outcome], built: &Matrix) -> String {
         let _ = writeln!(
             md,
             "| {} | {} | {} | [{}/](<{}/summary.md>) |",
-            escape(&outcome.name),
-            escape(&outcome_line(outcome)),
+            super::escape::markdown::cell(&outcome.name),
+            super::escape::markdown::cell(&outcome_line(outcome)),
             outcome.code,
-            escape(&outcome.name),
+            super::escape::markdown::cell(&outcome.name),
             outcome.name
         );
     }
     md.push('\n');
     md.push_str(&matrix::markdown(built).replacen("## Compatibility matrix", "## Targets × checks", 1));
     crate::redact::redact(&md).into_owned()
-}
-
-fn escape(text: &str) -> String {
-    one_line(text).replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Writes the combined files into `dir` (each target's are in `<name>/`).

@@ -8,10 +8,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::workflow::{data, property};
 use super::model::{CheckReport, Report, Verdict};
-
-/// Longest message kept of one annotation.
-const MESSAGE_LIMIT: usize = 2_000;
 
 /// One workflow command a line, in the report's check order; empty when
 /// there is nothing to say.
@@ -81,31 +79,6 @@ fn level_is_must(check: &CheckReport) -> bool {
 
 fn command(out: &mut String, kind: &str, title: &str, message: &str) {
     let _ = writeln!(out, "::{kind} title={}::{}", property(title), data(message));
-}
-
-/// A command's message: `%`, CR and LF escaped; other control characters
-/// (escape sequences that would drive the log viewer) shown as `\u{…}`.
-pub fn data(text: &str) -> String {
-    let text = super::model::truncate(text, MESSAGE_LIMIT);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A command's property value: as [`data`], plus `:` and `,`, which would
-/// end the value.
-pub fn property(text: &str) -> String {
-    data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::html;
+use super::escape::markdown::{cell, fence};
 use super::model::{Report, Verdict};
 use super::{certify, one_line};
 use crate::clock::human;
@@ -45,12 +47,13 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(md, "\n**{}**\n", report.summary.line());
     for check in report.checks.iter().filter(|check| check.verdict != Verdict::Pass) {
-        let reason = check.reason.as_deref().map(|reason| format!(": {}", cell(reason))).unwrap_or_default();
+        // A raw HTML line: HTML's escaping, not Markdown's.
+        let reason = check.reason.as_deref().map(|reason| format!(": {}", html::text(reason))).unwrap_or_default();
         let _ = writeln!(
             md,
             "<details><summary>{} <code>{}</code>{reason}</summary>\n",
             emoji(check.verdict),
-            html(&check.id)
+            html::text(&check.id)
         );
         let mut body = String::new();
         let _ = writeln!(body, "requirement: {}", one_line(&check.requirement));
@@ -76,38 +79,5 @@ fn emoji(verdict: Verdict) -> &'static str {
         Verdict::Skip => "⏭️",
         Verdict::Error => "💥",
         Verdict::Timeout => "⌛",
-    }
-}
-
-/// Text safe inside a table cell or a list item: one line, no pipes, no HTML.
-fn cell(text: &str) -> String {
-    html(&one_line(text)).replace('|', "\\|")
-}
-
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// A code block whose fence no line inside can close.
-fn fence(body: &str) -> String {
-    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat((longest + 1).max(3));
-    let body: String = body.chars().map(|c| if c.is_control() && c != '\n' { '\u{FFFD}' } else { c }).collect();
-    format!("{fence}text\n{}\n{fence}\n", body.trim_end())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_cannot_break_the_table() {
-        assert_eq!(cell("a | b\nc <script>"), "a \\| b c &lt;script&gt;");
-    }
-
-    #[test]
-    fn fences_outgrow_backtick_runs_inside() {
-        let block = fence("look ````` here");
-        assert!(block.starts_with("``````text\n"), "{block}");
     }
 }

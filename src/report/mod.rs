@@ -7,6 +7,7 @@
 pub mod badge;
 pub mod baseline;
 pub mod checklist;
+pub mod escape;
 pub mod files;
 pub mod fleet;
 pub mod github;
@@ -91,21 +92,5 @@ pub fn certify(report: &Report) -> Vec<Certification> {
         .collect()
 }
 
-/// Longest text a person-facing format shows of one value.
-pub const SHOWN_LIMIT: usize = 2_000;
-
-/// Makes any text safe for one line of output: control characters shown as
-/// escapes, so a provider cannot drive the terminal or break a format; and
-/// at most [`SHOWN_LIMIT`] characters of it.
-pub fn one_line(text: &str) -> String {
-    let text = model::truncate(text, SHOWN_LIMIT);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text for one line of a terminal or log (see [`escape::terminal`]).
+pub use escape::terminal::{SHOWN_LIMIT, one_line};
