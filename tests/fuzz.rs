@@ -211,7 +211,7 @@ proptest! {
                     Push::Subscribed(stream) => { timeline.push(What::Subscribed { stream: *stream }); }
                     Push::Ended(stream) => { timeline.push(What::StreamEnded { stream: *stream, error: None }); }
                     Push::Note(text) => { timeline.push(What::Note(text.clone())); }
-                    Push::Sending(rpc) => timeline.sending(rpc),
+                    Push::Sending(rpc) => timeline.sending(puppet_lint::wire::Rpc::from_name(rpc)),
                 }
             }
             assert_eq!(timeline.len(), pushes.iter().filter(|push| !matches!(push, Push::Sending(_))).count());
@@ -295,7 +295,7 @@ fn items(steps: &[Step]) -> Vec<states::Item> {
                 error: (!ok).then(|| "CANCELLED".into()),
                 lost: !ok && *stream % 2 == 0,
             },
-            Step::Rpc(name, ok) => states::Item::Rpc { name: name.clone(), ok: *ok },
+            Step::Rpc(name, ok) => states::Item::Rpc { rpc: puppet_lint::wire::Rpc::from_name(name), ok: *ok },
             Step::Event { delay_ms, stream, number, payload } => {
                 at_ms = at_ms.saturating_add(*delay_ms);
                 seq += 1;

@@ -21,7 +21,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
-use crate::wire::{EventKind, describe_status};
+use crate::wire::{EventKind, Rpc, describe_status};
 /// How a lost service is told to people ("lost the service at +12.4s: …"); the timeline records the loss as
 /// [`What::Lost`], its cause after these words.
 const LOST_PREFIX: &str = "lost the service at";
@@ -34,14 +34,14 @@ pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_L
 pub enum RpcError {
     /// The service answered with this status (code and details as sent).
     #[error("{rpc} failed with {shown}")]
-    Status { rpc: &'static str, code: Code, shown: String },
+    Status { rpc: Rpc, code: Code, shown: String },
     /// Our deadline (`--rpc-timeout`) passed: the service answered nothing.
     #[error("`{rpc}` did not answer within {} (`--rpc-timeout`)", crate::clock::human(*after))]
-    Timeout { rpc: &'static str, after: Duration },
+    Timeout { rpc: Rpc, after: Duration },
     /// The connection failed under the call (`cause` names the layer: TCP,
     /// TLS, HTTP/2); no status came from the service.
     #[error("{rpc} could not reach the service: {cause}")]
-    Transport { rpc: &'static str, cause: String },
+    Transport { rpc: Rpc, cause: String },
 }
 
 impl RpcError {
@@ -65,9 +65,9 @@ impl RpcError {
     }
 
     /// The rpc's name.
-    pub fn rpc(&self) -> &'static str {
+    pub fn rpc(&self) -> Rpc {
         match self {
-            RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } | RpcError::Transport { rpc, .. } => rpc,
+            RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } | RpcError::Transport { rpc, .. } => *rpc,
         }
     }
 
@@ -77,7 +77,7 @@ impl RpcError {
     }
 
     /// From what tonic gave back after `took` under the deadline `after`.
-    fn classify(rpc: &'static str, status: &Status, took: Duration, after: Duration) -> RpcError {
+    fn classify(rpc: Rpc, status: &Status, took: Duration, after: Duration) -> RpcError {
         // tonic reports its own deadline as CANCELLED "Timeout expired"; a
         // DEADLINE_EXCEEDED that comes as ours runs out is ours too.
         let ours = (status.code() == Code::Cancelled && status.message().contains("Timeout expired"))
@@ -92,12 +92,11 @@ impl RpcError {
     }
 }
 
-/// Whether an rpc makes the puppet emit events. Only these count as harness
-/// activity that could mask a silent provider (see `heartbeat.interval`).
+/// How a call is bounded. (Whether an rpc makes the puppet emit events is [`Rpc::causes_events`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Effect {
-    CausesEvents,
-    Quiet,
+    /// Under `--rpc-timeout`, sent as `grpc-timeout`.
+    Unary,
     /// The event stream: quiet, and long-lived. It carries no `grpc-timeout`
     /// (grpc-js servers enforce one on streams too, and would end it); the
     /// deadline only bounds the wait for its response headers.
@@ -240,8 +239,7 @@ impl Session {
     /// Runs one unary rpc under its deadline and records it.
     async fn unary<Req, Resp, Fut>(
         &self,
-        rpc: &'static str,
-        effect: Effect,
+        rpc: Rpc,
         message: Req,
         token_override: Option<&str>,
         call: impl FnOnce(PuppetClient<Channel>, Request<Req>) -> Fut,
@@ -251,12 +249,12 @@ impl Session {
     {
         self.timeline.sending(rpc);
         let started = self.timeline.now();
+        let effect = if rpc == Rpc::Event { Effect::Stream } else { Effect::Unary };
         let request = self.request(message, token_override, effect);
         let after = self.options.rpc_timeout;
         let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
-        let causes_events = effect == Effect::CausesEvents;
-        let result = timed(&self.timeline, rpc, started, after, causes_events, answer).await;
-        if matches!(result, Err(RpcError::Timeout { .. })) && rpc != "Version" && token_override.is_none() {
+        let result = timed(&self.timeline, rpc, started, after, answer).await;
+        if matches!(result, Err(RpcError::Timeout { .. })) && rpc != Rpc::Version && token_override.is_none() {
             self.probe_after_silence(rpc).await;
         }
         result
@@ -269,12 +267,12 @@ impl Session {
     /// declared lost, like one whose connection is gone (exit 3, every
     /// running check ends with the cause), instead of each check waiting out
     /// its own deadline.
-    async fn probe_after_silence(&self, rpc: &str) {
+    async fn probe_after_silence(&self, rpc: Rpc) {
         if self.lost().is_some() {
             return;
         }
         let after = self.options.rpc_timeout;
-        let request = self.request(pb::VersionRequest {}, None, Effect::Quiet);
+        let request = self.request(pb::VersionRequest {}, None, Effect::Unary);
         let answered = match tokio::time::timeout(after, self.puppet.clone().version(request)).await {
             Ok(Ok(_)) => true,
             Ok(Err(status)) => !matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled | Code::Unavailable),
@@ -321,7 +319,7 @@ impl Session {
         let mut attempts = 0;
         let streaming = loop {
             let result = self
-                .unary("Event", Effect::Stream, pb::EventRequest {}, None, |mut client, request| async move {
+                .unary(Rpc::Event, pb::EventRequest {}, None, |mut client, request| async move {
                     client.event(request).await
                 })
                 .await;
@@ -378,7 +376,7 @@ impl Session {
 
     /// `Version` with another token: how the auth check provokes a refusal.
     pub async fn version_with(&self, token: Option<&str>) -> Result<String, RpcError> {
-        self.unary("Version", Effect::Quiet, pb::VersionRequest {}, token, |mut client, request| async move {
+        self.unary(Rpc::Version, pb::VersionRequest {}, token, |mut client, request| async move {
             client.version(request).await
         })
         .await
@@ -386,9 +384,12 @@ impl Session {
     }
 
     pub async fn start(&self) -> Result<(), RpcError> {
-        self.unary("Start", Effect::CausesEvents, pb::StartRequest {}, None, |mut client, request| async move {
-            client.start(request).await
-        })
+        self.unary(
+            Rpc::Start,
+            pb::StartRequest {},
+            None,
+            |mut client, request| async move { client.start(request).await },
+        )
         .await
         .map(drop)
     }
@@ -402,9 +403,7 @@ impl Session {
         // reader, but here, after `Stop` answers.
         self.stopping.store(true, Ordering::SeqCst);
         let stopped = self
-            .unary("Stop", Effect::CausesEvents, pb::StopRequest {}, None, |mut client, request| async move {
-                client.stop(request).await
-            })
+            .unary(Rpc::Stop, pb::StopRequest {}, None, |mut client, request| async move { client.stop(request).await })
             .await
             .map(drop);
         self.subscribe().await?;
@@ -412,7 +411,7 @@ impl Session {
     }
 
     pub async fn logout(&self) -> Result<(), RpcError> {
-        self.unary("Logout", Effect::CausesEvents, pb::LogoutRequest {}, None, |mut client, request| async move {
+        self.unary(Rpc::Logout, pb::LogoutRequest {}, None, |mut client, request| async move {
             client.logout(request).await
         })
         .await
@@ -421,11 +420,9 @@ impl Session {
 
     pub async fn ding(&self, data: &str) -> Result<(), RpcError> {
         let message = pb::DingRequest { data: data.to_owned() };
-        self.unary("Ding", Effect::CausesEvents, message, None, |mut client, request| async move {
-            client.ding(request).await
-        })
-        .await
-        .map(drop)
+        self.unary(Rpc::Ding, message, None, |mut client, request| async move { client.ding(request).await })
+            .await
+            .map(drop)
     }
 
     /// Returns the message id the server gave (`""` from some servers).
@@ -436,7 +433,7 @@ impl Session {
             text: text.to_owned(),
             mentional_ids: Vec::new(),
         };
-        self.unary("MessageSendText", Effect::CausesEvents, message, None, |mut client, request| async move {
+        self.unary(Rpc::MessageSendText, message, None, |mut client, request| async move {
             client.message_send_text(request).await
         })
         .await
@@ -449,7 +446,7 @@ impl Session {
             conversation_id: conversation_id.to_owned(),
             file_box: file_box_json.to_owned(),
         };
-        self.unary("MessageSendFile", Effect::CausesEvents, message, None, |mut client, request| async move {
+        self.unary(Rpc::MessageSendFile, message, None, |mut client, request| async move {
             client.message_send_file(request).await
         })
         .await
@@ -476,7 +473,7 @@ impl Session {
             file_box_chunk: Some(pb::FileBoxChunk { data: Some(chunk.to_vec()), name: None }),
         }));
         let stream = tokio_stream::iter(messages);
-        self.unary("MessageSendFileStream", Effect::CausesEvents, stream, None, |mut client, request| async move {
+        self.unary(Rpc::MessageSendFileStream, stream, None, |mut client, request| async move {
             client.message_send_file_stream(request).await
         })
         .await
@@ -497,24 +494,18 @@ impl Session {
         &self,
         chunks: impl tokio_stream::Stream<Item = pb::UploadRequest> + Send + 'static,
     ) -> Result<String, RpcError> {
-        self.unary(
-            "Upload",
-            Effect::Quiet,
-            chunks,
-            None,
-            |mut client, request| async move { client.upload(request).await },
-        )
-        .await
-        .map(|response| response.id)
+        self.unary(Rpc::Upload, chunks, None, |mut client, request| async move { client.upload(request).await })
+            .await
+            .map(|response| response.id)
     }
 
     /// `Download(uuid)` (a server stream of chunks), at most `limit` bytes:
     /// the bytes. Only for a uuid the service gave (WIRE.md: the official
     /// server crashes on an unknown one).
     pub async fn download(&self, uuid: &str, limit: usize) -> Result<Vec<u8>, RpcError> {
-        self.timeline.sending("Download");
+        self.timeline.sending(Rpc::Download);
         let started = self.timeline.now();
-        let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Quiet);
+        let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Unary);
         let after = self.options.rpc_timeout;
         let mut client = self.puppet.clone();
         let fetch = async {
@@ -530,7 +521,7 @@ impl Session {
             }
             Ok(bytes)
         };
-        timed(&self.timeline, "Download", started, after, false, fetch).await
+        timed(&self.timeline, Rpc::Download, started, after, fetch).await
     }
 
     /// Cached: several checks look at the same messages. A text or file name
@@ -543,7 +534,7 @@ impl Session {
             let message = pb::MessagePayloadRequest { id: id.to_owned() };
             let _turn = self.message_fetch.acquire().await;
             let mut payload = self
-                .unary("MessagePayload", Effect::Quiet, message, None, |mut client, request| async move {
+                .unary(Rpc::MessagePayload, message, None, |mut client, request| async move {
                     client.message_payload(request).await
                 })
                 .await?;
@@ -562,7 +553,7 @@ impl Session {
         let cell = cell(&self.files, id);
         cell.get_or_init(|| async {
             let message = pb::MessageFileRequest { id: id.to_owned() };
-            self.unary("MessageFile", Effect::Quiet, message, None, |mut client, request| async move {
+            self.unary(Rpc::MessageFile, message, None, |mut client, request| async move {
                 client.message_file(request).await
             })
             .await
@@ -574,7 +565,7 @@ impl Session {
 
     pub async fn contact_payload(&self, id: &str) -> Result<pb::ContactPayloadResponse, RpcError> {
         let message = pb::ContactPayloadRequest { id: id.to_owned() };
-        self.unary("ContactPayload", Effect::Quiet, message, None, |mut client, request| async move {
+        self.unary(Rpc::ContactPayload, message, None, |mut client, request| async move {
             client.contact_payload(request).await
         })
         .await
@@ -582,7 +573,7 @@ impl Session {
 
     /// The fork's `CurrentUser`; upstream servers answer UNIMPLEMENTED.
     pub async fn current_user(&self) -> Result<String, RpcError> {
-        self.unary("CurrentUser", Effect::Quiet, pb::CurrentUserRequest {}, None, |mut client, request| async move {
+        self.unary(Rpc::CurrentUser, pb::CurrentUserRequest {}, None, |mut client, request| async move {
             client.current_user(request).await
         })
         .await
@@ -602,10 +593,9 @@ const CACHE_LIMIT: usize = 4096;
 /// service sent, or our own deadline.
 async fn timed<T>(
     timeline: &Timeline,
-    rpc: &'static str,
+    rpc: Rpc,
     started: Duration,
     after: Duration,
-    causes_events: bool,
     call: impl Future<Output = Result<T, Status>>,
 ) -> Result<T, RpcError> {
     let result = match tokio::time::timeout(after, call).await {
@@ -619,7 +609,6 @@ async fn timed<T>(
         took: timeline.now().saturating_sub(started),
         ok: result.is_ok(),
         outcome: result.as_ref().map_or_else(RpcError::shown, |_| "ok".to_owned()),
-        causes_events,
     }));
     result
 }
@@ -781,7 +770,7 @@ impl Reader {
             let mut client = self.puppet.clone();
             let deadline = self.rpc_timeout.min(Duration::from_secs(1));
             let answer = async { client.event(request).await.map(Response::into_inner) };
-            match timed(&self.timeline, "Event", started, deadline, false, answer).await {
+            match timed(&self.timeline, Rpc::Event, started, deadline, answer).await {
                 Ok(streaming) => {
                     let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
                     self.timeline.push(What::Subscribed { stream });

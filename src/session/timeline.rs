@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::events::{PAYLOAD_LIMIT, TimelineEntry, TimelineWhat, truncate};
-use crate::wire::{EventKind, decode_payload};
+use crate::wire::{EventKind, Rpc, decode_payload};
 
 /// The recording's file name in the report directory.
 pub const RECORDING: &str = "timeline.jsonl";
@@ -187,14 +187,12 @@ pub struct EventRecord {
 
 #[derive(Debug, Clone)]
 pub struct RpcRecord {
-    pub name: &'static str,
+    pub name: Rpc,
     pub started: Duration,
     pub took: Duration,
     /// `ok` or the error as shown to people.
     pub outcome: String,
     pub ok: bool,
-    /// Whether the rpc makes the puppet emit events (a send, a ding, start…).
-    pub causes_events: bool,
 }
 
 /// Why a recording could not be read back: the file, the line (1-based;
@@ -205,35 +203,6 @@ pub struct RecordingError {
     pub path: PathBuf,
     pub line: usize,
     pub message: String,
-}
-
-/// The rpcs that make a puppet emit events (the session's own list).
-const CAUSES_EVENTS: &[&str] = &["Start", "Stop", "Logout", "Ding", "MessageSendText", "MessageSendFile"];
-
-/// Rpc names a recording may hold, as the session names them.
-const RPC_NAMES: &[&str] = &[
-    "Start",
-    "Stop",
-    "Logout",
-    "Ding",
-    "Version",
-    "Event",
-    "MessageSendText",
-    "MessageSendFile",
-    "MessagePayload",
-    "MessageFile",
-    "ContactPayload",
-    "CurrentUser",
-    "Download",
-    "Upload",
-    "MessageSendFileStream",
-    "DirtyPayload",
-];
-
-/// A recorded rpc's name as the session's `&'static str`; names this
-/// puppet-lint does not send become `other`.
-fn rpc_name(name: &str) -> &'static str {
-    RPC_NAMES.iter().find(|known| **known == name).copied().unwrap_or("other")
 }
 
 /// How many entries one step of a reader reads back at most.
@@ -398,16 +367,9 @@ impl Timeline {
             TimelineWhat::Subscribed { stream } => What::Subscribed { stream },
             TimelineWhat::StreamEnded { stream, error } => What::StreamEnded { stream, error },
             TimelineWhat::Rpc { rpc, took_ms, outcome } => {
-                let name = rpc_name(&rpc);
+                let name = Rpc::from_name(&rpc);
                 let took = Duration::from_millis(took_ms);
-                What::Rpc(RpcRecord {
-                    name,
-                    started: at.saturating_sub(took),
-                    took,
-                    ok: outcome == "ok",
-                    outcome,
-                    causes_events: CAUSES_EVENTS.contains(&name),
-                })
+                What::Rpc(RpcRecord { name, started: at.saturating_sub(took), took, ok: outcome == "ok", outcome })
             }
             TimelineWhat::Reopened { stream, ended } => What::Reopened { stream, ended },
             TimelineWhat::Lost { cause } => What::Lost { cause },
@@ -474,8 +436,8 @@ impl Timeline {
     /// An rpc is about to be sent. A `Start` ends the replays of the current
     /// subscription from its request on (its reply may come after the
     /// first live events).
-    pub fn sending(&self, rpc: &str) {
-        if rpc == "Start" {
+    pub fn sending(&self, rpc: Rpc) {
+        if rpc == Rpc::Start {
             self.lock().replaying = None;
         }
     }
@@ -698,7 +660,7 @@ impl Timeline {
     /// the provider's after this.
     pub fn last_activity(&self) -> Option<Duration> {
         let rpc = self.lock().others.iter().rev().find_map(|(_, _, what)| match what {
-            What::Rpc(rpc) if rpc.causes_events => Some(rpc.started + rpc.took),
+            What::Rpc(rpc) if rpc.name.causes_events() => Some(rpc.started + rpc.took),
             _ => None,
         });
         let consumed = *self.0.consumed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -930,7 +892,7 @@ impl From<&Entry> for TimelineEntry {
                 TimelineWhat::StreamEnded { stream: *stream, error: error.as_deref().map(redact) }
             }
             What::Rpc(rpc) => TimelineWhat::Rpc {
-                rpc: rpc.name.to_owned(),
+                rpc: rpc.name.name().to_owned(),
                 took_ms: rpc.took.as_millis() as u64,
                 outcome: redact(&rpc.outcome),
             },
@@ -1029,12 +991,11 @@ mod tests {
         live.push_event(1, 1, r#"{"data":"stream connect"}"#.into());
         live.push_event(1, 25, r#"{"contactId":"bot"}"#.into());
         live.push(What::Rpc(RpcRecord {
-            name: "Start",
+            name: Rpc::Start,
             started: live.now(),
             took: Duration::from_millis(1),
             outcome: "ok".into(),
             ok: true,
-            causes_events: true,
         }));
         live.push_event(1, 2, "not json".into());
         live.flush();
@@ -1045,7 +1006,9 @@ mod tests {
         assert!(a.connect_heartbeat && b.connect_heartbeat);
         assert_eq!(again.moment(2).unwrap().replay, live.moment(2).unwrap().replay);
         let entries = again.since(0);
-        assert!(matches!(&entries[3].what, What::Rpc(rpc) if rpc.name == "Start" && rpc.ok && rpc.causes_events));
+        assert!(
+            matches!(&entries[3].what, What::Rpc(rpc) if rpc.name == Rpc::Start && rpc.ok && rpc.name.causes_events())
+        );
         assert!(matches!(&entries[4].what, What::Event(event) if event.problem.is_some()));
         // Nothing more arrives: its clock stands at the last entry.
         let end = again.now();

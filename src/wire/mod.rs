@@ -5,9 +5,11 @@
 pub mod event;
 pub mod filebox;
 pub mod message;
+pub mod rpc;
 pub mod status;
 
 pub use event::{EventKind, LONG_STRING, PayloadProblem, ScanStatus, cut_long, decode_payload, parse_cut};
 pub use filebox::FileBox;
 pub use message::MessageKind;
+pub use rpc::Rpc;
 pub use status::describe_status;

@@ -115,7 +115,7 @@ impl CheckRun {
             let activity = timeline
                 .others_since(0)
                 .iter()
-                .filter(|entry| entry.at <= end && matches!(&entry.what, What::Rpc(rpc) if rpc.causes_events))
+                .filter(|entry| entry.at <= end && matches!(&entry.what, What::Rpc(rpc) if rpc.name.causes_events()))
                 .map(|entry| entry.at)
                 .next_back()
                 .unwrap_or(start);

@@ -13,7 +13,7 @@ use crate::engine::field::shapes;
 use crate::engine::field::states::{self, Item};
 use crate::session::{Entry, Timeline, What};
 use crate::suite::{Action, Severity, StateRule, Step};
-use crate::wire::EventKind;
+use crate::wire::{EventKind, Rpc};
 
 /// How many entries are read back from the recording at a time.
 const BATCH: usize = 4096;
@@ -179,19 +179,19 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
             What::StreamEnded { stream, error } => {
                 Item::StreamEnded { seq: entry.seq, stream: *stream, error: error.clone(), lost: false }
             }
-            What::Rpc(rpc) if rpc.name == "Start" || rpc.name == "Ding" => {
-                items.push((rpc.started, Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }));
+            What::Rpc(rpc) if rpc.name == Rpc::Start || rpc.name == Rpc::Ding => {
+                items.push((rpc.started, Item::Rpc { rpc: rpc.name, ok: rpc.ok }));
                 return;
             }
-            What::Rpc(rpc) if rpc.name == "Stop" => {
+            What::Rpc(rpc) if rpc.name == Rpc::Stop => {
                 // Asked for from its request: the stream ends before the
                 // reply. Placed at the request's instant, behind what was
                 // recorded before its reply at that instant (a subscription
                 // in the same recorded millisecond came before the request).
                 items.push((rpc.started, Item::StopRequested));
-                Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok }
+                Item::Rpc { rpc: rpc.name, ok: rpc.ok }
             }
-            What::Rpc(rpc) => Item::Rpc { name: rpc.name.to_owned(), ok: rpc.ok },
+            What::Rpc(rpc) => Item::Rpc { rpc: rpc.name, ok: rpc.ok },
             // The loss follows the end that caused it, before any new subscription.
             What::Lost { .. } => {
                 if let Some((_, Item::StreamEnded { lost, .. })) = items
@@ -231,7 +231,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
             items.iter().filter(|(_, item)| wanted(item)).map(|(at, _)| *at).collect()
         };
         let stops = requests(|item| matches!(item, Item::StopRequested));
-        let dings = requests(|item| matches!(item, Item::Rpc { name, .. } if name == "Ding"));
+        let dings = requests(|item| matches!(item, Item::Rpc { rpc: Rpc::Ding, .. }));
         for (at, item) in &mut items {
             let causes = match item {
                 Item::StreamEnded { .. } => &stops,
@@ -248,7 +248,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
     // A Ding's request goes before a dong at the same instant.
     items.sort_by_key(|(at, item)| {
         let rank = match item {
-            Item::Rpc { name, .. } if name == "Ding" => 0,
+            Item::Rpc { rpc: Rpc::Ding, .. } => 0,
             Item::StreamEnded { .. } => 2,
             _ => 1,
         };

@@ -91,7 +91,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::vocab::{Severity, StateRule};
-use crate::wire::{EventKind, ScanStatus};
+use crate::wire::{EventKind, Rpc, ScanStatus};
 
 /// How long after a stream's first event replays may arrive (the official server replays `ready` after 100 ms).
 pub const REPLAY_WINDOW_MS: u64 = 1_000;
@@ -106,8 +106,8 @@ pub enum Item {
     StreamEnded { seq: usize, stream: u32, error: Option<String>, lost: bool },
     /// A `Stop` request was sent (its reply comes as an [`Item::Rpc`]): the stream's end that follows is asked for.
     StopRequested,
-    /// The reply of an rpc ("Start", "Stop", "Logout", "Ding", …); `ok`: it succeeded.
-    Rpc { name: String, ok: bool },
+    /// The reply of an rpc (`Start`, `Stop`, `Logout`, `Ding`, …); `ok`: it succeeded.
+    Rpc { rpc: Rpc, ok: bool },
     /// An `EventResponse`; `payload` is the parsed JSON (None when it was not JSON).
     Event { seq: usize, at_ms: u64, stream: u32, number: i32, payload: Option<Value> },
 }
@@ -472,10 +472,10 @@ impl Machine {
         }
     }
 
-    fn rpc(&mut self, name: &str, ok: bool) {
+    fn rpc(&mut self, rpc: Rpc, ok: bool) {
         let seq = self.last_seq;
-        match name {
-            "Start" => {
+        match rpc {
+            Rpc::Start => {
                 if let Some(s) = self.stream.as_mut() {
                     s.started = true;
                 }
@@ -490,7 +490,7 @@ impl Machine {
                         seq,
                         rule: StateRule::SubscribeBeforeStart,
                         level: StateRule::SubscribeBeforeStart.severity(),
-                        event: "Start".into(),
+                        event: Rpc::Start.name().into(),
                         state: state.clone(),
                         message: format!(
                             "`Start` replied after seq {seq} while {state} with no open Event stream: subscribe \
@@ -502,7 +502,7 @@ impl Machine {
                     self.phase = LoggedOut;
                 }
             }
-            "Stop" if ok => {
+            Rpc::Stop if ok => {
                 self.close_segment();
                 // The open stream's end is asked for, whenever it is read: a reader may read it after the reply
                 // (and after the next subscription) although the server sent it first.
@@ -513,8 +513,8 @@ impl Machine {
                 self.bot = None;
                 self.login_replayed = false;
             }
-            "Logout" => self.segment.logout_rpc = true,
-            "Ding" if ok => self.pending_dings += 1,
+            Rpc::Logout => self.segment.logout_rpc = true,
+            Rpc::Ding if ok => self.pending_dings += 1,
             _ => {}
         }
     }
@@ -717,7 +717,7 @@ impl Machine {
                     s.ended = true;
                 }
             }
-            Item::Rpc { name, ok } => self.rpc(name, *ok),
+            Item::Rpc { rpc, ok } => self.rpc(*rpc, *ok),
             Item::Event { seq, at_ms, stream, number, payload } => {
                 self.seen_streams.insert(*stream);
                 self.event(*seq, *at_ms, *stream, *number, payload.as_ref())

@@ -31,7 +31,7 @@ impl Rec {
         self.end(true).rpc("Stop")
     }
     fn rpc(mut self, name: &str) -> Self {
-        self.items.push(Item::Rpc { name: name.into(), ok: true });
+        self.items.push(Item::Rpc { rpc: crate::wire::Rpc::from_name(name), ok: true });
         self
     }
     fn wait(mut self, ms: u64) -> Self {
@@ -391,8 +391,8 @@ fn payloads_that_are_not_objects_do_not_panic() {
             seq += 1;
             items.push(Item::Event { seq, at_ms: seq as u64, stream: 1, number: n, payload: p.clone() });
         }
-        items.push(Item::Rpc { name: "Start".into(), ok: true });
-        items.push(Item::Rpc { name: "Logout".into(), ok: false });
+        items.push(Item::Rpc { rpc: crate::wire::Rpc::Start, ok: true });
+        items.push(Item::Rpc { rpc: crate::wire::Rpc::Logout, ok: false });
     }
     items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()), lost: false });
     items.push(Item::Event { seq: seq + 1, at_ms: u64::MAX, stream: 1, number: 25, payload: None });
