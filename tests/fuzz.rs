@@ -285,21 +285,34 @@ fn step() -> impl Strategy<Value = Step> {
 fn items(steps: &[Step]) -> Vec<states::Item> {
     let mut at_ms = 0u64;
     let mut seq = 0usize;
+    // Replays marked as the timeline marks them.
+    let mut replays = puppet_lint::session::replay::Replays::default();
     steps
         .iter()
         .map(|step| match step {
-            Step::Subscribed(stream) => states::Item::Subscribed { stream: *stream },
+            Step::Subscribed(stream) => {
+                replays.subscribed(*stream, std::time::Duration::from_millis(at_ms));
+                states::Item::Subscribed { stream: *stream }
+            }
             Step::Ended(stream, ok) => states::Item::StreamEnded {
                 seq: 0,
                 stream: *stream,
                 error: (!ok).then(|| "CANCELLED".into()),
                 lost: !ok && *stream % 2 == 0,
             },
-            Step::Rpc(name, ok) => states::Item::Rpc { rpc: puppet_lint::wire::Rpc::from_name(name), ok: *ok },
+            Step::Rpc(name, ok) => {
+                let rpc = puppet_lint::wire::Rpc::from_name(name);
+                if rpc == puppet_lint::wire::Rpc::Start {
+                    replays.start_sent();
+                }
+                states::Item::Rpc { rpc, ok: *ok }
+            }
             Step::Event { delay_ms, stream, number, payload } => {
                 at_ms = at_ms.saturating_add(*delay_ms);
                 seq += 1;
-                states::Item::Event { seq, at_ms, stream: *stream, number: *number, payload: payload.clone() }
+                let kind = puppet_lint::wire::EventKind::from_wire(*number);
+                let replay = replays.mark(*stream, kind, std::time::Duration::from_millis(at_ms));
+                states::Item::Event { seq, stream: *stream, number: *number, payload: payload.clone(), replay }
             }
         })
         .collect()

@@ -3,6 +3,7 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
+pub mod replay;
 pub mod timeline;
 pub mod walk;
 

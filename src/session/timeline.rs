@@ -52,10 +52,7 @@ const LONG_PAYLOAD: usize = 64 * 1024;
 /// ones are read back from the recording.
 const LONG_KEPT: usize = 4096;
 
-/// How long after a subscription the state events that arrive before any
-/// `Start` reply are replays (the official server replays `login` at once
-/// and `ready` 100 ms after a late subscription: WIRE.md, "Events").
-const REPLAY_WINDOW: Duration = Duration::from_secs(1);
+use super::replay::Replays;
 
 #[derive(Clone)]
 pub struct Timeline(Arc<Inner>);
@@ -97,9 +94,8 @@ struct State {
     fresh_stream: Option<u32>,
     /// The stream the latest events arrived on.
     current_stream: u32,
-    /// When the latest subscription opened, while its replays may still
-    /// come (until a `Start` answers or the window passes).
-    replaying: Option<Duration>,
+    /// Which events are replays (the one definition: [`super::replay`]).
+    replays: Replays,
     /// Long events as readers see them (payload cut, see [`LONG_PAYLOAD`]),
     /// indexed by the locator of their [`LONG`] slots.
     long: Vec<EventRecord>,
@@ -181,7 +177,7 @@ pub struct EventRecord {
     /// stream works, not that the puppet is alive.
     pub connect_heartbeat: bool,
     /// Replayed to a new subscriber: it tells the state, it is no new
-    /// happening (see [`REPLAY_WINDOW`]).
+    /// happening (see [`super::replay`]).
     pub replay: bool,
 }
 
@@ -283,7 +279,7 @@ impl Timeline {
                 counts: BTreeMap::new(),
                 fresh_stream: None,
                 current_stream: 0,
-                replaying: None,
+                replays: Replays::default(),
                 long: Vec::new(),
             }),
             consumed: Mutex::new(None),
@@ -425,7 +421,7 @@ impl Timeline {
             let at = self.now();
             if let What::Subscribed { stream } = &what {
                 state.fresh_stream = Some(*stream);
-                state.replaying = Some(at);
+                state.replays.subscribed(*stream, at);
             }
             state.insert_other(at, what)
         };
@@ -438,7 +434,7 @@ impl Timeline {
     /// first live events).
     pub fn sending(&self, rpc: Rpc) {
         if rpc == Rpc::Start {
-            self.lock().replaying = None;
+            self.lock().replays.start_sent();
         }
     }
 
@@ -479,8 +475,7 @@ impl Timeline {
             state.current_stream = stream;
             let (connect_heartbeat, replay) =
                 recorded.map(|(_, heartbeat, replay)| (heartbeat, replay)).unwrap_or_else(|| {
-                    let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
-                        && state.replaying.is_some_and(|opened| at.saturating_sub(opened) <= REPLAY_WINDOW);
+                    let replay = state.replays.mark(stream, kind, at);
                     (first_on_stream && kind == EventKind::Heartbeat, replay)
                 });
             let line = TimelineEntry {

@@ -215,10 +215,10 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                 }
                 Item::Event {
                     seq: entry.seq,
-                    at_ms: entry.at.as_millis() as u64,
                     stream: event.stream,
                     number,
                     payload: event.payload.clone(),
+                    replay: event.replay,
                 }
             }
         };

@@ -78,13 +78,9 @@
 //!
 //! # Replays
 //!
-//! On every new subscription the official server sends the connect heartbeat, then `login` if logged in, then
-//! `ready` 100 ms later if ready (wechaty-puppet-service 1.19.9 server/event-stream-manager.js `start()`); some
-//! services also replay a cached `scan`. So a `login`, `ready` or `scan` on a stream is a replay when it is the first
-//! of its kind on that stream, no `Start` has replied on the stream yet, and it arrives within
-//! [`REPLAY_WINDOW_MS`] of the stream's first event. Rpc items are expected in the order of their replies, so a
-//! `scan` that overtakes the first `Start` reply on a fresh stream is marked a replay too; it is judged the same
-//! either way (scanning is allowed before a login).
+//! What a replay is has one definition, `session::replay`: the timeline marks each event with it as it arrives,
+//! the recording keeps the mark, and this judge reads it ([`Item::Event`]'s `replay`). A replay is judged against
+//! the states it may arrive in as a replay (the table's "replayed" column).
 
 use std::collections::HashSet;
 
@@ -92,9 +88,6 @@ use serde_json::Value;
 
 use crate::vocab::{Severity, StateRule};
 use crate::wire::{EventKind, Rpc, ScanStatus};
-
-/// How long after a stream's first event replays may arrive (the official server replays `ready` after 100 ms).
-pub const REPLAY_WINDOW_MS: u64 = 1_000;
 
 /// One thing puppet-lint saw, in the order it saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +102,8 @@ pub enum Item {
     /// The reply of an rpc (`Start`, `Stop`, `Logout`, `Ding`, …); `ok`: it succeeded.
     Rpc { rpc: Rpc, ok: bool },
     /// An `EventResponse`; `payload` is the parsed JSON (None when it was not JSON).
-    Event { seq: usize, at_ms: u64, stream: u32, number: i32, payload: Option<Value> },
+    /// `replay`: the timeline marked it a replay to a new subscriber (`session::replay`).
+    Event { seq: usize, stream: u32, number: i32, payload: Option<Value>, replay: bool },
 }
 
 /// The login states of the puppet.
@@ -374,24 +368,14 @@ pub struct Judged {
 struct Stream {
     id: u32,
     ended: bool,
-    started: bool,
-    first_at: Option<u64>,
-    replayed: HashSet<i32>,
+
     replayed_scan: Option<(usize, String)>,
     replayed_login: bool,
 }
 
 impl Stream {
     fn new(id: u32) -> Self {
-        Stream {
-            id,
-            ended: false,
-            started: false,
-            first_at: None,
-            replayed: HashSet::new(),
-            replayed_scan: None,
-            replayed_login: false,
-        }
+        Stream { id, ended: false, replayed_scan: None, replayed_login: false }
     }
 }
 
@@ -476,9 +460,6 @@ impl Machine {
         let seq = self.last_seq;
         match rpc {
             Rpc::Start => {
-                if let Some(s) = self.stream.as_mut() {
-                    s.started = true;
-                }
                 if !ok {
                     return;
                 }
@@ -519,7 +500,7 @@ impl Machine {
         }
     }
 
-    fn event(&mut self, seq: usize, at_ms: u64, stream: u32, number: i32, payload: Option<&Value>) {
+    fn event(&mut self, seq: usize, stream: u32, number: i32, payload: Option<&Value>, replay: bool) {
         self.last_seq = seq;
         let kind = EventKind::from_wire(number);
         let name = kind.name();
@@ -544,13 +525,8 @@ impl Machine {
             return;
         };
 
-        // Replay?
-        let s = self.stream.as_mut().expect("stream set above");
-        let first_at = *s.first_at.get_or_insert(at_ms);
-        let replay = !row.replay.is_empty()
-            && !s.started
-            && at_ms.saturating_sub(first_at) <= REPLAY_WINDOW_MS
-            && s.replayed.insert(number);
+        // A replay as the timeline marked it, judged as one where the table allows replays of its kind.
+        let replay = replay && !row.replay.is_empty();
         if replay {
             self.out.replays.push(seq);
         }
@@ -718,9 +694,9 @@ impl Machine {
                 }
             }
             Item::Rpc { rpc, ok } => self.rpc(*rpc, *ok),
-            Item::Event { seq, at_ms, stream, number, payload } => {
+            Item::Event { seq, stream, number, payload, replay, .. } => {
                 self.seen_streams.insert(*stream);
-                self.event(*seq, *at_ms, *stream, *number, payload.as_ref())
+                self.event(*seq, *stream, *number, payload.as_ref(), *replay)
             }
         }
     }

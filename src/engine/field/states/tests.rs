@@ -9,6 +9,8 @@ struct Rec {
     seq: usize,
     now: u64,
     stream: u32,
+    /// Marks replays as the timeline does.
+    replays: crate::session::replay::Replays,
 }
 
 impl Rec {
@@ -17,6 +19,7 @@ impl Rec {
     }
     fn subscribe(mut self) -> Self {
         self.stream += 1;
+        self.replays.subscribed(self.stream, std::time::Duration::from_millis(self.now));
         self.items.push(Item::Subscribed { stream: self.stream });
         self
     }
@@ -31,6 +34,9 @@ impl Rec {
         self.end(true).rpc("Stop")
     }
     fn rpc(mut self, name: &str) -> Self {
+        if name == "Start" {
+            self.replays.start_sent();
+        }
         self.items.push(Item::Rpc { rpc: crate::wire::Rpc::from_name(name), ok: true });
         self
     }
@@ -41,13 +47,9 @@ impl Rec {
     fn ev(mut self, number: i32, payload: Value) -> Self {
         self.seq += 1;
         self.now += 5;
-        self.items.push(Item::Event {
-            seq: self.seq,
-            at_ms: self.now,
-            stream: self.stream,
-            number,
-            payload: Some(payload),
-        });
+        let kind = crate::wire::EventKind::from_wire(number);
+        let replay = self.replays.mark(self.stream, kind, std::time::Duration::from_millis(self.now));
+        self.items.push(Item::Event { seq: self.seq, stream: self.stream, number, payload: Some(payload), replay });
         self
     }
     fn hb(self) -> Self {
@@ -389,14 +391,14 @@ fn payloads_that_are_not_objects_do_not_panic() {
     for n in [1, 2, 3, 4, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, -5] {
         for p in &odd {
             seq += 1;
-            items.push(Item::Event { seq, at_ms: seq as u64, stream: 1, number: n, payload: p.clone() });
+            items.push(Item::Event { seq, stream: 1, number: n, payload: p.clone(), replay: seq % 3 == 0 });
         }
         items.push(Item::Rpc { rpc: crate::wire::Rpc::Start, ok: true });
         items.push(Item::Rpc { rpc: crate::wire::Rpc::Logout, ok: false });
     }
     items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()), lost: false });
-    items.push(Item::Event { seq: seq + 1, at_ms: u64::MAX, stream: 1, number: 25, payload: None });
-    items.push(Item::Event { seq: seq + 2, at_ms: 0, stream: 7, number: 26, payload: None });
+    items.push(Item::Event { seq: seq + 1, stream: 1, number: 25, payload: None, replay: true });
+    items.push(Item::Event { seq: seq + 2, stream: 7, number: 26, payload: None, replay: false });
     let j = judge(&items);
     assert!(!j.findings.is_empty());
     assert!(j.findings.windows(2).all(|w| w[0].seq <= w[1].seq));
