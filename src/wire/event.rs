@@ -1,6 +1,8 @@
 //! Event types and their JSON payloads.
 
 use serde_json::Value;
+
+use super::schema::JsonType;
 use std::fmt;
 
 /// An `EventType` from the wire. Numbers puppet-lint does not know (a fork's
@@ -114,48 +116,16 @@ pub enum PayloadProblem {
     WrongType { field: &'static str, expected: &'static str, found: String },
 }
 
-/// The fields an event type's payload must carry, and their JSON types.
-fn required_fields(kind: EventKind) -> &'static [(&'static str, Json)] {
-    match kind {
-        EventKind::Login => &[("contactId", Json::String)],
-        EventKind::Logout => &[("contactId", Json::String)],
-        EventKind::Message => &[("messageId", Json::String)],
-        EventKind::Dong => &[("data", Json::String)],
-        EventKind::Scan => &[("status", Json::Number)],
-        EventKind::Dirty => &[("payloadType", Json::Number), ("payloadId", Json::String)],
-        _ => &[],
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Json {
-    String,
-    Number,
-}
-
-impl Json {
-    fn matches(self, value: &Value) -> bool {
-        match self {
-            Json::String => value.is_string(),
-            Json::Number => value.is_number(),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Json::String => "a string",
-            Json::Number => "a number",
-        }
-    }
-}
-
-/// Decodes a payload and checks the fields its type requires. The JSON value
-/// is returned even when a field is wrong, so matching can still use it.
+/// Decodes a payload and takes a quick look at its top level, as its type's JSON Schema says
+/// ([`super::schema::top_level`]): a required field missing (or null), or a top-level field of the wrong JSON
+/// type, is the payload's problem (the first found). The JSON value is returned even when a field is wrong, so
+/// matching can still use it. The whole schema is the payload judge's (`engine::field::shapes`).
 pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<PayloadProblem>) {
+    let top = super::schema::top_level(kind);
     if raw.trim().is_empty() {
         // Several servers send "" for payload-less events.
-        return match required_fields(kind).first() {
-            Some((field, _)) => (None, Some(PayloadProblem::Missing(field))),
+        return match top.and_then(|top| top.required.first()) {
+            Some(field) => (None, Some(PayloadProblem::Missing(field))),
             None => (None, None),
         };
     }
@@ -166,20 +136,32 @@ pub fn decode_payload(kind: EventKind, raw: &str) -> (Option<Value>, Option<Payl
     let Some(object) = value.as_object() else {
         return (Some(value), Some(PayloadProblem::NotObject));
     };
-    for (field, json) in required_fields(kind) {
-        match object.get(*field) {
-            None | Some(Value::Null) => {
-                return (Some(value.clone()), Some(PayloadProblem::Missing(field)));
-            }
-            Some(found) if !json.matches(found) => {
-                let problem =
-                    PayloadProblem::WrongType { field, expected: json.name(), found: json_type_name(found).to_owned() };
-                return (Some(value.clone()), Some(problem));
-            }
-            Some(_) => {}
-        }
-    }
-    (Some(value), None)
+    let Some(top) = top else { return (Some(value), None) };
+    let problem = top
+        .required
+        .iter()
+        .find(|field| {
+            object.get(field.as_str()).is_none_or(|found| {
+                found.is_null()
+                    && !top.types.iter().any(|(typed, types)| typed == *field && types.contains(&JsonType::Null))
+            })
+        })
+        .map(|field| PayloadProblem::Missing(field))
+        .or_else(|| {
+            top.types.iter().find_map(|(field, types)| {
+                let found = object.get(field.as_str())?;
+                let required = top.required.contains(field);
+                if types.iter().any(|json| json.matches(found)) || (found.is_null() && !required) {
+                    return None;
+                }
+                Some(PayloadProblem::WrongType {
+                    field,
+                    expected: types[0].name(),
+                    found: json_type_name(found).to_owned(),
+                })
+            })
+        });
+    (Some(value), problem)
 }
 
 /// A string value longer than this (bytes) is kept cut: its head, then how

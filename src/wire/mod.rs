@@ -6,6 +6,7 @@ pub mod event;
 pub mod filebox;
 pub mod message;
 pub mod rpc;
+pub mod schema;
 pub mod status;
 
 pub use event::{EventKind, LONG_STRING, PayloadProblem, ScanStatus, cut_long, decode_payload, parse_cut};

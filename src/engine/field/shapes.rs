@@ -27,25 +27,7 @@ pub struct ShapeProblem {
     pub message: String,
 }
 
-/// The schema files, by event type number. `schemas/events/<name>.schema.json` in the repository.
-pub const SCHEMA_FILES: &[(EventKind, &str)] = &[
-    (EventKind::Heartbeat, include_str!("../../../schemas/events/heartbeat.schema.json")),
-    (EventKind::Message, include_str!("../../../schemas/events/message.schema.json")),
-    (EventKind::Dong, include_str!("../../../schemas/events/dong.schema.json")),
-    (EventKind::Post, include_str!("../../../schemas/events/post.schema.json")),
-    (EventKind::Error, include_str!("../../../schemas/events/error.schema.json")),
-    (EventKind::Friendship, include_str!("../../../schemas/events/friendship.schema.json")),
-    (EventKind::RoomInvite, include_str!("../../../schemas/events/room-invite.schema.json")),
-    (EventKind::RoomJoin, include_str!("../../../schemas/events/room-join.schema.json")),
-    (EventKind::RoomLeave, include_str!("../../../schemas/events/room-leave.schema.json")),
-    (EventKind::RoomTopic, include_str!("../../../schemas/events/room-topic.schema.json")),
-    (EventKind::Scan, include_str!("../../../schemas/events/scan.schema.json")),
-    (EventKind::Ready, include_str!("../../../schemas/events/ready.schema.json")),
-    (EventKind::Reset, include_str!("../../../schemas/events/reset.schema.json")),
-    (EventKind::Login, include_str!("../../../schemas/events/login.schema.json")),
-    (EventKind::Logout, include_str!("../../../schemas/events/logout.schema.json")),
-    (EventKind::Dirty, include_str!("../../../schemas/events/dirty.schema.json")),
-];
+pub use crate::wire::schema::SCHEMA_FILES;
 
 struct Compiled {
     kind: EventKind,
