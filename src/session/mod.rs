@@ -3,7 +3,9 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
+mod error;
 pub mod replay;
+mod stream;
 pub mod timeline;
 pub mod walk;
 
@@ -14,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OnceCell, watch};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
@@ -22,76 +23,10 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
-use crate::wire::{EventKind, Rpc, describe_status};
-/// How a lost service is told to people ("lost the service at +12.4s: …"); the timeline records the loss as
-/// [`What::Lost`], its cause after these words.
-const LOST_PREFIX: &str = "lost the service at";
-
+use crate::wire::Rpc;
+pub use error::RpcError;
+use stream::{LOST_PREFIX, StreamState};
 pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
-
-/// Why an rpc failed, blaming the right side: a status the service really
-/// sent, our own deadline passing, or the connection under the call failing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RpcError {
-    /// The service answered with this status (code and details as sent).
-    #[error("{rpc} failed with {shown}")]
-    Status { rpc: Rpc, code: Code, shown: String },
-    /// Our deadline (`--rpc-timeout`) passed: the service answered nothing.
-    #[error("`{rpc}` did not answer within {} (`--rpc-timeout`)", crate::clock::human(*after))]
-    Timeout { rpc: Rpc, after: Duration },
-    /// The connection failed under the call (`cause` names the layer: TCP,
-    /// TLS, HTTP/2); no status came from the service.
-    #[error("{rpc} could not reach the service: {cause}")]
-    Transport { rpc: Rpc, cause: String },
-}
-
-impl RpcError {
-    /// The status code the service sent, if it sent one.
-    pub fn code(&self) -> Option<Code> {
-        match self {
-            RpcError::Status { code, .. } => Some(*code),
-            RpcError::Timeout { .. } | RpcError::Transport { .. } => None,
-        }
-    }
-
-    /// The failure as shown, without the rpc name.
-    pub fn shown(&self) -> String {
-        match self {
-            RpcError::Status { shown, .. } => shown.clone(),
-            RpcError::Timeout { after, .. } => {
-                format!("no answer within {} (--rpc-timeout)", crate::clock::human(*after))
-            }
-            RpcError::Transport { cause, .. } => cause.clone(),
-        }
-    }
-
-    /// The rpc's name.
-    pub fn rpc(&self) -> Rpc {
-        match self {
-            RpcError::Status { rpc, .. } | RpcError::Timeout { rpc, .. } | RpcError::Transport { rpc, .. } => *rpc,
-        }
-    }
-
-    /// The connection itself is gone (not the provider refusing a call).
-    pub fn is_transport(&self) -> bool {
-        matches!(self, RpcError::Transport { .. } | RpcError::Status { code: Code::Unavailable, .. })
-    }
-
-    /// From what tonic gave back after `took` under the deadline `after`.
-    fn classify(rpc: Rpc, status: &Status, took: Duration, after: Duration) -> RpcError {
-        // tonic reports its own deadline as CANCELLED "Timeout expired"; a
-        // DEADLINE_EXCEEDED that comes as ours runs out is ours too.
-        let ours = (status.code() == Code::Cancelled && status.message().contains("Timeout expired"))
-            || (status.code() == Code::DeadlineExceeded && took + Duration::from_millis(50) >= after);
-        if ours {
-            return RpcError::Timeout { rpc, after };
-        }
-        match connection_cause(status) {
-            Some(cause) => RpcError::Transport { rpc, cause },
-            None => RpcError::Status { rpc, code: status.code(), shown: describe(status) },
-        }
-    }
-}
 
 /// How a call is bounded. (Whether an rpc makes the puppet emit events is [`Rpc::causes_events`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,11 +72,6 @@ pub struct Session {
     /// several of them (checks read payloads one after another anyway).
     message_fetch: tokio::sync::Semaphore,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
-}
-
-#[derive(Default)]
-struct StreamState {
-    reader: Option<JoinHandle<()>>,
 }
 
 impl Drop for Session {
@@ -298,77 +228,6 @@ impl Session {
             }
             first
         });
-    }
-
-    /// Opens the event stream (closing any previous one first: a server
-    /// allows one subscriber, and a client cancel frees the slot — once the
-    /// server has seen it, so ALREADY_EXISTS right after our own cancel is
-    /// retried briefly).
-    pub async fn subscribe(&self) -> Result<u32, RpcError> {
-        self.subscribe_retrying(40).await
-    }
-
-    /// As [`Session::subscribe`], trying again on ALREADY_EXISTS after our
-    /// own cancel up to `tries` times, 50 ms apart.
-    async fn subscribe_retrying(&self, tries: u32) -> Result<u32, RpcError> {
-        let previous = self.lock_streams().reader.take();
-        let cancelled_our_own = previous.is_some();
-        if let Some(reader) = previous {
-            reader.abort();
-        }
-        let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut attempts = 0;
-        let streaming = loop {
-            let result = self
-                .unary(Rpc::Event, pb::EventRequest {}, None, |mut client, request| async move {
-                    client.event(request).await
-                })
-                .await;
-            match result {
-                // The slot is freed once the server has seen our cancel: a
-                // server gets 2 s for that (issue reports: some hold it on).
-                Err(error) if cancelled_our_own && error.code() == Some(Code::AlreadyExists) && attempts < tries => {
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                other => break other?,
-            }
-        };
-        self.timeline.push(What::Subscribed { stream });
-        self.stopping.store(false, Ordering::SeqCst);
-        let reader = Reader {
-            puppet: self.puppet.clone(),
-            auth: self.auth.clone(),
-            rpc_timeout: self.options.rpc_timeout,
-            timeline: self.timeline.clone(),
-            bot: self.bot.clone(),
-            lost: self.lost.clone(),
-            stopping: self.stopping.clone(),
-            opened: self.opened.clone(),
-        };
-        let task = tokio::spawn(reader.read(streaming, stream));
-        self.lock_streams().reader = Some(task);
-        Ok(stream)
-    }
-
-    /// Cancels the event stream and subscribes again, without `Stop`, as a
-    /// reconnecting client does; how long until the server accepted the new
-    /// subscription (it frees its one slot once it has seen the cancel).
-    pub async fn resubscribe(&self) -> Result<Duration, RpcError> {
-        self.timeline.push(What::Note("puppet-lint cancels the event stream and subscribes again".into()));
-        let clock = std::time::Instant::now();
-        // Patient here (10 s): the check judges how long it took, and the
-        // run needs its stream back either way.
-        self.subscribe_retrying(200).await?;
-        Ok(clock.elapsed())
-    }
-
-    /// Stops reading the stream (the server sees a cancel).
-    pub fn unsubscribe(&self) {
-        if let Some(reader) = self.lock_streams().reader.take() {
-            reader.abort();
-            self.timeline.push(What::Note("puppet-lint closed the event stream".into()));
-        }
     }
 
     pub async fn version(&self) -> Result<String, RpcError> {
@@ -592,7 +451,7 @@ const CACHE_LIMIT: usize = 4096;
 /// Awaits `call` under the deadline `after` and records it on `timeline` as
 /// `rpc`, from `started`: its answer, or why there is none — the status the
 /// service sent, or our own deadline.
-async fn timed<T>(
+pub(super) async fn timed<T>(
     timeline: &Timeline,
     rpc: Rpc,
     started: Duration,
@@ -626,161 +485,4 @@ fn cell<T>(map: &Mutex<HashMap<String, Cached<T>>>, id: &str) -> Cached<T> {
 #[allow(deprecated)]
 fn sent_id(id: String, deprecated: Option<String>) -> String {
     if id.is_empty() { deprecated.unwrap_or_default() } else { id }
-}
-
-/// For a failure of the connection under a call (tonic attaches the cause
-/// as the status's source), the layer that failed; `None` for a status the
-/// service sent.
-fn connection_cause(status: &Status) -> Option<String> {
-    std::error::Error::source(status).map(crate::target::connect::layer_cause)
-}
-
-fn describe(status: &Status) -> String {
-    // A transport failure hides its reason in the source chain.
-    match std::error::Error::source(status) {
-        Some(source) if status.code() == Code::Unavailable || status.code() == Code::Unknown => {
-            format!("{} ({})", describe_status(status), crate::target::connect::error_chain(source))
-        }
-        _ => describe_status(status),
-    }
-}
-
-/// What the stream's reader needs to read events, and to subscribe again
-/// when a stream ends outside `Stop`.
-struct Reader {
-    puppet: PuppetClient<Channel>,
-    auth: Option<AsciiMetadataValue>,
-    rpc_timeout: Duration,
-    timeline: Timeline,
-    bot: watch::Sender<Option<String>>,
-    lost: watch::Sender<Option<String>>,
-    stopping: Arc<AtomicBool>,
-    opened: Arc<AtomicU32>,
-}
-
-/// A stream that ends sooner than this after it opened counts as short-lived.
-const SHORT_LIVED: Duration = Duration::from_secs(2);
-/// After this many short-lived streams in a row, the service is lost
-/// (with backoff between them, about 3 s).
-const SHORT_LIVED_LIMIT: u32 = 5;
-
-/// Waits between tries to subscribe again after a stream ended: the service
-/// is declared lost after the last, within about 2 s of the end.
-const RESUBSCRIBE_BACKOFF: [Duration; 4] =
-    [Duration::ZERO, Duration::from_millis(150), Duration::from_millis(400), Duration::from_millis(800)];
-
-impl Reader {
-    /// Reads events into the timeline; a stream that ends outside `Stop` is
-    /// opened again (each end and subscription on the timeline), and when
-    /// that fails the service is declared lost.
-    async fn read(self, mut streaming: tonic::Streaming<pb::EventResponse>, mut stream: u32) {
-        // Streams in a row that ended soon after they opened.
-        let mut short_lived = 0u32;
-        loop {
-            let opened = std::time::Instant::now();
-            let ended = loop {
-                match streaming.message().await {
-                    Ok(Some(event)) => self.record(stream, event),
-                    Ok(None) => break None,
-                    Err(status) => break Some(status),
-                }
-            };
-            let cause = ended.as_ref().map(|status| match connection_cause(status) {
-                Some(cause) => cause,
-                None => describe(status),
-            });
-            self.timeline.push(What::StreamEnded { stream, error: cause.clone() });
-            // `Stop` ended it (the session subscribes again itself), or a
-            // newer stream already replaced this one: nothing to reopen.
-            if self.stopping.load(Ordering::SeqCst) || self.opened.load(Ordering::SeqCst) != stream {
-                return;
-            }
-            let ended_how = cause.unwrap_or_else(|| "the service closed it".to_owned());
-            // A service that ends every stream it opens is not served by
-            // subscribing again and again: back off, then call it lost.
-            short_lived = if opened.elapsed() < SHORT_LIVED { short_lived + 1 } else { 0 };
-            let outcome = if short_lived > SHORT_LIVED_LIMIT {
-                Err(format!(
-                    "the event stream keeps ending ({ended_how}): {short_lived} streams in a row ended within {} of \
-                     being opened, so no event can be relied on",
-                    crate::clock::human(SHORT_LIVED)
-                ))
-            } else {
-                if short_lived > 1 {
-                    tokio::time::sleep(Duration::from_millis(100) * 2u32.pow(short_lived - 1)).await;
-                }
-                self.subscribe_again().await
-            };
-            match outcome {
-                Ok((next, number)) => {
-                    self.timeline.push(What::Reopened { stream: number, ended: ended_how.to_string() });
-                    (streaming, stream) = (next, number);
-                }
-                Err(why) => {
-                    let at = self.timeline.now();
-                    let why = crate::redact::redact(&format!("+{:.1}s: {why}", at.as_secs_f64())).into_owned();
-                    let cause = format!("{LOST_PREFIX} {why}");
-                    self.timeline.push(What::Lost { cause: why });
-                    self.lost.send_replace(Some(cause));
-                    return;
-                }
-            }
-        }
-    }
-
-    /// One event: onto the timeline; a `login` or `logout` of the bot moves
-    /// the bot's id.
-    fn record(&self, stream: u32, event: pb::EventResponse) {
-        let kind = EventKind::from_wire(event.r#type);
-        let contact = match kind {
-            EventKind::Login | EventKind::Logout => serde_json::from_str::<serde_json::Value>(&event.payload)
-                .ok()
-                .and_then(|payload| payload.get("contactId")?.as_str().map(str::to_owned)),
-            _ => None,
-        };
-        self.timeline.push_event(stream, event.r#type, event.payload);
-        if kind == EventKind::Logout {
-            // Only a logout of the bot logs it out (a garbled one does not).
-            self.bot.send_if_modified(|current| {
-                let ours = current.is_some() && *current == contact;
-                if ours {
-                    *current = None;
-                }
-                ours
-            });
-        } else if kind == EventKind::Login
-            && let Some(id) = contact.filter(|id| !id.is_empty())
-        {
-            self.bot.send_replace(Some(id));
-        }
-    }
-
-    /// Opens the stream again, a few times with backoff; why not, when not.
-    async fn subscribe_again(&self) -> Result<(tonic::Streaming<pb::EventResponse>, u32), String> {
-        let mut last = String::new();
-        for wait in RESUBSCRIBE_BACKOFF {
-            tokio::time::sleep(wait).await;
-            if self.stopping.load(Ordering::SeqCst) {
-                return Err("puppet-lint stopped the service".into());
-            }
-            let started = self.timeline.now();
-            let mut request = Request::new(pb::EventRequest {});
-            if let Some(auth) = &self.auth {
-                request.metadata_mut().insert("authorization", auth.clone());
-            }
-            let mut client = self.puppet.clone();
-            let deadline = self.rpc_timeout.min(Duration::from_secs(1));
-            let answer = async { client.event(request).await.map(Response::into_inner) };
-            match timed(&self.timeline, Rpc::Event, started, deadline, answer).await {
-                Ok(streaming) => {
-                    let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
-                    self.timeline.push(What::Subscribed { stream });
-                    return Ok((streaming, stream));
-                }
-                Err(RpcError::Transport { cause, .. }) => last = cause,
-                Err(error) => last = format!("the event stream could not be opened again: {}", error.shown()),
-            }
-        }
-        Err(last)
-    }
 }

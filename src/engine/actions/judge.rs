@@ -297,7 +297,7 @@ mod tests {
         let renamed =
             crate::suite::BUILTIN.replace("rules: [stream-ended-outside-stop]", "rules: [stream-ended-outside-stops]");
         assert_ne!(renamed, crate::suite::BUILTIN, "the built-in suite asks for stream-ended-outside-stop");
-        let errors = crate::suite::parse(&renamed, "renamed.yaml").err().expect("the renamed rule is refused");
+        let errors = crate::suite::parse(&renamed, "renamed.yaml").expect_err("the renamed rule is refused");
         let shown = errors.to_string();
         assert!(shown.contains("unknown state rule `stream-ended-outside-stops`"), "{shown}");
         assert!(shown.contains(StateRule::StreamEndedOutsideStop.id()), "{shown}");
