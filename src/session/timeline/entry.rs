@@ -1,0 +1,96 @@
+//! What the timeline holds: its entries (events, subscriptions, stream ends, rpcs, the loss, notes) and what a
+//! reader gets back from it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::wire::{EventKind, Rpc};
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub seq: usize,
+    /// Since the timeline began.
+    pub at: Duration,
+    pub what: What,
+}
+
+#[derive(Debug, Clone)]
+pub enum What {
+    Event(EventRecord),
+    /// An `Event` subscription answered (stream numbers start at 1).
+    Subscribed {
+        stream: u32,
+    },
+    /// The stream ended: `None` is a clean end (status OK).
+    StreamEnded {
+        stream: u32,
+        error: Option<String>,
+    },
+    Rpc(RpcRecord),
+    /// The stream ended outside `Stop` (`ended`: how) and was opened again as `stream`.
+    Reopened {
+        stream: u32,
+        ended: String,
+    },
+    /// The service was lost: `cause` starts with the run time, `+3.2s: …` (shown after "lost the service at").
+    Lost {
+        cause: String,
+    },
+    Note(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub stream: u32,
+    pub kind: EventKind,
+    /// As received, tokens masked.
+    pub raw: String,
+    pub payload: Option<Value>,
+    /// Why the payload does not have its type's shape, if it does not.
+    pub problem: Option<String>,
+    /// The heartbeat a server sends as each subscription opens: it proves the
+    /// stream works, not that the puppet is alive.
+    pub connect_heartbeat: bool,
+    /// Replayed to a new subscriber: it tells the state, it is no new
+    /// happening (see [`super::replay`]).
+    pub replay: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RpcRecord {
+    pub name: Rpc,
+    pub started: Duration,
+    pub took: Duration,
+    /// `ok` or the error as shown to people.
+    pub outcome: String,
+    pub ok: bool,
+}
+
+/// How many entries one step of a reader reads back at most.
+pub const SCAN_LIMIT: usize = 1024;
+
+/// A step of reading the timeline (see [`Timeline::scan`]).
+pub struct Scan {
+    pub entries: Vec<Entry>,
+    /// The first entry not looked at yet.
+    pub next: usize,
+}
+
+/// What the index alone says about an entry: enough for timing rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    pub seq: usize,
+    pub at: Duration,
+    /// The event type, or `None` for an entry that is no event.
+    pub kind: Option<EventKind>,
+    pub connect_heartbeat: bool,
+    pub replay: bool,
+}
+
+impl EventRecord {
+    /// A string field of the payload.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.payload.as_ref()?.get(name)?.as_str()
+    }
+}

@@ -1,0 +1,156 @@
+use super::*;
+
+fn is_login(moment: &Moment) -> bool {
+    moment.kind == Some(EventKind::Login)
+}
+
+/// A recording that cannot be written says so, once, and tells whoever
+/// waits for it (here its path is a directory; a full disk mid-run takes
+/// the same way).
+#[test]
+fn a_recording_that_fails_tells_why() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("timeline.jsonl")).unwrap();
+    let timeline = Timeline::recorded_to(&dir.join("timeline.jsonl"));
+    assert!(timeline.recording_failed().is_cancelled());
+    timeline.push_event(1, 7, r#"{"messageId":"m1"}"#.into());
+    let (_, why) = timeline.recording();
+    assert!(why.is_some_and(|why| why.starts_with("cannot write")), "{:?}", timeline.recording());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_sees_entries_pushed_later_and_gives_up_at_the_deadline() {
+    let timeline = Timeline::new();
+    let later = timeline.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        later.push_event(1, 25, r#"{"contactId":"bot"}"#.into());
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let login = timeline.wait_for(0, deadline, is_login, |_| true).await.unwrap();
+    let What::Event(event) = login.what else { unreachable!() };
+    assert_eq!(event.field("contactId"), Some("bot"));
+
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let none = timeline.wait_for(0, deadline, |_| true, |entry| matches!(&entry.what, What::Note(_))).await;
+    assert!(none.is_none());
+}
+
+#[test]
+fn only_the_first_heartbeat_of_a_stream_is_the_connect_heartbeat() {
+    let timeline = Timeline::new();
+    timeline.push(What::Subscribed { stream: 1 });
+    timeline.push_event(1, 1, r#"{"data":"stream connect successfully"}"#.into());
+    timeline.push_event(1, 1, r#"{"data":"tick"}"#.into());
+    timeline.push_event(2, 1, r#"{"data":"again"}"#.into());
+    let mut flags = Vec::new();
+    timeline.visit_moments(0, |m| {
+        if m.kind.is_some() {
+            flags.push(m.connect_heartbeat);
+        }
+    });
+    assert_eq!(flags, [true, false, true]);
+    let read: Vec<bool> = timeline
+        .since(0)
+        .iter()
+        .filter_map(|entry| match &entry.what {
+            What::Event(event) => Some(event.connect_heartbeat),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(read, [true, false, true]);
+}
+
+#[test]
+fn garbage_payloads_are_recorded_with_their_problem() {
+    let timeline = Timeline::new();
+    timeline.push_event(1, 2, "\u{1}not json".into());
+    timeline.push_event(1, 99, "{}".into());
+    let entries = timeline.since(0);
+    let What::Event(message) = &entries[0].what else { unreachable!() };
+    assert!(message.problem.as_deref().unwrap().starts_with("payload is not JSON"));
+    assert_eq!(message.raw, "\u{1}not json");
+    let What::Event(unknown) = &entries[1].what else { unreachable!() };
+    assert_eq!(unknown.kind, EventKind::Other(99));
+}
+
+#[test]
+fn a_recording_reads_back_into_a_timeline_that_stands_still() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+    let live = Timeline::recorded_to(&dir.join(RECORDING));
+    live.push(What::Subscribed { stream: 1 });
+    live.push_event(1, 1, r#"{"data":"stream connect"}"#.into());
+    live.push_event(1, 25, r#"{"contactId":"bot"}"#.into());
+    live.push(What::Rpc(RpcRecord {
+        name: Rpc::Start,
+        started: live.now(),
+        took: Duration::from_millis(1),
+        outcome: "ok".into(),
+        ok: true,
+    }));
+    live.push_event(1, 2, "not json".into());
+    live.flush();
+    let again = Timeline::from_recording(&dir.join(RECORDING)).unwrap();
+    assert_eq!(again.len(), live.len());
+    assert_eq!(again.counts(), live.counts());
+    let (a, b) = (again.moment(1).unwrap(), live.moment(1).unwrap());
+    assert!(a.connect_heartbeat && b.connect_heartbeat);
+    assert_eq!(again.moment(2).unwrap().replay, live.moment(2).unwrap().replay);
+    let entries = again.since(0);
+    assert!(matches!(&entries[3].what, What::Rpc(rpc) if rpc.name == Rpc::Start && rpc.ok && rpc.name.causes_events()));
+    assert!(matches!(&entries[4].what, What::Event(event) if event.problem.is_some()));
+    // Nothing more arrives: its clock stands at the last entry.
+    let end = again.now();
+    assert_eq!(end, Duration::from_millis(entries[4].at.as_millis() as u64));
+    std::fs::write(dir.join("bad.jsonl"), "{\"seq\":0,\"at_ms\":5,\"kind\":\"note\",\"text\":\"a\"}\nnot json\n")
+        .unwrap();
+    let error = Timeline::from_recording(&dir.join("bad.jsonl")).err().expect("a bad line");
+    assert_eq!(error.line, 2);
+    assert!(error.to_string().contains("bad.jsonl:2: not a timeline entry"), "{error}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_recording_holds_every_entry_as_a_json_line_and_readers_see_huge_payloads_cut() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+    let timeline = Timeline::recorded_to(&dir.join(RECORDING));
+    timeline.push(What::Subscribed { stream: 1 });
+    let huge = format!(r#"{{"messageId":"m","text":"{}"}}"#, "x".repeat(3 << 20));
+    timeline.push_event(1, 2, huge.clone());
+    timeline.push(What::Note("done".into()));
+    let What::Event(event) = &timeline.since(1)[0].what else { unreachable!() };
+    assert!(event.raw.len() < 2048 && event.raw.ends_with(&format!("… ({} bytes in all)", huge.len())));
+    assert_eq!(event.field("messageId"), Some("m"), "the parse is whole, long strings cut");
+    assert!(event.field("text").unwrap().ends_with(&format!("… ({} bytes in all)", 3 << 20)));
+    assert_eq!(event.problem, None);
+    timeline.flush();
+    let text = std::fs::read_to_string(dir.join(RECORDING)).unwrap();
+    let lines: Vec<TimelineEntry> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        matches!(&lines[1].what, TimelineWhat::Event { payload, .. } if *payload == huge),
+        "the recording keeps what the service sent, whole"
+    );
+    assert!(matches!(lines[0].what, TimelineWhat::Subscribed { stream: 1 }));
+    assert!(matches!(&lines[2].what, TimelineWhat::Note { text } if text == "done"));
+    assert_eq!(timeline.counts().get("message"), Some(&1));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn readers_skip_unwanted_types_on_the_index() {
+    let timeline = Timeline::new();
+    for index in 0..1000 {
+        timeline.push_event(1, 2, format!(r#"{{"messageId":"m{index}"}}"#));
+    }
+    timeline.push_event(1, 3, r#"{"data":"d"}"#.into());
+    let scan = timeline.scan(0, |moment| moment.kind == Some(EventKind::Dong), 10);
+    assert_eq!((scan.entries.len(), scan.next), (1, 1001));
+    let dongs = scan.entries;
+    let first = timeline.scan(0, |_| true, 10);
+    assert_eq!((first.entries.len(), first.next), (10, 10), "a scan stops at its limit");
+    assert_eq!(dongs[0].seq, 1000);
+    let excerpt = timeline.excerpt(Duration::ZERO, timeline.now(), timeline.now(), 3);
+    assert_eq!(excerpt.len(), 3);
+}
