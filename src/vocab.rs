@@ -30,6 +30,11 @@ impl Severity {
             Severity::Should => "should",
         }
     }
+
+    /// The level a suite spells `must` or `should`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Severity::Must, Severity::Should].into_iter().find(|severity| severity.as_str() == text)
+    }
 }
 
 impl fmt::Display for Severity {

@@ -1,0 +1,377 @@
+//! What each fault changes in the conformant puppet: the only file of the
+//! puppet that reads its faults. The conformant path (`mod.rs`, `rpc.rs`)
+//! asks here at each point a fault can change, and gets the conformant
+//! answer unless a fault says otherwise; the misbehaviours that come on
+//! their own (after ready, after login) are sent from here.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+use tonic::Status;
+
+use super::stream::Outgoing;
+use super::{CONTACTS, Mock, State};
+use crate::mock::Fault;
+use crate::proto::wechaty::puppet as pb;
+use crate::wire::{EventKind, MessageKind};
+
+impl Mock {
+    fn has(&self, fault: Fault) -> bool {
+        self.0.settings.faults.contains(&fault)
+    }
+
+    /// The token a request carried (for `token-echo`).
+    pub fn note_token(&self, token: &str) {
+        if self.has(Fault::TokenEcho) {
+            self.state().received_token = Some(token.to_owned());
+        }
+    }
+
+    /// A status detail or a text as the mock's misbehaviours dress it:
+    /// control characters, or the token it received.
+    fn dress(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        if self.has(Fault::ControlChars) {
+            text.push_str(CONTROL_CHARS);
+        }
+        if self.has(Fault::TokenEcho)
+            && let Some(token) = self.state().received_token.clone()
+        {
+            // As servers echo it: as sent, case changed, JSON-escaped.
+            let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+            let (lower, upper) = (token.to_ascii_lowercase(), token.to_ascii_uppercase());
+            text.push_str(&format!(" (token \"{token}\", {lower}, {upper}, \"{escaped}\")"));
+        }
+        text
+    }
+
+    pub(super) fn failure(&self, status: Status) -> Status {
+        Status::new(status.code(), self.dress(status.message()))
+    }
+
+    /// `drop-stream`, `drop-stream-once`: the stream ends with UNAVAILABLE.
+    fn drop_stream(&self) {
+        self.send_down(Outgoing::Event(Err(Status::unavailable("puppet-lint mock: the event stream is dropped"))));
+        let mut state = self.state();
+        state.subscriber = None;
+        state.stream_dropped = true;
+    }
+
+    /// What the misbehaviours do once the bot is ready.
+    pub(super) async fn misbehave_after_ready(self, bot: String) {
+        // The flood and the huge payload come once, after the first ready.
+        let first = !std::mem::replace(&mut self.state().misbehaved, true);
+        if first && self.has(Fault::Flood) {
+            self.send_down(Outgoing::Flood(self.0.settings.flood_count));
+        }
+        if first && self.has(Fault::HugePayload) {
+            let id = self.store(CONTACTS[0].0, &bot, "a huge payload follows", MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id, "padding": "x".repeat(HUGE) }));
+        }
+        if self.has(Fault::GarbagePayloads) {
+            self.garbage(&bot);
+        }
+        if first && self.has(Fault::StreamCancelled) {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            self.send_down(Outgoing::Event(Err(Status::cancelled("puppet-lint mock: the event stream is cancelled"))));
+            self.state().subscriber = None;
+        }
+        if self.has(Fault::Crash) || self.has(Fault::DropStream) || self.has(Fault::DropStreamOnce) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if self.has(Fault::Crash) {
+                self.0.crash.notify_one();
+            } else if !self.state().stream_dropped {
+                self.drop_stream();
+            }
+        }
+    }
+
+    /// `garbage-payloads`: everything a careless provider might send.
+    fn garbage(&self, bot: &str) {
+        let message = EventKind::Message.wire();
+        for (number, payload) in [
+            (message, "this is not JSON {".to_owned()),
+            (message, r#"{"messageId":42}"#.to_owned()),
+            (message, "[]".to_owned()),
+            (message, "null".to_owned()),
+            (message, String::new()),
+            (message, r#"{"messageId":""}"#.to_owned()),
+            (message, r#"{"messageId":"\ud800"}"#.to_owned()),
+            (message, r#"{"messageId":"mock-msg-\udfff-lone"}"#.to_owned()),
+            (EventKind::Login.wire(), r#"{"contactId":""}"#.to_owned()),
+            (EventKind::Scan.wire(), r#"{"qrcode":7,"status":"five"}"#.to_owned()),
+            (EventKind::Dong.wire(), r#"{"data":{"nested":[1,2,3]}}"#.to_owned()),
+            (EventKind::Heartbeat.wire(), "\"just a string\"".to_owned()),
+            (99, r#"{"what":"an unknown event"}"#.to_owned()),
+            (-1, r#"{"what":"a negative event"}"#.to_owned()),
+            (i32::MIN, "{}".to_owned()),
+            (i32::MAX, "{}".to_owned()),
+        ] {
+            self.emit_raw(number, payload);
+        }
+        // A message of a type nobody knows, with a 1 MiB text.
+        let id = self.store(CONTACTS[0].0, bot, &"y".repeat(1 << 20), MessageKind::Text, None);
+        if let Some(stored) = self.state().messages.get_mut(&id) {
+            stored.payload.r#type = i32::MAX;
+        }
+        self.emit(EventKind::Message, json!({ "messageId": id }));
+    }
+
+    /// The faults users of real providers reported, each breaking one rule
+    /// of the puppet's login states or payload shapes.
+    pub(super) fn field_faults_after_login(&self, bot: &str) {
+        if self.has(Fault::StaleScan) {
+            // The QR code from before the login, as some providers re-send it.
+            let stale =
+                json!({ "qrcode": format!("https://puppet-lint.invalid/mock/qrcode/stale-{bot}"), "status": 2 });
+            self.state().stale_scan = Some(stale.clone());
+            self.emit(EventKind::Scan, stale);
+        }
+        if self.has(Fault::NullInIdList) {
+            let (inviter, _) = CONTACTS[0];
+            self.emit(
+                EventKind::RoomJoin,
+                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": "room-1@chatroom", "timestamp": 1723902388 }),
+            );
+        }
+        if self.has(Fault::LegacyErrorShape) {
+            self.emit(EventKind::Error, json!({ "data": "puppet-lint mock: an error in the legacy shape" }));
+        }
+        if self.has(Fault::RoomTalker) {
+            // A provider that could not parse the sender of a room notice.
+            let room = "room-1@chatroom";
+            let id = self.store(room, "", "a room notice", MessageKind::Text, None);
+            if let Some(message) = self.state().messages.get_mut(&id) {
+                message.payload.room_id = room.to_owned();
+            }
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        if self.has(Fault::UnknownEvent) {
+            self.emit_raw(99, json!({ "data": "an event type wechaty-puppet does not define" }).to_string());
+        }
+    }
+
+    /// The name a file keeps, or loses, on its way through the mock.
+    pub(super) fn file_name(&self, name: &str) -> String {
+        let path = std::path::Path::new(name);
+        let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or(name);
+        let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or("");
+        if self.has(Fault::StripFileExtension) {
+            stem.to_owned()
+        } else if self.has(Fault::WrongFileExtension) {
+            let other = if extension.eq_ignore_ascii_case("png") { "pdf" } else { "png" };
+            format!("{stem}.{other}")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// `control-chars`: an id with colour, and a bell.
+    pub(super) fn dressed_id(&self, prefix: &str, counter: u64) -> Option<String> {
+        self.has(Fault::ControlChars).then(|| format!("{prefix}-\u{1b}[31m{counter}\u{1b}[0m\u{7}"))
+    }
+
+    /// `control-chars`: a bot id that sets the terminal's title and returns the carriage.
+    pub(super) fn dressed_bot_id(&self, suffix: &str) -> Option<String> {
+        self.has(Fault::ControlChars).then(|| format!("mock-bot-\u{1b}]0;pwned\u{7}{suffix}\r"))
+    }
+
+    /// `control-chars`: the version with them.
+    pub(super) fn dress_version(&self, version: &str) -> String {
+        if self.has(Fault::ControlChars) { format!("{version}{CONTROL_CHARS}") } else { version.into() }
+    }
+
+    /// `ready-before-login`: `ready` comes first.
+    pub(super) fn misbehave_before_login(&self) {
+        if self.has(Fault::ReadyBeforeLogin) {
+            self.emit(EventKind::Ready, json!({ "data": "ready" }));
+        }
+    }
+
+    /// How many `ready` events a login brings: one; none with `no-ready`,
+    /// two with `ready-twice`.
+    pub(super) fn readies(&self) -> u32 {
+        if self.has(Fault::NoReady) {
+            0
+        } else if self.has(Fault::ReadyTwice) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// `misnamed-file-kind`: Alice's photo, sent as an image, named like a
+    /// document.
+    pub(super) fn misnamed_photo(&self) -> Option<(String, MessageKind)> {
+        self.has(Fault::MisnamedFileKind).then(|| (super::ALICE_PHOTO.replace(".jpg", ".pdf"), MessageKind::Image))
+    }
+
+    /// The talker of the bot's own message coming back: the bot;
+    /// `echo-wrong-talker`: a contact.
+    pub(super) fn echo_talker(&self, bot: String) -> String {
+        if self.has(Fault::EchoWrongTalker) { CONTACTS[1].0.to_owned() } else { bot }
+    }
+
+    /// Whether what the bot sends comes back as a `message` (not with `no-echo`).
+    pub(super) fn echoes(&self) -> bool {
+        !self.has(Fault::NoEcho)
+    }
+
+    /// Why a new subscriber is refused although the slot is free: `slow-slot`
+    /// keeps it taken for 3 s after a client's cancel; after `drop-stream`,
+    /// the stream is gone for good.
+    pub(super) fn refuse_subscriber(&self, state: &State) -> Option<Status> {
+        if self.has(Fault::SlowSlot)
+            && state.stream_closed_at.is_some_and(|closed| closed.elapsed() < Duration::from_secs(3))
+        {
+            return Some(Status::already_exists("GrpcServerImpl.event() can not call twice."));
+        }
+        if state.stream_dropped && self.has(Fault::DropStream) {
+            return Some(Status::unavailable("puppet-lint mock: the event stream is gone for good"));
+        }
+        None
+    }
+
+    /// `stream-ends-at-once`: the connect heartbeat, then the end: the
+    /// subscriber is dropped.
+    pub(super) fn misbehave_on_subscribe(&self) {
+        if self.has(Fault::StreamEndsAtOnce) {
+            self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
+            self.state().subscriber = None;
+        }
+    }
+
+    /// Whether a new subscriber is told the login (not with `no-replay`).
+    pub(super) fn replays_login(&self) -> bool {
+        !self.has(Fault::NoReplay)
+    }
+
+    /// `stale-scan`: the stale scan is replayed to new subscribers too.
+    pub(super) fn replay_stale_scan(&self) {
+        // Bound first: the state's lock must be free before `emit` takes it.
+        let stale = self.state().stale_scan.clone();
+        if let Some(stale) = stale {
+            self.emit(EventKind::Scan, stale);
+        }
+    }
+
+    /// `hang-start`: `Start` never answers.
+    pub(super) async fn misbehave_on_start(&self) {
+        if self.has(Fault::HangStart) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// `session-lost-on-restart`: `Start` forgets the session.
+    pub(super) fn lose_session_on_restart(&self, state: &mut State) {
+        if self.has(Fault::SessionLostOnRestart) {
+            state.session = None;
+        }
+    }
+
+    /// Whether a heartbeat comes every interval (not with `no-heartbeat`).
+    pub(super) fn beats(&self) -> bool {
+        !self.has(Fault::NoHeartbeat)
+    }
+
+    /// `token-echo`: heartbeat `beats` carries the token in the event's raw
+    /// JSON, as servers echo it: case changed, every character escaped.
+    /// Whether it was sent so.
+    pub(super) fn echo_token_in_heartbeat(&self, beats: u64) -> bool {
+        let token = self.state().received_token.clone().filter(|_| self.has(Fault::TokenEcho));
+        let Some(token) = token else { return false };
+        let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+        let lower = token.to_ascii_lowercase();
+        let upper = token.to_ascii_uppercase();
+        let data = format!(r#"{{"data":"heartbeat #{beats} {lower} {upper} {escaped}"}}"#);
+        self.state().last_heartbeat = Some(Instant::now());
+        self.emit_raw(EventKind::Heartbeat.wire(), data);
+        true
+    }
+
+    /// `session-kept-after-logout`: `Logout` keeps the session.
+    pub(super) fn keeps_session_after_logout(&self) -> bool {
+        self.has(Fault::SessionKeptAfterLogout)
+    }
+
+    /// How many `logout` events a `Logout` emits: one; none with
+    /// `no-logout-event`; with `double-logout` a second one right behind the
+    /// first, as reported: before the client can stop the puppet (a stopped
+    /// puppet's events are lost).
+    pub(super) fn logout_events(&self) -> u32 {
+        u32::from(!self.has(Fault::NoLogoutEvent)) + u32::from(self.has(Fault::DoubleLogout))
+    }
+
+    /// Whether a `Ding` brings a `dong` (not with `no-dong`).
+    pub(super) fn dongs(&self) -> bool {
+        !self.has(Fault::NoDong)
+    }
+
+    /// `slow-ding-under-load`: a `dong` a second late while an upload is under
+    /// way.
+    pub(super) fn lag_under_load(&self) -> Duration {
+        let loaded = self.has(Fault::SlowDingUnderLoad) && self.state().uploading > 0;
+        if loaded { Duration::from_secs(1) } else { Duration::ZERO }
+    }
+
+    /// `stream-file-unnamed`: a file sent by the streaming send loses its name.
+    pub(super) fn unname_streamed_file(&self, name: String) -> String {
+        if self.has(Fault::StreamFileUnnamed) { "uuid.dat".to_owned() } else { name }
+    }
+
+    /// `huge-payload`: 8 MiB more text; `control-chars`, `token-echo`: the
+    /// text dressed.
+    pub(super) fn misshape_payload(&self, payload: &mut pb::MessagePayloadResponse) {
+        if self.has(Fault::HugePayload) {
+            payload.text.push_str(&"x".repeat(HUGE));
+        }
+        if self.has(Fault::ControlChars) || self.has(Fault::TokenEcho) {
+            payload.text = self.dress(&payload.text);
+        }
+    }
+
+    /// `inline-big-file`: files over the inline limit are sent inline all the
+    /// same.
+    pub(super) fn inlines_big_files(&self) -> bool {
+        self.has(Fault::InlineBigFile)
+    }
+
+    /// Whether the bot's own contact is known (not with `no-self-contact`).
+    pub(super) fn knows_itself(&self) -> bool {
+        !self.has(Fault::NoSelfContact)
+    }
+
+    /// `corrupt-download`: one bit flipped in the middle.
+    pub(super) fn corrupt_download(&self, bytes: &mut [u8]) {
+        let middle = bytes.len() / 2;
+        if self.has(Fault::CorruptDownload)
+            && let Some(byte) = bytes.get_mut(middle)
+        {
+            *byte ^= 0x01;
+        }
+    }
+}
+
+/// `huge-payload`: 8 MiB, twice tonic's default decoding limit.
+const HUGE: usize = 8 << 20;
+
+/// `control-chars`: what a terminal must not obey — colour, a cleared
+/// screen, a window title, a bell, a carriage return, a C1 CSI, NUL.
+const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}\r\u{8}\u{9b}1m\u{0}";
+/// An upload under way, counted while it lasts (`slow-ding-under-load`).
+pub(super) struct Uploading(Mock);
+
+impl Uploading {
+    pub(super) fn new(mock: &Mock) -> Uploading {
+        mock.state().uploading += 1;
+        Uploading(mock.clone())
+    }
+}
+
+impl Drop for Uploading {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.uploading = state.uploading.saturating_sub(1);
+    }
+}

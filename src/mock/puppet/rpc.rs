@@ -1,0 +1,302 @@
+//! The `wechaty.Puppet` rpcs, answered by the conformant puppet (and
+//! `grpc.health.v1`).
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt as _;
+use tonic::codegen::BoxStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::faults::Uploading;
+use super::stream::EventStream;
+use super::{CONTACTS, Mock, StoredFile, not_logged_in};
+use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
+use crate::proto::wechaty::puppet as pb;
+use crate::proto::wechaty::puppet_server;
+use crate::wire::EventKind;
+use crate::wire::filebox::{self, FileBox, Payload};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl puppet_server::Puppet for Mock {
+    async fn event(&self, _: Request<pb::EventRequest>) -> Reply<BoxStream<pb::EventResponse>> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let (logged_in, ready, scan) = {
+            let mut state = self.state();
+            if state.subscriber.as_ref().is_some_and(|subscriber| !subscriber.is_closed()) {
+                return Err(Status::already_exists("GrpcServerImpl.event() can not call twice."));
+            }
+            if let Some(refusal) = self.refuse_subscriber(&state) {
+                return Err(refusal);
+            }
+            state.subscriber = Some(sender);
+            (state.logged_in.clone(), state.ready_emitted, state.pending_scan.clone())
+        };
+        self.misbehave_on_subscribe();
+        // As the official server: a heartbeat at once, then what a late
+        // subscriber missed.
+        self.emit(EventKind::Heartbeat, json!({ "data": "Wechaty Puppet gRPC stream connect successfully" }));
+        if let Some(bot) = logged_in.filter(|_| self.replays_login()) {
+            self.emit(EventKind::Login, json!({ "contactId": bot }));
+            self.replay_stale_scan();
+            if ready {
+                let mock = self.clone();
+                self.spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    mock.emit(EventKind::Ready, json!({ "data": "ready" }));
+                });
+            }
+        } else if let Some(scan) = scan {
+            self.emit(EventKind::Scan, scan);
+        }
+        Ok(Response::new(Box::pin(EventStream {
+            mock: Some(self.clone()),
+            receiver,
+            flood: 0..0,
+            flood_started: None,
+        })))
+    }
+
+    async fn start(&self, _: Request<pb::StartRequest>) -> Reply<pb::StartResponse> {
+        self.misbehave_on_start().await;
+        let restore = {
+            let mut state = self.state();
+            if state.started {
+                return Ok(Response::new(pb::StartResponse {}));
+            }
+            state.started = true;
+            self.lose_session_on_restart(&mut state);
+            state.session.clone()
+        };
+        self.spawn(self.clone().login_sequence(restore));
+        if self.beats() {
+            let mock = self.clone();
+            let interval = self.0.settings.heartbeat_interval;
+            self.spawn(async move {
+                let mut beats = 0u64;
+                loop {
+                    tokio::time::sleep(interval).await;
+                    beats += 1;
+                    if !mock.echo_token_in_heartbeat(beats) {
+                        mock.emit(EventKind::Heartbeat, json!({ "data": format!("heartbeat #{beats}") }));
+                    }
+                }
+            });
+        }
+        Ok(Response::new(pb::StartResponse {}))
+    }
+
+    async fn stop(&self, _: Request<pb::StopRequest>) -> Reply<pb::StopResponse> {
+        // The stream ends (status OK) before the reply, as on the official server.
+        self.state().stopped_stream = true;
+        self.halt();
+        let mut state = self.state();
+        state.started = false;
+        state.logged_in = None;
+        state.ready_emitted = false;
+        state.pending_scan = None;
+        Ok(Response::new(pb::StopResponse {}))
+    }
+
+    async fn logout(&self, _: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
+        let bot = {
+            let mut state = self.state();
+            let Some(bot) = state.logged_in.take() else {
+                drop(state);
+                return Err(self.failure(not_logged_in()));
+            };
+            state.ready_emitted = false;
+            if !self.keeps_session_after_logout() {
+                state.session = None;
+            }
+            bot
+        };
+        for _ in 0..self.logout_events() {
+            self.emit(EventKind::Logout, json!({ "contactId": bot, "data": "logged out by Logout()" }));
+        }
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn ding(&self, request: Request<pb::DingRequest>) -> Reply<pb::DingResponse> {
+        if self.dongs() {
+            let data = request.into_inner().data;
+            let mock = self.clone();
+            let delay = self.pace(1) + self.lag_under_load();
+            self.spawn(async move {
+                tokio::time::sleep(delay).await;
+                mock.emit(EventKind::Dong, json!({ "data": data }));
+            });
+        }
+        Ok(Response::new(pb::DingResponse {}))
+    }
+
+    async fn version(&self, _: Request<pb::VersionRequest>) -> Reply<pb::VersionResponse> {
+        let version = self.dress_version(concat!("puppet-lint-mock/", env!("CARGO_PKG_VERSION")));
+        Ok(Response::new(pb::VersionResponse { version }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_text(
+        &self,
+        request: Request<pb::MessageSendTextRequest>,
+    ) -> Reply<pb::MessageSendTextResponse> {
+        let request = request.into_inner();
+        let id = self.send(&request.conversation_id, &request.text, None)?;
+        Ok(Response::new(pb::MessageSendTextResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_file(
+        &self,
+        request: Request<pb::MessageSendFileRequest>,
+    ) -> Reply<pb::MessageSendFileResponse> {
+        let request = request.into_inner();
+        let file_box =
+            FileBox::parse(&request.file_box).map_err(|error| Status::invalid_argument(error.to_string()))?;
+        let bytes = match &file_box.payload {
+            Payload::Base64(_) => file_box
+                .inline_bytes()
+                .ok_or_else(|| Status::invalid_argument("file box \"base64\" does not decode"))?,
+            Payload::Uuid(uuid) => self
+                .state()
+                .blobs
+                .get(uuid)
+                .cloned()
+                .ok_or_else(|| Status::not_found(format!("no upload with uuid \"{uuid}\"")))?,
+            _ => Vec::new(),
+        };
+        let file = StoredFile { name: self.file_name(&file_box.name), bytes };
+        let id = self.send(&request.conversation_id, "", Some(file))?;
+        Ok(Response::new(pb::MessageSendFileResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    /// The deprecated streaming send, which the official client uses for
+    /// in-memory files: `{conversation_id}`, then `{file_box_chunk{name}}`,
+    /// then `{file_box_chunk{data}}`… (the official server's order).
+    #[allow(deprecated)]
+    async fn message_send_file_stream(
+        &self,
+        request: Request<Streaming<pb::MessageSendFileStreamRequest>>,
+    ) -> Reply<pb::MessageSendFileStreamResponse> {
+        const LIMIT: usize = 64 * 1024 * 1024;
+        let mut stream = request.into_inner();
+        let first = stream.next().await.transpose()?.unwrap_or_default();
+        let Some(conversation_id) = first.conversation_id else {
+            return Err(Status::invalid_argument("no conversation id"));
+        };
+        let second = stream.next().await.transpose()?.unwrap_or_default();
+        let Some(name) = second.file_box_chunk.and_then(|chunk| chunk.name) else {
+            return Err(Status::invalid_argument("no name"));
+        };
+        let name = self.unname_streamed_file(name);
+        let mut bytes = Vec::new();
+        while let Some(part) = stream.next().await {
+            let Some(data) = part?.file_box_chunk.and_then(|chunk| chunk.data) else {
+                return Err(Status::invalid_argument("no data"));
+            };
+            bytes.extend(data);
+            if bytes.len() > LIMIT {
+                return Err(Status::resource_exhausted("files over 64 MiB are refused"));
+            }
+        }
+        let file = StoredFile { name: self.file_name(&name), bytes };
+        let id = self.send(&conversation_id, "", Some(file))?;
+        Ok(Response::new(pb::MessageSendFileStreamResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    async fn message_payload(&self, request: Request<pb::MessagePayloadRequest>) -> Reply<pb::MessagePayloadResponse> {
+        let mut payload = self.message(&request.into_inner().id)?.payload;
+        self.misshape_payload(&mut payload);
+        Ok(Response::new(payload))
+    }
+
+    async fn message_file(&self, request: Request<pb::MessageFileRequest>) -> Reply<pb::MessageFileResponse> {
+        let id = request.into_inner().id;
+        let Some(file) = self.message(&id)?.file else {
+            return Err(Status::failed_precondition(format!("message \"{id}\" carries no file")));
+        };
+        let file_box = if file.bytes.len() <= filebox::INLINE_LIMIT || self.inlines_big_files() {
+            FileBox::from_bytes(&file.name, &file.bytes)
+        } else {
+            let uuid = uuid::Uuid::new_v4().to_string();
+            let size = file.bytes.len() as u64;
+            self.state().blobs.insert(uuid.clone(), file.bytes);
+            FileBox::uuid(&file.name, &uuid, size)
+        };
+        Ok(Response::new(pb::MessageFileResponse { file_box: file_box.to_json() }))
+    }
+
+    async fn contact_payload(&self, request: Request<pb::ContactPayloadRequest>) -> Reply<pb::ContactPayloadResponse> {
+        let id = request.into_inner().id;
+        let bot = self.state().logged_in.clone();
+        let name = if bot.as_deref() == Some(id.as_str()) && self.knows_itself() {
+            "puppet-lint mock bot"
+        } else if let Some((_, name)) = CONTACTS.iter().find(|(contact, _)| *contact == id) {
+            name
+        } else {
+            return Err(self.failure(Status::not_found(format!("contact \"{id}\" not found"))));
+        };
+        Ok(Response::new(pb::ContactPayloadResponse {
+            id,
+            name: name.to_owned(),
+            r#type: pb::ContactType::Personal.into(),
+            friend: true,
+            ..Default::default()
+        }))
+    }
+
+    async fn contact_list(&self, _: Request<pb::ContactListRequest>) -> Reply<pb::ContactListResponse> {
+        let mut ids: Vec<String> = CONTACTS.iter().map(|(id, _)| (*id).to_owned()).collect();
+        ids.extend(self.state().logged_in.clone());
+        Ok(Response::new(pb::ContactListResponse { ids }))
+    }
+
+    async fn dirty_payload(&self, _: Request<pb::DirtyPayloadRequest>) -> Reply<pb::DirtyPayloadResponse> {
+        Ok(Response::new(pb::DirtyPayloadResponse {}))
+    }
+
+    async fn upload(&self, request: Request<Streaming<pb::UploadRequest>>) -> Reply<pb::UploadResponse> {
+        const LIMIT: usize = 64 * 1024 * 1024;
+        let mut stream = request.into_inner();
+        let _uploading = Uploading::new(self);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend(chunk?.chunk);
+            if bytes.len() > LIMIT {
+                return Err(Status::resource_exhausted("uploads over 64 MiB are refused"));
+            }
+        }
+        let uuid = uuid::Uuid::new_v4().to_string();
+        self.state().blobs.insert(uuid.clone(), bytes);
+        Ok(Response::new(pb::UploadResponse { id: uuid }))
+    }
+
+    async fn download(&self, request: Request<pb::DownloadRequest>) -> Reply<BoxStream<pb::DownloadResponse>> {
+        let uuid = request.into_inner().id;
+        // Unlike the official server, an unknown uuid is an error, not a crash.
+        let mut bytes = self
+            .state()
+            .blobs
+            .get(&uuid)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("no file with uuid \"{uuid}\"")))?;
+        self.corrupt_download(&mut bytes);
+        let chunks: Vec<Result<pb::DownloadResponse, Status>> =
+            bytes.chunks(32 * 1024).map(|chunk| Ok(pb::DownloadResponse { chunk: chunk.to_vec() })).collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+}
+
+/// `grpc.health.v1`, without auth, as the official server serves it.
+#[derive(Clone)]
+pub struct Health(pub Mock);
+
+#[tonic::async_trait]
+impl health_server::Health for Health {
+    async fn check(&self, _: Request<HealthCheckRequest>) -> Reply<HealthCheckResponse> {
+        Ok(Response::new(HealthCheckResponse { status: self.0.health().into() }))
+    }
+}

@@ -1,0 +1,57 @@
+//! The message family's actions: `send_text`, `message_payload`, `message_file`, `wait_message`,
+//! `check_received_messages`.
+
+use super::*;
+use crate::suite::doc::{FetchDoc, ReceivedFilesDoc, SendTextDoc, WaitMessageDoc};
+
+impl Compiler<'_> {
+    pub(super) fn send_text(&mut self, send: SendTextDoc, names: &Names, cx: &mut StepContext) -> Parts {
+        cx.condition = self.condition(&send.condition, names);
+        let to = self.template(&send.to, names, cx);
+        let text = self.template(&send.text, names, cx);
+        (send.condition, send.capture, send.expect_error, Action::SendText { to, text })
+    }
+
+    pub(super) fn message_payload(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
+        cx.condition = self.condition(&fetch.condition, names);
+        let id = self.template(&fetch.id, names, cx);
+        (fetch.condition, fetch.capture, fetch.expect_error, Action::MessagePayload { id })
+    }
+
+    pub(super) fn message_file(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
+        cx.condition = self.condition(&fetch.condition, names);
+        let id = self.template(&fetch.id, names, cx);
+        (fetch.condition, fetch.capture, fetch.expect_error, Action::MessageFile { id })
+    }
+
+    pub(super) fn wait_message(
+        &mut self,
+        wait: WaitMessageDoc,
+        names: &Names,
+        cx: &mut StepContext,
+        location: &Location,
+    ) -> Parts {
+        cx.condition = self.condition(&wait.condition, names);
+        if wait.id.is_none() && wait.text.is_none() && wait.name.is_none() {
+            self.error(location.clone(), "wait_message needs `id`, `text` or `name` to know its message");
+        }
+        let id = wait.id.as_ref().map(|id| self.template(id, names, cx));
+        let text = wait.text.as_ref().map(|text| self.template(text, names, cx));
+        let name = wait.name.as_ref().map(|name| self.template(name, names, cx));
+        let after = self.mark(&wait.after, names);
+        let within = wait.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
+        let or_skip = wait.or_skip;
+        (wait.condition, wait.capture, None, Action::WaitMessage { id, text, name, after, within, or_skip })
+    }
+
+    pub(super) fn check_received_messages(
+        &mut self,
+        messages: ReceivedFilesDoc,
+        names: &Names,
+        cx: &mut StepContext,
+    ) -> Parts {
+        cx.condition = self.condition(&messages.condition, names);
+        let duration = self.duration(&messages.duration, names, cx.condition.as_deref());
+        (messages.condition, None, None, Action::CheckReceivedMessages { duration })
+    }
+}
