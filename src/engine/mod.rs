@@ -34,27 +34,63 @@ const GRACE: Duration = Duration::from_secs(5);
 
 /// What checks may use during a run.
 pub struct Context {
-    pub session: Option<Arc<Session>>,
-    /// Why there is no session, when there is none.
-    pub unavailable: Option<String>,
-    /// The run's discovery answer, when the target was found by token.
-    pub discovery: Option<Result<Answer, DiscoveryError>>,
-    pub authority: Option<String>,
-    /// What was checked: the registration check probes the port a provider
-    /// names with the same token and TLS settings.
-    pub target: Option<Target>,
-    /// puppet-lint's own registry, with `--registry`.
-    pub registry: Option<Registry>,
+    /// A live run, or a recording judged again.
+    pub mode: Mode,
     pub settings: Settings,
     /// Unique to the run; checks' nonces derive from it.
     pub nonce: String,
     pub invalid_token: String,
     pub observer: Arc<dyn Observer>,
-    /// The session's timeline (or an empty one when there is no session).
+    /// The session's timeline (or an empty one when there is no session), or the rebuilt recording.
     pub timeline: Timeline,
-    /// Re-judging a recording: each recorded check's span on the timeline
-    /// (from, to), by id — what a timing rule judges again; `None` live.
-    pub recorded: Option<Arc<HashMap<String, (Duration, Duration)>>>,
+}
+
+/// What the checks run on.
+pub enum Mode {
+    /// A run: against a service (a session), or without one (`package DIR` alone, or a target that could not be
+    /// reached: the checks that need no session still run).
+    Live(Live),
+    /// Re-judging a recording (`rejudge`): each recorded check's span on the timeline (from, to), by id — what a
+    /// timing rule judges again. No session, no discovery, no target.
+    Rejudge { spans: Arc<HashMap<String, (Duration, Duration)>> },
+}
+
+/// What a live run has besides its timeline.
+pub struct Live {
+    /// The session, or why there is none.
+    pub session: Result<Arc<Session>, String>,
+    /// The run's discovery answer, when the target was found by token.
+    pub discovery: Option<Result<Answer, DiscoveryError>>,
+    /// The discovery service asked, when the target was found by token.
+    pub authority: Option<String>,
+    /// What was checked: the registration check probes the port a provider names with the same token and TLS
+    /// settings.
+    pub target: Option<Target>,
+    /// puppet-lint's own registry, with `--registry`.
+    pub registry: Option<Registry>,
+}
+
+impl Context {
+    /// The live run's parts; `None` when re-judging.
+    pub fn live(&self) -> Option<&Live> {
+        match &self.mode {
+            Mode::Live(live) => Some(live),
+            Mode::Rejudge { .. } => None,
+        }
+    }
+
+    /// The session, if the run has one.
+    pub fn session(&self) -> Option<&Arc<Session>> {
+        self.live().and_then(|live| live.session.as_ref().ok())
+    }
+
+    /// The recorded checks' spans, when re-judging.
+    pub fn recorded_spans(&self) -> Option<&Arc<HashMap<String, (Duration, Duration)>>> {
+        match &self.mode {
+            Mode::Rejudge { spans } => Some(spans),
+            Mode::Live(_) => None,
+        }
+    }
 }
 
 /// Runs the plan: every check ends in one [`RunEvent::CheckFinished`], also
@@ -147,7 +183,7 @@ async fn run_check(context: &Arc<Context>, planned: &Planned) {
     let started = context.timeline.now();
     if check.destructive
         && context.settings.allow_destructive
-        && let Some(session) = &context.session
+        && let Some(session) = context.session()
         && session.wait_for_bot(tokio::time::Instant::now() + context.settings.login_timeout).await.is_none()
     {
         let reason = format!(
@@ -185,7 +221,7 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
     // A stream that ended while the check watched it: either the service
     // was lost (the check could not judge its rule: say why), or it was
     // opened again (the check says events in the gap may be missing).
-    let gap = match &context.session {
+    let gap = match context.session() {
         Some(session) => stream_gap(session, &context.timeline, first_entry).await,
         None => Gap::None,
     };
@@ -281,7 +317,7 @@ fn scope_for(context: &Context, suite: &Suite) -> Scope {
         scope.insert(name.to_owned(), BTreeMap::from([(String::new(), value)]));
     };
     let settings = &context.settings;
-    if let Some(bot) = context.session.as_ref().and_then(|session| session.bot_id()) {
+    if let Some(bot) = context.session().and_then(|session| session.bot_id()) {
         set("bot", bot);
     }
     // Random per check: no check's nonce is a prefix of another's, so a text
@@ -294,13 +330,13 @@ fn scope_for(context: &Context, suite: &Suite) -> Scope {
     if let Some(peer) = &settings.peer_contact {
         set("peer_contact", peer.clone());
     }
-    if let Some(authority) = context.discovery.as_ref().and(context.authority.clone()) {
+    if let Some(authority) = context.live().and_then(|live| live.discovery.as_ref().and(live.authority.clone())) {
         set("discovery", authority);
     }
     if let Some(package) = &settings.package {
         set("package", package.display().to_string());
     }
-    if let Some(registry) = &context.registry {
+    if let Some(registry) = context.live().and_then(|live| live.registry.as_ref()) {
         set("registry", registry.url());
     }
     scope

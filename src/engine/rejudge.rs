@@ -54,18 +54,12 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
     observer.event(RunEvent::RunStarted(Box::new(super::run::describe(&config, target, started_at))));
     observer.event(RunEvent::Phase(format!("re-judging a recording of {} entries", timeline.len())));
     let context = Arc::new(Context {
-        session: None,
-        unavailable: None,
-        discovery: None,
-        authority: None,
-        target: None,
-        registry: None,
+        mode: super::Mode::Rejudge { spans: Arc::new(spans) },
         settings: config.settings.clone(),
         nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         invalid_token: String::new(),
         observer: observer.clone(),
         timeline: timeline.clone(),
-        recorded: Some(Arc::new(spans)),
     });
     let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
     for planned in &live {

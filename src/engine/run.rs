@@ -96,21 +96,24 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
     let timeline = walked.session.as_ref().map_or_else(Timeline::new, |session| session.timeline().clone());
     let session = walked.session.clone().filter(|_| unavailable.is_none());
     let context = Arc::new(Context {
-        session: session.clone(),
-        unavailable: unavailable.clone(),
-        discovery: walked.discovery.clone(),
-        authority: match run.target.as_ref().map(|target| &target.address) {
-            Some(Address::Discover(authority)) => Some(authority.to_string()),
-            _ => None,
-        },
-        target: run.target.clone(),
-        registry: run.registry.clone(),
+        mode: super::Mode::Live(super::Live {
+            session: match (&session, &unavailable) {
+                (Some(session), None) => Ok(session.clone()),
+                (_, why) => Err(why.clone().unwrap_or_else(|| "not connected".to_owned())),
+            },
+            discovery: walked.discovery.clone(),
+            authority: match run.target.as_ref().map(|target| &target.address) {
+                Some(Address::Discover(authority)) => Some(authority.to_string()),
+                _ => None,
+            },
+            target: run.target.clone(),
+            registry: run.registry.clone(),
+        }),
         settings: run.config.settings.clone(),
         nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
         timeline: timeline.clone(),
-        recorded: None,
     });
 
     // Without a session only the checks that need none can run; the others

@@ -21,7 +21,8 @@ impl CheckRun {
     }
 
     fn discover(&self) -> Result<Captured, Failure> {
-        match &self.context.discovery {
+        let live = self.context.live();
+        match live.and_then(|live| live.discovery.as_ref()) {
             None => Err(Failure::error("the target was not found by discovery (it was given as an endpoint)")),
             Some(Err(error)) => Err(Failure::fail(
                 error.to_string(),
@@ -33,7 +34,7 @@ impl CheckRun {
                 ("port", answer.endpoint.port.to_string()),
                 ("legacy_ip", answer.has_legacy_ip.to_string()),
                 ("extra_keys", answer.extra_keys.join(",")),
-                ("authority", self.context.authority.clone().unwrap_or_default()),
+                ("authority", live.and_then(|live| live.authority.clone()).unwrap_or_default()),
                 ("body", answer.body.clone()),
             ])),
         }
@@ -42,9 +43,12 @@ impl CheckRun {
     /// The provider registered with puppet-lint's registry, and the port it
     /// names for `getHostieGrpcPort` answers gRPC for its token.
     async fn registration(&self, within: Option<&DurationExpr>) -> Result<Captured, Failure> {
-        let registry =
-            self.context.registry.clone().ok_or_else(|| Failure::error("no registry: run with --registry"))?;
-        let target = self.context.target.clone().ok_or_else(|| Failure::error("no target token to register"))?;
+        let live = self.context.live();
+        let registry = live
+            .and_then(|live| live.registry.clone())
+            .ok_or_else(|| Failure::error("no registry: run with --registry"))?;
+        let target =
+            live.and_then(|live| live.target.clone()).ok_or_else(|| Failure::error("no target token to register"))?;
         let token = target.token.clone().unwrap_or_default();
         let (deadline, waited) = self.within(within)?;
         self.progress(format!("waiting for the provider to register at {}", registry.websocket_url()), None);

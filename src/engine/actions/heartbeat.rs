@@ -36,7 +36,7 @@ impl CheckRun {
     /// event (it keeps itself alive), or a full interval past that event
     /// (a silent provider's gap shows), or at most one interval more.
     async fn max_gap(&mut self, interval: Duration, window: Duration) -> Result<(), Failure> {
-        if let Some(spans) = self.context.recorded.clone() {
+        if let Some(spans) = self.context.recorded_spans().cloned() {
             return self.recorded_gap(interval, spans.get(&self.check.id).copied());
         }
         let timeline = self.context.timeline.clone();

@@ -36,7 +36,7 @@ impl CheckRun {
 
     fn judge_states(&mut self, rules: &[StateRule]) -> Result<(), Failure> {
         let timeline = &self.context.timeline;
-        let items = state_items(timeline, self.context.recorded.is_some());
+        let items = state_items(timeline, self.context.recorded_spans().is_some());
         let judged = states::judge(&items);
         let findings: Vec<&states::StateFinding> =
             judged.findings.iter().filter(|finding| rules.contains(&finding.rule)).collect();

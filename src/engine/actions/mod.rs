@@ -245,12 +245,13 @@ impl CheckRun {
     }
 
     fn session(&self) -> Result<Arc<Session>, Failure> {
-        self.context.session.clone().ok_or_else(|| {
-            Failure::error(format!(
-                "no session with the service: {}",
-                self.context.unavailable.as_deref().unwrap_or("not connected")
-            ))
-        })
+        match &self.context.mode {
+            super::Mode::Live(live) => live
+                .session
+                .clone()
+                .map_err(|unavailable| Failure::error(format!("no session with the service: {unavailable}"))),
+            super::Mode::Rejudge { .. } => Err(Failure::error("no session with the service: re-judging a recording")),
+        }
     }
 
     fn progress(&self, note: String, watch: Option<(Duration, Duration)>) {

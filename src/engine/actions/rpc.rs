@@ -53,7 +53,8 @@ impl CheckRun {
             observed: String::new(),
             focus: None,
         };
-        let Some(target) = &self.context.target else {
+        let live = self.context.live();
+        let Some(target) = live.and_then(|live| live.target.as_ref()) else {
             return Err(Failure::error("no target to open a second channel to"));
         };
         if target.tls.is_some() {
@@ -65,7 +66,7 @@ impl CheckRun {
         let Some(token) = target.token.as_deref() else {
             return Err(skip("the run has no token to carry as the :authority"));
         };
-        let endpoint = match (&target.address, &self.context.discovery) {
+        let endpoint = match (&target.address, live.and_then(|live| live.discovery.as_ref())) {
             (Address::Endpoint(endpoint), _) => endpoint.clone(),
             (Address::Discover(_), Some(Ok(answer))) => answer.endpoint.clone(),
             (Address::Discover(_), _) => return Err(Failure::error("the token did not resolve to an address")),
