@@ -49,7 +49,7 @@ pub struct Context {
 pub enum Mode {
     /// A run: against a service (a session), or without one (`package DIR` alone, or a target that could not be
     /// reached: the checks that need no session still run).
-    Live(Live),
+    Live(Box<Live>),
     /// Re-judging a recording (`rejudge`): each recorded check's span on the timeline (from, to), by id — what a
     /// timing rule judges again. No session, no discovery, no target.
     Rejudge { spans: Arc<HashMap<String, (Duration, Duration)>> },

@@ -96,7 +96,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
     let timeline = walked.session.as_ref().map_or_else(Timeline::new, |session| session.timeline().clone());
     let session = walked.session.clone().filter(|_| unavailable.is_none());
     let context = Arc::new(Context {
-        mode: super::Mode::Live(super::Live {
+        mode: super::Mode::Live(Box::new(super::Live {
             session: match (&session, &unavailable) {
                 (Some(session), None) => Ok(session.clone()),
                 (_, why) => Err(why.clone().unwrap_or_else(|| "not connected".to_owned())),
@@ -108,7 +108,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
             },
             target: run.target.clone(),
             registry: run.registry.clone(),
-        }),
+        })),
         settings: run.config.settings.clone(),
         nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
