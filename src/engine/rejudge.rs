@@ -42,7 +42,7 @@ pub struct Recorded {
 /// judge the whole run's timeline, or all are the heartbeat rule.
 pub fn offline(check: &Check) -> bool {
     check.observes_run()
-        || (!check.steps.is_empty() && check.steps.iter().all(|step| matches!(step.action, Action::MaxGap { .. })))
+        || (!check.steps.is_empty() && check.steps.iter().all(|step| matches!(step.action, Action::Heartbeat(_))))
 }
 
 /// Judges `config`'s plan again on the recording; returns when

@@ -82,7 +82,7 @@ impl Check {
     pub fn exclusive(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|step| match &step.action {
-                Action::Resubscribe | Action::DingDuringTransfer { .. } => true,
+                Action::Rpc(RpcAction::Resubscribe) | Action::Files(FilesAction::DingDuringTransfer { .. }) => true,
                 Action::ForEach { steps, .. } => any(steps),
                 _ => false,
             })
@@ -94,10 +94,12 @@ impl Check {
     /// steps are `judge_*`): it runs after every other check.
     pub fn observes_run(&self) -> bool {
         !self.steps.is_empty()
-            && self
-                .steps
-                .iter()
-                .all(|step| matches!(step.action, Action::JudgeStates { .. } | Action::JudgeShapes { .. }))
+            && self.steps.iter().all(|step| {
+                matches!(
+                    step.action,
+                    Action::Judge(JudgeAction::JudgeStates { .. }) | Action::Judge(JudgeAction::JudgeShapes { .. })
+                )
+            })
     }
 
     /// Whether the check talks to the service (everything but discovery,
@@ -119,16 +121,16 @@ impl Action {
     pub fn needs_session(&self) -> bool {
         !matches!(
             self,
-            Action::Discover
-                | Action::Assert { .. }
-                | Action::ExpectMime { .. }
-                | Action::Wait { .. }
-                | Action::ExpectJson { .. }
-                | Action::ExpectText { .. }
-                | Action::NpmRule { .. }
-                | Action::JudgeStates { .. }
-                | Action::JudgeShapes { .. }
-                | Action::Registration { .. }
+            Action::Discovery(DiscoveryAction::Discover)
+                | Action::Watch(WatchAction::Assert { .. })
+                | Action::Files(FilesAction::ExpectMime { .. })
+                | Action::Watch(WatchAction::Wait { .. })
+                | Action::Package(PackageAction::ExpectJson { .. })
+                | Action::Package(PackageAction::ExpectText { .. })
+                | Action::Package(PackageAction::NpmRule { .. })
+                | Action::Judge(JudgeAction::JudgeStates { .. })
+                | Action::Judge(JudgeAction::JudgeShapes { .. })
+                | Action::Discovery(DiscoveryAction::Registration { .. })
                 | Action::ForEach { .. }
         )
     }
@@ -188,18 +190,81 @@ pub enum ErrorExpectation {
 
 #[derive(Debug, Clone)]
 pub enum Action {
+    /// Calls on the service (engine/actions/rpc.rs).
+    Rpc(RpcAction),
+    /// Sending and reading messages (engine/actions/message.rs).
+    Message(MessageAction),
+    /// Files and FileBoxes (engine/actions/files.rs).
+    Files(FilesAction),
+    /// Waiting for and asserting on what happened (engine/actions/watch.rs).
+    Watch(WatchAction),
+    /// The heartbeat rule (engine/actions/heartbeat.rs).
+    Heartbeat(HeartbeatAction),
+    /// A provider's npm package (engine/actions/package.rs).
+    Package(PackageAction),
+    /// Discovery and registration (engine/actions/discovery.rs).
+    Discovery(DiscoveryAction),
+    /// Judging the whole recording (engine/actions/judge.rs).
+    Judge(JudgeAction),
+    ForEach {
+        values: Vec<Template>,
+        name: String,
+        steps: Vec<Step>,
+    },
+}
+
+/// The rpc family's actions: calls on the service (engine/actions/rpc.rs).
+#[derive(Debug, Clone)]
+pub enum RpcAction {
     Start,
     Stop,
-    /// Cancel the event stream and subscribe again (no `Stop`).
-    Resubscribe,
     Logout,
     Ding {
         data: Template,
     },
+    /// Cancel the event stream and subscribe again (no `Stop`).
+    Resubscribe,
+    ContactPayload {
+        id: Template,
+    },
+    Version {
+        token: Option<Template>,
+    },
+    /// `Version` on a second plaintext channel whose HTTP/2 `:authority` is
+    /// the token, with no `authorization` metadata.
+    AuthorityToken,
+}
+
+/// The message family's actions: sending and reading messages (engine/actions/message.rs).
+#[derive(Debug, Clone)]
+pub enum MessageAction {
     SendText {
         to: Template,
         text: Template,
     },
+    MessagePayload {
+        id: Template,
+    },
+    MessageFile {
+        id: Template,
+    },
+    WaitMessage {
+        id: Option<Template>,
+        text: Option<Template>,
+        name: Option<Template>,
+        after: Option<String>,
+        within: Option<DurationExpr>,
+        or_skip: Option<String>,
+    },
+    /// Every message of the run resolved and judged (talker, room, type).
+    CheckReceivedMessages {
+        duration: DurationExpr,
+    },
+}
+
+/// The files family's actions: files and FileBoxes (engine/actions/files.rs).
+#[derive(Debug, Clone)]
+pub enum FilesAction {
     SendFile {
         to: Template,
         mime: Template,
@@ -207,6 +272,13 @@ pub enum Action {
         /// Bytes of pseudo-random content (default: a small file of the type).
         size: Option<u64>,
         via: Via,
+    },
+    ExpectMime {
+        name: Template,
+        mime: Template,
+    },
+    CheckReceivedFiles {
+        duration: DurationExpr,
     },
     /// `MessageFile`, then the file's bytes: a uuid box through `Download`,
     /// an inline one decoded; compared with what was sent.
@@ -223,22 +295,11 @@ pub enum Action {
         size: u64,
         factor: f64,
     },
-    MessagePayload {
-        id: Template,
-    },
-    MessageFile {
-        id: Template,
-    },
-    ContactPayload {
-        id: Template,
-    },
-    Version {
-        token: Option<Template>,
-    },
-    /// `Version` on a second plaintext channel whose HTTP/2 `:authority` is
-    /// the token, with no `authorization` metadata.
-    AuthorityToken,
-    Discover,
+}
+
+/// The watch family's actions: waiting for and asserting on what happened (engine/actions/watch.rs).
+#[derive(Debug, Clone)]
+pub enum WatchAction {
     Wait {
         duration: DurationExpr,
     },
@@ -258,39 +319,22 @@ pub enum Action {
         at_least: u32,
         at_most: Option<u32>,
     },
-    WaitMessage {
-        id: Option<Template>,
-        text: Option<Template>,
-        name: Option<Template>,
-        after: Option<String>,
-        within: Option<DurationExpr>,
-        or_skip: Option<String>,
-    },
     Assert {
         that: Template,
         comparison: Comparison,
         message: Option<String>,
     },
-    ExpectMime {
-        name: Template,
-        mime: Template,
-    },
-    /// Every message of the run resolved and judged (talker, room, type).
-    CheckReceivedMessages {
-        duration: DurationExpr,
-    },
-    CheckReceivedFiles {
-        duration: DurationExpr,
-    },
-    MaxGap {
-        interval: DurationExpr,
-        window: DurationExpr,
-    },
-    ForEach {
-        values: Vec<Template>,
-        name: String,
-        steps: Vec<Step>,
-    },
+}
+
+/// The heartbeat family's actions: the heartbeat rule (engine/actions/heartbeat.rs).
+#[derive(Debug, Clone)]
+pub enum HeartbeatAction {
+    MaxGap { interval: DurationExpr, window: DurationExpr },
+}
+
+/// The package family's actions: a provider's npm package (engine/actions/package.rs).
+#[derive(Debug, Clone)]
+pub enum PackageAction {
     ExpectJson {
         file: Template,
         present: Vec<Template>,
@@ -302,23 +346,28 @@ pub enum Action {
         matches: Vec<Pattern>,
         not_matches: Vec<Pattern>,
     },
-    Registration {
-        within: Option<DurationExpr>,
-    },
-    /// Every event of the run against the login states; these rules' findings fail.
-    JudgeStates {
-        rules: Vec<StateRule>,
-    },
-    /// Every payload of the run against its event type's JSON Schema; problems of `level` fail.
-    JudgeShapes {
-        level: Severity,
-    },
     /// One of the spec's npm publication rules (`engine::npm`).
     NpmRule {
         rule: NpmRule,
         /// The example file (`ding-dong-example`), relative to the package.
         file: Option<Template>,
     },
+}
+
+/// The discovery family's actions: discovery and registration (engine/actions/discovery.rs).
+#[derive(Debug, Clone)]
+pub enum DiscoveryAction {
+    Discover,
+    Registration { within: Option<DurationExpr> },
+}
+
+/// The judge family's actions: judging the whole recording (engine/actions/judge.rs).
+#[derive(Debug, Clone)]
+pub enum JudgeAction {
+    /// Every event of the run against the login states; these rules' findings fail.
+    JudgeStates { rules: Vec<StateRule> },
+    /// Every payload of the run against its event type's JSON Schema; problems of `level` fail.
+    JudgeShapes { level: Severity },
 }
 
 /// The Puppet spec's npm publication rules ("NPM Publication").
@@ -363,38 +412,38 @@ impl Action {
     /// The step's name as written in YAML (`send_text`).
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Start => "start",
-            Action::Stop => "stop",
-            Action::Resubscribe => "resubscribe",
-            Action::Logout => "logout",
-            Action::Ding { .. } => "ding",
-            Action::SendText { .. } => "send_text",
-            Action::SendFile { .. } => "send_file",
-            Action::MessagePayload { .. } => "message_payload",
-            Action::MessageFile { .. } => "message_file",
-            Action::DownloadFile { .. } => "download_file",
-            Action::AuthorityToken => "authority_token",
-            Action::DingDuringTransfer { .. } => "ding_during_transfer",
-            Action::ContactPayload { .. } => "contact_payload",
-            Action::Version { .. } => "version",
-            Action::Discover => "discover",
-            Action::Wait { .. } => "wait",
-            Action::WaitFor { .. } => "wait_for",
-            Action::ExpectCount { at_least: 0, at_most: Some(0), .. } => "expect_none",
-            Action::ExpectCount { .. } => "expect_count",
-            Action::WaitMessage { .. } => "wait_message",
-            Action::Assert { .. } => "assert",
-            Action::ExpectMime { .. } => "expect_mime",
-            Action::CheckReceivedFiles { .. } => "check_received_files",
-            Action::CheckReceivedMessages { .. } => "check_received_messages",
-            Action::MaxGap { .. } => "max_gap",
+            Action::Rpc(RpcAction::Start) => "start",
+            Action::Rpc(RpcAction::Stop) => "stop",
+            Action::Rpc(RpcAction::Resubscribe) => "resubscribe",
+            Action::Rpc(RpcAction::Logout) => "logout",
+            Action::Rpc(RpcAction::Ding { .. }) => "ding",
+            Action::Message(MessageAction::SendText { .. }) => "send_text",
+            Action::Files(FilesAction::SendFile { .. }) => "send_file",
+            Action::Message(MessageAction::MessagePayload { .. }) => "message_payload",
+            Action::Message(MessageAction::MessageFile { .. }) => "message_file",
+            Action::Files(FilesAction::DownloadFile { .. }) => "download_file",
+            Action::Rpc(RpcAction::AuthorityToken) => "authority_token",
+            Action::Files(FilesAction::DingDuringTransfer { .. }) => "ding_during_transfer",
+            Action::Rpc(RpcAction::ContactPayload { .. }) => "contact_payload",
+            Action::Rpc(RpcAction::Version { .. }) => "version",
+            Action::Discovery(DiscoveryAction::Discover) => "discover",
+            Action::Watch(WatchAction::Wait { .. }) => "wait",
+            Action::Watch(WatchAction::WaitFor { .. }) => "wait_for",
+            Action::Watch(WatchAction::ExpectCount { at_least: 0, at_most: Some(0), .. }) => "expect_none",
+            Action::Watch(WatchAction::ExpectCount { .. }) => "expect_count",
+            Action::Message(MessageAction::WaitMessage { .. }) => "wait_message",
+            Action::Watch(WatchAction::Assert { .. }) => "assert",
+            Action::Files(FilesAction::ExpectMime { .. }) => "expect_mime",
+            Action::Files(FilesAction::CheckReceivedFiles { .. }) => "check_received_files",
+            Action::Message(MessageAction::CheckReceivedMessages { .. }) => "check_received_messages",
+            Action::Heartbeat(HeartbeatAction::MaxGap { .. }) => "max_gap",
             Action::ForEach { .. } => "for_each",
-            Action::ExpectJson { .. } => "expect_json",
-            Action::ExpectText { .. } => "expect_text",
-            Action::Registration { .. } => "registration",
-            Action::NpmRule { .. } => "npm_rule",
-            Action::JudgeStates { .. } => "judge_states",
-            Action::JudgeShapes { .. } => "judge_shapes",
+            Action::Package(PackageAction::ExpectJson { .. }) => "expect_json",
+            Action::Package(PackageAction::ExpectText { .. }) => "expect_text",
+            Action::Discovery(DiscoveryAction::Registration { .. }) => "registration",
+            Action::Package(PackageAction::NpmRule { .. }) => "npm_rule",
+            Action::Judge(JudgeAction::JudgeStates { .. }) => "judge_states",
+            Action::Judge(JudgeAction::JudgeShapes { .. }) => "judge_shapes",
         }
     }
 }

@@ -8,14 +8,13 @@ use std::time::Duration;
 use super::{Captured, CheckRun, Failure, Stepped, fields};
 use crate::clock::human;
 use crate::config::Target;
-use crate::suite::{Action, DurationExpr, Step};
+use crate::suite::{DiscoveryAction, DurationExpr};
 
 impl CheckRun {
-    pub(super) async fn discovery_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        let captured = match &step.action {
-            Action::Discover => self.discover()?,
-            Action::Registration { within } => self.registration(within.as_ref()).await?,
-            _ => unreachable!("the dispatcher sends only discovery actions here"),
+    pub(super) async fn discovery_step(&mut self, action: &DiscoveryAction) -> Result<Stepped, Failure> {
+        let captured = match action {
+            DiscoveryAction::Discover => self.discover()?,
+            DiscoveryAction::Registration { within } => self.registration(within.as_ref()).await?,
         };
         Ok(Stepped::captured(Some(captured)))
     }

@@ -27,33 +27,32 @@ const SAMPLE_EVERY: usize = 100;
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::clock::human;
 use crate::proto::wechaty::puppet as pb;
-use crate::suite::{Action, Step, Template, Via};
+use crate::suite::{FilesAction, Step, Template, Via};
 use crate::wire::filebox::{self, FileBox, Payload};
 use crate::wire::{EventKind, MessageKind};
 
 impl CheckRun {
-    pub(super) async fn files_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        match &step.action {
-            Action::SendFile { to, mime, name, size, via } => {
+    pub(super) async fn files_step(&mut self, step: &Step, action: &FilesAction) -> Result<Stepped, Failure> {
+        match action {
+            FilesAction::SendFile { to, mime, name, size, via } => {
                 Ok(Stepped::captured(self.send_file(step, to, mime, name.as_ref(), *size, *via).await?))
             }
-            Action::DownloadFile { id, md5, size, inline } => {
+            FilesAction::DownloadFile { id, md5, size, inline } => {
                 Ok(Stepped::captured(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline).await?))
             }
-            Action::DingDuringTransfer { size, factor } => {
+            FilesAction::DingDuringTransfer { size, factor } => {
                 Ok(Stepped::captured(Some(self.ding_during_transfer(*size, *factor).await?)))
             }
-            Action::ExpectMime { name, mime } => {
+            FilesAction::ExpectMime { name, mime } => {
                 let (name, mime) = (self.render(name)?, self.render(mime)?);
                 expect_mime(&name, &mime)?;
                 Ok(Stepped::nothing())
             }
-            Action::CheckReceivedFiles { duration } => {
+            FilesAction::CheckReceivedFiles { duration } => {
                 let duration = self.duration(duration)?;
                 self.check_received_files(duration).await?;
                 Ok(Stepped::nothing())
             }
-            _ => unreachable!("the dispatcher sends only file actions here"),
         }
     }
 

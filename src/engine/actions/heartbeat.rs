@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::{CheckRun, Failure, Stepped, seconds};
 use crate::clock::human;
 use crate::session::{Moment, What};
-use crate::suite::{Action, Step};
+use crate::suite::HeartbeatAction;
 use crate::wire::EventKind;
 
 /// Judged against the tolerance below, a provider heartbeating exactly every
@@ -20,10 +20,8 @@ const GAP_TOLERANCE: f64 = 1.01;
 const GAP_EXTENSION: f64 = 1.02;
 
 impl CheckRun {
-    pub(super) async fn heartbeat_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        let Action::MaxGap { interval, window } = &step.action else {
-            unreachable!("the dispatcher sends only max_gap here")
-        };
+    pub(super) async fn heartbeat_step(&mut self, action: &HeartbeatAction) -> Result<Stepped, Failure> {
+        let HeartbeatAction::MaxGap { interval, window } = action;
         let (interval, window) = (self.duration(interval)?, self.duration(window)?);
         self.max_gap(interval, window).await?;
         Ok(Stepped::nothing())

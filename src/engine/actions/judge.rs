@@ -12,7 +12,7 @@ use super::{CheckRun, Failure, Stepped};
 use crate::engine::field::shapes;
 use crate::engine::field::states::{self, Item};
 use crate::session::{Entry, Timeline, What};
-use crate::suite::{Action, Severity, StateRule, Step};
+use crate::suite::{JudgeAction, Severity, StateRule};
 use crate::wire::{EventKind, Rpc};
 
 /// How many entries are read back from the recording at a time.
@@ -25,11 +25,10 @@ const FULL_PER_TYPE: u64 = 20_000;
 const SAMPLE_EVERY: u64 = 50;
 
 impl CheckRun {
-    pub(super) fn judge_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        match &step.action {
-            Action::JudgeStates { rules } => self.judge_states(rules)?,
-            Action::JudgeShapes { level } => self.judge_shapes(*level)?,
-            _ => unreachable!("the dispatcher sends only judge actions here"),
+    pub(super) fn judge_step(&mut self, action: &JudgeAction) -> Result<Stepped, Failure> {
+        match action {
+            JudgeAction::JudgeStates { rules } => self.judge_states(rules)?,
+            JudgeAction::JudgeShapes { level } => self.judge_shapes(*level)?,
         }
         Ok(Stepped::nothing())
     }
@@ -271,6 +270,7 @@ fn list(seqs: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::Action;
 
     /// Every state rule is asked for by a built-in check, and every rule a built-in check names is one the judge
     /// knows: a rule renamed in one place only (its id in `vocab`, or a suite's list) fails here or when the suite
@@ -281,7 +281,7 @@ mod tests {
         let mut asked = std::collections::BTreeSet::new();
         for check in suites.iter().flat_map(|suite| suite.checks.iter()) {
             for step in &check.steps {
-                if let Action::JudgeStates { rules } = &step.action {
+                if let Action::Judge(JudgeAction::JudgeStates { rules }) = &step.action {
                     asked.extend(rules.iter().copied());
                 }
             }

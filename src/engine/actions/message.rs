@@ -19,43 +19,42 @@ const INSPECT_LIMIT: usize = 500;
 const JUDGE_LIMIT: usize = 300;
 const JUDGE_SAMPLE_EVERY: usize = 100;
 const JUDGE_MOST: usize = 500;
-use crate::suite::{Action, DurationExpr, Step, Template};
+use crate::suite::{DurationExpr, MessageAction, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::{EventKind, MessageKind};
 
 impl CheckRun {
-    pub(super) async fn message_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        let captured = match &step.action {
-            Action::SendText { to, text } => {
+    pub(super) async fn message_step(&mut self, step: &Step, action: &MessageAction) -> Result<Stepped, Failure> {
+        let captured = match action {
+            MessageAction::SendText { to, text } => {
                 let (to, text) = (self.render(to)?, self.render(text)?);
                 let id = self.rpc(step, self.session()?.send_text(&to, &text).await)?;
                 id.map(|id| fields([("id", id), ("to", to), ("text", text)]))
             }
-            Action::MessagePayload { id } => {
+            MessageAction::MessagePayload { id } => {
                 let id = self.render(id)?;
                 let payload = self.rpc(step, self.session()?.message_payload(&id).await)?;
                 payload.map(|payload| message_fields(&payload))
             }
-            Action::MessageFile { id } => {
+            MessageAction::MessageFile { id } => {
                 let id = self.render(id)?;
                 match self.rpc(step, self.session()?.message_file(&id).await)? {
                     Some(json) => Some(file_fields(&json, &id)?),
                     None => None,
                 }
             }
-            Action::WaitMessage { id, text, name, after, within, or_skip } => {
+            MessageAction::WaitMessage { id, text, name, after, within, or_skip } => {
                 let (values, at) = self
                     .wait_message(id.as_ref(), text.as_ref(), name.as_ref(), after.as_deref(), within.as_ref())
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 return Ok(Stepped { captured: Some(values), moment: Some(at) });
             }
-            Action::CheckReceivedMessages { duration } => {
+            MessageAction::CheckReceivedMessages { duration } => {
                 let duration = self.duration(duration)?;
                 self.check_received_messages(duration).await?;
                 None
             }
-            _ => unreachable!("the dispatcher sends only message actions here"),
         };
         Ok(Stepped::captured(captured))
     }

@@ -171,8 +171,7 @@ impl CheckRun {
         let now = self.context.timeline.now();
         let focus = failure.focus.unwrap_or(now);
         let from = self.started.min(focus).saturating_sub(Duration::from_secs(2));
-        let on_files =
-            matches!(step.action, Action::ExpectJson { .. } | Action::ExpectText { .. } | Action::NpmRule { .. });
+        let on_files = matches!(step.action, Action::Package(_));
         let timeline = if on_files {
             Vec::new()
         } else {
@@ -211,28 +210,14 @@ impl CheckRun {
     async fn step(&mut self, step: &Step) -> Result<(), Failure> {
         let mark = Mark::action(&self.context.timeline);
         let stepped = match &step.action {
-            Action::Start | Action::Stop | Action::Logout | Action::Ding { .. } => self.rpc_step(step).await?,
-            Action::Resubscribe => self.rpc_step(step).await?,
-            Action::ContactPayload { .. } | Action::Version { .. } | Action::AuthorityToken => {
-                self.rpc_step(step).await?
-            }
-            Action::SendText { .. } | Action::MessagePayload { .. } | Action::MessageFile { .. } => {
-                self.message_step(step).await?
-            }
-            Action::WaitMessage { .. } | Action::CheckReceivedMessages { .. } => self.message_step(step).await?,
-            Action::SendFile { .. } | Action::ExpectMime { .. } | Action::CheckReceivedFiles { .. } => {
-                self.files_step(step).await?
-            }
-            Action::DownloadFile { .. } | Action::DingDuringTransfer { .. } => self.files_step(step).await?,
-            Action::Wait { .. } | Action::WaitFor { .. } | Action::ExpectCount { .. } | Action::Assert { .. } => {
-                self.watch_step(step).await?
-            }
-            Action::MaxGap { .. } => self.heartbeat_step(step).await?,
-            Action::ExpectJson { .. } | Action::ExpectText { .. } | Action::NpmRule { .. } => {
-                self.package_step(step)?
-            }
-            Action::Discover | Action::Registration { .. } => self.discovery_step(step).await?,
-            Action::JudgeStates { .. } | Action::JudgeShapes { .. } => self.judge_step(step)?,
+            Action::Rpc(action) => self.rpc_step(step, action).await?,
+            Action::Message(action) => self.message_step(step, action).await?,
+            Action::Files(action) => self.files_step(step, action).await?,
+            Action::Watch(action) => self.watch_step(action).await?,
+            Action::Heartbeat(action) => self.heartbeat_step(action).await?,
+            Action::Package(action) => self.package_step(action)?,
+            Action::Discovery(action) => self.discovery_step(action).await?,
+            Action::Judge(action) => self.judge_step(action)?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
         };

@@ -7,17 +7,16 @@ use serde_json::Value;
 
 use super::{CheckRun, Failure, Kind, Stepped};
 use crate::engine::npm::{self, Judgement, Package};
-use crate::suite::{Action, NpmRule, Step, Template};
+use crate::suite::{NpmRule, PackageAction, Template};
 
 impl CheckRun {
-    pub(super) fn package_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        match &step.action {
-            Action::ExpectJson { file, present, absent, message } => {
+    pub(super) fn package_step(&mut self, action: &PackageAction) -> Result<Stepped, Failure> {
+        match action {
+            PackageAction::ExpectJson { file, present, absent, message } => {
                 self.expect_json(file, present, absent, message.as_deref())?;
             }
-            Action::ExpectText { file, matches, not_matches } => self.expect_text(file, matches, not_matches)?,
-            Action::NpmRule { rule, file } => self.npm_rule(*rule, file.as_ref())?,
-            _ => unreachable!("the dispatcher sends only package actions here"),
+            PackageAction::ExpectText { file, matches, not_matches } => self.expect_text(file, matches, not_matches)?,
+            PackageAction::NpmRule { rule, file } => self.npm_rule(*rule, file.as_ref())?,
         }
         Ok(Stepped::nothing())
     }

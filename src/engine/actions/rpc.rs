@@ -6,29 +6,29 @@ use super::{CheckRun, Failure, Stepped, fields};
 use crate::config::Address;
 use crate::session::RpcError;
 use crate::session::Session;
-use crate::suite::{Action, ErrorExpectation, Step};
+use crate::suite::{ErrorExpectation, RpcAction, Step};
 use crate::wire::status::code_name;
 
 impl CheckRun {
-    pub(super) async fn rpc_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        let captured = match &step.action {
-            Action::Start => self.rpc(step, self.session()?.start().await)?.map(|()| Default::default()),
-            Action::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| Default::default()),
-            Action::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| Default::default()),
-            Action::Resubscribe => {
+    pub(super) async fn rpc_step(&mut self, step: &Step, action: &RpcAction) -> Result<Stepped, Failure> {
+        let captured = match action {
+            RpcAction::Start => self.rpc(step, self.session()?.start().await)?.map(|()| Default::default()),
+            RpcAction::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| Default::default()),
+            RpcAction::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| Default::default()),
+            RpcAction::Resubscribe => {
                 let slot = self.rpc(step, self.session()?.resubscribe().await)?;
                 slot.map(|slot| fields([("slot_ms", slot.as_millis().to_string())]))
             }
-            Action::Ding { data } => {
+            RpcAction::Ding { data } => {
                 let data = self.render(data)?;
                 self.rpc(step, self.session()?.ding(&data).await)?.map(|()| fields([("data", data)]))
             }
-            Action::ContactPayload { id } => {
+            RpcAction::ContactPayload { id } => {
                 let id = self.render(id)?;
                 let contact = self.rpc(step, self.session()?.contact_payload(&id).await)?;
                 contact.map(|contact| fields([("id", contact.id), ("name", contact.name)]))
             }
-            Action::Version { token } => {
+            RpcAction::Version { token } => {
                 let token = token.as_ref().map(|token| self.render(token)).transpose()?;
                 if let Some(token) = &token {
                     crate::redact::register(token);
@@ -36,8 +36,7 @@ impl CheckRun {
                 let version = self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
                 version.map(|version| fields([("version", version)]))
             }
-            Action::AuthorityToken => self.authority_token(step).await?,
-            _ => unreachable!("the dispatcher sends only rpc actions here"),
+            RpcAction::AuthorityToken => self.authority_token(step).await?,
         };
         Ok(Stepped::captured(captured))
     }

@@ -9,33 +9,32 @@ use std::collections::BTreeMap;
 use super::{Captured, CheckRun, Failure, Mark, Stepped, seconds, shown, skip_instead};
 use crate::clock::human;
 use crate::session::{Entry, EventRecord, Moment, SCAN_LIMIT, Timeline, What};
-use crate::suite::{Action, Comparison, DurationExpr, Step, Template, Until};
+use crate::suite::{Comparison, DurationExpr, Template, Until, WatchAction};
 use crate::wire::EventKind;
 
 impl CheckRun {
-    pub(super) async fn watch_step(&mut self, step: &Step) -> Result<Stepped, Failure> {
-        match &step.action {
-            Action::Wait { duration } => {
+    pub(super) async fn watch_step(&mut self, action: &WatchAction) -> Result<Stepped, Failure> {
+        match action {
+            WatchAction::Wait { duration } => {
                 let duration = self.duration(duration)?;
                 tokio::time::sleep_until(self.cap(duration)).await;
                 Ok(Stepped::nothing())
             }
-            Action::WaitFor { events, matching, after, within, or_skip } => {
+            WatchAction::WaitFor { events, matching, after, within, or_skip } => {
                 let (values, at) = self
                     .wait_for(events, matching, after.as_deref(), within.as_ref())
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 Ok(Stepped { captured: Some(values), moment: Some(at) })
             }
-            Action::ExpectCount { events, matching, after, until, at_least, at_most } => {
+            WatchAction::ExpectCount { events, matching, after, until, at_least, at_most } => {
                 self.expect_count(events, matching, after.as_deref(), until, (*at_least, *at_most)).await?;
                 Ok(Stepped::nothing())
             }
-            Action::Assert { that, comparison, message } => {
+            WatchAction::Assert { that, comparison, message } => {
                 self.assert(that, comparison, message.as_deref())?;
                 Ok(Stepped::nothing())
             }
-            _ => unreachable!("the dispatcher sends only watch actions here"),
         }
     }
 

@@ -7,6 +7,11 @@ impl Compiler<'_> {
     pub(super) fn registration(&mut self, registration: RegistrationDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&registration.condition, names);
         let within = registration.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
-        (registration.condition, registration.capture, None, Action::Registration { within })
+        (
+            registration.condition,
+            registration.capture,
+            None,
+            Action::Discovery(DiscoveryAction::Registration { within }),
+        )
     }
 }

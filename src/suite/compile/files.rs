@@ -17,7 +17,12 @@ impl Compiler<'_> {
             Some(ViaDoc::Upload) => Via::Upload,
             Some(ViaDoc::Stream) => Via::Stream,
         };
-        (send.condition, send.capture, send.expect_error, Action::SendFile { to, mime, name, size, via })
+        (
+            send.condition,
+            send.capture,
+            send.expect_error,
+            Action::Files(FilesAction::SendFile { to, mime, name, size, via }),
+        )
     }
 
     pub(super) fn download_file(&mut self, fetch: DownloadFileDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -25,7 +30,7 @@ impl Compiler<'_> {
         let id = self.template(&fetch.id, names, cx);
         let md5 = fetch.md5.as_ref().map(|md5| self.template(md5, names, cx));
         let size = fetch.size.as_ref().map(|size| self.template(size, names, cx));
-        let action = Action::DownloadFile { id, md5, size, inline: fetch.inline };
+        let action = Action::Files(FilesAction::DownloadFile { id, md5, size, inline: fetch.inline });
         (fetch.condition, fetch.capture, fetch.expect_error, action)
     }
 
@@ -42,14 +47,14 @@ impl Compiler<'_> {
         if !(factor.is_finite() && factor >= 1.0) {
             self.error(location.clone(), format!("ding_during_transfer: factor {factor} is not a number ≥ 1"));
         }
-        (ding.condition, ding.capture, None, Action::DingDuringTransfer { size, factor })
+        (ding.condition, ding.capture, None, Action::Files(FilesAction::DingDuringTransfer { size, factor }))
     }
 
     pub(super) fn expect_mime(&mut self, expect: ExpectMimeDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&expect.condition, names);
         let name = self.template(&expect.name, names, cx);
         let mime = self.mime(&expect.mime, names, cx);
-        (expect.condition, None, None, Action::ExpectMime { name, mime })
+        (expect.condition, None, None, Action::Files(FilesAction::ExpectMime { name, mime }))
     }
 
     pub(super) fn check_received_files(
@@ -60,7 +65,7 @@ impl Compiler<'_> {
     ) -> Parts {
         cx.condition = self.condition(&files.condition, names);
         let duration = self.duration(&files.duration, names, cx.condition.as_deref());
-        (files.condition, None, None, Action::CheckReceivedFiles { duration })
+        (files.condition, None, None, Action::Files(FilesAction::CheckReceivedFiles { duration }))
     }
 
     fn mime(&mut self, located: &Located<String>, names: &Names, cx: &StepContext) -> Template {

@@ -8,6 +8,6 @@ impl Compiler<'_> {
         cx.condition = self.condition(&gap.condition, names);
         let interval = self.duration(&gap.interval, names, cx.condition.as_deref());
         let window = self.duration(&gap.window, names, cx.condition.as_deref());
-        (gap.condition, None, None, Action::MaxGap { interval, window })
+        (gap.condition, None, None, Action::Heartbeat(HeartbeatAction::MaxGap { interval, window }))
     }
 }

@@ -28,7 +28,7 @@ impl Compiler<'_> {
         if judge.rules.is_empty() {
             self.error(location.clone(), "judge_states needs at least one rule");
         }
-        (judge.condition, None, None, Action::JudgeStates { rules })
+        (judge.condition, None, None, Action::Judge(JudgeAction::JudgeStates { rules }))
     }
 
     pub(super) fn judge_shapes(&mut self, judge: JudgeShapesDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -38,6 +38,6 @@ impl Compiler<'_> {
             self.error(location, format!("level `{}`: write must or should", judge.level.value));
             Severity::Must
         });
-        (judge.condition, None, None, Action::JudgeShapes { level })
+        (judge.condition, None, None, Action::Judge(JudgeAction::JudgeShapes { level }))
     }
 }

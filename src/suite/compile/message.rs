@@ -9,19 +9,19 @@ impl Compiler<'_> {
         cx.condition = self.condition(&send.condition, names);
         let to = self.template(&send.to, names, cx);
         let text = self.template(&send.text, names, cx);
-        (send.condition, send.capture, send.expect_error, Action::SendText { to, text })
+        (send.condition, send.capture, send.expect_error, Action::Message(MessageAction::SendText { to, text }))
     }
 
     pub(super) fn message_payload(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&fetch.condition, names);
         let id = self.template(&fetch.id, names, cx);
-        (fetch.condition, fetch.capture, fetch.expect_error, Action::MessagePayload { id })
+        (fetch.condition, fetch.capture, fetch.expect_error, Action::Message(MessageAction::MessagePayload { id }))
     }
 
     pub(super) fn message_file(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&fetch.condition, names);
         let id = self.template(&fetch.id, names, cx);
-        (fetch.condition, fetch.capture, fetch.expect_error, Action::MessageFile { id })
+        (fetch.condition, fetch.capture, fetch.expect_error, Action::Message(MessageAction::MessageFile { id }))
     }
 
     pub(super) fn wait_message(
@@ -41,7 +41,12 @@ impl Compiler<'_> {
         let after = self.mark(&wait.after, names);
         let within = wait.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
         let or_skip = wait.or_skip;
-        (wait.condition, wait.capture, None, Action::WaitMessage { id, text, name, after, within, or_skip })
+        (
+            wait.condition,
+            wait.capture,
+            None,
+            Action::Message(MessageAction::WaitMessage { id, text, name, after, within, or_skip }),
+        )
     }
 
     pub(super) fn check_received_messages(
@@ -52,6 +57,6 @@ impl Compiler<'_> {
     ) -> Parts {
         cx.condition = self.condition(&messages.condition, names);
         let duration = self.duration(&messages.duration, names, cx.condition.as_deref());
-        (messages.condition, None, None, Action::CheckReceivedMessages { duration })
+        (messages.condition, None, None, Action::Message(MessageAction::CheckReceivedMessages { duration }))
     }
 }

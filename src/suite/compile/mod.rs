@@ -94,19 +94,27 @@ const MESSAGE_FIELDS: &[&str] = &["id", "talker", "listener", "room", "text", "f
 
 fn fields_of(action: &Action) -> Fields {
     match action {
-        Action::Start | Action::Stop | Action::Logout => Fields::Mark,
-        Action::Resubscribe => Fields::Only(&["slot_ms"]),
-        Action::Ding { .. } => Fields::Only(&["data"]),
-        Action::SendText { .. } => Fields::Only(&["id", "to", "text"]),
-        Action::SendFile { .. } => Fields::Only(&["id", "to", "name", "stem", "mime", "md5", "size", "via"]),
-        Action::DownloadFile { .. } => Fields::Only(&["name", "box", "md5", "size", "answer_bytes", "download_ms"]),
-        Action::DingDuringTransfer { .. } => Fields::Only(&["idle_ms", "loaded_ms"]),
-        Action::MessagePayload { .. } | Action::WaitMessage { .. } => Fields::Only(MESSAGE_FIELDS),
-        Action::MessageFile { .. } => Fields::Only(&["name", "mime", "extension"]),
-        Action::ContactPayload { .. } => Fields::Only(&["id", "name"]),
-        Action::Version { .. } | Action::AuthorityToken => Fields::Only(&["version"]),
-        Action::Discover => Fields::Only(&["host", "port", "legacy_ip", "extra_keys", "authority"]),
-        Action::WaitFor { .. } => Fields::Any,
+        Action::Rpc(RpcAction::Start) | Action::Rpc(RpcAction::Stop) | Action::Rpc(RpcAction::Logout) => Fields::Mark,
+        Action::Rpc(RpcAction::Resubscribe) => Fields::Only(&["slot_ms"]),
+        Action::Rpc(RpcAction::Ding { .. }) => Fields::Only(&["data"]),
+        Action::Message(MessageAction::SendText { .. }) => Fields::Only(&["id", "to", "text"]),
+        Action::Files(FilesAction::SendFile { .. }) => {
+            Fields::Only(&["id", "to", "name", "stem", "mime", "md5", "size", "via"])
+        }
+        Action::Files(FilesAction::DownloadFile { .. }) => {
+            Fields::Only(&["name", "box", "md5", "size", "answer_bytes", "download_ms"])
+        }
+        Action::Files(FilesAction::DingDuringTransfer { .. }) => Fields::Only(&["idle_ms", "loaded_ms"]),
+        Action::Message(MessageAction::MessagePayload { .. }) | Action::Message(MessageAction::WaitMessage { .. }) => {
+            Fields::Only(MESSAGE_FIELDS)
+        }
+        Action::Message(MessageAction::MessageFile { .. }) => Fields::Only(&["name", "mime", "extension"]),
+        Action::Rpc(RpcAction::ContactPayload { .. }) => Fields::Only(&["id", "name"]),
+        Action::Rpc(RpcAction::Version { .. }) | Action::Rpc(RpcAction::AuthorityToken) => Fields::Only(&["version"]),
+        Action::Discovery(DiscoveryAction::Discover) => {
+            Fields::Only(&["host", "port", "legacy_ip", "extra_keys", "authority"])
+        }
+        Action::Watch(WatchAction::WaitFor { .. }) => Fields::Any,
         _ => Fields::Mark,
     }
 }
@@ -277,11 +285,11 @@ impl Compiler<'_> {
         let mut cx = StepContext { condition: None };
         let (condition, capture, expect_error, action) = match step.value {
             // rpc.rs
-            StepDoc::Start(common) => plain(common, Action::Start),
-            StepDoc::Stop(common) => plain(common, Action::Stop),
-            StepDoc::Resubscribe(common) => plain(common, Action::Resubscribe),
-            StepDoc::Logout(common) => plain(common, Action::Logout),
-            StepDoc::AuthorityToken(common) => plain(common, Action::AuthorityToken),
+            StepDoc::Start(common) => plain(common, Action::Rpc(RpcAction::Start)),
+            StepDoc::Stop(common) => plain(common, Action::Rpc(RpcAction::Stop)),
+            StepDoc::Resubscribe(common) => plain(common, Action::Rpc(RpcAction::Resubscribe)),
+            StepDoc::Logout(common) => plain(common, Action::Rpc(RpcAction::Logout)),
+            StepDoc::AuthorityToken(common) => plain(common, Action::Rpc(RpcAction::AuthorityToken)),
             StepDoc::Ding(ding) => self.ding(ding, names, &mut cx),
             StepDoc::ContactPayload(fetch) => self.contact_payload(fetch, names, &mut cx),
             StepDoc::Version(version) => self.version(version, names, &mut cx),
@@ -310,7 +318,7 @@ impl Compiler<'_> {
             StepDoc::ExpectText(text) => self.expect_text(text, names, &mut cx),
             StepDoc::NpmRule(npm) => self.npm_rule(npm, names, &mut cx),
             // discovery.rs
-            StepDoc::Discover(common) => plain(common, Action::Discover),
+            StepDoc::Discover(common) => plain(common, Action::Discovery(DiscoveryAction::Discover)),
             StepDoc::Registration(registration) => self.registration(registration, names, &mut cx),
             // judge.rs
             StepDoc::JudgeStates(judge) => self.judge_states(judge, names, &mut cx, &location),

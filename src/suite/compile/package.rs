@@ -29,7 +29,12 @@ impl Compiler<'_> {
         if present.is_empty() && absent.is_empty() {
             self.error(location.clone(), "expect_json needs `present` or `absent` pointers");
         }
-        (json.condition, None, None, Action::ExpectJson { file, present, absent, message: json.message })
+        (
+            json.condition,
+            None,
+            None,
+            Action::Package(PackageAction::ExpectJson { file, present, absent, message: json.message }),
+        )
     }
 
     pub(super) fn expect_text(&mut self, text: ExpectTextDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -37,7 +42,7 @@ impl Compiler<'_> {
         let file = self.template(&text.file, names, cx);
         let matches = text.matches.iter().filter_map(|pattern| self.pattern(pattern)).collect();
         let not_matches = text.not_matches.iter().filter_map(|pattern| self.pattern(pattern)).collect();
-        (text.condition, None, None, Action::ExpectText { file, matches, not_matches })
+        (text.condition, None, None, Action::Package(PackageAction::ExpectText { file, matches, not_matches }))
     }
 
     pub(super) fn npm_rule(&mut self, npm: NpmRuleDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -62,7 +67,12 @@ impl Compiler<'_> {
             let location = self.at(&npm.rule);
             self.error(location, "`file` is for the ding-dong-example rule only");
         }
-        (npm.condition, None, None, Action::NpmRule { rule: rule.unwrap_or(NpmRule::RuntimeDependencies), file })
+        (
+            npm.condition,
+            None,
+            None,
+            Action::Package(PackageAction::NpmRule { rule: rule.unwrap_or(NpmRule::RuntimeDependencies), file }),
+        )
     }
 
     /// `REGEX # what it means`: the regex must compile.

@@ -8,18 +8,18 @@ impl Compiler<'_> {
     pub(super) fn ding(&mut self, ding: DingDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&ding.condition, names);
         let data = self.template(&ding.data, names, cx);
-        (ding.condition, ding.capture, ding.expect_error, Action::Ding { data })
+        (ding.condition, ding.capture, ding.expect_error, Action::Rpc(RpcAction::Ding { data }))
     }
 
     pub(super) fn contact_payload(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&fetch.condition, names);
         let id = self.template(&fetch.id, names, cx);
-        (fetch.condition, fetch.capture, fetch.expect_error, Action::ContactPayload { id })
+        (fetch.condition, fetch.capture, fetch.expect_error, Action::Rpc(RpcAction::ContactPayload { id }))
     }
 
     pub(super) fn version(&mut self, version: VersionDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&version.condition, names);
         let token = version.token.as_ref().map(|token| self.template(token, names, cx));
-        (version.condition, version.capture, version.expect_error, Action::Version { token })
+        (version.condition, version.capture, version.expect_error, Action::Rpc(RpcAction::Version { token }))
     }
 }

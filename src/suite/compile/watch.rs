@@ -10,7 +10,7 @@ impl Compiler<'_> {
     pub(super) fn wait(&mut self, wait: WaitDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&wait.condition, names);
         let duration = self.duration(&wait.duration, names, cx.condition.as_deref());
-        (wait.condition, None, None, Action::Wait { duration })
+        (wait.condition, None, None, Action::Watch(WatchAction::Wait { duration }))
     }
 
     pub(super) fn wait_for(&mut self, wait: WaitForDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -20,7 +20,12 @@ impl Compiler<'_> {
         let after = self.mark(&wait.after, names);
         let within = wait.within.as_ref().map(|within| self.duration(within, names, cx.condition.as_deref()));
         let or_skip = wait.or_skip;
-        (wait.condition, wait.capture, None, Action::WaitFor { events, matching, after, within, or_skip })
+        (
+            wait.condition,
+            wait.capture,
+            None,
+            Action::Watch(WatchAction::WaitFor { events, matching, after, within, or_skip }),
+        )
     }
 
     pub(super) fn expect_none(
@@ -76,7 +81,7 @@ impl Compiler<'_> {
                 Comparison::Equals(Template::literal(""))
             }
         };
-        (assert.condition, None, None, Action::Assert { that, comparison, message: assert.message })
+        (assert.condition, None, None, Action::Watch(WatchAction::Assert { that, comparison, message: assert.message }))
     }
 
     fn events(&mut self, located: &Located<OneOrMany>) -> Vec<EventKind> {
@@ -128,7 +133,14 @@ impl Compiler<'_> {
             (None, Some(duration)) => Until::For(self.duration(duration, names, cx.condition.as_deref())),
             (None, None) => Until::Now,
         };
-        Action::ExpectCount { events, matching, after, until, at_least: at_least.unwrap_or(0), at_most }
+        Action::Watch(WatchAction::ExpectCount {
+            events,
+            matching,
+            after,
+            until,
+            at_least: at_least.unwrap_or(0),
+            at_most,
+        })
     }
 
     fn matching(
