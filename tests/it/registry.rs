@@ -2,18 +2,18 @@
 //! speaks the registration protocol (a WebSocket client written here), and by
 //! puppet-lint's own discovery.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::Cli;
 use futures::{SinkExt, StreamExt};
 use puppet_lint::config::Authority;
 use puppet_lint::exit;
 use puppet_lint::registry::{Options, Registry};
 use puppet_lint::target::discovery::{self, DiscoveryError};
 use serde_json::{Value, json};
-use support::Cli;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 

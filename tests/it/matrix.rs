@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use puppet_lint::report::matrix::{self, Input, Matrix, MatrixError};
 
+use crate::support::snapshot;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
@@ -24,17 +26,17 @@ fn the_matrix() -> Matrix {
 
 #[test]
 fn markdown_snapshot() {
-    insta::assert_snapshot!(matrix::markdown(&the_matrix()));
+    snapshot!("markdown_snapshot", matrix::markdown(&the_matrix()));
 }
 
 #[test]
 fn html_snapshot() {
-    insta::assert_snapshot!(matrix::html(&the_matrix()));
+    snapshot!("html_snapshot", matrix::html(&the_matrix()));
 }
 
 #[test]
 fn json_snapshot() {
-    insta::assert_snapshot!(matrix::json(&the_matrix()));
+    snapshot!("json_snapshot", matrix::json(&the_matrix()));
 }
 
 #[test]

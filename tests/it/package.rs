@@ -5,11 +5,9 @@
 //! warn) or skip with the message the table gives, and the exit code
 //! follows the `must` rules only.
 
-mod support;
-
+use crate::support::{Cli, scratch};
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
 
 /// fixture, must, should, example (`pass` / `fail` / `skip`), and a
 /// fragment of the first finding (or skip reason).

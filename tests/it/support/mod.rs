@@ -257,3 +257,52 @@ pub fn verdicts(report: &Report) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `insta::assert_snapshot!` into `tests/snapshots/<module>__<name>.snap`:
+/// the names the snapshots had when each module was a test crate of its own
+/// (`tests/matrix_browser.sh` reads one of them by that name).
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {{
+        let module = module_path!().rsplit("::").next().unwrap_or_default();
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("{module}__{}", $name), $value);
+        });
+    }};
+}
+pub(crate) use snapshot;
+
+/// Property tests: `default` cases, or `PROPTEST_CASES` when it is set. The
+/// seeds of past failures are kept in `tests/<regressions>`, where they were
+/// before the tests were one crate.
+pub fn proptest_config(default: u32, regressions: &str) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default);
+    let path = format!("{}/tests/{regressions}", env!("CARGO_MANIFEST_DIR"));
+    let persistence = FileFailurePersistence::Direct(Box::leak(path.into_boxed_str()));
+    Config { cases, failure_persistence: Some(Box::new(persistence)), ..Config::default() }
+}
+
+/// The name of the test this process was started for alone, if it was (see
+/// [`alone`]).
+const ALONE: &str = "PUPPET_LINT_TEST_ALONE";
+
+/// Runs the test `name` (its path, `module::test`) in a process of its own,
+/// for a test that changes what the whole process does (the tokens
+/// `redact::register` keeps for the life of the process): `true` in that
+/// process, where the test does its work; elsewhere `false`, once the other
+/// process passed.
+pub fn alone(name: &str) -> bool {
+    if std::env::var(ALONE).is_ok_and(|alone| alone == name) {
+        return true;
+    }
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(ALONE, name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the test binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{name}, alone:\n{text}");
+    assert!(text.contains("1 passed"), "{name} ran alone:\n{text}");
+    false
+}

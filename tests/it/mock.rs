@@ -1,7 +1,7 @@
 //! The mock itself, driven at the wire level: a fixed script records how it
 //! behaves, and each fault must change exactly the behaviour it names.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,11 +3,9 @@
 //! the others pass (a check that depends on the broken behaviour to see its
 //! own rule is skipped, and says why).
 
-mod support;
-
+use crate::support::{mock, run_builtin, target_of, verdicts};
 use puppet_lint::mock::Fault;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{mock, run_builtin, target_of, verdicts};
 
 async fn run_with(faults: &[Fault]) -> Report {
     let mock = mock(faults).await;

@@ -3,15 +3,15 @@
 //! directory each, the combined checklist, the worst exit code, and the
 //! unreachable one done at once without holding up the others.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::{Cli, free_address, scratch};
 use puppet_lint::exit;
 use puppet_lint::mock::Fault;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, free_address, scratch};
 
 fn read_report(dir: &Path) -> Report {
     let text = std::fs::read_to_string(dir.join("report.json")).unwrap_or_else(|_| panic!("{}", dir.display()));

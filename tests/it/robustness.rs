@@ -1,14 +1,14 @@
 //! What a broken peer sends, or a connection that goes away, never panics
 //! puppet-lint, never hangs it, and never loses the report.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::{target_of, verdicts};
 use puppet_lint::mock::{MockOptions, MockServer};
 use puppet_lint::report::model::{TimelineEntry, TimelineWhat, Verdict};
 use puppet_lint::report::{files, junit};
-use support::{target_of, verdicts};
 
 #[tokio::test]
 async fn garbage_events_are_recorded_as_findings_and_break_nothing() {

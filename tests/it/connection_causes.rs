@@ -4,13 +4,13 @@
 //! words and the flag or variable that fixes it. Loopback only; every case
 //! is bounded by the CLI's own deadline.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::Cli;
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
-use support::Cli;
 
 const TOKEN: &str = "insecure_connection-causes-0123456789";
 

@@ -1,12 +1,12 @@
 //! The real binary, as users and CI run it.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::{Cli, scratch};
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
 
 fn read_report(dir: &std::path::Path) -> Report {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report.json")).expect("a report")

@@ -1,10 +1,10 @@
 //! The discovery checks in a token run, against a local discovery service,
 //! for every answer WIRE.md lists.
 
-mod support;
+use crate::support;
 
+use crate::support::{Cli, Ran};
 use puppet_lint::exit;
-use support::{Cli, Ran};
 
 async fn run_by_token((status, body): (u16, String), token: &str) -> Ran {
     let body: &'static str = Box::leak(body.into_boxed_str());

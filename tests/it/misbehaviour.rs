@@ -6,16 +6,16 @@
 //! A lost service is one finding, the cause of every check it cut short;
 //! our own deadline is never shown as the service's answer.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+use crate::support::{Cli, Ran, free_address, scratch};
 use puppet_lint::exit;
 use puppet_lint::mock::Fault;
 use serde_json::Value;
-use support::{Cli, Ran, free_address, scratch};
 
 /// Generous: the harness has its own deadlines (2 s rpcs, 5 s login).
 const BOUND: Duration = Duration::from_secs(45);

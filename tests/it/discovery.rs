@@ -1,14 +1,14 @@
 //! Discovery against a local service, for every answer WIRE.md lists, and
 //! `puppet-lint discover`'s exit codes.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::Cli;
 use puppet_lint::config::Authority;
 use puppet_lint::exit;
 use puppet_lint::target::discovery::{self, DiscoveryError, Policy};
-use support::Cli;
 
 const TOKEN: &str = "puppet_service_discovery-test-0123456789";
 

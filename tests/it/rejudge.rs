@@ -4,13 +4,11 @@
 //! and gives the live run's verdicts for every check that only observes the
 //! timeline; the others say they need a live service.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Cli, scratch};
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
 
 fn read_report(dir: &Path) -> Report {
     let text = std::fs::read_to_string(dir.join("report.json")).unwrap_or_else(|_| panic!("{}", dir.display()));

@@ -1,13 +1,13 @@
 //! `puppet-lint mock`, as a provider developer runs it.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::Cli;
 use puppet_lint::exit;
-use support::Cli;
 
 /// Starts `puppet-lint mock` and returns it with the address it printed.
 fn start(args: &[&str]) -> (std::process::Child, String, Vec<String>) {

@@ -2,15 +2,15 @@
 //! (`wechaty-puppet-service` 1.19.9 serving `wechaty-puppet-mock` 1.19.4), and
 //! the official Node stubs against puppet-lint's mock.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::Cli;
+use crate::support::node::{self, NodeServer};
 use puppet_lint::config::{Address, Endpoint, Target, TlsTarget, TrustSource};
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
-use support::Cli;
-use support::node::{self, NodeServer};
 
 fn token() -> String {
     format!("insecure_{}", uuid::Uuid::new_v4())
@@ -104,7 +104,7 @@ async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
     let report = support::run_builtin(target).await;
     let verdicts: String =
         report.checks.iter().map(|check| format!("{:<28} {}\n", check.id, check.verdict.name())).collect();
-    insta::assert_snapshot!(verdicts);
+    support::snapshot!("the_stock_official_server_gets_the_verdicts_its_behaviour_earns", verdicts);
 }
 
 /// Without TLS the official server takes the token from the HTTP/2

@@ -5,12 +5,12 @@
 //! round trip.
 //!
 //! `cargo test` runs a few thousand cases per target; `PROPTEST_CASES=100000`
-//! asks for a longer run (run the test binary directly, one target at a time:
-//! `target/debug/deps/fuzz-… timeline`). Discovery answers and registry
+//! asks for a longer run (one target at a time:
+//! `cargo test --test it fuzz::timeline`). Discovery answers and registry
 //! frames are fuzzed as unit tests beside their private readers
 //! (`src/target/discovery.rs`, `src/registry/websocket.rs`); redaction in
-//! `tests/fuzz_redaction.rs`, a process of its own: the tokens it registers
-//! stay registered, and would slow (and mask) every redaction here.
+//! `fuzz_redaction.rs`, a process of its own: the tokens it registers stay
+//! registered, and would slow (and mask) every redaction here.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,10 +27,10 @@ use puppet_lint::wire::filebox::{FileBox, mime_of_name};
 use puppet_lint::wire::status::{describe_status, first_line};
 use puppet_lint::wire::{EventKind, decode_payload};
 
-/// `default` cases, or `PROPTEST_CASES` when it is set.
+/// `default` cases, or `PROPTEST_CASES` when it is set; past failures'
+/// seeds in `tests/fuzz.proptest-regressions`.
 fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    crate::support::proptest_config(default, "fuzz.proptest-regressions")
 }
 
 /// The most one case may take (debug build, two busy cores): a case slower
