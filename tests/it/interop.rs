@@ -2,15 +2,14 @@
 //! (`wechaty-puppet-service` 1.19.9 serving `wechaty-puppet-mock` 1.19.4), and
 //! the official Node stubs against puppet-lint's mock.
 
-use crate::support;
-
 use std::time::Duration;
 
-use crate::support::Cli;
-use crate::support::node::{self, NodeServer};
 use puppet_lint::config::{Address, Endpoint, Target, TlsTarget, TrustSource};
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
+
+use crate::support::node::{self, NodeServer};
+use crate::support::{self, Cli, Engine, Scratch};
 
 fn token() -> String {
     format!("insecure_{}", uuid::Uuid::new_v4())
@@ -42,7 +41,7 @@ fn doctor_passes_against_the_official_server_without_tls() {
 async fn doctor_passes_through_a_local_discovery_service() {
     let Some(()) = node::available() else { return };
     let server = NodeServer::start(&token(), true, &[]);
-    let answer: &'static str = Box::leak(format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port).into_boxed_str());
+    let answer = format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port);
     let discovery = support::http::serve(vec![(200, answer)]).await;
     let ran =
         Cli::new().args(["doctor", "--token", &server.token, "--authority", &discovery.authority]).run_async().await;
@@ -101,7 +100,7 @@ async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
         token: Some(server.token.clone()),
         tls: Some(TlsTarget { server_name: "insecure".into(), trust: TrustSource::Embedded }),
     };
-    let report = support::run_builtin(target).await;
+    let report = Engine::against(target).run().await;
     let verdicts: String =
         report.checks.iter().map(|check| format!("{:<28} {}\n", check.id, check.verdict.name())).collect();
     support::snapshot!("the_stock_official_server_gets_the_verdicts_its_behaviour_earns", verdicts);
@@ -140,7 +139,8 @@ async fn the_official_node_stubs_talk_to_the_mock() {
         let endpoint = mock.address.to_string();
         let mut args = vec!["--endpoint".to_owned(), endpoint, "--token".into(), mock.token.clone()];
         args.extend(["--expect-ready".into(), "--expect-heartbeat".into()]);
-        let ca_file = support::scratch("mock-ca").join("ca.pem");
+        let dir = Scratch::new("mock-ca");
+        let ca_file = dir.join("ca.pem");
         match &mock.tls {
             Some(tls) => {
                 std::fs::write(&ca_file, &tls.ca_pem).unwrap();
@@ -225,7 +225,7 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
     let Some(()) = node::registration_available() else { return };
     for wrong_port in [None, Some("9")] {
         let token = token();
-        let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let listen = support::free_address();
         let run = Cli::new()
             .args([
                 "--token",
@@ -239,11 +239,10 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
                 "30s",
             ])
             .args(["--only", "registration.*", "--only", "discovery.resolves", "--no-report"])
+            .deadline(Duration::from_secs(90))
             .spawn();
         // The provider needs the registry up before its first connect.
-        while std::net::TcpStream::connect(&listen).is_err() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_for_listener(&listen);
         let extra: Vec<&str> = wrong_port.map(|port| vec!["--answer-port", port]).unwrap_or_default();
         let provider = {
             let (token, listen, extra) =
@@ -255,7 +254,7 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
             .await
             .unwrap()
         };
-        let ran = tokio::task::spawn_blocking(move || support::finish(run, Duration::from_secs(90))).await.unwrap();
+        let ran = tokio::task::spawn_blocking(move || run.finish()).await.unwrap();
         match wrong_port {
             None => {
                 ran.code(exit::OK).row("registration.hostie-grpc-port", "pass").never_shows(&token);
@@ -305,17 +304,17 @@ fn the_official_client_uses_the_mock_plaintext_and_tls() {
     for tls in [false, true] {
         let token = token();
         let listen = support::free_address();
-        let ca_file = support::scratch(&format!("official-client-{tls}")).join("ca.pem");
+        let dir = Scratch::new("official-client");
+        let ca_file = dir.join("ca.pem");
         let mut args = vec!["mock", "--listen", &listen, "--token", &token, "--heartbeat-interval", "1s"];
         let ca_path = ca_file.display().to_string();
         if tls {
             args.extend(["--tls", "--tls-ca-out", &ca_path]);
         }
-        let mut mock = Cli::new().args(&args).spawn();
-        let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(&listen).is_err() || (tls && !ca_file.exists()) {
-            assert!(started.elapsed() < Duration::from_secs(20), "the mock listens on {listen}");
-            std::thread::sleep(Duration::from_millis(50));
+        let mock = Cli::new().args(&args).spawn();
+        support::wait_for_listener(&listen);
+        if tls {
+            support::wait_until("the mock writes its CA", support::PATIENCE, || ca_file.exists());
         }
         let mut client = std::process::Command::new("node");
         client
@@ -333,8 +332,7 @@ fn the_official_client_uses_the_mock_plaintext_and_tls() {
             client.env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true");
         }
         let output = client.stdin(std::process::Stdio::null()).output().expect("node runs");
-        let _ = mock.kill();
-        let _ = mock.wait();
+        drop(mock);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stdout.lines().last().unwrap_or_default();
