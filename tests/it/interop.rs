@@ -9,16 +9,12 @@ use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
 
 use crate::support::node::{self, NodeServer};
-use crate::support::{self, Cli, Engine, Scratch};
-
-fn token() -> String {
-    format!("insecure_{}", uuid::Uuid::new_v4())
-}
+use crate::support::{self, Cli, Engine, Scratch, fresh_token};
 
 #[test]
 fn doctor_passes_against_the_official_server_with_its_default_v1_certificate() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &server.token]).run();
     ran.code(exit::OK)
         .stdout_has("✓ tls")
@@ -32,7 +28,7 @@ fn doctor_passes_against_the_official_server_with_its_default_v1_certificate() {
 #[test]
 fn doctor_passes_against_the_official_server_without_tls() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &[]);
+    let server = NodeServer::start(&fresh_token(), false, &[]);
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token]).run();
     ran.code(exit::OK).stdout_has("tls           off").stdout_has("✓ login");
 }
@@ -40,7 +36,7 @@ fn doctor_passes_against_the_official_server_without_tls() {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_passes_through_a_local_discovery_service() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let answer = format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port);
     let discovery = support::http::serve(vec![(200, answer)]).await;
     let ran =
@@ -53,8 +49,8 @@ async fn doctor_passes_through_a_local_discovery_service() {
 #[test]
 fn a_wrong_token_is_unauthenticated_exits_3_and_is_never_shown() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
-    let wrong = token();
+    let server = NodeServer::start(&fresh_token(), true, &[]);
+    let wrong = fresh_token();
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &wrong]).run();
     ran.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(&wrong).never_shows(&server.token);
     let run = Cli::new().args(["--endpoint", &server.endpoint(), "--token", &wrong, "--no-report"]).run();
@@ -64,7 +60,7 @@ fn a_wrong_token_is_unauthenticated_exits_3_and_is_never_shown() {
 #[test]
 fn the_official_certificate_is_refused_for_another_server_name() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let ran = Cli::new()
         .args([
             "doctor",
@@ -94,7 +90,7 @@ fn the_official_certificate_is_refused_for_another_server_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let target = Target {
         address: Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: server.port }),
         token: Some(server.token.clone()),
@@ -111,7 +107,7 @@ async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
 #[test]
 fn the_official_server_takes_the_token_from_the_authority_without_tls() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &[]);
+    let server = NodeServer::start(&fresh_token(), false, &[]);
     let ran = Cli::new()
         .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token])
         .args(["--heartbeat-window", "1s", "--only", "auth.*", "--no-report"])
@@ -131,7 +127,7 @@ async fn the_official_node_stubs_talk_to_the_mock() {
         let mock = MockServer::start(MockOptions {
             heartbeat_interval: Duration::from_millis(300),
             tls,
-            token: token(),
+            token: fresh_token(),
             ..MockOptions::default()
         })
         .await
@@ -186,7 +182,7 @@ fn the_embedded_root_ca_is_the_one_the_official_package_bundles() {
 async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() {
     let Some(()) = node::registration_available() else { return };
     let registry = puppet_lint::registry::Registry::start(Default::default()).await.unwrap();
-    let token = token();
+    let token = fresh_token();
     let address = registry.address().to_string();
     let provider = {
         let (token, address) = (token.clone(), address.clone());
@@ -224,7 +220,7 @@ async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() 
 async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_one() {
     let Some(()) = node::registration_available() else { return };
     for wrong_port in [None, Some("9")] {
-        let token = token();
+        let token = fresh_token();
         let listen = support::free_address();
         let run = Cli::new()
             .args([
@@ -277,7 +273,7 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
 #[test]
 fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &["--login-delay", "2500"]);
+    let server = NodeServer::start(&fresh_token(), false, &["--login-delay", "2500"]);
     let ran = Cli::new()
         .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token, "--rpc-timeout", "1s"])
         .args([
@@ -302,7 +298,7 @@ fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
 fn the_official_client_uses_the_mock_plaintext_and_tls() {
     let Some(()) = node::available() else { return };
     for tls in [false, true] {
-        let token = token();
+        let token = fresh_token();
         let listen = support::free_address();
         let dir = Scratch::new("official-client");
         let ca_file = dir.join("ca.pem");

@@ -433,7 +433,7 @@ fn control_characters_never_reach_the_terminal_or_the_reports() {
 #[test]
 fn an_echoed_token_is_never_shown() {
     let _shared = CORES.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let token = format!("insecure_{}", uuid::Uuid::new_v4());
+    let token = support::fresh_token();
     let listen = free_address();
     let provider = Cli::new()
         .args([

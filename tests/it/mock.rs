@@ -65,6 +65,17 @@ async fn comes(timeline: &Timeline, from: usize, within: Duration, matches: impl
     timeline.wait_for(from, Instant::now() + within, |_| true, event).await.is_some()
 }
 
+/// puppet-lint's own connection to `mock`.
+async fn connected(mock: &MockServer) -> tonic::transport::Channel {
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    connect::channel(&endpoint, None, Duration::from_secs(10)).await.expect("the mock accepts connections")
+}
+
+/// A session with `mock` over `channel`.
+fn session_with(mock: &MockServer, channel: tonic::transport::Channel) -> Session {
+    Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new())
+}
+
 async fn profile(faults: &[Fault]) -> Profile {
     let mock = MockServer::start(MockOptions {
         faults: faults.to_vec(),
@@ -74,9 +85,7 @@ async fn profile(faults: &[Fault]) -> Profile {
     })
     .await
     .expect("mock starts");
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.expect("connects");
-    let session = Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new());
+    let session = session_with(&mock, connected(&mock).await);
     let timeline = session.timeline().clone();
     let login_deadline = || Instant::now() + PATIENCE;
     let kinds_after = |from: usize| -> Vec<(EventKind, Option<String>)> {
@@ -272,19 +281,8 @@ async fn accept_any_token() {
 #[tokio::test]
 async fn one_event_subscriber_at_a_time_and_a_cancel_frees_the_slot() {
     let mock = support::mock(&[]).await;
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let first = Session::new(
-        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
-        Some(&mock.token),
-        Default::default(),
-        Timeline::new(),
-    );
-    let second = Session::new(
-        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
-        Some(&mock.token),
-        Default::default(),
-        Timeline::new(),
-    );
+    let first = session_with(&mock, connected(&mock).await);
+    let second = session_with(&mock, connected(&mock).await);
     first.subscribe().await.expect("the first subscriber is served");
     let refused = second.subscribe().await.expect_err("a second subscriber is refused");
     assert_eq!(refused.code(), Some(tonic::Code::AlreadyExists));
@@ -302,9 +300,8 @@ async fn one_event_subscriber_at_a_time_and_a_cancel_frees_the_slot() {
 #[tokio::test]
 async fn files_over_20_kib_travel_as_uuid_boxes_and_download_whole() {
     let mock = support::mock(&[]).await;
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
-    let session = Session::new(channel.clone(), Some(&mock.token), Default::default(), Timeline::new());
+    let channel = connected(&mock).await;
+    let session = session_with(&mock, channel.clone());
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
     let bot = session.wait_for_bot(Instant::now() + PATIENCE).await.unwrap();
@@ -336,8 +333,7 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
         MockServer::start(MockOptions { heartbeat_interval: Duration::from_millis(100), ..MockOptions::default() })
             .await
             .unwrap();
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
+    let channel = connected(&mock).await;
     let mut health = HealthClient::new(channel.clone());
     // No auth: the health service is open, as on the official server.
     let status = |health: &mut HealthClient<_>| {
@@ -345,7 +341,7 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
         async move { health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status }
     };
     assert_eq!(status(&mut health).await, ServingStatus::ServiceUnknown as i32);
-    let session = Session::new(channel, Some(&mock.token), Default::default(), Timeline::new());
+    let session = session_with(&mock, channel);
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
     eventually("serving after the first heartbeat", PATIENCE, async || {

@@ -409,6 +409,11 @@ pub fn wait_for_listener(address: &str) {
     wait_until(&format!("something listens on {address}"), PATIENCE, || std::net::TcpStream::connect(address).is_ok());
 }
 
+/// A token no other test uses.
+pub fn fresh_token() -> String {
+    format!("insecure_{}", uuid::Uuid::new_v4())
+}
+
 /// A loopback port nothing listens on (yet).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
