@@ -2,13 +2,9 @@
 //! provider, one with failures and hostile strings, one on another suite
 //! version.
 
-use std::path::{Path, PathBuf};
-
 use puppet_lint::report::matrix::{self, Input, Matrix, MatrixError};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
+use crate::support::{Scratch, fixtures, snapshot};
 
 /// The hostile provider keeps its target as its name, so that its
 /// `<script>…|pipe` reaches every header and cell.
@@ -24,17 +20,17 @@ fn the_matrix() -> Matrix {
 
 #[test]
 fn markdown_snapshot() {
-    insta::assert_snapshot!(matrix::markdown(&the_matrix()));
+    snapshot!("markdown_snapshot", matrix::markdown(&the_matrix()));
 }
 
 #[test]
 fn html_snapshot() {
-    insta::assert_snapshot!(matrix::html(&the_matrix()));
+    snapshot!("html_snapshot", matrix::html(&the_matrix()));
 }
 
 #[test]
 fn json_snapshot() {
-    insta::assert_snapshot!(matrix::json(&the_matrix()));
+    snapshot!("json_snapshot", matrix::json(&the_matrix()));
 }
 
 #[test]
@@ -142,8 +138,6 @@ fn a_newer_schema_version_is_refused() {
 fn missing_inputs_and_empty_directories_are_errors() {
     assert!(matches!(matrix::load(&[]), Err(MatrixError::NoInput)));
     assert!(matches!(matrix::load(&[fixtures().join("nowhere")]), Err(MatrixError::Read { .. })));
-    let empty = std::env::temp_dir().join(format!("matrix-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
-    assert!(matches!(matrix::load(std::slice::from_ref(&empty)), Err(MatrixError::NoReports { .. })));
-    std::fs::remove_dir(empty).unwrap();
+    let empty = Scratch::new("matrix-empty");
+    assert!(matches!(matrix::load(&[empty.to_path_buf()]), Err(MatrixError::NoReports { .. })));
 }

@@ -2,24 +2,19 @@
 //! (`wechaty-puppet-service` 1.19.9 serving `wechaty-puppet-mock` 1.19.4), and
 //! the official Node stubs against puppet-lint's mock.
 
-mod support;
-
 use std::time::Duration;
 
 use puppet_lint::config::{Address, Endpoint, Target, TlsTarget, TrustSource};
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
-use support::Cli;
-use support::node::{self, NodeServer};
 
-fn token() -> String {
-    format!("insecure_{}", uuid::Uuid::new_v4())
-}
+use crate::support::node::{self, NodeServer};
+use crate::support::{self, Cli, Engine, Scratch, fresh_token};
 
 #[test]
 fn doctor_passes_against_the_official_server_with_its_default_v1_certificate() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &server.token]).run();
     ran.code(exit::OK)
         .stdout_has("✓ tls")
@@ -33,7 +28,7 @@ fn doctor_passes_against_the_official_server_with_its_default_v1_certificate() {
 #[test]
 fn doctor_passes_against_the_official_server_without_tls() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &[]);
+    let server = NodeServer::start(&fresh_token(), false, &[]);
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token]).run();
     ran.code(exit::OK).stdout_has("tls           off").stdout_has("✓ login");
 }
@@ -41,8 +36,8 @@ fn doctor_passes_against_the_official_server_without_tls() {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_passes_through_a_local_discovery_service() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
-    let answer: &'static str = Box::leak(format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port).into_boxed_str());
+    let server = NodeServer::start(&fresh_token(), true, &[]);
+    let answer = format!(r#"{{"host":"127.0.0.1","port":{}}}"#, server.port);
     let discovery = support::http::serve(vec![(200, answer)]).await;
     let ran =
         Cli::new().args(["doctor", "--token", &server.token, "--authority", &discovery.authority]).run_async().await;
@@ -54,8 +49,8 @@ async fn doctor_passes_through_a_local_discovery_service() {
 #[test]
 fn a_wrong_token_is_unauthenticated_exits_3_and_is_never_shown() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
-    let wrong = token();
+    let server = NodeServer::start(&fresh_token(), true, &[]);
+    let wrong = fresh_token();
     let ran = Cli::new().args(["doctor", "--endpoint", &server.endpoint(), "--token", &wrong]).run();
     ran.code(exit::UNREACHABLE).stdout_has("UNAUTHENTICATED").never_shows(&wrong).never_shows(&server.token);
     let run = Cli::new().args(["--endpoint", &server.endpoint(), "--token", &wrong, "--no-report"]).run();
@@ -65,7 +60,7 @@ fn a_wrong_token_is_unauthenticated_exits_3_and_is_never_shown() {
 #[test]
 fn the_official_certificate_is_refused_for_another_server_name() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let ran = Cli::new()
         .args([
             "doctor",
@@ -95,16 +90,16 @@ fn the_official_certificate_is_refused_for_another_server_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), true, &[]);
+    let server = NodeServer::start(&fresh_token(), true, &[]);
     let target = Target {
         address: Address::Endpoint(Endpoint { host: "127.0.0.1".into(), port: server.port }),
         token: Some(server.token.clone()),
         tls: Some(TlsTarget { server_name: "insecure".into(), trust: TrustSource::Embedded }),
     };
-    let report = support::run_builtin(target).await;
+    let report = Engine::against(target).run().await;
     let verdicts: String =
         report.checks.iter().map(|check| format!("{:<28} {}\n", check.id, check.verdict.name())).collect();
-    insta::assert_snapshot!(verdicts);
+    support::snapshot!("the_stock_official_server_gets_the_verdicts_its_behaviour_earns", verdicts);
 }
 
 /// Without TLS the official server takes the token from the HTTP/2
@@ -112,7 +107,7 @@ async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {
 #[test]
 fn the_official_server_takes_the_token_from_the_authority_without_tls() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &[]);
+    let server = NodeServer::start(&fresh_token(), false, &[]);
     let ran = Cli::new()
         .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token])
         .args(["--heartbeat-window", "1s", "--only", "auth.*", "--no-report"])
@@ -132,7 +127,7 @@ async fn the_official_node_stubs_talk_to_the_mock() {
         let mock = MockServer::start(MockOptions {
             heartbeat_interval: Duration::from_millis(300),
             tls,
-            token: token(),
+            token: fresh_token(),
             ..MockOptions::default()
         })
         .await
@@ -140,7 +135,8 @@ async fn the_official_node_stubs_talk_to_the_mock() {
         let endpoint = mock.address.to_string();
         let mut args = vec!["--endpoint".to_owned(), endpoint, "--token".into(), mock.token.clone()];
         args.extend(["--expect-ready".into(), "--expect-heartbeat".into()]);
-        let ca_file = support::scratch("mock-ca").join("ca.pem");
+        let dir = Scratch::new("mock-ca");
+        let ca_file = dir.join("ca.pem");
         match &mock.tls {
             Some(tls) => {
                 std::fs::write(&ca_file, &tls.ca_pem).unwrap();
@@ -186,7 +182,7 @@ fn the_embedded_root_ca_is_the_one_the_official_package_bundles() {
 async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() {
     let Some(()) = node::registration_available() else { return };
     let registry = puppet_lint::registry::Registry::start(Default::default()).await.unwrap();
-    let token = token();
+    let token = fresh_token();
     let address = registry.address().to_string();
     let provider = {
         let (token, address) = (token.clone(), address.clone());
@@ -224,8 +220,8 @@ async fn wechaty_io_client_registers_with_the_registry_and_its_token_resolves() 
 async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_one() {
     let Some(()) = node::registration_available() else { return };
     for wrong_port in [None, Some("9")] {
-        let token = token();
-        let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let token = fresh_token();
+        let listen = support::free_address();
         let run = Cli::new()
             .args([
                 "--token",
@@ -239,11 +235,10 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
                 "30s",
             ])
             .args(["--only", "registration.*", "--only", "discovery.resolves", "--no-report"])
+            .deadline(Duration::from_secs(90))
             .spawn();
         // The provider needs the registry up before its first connect.
-        while std::net::TcpStream::connect(&listen).is_err() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_for_listener(&listen);
         let extra: Vec<&str> = wrong_port.map(|port| vec!["--answer-port", port]).unwrap_or_default();
         let provider = {
             let (token, listen, extra) =
@@ -255,7 +250,7 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
             .await
             .unwrap()
         };
-        let ran = tokio::task::spawn_blocking(move || support::finish(run, Duration::from_secs(90))).await.unwrap();
+        let ran = tokio::task::spawn_blocking(move || run.finish()).await.unwrap();
         match wrong_port {
             None => {
                 ran.code(exit::OK).row("registration.hostie-grpc-port", "pass").never_shows(&token);
@@ -278,7 +273,7 @@ async fn the_registration_check_passes_for_the_real_port_and_fails_for_a_wrong_o
 #[test]
 fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
     let Some(()) = node::available() else { return };
-    let server = NodeServer::start(&token(), false, &["--login-delay", "2500"]);
+    let server = NodeServer::start(&fresh_token(), false, &["--login-delay", "2500"]);
     let ran = Cli::new()
         .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token, "--rpc-timeout", "1s"])
         .args([
@@ -303,19 +298,19 @@ fn the_event_stream_outlives_the_rpc_timeout_on_the_official_server() {
 fn the_official_client_uses_the_mock_plaintext_and_tls() {
     let Some(()) = node::available() else { return };
     for tls in [false, true] {
-        let token = token();
+        let token = fresh_token();
         let listen = support::free_address();
-        let ca_file = support::scratch(&format!("official-client-{tls}")).join("ca.pem");
+        let dir = Scratch::new("official-client");
+        let ca_file = dir.join("ca.pem");
         let mut args = vec!["mock", "--listen", &listen, "--token", &token, "--heartbeat-interval", "1s"];
         let ca_path = ca_file.display().to_string();
         if tls {
             args.extend(["--tls", "--tls-ca-out", &ca_path]);
         }
-        let mut mock = Cli::new().args(&args).spawn();
-        let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(&listen).is_err() || (tls && !ca_file.exists()) {
-            assert!(started.elapsed() < Duration::from_secs(20), "the mock listens on {listen}");
-            std::thread::sleep(Duration::from_millis(50));
+        let mock = Cli::new().args(&args).spawn();
+        support::wait_for_listener(&listen);
+        if tls {
+            support::wait_until("the mock writes its CA", support::PATIENCE, || ca_file.exists());
         }
         let mut client = std::process::Command::new("node");
         client
@@ -333,8 +328,7 @@ fn the_official_client_uses_the_mock_plaintext_and_tls() {
             client.env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true");
         }
         let output = client.stdin(std::process::Stdio::null()).output().expect("node runs");
-        let _ = mock.kill();
-        let _ = mock.wait();
+        drop(mock);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stdout.lines().last().unwrap_or_default();

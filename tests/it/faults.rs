@@ -3,15 +3,14 @@
 //! the others pass (a check that depends on the broken behaviour to see its
 //! own rule is skipped, and says why).
 
-mod support;
-
 use puppet_lint::mock::Fault;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{mock, run_builtin, target_of, verdicts};
+
+use crate::support::{Engine, mock, target_of, verdicts};
 
 async fn run_with(faults: &[Fault]) -> Report {
     let mock = mock(faults).await;
-    let report = run_builtin(target_of(&mock)).await;
+    let report = Engine::against(target_of(&mock)).run().await;
     mock.shutdown().await;
     report
 }
@@ -140,7 +139,7 @@ async fn file_and_authority_failures_name_the_rpc_the_field_and_the_rule() {
 
 /// The table above covers every rule fault, and every built-in check is
 /// guarded by at least one: no check that cannot fail. (Misbehaviours break
-/// many rules at once; `tests/misbehaviour.rs` covers them.)
+/// many rules at once; `misbehaviour.rs` covers them.)
 #[test]
 fn every_fault_is_tested_and_every_check_can_fail() {
     let source = include_str!("faults.rs");

@@ -1,50 +1,30 @@
 //! `puppet-lint mock`, as a provider developer runs it.
 
-mod support;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use puppet_lint::exit;
-use support::Cli;
 
-/// Starts `puppet-lint mock` and returns it with the address it printed.
-fn start(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_puppet-lint"))
-        .args(["mock", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let address = loop {
-        let line = lines.next().expect("the mock says where it listens").unwrap();
-        seen.push(line.clone());
-        if let Some(address) = line.strip_prefix("puppet-lint mock listening on ") {
-            break address.to_owned();
-        }
-    };
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let done = line.starts_with("Ctrl-C");
-        seen.push(line);
-        if done {
-            break;
-        }
-    }
-    (child, address, seen)
+use crate::support::{Cli, Running, Scratch};
+
+/// Starts `puppet-lint mock`, and returns it with the address it printed and
+/// what it printed up to its Ctrl-C line.
+fn start(args: &[&str]) -> (Running, String, Vec<String>) {
+    let mock =
+        Cli::new().args(["mock", "--listen", "127.0.0.1:0"]).args(args).deadline(Duration::from_secs(60)).spawn();
+    let printed: Vec<String> = mock.wait_for_stdout("\nCtrl-C").lines().map(str::to_owned).collect();
+    let address = printed
+        .iter()
+        .find_map(|line| line.strip_prefix("puppet-lint mock listening on "))
+        .expect("the mock says where it listens")
+        .to_owned();
+    let printed = printed.into_iter().take_while(|line| !line.starts_with("Ctrl-C")).collect();
+    (mock, address, printed)
 }
 
-fn stop(mut child: std::process::Child) {
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the mock stops on Ctrl-C");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Ctrl-C stops it (before its deadline).
+fn stop(mock: Running) {
+    mock.signal("INT");
+    mock.finish();
 }
 
 #[test]
@@ -63,7 +43,7 @@ fn the_mock_serves_until_ctrl_c_and_doctor_finds_it_healthy() {
 
 #[test]
 fn the_mock_serves_tls_with_a_v1_certificate_its_ca_file_verifies() {
-    let dir = support::scratch("mock-tls");
+    let dir = Scratch::new("mock-tls");
     let ca = dir.join("ca.pem");
     let (child, address, printed) = start(&["--tls", "--tls-ca-out", ca.to_str().unwrap()]);
     assert!(printed.iter().any(|line| line.contains("TLS on: certificate for \"insecure\"")), "{printed:?}");

@@ -11,7 +11,8 @@ pub struct Stub {
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
-pub async fn serve(answers: Vec<(u16, &'static str)>) -> Stub {
+pub async fn serve(answers: Vec<(u16, impl Into<String>)>) -> Stub {
+    let answers: Vec<(u16, String)> = answers.into_iter().map(|(status, body)| (status, body.into())).collect();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let authority = format!("http://{}", listener.local_addr().expect("address"));
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -24,7 +25,7 @@ pub async fn serve(answers: Vec<(u16, &'static str)>) -> Stub {
             let request = String::from_utf8_lossy(&buffer[..read]).to_string();
             let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
             seen.lock().unwrap().push(path);
-            let (status, body) = answers[served.min(answers.len() - 1)];
+            let (status, body) = &answers[served.min(answers.len() - 1)];
             served += 1;
             let response = format!(
                 "HTTP/1.1 {status} Answer\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

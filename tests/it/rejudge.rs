@@ -4,36 +4,28 @@
 //! and gives the live run's verdicts for every check that only observes the
 //! timeline; the others say they need a live service.
 
-mod support;
-
-use std::path::Path;
-
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
 
-fn read_report(dir: &Path) -> Report {
-    let text = std::fs::read_to_string(dir.join("report.json")).unwrap_or_else(|_| panic!("{}", dir.display()));
-    serde_json::from_str(&text).expect("a report")
-}
+use crate::support::{Cli, Ran, Scratch, read_report};
 
-/// A recorded run against the mock with the observe-only faults.
-fn recorded_run(name: &str) -> (std::path::PathBuf, Report) {
+/// A recorded run against the mock with the observe-only faults: the run
+/// (which owns its report directory) and its report.
+fn recorded_run(name: &str) -> (Ran, Report) {
     recorded_with(name, &["stale-scan", "double-logout", "null-in-id-list"])
 }
 
-fn recorded_with(name: &str, faults: &[&str]) -> (std::path::PathBuf, Report) {
-    let dir = scratch(name);
+fn recorded_with(name: &str, faults: &[&str]) -> (Ran, Report) {
     let ran = Cli::new()
         .args(["--mock"])
         .args(faults.iter().flat_map(|fault| ["--mock-fault", fault]))
         .args(["--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
-        .args(["--report-dir", dir.to_str().unwrap()])
+        .reports(name)
         .run();
     ran.code(exit::FAILURE);
-    assert!(dir.join("timeline.jsonl").exists());
-    let report = read_report(&dir);
-    (dir, report)
+    assert!(ran.dir().join("timeline.jsonl").exists());
+    let report = ran.report();
+    (ran, report)
 }
 
 fn observe_only() -> Vec<String> {
@@ -48,7 +40,8 @@ fn observe_only() -> Vec<String> {
 
 #[test]
 fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
-    let (dir, live) = recorded_run("rejudge-live");
+    let (run, live) = recorded_run("rejudge-live");
+    let dir = run.dir();
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
     ran.code(exit::FAILURE).stdout_has("re-judged from");
     let again = read_report(&dir.join("rejudged"));
@@ -96,7 +89,8 @@ fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
 /// The heartbeat rule is judged again over the span its check watched.
 #[test]
 fn a_silent_provider_fails_the_heartbeat_rule_again() {
-    let (dir, live) = recorded_with("rejudge-heartbeat", &["no-heartbeat"]);
+    let (run, live) = recorded_with("rejudge-heartbeat", &["no-heartbeat"]);
+    let dir = run.dir();
     Cli::new().args(["rejudge", dir.to_str().unwrap()]).run().code(exit::FAILURE).stdout_has("no event for");
     let again = read_report(&dir.join("rejudged"));
     let verdict =
@@ -106,7 +100,8 @@ fn a_silent_provider_fails_the_heartbeat_rule_again() {
 
 #[test]
 fn a_suite_file_judges_the_recording_with_its_own_rules() {
-    let (dir, _) = recorded_run("rejudge-suite");
+    let (run, _) = recorded_run("rejudge-suite");
+    let dir = run.dir();
     let suite = dir.join("newer.yaml");
     std::fs::write(
         &suite,
@@ -139,7 +134,7 @@ fn a_suite_file_judges_the_recording_with_its_own_rules() {
 
 #[test]
 fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
-    let dir = scratch("rejudge-bad");
+    let dir = Scratch::new("rejudge-bad");
     Cli::new()
         .args(["rejudge", dir.to_str().unwrap()])
         .run()
@@ -169,7 +164,7 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
     ran.code(exit::OK).stdout_has("a recorded run");
     Cli::new().args(["rejudge", "--help"]).run().code(exit::OK).stdout_has("timeline.jsonl").stdout_has("--suite");
     // Something that is no file (a directory here; a device like /dev/zero alike) is never read.
-    let odd = scratch("rejudge-not-a-file");
+    let odd = Scratch::new("rejudge-not-a-file");
     std::fs::create_dir_all(odd.join("timeline.jsonl")).unwrap();
     let ran = Cli::new().args(["rejudge", odd.to_str().unwrap(), "--no-report"]).run();
     ran.code(exit::USAGE).stderr_has("not a regular file, so not a recording");
@@ -177,14 +172,15 @@ fn a_malformed_or_missing_recording_is_refused_naming_file_and_line() {
 
 #[test]
 fn an_empty_recording_or_a_directory_of_several_runs_is_nothing_to_judge() {
-    let (dir, _) = recorded_run("rejudge-empty");
+    let (run, _) = recorded_run("rejudge-empty");
+    let dir = run.dir();
     std::fs::write(dir.join("timeline.jsonl"), "").unwrap();
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report", "--format", "json"]).run();
     ran.code(exit::UNREACHABLE).stdout_has("not judged: the recording holds no events");
     assert!(!ran.stdout.contains("\"verdict\": \"pass\""), "nothing passes on nothing:\n{}", ran.stdout);
 
     // A `--targets` report directory: one run per subdirectory.
-    let parent = scratch("rejudge-parent");
+    let parent = Scratch::new("rejudge-parent");
     for name in ["acme", "zeta"] {
         std::fs::create_dir_all(parent.join(name)).unwrap();
         std::fs::copy(dir.join("report.json"), parent.join(name).join("report.json")).unwrap();

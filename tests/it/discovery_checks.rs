@@ -1,13 +1,11 @@
 //! The discovery checks in a token run, against a local discovery service,
 //! for every answer WIRE.md lists.
 
-mod support;
-
 use puppet_lint::exit;
-use support::{Cli, Ran};
+
+use crate::support::{self, Cli, Ran};
 
 async fn run_by_token((status, body): (u16, String), token: &str) -> Ran {
-    let body: &'static str = Box::leak(body.into_boxed_str());
     let discovery = support::http::serve(vec![(status, body)]).await;
     Cli::new()
         .args(["--token", token, "--authority", &discovery.authority, "--no-tls", "--heartbeat-window", "1s"])
@@ -58,8 +56,7 @@ async fn every_not_registered_answer_fails_resolution_and_exits_3() {
     ] {
         let stripped = body.strip_prefix("404 ").unwrap_or(body).to_owned();
         let status = answer_status(body);
-        let discovery =
-            support::http::serve(vec![(status, Box::leak(stripped.into_boxed_str()) as &'static str)]).await;
+        let discovery = support::http::serve(vec![(status, stripped)]).await;
         let token = "insecure_discovery-check-0123456789";
         let ran = Cli::new()
             .args([

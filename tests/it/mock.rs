@@ -1,17 +1,17 @@
 //! The mock itself, driven at the wire level: a fixed script records how it
 //! behaves, and each fault must change exactly the behaviour it names.
 
-mod support;
-
 use std::time::Duration;
 
 use puppet_lint::config::Endpoint;
 use puppet_lint::mock::{Fault, MockOptions, MockServer};
-use puppet_lint::session::{self, Session, Timeline, What};
+use puppet_lint::session::{self, Entry, EventRecord, Session, Timeline, What};
 use puppet_lint::target::connect;
 use puppet_lint::wire::filebox::FileBox;
 use puppet_lint::wire::{EventKind, MessageKind};
 use tokio::time::Instant;
+
+use crate::support::{self, PATIENCE, eventually};
 
 /// What the script saw. Each field is one rule's behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,29 @@ fn conformant() -> Profile {
 }
 
 const PACE: Duration = Duration::from_millis(20);
-const SETTLE: Duration = Duration::from_millis(300);
+
+/// How long the script waits for what a fault may withhold (a heartbeat, a
+/// dong, the echo, the logout) before it says it never came: a hundred
+/// times the mock's pace, so that what comes is seen on a busy machine.
+const MAY_NEVER_COME: Duration = Duration::from_secs(2);
+
+/// Whether an event that `matches` comes after the timeline's entry `from`
+/// within `within`.
+async fn comes(timeline: &Timeline, from: usize, within: Duration, matches: impl Fn(&EventRecord) -> bool) -> bool {
+    let event = |entry: &Entry| matches!(&entry.what, What::Event(event) if !event.connect_heartbeat && matches(event));
+    timeline.wait_for(from, Instant::now() + within, |_| true, event).await.is_some()
+}
+
+/// puppet-lint's own connection to `mock`.
+async fn connected(mock: &MockServer) -> tonic::transport::Channel {
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    connect::channel(&endpoint, None, Duration::from_secs(10)).await.expect("the mock accepts connections")
+}
+
+/// A session with `mock` over `channel`.
+fn session_with(mock: &MockServer, channel: tonic::transport::Channel) -> Session {
+    Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new())
+}
 
 async fn profile(faults: &[Fault]) -> Profile {
     let mock = MockServer::start(MockOptions {
@@ -63,11 +85,9 @@ async fn profile(faults: &[Fault]) -> Profile {
     })
     .await
     .expect("mock starts");
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.expect("connects");
-    let session = Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new());
+    let session = session_with(&mock, connected(&mock).await);
     let timeline = session.timeline().clone();
-    let soon = || Instant::now() + SETTLE;
+    let login_deadline = || Instant::now() + PATIENCE;
     let kinds_after = |from: usize| -> Vec<(EventKind, Option<String>)> {
         timeline
             .since(from)
@@ -84,32 +104,31 @@ async fn profile(faults: &[Fault]) -> Profile {
     let wrong_token_refused = session.version_with(Some("insecure_not-the-mock-token")).await.is_err();
     session.subscribe().await.expect("subscribes");
     session.start().await.expect("starts");
-    let bot = session.wait_for_bot(Instant::now() + Duration::from_secs(2)).await.expect("logs in");
-    tokio::time::sleep(SETTLE).await;
+    let bot = session.wait_for_bot(login_deadline()).await.expect("logs in");
+    // The login ends with Alice's messages, after every `ready` it sends.
+    let alice = comes(&timeline, 0, PATIENCE, |event| event.kind == EventKind::Message).await;
+    assert!(alice, "the login sequence ends with Alice's message");
+    let periodic_heartbeat = comes(&timeline, 0, MAY_NEVER_COME, |event| event.kind == EventKind::Heartbeat).await;
     let first = kinds_after(0);
     let login_at = first.iter().position(|(kind, _)| *kind == EventKind::Login).expect("a login");
+    let alice_at = first.iter().position(|(kind, _)| *kind == EventKind::Message).expect("Alice's message");
     let scan_before_first_login = first[..login_at].iter().any(|(kind, _)| *kind == EventKind::Scan);
     let ready_before_login = first[..login_at].iter().any(|(kind, _)| *kind == EventKind::Ready);
-    let readies_after_login = first[login_at..].iter().filter(|(kind, _)| *kind == EventKind::Ready).count();
-    let periodic_heartbeat = first.iter().any(|(kind, _)| *kind == EventKind::Heartbeat);
+    let readies_after_login = first[login_at..alice_at].iter().filter(|(kind, _)| *kind == EventKind::Ready).count();
 
     let mark = timeline.len();
     session.ding("profile-ding").await.expect("ding answers");
-    let dong_with_same_data = timeline
-        .wait_for(mark, soon(), |_| true, |entry| {
-            matches!(&entry.what, What::Event(event) if event.kind == EventKind::Dong && event.field("data") == Some("profile-ding"))
-        })
-        .await
-        .is_some();
+    let dong_with_same_data = comes(&timeline, mark, MAY_NEVER_COME, |event| {
+        event.kind == EventKind::Dong && event.field("data") == Some("profile-ding")
+    })
+    .await;
 
     let mark = timeline.len();
     let text_id = session.send_text(&bot, "profile-text").await.expect("text sent");
-    let echo = timeline
-        .wait_for(mark, soon(), |_| true, |entry| {
-            matches!(&entry.what, What::Event(event) if event.kind == EventKind::Message && event.field("messageId") == Some(text_id.as_str()))
-        })
-        .await;
-    let text_echoed = echo.is_some();
+    let text_echoed = comes(&timeline, mark, MAY_NEVER_COME, |event| {
+        event.kind == EventKind::Message && event.field("messageId") == Some(text_id.as_str())
+    })
+    .await;
     let echo_talker_is_bot = session.message_payload(&text_id).await.is_ok_and(|payload| payload.talker_id == bot);
 
     let file = FileBox::from_bytes("report.pdf", b"%PDF-1.4").to_json();
@@ -129,7 +148,7 @@ async fn profile(faults: &[Fault]) -> Profile {
     let mark = timeline.len();
     session.stop().await.expect("stops");
     session.start().await.expect("starts again");
-    let relogin = session.wait_for_bot(Instant::now() + Duration::from_secs(2)).await;
+    let relogin = session.wait_for_bot(login_deadline()).await;
     let after_restart = kinds_after(mark);
     let scanned = after_restart
         .iter()
@@ -140,16 +159,18 @@ async fn profile(faults: &[Fault]) -> Profile {
 
     let mark = timeline.len();
     session.logout().await.expect("logs out");
-    tokio::time::sleep(SETTLE).await;
-    let logout_event =
-        kinds_after(mark).iter().any(|(kind, id)| *kind == EventKind::Logout && id.as_deref() == Some(bot.as_str()));
+    let logout_event = comes(&timeline, mark, MAY_NEVER_COME, |event| {
+        event.kind == EventKind::Logout && event.field("contactId") == Some(bot.as_str())
+    })
+    .await;
     let sends_fail_after_logout = session.send_text(&bot, "after logout").await.is_err();
     let mark = timeline.len();
     session.stop().await.expect("stops");
     session.start().await.expect("starts again");
-    tokio::time::sleep(SETTLE).await;
-    let after_logout = kinds_after(mark);
-    let restart_after_logout_scans = after_logout
+    // A scan (the session is gone) or a login (it was kept) comes either way.
+    let either = |event: &EventRecord| matches!(event.kind, EventKind::Scan | EventKind::Login);
+    assert!(comes(&timeline, mark, PATIENCE, either).await, "a scan or a login after the restart");
+    let restart_after_logout_scans = kinds_after(mark)
         .iter()
         .find(|(kind, _)| matches!(kind, EventKind::Scan | EventKind::Login))
         .is_some_and(|(kind, _)| *kind == EventKind::Scan);
@@ -260,37 +281,30 @@ async fn accept_any_token() {
 #[tokio::test]
 async fn one_event_subscriber_at_a_time_and_a_cancel_frees_the_slot() {
     let mock = support::mock(&[]).await;
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let first = Session::new(
-        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
-        Some(&mock.token),
-        Default::default(),
-        Timeline::new(),
-    );
-    let second = Session::new(
-        connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap(),
-        Some(&mock.token),
-        Default::default(),
-        Timeline::new(),
-    );
+    let first = session_with(&mock, connected(&mock).await);
+    let second = session_with(&mock, connected(&mock).await);
     first.subscribe().await.expect("the first subscriber is served");
     let refused = second.subscribe().await.expect_err("a second subscriber is refused");
     assert_eq!(refused.code(), Some(tonic::Code::AlreadyExists));
     first.unsubscribe();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    second.subscribe().await.expect("the slot is free after a cancel");
+    // The cancel reaches the mock a moment later.
+    eventually("the slot is free after a cancel", PATIENCE, async || match second.subscribe().await {
+        Ok(_) => true,
+        Err(refused) if refused.code() == Some(tonic::Code::AlreadyExists) => false,
+        Err(other) => panic!("{other:?}"),
+    })
+    .await;
     mock.shutdown().await;
 }
 
 #[tokio::test]
 async fn files_over_20_kib_travel_as_uuid_boxes_and_download_whole() {
     let mock = support::mock(&[]).await;
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
-    let session = Session::new(channel.clone(), Some(&mock.token), Default::default(), Timeline::new());
+    let channel = connected(&mock).await;
+    let session = session_with(&mock, channel.clone());
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
-    let bot = session.wait_for_bot(Instant::now() + Duration::from_secs(3)).await.unwrap();
+    let bot = session.wait_for_bot(Instant::now() + PATIENCE).await.unwrap();
     let big: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
     let sent = FileBox::from_bytes("big.png", &big).to_json();
     let id = session.send_file(&bot, &sent).await.unwrap();
@@ -319,8 +333,7 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
         MockServer::start(MockOptions { heartbeat_interval: Duration::from_millis(100), ..MockOptions::default() })
             .await
             .unwrap();
-    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
-    let channel = connect::channel(&endpoint, None, Duration::from_secs(2)).await.unwrap();
+    let channel = connected(&mock).await;
     let mut health = HealthClient::new(channel.clone());
     // No auth: the health service is open, as on the official server.
     let status = |health: &mut HealthClient<_>| {
@@ -328,11 +341,13 @@ async fn health_is_unknown_until_the_first_heartbeat_then_serving() {
         async move { health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status }
     };
     assert_eq!(status(&mut health).await, ServingStatus::ServiceUnknown as i32);
-    let session = Session::new(channel, Some(&mock.token), Default::default(), Timeline::new());
+    let session = session_with(&mock, channel);
     session.subscribe().await.unwrap();
     session.start().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(status(&mut health).await, ServingStatus::Serving as i32);
+    eventually("serving after the first heartbeat", PATIENCE, async || {
+        status(&mut health).await == ServingStatus::Serving as i32
+    })
+    .await;
     session.unsubscribe();
     mock.shutdown().await;
 }
@@ -373,7 +388,7 @@ async fn a_file_sent_as_a_stream_comes_back_whole() {
     let mut client = PuppetClient::new(channel(&mock, Some(&mock.token)).await);
     let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
     client.start(pb::StartRequest {}).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + PATIENCE;
     while let Some(event) = tokio::time::timeout_at(deadline, events.next()).await.expect("a login in time") {
         if event.unwrap().r#type == EventKind::Login.wire() {
             break;
@@ -420,7 +435,7 @@ async fn stream_end(mock: &MockServer) -> Option<tonic::Status> {
     let mut client = PuppetClient::new(channel(mock, Some(&mock.token)).await);
     let mut events = client.event(pb::EventRequest {}).await.unwrap().into_inner();
     client.start(pb::StartRequest {}).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + PATIENCE;
     loop {
         match tokio::time::timeout_at(deadline, events.next()).await.expect("the stream ends in time") {
             Some(Ok(_)) => continue,
@@ -464,9 +479,11 @@ async fn slow_answers_late_but_acts_at_once() {
     use puppet_lint::proto::wechaty::puppet as pb;
     use puppet_lint::proto::wechaty::puppet_client::PuppetClient;
     use tokio_stream::StreamExt as _;
+    // Late by far more than the login takes (two paces), even on a busy machine.
+    let late = Duration::from_secs(2);
     let mock = MockServer::start(MockOptions {
         faults: vec![Fault::Slow],
-        slow_delay: Duration::from_millis(800),
+        slow_delay: late,
         pace: PACE,
         ..MockOptions::default()
     })
@@ -486,6 +503,6 @@ async fn slow_answers_late_but_acts_at_once() {
     }
     assert!(!start.is_finished(), "Start has not answered yet when the login comes");
     start.await.unwrap().unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(800));
+    assert!(started.elapsed() >= late);
     mock.shutdown().await;
 }

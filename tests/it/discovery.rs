@@ -1,14 +1,13 @@
 //! Discovery against a local service, for every answer WIRE.md lists, and
 //! `puppet-lint discover`'s exit codes.
 
-mod support;
-
 use std::time::Duration;
 
 use puppet_lint::config::Authority;
 use puppet_lint::exit;
 use puppet_lint::target::discovery::{self, DiscoveryError, Policy};
-use support::Cli;
+
+use crate::support::{self, Cli};
 
 const TOKEN: &str = "puppet_service_discovery-test-0123456789";
 
@@ -92,10 +91,7 @@ async fn discover_prints_the_address_or_says_why_not() {
         .await;
     ran.code(exit::FAILURE).stderr_has("is not registered at http://127.0.0.1:").never_shows(TOKEN);
 
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = format!("http://{}", support::free_address());
     let ran = Cli::new().args(["discover", TOKEN, "--authority", &closed]).run();
     ran.code(exit::UNREACHABLE).stderr_has("cannot reach the discovery service").never_shows(TOKEN);
 }

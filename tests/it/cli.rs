@@ -1,16 +1,11 @@
 //! The real binary, as users and CI run it.
 
-mod support;
-
 use std::time::Duration;
 
 use puppet_lint::exit;
-use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
+use puppet_lint::report::model::Verdict;
 
-fn read_report(dir: &std::path::Path) -> Report {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report.json")).expect("a report")
-}
+use crate::support::{self, Cli, Scratch};
 
 #[test]
 fn help_teaches_commands_exit_codes_and_the_environment() {
@@ -34,13 +29,12 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
-    let dir = scratch("main-job");
-    let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--report-dir"]).arg_path(&dir).run();
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s"]).reports("main-job").run();
     ran.code(exit::OK).stdout_has("events.ready").stdout_has("0 failed");
     for file in ["report.json", "junit.xml", "summary.md", "badge.svg", "badge.json"] {
-        assert!(dir.join(file).exists(), "{file}");
+        assert!(ran.dir().join(file).exists(), "{file}");
     }
-    let report = read_report(&dir);
+    let report = ran.report();
     assert!(!report.partial);
     assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "the mock keeps every rule");
     assert!(
@@ -84,10 +78,9 @@ async fn destructive_checks_run_against_a_real_target_only_when_asked() {
 
 #[test]
 fn a_broken_rule_exits_1_and_says_which() {
-    let dir = scratch("broken-rule");
     let ran = Cli::new()
-        .args(["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s", "--report-dir"])
-        .arg_path(&dir)
+        .args(["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s"])
+        .reports("broken-rule")
         .run();
     ran.code(exit::FAILURE).stdout_has("✗ fail heartbeat.ding-dong").stdout_has("no `dong` event");
 }
@@ -139,7 +132,7 @@ fn nothing_selected_exits_4() {
 
 #[test]
 fn a_broken_suite_exits_2_with_its_location() {
-    let dir = scratch("broken-suite");
+    let dir = Scratch::new("broken-suite");
     let path = dir.join("broken.yaml");
     std::fs::write(&path, "format: 1\nsuite: b\nversion: '1'\ntitle: B\nchecks:\n  - id: b.c\n    title: t\n    requirement: r\n    level: must\n    steps:\n      - wait_for: { event: logn }\n").unwrap();
     let ran = Cli::new().args(["--mock", "--suite"]).arg_path(&path).run();
@@ -148,12 +141,9 @@ fn a_broken_suite_exits_2_with_its_location() {
 
 #[test]
 fn a_saved_report_renders_again_in_every_format() {
-    let dir = scratch("rerender");
-    Cli::new()
-        .args(["--mock", "--heartbeat-window", "1s", "--only", "events.*", "--report-dir"])
-        .arg_path(&dir)
-        .run()
-        .code(0);
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--only", "events.*"]).reports("rerender").run();
+    ran.code(0);
+    let dir = ran.dir();
     let report = dir.join("report.json");
     for (format, marker) in [
         ("checklist", "passed"),
@@ -168,12 +158,12 @@ fn a_saved_report_renders_again_in_every_format() {
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     let again = Cli::new().args(["report"]).arg_path(&report).args(["--format", "junit"]).run();
     assert_eq!(again.stdout, junit, "re-rendered JUnit equals the one the run wrote");
-    Cli::new().args(["report"]).arg_path(&dir.join("junit.xml")).run().code(exit::USAGE).stderr_has("not JSON");
+    Cli::new().args(["report"]).arg_path(dir.join("junit.xml")).run().code(exit::USAGE).stderr_has("not JSON");
 }
 
 #[test]
 fn baselines_accept_known_failures_and_flag_stale_ones() {
-    let dir = scratch("baseline");
+    let dir = Scratch::new("baseline");
     let baseline = dir.join("baseline.txt");
     let faulty = ["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s", "--no-report"];
     Cli::new().args(faulty).arg("--write-baseline").arg_path(&baseline).run().code(exit::OK);
@@ -213,18 +203,16 @@ async fn a_wrong_token_exits_3_says_unauthenticated_and_never_shows_the_token() 
     let doctor = Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", wrong]).run_async().await;
     doctor.code(exit::UNREACHABLE).stdout_has("✗ auth").stdout_has("UNAUTHENTICATED").never_shows(wrong);
     // From the environment too, and the report files keep it secret as well.
-    let dir = scratch("wrong-token");
     let ran = Cli::new()
         .env("WECHATY_PUPPET_SERVICE_ENDPOINT", &endpoint)
         .env("WECHATY_PUPPET_SERVICE_TOKEN", wrong)
         .env("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT", "true")
-        .args(["--report-dir"])
-        .arg_path(&dir)
+        .reports("wrong-token")
         .run_async()
         .await;
     ran.code(exit::UNREACHABLE).never_shows(wrong);
     for file in ["report.json", "junit.xml", "summary.md", "badge.svg", "badge.json"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let text = std::fs::read_to_string(ran.dir().join(file)).unwrap();
         assert!(!text.contains(wrong) && !text.contains("0123456789abcdef"), "{file} shows the token");
     }
     mock.shutdown().await;
@@ -232,11 +220,7 @@ async fn a_wrong_token_exits_3_says_unauthenticated_and_never_shows_the_token() 
 
 #[test]
 fn an_unreachable_service_exits_3_with_what_to_try() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let endpoint = format!("127.0.0.1:{port}");
+    let endpoint = support::free_address();
     let ran = Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", "a_b", "--no-report"]).run();
     ran.code(exit::UNREACHABLE).stdout_has("setup failed").stdout_has("cannot connect");
     let doctor = Cli::new().args(["doctor", "--endpoint", &endpoint, "--no-tls", "--token", "a_b"]).run();
@@ -265,26 +249,18 @@ fn a_service_that_never_answers_is_given_up_on_at_the_deadline() {
 
 #[test]
 fn ctrl_c_mid_run_writes_a_partial_report() {
-    let dir = scratch("interrupted");
-    let child = Cli::new().args(["--mock", "--heartbeat-window", "30s", "--report-dir"]).arg_path(&dir).spawn();
-    // Wait until some check has passed (the partial report says so).
-    let started = std::time::Instant::now();
-    let passed = |text: String| text.contains("\"verdict\": \"pass\"") || text.contains("\"verdict\":\"pass\"");
-    while !std::fs::read_to_string(dir.join("report.json")).is_ok_and(passed)
-        && started.elapsed() < Duration::from_secs(20)
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let ran = support::finish(child, Duration::from_secs(20));
+    let running = Cli::new().args(["--mock", "--heartbeat-window", "30s"]).reports("interrupted").spawn();
+    // Once some check has passed (the partial report says so).
+    running.wait_for_a_passed_check();
+    running.signal("INT");
+    let ran = running.finish();
     ran.code(130).stderr_has("SIGINT");
-    let report = read_report(&dir);
+    let report = ran.report();
     assert!(report.partial);
     assert_eq!(report.interrupted_by.as_deref(), Some("SIGINT"));
     assert!(report.checks.iter().any(|check| check.verdict == Verdict::Pass), "what finished is kept");
     assert!(report.checks.iter().any(|check| check.id == "heartbeat.interval" && check.verdict == Verdict::Error));
-    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(ran.dir().join("junit.xml")).unwrap();
     roxmltree::Document::parse(&junit).expect("junit.xml is whole");
     assert!(junit.contains("interrupted"));
 }
@@ -298,30 +274,15 @@ fn doctor_walks_every_step_on_the_mock() {
     }
 }
 
-trait PathArgs {
-    fn arg(self, arg: &str) -> Self;
-    fn arg_path(self, path: &std::path::Path) -> Self;
-}
-
-impl PathArgs for Cli {
-    fn arg(self, arg: &str) -> Self {
-        self.args([arg])
-    }
-
-    fn arg_path(self, path: &std::path::Path) -> Self {
-        self.args([path.as_os_str()])
-    }
-}
-
 #[test]
 fn the_markdown_summary_is_appended_to_the_github_step_summary() {
-    let dir = scratch("step-summary");
+    let dir = Scratch::new("step-summary");
     let summary = dir.join("step-summary.md");
     std::fs::write(&summary, "earlier steps\n").unwrap();
     let ran = Cli::new()
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
-        .args(["--mock", "--heartbeat-window", "1s", "--only", "heartbeat.*", "--report-dir"])
-        .arg_path(&dir)
+        .args(["--mock", "--heartbeat-window", "1s", "--only", "heartbeat.*"])
+        .reports("step-summary-reports")
         .run();
     ran.code(exit::OK).stderr_has("summary appended to");
     let text = std::fs::read_to_string(&summary).unwrap();
@@ -329,40 +290,20 @@ fn the_markdown_summary_is_appended_to_the_github_step_summary() {
     assert!(text.contains("| ✅ | `heartbeat.ding-dong` |"), "{text}");
 }
 
-/// The built-in checks that run after the ordinary ones: those that reopen
-/// the stream or measure latency alone, and those that judge the whole
-/// recording.
-const OBSERVERS: &[&str] = &[
-    "events.resubscribe",
-    "filebox.ding-during-transfer",
-    "events.login-states",
-    "events.no-scan-while-logged-in",
-    "events.one-logout-per-logout",
-    "events.stream-stays-open",
-    "events.lifecycle-advice",
-    "payloads.shape",
-    "payloads.shape-advice",
-];
-
 #[test]
 fn a_deadline_keeps_every_verdict_that_finished_and_marks_the_rest() {
-    let dir = scratch("deadline");
-    let ran = Cli::new()
-        .args(["--mock", "--heartbeat-window", "30s", "--deadline", "3s", "--report-dir"])
-        .arg_path(&dir)
-        .run();
+    // The checks that do not watch the window take a few seconds: 10 s leave
+    // them room on a busy machine, and the window is far longer.
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "60s", "--deadline", "10s"]).reports("deadline").run();
     ran.code(exit::UNREACHABLE);
-    let report = read_report(&dir);
+    let report = ran.report();
     assert!(report.partial);
-    assert_eq!(report.interrupted_by.as_deref(), Some("the run deadline (3s)"));
+    assert_eq!(report.interrupted_by.as_deref(), Some("the run deadline (10s)"));
     for check in &report.checks {
-        // Only the checks that watch the 30 s window were still running.
-        let watching =
-            ["heartbeat.interval", "events.ready-once", "filebox.mime-extension", "message.received-payloads"]
-                .contains(&check.id.as_str());
-        let expected = if watching {
+        // Only the checks that watch the 60 s window were still running.
+        let expected = if support::WATCHING.contains(&check.id.as_str()) {
             Verdict::Error
-        } else if check.destructive || OBSERVERS.contains(&check.id.as_str()) {
+        } else if check.destructive || support::LATE.contains(&check.id.as_str()) {
             // Destructive checks and those that judge the whole recording
             // come last: the deadline passed before they started.
             Verdict::Skip
@@ -375,7 +316,7 @@ fn a_deadline_keeps_every_verdict_that_finished_and_marks_the_rest() {
 
 #[test]
 fn timeout_is_the_suites_default_unless_the_run_sets_one() {
-    let dir = scratch("timeout-variable");
+    let dir = Scratch::new("timeout-variable");
     let suite = dir.join("timeout.yaml");
     std::fs::write(
         &suite,
@@ -406,8 +347,7 @@ fn completions_are_generated_for_every_shell() {
 #[test]
 fn bash_completes_a_subcommands_flags_and_values() {
     let script = Cli::new().args(["completions", "bash"]).run().stdout.clone();
-    let dir = scratch("completions");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("completions");
     let path = dir.join("puppet-lint.bash");
     std::fs::write(&path, script).unwrap();
     let complete = |words: &str| -> String {
@@ -447,8 +387,7 @@ fn a_scan_is_drawn_as_a_qr_code_in_a_terminal_and_a_url_in_logs() {
 /// wrong. Both one target and several.
 #[test]
 fn an_unwritable_report_directory_is_refused_at_once() {
-    let dir = scratch("unwritable");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("unwritable");
     let file = dir.join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
     let started = std::time::Instant::now();
@@ -465,8 +404,7 @@ fn an_unwritable_report_directory_is_refused_at_once() {
 /// A failed setup says once which checks did not run, not one paragraph each.
 #[test]
 fn checks_not_run_for_one_reason_are_told_once() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = format!("127.0.0.1:{port}");
+    let endpoint = support::free_address();
     let ran =
         Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", "insecure_abcdefghij", "--no-report"]).run();
     ran.code(exit::UNREACHABLE).stdout_has("checks — not run: no session with the service (see setup)");
@@ -477,8 +415,7 @@ fn checks_not_run_for_one_reason_are_told_once() {
 /// before anything connects, not an unreachable service.
 #[test]
 fn a_ca_file_that_is_no_certificate_is_a_usage_error() {
-    let dir = scratch("bad-ca");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("bad-ca");
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, "this is not a certificate").unwrap();
     let ran = Cli::new()

@@ -5,11 +5,10 @@
 //! warn) or skip with the message the table gives, and the exit code
 //! follows the `must` rules only.
 
-mod support;
-
 use puppet_lint::exit;
 use puppet_lint::report::model::{Report, Verdict};
-use support::{Cli, scratch};
+
+use crate::support::{Cli, fixtures};
 
 /// fixture, must, should, example (`pass` / `fail` / `skip`), and a
 /// fragment of the first finding (or skip reason).
@@ -234,11 +233,8 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 fn check(fixture: &str) -> (i32, Report) {
-    let dir = scratch(&format!("package-{fixture}"));
-    let package = format!("{}/fixtures/packages/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let ran = Cli::new().args(["package", &package, "--report-dir", dir.to_str().unwrap()]).run();
-    let report = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    (ran.code, report)
+    let ran = Cli::new().arg("package").arg_path(fixtures().join("packages").join(fixture)).reports("package").run();
+    (ran.code, ran.report())
 }
 
 fn wanted(word: &str, should: bool) -> Verdict {
@@ -278,8 +274,7 @@ fn every_fixture_gets_the_verdicts_of_its_table_row() {
 
 #[test]
 fn every_fixture_directory_has_a_row() {
-    let dir = format!("{}/fixtures/packages", env!("CARGO_MANIFEST_DIR"));
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in std::fs::read_dir(fixtures().join("packages")).unwrap() {
         let entry = entry.unwrap();
         if entry.path().is_dir() {
             let name = entry.file_name().to_string_lossy().into_owned();

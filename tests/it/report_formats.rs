@@ -7,6 +7,8 @@ use puppet_lint::report::model::*;
 use puppet_lint::report::{badge, checklist, files, junit, markdown};
 use puppet_lint::suite::Severity;
 
+use crate::support::snapshot;
+
 fn check(id: &str, verdict: Verdict, level: Severity) -> CheckReport {
     let (reason, evidence) = match verdict {
         Verdict::Pass => (None, None),
@@ -117,30 +119,30 @@ fn every_verdict() -> Report {
 
 #[test]
 fn checklist_snapshot() {
-    insta::assert_snapshot!(checklist::render(&every_verdict(), &Look::plain()));
+    snapshot!("checklist_snapshot", checklist::render(&every_verdict(), &Look::plain()));
 }
 
 #[test]
 fn junit_snapshot() {
-    insta::assert_snapshot!(junit::render(&every_verdict()));
+    snapshot!("junit_snapshot", junit::render(&every_verdict()));
 }
 
 #[test]
 fn markdown_snapshot() {
-    insta::assert_snapshot!(markdown::render(&every_verdict()));
+    snapshot!("markdown_snapshot", markdown::render(&every_verdict()));
 }
 
 #[test]
 fn badge_snapshots() {
-    insta::assert_snapshot!("badge_svg", badge::svg(&every_verdict()));
-    insta::assert_snapshot!("badge_json", badge::json(&every_verdict()));
+    snapshot!("badge_svg", badge::svg(&every_verdict()));
+    snapshot!("badge_json", badge::json(&every_verdict()));
 }
 
 #[test]
 fn json_snapshot_round_trips() {
     let report = every_verdict();
     let json = files::json(&report);
-    insta::assert_snapshot!(json);
+    snapshot!("json_snapshot_round_trips", json);
     let back: Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back, report);
 }

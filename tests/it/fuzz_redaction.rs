@@ -1,8 +1,9 @@
 //! Property test of redaction (issue #10, point 7): a registered token is
 //! never shown in full, plain or percent-encoded, in what [`redact::redact`]
-//! gives back. A process of its own, apart from `tests/fuzz.rs`: registered
-//! tokens stay registered for the life of the process, and every redaction
-//! costs a look for each of them.
+//! gives back. A process of its own ([`support::alone`]), apart from the
+//! other tests: registered tokens stay registered for the life of the
+//! process, every redaction costs a look for each of them, and a short one
+//! would mask text in the other tests' output.
 //!
 //! `PROPTEST_CASES` asks for more cases than the default; past a few ten
 //! thousand, run several processes (each redaction looks for every token
@@ -11,15 +12,10 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 
 use puppet_lint::redact;
 
-/// `default` cases, or `PROPTEST_CASES` when it is set.
-fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, ..ProptestConfig::default() }
-}
+use crate::support;
 
 fn token() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -35,15 +31,17 @@ fn short_token() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_.~%-]{1,7}"
 }
 
-proptest! {
-    #![proptest_config(config(3000))]
-
-    #[test]
-    fn redaction(
+#[test]
+fn redaction() {
+    if !support::alone("fuzz_redaction::redaction") {
+        return;
+    }
+    let config = support::proptest_config(3000, "fuzz_redaction.proptest-regressions");
+    proptest!(config, |(
         tokens in proptest::collection::vec(token(), 1..4),
         short in short_token(),
         pieces in proptest::collection::vec((any::<String>(), 0usize..4, any::<bool>()), 1..6),
-    ) {
+    )| {
         for token in &tokens {
             redact::register(token);
         }
@@ -64,5 +62,5 @@ proptest! {
         }
         let standalone = format!(" {short} ");
         prop_assert!(!shown.contains(&standalone), "{:?} shown alone in {:?}", short, shown);
-    }
+    });
 }

@@ -5,14 +5,13 @@
 //! round trip.
 //!
 //! `cargo test` runs a few thousand cases per target; `PROPTEST_CASES=100000`
-//! asks for a longer run (run the test binary directly, one target at a time:
-//! `target/debug/deps/fuzz-… timeline`). Discovery answers and registry
+//! asks for a longer run (one target at a time:
+//! `cargo test --test it fuzz::timeline`). Discovery answers and registry
 //! frames are fuzzed as unit tests beside their private readers
 //! (`src/target/discovery.rs`, `src/registry/websocket.rs`); redaction in
-//! `tests/fuzz_redaction.rs`, a process of its own: the tokens it registers
-//! stay registered, and would slow (and mask) every redaction here.
+//! `fuzz_redaction.rs`, a process of its own: the tokens it registers stay
+//! registered, and would slow (and mask) every redaction here.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -27,10 +26,12 @@ use puppet_lint::wire::filebox::{FileBox, mime_of_name};
 use puppet_lint::wire::status::{describe_status, first_line};
 use puppet_lint::wire::{EventKind, decode_payload};
 
-/// `default` cases, or `PROPTEST_CASES` when it is set.
+use crate::support::Scratch;
+
+/// `default` cases, or `PROPTEST_CASES` when it is set; past failures'
+/// seeds in `tests/fuzz.proptest-regressions`.
 fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    crate::support::proptest_config(default, "fuzz.proptest-regressions")
 }
 
 /// The most one case may take (debug build, two busy cores): a case slower
@@ -472,7 +473,7 @@ proptest! {
 fn fixtures() -> &'static [(String, String)] {
     static FIXTURES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages");
+        let root = crate::support::fixtures().join("packages");
         let mut found = Vec::new();
         for entry in std::fs::read_dir(&root).expect("fixtures/packages").flatten() {
             let dir = entry.path();
@@ -536,29 +537,21 @@ fn example() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 proptest! {
     #![proptest_config(config(1000))]
 
     #[test]
     fn npm_package(manifest in proptest::option::weighted(0.95, package_json()), example in example()) {
-        let dir = TempDir(std::env::temp_dir().join(format!("puppet-lint-fuzz-{}", uuid::Uuid::new_v4().simple())));
-        std::fs::create_dir_all(dir.0.join("examples")).expect("temp dir");
+        let dir = Scratch::new("fuzz-package");
+        std::fs::create_dir_all(dir.join("examples")).expect("temp dir");
         if let Some(manifest) = &manifest {
-            std::fs::write(dir.0.join("package.json"), manifest).expect("write package.json");
+            std::fs::write(dir.join("package.json"), manifest).expect("write package.json");
         }
         if let Some(example) = &example {
-            std::fs::write(dir.0.join(npm::DING_DONG_EXAMPLE), example).expect("write the example");
+            std::fs::write(dir.join(npm::DING_DONG_EXAMPLE), example).expect("write the example");
         }
         bounded("npm", || {
-            let package = npm::Package::read(&dir.0).expect("a directory");
+            let package = npm::Package::read(&dir).expect("a directory");
             let _ = format!("{:?}", npm::judge_runtime_dependencies(&package));
             let _ = format!("{:?}", npm::judge_peer_and_dev_dependencies(&package));
             let _ = format!("{:?}", npm::judge_ding_dong_example(&package, npm::DING_DONG_EXAMPLE));

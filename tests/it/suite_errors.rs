@@ -27,7 +27,7 @@ macro_rules! malformed {
     ($name:ident, $text:expr) => {
         #[test]
         fn $name() {
-            insta::assert_snapshot!(stringify!($name), rendered(stringify!($name), &$text));
+            crate::support::snapshot!(stringify!($name), rendered(stringify!($name), &$text));
         }
     };
 }

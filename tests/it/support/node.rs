@@ -13,7 +13,7 @@ pub fn fixture_dir() -> PathBuf {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    super::fixtures().join(name)
 }
 
 /// `Some(())` when Node and the interop fixture's packages are there.
@@ -69,7 +69,6 @@ pub struct NodeServer {
     child: Child,
     pub port: u16,
     pub token: String,
-    pub tls: bool,
 }
 
 impl NodeServer {
@@ -82,7 +81,7 @@ impl NodeServer {
             .args(extra);
         let (child, ready) = spawn_ready(command, "interop");
         let port = ready["port"].as_u64().expect("a port") as u16;
-        NodeServer { child, port, token: token.to_owned(), tls }
+        NodeServer { child, port, token: token.to_owned() }
     }
 
     pub fn endpoint(&self) -> String {

@@ -1,0 +1,28 @@
+//! The integration tests, one crate (as just and ripgrep have it): tonic, oxc
+//! and jsonschema are linked once, not once per file. A module per subject;
+//! `support` is what they share. `cargo test --test it cli::` runs one module.
+
+mod support;
+
+mod action;
+mod architecture;
+mod cli;
+mod connection_causes;
+mod discovery;
+mod discovery_checks;
+mod faults;
+mod fleet;
+mod fuzz;
+mod fuzz_redaction;
+mod interop;
+mod matrix;
+mod misbehaviour;
+mod mock;
+mod mock_command;
+mod package;
+mod registry;
+mod rejudge;
+mod report_formats;
+mod robustness;
+mod suite_errors;
+mod tls;
