@@ -12,7 +12,7 @@ use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
 use support::Cli;
 
-const TOKEN: &str = "insecure_connection-causes-0123456789";
+const TOKEN: &str = "insecure_c0nn-causes-0123456789";
 
 async fn mock(tls: bool) -> MockServer {
     MockServer::start(MockOptions {

@@ -326,7 +326,7 @@ fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_within_a_second() {
     for (signal, code) in [("INT", 130), ("TERM", 143)] {
         // The flood comes from its own process: the signal is the harness's alone.
         let listen = free_address();
-        let token = "insecure_puppet-lint-signal";
+        let token = "insecure_9c1e-signal";
         let mut mock = Cli::new()
             .args(["mock", "--listen", &listen, "--token", token, "--fault", "flood", "--flood-count", "50000000"])
             .spawn();
@@ -381,7 +381,7 @@ fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_within_a_second() {
 fn a_service_that_freezes_mid_run_is_lost_not_blamed_check_by_check() {
     // SIGSTOP: the connection stays open, nothing answers any more.
     let listen = free_address();
-    let token = "insecure_puppet-lint-freeze";
+    let token = "insecure_9c1e-freeze";
     let mut mock =
         Cli::new().args(["mock", "--listen", &listen, "--token", token, "--heartbeat-interval", "1s"]).spawn();
     let started = Instant::now();
