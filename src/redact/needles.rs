@@ -12,6 +12,8 @@ use base64::Engine;
 /// The shortest run of a secret that is masked; a shorter secret is masked
 /// whole, where it stands alone.
 pub(super) const RUN: usize = 8;
+/// The shortest secret masked apart from its token.
+const SHORTEST: usize = 4;
 
 /// The needles of some tokens.
 pub(super) struct Needles {
@@ -63,7 +65,9 @@ impl Forms {
         let starts: Vec<usize> = secret.char_indices().map(|(at, _)| at).chain([secret.len()]).collect();
         let chars = starts.len() - 1;
         if chars < RUN {
-            if secret.len() < token.len() {
+            // Under 4 characters (`a_b`, `flag_token_1`) a secret is no secret,
+            // and masking it would mask every `b` or `1` that stands alone.
+            if secret.len() < token.len() && chars >= SHORTEST {
                 needles.push((secret.as_bytes().to_vec(), Role { whole: false, standalone: true }));
             }
         } else {
