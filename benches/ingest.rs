@@ -14,7 +14,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "insecure_puppet-lint-bench";
+// No word in its secret: any 8 characters of a secret are masked wherever they
+// appear (`puppet-lint-bench` masked the checks' own `puppet-lint ding` texts).
+const TOKEN: &str = "insecure_bench-5b0c7e2a9d41";
 
 fn main() {
     let binary = env!("CARGO_BIN_EXE_puppet-lint");

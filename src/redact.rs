@@ -5,49 +5,73 @@
 //! sink — terminal, reports, error messages — passes its text through
 //! [`redact`]. Servers echo tokens back (in UNAUTHENTICATED details, in
 //! metadata), so redacting at the sinks, not at the sources, is what holds.
+//!
+//! What is hidden follows the secret, the part of a token after its last `_`
+//! (the server name before it is public): a service that echoes only that
+//! part, or 8 characters of it, or encodes it (base64, hex, `\u005f`, an
+//! HTML reference, a zero-width space inserted), shows it no more than one
+//! that echoes the token whole.
 
 use std::borrow::Cow;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
-static SECRETS: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
+mod decode;
+mod needles;
 
-/// A registered token with what [`redact`] looks for and writes instead,
-/// worked out once (every event a provider sends passes through here).
-struct Secret {
-    /// The token, then the forms a server may echo it in: percent-encoded,
-    /// lower- or upper-cased, every character a JSON `\uXXXX` escape.
-    forms: Vec<String>,
-    mask: String,
+use needles::{Forms, Found, Needles};
+
+/// The registered tokens, in a few automata: a new token gets one of its
+/// own, merged with the newest ones while they are no larger (so `n` tokens
+/// make at most log₂ `n` automata, and registering stays cheap however many
+/// tokens a process learns).
+static SECRETS: RwLock<Secrets> = RwLock::new(Secrets { levels: Vec::new(), quotes: false });
+
+struct Secrets {
+    levels: Vec<Needles>,
+    /// A token holds `"`, `\`, `/` or `'`: those JSON escapes are decoded too.
+    quotes: bool,
 }
+
+/// Registrations one at a time, so that an automaton is built outside the
+/// lock every redaction reads (a merge of many tokens takes a while).
+static REGISTERING: Mutex<()> = Mutex::new(());
 
 /// Remember `secret` so that [`redact`] hides it from now on.
 pub fn register(secret: &str) {
     if secret.is_empty() {
         return;
     }
-    let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !secrets.iter().any(|known| known.forms[0] == secret) {
-        let mut forms = vec![secret.to_owned()];
-        let escaped = |upper: bool| -> String {
-            secret
-                .encode_utf16()
-                .map(|unit| if upper { format!("\\u{unit:04X}") } else { format!("\\u{unit:04x}") })
-                .collect()
-        };
-        for form in [
-            percent_encoded(secret).into_owned(),
-            secret.to_ascii_lowercase(),
-            secret.to_ascii_uppercase(),
-            escaped(false),
-            escaped(true),
-        ] {
-            if !forms.contains(&form) {
-                forms.push(form);
-            }
+    let _registering = REGISTERING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (tokens, merged) = {
+        let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if secrets.levels.iter().any(|level| level.tokens.iter().any(|known| known.token == secret)) {
+            return;
         }
-        secrets.push(Secret { forms, mask: mask(secret) });
-        // Longest first, so a token that contains another is masked whole.
-        secrets.sort_by_key(|known| std::cmp::Reverse(known.forms[0].len()));
+        let mut tokens = vec![Forms::new(secret)];
+        let mut merged = 0;
+        for newest in secrets.levels.iter().rev() {
+            if newest.tokens.len() > tokens.len() {
+                break;
+            }
+            tokens.extend(newest.tokens.iter().cloned());
+            merged += 1;
+        }
+        (tokens, merged)
+    };
+    let needles = Needles::new(tokens);
+    let mut secrets = SECRETS.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let kept = secrets.levels.len() - merged;
+    secrets.levels.truncate(kept);
+    secrets.levels.push(needles);
+    secrets.quotes |= secret.contains(['"', '\\', '/', '\'']);
+}
+
+/// The secret part of a token: after its last `_` (the server name before
+/// it is public), or the whole token when nothing follows a `_`.
+fn secret_of(token: &str) -> &str {
+    match token.rfind('_') {
+        Some(cut) if cut + 1 < token.len() => &token[cut + 1..],
+        _ => token,
     }
 }
 
@@ -56,73 +80,128 @@ pub fn register(secret: &str) {
 ///
 /// `puppet_padlocal_3f9a…` → `puppet_padlocal_3f…`, `abcdefgh12345` → `ab…`.
 pub fn mask(token: &str) -> String {
-    let (prefix, secret) = match token.rfind('_') {
-        // With nothing after the last `_`, the "prefix" is the whole token.
-        Some(cut) if cut + 1 < token.len() => token.split_at(cut + 1),
-        _ => ("", token),
-    };
+    let secret = secret_of(token);
+    let prefix = &token[..token.len() - secret.len()];
     let shown: String = if secret.chars().count() >= 8 { secret.chars().take(2).collect() } else { String::new() };
     format!("{prefix}{shown}…")
 }
 
-/// `text` with every registered secret replaced by its [`mask`].
+/// What a masked run of a secret (not a whole token) becomes.
+const RUN_MASK: &str = "…";
+
+/// `text` with every registered token replaced by its [`mask`], and every
+/// run of 8 or more characters of a token's secret (a shorter secret: the
+/// whole of it, where it stands alone, if it has 4 characters or more)
+/// replaced by `…` — as it is, in any
+/// ASCII case, in hex or base64, and once format characters are removed and
+/// `\u` escapes, HTML references and percent-encoding decoded.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut out = Cow::Borrowed(text);
-    for secret in secrets.iter() {
-        for form in &secret.forms {
-            if !out.contains(form.as_str()) {
-                continue;
-            }
-            out = if form.chars().count() < WHOLE_WORD_BELOW {
-                // A short token (`x`, `e`) also occurs inside other words:
-                // mask it only where it stands alone, or every `x` of the
-                // output would turn into `…`.
-                match replace_standalone(&out, form, &secret.mask) {
-                    Some(replaced) => Cow::Owned(replaced),
-                    None => out,
-                }
-            } else {
-                Cow::Owned(out.replace(form.as_str(), &secret.mask))
-            };
+    if secrets.levels.is_empty() || text.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let Some(mut out) = redact_once(&secrets, text) else {
+        return Cow::Borrowed(text);
+    };
+    // A mask shows a token's server name and two characters: where one token
+    // begins another (`a_b` and `a_b_c`), the mask of one shows the other.
+    for _ in 0..4 {
+        match redact_once(&secrets, &out) {
+            Some(again) => out = again,
+            None => break,
         }
     }
+    Cow::Owned(out)
+}
+
+/// `text` masked, or `None` when it shows no secret.
+fn redact_once(secrets: &Secrets, text: &str) -> Option<String> {
+    let mut found = Vec::new();
+    for needles in &secrets.levels {
+        needles.find(text.as_bytes(), |start, end| (start, end), &mut found);
+    }
+    if decode::needed(text, secrets.quotes) {
+        let mut begin = 0;
+        loop {
+            let end = char_boundary(text, begin + decode::SLICE + decode::OVERLAP);
+            let decoded = decode::decode(&text[begin..end], secrets.quotes);
+            for needles in &secrets.levels {
+                let original = |start, end| {
+                    let (start, end) = decoded.original(start, end);
+                    (begin + start, begin + end)
+                };
+                needles.find(&decoded.bytes, original, &mut found);
+            }
+            if end == text.len() {
+                break;
+            }
+            begin = char_boundary(text, begin + decode::SLICE);
+        }
+    }
+    (!found.is_empty()).then(|| masked(text, found))
+}
+
+/// The last character boundary of `text` at or before `at`.
+fn char_boundary(text: &str, mut at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// `text` with every found span (merged where they overlap or touch)
+/// replaced: by a token's mask where a whole token was found, else by `…`.
+fn masked(text: &str, mut found: Vec<Found<'_>>) -> String {
+    for span in &mut found {
+        // Whole escapes only: half of one left would break the JSON around.
+        if let Some((start, _)) = decode::escape_around(text, span.start) {
+            span.start = start;
+        }
+        if let Some((_, end)) = decode::escape_around(text, span.end) {
+            span.end = end;
+        }
+    }
+    found.sort_by_key(|span| (span.start, std::cmp::Reverse(span.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut spans = found.into_iter().peekable();
+    while let Some(first) = spans.next() {
+        let (start, mut end, mut mask) = (first.start.max(copied), first.end, first.mask);
+        while let Some(next) = spans.next_if(|next| next.start <= end) {
+            end = end.max(next.end);
+            mask = mask.or(next.mask);
+        }
+        if end <= start {
+            continue;
+        }
+        out.push_str(&text[copied..start]);
+        out.push_str(mask.unwrap_or(RUN_MASK));
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
-/// Tokens shorter than this are masked only where they stand alone.
-const WHOLE_WORD_BELOW: usize = 8;
-
-/// Characters a token is made of: a token next to one of them is part of a
-/// longer word.
-fn in_word(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '~' | '%')
-}
-
-/// `text` with the standalone occurrences of `word` replaced; `None` when
-/// there are none.
-fn replace_standalone(text: &str, word: &str, with: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    let mut replaced = false;
-    for (at, _) in text.match_indices(word) {
-        if at < last {
-            continue;
+/// Every distinct message down an error's source chain, redacted (a
+/// library's error can carry the request, and so the token). tonic's
+/// "transport error" is left out: it says nothing the causes below it do not.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(error);
+    while let Some(current) = source {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) && text != "transport error" {
+            parts.push(text);
         }
-        let before = text[..at].chars().next_back();
-        let after = text[at + word.len()..].chars().next();
-        if before.is_some_and(in_word) || after.is_some_and(in_word) {
-            continue;
-        }
-        out.push_str(&text[last..at]);
-        out.push_str(with);
-        last = at + word.len();
-        replaced = true;
+        source = current.source();
     }
-    replaced.then(|| {
-        out.push_str(&text[last..]);
-        out
-    })
+    if parts.is_empty() {
+        parts.push(error.to_string());
+    }
+    redact(&parts.join(": ")).into_owned()
 }
 
 /// How a token looks inside a URL path (discovery puts it there).
@@ -197,6 +276,59 @@ mod tests {
         let shown = redact("filebox.mime-extension failed: token x refused (\"x\")");
         assert_eq!(shown, "filebox.mime-extension failed: token … refused (\"…\")");
         assert_eq!(redact("max"), "max");
+    }
+
+    /// The part after the last `_`, or 8 characters of it, echoed alone or
+    /// disguised, is masked as the whole token is.
+    #[test]
+    fn redact_follows_the_secret() {
+        register("puppet_echo_3f9a0c1e-77b2-4d0e-9a41-55c3e1d0b7aa");
+        let secret = "3f9a0c1e-77b2-4d0e-9a41-55c3e1d0b7aa";
+        let base64 = |data: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(data)
+        };
+        for echoed in [
+            format!("token {secret} expired"),
+            "token 3f9a0c1e-77b2 expired".to_owned(),
+            "token …4d0e-9a41-55c3… expired".to_owned(),
+            format!("token {} expired", secret.to_ascii_uppercase()),
+            "token 3f9a\u{200B}0c1e-77b2 expired".to_owned(),
+            r"token 3f9a\u200b0c1e-77b2-4d0e expired".to_owned(),
+            r"puppet_echo\u005f3f9a0c1e-77b2".to_owned(),
+            "puppet_echo&#95;3f9a0c1e&#x2d;77b2 &lowbar;".to_owned(),
+            "3f9a%30c1e%2D77b2".to_owned(),
+            format!("Authorization: Basic {}", base64(&format!("puppet_echo_{secret}"))),
+            format!("x{}y", base64(&format!("a{secret}"))),
+            format!("x{}y", base64(&format!("ab{secret}")).replace('+', "-").replace('/', "_").trim_end_matches('=')),
+            format!("hex {}", secret.bytes().map(|byte| format!("{byte:02X}")).collect::<String>()),
+        ] {
+            let shown = redact(&echoed);
+            assert_ne!(shown, echoed, "nothing masked in {echoed:?}");
+            for window in secret.as_bytes().windows(8) {
+                let window = std::str::from_utf8(window).unwrap();
+                assert!(!shown.to_ascii_lowercase().contains(window), "{window} in {shown:?}");
+            }
+        }
+        let zero_width = format!("token 3f9a{}0c1e-77b2 expired", '\u{200B}');
+        assert_eq!(redact(&zero_width), "token … expired");
+        assert_eq!(redact("token 3f9a0c1e expired, 3f9a0c1 is 7"), "token … expired, 3f9a0c1 is 7");
+        assert_eq!(redact(&format!("puppet_echo_{secret}")), "puppet_echo_3f…");
+    }
+
+    #[test]
+    fn a_short_secret_is_masked_where_it_stands_alone() {
+        register("insecure_k7q2");
+        assert_eq!(redact("secret k7q2 refused; k7q2x stays"), "secret … refused; k7q2x stays");
+        assert_eq!(redact("insecure_k7q2"), "insecure_…");
+    }
+
+    #[test]
+    fn one_error_chain_redacts() {
+        register("insecure_chain-0123456789");
+        let error = std::io::Error::other(std::io::Error::other("token insecure_chain-0123456789 refused"));
+        let chain = error_chain(&error);
+        assert!(!chain.contains("0123456789"), "{chain}");
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
     let authority = Authority::parse(&authority).map_err(|error| Error::Usage(error.0))?;
     match discovery::discover(&authority, &token, discovery::Policy::default()).await {
         Ok(answer) => {
-            println!("{}", answer.endpoint);
+            // A discovery service could answer the secret as the host.
+            println!("{}", crate::redact::redact(&answer.endpoint.to_string()));
             if answer.has_legacy_ip || !answer.extra_keys.is_empty() {
                 eprintln!("answer: {}", answer.body);
             }
@@ -31,7 +32,8 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
                 DiscoveryError::Malformed { .. } => Error::Usage(format!("{message} ({hint})")),
                 DiscoveryError::Unreachable { .. }
                 | DiscoveryError::AuthorityTls { .. }
-                | DiscoveryError::ServerError { .. } => Error::Unreachable { message, hint, shown: false },
+                | DiscoveryError::ServerError { .. }
+                | DiscoveryError::Redirected { .. } => Error::Unreachable { message, hint, shown: false },
             })
         }
     }

@@ -75,6 +75,7 @@ pub async fn start_target(choice: &TargetChoice) -> Result<(Option<Target>, Star
 
 /// Standard output that a closed pipe (`| head`) does not turn into an error.
 pub fn print_stdout(text: &str) {
+    let text = crate::redact::redact(text);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }

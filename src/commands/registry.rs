@@ -6,9 +6,12 @@ use crate::error::Error;
 use crate::registry::{Happening, Options, Registry};
 
 pub async fn registry(args: RegistryArgs) -> Result<(), Error> {
-    let registry =
-        Registry::start(Options { listen: args.listen, allow: args.allow.clone() }).await.map_err(|error| {
-            Error::Listen { what: "the registry", address: args.listen.to_string(), reason: error.to_string() }
+    let registry = Registry::start(Options { listen: args.listen, allow: args.allow.clone(), ..Options::default() })
+        .await
+        .map_err(|error| Error::Listen {
+            what: "the registry",
+            address: args.listen.to_string(),
+            reason: error.to_string(),
         })?;
     println!("puppet-lint registry on {}", registry.address());
     println!("providers register at   {}", registry.websocket_url());

@@ -35,8 +35,10 @@ use crate::proto::wechaty::puppet_server::PuppetServer;
 use authority::{Authority, server_config, valid_now};
 
 /// The mock's token when none is given. Not a secret: it is printed in
-/// `puppet-lint mock --help`.
-pub const DEFAULT_TOKEN: &str = "insecure_puppet-lint-mock";
+/// `puppet-lint mock --help`. No word in its secret part: any 8 characters
+/// of a secret are masked wherever they appear (`puppet-lint-mock` would
+/// mask the mock's own version string, and every `puppet-lint`).
+pub const DEFAULT_TOKEN: &str = "insecure_mock-4f1e2a9c";
 
 #[derive(Debug, Clone)]
 pub struct MockOptions {

@@ -15,7 +15,8 @@
 //!
 //! It never sends `shutdown` (the provider would exit), and it probes (a TCP
 //! connect for `host`, gRPC for the registration check) only addresses it is
-//! allowed to: loopback, plus `--allow`.
+//! allowed to: loopback, plus `--allow`. What a peer may cost it (message
+//! sizes, open connections, silence) is in [`budget`].
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,16 +30,17 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
+pub mod budget;
 mod http;
 mod websocket;
 
@@ -55,11 +57,13 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Addresses besides loopback that may be probed.
     pub allow: Vec<IpAddr>,
+    /// How long a provider's socket may stay silent before it is closed.
+    pub idle: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { listen: SocketAddr::from(([127, 0, 0, 1], 0)), allow: Vec::new() }
+        Options { listen: SocketAddr::from(([127, 0, 0, 1], 0)), allow: Vec::new(), idle: budget::IDLE }
     }
 }
 
@@ -120,14 +124,46 @@ impl Registry {
         }));
         let serving = registry.clone();
         let handle = tokio::spawn(async move {
-            while let Ok((stream, peer)) = listener.accept().await {
+            let connections = Arc::new(Semaphore::new(budget::MAX_CONNECTIONS));
+            let mut turned_away = 0u64;
+            loop {
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors, a connection reset before it
+                    // was accepted: the listener still listens.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(held) = connections.clone().try_acquire_owned() else {
+                    // Closed at once: a peer gets no slot it can sit on.
+                    drop(stream);
+                    turned_away += 1;
+                    if turned_away.is_power_of_two() {
+                        serving.tell(Happening::Refused {
+                            peer,
+                            why: format!(
+                                "{} connections are open, the most it takes ({turned_away} turned away so far)",
+                                budget::MAX_CONNECTIONS
+                            ),
+                        });
+                    }
+                    continue;
+                };
+                let held = Arc::new(held);
                 let registry = serving.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let registry = registry.clone();
-                        async move { Ok::<_, Infallible>(registry.handle(request, peer).await) }
+                        let held = held.clone();
+                        async move { Ok::<_, Infallible>(registry.handle(request, peer, held).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(budget::HEAD_TIMEOUT)
+                        .max_buf_size(budget::MAX_HEAD)
+                        .max_headers(budget::MAX_HEADERS)
                         .serve_connection(TokioIo::new(stream), service)
                         .with_upgrades()
                         .await;
@@ -239,13 +275,28 @@ impl Registry {
         ip.is_loopback() || self.0.options.allow.contains(&ip)
     }
 
-    async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    /// One request; `held` is the connection's slot, kept by a WebSocket
+    /// for as long as it is open.
+    async fn handle(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+        held: Arc<OwnedSemaphorePermit>,
+    ) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_owned();
         if request.method() != Method::GET {
             return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
         }
+        // Nothing here takes a body: one is refused, unread.
+        let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+            || request.headers().get(header::CONTENT_LENGTH).is_some_and(|length| length.as_bytes() != b"0");
+        if has_body {
+            let mut refused = text(StatusCode::PAYLOAD_TOO_LARGE, "a GET here has no body\n");
+            refused.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return refused;
+        }
         if path == "/v0/websocket" {
-            return self.websocket(request, peer);
+            return self.websocket(request, peer, held);
         }
         if let Some(token) = path.strip_prefix("/v0/hosties/") {
             let token = percent_decode(token);

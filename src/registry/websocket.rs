@@ -6,7 +6,12 @@ use super::*;
 
 impl Registry {
     /// The WebSocket handshake by hand (hyper upgrades, tungstenite frames).
-    pub(super) fn websocket(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    pub(super) fn websocket(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+        held: Arc<OwnedSemaphorePermit>,
+    ) -> Response<Full<Bytes>> {
         let headers = request.headers();
         let header_text =
             |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
@@ -44,9 +49,12 @@ impl Registry {
         let upgraded = hyper::upgrade::on(request);
         tokio::spawn(async move {
             if let Ok(upgraded) = upgraded.await {
-                let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+                let config = Some(super::budget::websocket());
+                let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, config).await;
                 registry.serve_socket(socket, token, peer, client, advertised_ip).await;
             }
+            // The connection's slot is free once its socket is.
+            drop(held);
         });
         let mut response = Response::new(Full::new(Bytes::new()));
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -94,13 +102,33 @@ impl Registry {
         let (mut sink, mut stream) = socket.split();
         let greeting = json!({ "name": "sys", "payload": "registered" }).to_string();
         let mut open = sink.send(Message::Text(greeting.into())).await.is_ok();
+        // A silent socket is pinged, and closed once silent for `idle`.
+        let idle = self.0.options.idle;
+        let mut heard = Instant::now();
+        let mut pinging = tokio::time::interval_at(Instant::now() + idle / 3, idle / 3);
         while open {
             tokio::select! {
-                frame = stream.next() => match frame {
-                    Some(Ok(Message::Text(text))) => self.frame(&registration, &token, &text),
-                    Some(Ok(Message::Ping(data))) => open = sink.send(Message::Pong(data)).await.is_ok(),
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
-                    Some(Ok(_)) => {}
+                frame = stream.next() => {
+                    heard = Instant::now();
+                    match frame {
+                        Some(Ok(Message::Text(text))) => self.frame(&registration, &token, &text),
+                        Some(Ok(Message::Ping(data))) => open = sink.send(Message::Pong(data)).await.is_ok(),
+                        Some(Err(error @ tokio_tungstenite::tungstenite::Error::Capacity(_))) => {
+                            self.tell(Happening::Refused { peer, why: format!("{error}: closing its socket") });
+                            open = false;
+                        }
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
+                        Some(Ok(_)) => {}
+                    }
+                },
+                _ = pinging.tick() => {
+                    if heard.elapsed() >= idle {
+                        let why = format!("silent for {}: closing its socket", crate::clock::human(idle));
+                        self.tell(Happening::Refused { peer, why });
+                        open = false;
+                    } else {
+                        open = sink.send(Message::Ping(Bytes::new())).await.is_ok();
+                    }
                 },
                 queued = queue.recv() => match queued {
                     Some(message) => open = sink.send(message).await.is_ok(),

@@ -20,7 +20,8 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// Writes every format into `dir` (created if need be).
+/// Writes every format into `dir` (created if need be), each passed through
+/// the one redaction at the last moment (whatever field a token hid in).
 pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let files = [
@@ -34,7 +35,7 @@ pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         .into_iter()
         .map(|(name, text)| {
             let path = dir.join(name);
-            write_atomically(&path, &text)?;
+            write_atomically(&path, &crate::redact::redact(&text))?;
             Ok(path)
         })
         .collect()

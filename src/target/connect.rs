@@ -500,19 +500,5 @@ pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-/// Every distinct message down an error's source chain.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = Some(error);
-    while let Some(current) = source {
-        let text = current.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) && text != "transport error" {
-            parts.push(text);
-        }
-        source = current.source();
-    }
-    if parts.is_empty() {
-        parts.push(error.to_string());
-    }
-    crate::redact::redact(&parts.join(": ")).into_owned()
-}
+/// Every distinct message down an error's source chain, redacted.
+pub use crate::redact::error_chain;

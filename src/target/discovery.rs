@@ -2,13 +2,15 @@
 //! `GET <authority>/v0/hosties/<token>`. A 2xx JSON answer with a non-empty
 //! `host` and a non-zero `port` is an address; `port: 0`, an `ip`-only body, a
 //! non-JSON body and any 4xx all mean "not registered"; a 5xx is retried with
-//! exponential backoff (4 GETs in all), then reported.
+//! exponential backoff (4 GETs in all), then reported. A 3xx is an error, as
+//! in the official client: no redirect is followed, so the token in the path
+//! goes to the authority asked and nowhere else (and no `Referer` carries it).
 
 use serde_json::Value;
 
 pub use crate::config::DiscoveryPolicy as Policy;
 use crate::config::{Authority, Endpoint, token_problem};
-use crate::redact;
+use crate::redact::{self, error_chain};
 
 /// The most of an answer puppet-lint reads.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -45,6 +47,10 @@ pub enum DiscoveryError {
     Malformed { token: String, why: String },
     #[error("the discovery service at {authority} answered HTTP {status} to all {attempts} attempts")]
     ServerError { authority: String, status: u16, attempts: u32 },
+    /// A 3xx: the official client follows no redirect, so neither does
+    /// puppet-lint (the token is in the path). `location` is redacted.
+    #[error("the discovery service at {authority} answered HTTP {status}, a redirect to {location}: not followed")]
+    Redirected { authority: String, status: u16, location: String },
 }
 
 impl DiscoveryError {
@@ -72,6 +78,10 @@ impl DiscoveryError {
             DiscoveryError::ServerError { .. } => {
                 "the discovery service is failing; try again later or use --endpoint".into()
             }
+            DiscoveryError::Redirected { .. } => "the official client follows no redirect either: set --authority \
+                 (or WECHATY_PUPPET_SERVICE_AUTHORITY) to the service that answers itself (for a redirect from \
+                 http to https, the https one); with a known address, use --endpoint HOST:PORT instead"
+                .into(),
         }
     }
 }
@@ -140,6 +150,18 @@ fn is_host(host: &str) -> bool {
         })
 }
 
+/// A redirect's `Location` as it may be shown: redacted (it may carry the
+/// token), on one line, at most 200 characters.
+fn shown_location(location: &[u8]) -> String {
+    let location = String::from_utf8_lossy(location);
+    let location = redact::redact(&location);
+    let mut shown: String = location.chars().take(200).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    if location.chars().count() > 200 {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
 fn body_excerpt(body: &str) -> String {
     let body = body.trim();
     if body.is_empty() {
@@ -166,7 +188,7 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
         reason: redact::redact(&reason).into_owned(),
     };
     let failed = |error: &reqwest::Error| {
-        let reason = redact::redact(&error_chain(error)).into_owned();
+        let reason = error_chain(error);
         if in_tls(error) {
             DiscoveryError::AuthorityTls { authority: authority.to_string(), reason }
         } else {
@@ -174,6 +196,9 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
         }
     };
     let client = reqwest::Client::builder()
+        // The token is in the path: a redirect must not take it elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .timeout(policy.timeout)
         .connect_timeout(policy.timeout)
         .user_agent(concat!("puppet-lint/", env!("CARGO_PKG_VERSION")))
@@ -185,6 +210,14 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
     for attempt in 1..=policy.attempts.max(1) {
         let mut response = client.get(&url).send().await.map_err(|error| failed(&error))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response.headers().get(reqwest::header::LOCATION).map(|value| value.as_bytes());
+            return Err(DiscoveryError::Redirected {
+                authority: authority.to_string(),
+                status,
+                location: location.map_or_else(|| "nowhere (no Location)".to_owned(), shown_location),
+            });
+        }
         // An answer is a few dozen bytes; a service streaming more is not one.
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
@@ -255,20 +288,6 @@ fn in_tls(error: &(dyn std::error::Error + 'static)) -> bool {
     }
     let chain = error_chain(error).to_ascii_lowercase();
     ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"].iter().any(|word| chain.contains(word))
-}
-
-/// reqwest says "error sending request"; the reason is further down.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(error) = source {
-        let text = error.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        source = error.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use puppet_lint::mock::{MockOptions, MockServer};
 
 use crate::support::{self, Cli, Scratch, free_port};
 
-const TOKEN: &str = "insecure_connection-causes-0123456789";
+const TOKEN: &str = "insecure_c0nn-causes-0123456789";
 
 async fn mock(tls: bool) -> MockServer {
     MockServer::start(MockOptions {

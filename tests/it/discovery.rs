@@ -9,7 +9,7 @@ use puppet_lint::target::discovery::{self, DiscoveryError, Policy};
 
 use crate::support::{self, Cli};
 
-const TOKEN: &str = "puppet_service_discovery-test-0123456789";
+const TOKEN: &str = "puppet_service_d15c0-0123456789";
 
 fn quick() -> Policy {
     Policy { attempts: 4, first_backoff: Duration::from_millis(10), timeout: Duration::from_secs(5) }
@@ -94,4 +94,37 @@ async fn discover_prints_the_address_or_says_why_not() {
     let closed = format!("http://{}", support::free_address());
     let ran = Cli::new().args(["discover", TOKEN, "--authority", &closed]).run();
     ran.code(exit::UNREACHABLE).stderr_has("cannot reach the discovery service").never_shows(TOKEN);
+}
+
+/// A redirect is an error, as in the official client: nothing is sent to
+/// where it points (here a second loopback listener that would answer an
+/// address, and counts every connection), and the error names the status and
+/// the Location, redacted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_is_not_followed_and_says_where_it_pointed() {
+    let elsewhere = support::http::serve(vec![(200, r#"{"host":"127.0.0.1","port":8788}"#)]).await;
+    let secret = TOKEN.rsplit('_').next().unwrap();
+    for status in [301, 302, 303, 307, 308] {
+        let location = format!("{}/v0/hosties/{TOKEN}?again={secret}", elsewhere.authority);
+        let redirecting = support::http::redirecting(status, location).await;
+        let authority = Authority::parse(&redirecting.authority).unwrap();
+        let result = discovery::discover(&authority, TOKEN, quick()).await;
+        let Err(error @ DiscoveryError::Redirected { status: said, .. }) = &result else {
+            panic!("{status}: {result:?}")
+        };
+        assert_eq!(*said, status);
+        let message = error.to_string();
+        assert!(message.contains(&format!("HTTP {status}")), "{message}");
+        assert!(message.contains(&elsewhere.authority), "the Location is named: {message}");
+        assert!(!message.contains("0123456789"), "the Location is redacted: {message}");
+        assert_eq!(redirecting.requests.lock().unwrap().len(), 1, "{status}: one GET, no retry");
+        assert!(
+            !redirecting.requests.lock().unwrap()[0].to_ascii_lowercase().contains("referer"),
+            "no Referer carries the token"
+        );
+
+        let ran = Cli::new().args(["discover", TOKEN, "--authority", &redirecting.authority]).run_async().await;
+        ran.code(exit::UNREACHABLE).stderr_has(&format!("HTTP {status}, a redirect to")).never_shows(secret);
+    }
+    assert!(elsewhere.requests.lock().unwrap().is_empty(), "a redirect target got a request");
 }

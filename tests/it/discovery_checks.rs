@@ -57,7 +57,7 @@ async fn every_not_registered_answer_fails_resolution_and_exits_3() {
         let stripped = body.strip_prefix("404 ").unwrap_or(body).to_owned();
         let status = answer_status(body);
         let discovery = support::http::serve(vec![(status, stripped)]).await;
-        let token = "insecure_discovery-check-0123456789";
+        let token = "insecure_d15c0-check-0123456789";
         let ran = Cli::new()
             .args([
                 "--token",
@@ -82,4 +82,31 @@ async fn every_not_registered_answer_fails_resolution_and_exits_3() {
             .stdout_has("! warn discovery.schema")
             .never_shows(token);
     }
+}
+
+/// A discovery service that redirects (here to a second loopback listener
+/// that would answer the mock's address): the official client follows no
+/// redirect, so `discovery.resolves` fails, naming the status, and the
+/// listener it pointed at gets no request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_fails_resolution_and_is_not_followed() {
+    let mock = support::mock(&[]).await;
+    let body = format!(r#"{{"host":"127.0.0.1","port":{}}}"#, mock.address.port());
+    let elsewhere = support::http::serve(vec![(200, Box::leak(body.into_boxed_str()) as &'static str)]).await;
+    let secret = mock.token.rsplit('_').next().unwrap().to_owned();
+    for status in [301, 302, 307] {
+        let location = format!("{}/v0/hosties/{}", elsewhere.authority, mock.token);
+        let redirecting = support::http::redirecting(status, location).await;
+        let ran = Cli::new()
+            .args(["--token", &mock.token, "--authority", &redirecting.authority, "--no-tls"])
+            .args(["--only", "discovery.*", "--no-report"])
+            .run_async()
+            .await;
+        ran.code(exit::UNREACHABLE)
+            .stdout_has("✗ fail discovery.resolves")
+            .stdout_has(&format!("answered HTTP {status}, a redirect to"))
+            .never_shows(&secret);
+    }
+    assert!(elsewhere.requests.lock().unwrap().is_empty(), "a redirect target got a request");
+    mock.shutdown().await;
 }

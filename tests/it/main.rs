@@ -20,6 +20,7 @@ mod misbehaviour;
 mod mock;
 mod mock_command;
 mod package;
+mod redact_forms;
 mod registry;
 mod rejudge;
 mod report_formats;

@@ -316,7 +316,7 @@ fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_at_once() {
     for (signal, code) in [("INT", 130), ("TERM", 143)] {
         // The flood comes from its own process: the signal is the harness's alone.
         let listen = free_address();
-        let token = "insecure_puppet-lint-signal";
+        let token = "insecure_9c1e-signal";
         let mock = Cli::new()
             .args(["mock", "--listen", &listen, "--token", token, "--fault", "flood", "--flood-count", "50000000"])
             .spawn();
@@ -356,7 +356,7 @@ fn ctrl_c_or_sigterm_during_a_flood_writes_complete_reports_at_once() {
 fn a_service_that_freezes_mid_run_is_lost_not_blamed_check_by_check() {
     // SIGSTOP: the connection stays open, nothing answers any more.
     let listen = free_address();
-    let token = "insecure_puppet-lint-freeze";
+    let token = "insecure_9c1e-freeze";
     let mock = Cli::new().args(["mock", "--listen", &listen, "--token", token, "--heartbeat-interval", "1s"]).spawn();
     support::wait_for_listener(&listen);
     let run = Cli::new()

@@ -38,7 +38,9 @@ async fn provider(registry: &Registry, token: &str, port: u16) -> Provider {
     let seen = frames.clone();
     let (mut sink, mut stream) = socket.split();
     let task = tokio::spawn(async move {
-        while let Some(Ok(Message::Text(text))) = stream.next().await {
+        // Pings (the registry's, to a silent socket) are answered by the library.
+        while let Some(Ok(message)) = stream.next().await {
+            let Message::Text(text) = message else { continue };
             let frame: Value = serde_json::from_str(&text).unwrap();
             seen.lock().unwrap().push(frame.clone());
             if frame["name"] == "jsonrpc" && frame["payload"]["method"] == "getHostieGrpcPort" {
@@ -214,7 +216,8 @@ async fn register_at(listen: &str, token: &str, port: u16) {
     };
     let (socket, _) = tokio_tungstenite::client_async(request, stream).await.unwrap();
     let (mut sink, mut stream) = socket.split();
-    while let Some(Ok(Message::Text(text))) = stream.next().await {
+    while let Some(Ok(message)) = stream.next().await {
+        let Message::Text(text) = message else { continue };
         let frame: Value = serde_json::from_str(&text).unwrap();
         if frame["payload"]["method"] == "getHostieGrpcPort" {
             let answer = json!({ "name": "jsonrpc", "payload": { "jsonrpc": "2.0", "id": frame["payload"]["id"], "result": port } });
@@ -266,4 +269,218 @@ async fn an_ask_in_flight_when_the_provider_leaves_fails_at_once() {
     // Told by the socket's end, not by the ask's 5 s timeout ("no answer within").
     let error = answer.expect_err("no port from a provider that left");
     assert!(error.contains("socket closed"), "{error}");
+}
+
+// --- Budgets: what one peer may cost the registry ---
+
+/// A WebSocket upgrade written by hand (so frames can be too): the socket,
+/// its 101 answer read.
+async fn raw_socket(address: std::net::SocketAddr, token: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /v0/websocket HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Authorization: Token {token}\r\nSec-WebSocket-Protocol: {PROTOCOL}4001\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "the registry answers the upgrade");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// A client frame's head: `fin`, `opcode`, a payload of `length` bytes, masked
+/// with a zero key (so the payload goes as it is).
+fn frame_head(fin: bool, opcode: u8, length: u64) -> Vec<u8> {
+    let mut head = vec![if fin { 0x80 } else { 0 } | opcode];
+    match length {
+        0..=125 => head.push(0x80 | length as u8),
+        126..=0xFFFF => {
+            head.push(0x80 | 126);
+            head.extend_from_slice(&(length as u16).to_be_bytes());
+        }
+        _ => {
+            head.push(0x80 | 127);
+            head.extend_from_slice(&length.to_be_bytes());
+        }
+    }
+    head.extend_from_slice(&[0, 0, 0, 0]);
+    head
+}
+
+/// Whether the registry closed `stream` within `within` (what it sent before,
+/// the greeting, is read and dropped).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = vec![0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// A provider's frames are a few hundred bytes: a frame over 16 KiB, or a
+/// message over 64 KiB in small frames, closes its socket at once (the
+/// library's defaults were 16 MiB and 64 MiB).
+#[tokio::test]
+async fn a_frame_or_message_over_the_budget_closes_the_socket() {
+    use puppet_lint::registry::budget::{MAX_FRAME, MAX_MESSAGE};
+    use tokio::io::AsyncWriteExt;
+    let registry = registry().await;
+    let mut big_frame = raw_socket(registry.address(), "token_big_frame").await;
+    let _ = big_frame.write_all(&frame_head(true, 1, (MAX_FRAME + 1) as u64)).await;
+    let _ = big_frame.write_all(&vec![b'x'; MAX_FRAME + 1]).await;
+    assert!(closed_within(&mut big_frame, Duration::from_secs(3)).await, "a frame over 16 KiB is refused");
+
+    let mut big_message = raw_socket(registry.address(), "token_big_message").await;
+    let piece = vec![b'x'; MAX_FRAME];
+    for index in 0..(MAX_MESSAGE / MAX_FRAME + 2) {
+        let head = frame_head(false, if index == 0 { 1 } else { 0 }, piece.len() as u64);
+        if big_message.write_all(&head).await.is_err() || big_message.write_all(&piece).await.is_err() {
+            break;
+        }
+    }
+    assert!(closed_within(&mut big_message, Duration::from_secs(3)).await, "a message over 64 KiB is refused");
+
+    // A frame of the budget's size is fine.
+    let mut fine = raw_socket(registry.address(), "token_fine_frame").await;
+    let text = format!("{{\"name\":\"sys\",\"payload\":\"{}\"}}", "x".repeat(MAX_FRAME - 40));
+    fine.write_all(&frame_head(true, 1, text.len() as u64)).await.unwrap();
+    fine.write_all(text.as_bytes()).await.unwrap();
+    assert!(!closed_within(&mut fine, Duration::from_millis(500)).await, "a 16 KiB frame is taken");
+}
+
+/// A socket that says nothing (not even a pong) for the idle time is
+/// closed; a provider whose library answers the registry's pings stays.
+#[tokio::test]
+async fn a_silent_socket_is_closed_and_a_live_provider_stays() {
+    let idle = Duration::from_millis(900);
+    let registry = Registry::start(Options { idle, ..Options::default() }).await.unwrap();
+    let live = provider(&registry, "token_live_provider", 4002).await;
+    let mut silent = raw_socket(registry.address(), "token_silent_provider").await;
+    let started = tokio::time::Instant::now();
+    assert!(closed_within(&mut silent, idle * 3).await, "a silent socket is closed");
+    assert!(started.elapsed() >= idle, "not before the idle time: {:?}", started.elapsed());
+    tokio::time::sleep(idle).await;
+    assert_eq!(registry.ask_grpc_port("token_live_provider").await, Ok(4002), "the live provider still answers");
+    assert!(!live.task.is_finished(), "the live provider's socket is open");
+}
+
+/// Past 256 open connections, a new one is closed as soon as it is
+/// accepted; once one closes, the next is served.
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once() {
+    use puppet_lint::registry::budget::MAX_CONNECTIONS;
+    let registry = registry().await;
+    let mut open = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        open.push(tokio::net::TcpStream::connect(registry.address()).await.unwrap());
+    }
+    let mut extra = tokio::net::TcpStream::connect(registry.address()).await.unwrap();
+    assert!(closed_within(&mut extra, Duration::from_secs(2)).await, "the connection past the cap is closed");
+    drop(open.pop());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    let url = format!("{}/v0/hosties/nobody_token", registry.url());
+    loop {
+        let served = tokio::time::timeout(Duration::from_millis(500), reqwest_get(&url));
+        if let Ok((404, _)) = served.await {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a freed slot serves again");
+    }
+}
+
+/// The issue's attack on the real binary: 8 sockets each sending a 60 MiB
+/// message (one frame announcing it, or 16 KiB frames that never finish),
+/// and 2,000 sockets asking to register: the registry stays under 64 MiB.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_stays_small_under_2000_sockets_and_8_unfinished_60_mib_messages() {
+    use std::io::BufRead;
+    use tokio::io::AsyncWriteExt;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_puppet-lint"))
+        .args(["registry", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address: std::net::SocketAddr = first.rsplit(' ').next().unwrap().parse().unwrap();
+    // Drain its output (one line per happening) so it never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    let started = std::time::Instant::now();
+
+    const SIXTY_MIB: u64 = 60 << 20;
+    let mut attackers = Vec::new();
+    for index in 0..8 {
+        attackers.push(tokio::spawn(async move {
+            let mut socket = raw_socket(address, &format!("token_sixty_mib_{index}")).await;
+            let chunk = vec![b'x'; 1 << 20];
+            let mut sent = 0u64;
+            let write = async {
+                if index % 2 == 0 {
+                    // One frame announcing 60 MiB.
+                    socket.write_all(&frame_head(true, 1, SIXTY_MIB)).await?;
+                    while sent < SIXTY_MIB {
+                        socket.write_all(&chunk).await?;
+                        sent += chunk.len() as u64;
+                    }
+                } else {
+                    // 16 KiB frames of a message that never ends.
+                    let piece = &chunk[..16 << 10];
+                    let mut first = true;
+                    while sent < SIXTY_MIB {
+                        socket.write_all(&frame_head(false, if first { 1 } else { 0 }, piece.len() as u64)).await?;
+                        socket.write_all(piece).await?;
+                        first = false;
+                        sent += piece.len() as u64;
+                    }
+                }
+                Ok::<_, std::io::Error>(())
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(10), write).await;
+            assert!(sent < SIXTY_MIB, "the registry took all 60 MiB of socket {index}");
+            closed_within(&mut socket, Duration::from_secs(5)).await
+        }));
+    }
+    let mut sockets = Vec::new();
+    for index in 0..2000 {
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!(
+            "GET /v0/websocket HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Authorization: Token token_many_{index}\r\nSec-WebSocket-Protocol: {PROTOCOL}4001\r\n\r\n"
+        );
+        let _ = socket.write_all(request.as_bytes()).await;
+        sockets.push(socket);
+    }
+    for (index, attacker) in attackers.into_iter().enumerate() {
+        assert!(attacker.await.unwrap(), "socket {index}'s unfinished message closed it");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!(child.try_wait().unwrap().is_none(), "the registry is still up");
+    drop(sockets);
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!("registry peak RSS {:.1} MiB in {:?}", peak_kib as f64 / 1024.0, started.elapsed());
+    assert!(peak_kib < 64 * 1024, "the registry's peak RSS is {peak_kib} KiB");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
 }

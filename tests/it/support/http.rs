@@ -37,3 +37,25 @@ pub async fn serve(answers: Vec<(u16, impl Into<String>)>) -> Stub {
     });
     Stub { authority, requests }
 }
+
+/// A service that answers every request with a `status` redirect to
+/// `location` (another loopback port in tests: nothing leaves the machine).
+pub async fn redirecting(status: u16, location: String) -> Stub {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let authority = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = vec![0u8; 8192];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            seen.lock().unwrap().push(String::from_utf8_lossy(&buffer[..read]).to_string());
+            let response = format!(
+                "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    Stub { authority, requests }
+}
