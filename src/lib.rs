@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod exit;
+pub mod input;
 pub mod mock;
 pub mod proto;
 pub mod redact;

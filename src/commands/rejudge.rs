@@ -38,9 +38,19 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
             report_path.display()
         )));
     }
-    let recording = dir.join(
-        recorded_report.as_ref().and_then(|report| report.recording.clone()).unwrap_or_else(|| RECORDING.to_owned()),
-    );
+    // A report handed in names its recording: a bare file name inside DIR, nothing else (an absolute path or
+    // `../` would read whatever the report's author chose).
+    let named =
+        recorded_report.as_ref().and_then(|report| report.recording.clone()).unwrap_or_else(|| RECORDING.to_owned());
+    if !bare_file_name(&named) {
+        return Err(Error::Usage(format!(
+            "{}: its recording is named {:?}, not a file name inside {}: only a file beside report.json is read",
+            report_path.display(),
+            crate::report::one_line(&named),
+            dir.display()
+        )));
+    }
+    let recording = dir.join(&named);
     if !recording.exists() && recorded_report.is_none() {
         // A directory of several targets' runs (`--targets`): one per subdirectory.
         let mut runs: Vec<String> = std::fs::read_dir(dir)
@@ -77,6 +87,14 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
     let timeline = Timeline::from_recording(&recording).map_err(|error| Error::Usage(error.to_string()))?;
 
     let out = args.report_dir.clone().unwrap_or_else(|| dir.join(DEFAULT_OUT));
+    // The default output directory sits in the input: one that came with it as a link could point anywhere.
+    if args.report_dir.is_none() && out.symlink_metadata().is_ok_and(|metadata| metadata.file_type().is_symlink()) {
+        return Err(Error::Usage(format!(
+            "{} is a symbolic link that came with the recorded run: no report is written through it; give \
+             --report-dir",
+            out.display()
+        )));
+    }
     if !args.no_report && same_dir(&out, dir) {
         return Err(Error::Usage(format!(
             "--report-dir {} is the recorded run's own directory: its reports would be overwritten; give another",
@@ -173,6 +191,14 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
         eprintln!("reports: {}", written.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     baseline::judge(&report, None)
+}
+
+/// `name` is one plain path component: no separator, not `.` or `..`, not empty.
+fn bare_file_name(name: &str) -> bool {
+    let path = std::path::Path::new(name);
+    !name.is_empty()
+        && !name.contains(['/', '\\'])
+        && matches!(path.components().collect::<Vec<_>>().as_slice(), [std::path::Component::Normal(_)])
 }
 
 fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {

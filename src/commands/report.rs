@@ -32,8 +32,9 @@ pub fn render(report: &Report, format: ReportFormat, look: &Look) -> String {
 }
 
 pub fn read(path: &std::path::Path) -> Result<Report, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| Error::Usage(format!("cannot read {}: {error}", path.display())))?;
+    let text = crate::input::read_text(path, crate::input::cap::REPORT).map_err(|error| {
+        Error::Usage(format!("cannot read {}: {error}", crate::report::one_line(&path.display().to_string())))
+    })?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
         Error::Usage(format!("{}:{}:{}: not JSON: {error}", path.display(), error.line(), error.column()))
     })?;

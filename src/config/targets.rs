@@ -56,7 +56,7 @@ struct TargetDoc {
 /// needs.
 pub fn read_file(path: &Path, env: &dyn Env) -> Result<Vec<Named>, Error> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| {
+    let text = crate::input::read_to_string(path, crate::input::cap::SMALL).map_err(|error| {
         file_error(&source, String::new(), vec![at(&source, 0, 0, format!("cannot read the targets file: {error}"))])
     })?;
     parse(&text, &source, path.parent().unwrap_or(Path::new("")), env)

@@ -35,7 +35,7 @@ impl Baseline {
     }
 
     pub fn read(path: &Path) -> Result<Baseline, String> {
-        std::fs::read_to_string(path)
+        crate::input::read_to_string(path, crate::input::cap::SMALL)
             .map(|text| Baseline::parse(&text))
             .map_err(|error| format!("cannot read the baseline {}: {error}", path.display()))
     }

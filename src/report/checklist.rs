@@ -11,7 +11,11 @@ use crate::report::look::{Look, Paint};
 
 pub fn render(report: &Report, look: &Look) -> String {
     let mut out = String::new();
-    out.push_str(&format!("puppet-lint {} — {}\n", report.puppet_lint_version, one_line(&report.target.description)));
+    out.push_str(&format!(
+        "puppet-lint {} — {}\n",
+        one_line(&report.puppet_lint_version),
+        one_line(&report.target.description)
+    ));
     if let Some(service) = &report.service {
         let version = service.version.as_deref().map(one_line).unwrap_or_default();
         let bot = service.bot.as_deref().map(|bot| format!(", bot {}", one_line(bot))).unwrap_or_default();
@@ -40,7 +44,7 @@ pub fn render(report: &Report, look: &Look) -> String {
         };
         table.add_row(vec![
             Cell::new(format!("{mark} {}", check.verdict.name())).fg(color),
-            Cell::new(&check.id),
+            Cell::new(one_line(&check.id)),
             Cell::new(one_line(&check.title)),
             Cell::new(check.level_label()),
             Cell::new(human(std::time::Duration::from_millis(check.duration_ms))),
@@ -72,7 +76,7 @@ pub fn render(report: &Report, look: &Look) -> String {
                     look.verdict(Verdict::Error),
                     alike.len(),
                     one_line(reason),
-                    alike.join(", ")
+                    one_line(&alike.join(", "))
                 ));
                 continue;
             }
@@ -81,7 +85,7 @@ pub fn render(report: &Report, look: &Look) -> String {
         out.push_str(&format!(
             "{} {} — {} [{}]\n",
             look.verdict(check.verdict),
-            check.id,
+            one_line(&check.id),
             one_line(&check.title),
             check.level_label()
         ));
@@ -119,7 +123,7 @@ pub fn render(report: &Report, look: &Look) -> String {
     out.push('\n');
     for certification in certify(report) {
         let level = match &certification.level {
-            Some((level, name)) => format!("level {level} ({name})"),
+            Some((level, name)) => format!("level {level} ({})", one_line(name)),
             None if certification.partial => {
                 format!(
                     "no level (only {} of the suite's {} checks were selected)",
@@ -142,7 +146,9 @@ pub fn render(report: &Report, look: &Look) -> String {
         };
         out.push_str(&format!(
             "certification {}: {level}, {}/{} checks passed\n",
-            certification.suite, certification.passed, certification.total
+            one_line(&certification.suite),
+            certification.passed,
+            certification.total
         ));
     }
     crate::redact::redact(&out).into_owned()

@@ -492,7 +492,7 @@ pub fn builtin() -> Result<Suite, SuiteErrors> {
 /// Loads a suite file.
 pub fn load(path: &Path) -> Result<Suite, SuiteErrors> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| {
+    let text = crate::input::read_to_string(path, crate::input::cap::SUITE).map_err(|error| {
         SuiteErrors(vec![SuiteError {
             location: Location { file: source.clone(), line: 0, column: 0 },
             message: format!("cannot read the suite: {error}"),

@@ -27,7 +27,7 @@ pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Arc<Suite>>, LoadError> {
         paths
             .iter()
             .map(|path| {
-                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let text = crate::input::read_to_string(path, crate::input::cap::SUITE).unwrap_or_default();
                 (suite::load(path), path.display().to_string(), text)
             })
             .collect()

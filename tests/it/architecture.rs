@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Helpers every room may use: no knowledge of the flow in them.
-const LEAVES: &[&str] = &["clock", "redact", "exit", "signal", "wire", "proto", "der"];
+const LEAVES: &[&str] = &["clock", "redact", "exit", "signal", "wire", "proto", "der", "input"];
 
 /// What each room may import besides the leaves. The flow is
 /// cli → config (with suite, error) → target → session → engine → events →

@@ -26,7 +26,7 @@ impl CheckRun {
         let directory = self.package_dir()?;
         let name = self.render(file)?;
         let path = std::path::Path::new(&directory).join(&name);
-        match std::fs::read_to_string(&path) {
+        match crate::input::read_to_string(&path, crate::input::cap::PACKAGE_FILE) {
             Ok(text) => Ok((name, text)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::fail(
                 format!("{name} is missing"),

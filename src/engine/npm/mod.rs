@@ -126,7 +126,7 @@ impl Package {
         if !dir.is_dir() {
             return Err(Finding::general(format!("{} is not a directory", dir.display())));
         }
-        let manifest = match std::fs::read(dir.join(manifest::FILE)) {
+        let manifest = match crate::input::read_bytes(&dir.join(manifest::FILE), crate::input::cap::PACKAGE_FILE) {
             Ok(bytes) => Manifest::parse(bytes),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Finding::general(format!(
                 "package.json is missing: {} has none, so it is no npm package",
@@ -301,7 +301,7 @@ pub fn judge_ding_dong_example(package: &Package, example: &str) -> Judgement {
                 ))],
             };
         }
-        _ => match std::fs::read(&path) {
+        _ => match crate::input::read_bytes(&path, crate::input::cap::PACKAGE_FILE) {
             Ok(bytes) => bytes,
             Err(error) => {
                 return Judgement::Fail {

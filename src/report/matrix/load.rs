@@ -114,7 +114,8 @@ pub fn read(path: &Path) -> Result<Report, MatrixError> {
         schema: Option<serde_json::Value>,
         schema_version: Option<serde_json::Value>,
     }
-    let text = std::fs::read_to_string(path).map_err(|source| read_error(path, source))?;
+    let text =
+        crate::input::read_to_string(path, crate::input::cap::REPORT).map_err(|source| read_error(path, source))?;
     let json_error = |error: serde_json::Error| {
         let suffix = format!(" at line {} column {}", error.line(), error.column());
         let message = error.to_string();

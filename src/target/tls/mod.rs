@@ -70,7 +70,7 @@ impl Trust {
     }
 
     pub fn from_file(path: &std::path::Path) -> Result<Trust, SetupError> {
-        let pem = std::fs::read_to_string(path)
+        let pem = crate::input::read_to_string(path, crate::input::cap::SMALL)
             .map_err(|error| SetupError::Read { path: path.display().to_string(), error })?;
         Trust::from_pem(&pem, &path.display().to_string())
     }
