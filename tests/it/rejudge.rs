@@ -191,3 +191,41 @@ fn an_empty_recording_or_a_directory_of_several_runs_is_nothing_to_judge() {
         .code(exit::USAGE)
         .stderr_has("holds the runs of several targets, one per directory: re-judge one of them");
 }
+
+/// A handed-in report naming its recording outside its directory (absolute, `../`, a subdirectory) is refused
+/// before anything is read; a `rejudged` link that came with the input is not written through.
+#[test]
+fn a_report_handed_in_reads_and_writes_only_inside_its_directory() {
+    let (run, _) = recorded_run("rejudge-hostile");
+    let dir = run.dir();
+    let json = dir.join("report.json");
+    let original = std::fs::read_to_string(&json).unwrap();
+    for named in ["/etc/passwd", "../timeline.jsonl", "sub/timeline.jsonl", ".."] {
+        let mut report: serde_json::Value = serde_json::from_str(&original).unwrap();
+        report["recording"] = serde_json::Value::String(named.to_owned());
+        std::fs::write(&json, report.to_string()).unwrap();
+        let ran = Cli::new().args(["rejudge", dir.to_str().unwrap(), "--no-report"]).run();
+        ran.code(exit::USAGE).stderr_has("only a file beside report.json is read");
+    }
+    std::fs::write(&json, &original).unwrap();
+    let elsewhere = Scratch::new("rejudge-link-target");
+    std::os::unix::fs::symlink(elsewhere.path(), dir.join("rejudged")).unwrap();
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has("is a symbolic link that came with the recorded run");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "nothing written through the link");
+}
+
+/// `report` and `matrix` refuse a report that is a device or over its cap at once, without reading it.
+#[test]
+fn a_report_that_is_a_device_or_huge_is_refused_at_once() {
+    let scratch = Scratch::new("report-inputs");
+    let zero = scratch.path().join("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let ran = Cli::new().args(["report", zero.to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has("not a regular file");
+    let huge = scratch.path().join("huge.json");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(1 << 30).unwrap();
+    let ran = Cli::new().args(["report", huge.to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has("is larger than 16.0 MiB");
+}
