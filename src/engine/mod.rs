@@ -222,6 +222,14 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
     // was lost (the check could not judge its rule: say why), or it was
     // opened again (the check says events in the gap may be missing).
     let gap = match context.session() {
+        // A call whose connection failed: the service may be going; its loss, if it comes within moments, is
+        // the finding (told once, as the loss), not this check's broken pipe.
+        Some(session) if matches!(&outcome, Ok(check::Outcome { result: Err((failure, _)) }) if failure.kind == check::Kind::Connection) => {
+            match tokio::time::timeout(LOSS_SETTLES, session.wait_lost()).await {
+                Ok(cause) => Gap::Lost(cause),
+                Err(_) => stream_gap(session, &context.timeline, first_entry).await,
+            }
+        }
         Some(session) => stream_gap(session, &context.timeline, first_entry).await,
         None => Gap::None,
     };
@@ -254,7 +262,7 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
         Ok(check::Outcome { result: Err((failure, evidence)) }) => {
             let verdict = match (failure.kind, check.severity) {
                 (check::Kind::Skip, _) => Verdict::Skip,
-                (check::Kind::Error, _) => Verdict::Error,
+                (check::Kind::Error | check::Kind::Connection, _) => Verdict::Error,
                 (check::Kind::Fail, Severity::Must) => Verdict::Fail,
                 (check::Kind::Fail, Severity::Should) => Verdict::Warn,
             };
@@ -263,6 +271,10 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
         }
     }
 }
+
+/// How long after a call's connection failed the run waits for the session to declare the service lost (its
+/// stream's re-subscriptions back off for about 2 s before it does).
+const LOSS_SETTLES: Duration = Duration::from_secs(4);
 
 /// What a check says when the stream was opened again while it watched.
 const REOPENED: &str =

@@ -258,7 +258,7 @@ fn drop_stream_once_is_survived_by_resubscribing() {
     outcome.has_reason("with no `Stop` asked for");
     assert!(outcome.report.lost_service.is_none(), "not lost: {:?}", outcome.report.lost_service);
     let recording = read(&outcome.dir().join("timeline.jsonl"));
-    assert!(recording.contains("subscribed again as stream"), "the re-subscription is on the timeline");
+    assert!(recording.contains(r#""kind":"reopened""#), "the re-subscription is on the timeline");
     assert_eq!(outcome.verdict("session.restore"), Verdict::Pass, "a new subscription works");
 }
 

@@ -64,9 +64,9 @@ async fn resolve(registry: &Registry, token: &str) -> Result<discovery::Answer, 
 #[tokio::test]
 async fn an_unknown_token_gets_404_with_the_zero_body() {
     let registry = registry().await;
-    let body = reqwest_get(&format!("{}/v0/hosties/nobody_token", registry.url())).await;
+    let body = reqwest_get(&format!("{}/v0/hosties/nobody_4f2c9e1b7d", registry.url())).await;
     assert_eq!(body, (404, json!({ "host": "0.0.0.0", "ip": "0.0.0.0", "port": 0 })));
-    assert!(matches!(resolve(&registry, "nobody_token").await, Err(DiscoveryError::NotRegistered { .. })));
+    assert!(matches!(resolve(&registry, "nobody_4f2c9e1b7d").await, Err(DiscoveryError::NotRegistered { .. })));
 }
 
 #[tokio::test]
@@ -391,7 +391,7 @@ async fn connections_past_the_cap_are_closed_at_once() {
     assert!(closed_within(&mut extra, Duration::from_secs(2)).await, "the connection past the cap is closed");
     drop(open.pop());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    let url = format!("{}/v0/hosties/nobody_token", registry.url());
+    let url = format!("{}/v0/hosties/nobody_4f2c9e1b7d", registry.url());
     loop {
         let served = tokio::time::timeout(Duration::from_millis(500), reqwest_get(&url));
         if let Ok((404, _)) = served.await {

@@ -284,7 +284,7 @@ impl CheckRun {
         let moved = bytes_human(fed);
         if let Err(error) = uploaded {
             if error.is_transport() {
-                return Err(Failure::error(format!("the connection failed: {error}")));
+                return Err(Failure::connection(&error));
             }
             return Err(Failure::fail(
                 format!("the transfer the ding was measured under failed: {error}"),
@@ -337,7 +337,7 @@ impl CheckRun {
         let (from, sent_at) = (timeline.len(), timeline.now());
         if let Err(error) = session.ding(data).await {
             if error.is_transport() {
-                return Err(Failure::error(format!("the connection failed: {error}")));
+                return Err(Failure::connection(&error));
             }
             return Err(Failure::fail(error.to_string(), "Ding succeeds", error.shown()));
         }

@@ -61,8 +61,11 @@ impl Stepped {
 pub(super) enum Kind {
     /// The provider broke the rule.
     Fail,
-    /// puppet-lint or the connection failed.
+    /// puppet-lint failed, or could not do what the check needs.
     Error,
+    /// The connection under a call failed (no status came from the service): the check cannot judge its rule,
+    /// and the run looks whether the service was lost before it says so.
+    Connection,
     /// The check cannot tell (what it needs is covered by another check).
     Skip,
 }
@@ -91,6 +94,11 @@ impl Failure {
     fn error(summary: impl Into<String>) -> Failure {
         let summary = summary.into();
         Failure { kind: Kind::Error, expected: String::new(), observed: summary.clone(), summary, focus: None }
+    }
+
+    /// The connection failed under `error`'s call.
+    fn connection(error: &crate::session::RpcError) -> Failure {
+        Failure { kind: Kind::Connection, ..Failure::error(format!("the connection failed: {error}")) }
     }
 
     fn at(mut self, focus: Duration) -> Failure {

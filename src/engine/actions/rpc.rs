@@ -93,7 +93,7 @@ impl CheckRun {
     /// What an rpc's result means for the step, given `expect_error`.
     pub(super) fn rpc<T>(&self, step: &Step, result: Result<T, RpcError>) -> Result<Option<T>, Failure> {
         match (result, step.expect_error) {
-            (Err(error), _) if error.is_transport() => Err(Failure::error(format!("the connection failed: {error}"))),
+            (Err(error), _) if error.is_transport() => Err(Failure::connection(&error)),
             (Ok(value), None) => Ok(Some(value)),
             (Err(error), None) => {
                 let rpc = error.rpc();

@@ -39,10 +39,7 @@ pub fn trusted_cell(text: &str) -> String {
 pub fn fence(body: &str) -> String {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat((longest + 1).max(3));
-    let body: String = body
-        .chars()
-        .map(|c| if (c.is_control() && c != '\n') || terminal::hidden(c) { '\u{FFFD}' } else { c })
-        .collect();
+    let body: String = body.chars().map(|c| if c != '\n' && terminal::hidden(c) { '\u{FFFD}' } else { c }).collect();
     format!("{fence}text\n{}\n{fence}\n", body.trim_end())
 }
 
@@ -66,5 +63,6 @@ mod tests {
     fn a_fence_cannot_be_closed_from_inside() {
         let block = fence("```\nrm -rf\n````");
         assert!(block.starts_with("`````text\n"), "{block}");
+        assert_eq!(fence("a\nb\u{1b}[2J"), "```text\na\nb\u{FFFD}[2J\n```\n", "lines kept, controls not");
     }
 }
