@@ -62,12 +62,13 @@ fn human(bytes: u64) -> String {
 
 /// The bytes of the regular file at `path`, at most `cap` of them.
 pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, InputError> {
-    let file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
+    // Looked at before it is opened: opening a FIFO waits for a writer, forever.
+    let metadata = std::fs::metadata(path)?;
     let kind = metadata.file_type();
     if !kind.is_file() {
         return Err(InputError::NotAFile(if kind.is_dir() { "a directory" } else { "a device, FIFO or socket" }));
     }
+    let file = std::fs::File::open(path)?;
     if metadata.len() > cap {
         return Err(InputError::TooLarge { size: metadata.len(), cap });
     }
@@ -106,6 +107,9 @@ mod tests {
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
         assert!(matches!(read(&link, cap::SMALL), Err(InputError::NotAFile(_))));
+        let fifo = dir.join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(matches!(read(&fifo, cap::SMALL), Err(InputError::NotAFile(_))), "refused, not waited on");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

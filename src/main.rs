@@ -51,7 +51,9 @@ fn main() {
         Ok(()) => exit::OK,
         Err(error) => {
             if let Some(text) = error.render() {
-                eprintln!("{text}");
+                // Errors quote what peers and handed-in files said: shown inert, secrets masked.
+                let text = puppet_lint::redact::redact(&text);
+                eprintln!("{}", puppet_lint::report::escape::terminal::block(&text));
             }
             error.code()
         }

@@ -19,7 +19,7 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
             // A discovery service could answer the secret as the host.
             println!("{}", crate::redact::redact(&answer.endpoint.to_string()));
             if answer.has_legacy_ip || !answer.extra_keys.is_empty() {
-                eprintln!("answer: {}", answer.body);
+                eprintln!("answer: {}", crate::report::one_line(&crate::redact::redact(&answer.body)));
             }
             Ok(())
         }

@@ -99,14 +99,15 @@ pub fn clean(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {
-            '\t' | '\n' | '\r' => out.push(c),
+            '\t' | '\n' => out.push(c),
             c if c.is_control() || !allowed_in_xml(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
-    out
+    // Printed to a CI log, no line of it may start a workflow command.
+    super::escape::terminal::block(&out)
 }
 
 /// XML 1.0's `Char` production.

@@ -39,7 +39,8 @@ pub fn render(report: &Report) -> String {
             md,
             "| {} | `{}` | {} | {} | {} |",
             emoji(check.verdict),
-            check.id.replace('`', "'"),
+            // A code span: backslashes are literal there, but a GFM table still splits on a bare `|`.
+            one_line(&check.id).replace('`', "'").replace('|', "\\|"),
             cell(&check.title),
             check.level_label(),
             human(std::time::Duration::from_millis(check.duration_ms))

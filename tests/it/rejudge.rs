@@ -229,3 +229,24 @@ fn a_report_that_is_a_device_or_huge_is_refused_at_once() {
     let ran = Cli::new().args(["report", huge.to_str().unwrap()]).run();
     ran.code(exit::USAGE).stderr_has("is larger than 16.0 MiB");
 }
+
+/// An error that quotes a handed-in file (an unknown verdict, a recording's name) is shown inert: no escape
+/// sequence reaches the terminal and no line of it starts a GitHub workflow command.
+#[test]
+fn errors_quoting_a_handed_in_report_are_inert() {
+    let scratch = Scratch::new("report-hostile-error");
+    let hostile = "X\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\r\n::error::injected";
+    let json = scratch.path().join("report.json");
+    let (run, _) = recorded_run("rejudge-hostile-error");
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir().join("report.json")).unwrap()).unwrap();
+    report["checks"][0]["verdict"] = serde_json::Value::String(hostile.to_owned());
+    std::fs::write(&json, report.to_string()).unwrap();
+    let ran = Cli::new().args(["report", json.to_str().unwrap()]).run();
+    ran.code(exit::USAGE);
+    for shown in [&ran.stdout, &ran.stderr] {
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\r'), "{shown:?}");
+        assert!(!shown.lines().any(|line| line.trim_start().starts_with("::")), "{shown}");
+    }
+    assert!(ran.stderr.contains("\\u{003a}:error::injected"), "{}", ran.stderr);
+}

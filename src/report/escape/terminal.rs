@@ -21,6 +21,36 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// Several lines of inert text (an error message, a suite error with its source line): each line as
+/// [`one_line`] makes it, but whole (no cut), its new lines kept; a line that would start a GitHub workflow
+/// command (`::error::…`, after any indentation) has its first `:` shown as `\u{003a}`.
+pub fn block(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let indent = line.len() - line.trim_start().len();
+        let (lead, rest) = line.split_at(indent);
+        out.push_str(lead);
+        let rest = match rest.strip_prefix("::") {
+            Some(after) => {
+                out.push_str("\\u{003a}:");
+                after
+            }
+            None => rest,
+        };
+        for c in rest.chars() {
+            match c {
+                '\t' => out.push(c),
+                c if hidden(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
 /// Control characters, and format characters that reorder or hide text: the bidi embeddings, overrides and
 /// isolates (U+202A–U+202E, U+2066–U+2069), the marks (U+200E, U+200F, U+061C), zero-width characters
 /// (U+200B–U+200D, U+2060, U+FEFF) and the soft hyphen (U+00AD).
@@ -48,5 +78,15 @@ mod tests {
         let shown = one_line(hostile);
         assert!(!shown.chars().any(hidden), "{shown:?}");
         assert_eq!(shown, "ok\\u{001b}]52;c;ZXZpbA==\\u{0007}  next\\u{009b}31m\\u{202e}txt.exe\\u{200b}");
+    }
+
+    #[test]
+    fn a_block_keeps_its_lines_and_starts_no_workflow_command() {
+        let shown = block("error: bad\r\n  ::error::pwned\n::warning file=x::w\n\tkept \u{1b}[2J");
+        assert_eq!(
+            shown,
+            "error: bad\\u{000d}\n  \\u{003a}:error::pwned\n\\u{003a}:warning file=x::w\n\tkept \\u{001b}[2J"
+        );
+        assert!(!shown.lines().any(|line| line.trim_start().starts_with("::")));
     }
 }

@@ -50,11 +50,12 @@ impl Timeline {
     /// recording of its own.
     pub fn from_recording(path: &Path) -> Result<Timeline, RecordingError> {
         let failed = |line: usize, message: String| RecordingError { path: path.to_path_buf(), line, message };
-        let file = File::open(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
-        // A device or a pipe (`/dev/zero`) is no recording and may never end.
-        if !file.metadata().is_ok_and(|metadata| metadata.is_file()) {
+        // A device or a pipe (`/dev/zero`) is no recording and may never end; a FIFO would block the open itself.
+        let metadata = std::fs::metadata(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
+        if !metadata.is_file() {
             return Err(failed(0, "not a regular file, so not a recording".into()));
         }
+        let file = File::open(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
         let timeline = Timeline::new();
         let mut end = Duration::ZERO;
         let mut reader = std::io::BufReader::new(file);
