@@ -231,14 +231,23 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
         };
         let stops = requests(|item| matches!(item, Item::StopRequested));
         let dings = requests(|item| matches!(item, Item::Rpc { rpc: Rpc::Ding, .. }));
+        let starts = requests(|item| matches!(item, Item::Rpc { rpc: Rpc::Start, .. }));
+        // A login, ready or scan the timeline marked live came after a Start was sent (a Start ends the
+        // replays, `session::replay`): recorded up to a millisecond before the Start's rebuilt request, it is
+        // placed at it.
+        let after_start = |number: i32| {
+            [EventKind::Login, EventKind::Ready, EventKind::Scan].iter().any(|kind| kind.wire() == number)
+        };
         for (at, item) in &mut items {
-            let causes = match item {
-                Item::StreamEnded { .. } => &stops,
-                Item::Event { number, .. } if *number == EventKind::Dong.wire() => &dings,
+            // At a Stop's or a Ding's request (the sort ranks them); just after a Start's (what came after it).
+            let (causes, after) = match item {
+                Item::StreamEnded { .. } => (&stops, Duration::ZERO),
+                Item::Event { number, .. } if *number == EventKind::Dong.wire() => (&dings, Duration::ZERO),
+                Item::Event { number, replay: false, .. } if after_start(*number) => (&starts, Duration::from_nanos(1)),
                 _ => continue,
             };
-            if let Some(request) = causes.iter().find(|request| **request > *at && **request <= *at + ROUNDING) {
-                *at = *request;
+            if let Some(request) = causes.iter().find(|request| **request >= *at && **request <= *at + ROUNDING) {
+                *at = *request + after;
             }
         }
     }
@@ -361,6 +370,23 @@ mod tests {
         );
         assert_eq!(survived.findings.len(), 1, "{:?}", survived.findings);
         assert!(survived.lost_ends.is_empty());
+    }
+
+    /// A scan the timeline marked live, recorded in the same millisecond as the rebuilt request of the `Start`
+    /// it followed, is judged after that Start (started, scanning allowed), not while stopped.
+    #[test]
+    fn a_live_scan_in_the_millisecond_of_its_start_follows_it() {
+        let recording = r#"{"seq":0,"at_ms":5,"kind":"subscribed","stream":1}
+{"seq":1,"at_ms":6,"kind":"rpc","rpc":"Start","took_ms":1,"outcome":"ok"}
+{"seq":2,"at_ms":20,"kind":"stream-ended","stream":1}
+{"seq":3,"at_ms":21,"kind":"rpc","rpc":"Stop","took_ms":2,"outcome":"ok"}
+{"seq":4,"at_ms":105,"kind":"subscribed","stream":2}
+{"seq":5,"at_ms":105,"kind":"event","stream":2,"event":"heartbeat","number":1,"payload":"{}","connect_heartbeat":true}
+{"seq":6,"at_ms":106,"kind":"event","stream":2,"event":"scan","number":22,"payload":"{\"qrcode\":\"q\",\"status\":2}"}
+{"seq":7,"at_ms":150,"kind":"rpc","rpc":"Start","took_ms":44,"outcome":"ok"}
+"#;
+        let judged = states::judge(&state_items(&recorded(recording), true));
+        assert!(judged.findings.is_empty(), "{:#?}", judged.findings);
     }
 
     /// A `dong` read before its `Ding`'s reply answers that Ding (it takes
