@@ -30,62 +30,13 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
 /// runtime; each target's reports in its own directory, then the combined
 /// checklist and files, and the worst target's outcome.
 pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
-    if fleet.members.iter().all(|member| member.config.plan.is_empty()) {
-        return Err(Error::NothingSelected);
-    }
-    if let Some(member) = fleet.members.iter().find(|member| member.config.plan.is_empty()) {
-        return Err(Error::Usage(format!(
-            "target {}: no check matches its selection (see `puppet-lint list`)",
-            member.name
-        )));
-    }
     let output = fleet.output.clone();
-    if !output.no_report {
-        writable(&output.report_dir)?;
-    }
-    for member in &fleet.members {
-        if let TargetChoice::Given(target) = &member.config.target {
-            trusted(target).map_err(|error| Error::Usage(format!("target {}: {error}", member.name)))?;
-        }
-    }
-    let stop = Stop::default();
-    let signal = watch_signals(&stop);
-    stop.after(fleet.deadline);
-    let started = std::time::Instant::now();
-    if !output.quiet {
-        eprintln!(
-            "checking {} targets at once; reports in {}/<name>/",
-            fleet.members.len(),
-            output.report_dir.display()
-        );
-    }
-    let runs: Vec<(String, Arc<ReportWriter>, tokio::task::JoinHandle<()>)> = fleet
-        .members
-        .into_iter()
-        .map(|Member { name, config }| {
-            let dir = (!config.output.no_report).then(|| config.output.report_dir.clone());
-            // Partial files once a second: a hundred targets rewriting theirs
-            // after every check would cost the others time.
-            let writer = Arc::new(ReportWriter::throttled(dir, std::time::Duration::from_secs(1)));
-            let progress: Arc<dyn Observer> = Arc::new(TargetProgress::new(&name, output.color, output.quiet, started));
-            let observer: Arc<dyn Observer> = Arc::new(Fanout(vec![progress, writer.clone()]));
-            let target = match &config.target {
-                TargetChoice::Given(target) => Some(target.clone()),
-                _ => None,
-            };
-            let stop = stop.clone();
-            let handle = tokio::spawn(engine::run::run(Run { config, target, registry: None }, observer, stop));
-            (name, writer, handle)
-        })
-        .collect();
+    let (finished, signal) = pipeline(fleet.members, &output, fleet.deadline, Shape::Several).await?;
     let mut outcomes = Vec::new();
     // A target whose reports could not be written fails the run like a
     // single run (exit 2), after every target's verdicts are shown.
     let mut unwritten = Vec::new();
-    for (name, writer, handle) in runs {
-        if let Err(error) = handle.await {
-            say(&format!("{name}: puppet-lint failed inside this target's run: {error}"));
-        }
+    for Finished { name, writer } in finished {
         let Some(report) = writer.report() else { continue };
         if let Err(error) = writer.written() {
             say(&format!("{name}: {error}"));
@@ -129,6 +80,90 @@ pub async fn execute_fleet(fleet: Fleet) -> Result<(), Error> {
     }
 }
 
+/// How the runs are shown: one target's own progress, or several targets' plain lines prefixed with their names
+/// (and partial files once a second: a hundred targets rewriting theirs after every check would cost the others).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    One,
+    Several,
+}
+
+/// A target's run, finished: its name and what its writer holds.
+struct Finished {
+    name: String,
+    writer: Arc<ReportWriter>,
+}
+
+/// The one pipeline, for one target or many: what is selected and where the reports go are checked before anything
+/// runs, each target (the mock or the registry started for it) runs in a session of its own, all at once on the one
+/// runtime, under one stop (Ctrl-C, SIGTERM, `--deadline`); every run is waited for.
+async fn pipeline(
+    members: Vec<Member>,
+    output: &crate::cli::OutputArgs,
+    deadline: Option<std::time::Duration>,
+    shape: Shape,
+) -> Result<(Vec<Finished>, Arc<OnceLock<Signal>>), Error> {
+    if members.iter().all(|member| member.config.plan.is_empty()) {
+        return Err(Error::NothingSelected);
+    }
+    if let Some(member) = members.iter().find(|member| member.config.plan.is_empty()) {
+        return Err(Error::Usage(format!(
+            "target {}: no check matches its selection (see `puppet-lint list`)",
+            member.name
+        )));
+    }
+    if !output.no_report {
+        writable(&output.report_dir)?;
+    }
+    for member in &members {
+        if let TargetChoice::Given(target) = &member.config.target {
+            trusted(target).map_err(|error| match shape {
+                Shape::One => error,
+                Shape::Several => Error::Usage(format!("target {}: {error}", member.name)),
+            })?;
+        }
+    }
+    let mut launched = Vec::new();
+    for member in members {
+        let (target, started) = super::start_target(&member.config.target).await?;
+        launched.push((member, target, started));
+    }
+    let stop = Stop::default();
+    let signal = watch_signals(&stop);
+    stop.after(deadline);
+    let clock = std::time::Instant::now();
+    if shape == Shape::Several && !output.quiet {
+        eprintln!("checking {} targets at once; reports in {}/<name>/", launched.len(), output.report_dir.display());
+    }
+    let runs: Vec<_> = launched
+        .into_iter()
+        .map(|(Member { name, config }, target, started)| {
+            let dir = (!config.output.no_report).then(|| config.output.report_dir.clone());
+            let (writer, progress): (Arc<ReportWriter>, Arc<dyn Observer>) = match shape {
+                Shape::One => (Arc::new(ReportWriter::new(dir)), Arc::new(Progress::new(output.color, output.quiet))),
+                Shape::Several => (
+                    Arc::new(ReportWriter::throttled(dir, std::time::Duration::from_secs(1))),
+                    Arc::new(TargetProgress::new(&name, output.color, output.quiet, clock)),
+                ),
+            };
+            let observer: Arc<dyn Observer> = Arc::new(Fanout(vec![progress, writer.clone()]));
+            let registry = started.registry.clone();
+            let handle = tokio::spawn(engine::run::run(Run { config, target, registry }, observer, stop.clone()));
+            (name, writer, handle, started)
+        })
+        .collect();
+    let mut finished = Vec::new();
+    for (name, writer, handle, started) in runs {
+        if let Err(error) = handle.await {
+            let whose = if name.is_empty() { String::new() } else { format!("{name}: ") };
+            say(&format!("{whose}puppet-lint failed inside this target's run: {error}"));
+        }
+        started.stop().await;
+        finished.push(Finished { name, writer });
+    }
+    Ok((finished, signal))
+}
+
 /// The report directory can be written, before anything runs: the run
 /// records its timeline there and reads events back from it, so a directory
 /// that cannot be written would make every verdict that reads a payload wrong.
@@ -164,24 +199,10 @@ pub async fn execute(config: RunConfig) -> Result<(), Error> {
             eprintln!("baseline: {id} names no check of this run (a typo, or a check not selected?)");
         }
     }
-    if !output.no_report {
-        writable(&output.report_dir)?;
-    }
-    if let TargetChoice::Given(target) = &config.target {
-        trusted(target)?;
-    }
-    let (target, started) = super::start_target(&config.target).await?;
-    let stop = Stop::default();
-    let signal = watch_signals(&stop);
-    stop.after(config.deadline);
-
-    let writer = Arc::new(ReportWriter::new((!output.no_report).then(|| output.report_dir.clone())));
-    let progress: Arc<dyn Observer> = Arc::new(Progress::new(output.color, output.quiet));
-    let observer: Arc<dyn Observer> = Arc::new(Fanout(vec![progress, writer.clone()]));
-    let registry = started.registry.clone();
-    engine::run::run(Run { config, target, registry }, observer, stop).await;
-    started.stop().await;
-
+    let deadline = config.deadline;
+    let member = Member { name: String::new(), config };
+    let (finished, signal) = pipeline(vec![member], &output, deadline, Shape::One).await?;
+    let writer = finished.into_iter().next().map(|finished| finished.writer).expect("one target, one run");
     let Some(report) = writer.report() else {
         return Err(Error::Write("the run ended before it started".into()));
     };
