@@ -469,7 +469,11 @@ async fn the_registry_stays_small_under_2000_sockets_and_8_unfinished_60_mib_mes
     for (index, attacker) in attackers.into_iter().enumerate() {
         assert!(attacker.await.unwrap(), "socket {index}'s unfinished message closed it");
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Accepts are taken in order: once a connection opened after all of them is closed (it is past the cap),
+    // the registry has taken every one before it.
+    let mut probe = tokio::net::TcpStream::connect(address).await.unwrap();
+    let _ = probe.write_all(b"GET /v0/hosties/probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert!(closed_within(&mut probe, Duration::from_secs(20)).await, "the registry reached the last connection");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let peak_kib: u64 = status
         .lines()
