@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Context, Stop, not_run, run_plan};
 use crate::config::RunConfig;
 use crate::events::{Observer, RunEnd, RunEvent, ServiceReport, TargetReport, Verdict};
-use crate::session::Timeline;
+use crate::session::{Timeline, What, lost_message};
 use crate::suite::{Action, Check};
 
 /// Why a check is not judged again.
@@ -86,7 +86,11 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
         endpoint,
         service,
         setup_error,
-        lost_service: None,
+        // The recorded loss: a re-judged run ends as the run did (exit 3).
+        lost_service: timeline.others_since(0).iter().find_map(|entry| match &entry.what {
+            What::Lost { cause } => Some(lost_message(cause)),
+            _ => None,
+        }),
         events: timeline.counts(),
         recording: None,
     })));

@@ -25,7 +25,8 @@ use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
 use crate::wire::Rpc;
 pub use error::RpcError;
-use stream::{LOST_PREFIX, StreamState};
+use stream::StreamState;
+pub use stream::lost_message;
 pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
 
 /// How a call is bounded. (Whether an rpc makes the puppet emit events is [`Rpc::causes_events`].)
@@ -219,7 +220,7 @@ impl Session {
             at.as_secs_f64(),
             after.as_secs_f64()
         );
-        let cause = format!("{LOST_PREFIX} {why}");
+        let cause = lost_message(&why);
         self.timeline.push(What::Lost { cause: why });
         self.lost.send_if_modified(|lost| {
             let first = lost.is_none();

@@ -21,6 +21,11 @@ use crate::wire::{EventKind, Rpc};
 /// [`What::Lost`], its cause after these words.
 pub(super) const LOST_PREFIX: &str = "lost the service at";
 
+/// The loss as told to people, from a [`What::Lost`] entry's cause (`+3.2s: …`).
+pub fn lost_message(cause: &str) -> String {
+    format!("{LOST_PREFIX} {cause}")
+}
+
 #[derive(Default)]
 pub(super) struct StreamState {
     pub(super) reader: Option<JoinHandle<()>>,
@@ -173,7 +178,7 @@ impl Reader {
                 Err(why) => {
                     let at = self.timeline.now();
                     let why = crate::redact::redact(&format!("+{:.1}s: {why}", at.as_secs_f64())).into_owned();
-                    let cause = format!("{LOST_PREFIX} {why}");
+                    let cause = lost_message(&why);
                     self.timeline.push(What::Lost { cause: why });
                     self.lost.send_replace(Some(cause));
                     return;

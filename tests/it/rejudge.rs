@@ -250,3 +250,17 @@ fn errors_quoting_a_handed_in_report_are_inert() {
     }
     assert!(ran.stderr.contains("\\u{003a}:error::injected"), "{}", ran.stderr);
 }
+
+/// A recorded run that lost its service re-judges as lost: exit 3, the loss told, as the live run was.
+#[test]
+fn a_run_that_lost_its_service_is_judged_again_as_lost() {
+    let run = Cli::new()
+        .args(["--mock", "--mock-fault", "crash", "--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
+        .reports("rejudge-lost")
+        .run();
+    run.code(exit::UNREACHABLE);
+    let ran = Cli::new().args(["rejudge", run.dir().to_str().unwrap(), "--quiet"]).run();
+    ran.code(exit::UNREACHABLE);
+    let again = read_report(&run.dir().join("rejudged"));
+    assert!(again.lost_service.as_deref().is_some_and(|lost| lost.starts_with("lost the service at +")), "{again:?}");
+}
