@@ -88,6 +88,18 @@ impl Authority {
     /// A v3 leaf with these DNS names as SANs (and the first as CN).
     pub fn issue_v3(&self, dns_names: &[&str], valid: Range<SystemTime>) -> Result<Issued, rcgen::Error> {
         let leaf_key = KeyPair::generate()?;
+        let certificate = self.issue_v3_for(dns_names, valid, &leaf_key)?;
+        Ok(Issued { certificate, key: private_key(&leaf_key) })
+    }
+
+    /// A v3 leaf for someone else's `public_key` (for tests: a key the
+    /// server could not sign with, such as a 1024-bit RSA key ring refuses).
+    pub fn issue_v3_for(
+        &self,
+        dns_names: &[&str],
+        valid: Range<SystemTime>,
+        public_key: &impl rcgen::PublicKeyData,
+    ) -> Result<CertificateDer<'static>, rcgen::Error> {
         let mut params = CertificateParams::new(dns_names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>())?;
         params.distinguished_name = DistinguishedName::new();
         if let Some(first) = dns_names.first() {
@@ -95,8 +107,7 @@ impl Authority {
         }
         params.not_before = offset_date_time(valid.start);
         params.not_after = offset_date_time(valid.end);
-        let certificate = params.signed_by(&leaf_key, &self.issuer)?.der().clone();
-        Ok(Issued { certificate, key: private_key(&leaf_key) })
+        Ok(params.signed_by(public_key, &self.issuer)?.der().clone())
     }
 }
 

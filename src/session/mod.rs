@@ -18,11 +18,12 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, watch};
 use tokio::time::Instant;
 use tonic::metadata::AsciiMetadataValue;
-use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::target::grpc::Transport;
+use crate::target::http2::Http2Watch;
 use crate::wire::Rpc;
 pub use error::RpcError;
 use stream::StreamState;
@@ -55,7 +56,9 @@ impl Default for Options {
 type Cached<T> = Arc<OnceCell<Result<T, RpcError>>>;
 
 pub struct Session {
-    puppet: PuppetClient<Channel>,
+    puppet: PuppetClient<Transport>,
+    /// What the HTTP/2 layer under the channel said and did.
+    watch: Arc<Http2Watch>,
     auth: Option<AsciiMetadataValue>,
     options: Options,
     timeline: Timeline,
@@ -86,9 +89,10 @@ impl Drop for Session {
 
 impl Session {
     /// A session on `channel`, recording to `timeline`.
-    pub fn new(channel: Channel, token: Option<&str>, options: Options, timeline: Timeline) -> Session {
+    pub fn new(channel: Transport, token: Option<&str>, options: Options, timeline: Timeline) -> Session {
         let auth = token.and_then(|token| AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok());
         Session {
+            watch: channel.watch().clone(),
             // Providers send large payloads (contact lists, base64 files).
             puppet: PuppetClient::new(channel).max_decoding_message_size(64 * 1024 * 1024),
             auth,
@@ -174,7 +178,7 @@ impl Session {
         rpc: Rpc,
         message: Req,
         token_override: Option<&str>,
-        call: impl FnOnce(PuppetClient<Channel>, Request<Req>) -> Fut,
+        call: impl FnOnce(PuppetClient<Transport>, Request<Req>) -> Fut,
     ) -> Result<Resp, RpcError>
     where
         Fut: Future<Output = Result<Response<Resp>, Status>>,
@@ -185,9 +189,19 @@ impl Session {
         let request = self.request(message, token_override, effect);
         let after = self.options.rpc_timeout;
         let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
-        let result = timed(&self.timeline, rpc, started, after, answer).await;
-        if matches!(result, Err(RpcError::Timeout { .. })) && rpc != Rpc::Version && token_override.is_none() {
-            self.probe_after_silence(rpc).await;
+        let result = timed(&self.timeline, &self.watch, rpc, started, after, answer).await;
+        if let Err(RpcError::Timeout { stuck, .. }) = &result
+            && token_override.is_none()
+        {
+            match stuck {
+                // No call can leave: the service cannot be tested at all.
+                Some(stuck) if stuck.blocks_every_call() => {
+                    let at = self.timeline.now();
+                    self.declare_lost(format!("+{:.1}s: `{rpc}` could not be sent: {stuck}", at.as_secs_f64()));
+                }
+                _ if rpc != Rpc::Version => self.probe_after_silence(rpc).await,
+                _ => {}
+            }
         }
         result
     }
@@ -214,12 +228,20 @@ impl Session {
             return;
         }
         let at = self.timeline.now();
-        let why = format!(
+        self.declare_lost(format!(
             "+{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` probe after it \
              (the service stopped answering)",
             at.as_secs_f64(),
             after.as_secs_f64()
-        );
+        ));
+    }
+
+    /// The service is lost, for `why` ("+12.4s: …"): on the timeline, and to
+    /// everyone waiting (the first cause stands).
+    fn declare_lost(&self, why: String) {
+        if self.lost().is_some() {
+            return;
+        }
         let cause = lost_message(&why);
         self.timeline.push(What::Lost { cause: why });
         self.lost.send_if_modified(|lost| {
@@ -382,7 +404,7 @@ impl Session {
             }
             Ok(bytes)
         };
-        timed(&self.timeline, Rpc::Download, started, after, fetch).await
+        timed(&self.timeline, &self.watch, Rpc::Download, started, after, fetch).await
     }
 
     /// Cached: several checks look at the same messages. A text or file name
@@ -454,15 +476,19 @@ const CACHE_LIMIT: usize = 4096;
 /// service sent, or our own deadline.
 pub(super) async fn timed<T>(
     timeline: &Timeline,
+    watch: &Http2Watch,
     rpc: Rpc,
     started: Duration,
     after: Duration,
     call: impl Future<Output = Result<T, Status>>,
 ) -> Result<T, RpcError> {
+    let before = watch.seen();
     let result = match tokio::time::timeout(after, call).await {
         Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(status)) => Err(RpcError::classify(rpc, &status, timeline.now().saturating_sub(started), after)),
-        Err(_) => Err(RpcError::Timeout { rpc, after }),
+        Ok(Err(status)) => {
+            Err(RpcError::classify(rpc, &status, timeline.now().saturating_sub(started), after, watch, &before))
+        }
+        Err(_) => Err(RpcError::Timeout { rpc, after, stuck: watch.stuck(&before) }),
     };
     timeline.push(What::Rpc(RpcRecord {
         name: rpc,

@@ -8,13 +8,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::metadata::AsciiMetadataValue;
-use tonic::transport::Channel;
 use tonic::{Code, Request, Response};
 
-use super::error::{connection_cause, describe};
+use super::error::{Failure, describe, failure};
 use super::{RpcError, Session, Timeline, What, timed};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_client::PuppetClient;
+use crate::target::grpc::Transport;
+use crate::target::http2::Http2Watch;
 use crate::wire::{EventKind, Rpc};
 
 /// How a lost service is told to people ("lost the service at +12.4s: …"); the timeline records the loss as
@@ -70,6 +71,7 @@ impl Session {
         self.stopping.store(false, Ordering::SeqCst);
         let reader = Reader {
             puppet: self.puppet.clone(),
+            watch: self.watch.clone(),
             auth: self.auth.clone(),
             rpc_timeout: self.options.rpc_timeout,
             timeline: self.timeline.clone(),
@@ -107,7 +109,8 @@ impl Session {
 /// What the stream's reader needs to read events, and to subscribe again
 /// when a stream ends outside `Stop`.
 struct Reader {
-    puppet: PuppetClient<Channel>,
+    puppet: PuppetClient<Transport>,
+    watch: Arc<Http2Watch>,
     auth: Option<AsciiMetadataValue>,
     rpc_timeout: Duration,
     timeline: Timeline,
@@ -137,6 +140,7 @@ impl Reader {
         let mut short_lived = 0u32;
         loop {
             let opened = std::time::Instant::now();
+            let before = self.watch.seen();
             let ended = loop {
                 match streaming.message().await {
                     Ok(Some(event)) => self.record(stream, event),
@@ -144,8 +148,8 @@ impl Reader {
                     Err(status) => break Some(status),
                 }
             };
-            let cause = ended.as_ref().map(|status| match connection_cause(status) {
-                Some(cause) => cause,
+            let cause = ended.as_ref().map(|status| match failure(status, &self.watch, &before) {
+                Some(Failure::Connection(_, cause) | Failure::Malformed(cause)) => cause,
                 None => describe(status),
             });
             self.timeline.push(What::StreamEnded { stream, error: cause.clone() });
@@ -230,7 +234,7 @@ impl Reader {
             let mut client = self.puppet.clone();
             let deadline = self.rpc_timeout.min(Duration::from_secs(1));
             let answer = async { client.event(request).await.map(Response::into_inner) };
-            match timed(&self.timeline, Rpc::Event, started, deadline, answer).await {
+            match timed(&self.timeline, &self.watch, Rpc::Event, started, deadline, answer).await {
                 Ok(streaming) => {
                     let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
                     self.timeline.push(What::Subscribed { stream });

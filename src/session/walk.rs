@@ -13,8 +13,9 @@ use tokio::time::Instant;
 use super::{RpcError, Session, What};
 use crate::config::{Address, Endpoint, Target, Timeouts};
 use crate::events::{Observer, RunEvent, SetupStep};
-use crate::target::connect::{self, ConnectError};
+use crate::target::connect::{self, ConnectError, Layer};
 use crate::target::discovery::{self, Answer, DiscoveryError};
+use crate::target::http2::Stuck;
 use crate::target::tls::{PeerCertificate, SetupError as TlsSetupError};
 use crate::wire::EventKind;
 
@@ -61,11 +62,24 @@ impl SetupFailure {
             SetupFailure::Unauthenticated(_) => {
                 "check the token (--token or WECHATY_PUPPET_SERVICE_TOKEN): this service serves another one".into()
             }
-            SetupFailure::Rpc(error) if error.is_transport() => {
-                "the connection broke: check that the service is up and that TLS is on (or off) on both sides".into()
+            SetupFailure::Rpc(RpcError::Transport { layer, .. }) => layer.hint().into(),
+            SetupFailure::Rpc(error) if error.is_transport() => Layer::Unknown.hint().into(),
+            SetupFailure::Rpc(RpcError::Timeout { stuck: Some(Stuck::GoAway(_)), .. }) => {
+                "the service sent GOAWAY and then nothing: check its logs (is it shutting down, or limiting clients?)"
+                    .into()
+            }
+            SetupFailure::Rpc(RpcError::Timeout { stuck: Some(_), .. }) => {
+                "the service's HTTP/2 settings keep puppet-lint's calls from being sent: a Puppet Service must allow \
+                 the event stream and calls beside it (SETTINGS_MAX_CONCURRENT_STREAMS of 2 or more; grpc-js allows \
+                 unlimited) and open flow-control windows; check the server's settings, or the proxy in front of it"
+                    .into()
             }
             SetupFailure::Rpc(RpcError::Timeout { .. }) => {
                 "the service accepted the call but gave no answer in time: check its logs, or allow more with --rpc-timeout"
+                    .into()
+            }
+            SetupFailure::Rpc(RpcError::Malformed { .. }) => {
+                "the service answered in broken gRPC: a bug in the provider's server, or a proxy cutting answers short"
                     .into()
             }
             SetupFailure::Rpc(_) => "the service answered with an error; its logs may say why".into(),

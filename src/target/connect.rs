@@ -9,9 +9,11 @@ use std::time::Duration;
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use tokio::net::TcpStream;
-use tonic::transport::{Channel, Endpoint as ChannelEndpoint};
+use tonic::transport::Endpoint as ChannelEndpoint;
 
-use super::tls::{self, Refusal};
+use super::grpc::Transport;
+use super::http2::{FrameReader, Http2Watch, Side};
+use super::tls::{self, Mismatch, Refusal};
 use crate::config::Endpoint;
 
 /// TLS settings ready to use.
@@ -19,6 +21,8 @@ use crate::config::Endpoint;
 pub struct TlsClient {
     pub config: Arc<ClientConfig>,
     pub server_name: String,
+    /// Whether a server asked for a client certificate (puppet-lint has none).
+    pub certificate_asked: Arc<tls::CertificateAsked>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,6 +31,9 @@ pub enum ConnectError {
     Unreachable { endpoint: String, reason: String },
     #[error("TLS with {endpoint} failed: {refusal}")]
     Refused { endpoint: String, refusal: Refusal },
+    /// The service speaks TLS, and the two sides could not agree.
+    #[error("TLS with {endpoint} failed: {mismatch}")]
+    Mismatch { endpoint: String, mismatch: Mismatch },
     #[error("TLS with {endpoint} failed: {reason}")]
     Tls { endpoint: String, reason: String },
     #[error("no connection to {endpoint} within {}", crate::clock::human(*after))]
@@ -65,6 +72,7 @@ impl ConnectError {
                 "check that the service is running and listening on that address (a firewall may drop the packets)"
             }
             ConnectError::Refused { refusal, .. } => refusal.hint(),
+            ConnectError::Mismatch { mismatch, .. } => mismatch.hint(),
             ConnectError::NotHttp2 { .. } => {
                 "check the port: the Puppet Service's gRPC port speaks HTTP/2 (is this its web or discovery port?)"
             }
@@ -131,16 +139,24 @@ pub async fn tls_handshake(
 /// said something in HTTP/2 (its SETTINGS frame comes first): a port that
 /// accepts TCP and stays silent is [`ConnectError::Silent`], naming the
 /// layer that got no answer, within `timeout`.
-pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Duration) -> Result<Channel, ConnectError> {
+pub async fn channel(
+    endpoint: &Endpoint,
+    tls: Option<TlsClient>,
+    timeout: Duration,
+) -> Result<Transport, ConnectError> {
     let host = endpoint.host.clone();
     let port = endpoint.port;
     let tls_on = tls.is_some();
+    let certificate_asked = tls.as_ref().map(|tls| tls.certificate_asked.clone());
     let progress = Arc::new(Progress::default());
+    let watch = Arc::new(Http2Watch::default());
     let watched = progress.clone();
+    let frames = watch.clone();
     let connector = tower::service_fn(move |_uri: http::Uri| {
         let host = host.clone();
         let tls = tls.clone();
         let progress = watched.clone();
+        let watch = frames.clone();
         async move {
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
@@ -149,7 +165,7 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
                 Some(tls) => Box::new(tls::handshake(tcp, tls.config, &tls.server_name).await?),
                 None => Box::new(tcp),
             };
-            Ok::<_, io::Error>(TokioIo::new(Listened { inner: stream, progress }))
+            Ok::<_, io::Error>(TokioIo::new(Listened::new(stream, progress, watch)))
         }
     });
     // tonic wants an http:// URI when the connector does TLS itself.
@@ -182,9 +198,13 @@ pub async fn channel(endpoint: &Endpoint, tls: Option<TlsClient>, timeout: Durat
     match tokio::time::timeout(left, progress.wait_heard()).await {
         Err(_) => Err(silent("HTTP/2")),
         Ok(Heard::Bytes(first)) => match not_http2(&first, tls_on, endpoint.to_string()) {
-            None => Ok(channel),
+            None => Ok(Transport::new(channel, watch)),
             Some(error) => Err(error),
         },
+        Ok(Heard::Mismatch(mismatch)) => Err(ConnectError::Mismatch { endpoint: endpoint.to_string(), mismatch }),
+        Ok(Heard::Closed(_)) if certificate_asked.is_some_and(|asked| asked.asked()) => {
+            Err(ConnectError::Mismatch { endpoint: endpoint.to_string(), mismatch: Mismatch::ClientCertificate })
+        }
         Ok(Heard::Closed(reason)) => {
             Err(ConnectError::ClosedEarly { endpoint: endpoint.to_string(), layer: "HTTP/2", reason })
         }
@@ -229,6 +249,9 @@ enum Heard {
     Bytes(Vec<u8>),
     /// The connection ended (EOF, a reset) before any byte: how.
     Closed(String),
+    /// TLS ended it with an alert after the handshake (TLS 1.3 servers
+    /// refuse a client certificate, or its absence, only then).
+    Mismatch(Mismatch),
 }
 
 impl Progress {
@@ -251,10 +274,40 @@ impl Progress {
     }
 }
 
-/// A connection that tells [`Progress`] how the server first answered.
+/// A connection that tells [`Progress`] how the server first answered, and
+/// the [`Http2Watch`] every frame that passes.
 struct Listened {
     inner: Box<dyn Io>,
     progress: Arc<Progress>,
+    watch: Arc<Http2Watch>,
+    from_server: FrameReader,
+    from_client: FrameReader,
+}
+
+impl Listened {
+    /// A fresh connection: the watch starts its HTTP/2 state afresh.
+    fn new(inner: Box<dyn Io>, progress: Arc<Progress>, watch: Arc<Http2Watch>) -> Listened {
+        watch.connected();
+        Listened {
+            inner,
+            progress,
+            watch,
+            from_server: FrameReader::new(Side::Server),
+            from_client: FrameReader::new(Side::Client),
+        }
+    }
+
+    /// The first `written` bytes of `buffers` left for the server.
+    fn wrote(&mut self, buffers: &[io::IoSlice<'_>], mut written: usize) {
+        for buffer in buffers {
+            if written == 0 {
+                break;
+            }
+            let part = &buffer[..buffer.len().min(written)];
+            self.from_client.feed(part, Side::Client, &self.watch);
+            written -= part.len();
+        }
+    }
 }
 
 impl tokio::io::AsyncRead for Listened {
@@ -267,14 +320,43 @@ impl tokio::io::AsyncRead for Listened {
         let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
         match &polled {
             std::task::Poll::Ready(Ok(())) if buffer.filled().len() > before => {
-                let first = &buffer.filled()[before..];
-                self.progress.settle(Heard::Bytes(first[..first.len().min(16)].to_vec()));
+                let this = &mut *self;
+                let read = &buffer.filled()[before..];
+                this.progress.settle(Heard::Bytes(read[..read.len().min(16)].to_vec()));
+                this.from_server.feed(read, Side::Server, &this.watch);
             }
             std::task::Poll::Ready(Ok(())) => self.progress.settle(Heard::Closed(String::new())),
-            std::task::Poll::Ready(Err(error)) => self.progress.settle(Heard::Closed(error.to_string())),
+            std::task::Poll::Ready(Err(error)) => self.progress.settle(closed(error)),
             std::task::Poll::Pending => {}
         }
         polled
+    }
+}
+
+/// How a connection that failed before the server's first frame ended.
+fn closed(error: &io::Error) -> Heard {
+    match Mismatch::find(error) {
+        Some(mismatch) => Heard::Mismatch(mismatch),
+        None => Heard::Closed(error.to_string()),
+    }
+}
+
+impl Listened {
+    /// A write failed before the server said anything: a TLS alert may be
+    /// waiting to be read (a TLS 1.3 server that refuses the client's
+    /// certificate sends it after the handshake), and says more than the
+    /// broken pipe.
+    fn failed_write(&mut self, context: &mut std::task::Context<'_>, error: &io::Error) {
+        let mut scratch = [0u8; 64];
+        let mut buffer = tokio::io::ReadBuf::new(&mut scratch);
+        if let std::task::Poll::Ready(Err(read)) =
+            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut self.inner), context, &mut buffer)
+            && let Some(mismatch) = Mismatch::find(&read)
+        {
+            self.progress.settle(Heard::Mismatch(mismatch));
+            return;
+        }
+        self.progress.settle(closed(error));
     }
 }
 
@@ -293,9 +375,11 @@ impl tokio::io::AsyncWrite for Listened {
         bytes: &[u8],
     ) -> std::task::Poll<io::Result<usize>> {
         let polled = std::pin::Pin::new(&mut self.inner).poll_write(context, bytes);
-        // A peer that hung up may fail our preface before we read anything.
-        if let std::task::Poll::Ready(Err(error)) = &polled {
-            self.progress.settle(Heard::Closed(error.to_string()));
+        match &polled {
+            std::task::Poll::Ready(Ok(written)) => self.wrote(&[io::IoSlice::new(bytes)], *written),
+            // A peer that hung up may fail our preface before we read anything.
+            std::task::Poll::Ready(Err(error)) => self.failed_write(context, error),
+            std::task::Poll::Pending => {}
         }
         polled
     }
@@ -306,8 +390,10 @@ impl tokio::io::AsyncWrite for Listened {
         buffers: &[io::IoSlice<'_>],
     ) -> std::task::Poll<io::Result<usize>> {
         let polled = std::pin::Pin::new(&mut self.inner).poll_write_vectored(context, buffers);
-        if let std::task::Poll::Ready(Err(error)) = &polled {
-            self.progress.settle(Heard::Closed(error.to_string()));
+        match &polled {
+            std::task::Poll::Ready(Ok(written)) => self.wrote(buffers, *written),
+            std::task::Poll::Ready(Err(error)) => self.failed_write(context, error),
+            std::task::Poll::Pending => {}
         }
         polled
     }
@@ -338,15 +424,19 @@ pub async fn channel_with_authority(
     endpoint: &Endpoint,
     authority: &str,
     timeout: Duration,
-) -> Result<Channel, ConnectError> {
+) -> Result<Transport, ConnectError> {
     let host = endpoint.host.clone();
     let port = endpoint.port;
+    let watch = Arc::new(Http2Watch::default());
+    let frames = watch.clone();
     let connector = tower::service_fn(move |_uri: http::Uri| {
         let host = host.clone();
+        let watch = frames.clone();
         async move {
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
-            Ok::<_, io::Error>(TokioIo::new(tcp))
+            let progress = Arc::new(Progress::default());
+            Ok::<_, io::Error>(TokioIo::new(Listened::new(Box::new(tcp), progress, watch)))
         }
     });
     let unusable = |reason: String| ConnectError::Unreachable { endpoint: endpoint.to_string(), reason };
@@ -354,7 +444,7 @@ pub async fn channel_with_authority(
         .map_err(|_| unusable("the token is not usable as an HTTP/2 :authority".into()))?
         .connect_timeout(timeout);
     match tokio::time::timeout(timeout + Duration::from_millis(100), builder.connect_with_connector(connector)).await {
-        Ok(Ok(channel)) => Ok(channel),
+        Ok(Ok(channel)) => Ok(Transport::new(channel, watch)),
         Ok(Err(error)) => Err(classify(endpoint, &error)),
         Err(_) => Err(ConnectError::Timeout { endpoint: endpoint.to_string(), after: timeout }),
     }
@@ -436,6 +526,9 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
     if let Some(refusal) = Refusal::find(error) {
         return ConnectError::Refused { endpoint: endpoint_text, refusal };
     }
+    if let Some(mismatch) = Mismatch::find(error) {
+        return ConnectError::Mismatch { endpoint: endpoint_text, mismatch };
+    }
     let reason = error_chain(error);
     let mut source = Some(error);
     while let Some(current) = source {
@@ -458,14 +551,86 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
     ConnectError::Unreachable { endpoint: endpoint_text, reason }
 }
 
+/// The layer a connection failure happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// TCP: refused, reset, closed, timed out.
+    Tcp,
+    /// TLS, after the handshake.
+    Tls,
+    /// HTTP/2: a GOAWAY, a stream reset, a protocol error.
+    Http2,
+    /// An answer that is not gRPC (a proxy's error page, a web server).
+    NotGrpc,
+    /// Nothing down the chain says which.
+    Unknown,
+}
+
+impl Layer {
+    /// The layer named by [`layer_cause`] for `error`.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> Layer {
+        layer_cause(error).0
+    }
+
+    /// What a person can do about a call that failed in this layer.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Layer::Tcp => "the connection broke: check that the service is up (its process, its logs)",
+            Layer::Tls => "TLS failed under a call: check the service's TLS setup and its logs",
+            Layer::Http2 => {
+                "the service, or a proxy in front of it, ended the call in HTTP/2: check its logs and its HTTP/2 \
+                 settings (limits on streams, headers, windows)"
+            }
+            Layer::NotGrpc => {
+                "something else than the Puppet Service answered: check that the service behind the proxy is up, \
+                 and that the address is its gRPC port"
+            }
+            Layer::Unknown => {
+                "the connection broke: check that the service is up and that TLS is on (or off) on both sides"
+            }
+        }
+    }
+}
+
 /// A failed connection in words a provider understands, naming the layer
-/// that failed: TCP (refused, reset, closed), TLS, or HTTP/2 — from the
-/// source chain of a transport error (WIRE.md: tonic's text is "transport
-/// error"; the reason is further down).
-pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> String {
+/// that failed: TCP (refused, reset, closed), TLS, HTTP/2 (a GOAWAY with its
+/// code, a stream reset), or an answer that is not gRPC — from the source
+/// chain of a transport error (WIRE.md: tonic's text is "transport error";
+/// the reason is further down).
+pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> (Layer, String) {
     let chain = error_chain(error);
     let mut source = Some(error);
     while let Some(current) = source {
+        if let Some(not_grpc) = current.downcast_ref::<super::grpc::NotGrpc>() {
+            return (Layer::NotGrpc, crate::redact::redact(&not_grpc.to_string()).into_owned());
+        }
+        if let Some(h2) = current.downcast_ref::<h2::Error>()
+            && let Some(reason) = h2.reason()
+        {
+            let code = super::http2::error_code(u32::from(reason));
+            // h2 names why it ended the connection itself in the GOAWAY's
+            // debug data, which only its text carries.
+            let text = h2.to_string();
+            let said = match (h2.is_go_away(), h2.is_remote()) {
+                (true, true) => format!("HTTP/2: the service sent GOAWAY ({code})"),
+                (false, true) => format!("HTTP/2: the service reset the stream (RST_STREAM {code})"),
+                _ if text.contains("too_many_continuations") || text.contains("header_list_way_too_large") => {
+                    "HTTP/2: the service's response headers are larger than puppet-lint accepts (a gRPC answer's \
+                     headers are a few hundred bytes), so puppet-lint ended the connection"
+                        .to_owned()
+                }
+                _ if text.contains("too_many_resets") || text.contains("too_many_internal_resets") => {
+                    format!("HTTP/2: the service reset streams faster than puppet-lint allows, so puppet-lint ended the connection ({code})")
+                }
+                _ if text.contains("too_many_data_frames") => {
+                    "HTTP/2: the service flooded puppet-lint with empty DATA frames, so puppet-lint ended the connection"
+                        .to_owned()
+                }
+                (true, false) => format!("HTTP/2: puppet-lint ended the connection ({code}): the service broke the protocol"),
+                (false, false) => format!("HTTP/2: puppet-lint reset the stream ({code}): the service broke the protocol"),
+            };
+            return (Layer::Http2, said);
+        }
         if let Some(io) = current.downcast_ref::<io::Error>() {
             let said = match io.kind() {
                 io::ErrorKind::ConnectionRefused => Some("TCP: connection refused (the provider stopped serving)"),
@@ -478,25 +643,25 @@ pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> String {
                 _ => None,
             };
             if let Some(said) = said {
-                return said.to_owned();
+                return (Layer::Tcp, said.to_owned());
             }
         }
         if current.downcast_ref::<rustls::Error>().is_some() {
-            return format!("TLS: {chain}");
+            return (Layer::Tls, format!("TLS: {chain}"));
         }
         source = current.source();
     }
     let lower = chain.to_ascii_lowercase();
     if lower.contains("connection refused") {
-        "TCP: connection refused (the provider stopped serving)".to_owned()
+        (Layer::Tcp, "TCP: connection refused (the provider stopped serving)".to_owned())
     } else if lower.contains("connection reset") || lower.contains("broken pipe") {
-        format!("TCP: the connection broke ({chain})")
+        (Layer::Tcp, format!("TCP: the connection broke ({chain})"))
     } else if lower.contains("h2") || lower.contains("http2") || lower.contains("frame") || lower.contains("goaway") {
-        format!("HTTP/2: {chain}")
+        (Layer::Http2, format!("HTTP/2: {chain}"))
     } else if lower.contains("tls") || lower.contains("certificate") {
-        format!("TLS: {chain}")
+        (Layer::Tls, format!("TLS: {chain}"))
     } else {
-        format!("the connection failed: {chain}")
+        (Layer::Unknown, format!("the connection failed: {chain}"))
     }
 }
 

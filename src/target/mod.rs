@@ -5,4 +5,6 @@
 
 pub mod connect;
 pub mod discovery;
+pub mod grpc;
+pub mod http2;
 pub mod tls;

@@ -14,6 +14,8 @@ mod faults;
 mod fleet;
 mod fuzz;
 mod fuzz_redaction;
+mod hostile_http2;
+mod hostile_tls;
 mod interop;
 mod matrix;
 mod misbehaviour;

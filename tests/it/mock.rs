@@ -66,13 +66,13 @@ async fn comes(timeline: &Timeline, from: usize, within: Duration, matches: impl
 }
 
 /// puppet-lint's own connection to `mock`.
-async fn connected(mock: &MockServer) -> tonic::transport::Channel {
+async fn connected(mock: &MockServer) -> puppet_lint::target::grpc::Transport {
     let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
     connect::channel(&endpoint, None, Duration::from_secs(10)).await.expect("the mock accepts connections")
 }
 
 /// A session with `mock` over `channel`.
-fn session_with(mock: &MockServer, channel: tonic::transport::Channel) -> Session {
+fn session_with(mock: &MockServer, channel: puppet_lint::target::grpc::Transport) -> Session {
     Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new())
 }
 

@@ -2,6 +2,7 @@
 //! unless told otherwise, the server name taken from the token, and the
 //! official server's X.509 v1 certificate verified (see [`verify`]).
 
+mod mismatch;
 mod verify;
 
 use std::io;
@@ -13,6 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Version};
 
+pub use mismatch::Mismatch;
 pub use verify::{Refusal, WechatyVerifier};
 
 use super::connect::TlsClient;
@@ -76,6 +78,12 @@ impl Trust {
     }
 
     pub fn client_config(&self) -> Result<Arc<ClientConfig>, SetupError> {
+        self.client_config_asked().map(|(config, _)| config)
+    }
+
+    /// [`Trust::client_config`], and what tells whether a server asked it
+    /// for a client certificate.
+    pub fn client_config_asked(&self) -> Result<(Arc<ClientConfig>, Arc<CertificateAsked>), SetupError> {
         install_crypto();
         let verifier = WechatyVerifier::new(&self.certificates)
             .map_err(|reason| SetupError::Unusable { source_name: self.source_name.clone(), reason })?;
@@ -85,10 +93,12 @@ impl Trust {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
+        let asked = Arc::new(CertificateAsked::default());
+        config.client_auth_cert_resolver = asked.clone();
         // Without ALPN h2 the handshake succeeds and the first call fails with
         // a misleading HTTP/2 frame error.
         config.alpn_protocols = vec![ALPN_H2.to_vec()];
-        Ok(Arc::new(config))
+        Ok((Arc::new(config), asked))
     }
 }
 
@@ -101,7 +111,16 @@ pub async fn handshake(
     let name = ServerName::try_from(server_name.to_owned()).map_err(|_| {
         io::Error::new(io::ErrorKind::InvalidInput, format!("\"{server_name}\" is not a valid server name"))
     })?;
-    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await
+    let stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+    // gRPC needs HTTP/2: a server that chose another protocol (ALPN) will
+    // not speak it. One that chose none may still speak HTTP/2.
+    if let Some(chose) = stream.get_ref().1.alpn_protocol()
+        && chose != ALPN_H2
+    {
+        let chose = String::from_utf8_lossy(chose).chars().take(40).collect();
+        return Err(io::Error::other(Mismatch::NoHttp2 { chose: Some(chose) }));
+    }
+    Ok(stream)
 }
 
 /// What a person wants to know about the certificate a server presented.
@@ -138,12 +157,38 @@ impl Trust {
     }
 }
 
+/// puppet-lint has no client certificate to give (a Puppet Service
+/// authenticates by token); this remembers that a server asked for one. A
+/// TLS 1.3 server refuses the missing certificate only after the client's
+/// handshake is done, by an alert the connection may lose to a reset: this
+/// is how that refusal is still named.
+#[derive(Debug, Default)]
+pub struct CertificateAsked(std::sync::atomic::AtomicBool);
+
+impl CertificateAsked {
+    /// Whether a server has asked for a client certificate.
+    pub fn asked(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl rustls::client::ResolvesClientCert for CertificateAsked {
+    fn resolve(&self, _: &[&[u8]], _: &[rustls::SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
+    }
+}
+
 /// The client side of a target's TLS settings: `None` for plaintext.
 pub fn client(target: &Target) -> Result<Option<TlsClient>, SetupError> {
     let Some(tls) = &target.tls else {
         return Ok(None);
     };
     let trust = Trust::load(&tls.trust)?;
-    let config = trust.client_config()?;
-    Ok(Some(TlsClient { config, server_name: tls.server_name.clone() }))
+    let (config, certificate_asked) = trust.client_config_asked()?;
+    Ok(Some(TlsClient { config, server_name: tls.server_name.clone(), certificate_asked }))
 }

@@ -37,6 +37,12 @@ pub enum Refusal {
     BadSignature,
     #[error("the certificate is signed with {algorithm}, which puppet-lint does not accept")]
     WeakSignatureAlgorithm { algorithm: String },
+    /// The server's key is too weak to verify its handshake with.
+    #[error(
+        "the certificate's key is RSA with {bits} bits; puppet-lint accepts RSA keys of 2048 bits or more (as \
+         current TLS libraries do: NIST SP 800-131A), so it cannot trust the server's handshake"
+    )]
+    WeakKey { bits: usize },
     #[error("the certificate could not be parsed ({0})")]
     Malformed(String),
     #[error("the certificate was refused ({0})")]
@@ -57,6 +63,10 @@ impl Refusal {
             Refusal::WrongName { .. } => {
                 "set --tls-server-name (or WECHATY_PUPPET_SERVICE_TLS_SERVER_NAME) to the name the \
                  provider's certificate carries, if you trust it"
+            }
+            Refusal::WeakKey { .. } => {
+                "the provider must reissue its certificate with an RSA key of 2048 bits or more, or an ECDSA key; \
+                 this is a TLS service, so --no-tls would not help"
             }
             _ => "the provider's certificate is broken; ask the provider to reissue it",
         }
@@ -309,7 +319,10 @@ impl ServerCertVerifier for WechatyVerifier {
         } else {
             self.verify_v3(end_entity, &leaf, intermediates, server_name, now)
         };
-        verdict.map(|()| ServerCertVerified::assertion()).map_err(Refusal::into_tls_error)
+        verdict
+            .and_then(|()| check_key_size(&leaf))
+            .map(|()| ServerCertVerified::assertion())
+            .map_err(Refusal::into_tls_error)
     }
 
     fn verify_tls12_signature(
@@ -333,6 +346,24 @@ impl ServerCertVerifier for WechatyVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// The smallest RSA key a server may hold (bits): ring verifies no
+/// signature from a smaller one.
+const RSA_MIN_BITS: usize = 2048;
+
+/// A leaf with an RSA key under [`RSA_MIN_BITS`] is refused by its size,
+/// rather than later, as a handshake signature that "does not verify".
+fn check_key_size(leaf: &X509Certificate<'_>) -> Result<(), Refusal> {
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = leaf.public_key().parsed() {
+        let modulus: &[u8] = rsa.modulus;
+        let start = modulus.iter().position(|byte| *byte != 0).unwrap_or(modulus.len());
+        let bits = modulus.get(start).map_or(0, |first| 8 * (modulus.len() - start) - first.leading_zeros() as usize);
+        if bits < RSA_MIN_BITS {
+            return Err(Refusal::WeakKey { bits });
+        }
+    }
+    Ok(())
 }
 
 fn check_dates(leaf: &X509Certificate<'_>, now: UnixTime) -> Result<(), Refusal> {

@@ -270,6 +270,16 @@ impl Ran {
         self
     }
 
+    pub fn stdout_lacks(&self, text: &str) -> &Ran {
+        assert!(
+            !self.stdout.contains(text),
+            "stdout has {text:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
     pub fn stderr_has(&self, text: &str) -> &Ran {
         assert!(
             self.stderr.contains(text),
