@@ -233,7 +233,8 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                     seq: entry.seq,
                     stream: event.stream,
                     number,
-                    payload: event.payload.clone(),
+                    // A payload the recording trimmed is judged by type and time only, live as re-judged.
+                    payload: event.payload.clone().filter(|_| event.kept.is_whole()),
                     replay: event.replay,
                 }
             }

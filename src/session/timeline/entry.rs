@@ -56,8 +56,10 @@ pub struct EventRecord {
     /// happening (see [`super::replay`]).
     pub replay: bool,
     /// How much of the payload the recording kept (the recording budget):
-    /// a payload not kept whole cannot be judged, by a live run or a
-    /// re-judging alike (`raw` is then its head, `payload` `None`).
+    /// a payload not kept whole is not judged, by a live run or a
+    /// re-judging alike. Read back from the recording, `raw` is then its
+    /// head and `payload` `None`; a live run may still hold its parse (long
+    /// strings cut) for live readers, such as a message's id.
     pub kept: Kept,
 }
 

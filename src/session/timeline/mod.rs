@@ -315,11 +315,15 @@ impl Timeline {
             let appended = state.recording.append_event(&mut line, long.is_some());
             drop(line);
             let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
-            let locator = match (appended, long) {
-                (Appended::Unrecorded, _) => UNRECORDED,
-                // Trimmed (now or when recorded): read back as the recording has it, like a re-judging.
-                (Appended::Trimmed(offset), _) => offset & VALUE_BITS,
-                (Appended::Whole(_), Some((shown, payload))) if state.long.len() < LONG_KEPT => {
+            let (kept, offset) = match appended {
+                Appended::Whole(offset) => (Kept::Whole, Some(offset)),
+                Appended::Trimmed(offset, trimmed) => (Kept::Trimmed(trimmed), Some(offset)),
+                Appended::Unrecorded => (Kept::Unrecorded, None),
+            };
+            let unrecorded = offset.is_none();
+            let locator = match (long, offset) {
+                // The run saw it whole: live readers (a message's id) keep its parse; judges go by `kept`.
+                (Some((shown, payload)), _) if state.long.len() < LONG_KEPT => {
                     state.long.push(EventRecord {
                         stream,
                         kind,
@@ -328,15 +332,16 @@ impl Timeline {
                         problem,
                         connect_heartbeat,
                         replay,
-                        kept: Kept::Whole,
+                        kept,
                     });
                     LONG | (state.long.len() - 1) as u64
                 }
-                (Appended::Whole(offset), _) => offset & VALUE_BITS,
+                (_, Some(offset)) => offset & VALUE_BITS,
+                (_, None) => UNRECORDED,
             };
             state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | locator });
             *state.counts.entry(wire_type).or_default() += 1;
-            if locator == UNRECORDED && state.recording.trim.unrecorded == 1 {
+            if unrecorded && state.recording.trim.unrecorded == 1 {
                 let budget = state.recording.budget.total >> 20;
                 let text = format!(
                     "the recording budget ({budget} MiB) is spent: from entry {seq} on, events are kept by type and \

@@ -74,7 +74,7 @@ pub(super) enum Appended {
     /// Written whole (or as recorded), at this offset.
     Whole(u64),
     /// Written with the payload's head only, at this offset.
-    Trimmed(u64),
+    Trimmed(u64, Trimmed),
     /// Not written: the budget is spent.
     Unrecorded,
 }
@@ -293,12 +293,12 @@ impl Recording {
             payload.truncate(head);
             payload.shrink_to_fit();
             let bytes = cut.bytes;
-            *trimmed = Some(cut);
+            *trimmed = Some(cut.clone());
             self.encode(entry);
             if !self.full && self.written + self.line.len() as u64 <= self.budget.events_until() {
                 let offset = self.write(entry, false);
                 self.count_trimmed(entry.seq, bytes, head);
-                return Appended::Trimmed(offset);
+                return Appended::Trimmed(offset, cut);
             }
         }
         self.full = true;
