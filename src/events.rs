@@ -95,6 +95,75 @@ pub struct RunEnd {
     /// The recording's file name in the report directory (`timeline.jsonl`),
     /// when the run was recorded there.
     pub recording: Option<String>,
+    /// What the recording budget cut from the recording, when it cut anything.
+    pub recording_trimmed: Option<RecordingTrim>,
+}
+
+/// An event payload the recording kept as its head only: the whole
+/// payload's length in bytes (UTF-8, tokens masked) and its SHA-256 (64
+/// lowercase hex digits), so the payload a provider sent can be recognised
+/// without being kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trimmed {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// What the run's recording budget cut (report.json's `recording_trimmed`):
+/// payloads kept as head, length and digest, and events past the end of a
+/// spent recording, kept in memory by type and time only. Entries are the
+/// timeline's seq numbers (0-based).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingTrim {
+    /// The recording's budget, in bytes (the whole file).
+    pub budget_bytes: u64,
+    /// The longest line the recording holds, in bytes: a payload whose line
+    /// would be longer is trimmed whatever the budget.
+    pub line_bytes: u64,
+    /// Payloads kept as head, length and digest.
+    pub trimmed: u64,
+    /// The bytes those payloads had beyond what was kept.
+    pub trimmed_bytes: u64,
+    /// The first trimmed payload's entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_trimmed: Option<u64>,
+    /// Events not recorded at all (the budget was spent).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrecorded: u64,
+    /// The first entry not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_unrecorded: Option<u64>,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+impl RecordingTrim {
+    /// One line for people: what was cut, how much, and from which entry.
+    pub fn line(&self) -> String {
+        let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20));
+        let mut text = format!(
+            "the recording was trimmed to its budget ({}; lines up to {}): {} payload(s) kept as head, length and \
+             sha256, {} cut",
+            mib(self.budget_bytes),
+            mib(self.line_bytes),
+            self.trimmed,
+            mib(self.trimmed_bytes),
+        );
+        if let Some(first) = self.first_trimmed {
+            text.push_str(&format!(", from entry {first}"));
+        }
+        if self.unrecorded > 0 {
+            text.push_str(&format!(
+                "; {} event(s) not recorded, from entry {}",
+                self.unrecorded,
+                self.first_unrecorded.unwrap_or_default()
+            ));
+        }
+        text.push_str(": trimmed payloads are not judged");
+        text
+    }
 }
 
 /// JSON text with the C1 control characters (U+0080–U+009F) and DEL written
@@ -377,6 +446,11 @@ pub enum TimelineWhat {
         /// tells the state, not a new happening).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replay: bool,
+        /// The recording kept only the payload's head (`payload`): the run's
+        /// recording budget was spent, or the line would have been longer
+        /// than a recording line may be. What the whole payload was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trimmed: Option<Trimmed>,
     },
     Subscribed {
         stream: u32,
@@ -410,8 +484,11 @@ impl TimelineEntry {
     pub fn line(&self) -> String {
         let at = format!("+{}.{:03}s", self.at_ms / 1000, self.at_ms % 1000);
         let body = match &self.what {
-            TimelineWhat::Event { event, payload, problem, connect_heartbeat, replay, .. } => {
+            TimelineWhat::Event { event, payload, problem, connect_heartbeat, replay, trimmed, .. } => {
                 let mut text = format!("event {event} {}", truncate(payload, 160));
+                if let Some(trimmed) = trimmed {
+                    text.push_str(&format!(" (trimmed: {} bytes in all, sha256 {})", trimmed.bytes, trimmed.sha256));
+                }
                 if *replay {
                     text.push_str(" (replay)");
                 }

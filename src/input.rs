@@ -2,7 +2,7 @@
 //! certificates) are read bounded: a regular file — a device, a FIFO or a directory is refused before anything is
 //! read (a link to `/dev/zero` would never end) — of at most its kind's cap, read with the cap as a hard stop (a
 //! file that grows while it is read is caught too). Recordings have their own line-wise bound
-//! (`session::timeline`).
+//! (`session::timeline`: each line, and the file as a whole, before it is read).
 
 use std::io::Read;
 use std::path::Path;

@@ -182,6 +182,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         lost_service,
         events: timeline.counts(),
         recording,
+        recording_trimmed: timeline.trimmed(),
     })));
 }
 

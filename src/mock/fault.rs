@@ -89,6 +89,8 @@ pub enum Fault {
     Flood,
     /// misbehaviour: an 8 MiB event payload after the first `ready`, and 8 MiB texts from `MessagePayload`
     HugePayload,
+    /// misbehaviour: 32 `message` events of 3 MiB each right after the first `ready` (96 MiB: more than a run's recording keeps)
+    BigEvents,
     /// misbehaviour: non-JSON and wrongly shaped payloads, unknown event numbers, empty ids, lone surrogates
     GarbagePayloads,
     /// misbehaviour: control characters and ANSI escapes in ids, texts, status details and the version
@@ -108,6 +110,7 @@ pub const MISBEHAVIOURS: &[(Fault, &str)] = &[
     (Fault::Slow, "every deadline shorter than the delay"),
     (Fault::Flood, "a reader that cannot keep up, or buffers without bound"),
     (Fault::HugePayload, "a reader with a 4 MiB message limit; payloads too big to show"),
+    (Fault::BigEvents, "a reader that records or keeps every payload whole: its disk and its memory"),
     (Fault::GarbagePayloads, "a reader that trusts payloads: JSON, shapes, event numbers, ids, message types"),
     (Fault::ControlChars, "a terminal or report that prints what it is given"),
     (Fault::TokenEcho, "token hygiene: the token comes back in places a report would show it"),

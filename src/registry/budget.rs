@@ -3,7 +3,8 @@
 //! URL, `login`, `heartbeat`, JSON-RPC answers) and pings; a client sends a
 //! `GET` with no body. So the WebSocket library's defaults (64 MiB messages,
 //! 16 MiB frames, 128 KiB buffers per socket) give way to KiBs, sockets are
-//! counted, and a peer that says nothing is let go.
+//! counted, and a peer that says nothing is let go: a socket that does not
+//! register at once, and one that goes silent.
 
 use std::time::Duration;
 
@@ -30,6 +31,22 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// WebSocket libraries answer pings by themselves, so a live provider is
 /// never silent that long.
 pub const IDLE: Duration = Duration::from_secs(60);
+
+/// How long a socket may stay open without registering: a provider says
+/// which bot it serves in a `sys` frame as soon as its socket opens (wechaty's
+/// `Io` does), or a `login` frame. A socket that only answers pings past this
+/// is closed, so unregistered sockets cannot sit on the connection slots.
+pub const REGISTER_WITHIN: Duration = Duration::from_secs(10);
+
+/// Sockets open at once that have not registered yet; one more closes the
+/// one that has waited longest (a provider registers within milliseconds of
+/// opening, so only a socket that never will is closed). Unregistered sockets
+/// so never hold more than this of [`MAX_CONNECTIONS`], and never lock a
+/// provider out.
+pub const MAX_UNREGISTERED: usize = 32;
+
+/// The frame names that register a socket.
+pub const REGISTERING_FRAMES: &[&str] = &["sys", "login"];
 
 /// The WebSocket settings of a provider's socket.
 pub fn websocket() -> WebSocketConfig {

@@ -59,11 +59,19 @@ pub struct Options {
     pub allow: Vec<IpAddr>,
     /// How long a provider's socket may stay silent before it is closed.
     pub idle: Duration,
+    /// How long a socket may stay open before it registers (its first `sys`
+    /// or `login` frame) until it is closed ([`budget::REGISTER_WITHIN`]).
+    pub register_within: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { listen: SocketAddr::from(([127, 0, 0, 1], 0)), allow: Vec::new(), idle: budget::IDLE }
+        Options {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow: Vec::new(),
+            idle: budget::IDLE,
+            register_within: budget::REGISTER_WITHIN,
+        }
     }
 }
 
@@ -89,6 +97,9 @@ struct Inner {
     happenings: broadcast::Sender<Happening>,
     next_id: AtomicU64,
     serving: Mutex<Option<JoinHandle<()>>>,
+    /// The sockets that have not registered yet, oldest first, each with
+    /// what closes it ([`budget::MAX_UNREGISTERED`]).
+    unregistered: Mutex<std::collections::VecDeque<(u64, tokio_util::sync::CancellationToken)>>,
 }
 
 /// One provider's socket.
@@ -109,6 +120,39 @@ impl Registration {
     }
 }
 
+/// A socket that has not registered yet, in [`Inner::unregistered`] until it
+/// is dropped (it registered, or it closed).
+struct Unregistered {
+    registry: Registry,
+    id: u64,
+    /// Fires when a newer unregistered socket takes its place.
+    evicted: tokio_util::sync::CancellationToken,
+}
+
+impl Unregistered {
+    /// A new socket's place among the unregistered: the one waiting longest
+    /// is closed when they are [`budget::MAX_UNREGISTERED`] already.
+    fn new(registry: &Registry) -> Unregistered {
+        let id = registry.0.next_id.fetch_add(1, Ordering::Relaxed);
+        let evicted = tokio_util::sync::CancellationToken::new();
+        let mut waiting = registry.0.unregistered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while waiting.len() >= budget::MAX_UNREGISTERED {
+            if let Some((_, oldest)) = waiting.pop_front() {
+                oldest.cancel();
+            }
+        }
+        waiting.push_back((id, evicted.clone()));
+        Unregistered { registry: registry.clone(), id, evicted }
+    }
+}
+
+impl Drop for Unregistered {
+    fn drop(&mut self) {
+        let mut waiting = self.registry.0.unregistered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        waiting.retain(|(id, _)| *id != self.id);
+    }
+}
+
 impl Registry {
     pub async fn start(options: Options) -> std::io::Result<Registry> {
         let listener = TcpListener::bind(options.listen).await?;
@@ -121,6 +165,7 @@ impl Registry {
             happenings: broadcast::channel(256).0,
             next_id: AtomicU64::new(1),
             serving: Mutex::new(None),
+            unregistered: Mutex::new(std::collections::VecDeque::new()),
         }));
         let serving = registry.clone();
         let handle = tokio::spawn(async move {

@@ -51,7 +51,9 @@ impl Registry {
             if let Ok(upgraded) = upgraded.await {
                 let config = Some(super::budget::websocket());
                 let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, config).await;
-                registry.serve_socket(socket, token, peer, client, advertised_ip).await;
+                // Counted apart until it registers: unregistered sockets cannot fill the connection slots.
+                let unregistered = Unregistered::new(&registry);
+                registry.serve_socket(socket, token, peer, client, advertised_ip, unregistered).await;
             }
             // The connection's slot is free once its socket is.
             drop(held);
@@ -79,6 +81,7 @@ impl Registry {
         peer: SocketAddr,
         client: String,
         advertised_ip: String,
+        unregistered: Unregistered,
     ) where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
@@ -106,12 +109,22 @@ impl Registry {
         let idle = self.0.options.idle;
         let mut heard = Instant::now();
         let mut pinging = tokio::time::interval_at(Instant::now() + idle / 3, idle / 3);
+        // Held until the socket registers (a `sys` or `login` frame), for at most `register_within`.
+        let evicted = unregistered.evicted.clone();
+        let mut unregistered = Some(unregistered);
+        let register_by = tokio::time::sleep(self.0.options.register_within);
+        tokio::pin!(register_by);
         while open {
             tokio::select! {
                 frame = stream.next() => {
                     heard = Instant::now();
                     match frame {
-                        Some(Ok(Message::Text(text))) => self.frame(&registration, &token, &text),
+                        Some(Ok(Message::Text(text))) => {
+                            let name = self.frame(&registration, &token, &text);
+                            if name.is_some_and(|name| super::budget::REGISTERING_FRAMES.contains(&name.as_str())) {
+                                unregistered = None;
+                            }
+                        }
                         Some(Ok(Message::Ping(data))) => open = sink.send(Message::Pong(data)).await.is_ok(),
                         Some(Err(error @ tokio_tungstenite::tungstenite::Error::Capacity(_))) => {
                             self.tell(Happening::Refused { peer, why: format!("{error}: closing its socket") });
@@ -129,6 +142,21 @@ impl Registry {
                     } else {
                         open = sink.send(Message::Ping(Bytes::new())).await.is_ok();
                     }
+                },
+                () = &mut register_by, if unregistered.is_some() => {
+                    let within = crate::clock::human(self.0.options.register_within);
+                    let why = format!("did not register within {within} (no `sys` or `login` frame): closing its socket");
+                    self.tell(Happening::Refused { peer, why });
+                    open = false;
+                },
+                () = evicted.cancelled(), if unregistered.is_some() => {
+                    let why = format!(
+                        "{} newer sockets are waiting to register and it never did (no `sys` or `login` frame): \
+                         closing its socket",
+                        super::budget::MAX_UNREGISTERED
+                    );
+                    self.tell(Happening::Refused { peer, why });
+                    open = false;
                 },
                 queued = queue.recv() => match queued {
                     Some(message) => open = sink.send(message).await.is_ok(),
@@ -151,11 +179,12 @@ impl Registry {
     }
 
     /// A frame from a provider: JSON-RPC answers resolve a pending ask;
-    /// the rest (`sys`, `scan`, `login`, `heartbeat`, …) is only noted.
-    fn frame(&self, registration: &Registration, token: &str, text: &str) {
+    /// the rest (`sys`, `scan`, `login`, `heartbeat`, …) is only noted. Its
+    /// name, when it is a JSON frame that has one.
+    fn frame(&self, registration: &Registration, token: &str, text: &str) -> Option<String> {
         let Ok(frame) = serde_json::from_str::<Value>(text) else {
             self.tell(Happening::Frame { token: redact::mask(token), name: "(not JSON)".into() });
-            return;
+            return None;
         };
         let name = frame.get("name").and_then(Value::as_str).unwrap_or("(no name)").to_owned();
         if name == "jsonrpc"
@@ -165,9 +194,10 @@ impl Registry {
                 registration.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id)
         {
             let _ = waiting.send(payload.clone());
-            return;
+            return Some(name);
         }
-        self.tell(Happening::Frame { token: redact::mask(token), name });
+        self.tell(Happening::Frame { token: redact::mask(token), name: name.clone() });
+        Some(name)
     }
 }
 
@@ -192,6 +222,7 @@ mod fuzz {
             happenings: broadcast::channel(256).0,
             next_id: AtomicU64::new(1),
             serving: Mutex::new(None),
+            unregistered: Mutex::new(std::collections::VecDeque::new()),
         }))
     }
 

@@ -30,6 +30,9 @@ pub fn render(report: &Report, look: &Look) -> String {
     if let Some(by) = &report.interrupted_by {
         out.push_str(&look.paint(&format!("partial: interrupted by {}\n", one_line(by)), Paint::Yellow));
     }
+    if let Some(trimmed) = &report.recording_trimmed {
+        out.push_str(&look.paint(&format!("{}\n", one_line(&trimmed.line())), Paint::Yellow));
+    }
     out.push('\n');
 
     let mut table = look.table();

@@ -32,6 +32,9 @@ pub fn render(report: &Report) -> String {
     if let Some(by) = &report.interrupted_by {
         let _ = writeln!(md, "- **Partial:** interrupted by {}", cell(by));
     }
+    if let Some(trimmed) = &report.recording_trimmed {
+        let _ = writeln!(md, "- **Recording:** {}", cell(&trimmed.line()));
+    }
     md.push('\n');
     md.push_str("| | Check | Title | Level | Time |\n|---|---|---|---|---|\n");
     for check in &report.checks {

@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::events::{
-    CheckReport, Evidence, LevelReport, ServiceReport, SettingsReport, SuiteReport, TargetReport, TimelineEntry,
-    TimelineWhat, Verdict, truncate,
+    CheckReport, Evidence, LevelReport, RecordingTrim, ServiceReport, SettingsReport, SuiteReport, TargetReport,
+    TimelineEntry, TimelineWhat, Verdict, truncate,
 };
 use crate::events::{RunEnd, RunInfo};
 
@@ -53,6 +53,10 @@ pub struct Report {
     /// timeline, one JSON line each (`timeline.jsonl`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// What the recording budget cut from the recording, when it cut
+    /// anything: trimmed payloads are not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_trimmed: Option<RecordingTrim>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -114,6 +118,7 @@ impl Report {
             summary: Summary::default(),
             events: Default::default(),
             recording: None,
+            recording_trimmed: None,
         }
     }
 
@@ -142,6 +147,7 @@ impl Report {
         self.lost_service = end.lost_service.clone();
         self.events = end.events.clone();
         self.recording = end.recording.clone();
+        self.recording_trimmed = end.recording_trimmed.clone();
         self.summary = Summary::of(&self.checks);
     }
 }

@@ -14,7 +14,7 @@ use puppet_lint::exit;
 use puppet_lint::mock::Fault;
 use puppet_lint::report::model::{Report, Verdict};
 
-use crate::support::{self, Cli, Ran, free_address, verdicts};
+use crate::support::{self, Cli, Ran, free_address, read_report, verdicts};
 
 /// Generous: the harness has its own deadlines (2 s rpcs, 5 s login), and
 /// the flood takes half a minute on a busy machine.
@@ -388,18 +388,49 @@ fn a_huge_payload_is_shown_cut_short() {
     let outcome = run_mock_unlocked("huge-payload", LOADED_WINDOW, &[]);
     outcome.code(exit::OK);
     for (path, text) in outcome.files() {
-        // The recording keeps what the service sent, whole; every shown file cuts it.
-        if path.ends_with("timeline.jsonl") {
-            assert!(text.len() > 8 << 20, "the recording keeps the payload whole");
-            continue;
-        }
         assert!(
             text.len() < 1 << 20,
-            "{} is {} bytes: an 8 MiB payload is not shown whole",
+            "{} is {} bytes: an 8 MiB payload is not shown whole, nor recorded whole",
             path.display(),
             text.len()
         );
     }
+    // The recording keeps its head, length and digest (its line would be over 4 MiB), and says so.
+    let trimmed = outcome.report.recording_trimmed.clone().expect("the report tells the trim");
+    assert_eq!(trimmed.trimmed, 1, "{trimmed:?}");
+    outcome.ran.stdout_has("the recording was trimmed");
+    outcome.has_reason("1 not judged: the recording budget trimmed them");
+}
+
+/// A provider streaming 96 MiB of 3 MiB events: the recording stays within its 64 MiB budget, the payloads past it
+/// are kept as head, length and digest, the report says so and from which entry, the trimmed payloads are neither
+/// passed nor failed, and a re-judging of the recording says the same.
+#[test]
+fn big_events_leave_a_recording_within_its_budget_that_says_so() {
+    let _alone = CORES.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let outcome = run_mock_unlocked("big-events", LOADED_WINDOW, &[]);
+    outcome.code(exit::OK);
+    let recording = outcome.dir().join("timeline.jsonl");
+    let size = std::fs::metadata(&recording).expect("the recording").len();
+    assert!(size <= 64 << 20 && size > 48 << 20, "the recording is {size} bytes");
+    let trimmed = outcome.report.recording_trimmed.clone().expect("the report tells the trim");
+    assert!(trimmed.trimmed >= 8 && trimmed.trimmed_bytes > 24 << 20, "{trimmed:?}");
+    let first = trimmed.first_trimmed.expect("from which entry");
+    outcome.ran.stdout_has("the recording was trimmed to its budget (64.0 MiB").stdout_has(&format!("entry {first}"));
+    let shape = outcome.report.checks.iter().find(|check| check.id == "payloads.shape").expect("payloads.shape");
+    assert_eq!(shape.verdict, Verdict::Pass);
+    let note = format!("{} not judged: the recording budget trimmed them, from entry {first}", trimmed.trimmed);
+    assert!(shape.reason.as_deref().is_some_and(|reason| reason.contains(&note)), "{:?}", shape.reason);
+    let summary = read(&outcome.dir().join("summary.md"));
+    assert!(summary.contains("**Recording:** the recording was trimmed"), "{summary}");
+
+    let again = Cli::new().args(["rejudge", outcome.dir().to_str().unwrap(), "--quiet"]).run();
+    again.code(exit::OK).stdout_has("the recording was trimmed to its budget");
+    let rejudged = read_report(&outcome.dir().join("rejudged"));
+    assert_eq!(rejudged.recording_trimmed, Some(trimmed), "re-judged, the same trim");
+    let shape = rejudged.checks.iter().find(|check| check.id == "payloads.shape").expect("payloads.shape");
+    assert_eq!(shape.verdict, Verdict::Pass);
+    assert!(shape.reason.as_deref().is_some_and(|reason| reason.contains(&note)), "{:?}", shape.reason);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use puppet_lint::config::Authority;
 use puppet_lint::exit;
-use puppet_lint::registry::{Options, Registry};
+use puppet_lint::registry::{Happening, Options, Registry};
 use puppet_lint::target::discovery::{self, DiscoveryError};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -26,6 +26,9 @@ struct Provider {
 
 const PROTOCOL: &str = "io|0.0.1|0b7c6f1e-provider|127.0.0.1|";
 
+/// The frame wechaty's `Io` sends as its socket opens: it registers.
+const SYS: &str = r#"{"name":"sys","payload":"Wechaty version 1.20.2 with CUID: 0b7c6f1e-provider"}"#;
+
 async fn provider(registry: &Registry, token: &str, port: u16) -> Provider {
     let mut request = registry.websocket_url().into_client_request().unwrap();
     request.headers_mut().insert("Authorization", format!("Token {token}").parse().unwrap());
@@ -37,6 +40,8 @@ async fn provider(registry: &Registry, token: &str, port: u16) -> Provider {
     let frames = Arc::new(Mutex::new(Vec::new()));
     let seen = frames.clone();
     let (mut sink, mut stream) = socket.split();
+    // It registers as wechaty's `Io` does, as soon as its socket opens.
+    sink.send(Message::Text(SYS.into())).await.unwrap();
     let task = tokio::spawn(async move {
         // Pings (the registry's, to a silent socket) are answered by the library.
         while let Some(Ok(message)) = stream.next().await {
@@ -216,6 +221,7 @@ async fn register_at(listen: &str, token: &str, port: u16) {
     };
     let (socket, _) = tokio_tungstenite::client_async(request, stream).await.unwrap();
     let (mut sink, mut stream) = socket.split();
+    sink.send(Message::Text(SYS.into())).await.unwrap();
     while let Some(Ok(message)) = stream.next().await {
         let Message::Text(text) = message else { continue };
         let frame: Value = serde_json::from_str(&text).unwrap();
@@ -375,6 +381,71 @@ async fn a_silent_socket_is_closed_and_a_live_provider_stays() {
     tokio::time::sleep(idle).await;
     assert_eq!(registry.ask_grpc_port("token_live_provider").await, Ok(4002), "the live provider still answers");
     assert!(!live.task.is_finished(), "the live provider's socket is open");
+}
+
+/// A socket that answers pings but never registers (no `sys` or `login`
+/// frame) is closed once its time to register is up; a provider that
+/// registered stays.
+#[tokio::test]
+async fn a_socket_that_never_registers_is_closed_and_a_registered_provider_stays() {
+    let register_within = Duration::from_millis(700);
+    let registry = Registry::start(Options { register_within, ..Options::default() }).await.unwrap();
+    let live = provider(&registry, "token_registered_provider", 4003).await;
+    let mut unregistered = raw_socket(registry.address(), "token_never_registers").await;
+    let started = tokio::time::Instant::now();
+    assert!(closed_within(&mut unregistered, register_within * 4).await, "an unregistered socket is closed");
+    assert!(started.elapsed() >= register_within, "not before its time: {:?}", started.elapsed());
+    tokio::time::sleep(register_within).await;
+    assert_eq!(registry.ask_grpc_port("token_registered_provider").await, Ok(4003), "the provider still answers");
+    assert!(!live.task.is_finished(), "the registered provider's socket is open");
+}
+
+/// Sockets that never register cannot fill the table: past 32 of them, each
+/// new one closes the one waiting longest, and a provider that registers at
+/// once gets in and stays, however many keep coming.
+#[tokio::test]
+async fn unregistered_sockets_cannot_lock_a_provider_out() {
+    use puppet_lint::registry::budget::MAX_UNREGISTERED;
+    let registry = registry().await;
+    let mut waiting = Vec::new();
+    for index in 0..MAX_UNREGISTERED {
+        waiting.push(raw_socket(registry.address(), &format!("token_waiting_{index}")).await);
+    }
+    let mut happenings = registry.happenings();
+    let live = provider(&registry, "token_provider_among_them", 4004).await;
+    // The provider's `sys` is read before the next socket comes.
+    let registered = async {
+        loop {
+            if let Ok(Happening::Frame { name, .. }) = happenings.recv().await
+                && name == "sys"
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), registered).await.expect("the provider registered");
+    let mut more = Vec::new();
+    for index in 0..MAX_UNREGISTERED + 8 {
+        more.push(raw_socket(registry.address(), &format!("token_more_{index}")).await);
+    }
+    for (index, socket) in waiting.iter_mut().enumerate() {
+        assert!(
+            closed_within(socket, Duration::from_secs(3)).await,
+            "the oldest unregistered socket {index} is closed"
+        );
+    }
+    let open = {
+        let mut open = 0;
+        for socket in &mut more {
+            if !closed_within(socket, Duration::from_millis(20)).await {
+                open += 1;
+            }
+        }
+        open
+    };
+    assert_eq!(open, MAX_UNREGISTERED, "the newest unregistered sockets stay, no more");
+    assert_eq!(registry.ask_grpc_port("token_provider_among_them").await, Ok(4004), "the provider is in");
+    assert!(!live.task.is_finished());
 }
 
 /// Past 256 open connections, a new one is closed as soon as it is

@@ -25,6 +25,9 @@ fn recorded_with(name: &str, faults: &[&str]) -> (Ran, Report) {
     ran.code(exit::FAILURE);
     assert!(ran.dir().join("timeline.jsonl").exists());
     let report = ran.report();
+    // A run like any other stays far within the recording budget: nothing trimmed, nothing said.
+    assert_eq!(report.recording_trimmed, None);
+    assert!(!ran.stdout.contains("the recording was trimmed"), "{}", ran.stdout);
     (ran, report)
 }
 

@@ -33,6 +33,7 @@ fn check(id: &str, verdict: Verdict, level: Severity) -> CheckReport {
                             problem: None,
                             connect_heartbeat: false,
                             replay: false,
+                            trimmed: None,
                         },
                     },
                     TimelineEntry {
@@ -114,6 +115,7 @@ fn every_verdict() -> Report {
         lost_service: None,
         events: [("heartbeat".to_owned(), 4), ("login".to_owned(), 1)].into_iter().collect(),
         recording: Some("timeline.jsonl".into()),
+        recording_trimmed: None,
     }
 }
 
@@ -274,6 +276,7 @@ fn hostile() -> Report {
                     problem: Some(nasty.clone()),
                     connect_heartbeat: false,
                     replay: false,
+                    trimmed: None,
                 },
             });
         }

@@ -57,9 +57,13 @@ impl CheckRun {
                 list(&judged.lost_ends)
             )
         };
+        let trimmed = timeline.trimmed().map_or_else(String::new, |trim| {
+            let cut = trim.trimmed + trim.unrecorded;
+            format!("; {cut} event(s) the recording budget trimmed are judged by their type and time only")
+        });
         if findings.is_empty() {
             let events: u64 = timeline.counts().values().sum();
-            self.note = Some(format!("{events} event(s) judged; {how}{replays}{lost}"));
+            self.note = Some(format!("{events} event(s) judged; {how}{replays}{lost}{trimmed}"));
             return Ok(());
         }
         let listed: Vec<String> = findings.iter().take(LISTED).map(|finding| finding.message.clone()).collect();
@@ -81,7 +85,7 @@ impl CheckRun {
                 "every event in a login state that allows it ({})",
                 rules.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
             ),
-            format!("{observed} ({how})"),
+            format!("{observed} ({how}{trimmed})"),
         );
         Err(match focus {
             Some(at) => failure.at(at),
@@ -96,11 +100,18 @@ impl CheckRun {
         let (mut judged, mut sampled) = (0u64, false);
         let mut problems: Vec<(usize, std::time::Duration, String)> = Vec::new();
         let mut count = 0usize;
+        // Payloads the recording budget trimmed: neither passed nor failed, told.
+        let (mut unjudged, mut first_unjudged) = (0u64, None);
         for_each_entry(timeline, |entry| {
             let What::Event(event) = &entry.what else { return };
             let number = event.kind.wire();
             let so_far = seen.entry(number).or_default();
             *so_far += 1;
+            if !event.kept.is_whole() {
+                unjudged += 1;
+                first_unjudged.get_or_insert(entry.seq);
+                return;
+            }
             if *so_far > FULL_PER_TYPE && !(*so_far).is_multiple_of(SAMPLE_EVERY) {
                 sampled = true;
                 return;
@@ -119,11 +130,17 @@ impl CheckRun {
             }
         });
         let total: u64 = seen.values().sum();
-        let judged_text = if sampled {
+        let mut judged_text = if sampled {
             format!("{judged} of {total} payloads judged (past {FULL_PER_TYPE} of a type, one in {SAMPLE_EVERY})")
         } else {
             format!("{judged} payload(s) judged")
         };
+        if let Some(first) = first_unjudged {
+            judged_text.push_str(&format!(
+                "; {unjudged} not judged: the recording budget trimmed them, from entry {first} (a payload's head \
+                 cannot be checked)"
+            ));
+        }
         let Some((_, at, first)) = problems.first().cloned() else {
             self.note = Some(judged_text);
             return Ok(());
@@ -216,7 +233,8 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                     seq: entry.seq,
                     stream: event.stream,
                     number,
-                    payload: event.payload.clone(),
+                    // A payload the recording trimmed is judged by type and time only, live as re-judged.
+                    payload: event.payload.clone().filter(|_| event.kept.is_whole()),
                     replay: event.replay,
                 }
             }

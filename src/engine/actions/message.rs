@@ -175,6 +175,8 @@ impl CheckRun {
         let timeline = self.context.timeline.clone();
         let deadline = self.cap(duration);
         let (mut next, mut messages, mut judged) = (0usize, 0usize, 0usize);
+        // Messages whose payload the recording budget trimmed and the run no longer holds: their id is unknown.
+        let mut unread = 0usize;
         let mut problems: Vec<(Duration, String)> = Vec::new();
         loop {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
@@ -184,6 +186,10 @@ impl CheckRun {
                 let Some(event) = event_of(&entry) else { continue };
                 messages += 1;
                 if judged >= JUDGE_MOST || (messages > JUDGE_LIMIT && !messages.is_multiple_of(JUDGE_SAMPLE_EVERY)) {
+                    continue;
+                }
+                if event.payload.is_none() && !event.kept.is_whole() {
+                    unread += 1;
                     continue;
                 }
                 judged += 1;
@@ -208,13 +214,16 @@ impl CheckRun {
                 timeline.changed_after(next, deadline.min(now + Duration::from_secs(1))).await;
             }
         }
-        let sampled = if messages > judged {
+        let mut sampled = if messages > judged + unread {
             format!(
                 " ({judged} of {messages}: the first {JUDGE_LIMIT}, then one in {JUDGE_SAMPLE_EVERY}, {JUDGE_MOST} at most)"
             )
         } else {
             String::new()
         };
+        if unread > 0 {
+            sampled.push_str(&format!("; {unread} not judged: the recording budget trimmed their payloads"));
+        }
         let Some((at, first)) = problems.first().cloned() else {
             self.note = Some(format!("{judged} message(s) judged{sampled}"));
             return Ok(());

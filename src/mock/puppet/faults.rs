@@ -69,6 +69,12 @@ impl Mock {
             let id = self.store(CONTACTS[0].0, &bot, "a huge payload follows", MessageKind::Text, None);
             self.emit(EventKind::Message, json!({ "messageId": id, "padding": "x".repeat(HUGE) }));
         }
+        if first && self.has(Fault::BigEvents) {
+            for index in 0..BIG_EVENTS {
+                let id = self.store(CONTACTS[0].0, &bot, &format!("big event {index}"), MessageKind::Text, None);
+                self.emit(EventKind::Message, json!({ "messageId": id, "padding": "x".repeat(BIG_EVENT) }));
+            }
+        }
         if self.has(Fault::GarbagePayloads) {
             self.garbage(&bot);
         }
@@ -352,6 +358,10 @@ impl Mock {
         }
     }
 }
+
+/// `big-events`: how many, and how big each (3 MiB: under a 4 MiB message limit).
+const BIG_EVENTS: usize = 32;
+const BIG_EVENT: usize = 3 << 20;
 
 /// `huge-payload`: 8 MiB, twice tonic's default decoding limit.
 const HUGE: usize = 8 << 20;

@@ -55,6 +55,31 @@ pub struct EventRecord {
     /// Replayed to a new subscriber: it tells the state, it is no new
     /// happening (see [`super::replay`]).
     pub replay: bool,
+    /// How much of the payload the recording kept (the recording budget):
+    /// a payload not kept whole is not judged, by a live run or a
+    /// re-judging alike. Read back from the recording, `raw` is then its
+    /// head and `payload` `None`; a live run may still hold its parse (long
+    /// strings cut) for live readers, such as a message's id.
+    pub kept: Kept,
+}
+
+/// How much of an event's payload the recording kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// The whole payload.
+    Whole,
+    /// Its head, with the whole payload's length and SHA-256.
+    Trimmed(crate::events::Trimmed),
+    /// Nothing: the event came after the recording budget was spent, and
+    /// only its type and time are known.
+    Unrecorded,
+}
+
+impl Kept {
+    /// Whether the payload is there to be judged.
+    pub fn is_whole(&self) -> bool {
+        matches!(self, Kept::Whole)
+    }
 }
 
 #[derive(Debug, Clone)]

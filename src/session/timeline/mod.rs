@@ -26,9 +26,9 @@ use crate::wire::{EventKind, Rpc, decode_payload};
 mod entry;
 mod recording;
 
-pub use entry::{Entry, EventRecord, Moment, RpcRecord, SCAN_LIMIT, Scan, What};
-use recording::Recording;
-pub use recording::RecordingError;
+pub use entry::{Entry, EventRecord, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, What};
+use recording::{Appended, Recording};
+pub use recording::{Budget, HEAD, RecordingError};
 
 /// The recording's file name in the report directory.
 pub const RECORDING: &str = "timeline.jsonl";
@@ -45,7 +45,9 @@ const CONNECT_HEARTBEAT: u64 = 1 << 62;
 const REPLAY: u64 = 1 << 61;
 /// A long event kept cut in memory ([`State::long`]), not read back.
 const LONG: u64 = 1 << 60;
-const VALUE_BITS: u64 = (1 << 60) - 1;
+/// An event past the recording budget: not recorded, known by type and time.
+const UNRECORDED: u64 = 1 << 59;
+const VALUE_BITS: u64 = (1 << 59) - 1;
 
 /// Payloads longer than this (bytes) are kept judged and cut in memory, so
 /// that reading one back never loads it whole (an 8 MiB payload would cost
@@ -142,17 +144,23 @@ impl Timeline {
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
-        Timeline::with_recording(&path, true)
+        Timeline::with_recording(&path, true, Budget::DEFAULT)
     }
 
     /// A timeline recorded to `path` (the report directory's
-    /// [`RECORDING`]); the file is created (and its directory) or replaced.
+    /// [`RECORDING`]) within the default [`Budget`]; the file is created (and
+    /// its directory) or replaced.
     pub fn recorded_to(path: &Path) -> Timeline {
-        Timeline::with_recording(path, false)
+        Timeline::recorded_within(path, Budget::DEFAULT)
     }
 
-    fn with_recording(path: &Path, temporary: bool) -> Timeline {
-        let recording = Recording::open(path, temporary);
+    /// [`Timeline::recorded_to`] within `budget`.
+    pub fn recorded_within(path: &Path, budget: Budget) -> Timeline {
+        Timeline::with_recording(path, false, budget)
+    }
+
+    fn with_recording(path: &Path, temporary: bool, budget: Budget) -> Timeline {
+        let recording = Recording::open(path, temporary, budget);
         Timeline(Arc::new(Inner {
             origin: Instant::now(),
             frozen: std::sync::OnceLock::new(),
@@ -195,6 +203,14 @@ impl Timeline {
     pub fn recording(&self) -> (PathBuf, Option<String>) {
         let state = self.lock();
         (state.recording.path.clone(), state.recording.broken.clone())
+    }
+
+    /// What the recording budget cut so far, if it cut anything (for the
+    /// report); a timeline rebuilt from a trimmed recording says the same.
+    pub fn trimmed(&self) -> Option<crate::events::RecordingTrim> {
+        let state = self.lock();
+        let trim = &state.recording.trim;
+        (trim.trimmed > 0 || trim.unrecorded > 0).then(|| trim.clone())
     }
 
     /// Writes out what the recording buffers.
@@ -250,20 +266,23 @@ impl Timeline {
         self.insert_event(stream, wire_type, raw, None)
     }
 
-    /// Indexes and records an event. `recorded` (when, connect heartbeat,
-    /// replay) is a recording's; `None`: it arrives now, its marks worked out.
-    fn insert_event(
-        &self,
-        stream: u32,
-        wire_type: i32,
-        raw: String,
-        recorded: Option<(Duration, bool, bool)>,
-    ) -> usize {
+    /// Indexes and records an event. `recorded` is a recording's entry (its
+    /// time, marks, trim and problem); `None`: it arrives now, its marks
+    /// worked out.
+    fn insert_event(&self, stream: u32, wire_type: i32, raw: String, recorded: Option<Recorded>) -> usize {
         let kind = EventKind::from_wire(wire_type);
+        let trimmed = recorded.as_ref().and_then(|recorded| recorded.trimmed.clone());
         // Judged before the lock: payloads are parsed with long strings cut.
-        let (payload, problem) = decode_payload(kind, &raw);
-        let problem = problem.map(|problem| problem.to_string());
+        // A payload recorded trimmed keeps its recorded problem (its head is no JSON).
+        let (payload, problem) = match &trimmed {
+            Some(_) => (None, recorded.as_ref().and_then(|recorded| recorded.problem.clone())),
+            None => {
+                let (payload, problem) = decode_payload(kind, &raw);
+                (payload, problem.map(|problem| problem.to_string()))
+            }
+        };
         let long = (raw.len() > LONG_PAYLOAD).then(|| (crate::wire::cut_long(&raw).into_owned(), payload));
+        let recorded = recorded.map(|recorded| (recorded.at, recorded.connect_heartbeat, recorded.replay));
         let seq = {
             let mut state = self.lock();
             // Read under the lock: entries stay in time order across threads.
@@ -279,7 +298,7 @@ impl Timeline {
                     let replay = state.replays.mark(stream, kind, at);
                     (first_on_stream && kind == EventKind::Heartbeat, replay)
                 });
-            let line = TimelineEntry {
+            let mut line = TimelineEntry {
                 seq,
                 at_ms: at.as_millis() as u64,
                 what: TimelineWhat::Event {
@@ -290,13 +309,21 @@ impl Timeline {
                     problem: problem.clone(),
                     connect_heartbeat,
                     replay,
+                    trimmed,
                 },
             };
-            let offset = state.recording.append(&line, long.is_some());
+            let appended = state.recording.append_event(&mut line, long.is_some());
             drop(line);
             let flags = if connect_heartbeat { CONNECT_HEARTBEAT } else { 0 } | if replay { REPLAY } else { 0 };
-            let locator = match long {
-                Some((shown, payload)) if state.long.len() < LONG_KEPT => {
+            let (kept, offset) = match appended {
+                Appended::Whole(offset) => (Kept::Whole, Some(offset)),
+                Appended::Trimmed(offset, trimmed) => (Kept::Trimmed(trimmed), Some(offset)),
+                Appended::Unrecorded => (Kept::Unrecorded, None),
+            };
+            let unrecorded = offset.is_none();
+            let locator = match (long, offset) {
+                // The run saw it whole: live readers (a message's id) keep its parse; judges go by `kept`.
+                (Some((shown, payload)), _) if state.long.len() < LONG_KEPT => {
                     state.long.push(EventRecord {
                         stream,
                         kind,
@@ -305,13 +332,26 @@ impl Timeline {
                         problem,
                         connect_heartbeat,
                         replay,
+                        kept,
                     });
                     LONG | (state.long.len() - 1) as u64
                 }
-                _ => offset & VALUE_BITS,
+                (_, Some(offset)) => offset & VALUE_BITS,
+                (_, None) => UNRECORDED,
             };
             state.index.push(Slot { at: ticks(at), number: wire_type, locator: flags | locator });
             *state.counts.entry(wire_type).or_default() += 1;
+            if unrecorded && state.recording.trim.unrecorded == 1 {
+                let budget = state.recording.budget.total >> 20;
+                let text = format!(
+                    "the recording budget ({budget} MiB) is spent: from entry {seq} on, events are kept by type and \
+                     time only, not recorded, and not judged by their payloads"
+                );
+                let note = state.insert_other(at, What::Note(text));
+                drop(state);
+                self.grew(note + 1);
+                return seq;
+            }
             seq
         };
         self.grew(seq + 1);
@@ -513,7 +553,26 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
     let kind = EventKind::from_wire(slot.number);
     let connect_heartbeat = slot.locator & CONNECT_HEARTBEAT != 0;
     let replay = slot.locator & REPLAY != 0;
-    let (stream, raw) = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
+    let at = untick(slot.at);
+    if slot.locator & UNRECORDED != 0 {
+        let raw = "(not recorded: the recording budget was spent)".to_owned();
+        let (stream, kept) = (state.current_stream, Kept::Unrecorded);
+        let record = EventRecord { stream, kind, raw, payload: None, problem: None, connect_heartbeat, replay, kept };
+        return Some(Entry { seq, at, what: What::Event(record) });
+    }
+    let back = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
+    let stream = back.stream;
+    if let Some(trimmed) = back.trimmed {
+        let raw = format!(
+            "{}… ({} bytes in all, sha256 {}; trimmed by the recording budget)",
+            back.payload, trimmed.bytes, trimmed.sha256
+        );
+        let kept = Kept::Trimmed(trimmed);
+        let problem = back.problem;
+        let record = EventRecord { stream, kind, raw, payload: None, problem, connect_heartbeat, replay, kept };
+        return Some(Entry { seq, at, what: What::Event(record) });
+    }
+    let raw = back.payload;
     let (payload, problem) = decode_payload(kind, &raw);
     // A long line read back (past [`LONG_KEPT`]) is shown cut, like the others.
     let raw = match crate::wire::cut_long(&raw) {
@@ -531,8 +590,18 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
             problem: problem.map(|problem| problem.to_string()),
             connect_heartbeat,
             replay,
+            kept: Kept::Whole,
         }),
     })
+}
+
+/// A recording's event entry, as [`Timeline::insert_event`] takes it back.
+struct Recorded {
+    at: Duration,
+    connect_heartbeat: bool,
+    replay: bool,
+    trimmed: Option<crate::events::Trimmed>,
+    problem: Option<String>,
 }
 
 #[cfg(test)]

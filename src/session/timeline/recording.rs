@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::events::{PAYLOAD_LIMIT, TimelineEntry, TimelineWhat, truncate};
+use crate::events::{PAYLOAD_LIMIT, RecordingTrim, TimelineEntry, TimelineWhat, Trimmed, truncate};
 
 /// Why a recording could not be read back: the file, the line (1-based;
 /// 0 for the file as a whole) and what is wrong.
@@ -19,10 +19,65 @@ pub struct RecordingError {
     pub message: String,
 }
 
-/// The longest recording line read back: whatever a run records fits — an
-/// event of a 64 MiB gRPC message whose every byte is escaped as `\u00XX`
-/// (six bytes each), and the entry around it.
-const LINE_LIMIT: u64 = 6 * (64 << 20) + (1 << 20);
+/// How big a run's recording may grow (see [`Timeline::recorded_to`]): the
+/// whole file, and its longest line. Past the budget, payloads are kept as
+/// their head, length and SHA-256; a recording never holds more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The whole file, in bytes. Payloads are kept whole in its first
+    /// seven eighths; past that, those longer than [`HEAD`] are trimmed;
+    /// past all but [`Budget::tail`], events are no longer recorded (kept in
+    /// memory by type and time), and the tail holds the entries that are no
+    /// events (rpcs, stream ends, notes) until the file is full.
+    pub total: u64,
+    /// The longest line, in bytes: a payload whose line would be longer is
+    /// trimmed whatever the budget left.
+    pub line: u64,
+}
+
+impl Budget {
+    /// 64 MiB a run, lines up to 4 MiB: over a thousand times what a
+    /// conformant run records (a 60 s mock run writes about 30 KiB), and 4
+    /// MiB is the default gRPC message limit of stock clients, so a payload
+    /// over it does not reach a bot anyway.
+    pub const DEFAULT: Budget = Budget { total: 64 << 20, line: 4 << 20 };
+
+    /// Where payloads stop being kept whole (longer than [`HEAD`]).
+    fn whole_until(self) -> u64 {
+        self.total - self.total / 8
+    }
+
+    /// The end reserved for the entries that are no events.
+    fn tail(self) -> u64 {
+        (self.total / 256).max(4096)
+    }
+
+    /// Where events stop being recorded.
+    fn events_until(self) -> u64 {
+        self.total.saturating_sub(self.tail())
+    }
+}
+
+/// The bytes of a payload kept when it is trimmed (cut back to a character
+/// boundary).
+pub const HEAD: usize = 1024;
+
+/// The longest recording line read back: the longest a recording writes
+/// ([`Budget::line`]), with room for an older version's entry around it.
+const LINE_LIMIT: u64 = Budget::DEFAULT.line + (64 << 10);
+
+/// The biggest recording read back: what the budget allows, and slack.
+const FILE_LIMIT: u64 = Budget::DEFAULT.total + (1 << 20);
+
+/// What became of an event's line (see [`Recording::append_event`]).
+pub(super) enum Appended {
+    /// Written whole (or as recorded), at this offset.
+    Whole(u64),
+    /// Written with the payload's head only, at this offset.
+    Trimmed(u64, Trimmed),
+    /// Not written: the budget is spent.
+    Unrecorded,
+}
 
 /// The recording on disk: written through a buffer, read back by offset.
 pub(super) struct Recording {
@@ -39,6 +94,11 @@ pub(super) struct Recording {
     pub(super) broken: Option<String>,
     /// The line being written (reused; see [`Recording::append`]).
     pub(super) line: Vec<u8>,
+    pub(super) budget: Budget,
+    /// What the budget cut so far.
+    pub(super) trim: RecordingTrim,
+    /// Events are no longer recorded (the budget is spent).
+    pub(super) full: bool,
 }
 
 impl Timeline {
@@ -55,6 +115,17 @@ impl Timeline {
         if !metadata.is_file() {
             return Err(failed(0, "not a regular file, so not a recording".into()));
         }
+        if metadata.len() > FILE_LIMIT {
+            return Err(failed(
+                0,
+                format!(
+                    "it is {} MiB, more than a recording ever holds ({} MiB: the recording budget, and slack), so \
+                     not a recording to read",
+                    metadata.len() >> 20,
+                    FILE_LIMIT >> 20
+                ),
+            ));
+        }
         let file = File::open(path).map_err(|error| failed(0, format!("cannot read it: {error}")))?;
         let timeline = Timeline::new();
         let mut end = Duration::ZERO;
@@ -69,10 +140,13 @@ impl Timeline {
             match std::io::BufRead::read_line(&mut limited, &mut text) {
                 Ok(0) => break,
                 Ok(read) if read as u64 > LINE_LIMIT => {
-                    let limit = LINE_LIMIT >> 20;
+                    let limit = LINE_LIMIT >> 10;
                     return Err(failed(
                         number,
-                        format!("the line is longer than {limit} MiB, so not a timeline entry"),
+                        format!(
+                            "the line is longer than {limit} KiB, more than a recording line ever holds (payloads \
+                             past it are trimmed), so not a timeline entry"
+                        ),
                     ));
                 }
                 Ok(_) => {}
@@ -103,8 +177,9 @@ impl Timeline {
     /// An entry of a recording, at its recorded time.
     fn push_recorded(&self, at: Duration, what: TimelineWhat) {
         let other = match what {
-            TimelineWhat::Event { stream, number, payload, connect_heartbeat, replay, .. } => {
-                self.insert_event(stream, number, payload, Some((at, connect_heartbeat, replay)));
+            TimelineWhat::Event { stream, number, payload, connect_heartbeat, replay, trimmed, problem, .. } => {
+                let recorded = Recorded { at, connect_heartbeat, replay, trimmed, problem };
+                self.insert_event(stream, number, payload, Some(recorded));
                 return;
             }
             TimelineWhat::Subscribed { stream } => What::Subscribed { stream },
@@ -135,10 +210,13 @@ impl Recording {
         self.failed.cancel();
     }
 
-    pub(super) fn open(path: &Path, temporary: bool) -> Recording {
+    pub(super) fn open(path: &Path, temporary: bool, budget: Budget) -> Recording {
         let mut recording = Recording {
             path: path.to_owned(),
             temporary,
+            budget,
+            trim: RecordingTrim { budget_bytes: budget.total, line_bytes: budget.line, ..RecordingTrim::default() },
+            full: false,
             writer: None,
             reader: None,
             written: 0,
@@ -169,6 +247,90 @@ impl Recording {
     /// through between two flushes, never copied whole.
     pub(super) fn append(&mut self, entry: &TimelineEntry, long: bool) -> u64 {
         let offset = self.written;
+        if !long {
+            self.encode(entry);
+            if self.written + self.line.len() as u64 > self.budget.total {
+                // The file is full: kept in memory only.
+                return offset;
+            }
+        }
+        self.write(entry, long)
+    }
+
+    /// Appends an event's line within the budget: whole while it fits (and
+    /// its line is no longer than [`Budget::line`]); else with the payload's
+    /// head only, its length and SHA-256 (`entry` is changed to what was
+    /// written); else not at all, once only events' room is spent.
+    pub(super) fn append_event(&mut self, entry: &mut TimelineEntry, long: bool) -> Appended {
+        let TimelineWhat::Event { payload, trimmed, .. } = &entry.what else {
+            return Appended::Whole(self.append(entry, long));
+        };
+        let length = payload.len();
+        let already = trimmed.is_some();
+        let line = if long {
+            measure(entry)
+        } else {
+            self.encode(entry);
+            self.line.len() as u64
+        };
+        let room = if length > HEAD && !already { self.budget.whole_until() } else { self.budget.events_until() };
+        if !self.full && line <= self.budget.line && self.written + line <= room {
+            let offset = self.write(entry, long);
+            if let TimelineWhat::Event { trimmed: Some(trimmed), .. } = &entry.what {
+                self.count_trimmed(entry.seq, trimmed.bytes, length);
+            }
+            return Appended::Whole(offset);
+        }
+        if length > HEAD && !already {
+            let TimelineWhat::Event { payload, trimmed, .. } = &mut entry.what else { unreachable!() };
+            let digest = ring::digest::digest(&ring::digest::SHA256, payload.as_bytes());
+            let sha256: String = digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+            let cut = Trimmed { bytes: length as u64, sha256 };
+            let mut head = HEAD;
+            while !payload.is_char_boundary(head) {
+                head -= 1;
+            }
+            payload.truncate(head);
+            payload.shrink_to_fit();
+            let bytes = cut.bytes;
+            *trimmed = Some(cut.clone());
+            self.encode(entry);
+            if !self.full && self.written + self.line.len() as u64 <= self.budget.events_until() {
+                let offset = self.write(entry, false);
+                self.count_trimmed(entry.seq, bytes, head);
+                return Appended::Trimmed(offset, cut);
+            }
+        }
+        self.full = true;
+        self.trim.unrecorded += 1;
+        self.trim.first_unrecorded.get_or_insert(entry.seq as u64);
+        Appended::Unrecorded
+    }
+
+    fn count_trimmed(&mut self, seq: usize, bytes: u64, kept: usize) {
+        self.trim.trimmed += 1;
+        self.trim.trimmed_bytes += bytes.saturating_sub(kept as u64);
+        self.trim.first_trimmed.get_or_insert(seq as u64);
+    }
+
+    /// `entry`'s line into [`Recording::line`], C1 controls escaped, no newline.
+    fn encode(&mut self, entry: &TimelineEntry) {
+        let mut bytes = std::mem::take(&mut self.line);
+        bytes.clear();
+        // Into memory: it cannot fail. Escaped only when needed (rare).
+        let _ = serde_json::to_writer(&mut bytes, entry);
+        if bytes.iter().any(|byte| *byte == 0x7f || *byte == 0xc2) {
+            let mut escaped = crate::events::C1Escaping::new(Vec::with_capacity(bytes.len() + 16));
+            let _ = escaped.write_all(&bytes).and_then(|()| escaped.finish());
+            bytes = escaped.into_inner();
+        }
+        self.line = bytes;
+    }
+
+    /// Writes `entry`'s line: a short one from [`Recording::line`] (encoded
+    /// just before), a long one streamed.
+    fn write(&mut self, entry: &TimelineEntry, long: bool) -> u64 {
+        let offset = self.written;
         let Some(writer) = self.writer.as_mut() else { return offset };
         let wrote = if long {
             let mut line = crate::events::C1Escaping::new(&mut *writer);
@@ -181,13 +343,6 @@ impl Recording {
             wrote.map(|()| line.written)
         } else {
             let mut bytes = std::mem::take(&mut self.line);
-            // Into memory: it cannot fail. Escaped only when needed (rare).
-            let _ = serde_json::to_writer(&mut bytes, entry);
-            if bytes.iter().any(|byte| *byte == 0x7f || *byte == 0xc2) {
-                let mut escaped = crate::events::C1Escaping::new(Vec::with_capacity(bytes.len() + 16));
-                let _ = escaped.write_all(&bytes).and_then(|()| escaped.finish());
-                bytes = escaped.into_inner();
-            }
             bytes.push(b'\n');
             let wrote = writer.write_all(&bytes).map(|()| bytes.len() as u64);
             bytes.clear();
@@ -217,8 +372,9 @@ impl Recording {
         self.flush();
     }
 
-    /// The stream and raw payload of the event line at `offset`.
-    pub(super) fn read_event(&mut self, offset: u64) -> Option<(u32, String)> {
+    /// The stream, raw payload (its head when trimmed), what was trimmed and
+    /// the recorded problem of the event line at `offset`.
+    pub(super) fn read_event(&mut self, offset: u64) -> Option<ReadBack> {
         if offset >= self.written {
             return None;
         }
@@ -229,9 +385,32 @@ impl Recording {
         let reader = self.reader.as_ref()?;
         let line = read_line_at(reader, offset)?;
         match serde_json::from_slice::<TimelineEntry>(&line).ok()?.what {
-            TimelineWhat::Event { stream, payload, .. } => Some((stream, payload)),
+            TimelineWhat::Event { stream, payload, trimmed, problem, .. } => {
+                Some(ReadBack { stream, payload, trimmed, problem })
+            }
             _ => None,
         }
+    }
+}
+
+/// An event line read back (see [`Recording::read_event`]).
+#[derive(Default)]
+pub(super) struct ReadBack {
+    pub(super) stream: u32,
+    pub(super) payload: String,
+    pub(super) trimmed: Option<Trimmed>,
+    pub(super) problem: Option<String>,
+}
+
+/// The length of `entry`'s line as [`Recording::write`] writes it (C1
+/// controls escaped, newline included), counted without keeping it.
+fn measure(entry: &TimelineEntry) -> u64 {
+    let mut counter = crate::events::C1Escaping::new(std::io::sink());
+    let counted =
+        serde_json::to_writer(&mut counter, entry).map_err(std::io::Error::from).and_then(|()| counter.finish());
+    match counted {
+        Ok(()) => counter.written + 1,
+        Err(_) => u64::MAX,
     }
 }
 
@@ -274,6 +453,10 @@ impl From<&Entry> for TimelineEntry {
                 problem: event.problem.as_deref().map(redact),
                 connect_heartbeat: event.connect_heartbeat,
                 replay: event.replay,
+                trimmed: match &event.kept {
+                    super::Kept::Trimmed(trimmed) => Some(trimmed.clone()),
+                    _ => None,
+                },
             },
             What::Subscribed { stream } => TimelineWhat::Subscribed { stream: *stream },
             What::StreamEnded { stream, error } => {

@@ -154,3 +154,70 @@ fn readers_skip_unwanted_types_on_the_index() {
     let excerpt = timeline.excerpt(Duration::ZERO, timeline.now(), timeline.now(), 3);
     assert_eq!(excerpt.len(), 3);
 }
+
+/// Past its budget a recording keeps payloads as head, length and SHA-256, then stops recording events; the file
+/// never grows past the budget, readers see the trimmed payloads as trimmed, and a rebuild says the same.
+#[test]
+fn the_recording_stays_within_its_budget_and_a_rebuild_says_what_was_trimmed() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-budget-{}", uuid::Uuid::new_v4().simple()));
+    let path = dir.join(RECORDING);
+    let budget = Budget { total: 1 << 20, line: 64 << 10 };
+    let timeline = Timeline::recorded_within(&path, budget);
+    timeline.push(What::Subscribed { stream: 1 });
+    let big = |index: usize| format!(r#"{{"messageId":"m{index}","text":"{}"}}"#, "x".repeat(40 << 10));
+    // One line over the line cap: trimmed at once, whatever the budget left.
+    timeline.push_event(1, 2, format!(r#"{{"messageId":"huge","text":"{}"}}"#, "y".repeat(100 << 10)));
+    for index in 0..40 {
+        timeline.push_event(1, 2, big(index));
+    }
+    // Small payloads still fit while events have room.
+    timeline.push_event(1, 3, r#"{"data":"small"}"#.into());
+    for _ in 0..2000 {
+        timeline.push_event(1, 2, big(99));
+    }
+    timeline.push(What::Note("done".into()));
+    timeline.flush();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size <= budget.total, "the recording is {size} bytes, over its {} budget", budget.total);
+    let trim = timeline.trimmed().expect("the budget was spent");
+    assert_eq!(trim.first_trimmed, Some(1), "the line over the cap is trimmed first: {trim:?}");
+    assert!(trim.trimmed > 1 && trim.unrecorded > 0, "{trim:?}");
+    let What::Event(first) = &timeline.since(1)[0].what else { unreachable!() };
+    assert!(matches!(&first.kept, Kept::Trimmed(trimmed) if trimmed.bytes > 100 << 10 && trimmed.sha256.len() == 64));
+    assert_eq!(first.field("messageId"), Some("huge"), "live, the run's own parse stays for live readers");
+    let whole = timeline.since(2).into_iter().find_map(|entry| match entry.what {
+        What::Event(event) => Some(event),
+        _ => None,
+    });
+    assert!(whole.is_some_and(|event| event.kept.is_whole() && event.field("messageId") == Some("m0")));
+    let last = timeline.since(timeline.len() - 2);
+    assert!(matches!(&last[0].what, What::Event(event) if event.kept == Kept::Unrecorded));
+    let notes: Vec<Entry> = timeline.others_since(0);
+    assert!(
+        notes.iter().any(|entry| matches!(&entry.what, What::Note(text) if text.contains("budget (1 MiB) is spent")))
+    );
+    drop(timeline);
+    let again = Timeline::from_recording(&path).unwrap();
+    let rebuilt = again.trimmed().expect("a rebuild tells the trim");
+    assert_eq!((rebuilt.trimmed, rebuilt.first_trimmed), (trim.trimmed, trim.first_trimmed));
+    let What::Event(first) = &again.since(1)[0].what else { unreachable!() };
+    assert!(matches!(&first.kept, Kept::Trimmed(_)) && first.payload.is_none() && first.problem.is_none());
+    assert!(first.raw.contains("trimmed by the recording budget"), "{}", first.raw);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A file bigger than any recording, or with a line longer than any recording line, is refused before it is read.
+#[test]
+fn a_recording_over_its_caps_is_refused() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-caps-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sparse = dir.join("sparse.jsonl");
+    std::fs::File::create(&sparse).unwrap().set_len(Budget::DEFAULT.total + (2 << 20)).unwrap();
+    let error = Timeline::from_recording(&sparse).err().expect("too big");
+    assert!(error.to_string().contains("more than a recording ever holds"), "{error}");
+    let long = dir.join("long.jsonl");
+    std::fs::write(&long, "x".repeat((Budget::DEFAULT.line + (128 << 10)) as usize)).unwrap();
+    let error = Timeline::from_recording(&long).err().expect("too long a line");
+    assert!(error.to_string().contains("more than a recording line ever holds"), "{error}");
+    let _ = std::fs::remove_dir_all(dir);
+}
