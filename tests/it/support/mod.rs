@@ -5,6 +5,7 @@
 //! ([`wait_until`]).
 
 pub mod http;
+pub mod leak;
 pub mod node;
 
 use std::io::Read;
