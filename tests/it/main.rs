@@ -14,6 +14,7 @@ mod faults;
 mod fleet;
 mod fuzz;
 mod fuzz_redaction;
+mod inert;
 mod interop;
 mod matrix;
 mod misbehaviour;

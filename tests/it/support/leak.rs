@@ -156,9 +156,16 @@ pub fn read_back(text: &str) -> String {
 }
 
 /// Every maximal run of `alphabet` in `text`, decoded at each alignment.
-fn decoded_runs(text: &[u8], in_alphabet: fn(u8) -> bool, decode: fn(&[u8]) -> Vec<u8>, width: usize) -> Vec<Vec<u8>> {
+/// (Runs shorter than 8 encoded bytes, `shortest` characters, are left.)
+fn decoded_runs(
+    text: &[u8],
+    in_alphabet: fn(u8) -> bool,
+    decode: fn(&[u8]) -> Vec<u8>,
+    width: usize,
+    shortest: usize,
+) -> Vec<Vec<u8>> {
     let mut decoded = Vec::new();
-    for run in text.split(|byte| !in_alphabet(*byte)).filter(|run| run.len() >= 10) {
+    for run in text.split(|byte| !in_alphabet(*byte)).filter(|run| run.len() >= shortest) {
         for offset in 0..width.min(run.len()) {
             decoded.push(decode(&run[offset..]));
         }
@@ -188,9 +195,9 @@ fn hex_decode(run: &[u8]) -> Vec<u8> {
     run.chunks_exact(2).map(|pair| digit(pair[0]) << 4 | digit(pair[1])).collect()
 }
 
-/// The secrets looked for, as sets of their runs of 8 (lower-cased).
+/// The secrets looked for: their runs of 8, in one automaton matched ignoring ASCII case.
 pub struct Secrets {
-    runs: HashSet<[u8; 8]>,
+    runs: aho_corasick::AhoCorasick,
 }
 
 impl Secrets {
@@ -198,26 +205,30 @@ impl Secrets {
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Secrets {
         let mut runs = HashSet::new();
         for secret in secrets {
-            let secret = secret.to_ascii_lowercase();
-            for window in secret.as_bytes().windows(8) {
-                runs.insert(<[u8; 8]>::try_from(window).expect("8 bytes"));
+            for window in secret.to_ascii_lowercase().as_bytes().windows(8) {
+                runs.insert(window.to_vec());
             }
         }
+        let runs = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(runs)
+            .expect("a few secrets' runs fit an automaton");
         Secrets { runs }
     }
 
     fn in_view(&self, view: &[u8]) -> Option<String> {
-        view.windows(8).find_map(|seen| {
-            let seen: [u8; 8] = <[u8; 8]>::try_from(seen).expect("8 bytes").map(|byte| byte.to_ascii_lowercase());
-            self.runs.contains(&seen).then(|| String::from_utf8_lossy(&seen).into_owned())
-        })
+        self.runs.find(view).map(|found| String::from_utf8_lossy(&view[found.range()]).into_owned())
     }
 
     /// A run of 8 characters of a secret that a reader of `output` can read, in any of the ways above.
     pub fn readable_in(&self, output: &str) -> Option<String> {
         let mut plain = vec![output.to_owned()];
         for _ in 0..DEPTH {
-            let next = read_back(plain.last().expect("one"));
+            let last = plain.last().expect("one");
+            if !last.contains(['\\', '&', '%']) && !last.chars().any(invisible) {
+                break;
+            }
+            let next = read_back(last);
             if plain.contains(&next) {
                 break;
             }
@@ -229,11 +240,12 @@ impl Secrets {
                 return Some(found);
             }
             let alphabet = |byte: u8| byte.is_ascii_alphanumeric() || b"+/-_".contains(&byte);
-            for decoded in decoded_runs(bytes, alphabet, base64_decode, 4).into_iter().chain(decoded_runs(
+            for decoded in decoded_runs(bytes, alphabet, base64_decode, 4, 11).into_iter().chain(decoded_runs(
                 bytes,
                 |byte| byte.is_ascii_hexdigit(),
                 hex_decode,
                 2,
+                16,
             )) {
                 if let Some(found) = self.in_view(&decoded) {
                     return Some(found);

@@ -5,6 +5,7 @@
 //! ([`wait_until`]).
 
 pub mod http;
+pub mod inert;
 pub mod leak;
 pub mod node;
 
