@@ -474,3 +474,43 @@ fn every_form_of_a_token_is_read_by_the_detector() {
         }
     }
 }
+
+/// The real binary: a hostile report.json handed to `puppet-lint report FILE --format F` gives, in every
+/// format, stdout that is inert for its language (its markup that of the benign report's, rendered in-process),
+/// and stderr that is clean. (Secrecy is the property test's: `report` knows no token to mask.)
+#[test]
+fn report_renders_a_hostile_file_inert_in_every_format() {
+    use proptest::strategy::ValueTree;
+    let scratch = support::Scratch::new("inert-report");
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for round in 0..3 {
+        let pool = proptest::collection::vec(hostile(), 12..24).new_tree(&mut runner).unwrap().current();
+        let shape = shape().new_tree(&mut runner).unwrap().current();
+        let hostile_report = report(&shape, &pool);
+        let benign_report = report(&shape, &benign(&pool));
+        let file = scratch.path().join(format!("report-{round}.json"));
+        std::fs::write(&file, serde_json::to_string(&hostile_report).unwrap()).unwrap();
+        for (format, name) in [
+            ("checklist", "x: checklist"),
+            ("junit", "x: junit"),
+            ("markdown", "x: markdown"),
+            ("badge", "x: badge svg"),
+            ("badge-json", "x: badge json"),
+            ("json", "x: json"),
+            ("github", "x: github"),
+        ] {
+            let ran = support::Cli::new().args(["report", file.to_str().unwrap(), "--format", format]).run();
+            assert_eq!(ran.code, 0, "{format}: {}", ran.stderr);
+            let benign = match format {
+                "markdown" => Some(markdown::render(&benign_report)),
+                "junit" => Some(junit::render(&benign_report)),
+                "badge" => Some(badge::svg(&benign_report)),
+                _ => None,
+            };
+            if let Err(error) = check(name, &ran.stdout, benign.as_deref()) {
+                panic!("report --format {format}: {error}\n--- stdout:\n{}", ran.stdout);
+            }
+            inert::terminal(&ran.stderr, false).unwrap_or_else(|error| panic!("{format}: stderr: {error}"));
+        }
+    }
+}
