@@ -26,7 +26,8 @@ pub fn json(report: &Report) -> String {
         "message": certification.as_ref().map_or_else(|| "no checks".to_owned(), Certification::message),
         "color": certification.as_ref().map_or("lightgrey", Certification::color),
     });
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    let text = crate::events::escape_c1_controls(serde_json::to_string_pretty(&value).unwrap_or_default());
+    crate::redact::redact(&text).into_owned()
 }
 
 pub fn svg(report: &Report) -> String {

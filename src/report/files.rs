@@ -14,10 +14,12 @@ pub const MARKDOWN: &str = "summary.md";
 pub const BADGE_SVG: &str = "badge.svg";
 pub const BADGE_JSON: &str = "badge.json";
 
+/// `report.json`'s text: C1 controls and DEL as `\u` escapes ([`crate::events::escape_c1_controls`]), tokens
+/// masked.
 pub fn json(report: &Report) -> String {
     let mut text = crate::events::escape_c1_controls(serde_json::to_string_pretty(report).unwrap_or_default());
     text.push('\n');
-    text
+    crate::redact::redact(&text).into_owned()
 }
 
 /// Writes every format into `dir` (created if need be), each passed through

@@ -85,14 +85,15 @@ pub fn checklist(outcomes: &[Outcome], look: &Look, interrupted: Option<(&str, i
     let ids = check_ids(outcomes);
     let mut out = String::new();
     let version = outcomes.first().map_or("", |outcome| outcome.report.puppet_lint_version.as_str());
-    let _ = writeln!(out, "puppet-lint {version} — {} × {} checks\n", count_targets(outcomes.len()), ids.len());
+    let _ =
+        writeln!(out, "puppet-lint {} — {} × {} checks\n", one_line(version), count_targets(outcomes.len()), ids.len());
     if outcomes.len() <= COLUMNS_UP_TO {
         let mut grid = look.table();
         let mut header = vec![Cell::new("check")];
-        header.extend(outcomes.iter().map(|outcome| Cell::new(&outcome.name)));
+        header.extend(outcomes.iter().map(|outcome| Cell::new(one_line(&outcome.name))));
         grid.set_header(header);
         for id in &ids {
-            let mut row = vec![Cell::new(id)];
+            let mut row = vec![Cell::new(one_line(id))];
             for outcome in outcomes {
                 let verdict = verdict_of(&outcome.report, id);
                 row.push(Cell::new(mark(verdict)).fg(color(verdict)));
@@ -104,7 +105,7 @@ pub fn checklist(outcomes: &[Outcome], look: &Look, interrupted: Option<(&str, i
     } else {
         out.push_str("checks, in the order of the marks:\n");
         for (index, id) in ids.iter().enumerate() {
-            let _ = writeln!(out, "  {:>2} {id}", index + 1);
+            let _ = writeln!(out, "  {:>2} {}", index + 1, one_line(id));
         }
         out.push('\n');
     }
@@ -113,7 +114,12 @@ pub fn checklist(outcomes: &[Outcome], look: &Look, interrupted: Option<(&str, i
     for outcome in outcomes {
         let marks: String = ids.iter().map(|id| mark(verdict_of(&outcome.report, id))).collect();
         let code = Cell::new(outcome.code).fg(if outcome.code == 0 { Color::Green } else { Color::Red });
-        targets.add_row(vec![Cell::new(&outcome.name), Cell::new(marks), Cell::new(outcome_line(outcome)), code]);
+        targets.add_row(vec![
+            Cell::new(one_line(&outcome.name)),
+            Cell::new(marks),
+            Cell::new(outcome_line(outcome)),
+            code,
+        ]);
     }
     out.push_str(&targets.to_string());
     out.push('\n');
@@ -126,7 +132,13 @@ pub fn checklist(outcomes: &[Outcome], look: &Look, interrupted: Option<(&str, i
                 continue;
             }
             let reason = check.reason.as_deref().map(|reason| format!(" — {}", one_line(reason))).unwrap_or_default();
-            let _ = writeln!(out, "{} {} {}{reason}", look.verdict(check.verdict), outcome.name, check.id);
+            let _ = writeln!(
+                out,
+                "{} {} {}{reason}",
+                look.verdict(check.verdict),
+                one_line(&outcome.name),
+                one_line(&check.id)
+            );
         }
     }
     let worst = outcomes.iter().map(|outcome| outcome.code).max().unwrap_or(0);

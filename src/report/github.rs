@@ -47,7 +47,7 @@ pub fn annotations(report: &Report) -> String {
         let by = report.interrupted_by.as_deref().unwrap_or("its deadline or an interruption");
         command(&mut out, "warning", "puppet-lint: partial run", &format!("the run was cut short by {by}"));
     }
-    out
+    crate::redact::redact(&out).into_owned()
 }
 
 /// A check that ended `error` without evidence because the setup failed or

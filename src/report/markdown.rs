@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::escape::html;
-use super::escape::markdown::{cell, fence};
+use super::escape::markdown::{cell, code_cell, fence};
 use super::model::{Report, Verdict};
 use super::{certify, one_line};
 use crate::clock::human;
@@ -40,10 +40,9 @@ pub fn render(report: &Report) -> String {
     for check in &report.checks {
         let _ = writeln!(
             md,
-            "| {} | `{}` | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             emoji(check.verdict),
-            // A code span: backslashes are literal there, but a GFM table still splits on a bare `|`.
-            one_line(&check.id).replace('`', "'").replace('|', "\\|"),
+            code_cell(&check.id),
             cell(&check.title),
             check.level_label(),
             human(std::time::Duration::from_millis(check.duration_ms))

@@ -16,6 +16,7 @@ mod fuzz;
 mod fuzz_redaction;
 mod hostile_http2;
 mod hostile_tls;
+mod inert;
 mod interop;
 mod matrix;
 mod misbehaviour;

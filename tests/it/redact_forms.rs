@@ -17,6 +17,7 @@ use proptest::prelude::*;
 use puppet_lint::redact;
 
 use crate::support;
+use crate::support::leak::a_run_of_the_secret;
 
 /// Format characters a reader does not see (a few of Unicode's Cf).
 const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{AD}', '\u{E0041}'];
@@ -135,114 +136,6 @@ fn shown(text: &str, form: &Form) -> String {
             .map(|byte| if *upper { format!("{byte:02X}") } else { format!("{byte:02x}") })
             .collect(),
     }
-}
-
-/// The output as a reader could decode it, written apart from the crate's
-/// decoder: invisible characters dropped, `\u` (also escaped again, as in
-/// JSON), `&#…;`, `&lowbar;` and `%XX` decoded.
-fn read_back(text: &str) -> Vec<u8> {
-    let chars: Vec<char> = text.chars().filter(|c| !INVISIBLE.contains(c)).collect();
-    let mut out = Vec::new();
-    let mut index = 0;
-    let hex = |from: usize, length: usize| -> Option<u32> {
-        let digits: String = chars.get(from..from + length)?.iter().collect();
-        digits.chars().all(|c| c.is_ascii_hexdigit()).then(|| u32::from_str_radix(&digits, 16).ok())?
-    };
-    while index < chars.len() {
-        let c = chars[index];
-        let rest: String = chars[index..chars.len().min(index + 10)].iter().collect();
-        let mut push = |c: char| out.extend_from_slice(c.to_string().as_bytes());
-        let slashes = chars[index..].iter().take_while(|c| **c == '\\').count();
-        if slashes > 0
-            && chars.get(index + slashes) == Some(&'u')
-            && let Some(unit) = hex(index + slashes + 1, 4)
-        {
-            push(char::from_u32(unit).unwrap_or('?'));
-            index += slashes + 5;
-        } else if c == '%'
-            && let Some(byte) = hex(index + 1, 2)
-        {
-            out.push(byte as u8);
-            index += 3;
-        } else if rest.starts_with("&lowbar;") {
-            push('_');
-            index += 8;
-        } else if c == '&' && chars.get(index + 1) == Some(&'#') {
-            let (radix, from) =
-                if matches!(chars.get(index + 2), Some('x' | 'X')) { (16, index + 3) } else { (10, index + 2) };
-            let digits: String = chars[from..].iter().take_while(|c| c.is_digit(radix)).collect();
-            match u32::from_str_radix(&digits, radix).ok().and_then(char::from_u32) {
-                Some(decoded) if chars.get(from + digits.len()) == Some(&';') => {
-                    push(decoded);
-                    index = from + digits.len() + 1;
-                }
-                _ => {
-                    push(c);
-                    index += 1;
-                }
-            }
-        } else {
-            push(c);
-            index += 1;
-        }
-    }
-    out
-}
-
-/// Every maximal run of `alphabet` in `text`, decoded at each alignment.
-fn decoded_runs(text: &[u8], in_alphabet: fn(u8) -> bool, decode: fn(&[u8]) -> Vec<u8>, width: usize) -> Vec<Vec<u8>> {
-    let mut decoded = Vec::new();
-    for run in text.split(|byte| !in_alphabet(*byte)).filter(|run| !run.is_empty()) {
-        for offset in 0..width.min(run.len()) {
-            decoded.push(decode(&run[offset..]).to_ascii_lowercase());
-        }
-    }
-    decoded
-}
-
-fn base64_decode(run: &[u8]) -> Vec<u8> {
-    let value = |byte: u8| match byte {
-        b'A'..=b'Z' => byte - b'A',
-        b'a'..=b'z' => byte - b'a' + 26,
-        b'0'..=b'9' => byte - b'0' + 52,
-        b'+' | b'-' => 62,
-        _ => 63,
-    };
-    run.chunks(4)
-        .flat_map(|chunk| {
-            let bits =
-                chunk.iter().fold(0u32, |bits, byte| (bits << 6) | u32::from(value(*byte))) << (6 * (4 - chunk.len()));
-            bits.to_be_bytes()[1..1 + chunk.len() * 6 / 8].to_vec()
-        })
-        .collect()
-}
-
-fn hex_decode(run: &[u8]) -> Vec<u8> {
-    run.chunks_exact(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap()).collect()
-}
-
-/// A run of 8 characters of `secret` that a reader of `output` can read, in
-/// any of the ways above (ignoring case).
-fn a_run_of_the_secret(output: &str, secret: &str) -> Option<String> {
-    let secret = secret.to_ascii_lowercase();
-    let plain = [output.as_bytes().to_vec(), read_back(output)];
-    let mut views = plain.to_vec();
-    for view in &plain {
-        views.extend(decoded_runs(
-            view,
-            |byte| byte.is_ascii_alphanumeric() || b"+/-_".contains(&byte),
-            base64_decode,
-            4,
-        ));
-        views.extend(decoded_runs(view, |byte| byte.is_ascii_hexdigit(), hex_decode, 2));
-    }
-    let views: Vec<Vec<u8>> = views.into_iter().map(|view| view.to_ascii_lowercase()).collect();
-    secret.as_bytes().windows(8).find_map(|window| {
-        views
-            .iter()
-            .any(|view| view.windows(8).any(|seen| seen == window))
-            .then(|| String::from_utf8_lossy(window).into_owned())
-    })
 }
 
 /// Text around the secret: printable ASCII (with `%`, `&`, `\` and `#` that

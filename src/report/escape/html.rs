@@ -24,8 +24,8 @@ mod tests {
     #[test]
     fn markup_and_quotes_are_entities() {
         assert_eq!(
-            super::text("<a href=\"x\" title='y'>&</a>\n"),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt; "
+            super::text("<a href=\"u\" title='y'>&</a>\n"),
+            "&lt;a href=&quot;u&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt; "
         );
     }
 }

@@ -8,7 +8,7 @@ use super::terminal;
 /// One inert line for a table cell or a list item: [`terminal::one_line`], then HTML's `& < >` as entities and
 /// every Markdown punctuation character backslash-escaped (CommonMark: any ASCII punctuation may be escaped), so
 /// `|` cannot end a cell and `[x](…)` is no link. `:` is escaped too, which breaks GFM's `https://` autolinks;
-/// `www.` autolinks are broken by escaping the dot after `www`.
+/// `www.` autolinks are broken by escaping the dot after `www`, e-mail autolinks and `@mentions` by escaping `@`.
 pub fn cell(text: &str) -> String {
     let line = terminal::one_line(text);
     let mut out = String::with_capacity(line.len() + line.len() / 8);
@@ -19,7 +19,7 @@ pub fn cell(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '.' if at >= 3 && line.as_bytes()[at - 3..at].eq_ignore_ascii_case(b"www") => out.push_str("\\."),
             // What can start or end markup; the rest of ASCII punctuation is kept readable.
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '#' | '!' | ':' | '$' => {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '#' | '!' | ':' | '$' | '@' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -29,14 +29,28 @@ pub fn cell(text: &str) -> String {
     out
 }
 
+/// A table cell that shows `text` as code (a check id): a code span when `text` is one inert line without a
+/// backtick, a backslash or a pipe (inside a code span a backslash is literal, yet GFM's table still reads `\\|`
+/// as a backslash and the end of the cell), else [`cell`]'s escaped text.
+pub fn code_cell(text: &str) -> String {
+    let line = terminal::one_line(text);
+    if line.is_empty() || line.contains(['`', '\\', '|']) || line.trim() != line {
+        cell(&line)
+    } else {
+        format!("`{line}`")
+    }
+}
+
 /// A cell of Markdown we wrote ourselves (a suite's title and requirement, meant to render `**bold**` and
 /// `` `code` ``): only what would break the table — a pipe, a new line — is escaped.
 pub fn trusted_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// A fenced code block whose fence no line inside can close; control characters other than LF become U+FFFD.
+/// A fenced code block whose fence no line inside can close; control characters other than LF become U+FFFD;
+/// tokens masked first.
 pub fn fence(body: &str) -> String {
+    let body = crate::redact::redact(body);
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat((longest + 1).max(3));
     let body: String = body.chars().map(|c| if c != '\n' && terminal::hidden(c) { '\u{FFFD}' } else { c }).collect();

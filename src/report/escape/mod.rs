@@ -1,6 +1,8 @@
 //! One escaping module per output language. Every string that reaches an output may come from a peer (a
 //! provider's version string, an error it sent, an event payload) or from a file someone handed in (a report, a
-//! recording): each renderer passes it through the module of its language, which makes it inert there.
+//! recording): each renderer passes it through the module of its language, which makes it inert there. Each
+//! module masks tokens ([`crate::redact`]) before it escapes: an escape it adds (`\~` in Markdown, `\u{200b}` in
+//! a terminal) could split a secret where the redaction no longer sees it.
 //!
 //! | output | module | what it neutralises |
 //! | --- | --- | --- |

@@ -5,11 +5,12 @@
 /// At most this many characters of a peer's string are shown on one line (a cut says how much was left).
 pub const SHOWN_LIMIT: usize = 2_000;
 
-/// One line of inert text: CR, LF and TAB become spaces; every other control character (C0, DEL, C1) and every
+/// One line of inert text: tokens masked ([`crate::redact`], before anything else: an escape added here could
+/// hide a secret from it); CR, LF and TAB become spaces; every other control character (C0, DEL, C1) and every
 /// bidi-control or zero-width format character is shown as its escape, `\u{1b}`; at most [`SHOWN_LIMIT`]
 /// characters.
 pub fn one_line(text: &str) -> String {
-    let text = crate::events::truncate(text, SHOWN_LIMIT);
+    let text = crate::events::truncate(&crate::redact::redact(text), SHOWN_LIMIT);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -23,8 +24,9 @@ pub fn one_line(text: &str) -> String {
 
 /// Several lines of inert text (an error message, a suite error with its source line): each line as
 /// [`one_line`] makes it, but whole (no cut), its new lines kept; a line that would start a GitHub workflow
-/// command (`::error::…`, after any indentation) has its first `:` shown as `\u{003a}`.
+/// command (`::error::…`, after any indentation) has its first `:` shown as `\u{003a}`. Tokens masked first.
 pub fn block(text: &str) -> String {
+    let text = crate::redact::redact(text);
     let mut out = String::with_capacity(text.len());
     for (n, line) in text.split('\n').enumerate() {
         if n > 0 {
@@ -82,10 +84,10 @@ mod tests {
 
     #[test]
     fn a_block_keeps_its_lines_and_starts_no_workflow_command() {
-        let shown = block("error: bad\r\n  ::error::pwned\n::warning file=x::w\n\tkept \u{1b}[2J");
+        let shown = block("error: bad\r\n  ::error::pwned\n::warning file=f::w\n\tkept \u{1b}[2J");
         assert_eq!(
             shown,
-            "error: bad\\u{000d}\n  \\u{003a}:error::pwned\n\\u{003a}:warning file=x::w\n\tkept \\u{001b}[2J"
+            "error: bad\\u{000d}\n  \\u{003a}:error::pwned\n\\u{003a}:warning file=f::w\n\tkept \\u{001b}[2J"
         );
         assert!(!shown.lines().any(|line| line.trim_start().starts_with("::")));
     }

@@ -6,17 +6,19 @@ use std::fmt::Write as _;
 /// Longest message kept of one annotation.
 pub const MESSAGE_LIMIT: usize = 2_000;
 
-/// A command's message: `%`, CR and LF escaped; other control characters
-/// (escape sequences that would drive the log viewer) shown as `\u{…}`.
+/// A command's message: tokens masked first; `%`, CR and LF escaped; other
+/// control characters (escape sequences that would drive the log viewer)
+/// and the format characters that reorder or hide text
+/// ([`super::terminal::hidden`]) shown as `\u{…}`.
 pub fn data(text: &str) -> String {
-    let text = crate::events::truncate(text, MESSAGE_LIMIT);
+    let text = crate::events::truncate(&crate::redact::redact(text), MESSAGE_LIMIT);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            c if c.is_control() => {
+            c if super::terminal::hidden(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
             c => out.push(c),

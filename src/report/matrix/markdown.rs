@@ -83,7 +83,7 @@ pub fn markdown(m: &Matrix) -> String {
         LEGEND.iter().map(|(verdict, text)| format!("{} {}", mark(*verdict), text.replace('`', ""))).collect();
     md.push_str(&legend.join("; "));
     md.push('\n');
-    md
+    crate::redact::redact(&md).into_owned()
 }
 
 #[cfg(test)]
@@ -92,6 +92,6 @@ mod tests {
 
     #[test]
     fn markdown_cells_escape_tables_html_and_inline_syntax() {
-        assert_eq!(md_cell("a|b\nc <x> *y* [l](u) `c` \\"), "a\\|b c &lt;x&gt; \\*y\\* \\[l\\]\\(u\\) \\`c\\` \\\\");
+        assert_eq!(md_cell("a|b\nc <v> *y* [l](u) `c` \\"), "a\\|b c &lt;v&gt; \\*y\\* \\[l\\]\\(u\\) \\`c\\` \\\\");
     }
 }

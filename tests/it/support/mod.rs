@@ -5,6 +5,8 @@
 //! ([`wait_until`]).
 
 pub mod http;
+pub mod inert;
+pub mod leak;
 pub mod node;
 
 use std::io::Read;
