@@ -247,6 +247,8 @@ pub fn report(shape: &Shape, pool: &[String]) -> Report {
                         problem: Some(s()),
                         connect_heartbeat: false,
                         replay: seed % 2 == 0,
+                        trimmed: (seed % 2 == 1)
+                            .then(|| puppet_lint::events::Trimmed { bytes: 9_000_000, sha256: s() }),
                     },
                     1 => TimelineWhat::Subscribed { stream: 2 },
                     2 => TimelineWhat::StreamEnded { stream: 1, error: Some(s()) },
@@ -277,6 +279,15 @@ pub fn report(shape: &Shape, pool: &[String]) -> Report {
     events.insert(s(), 3);
     events.insert(s(), 1);
     Report {
+        recording_trimmed: shape.partial.then_some(puppet_lint::events::RecordingTrim {
+            budget_bytes: 64 << 20,
+            line_bytes: 4 << 20,
+            trimmed: 3,
+            trimmed_bytes: 30 << 20,
+            first_trimmed: Some(7),
+            unrecorded: 2,
+            first_unrecorded: Some(40),
+        }),
         schema: "puppet-lint/report".into(),
         schema_version: 2,
         puppet_lint_version: s(),
