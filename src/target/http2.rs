@@ -91,6 +91,8 @@ pub struct Seen {
     pub initial_window_size: Option<u32>,
     /// WINDOW_UPDATE frames on a stream (not the connection) from the server.
     pub stream_window_updates: u64,
+    /// WINDOW_UPDATE frames on the connection from the server.
+    pub connection_window_updates: u64,
     /// Bytes puppet-lint may still send on the connection (the initial
     /// 65,535, plus the server's connection WINDOW_UPDATEs, less DATA sent).
     pub connection_window: i64,
@@ -136,10 +138,11 @@ pub enum Stuck {
          SETTINGS_INITIAL_WINDOW_SIZE is 0, and it sent no WINDOW_UPDATE)"
     )]
     NoStreamWindow,
-    /// The connection's flow-control window is used up.
+    /// The connection's flow-control window is used up, and the server
+    /// never opened it.
     #[error(
         "the request's message never left puppet-lint: the service's HTTP/2 flow-control window for the connection \
-         is used up ({left} bytes left), and it sent no WINDOW_UPDATE to open it again"
+         is used up ({left} bytes left), and it never sent a WINDOW_UPDATE to open it"
     )]
     NoConnectionWindow { left: i64 },
     /// HTTP/2 did not send the request, for a reason the frames do not show.
@@ -194,6 +197,7 @@ impl Http2Watch {
         seen.max_concurrent_streams = None;
         seen.initial_window_size = None;
         seen.stream_window_updates = 0;
+        seen.connection_window_updates = 0;
         seen.connection_window = INITIAL_WINDOW;
         seen.open_streams = 0;
         seen.connections
@@ -222,7 +226,9 @@ impl Http2Watch {
             if now.initial_window_size == Some(0) && now.stream_window_updates == 0 {
                 return Some(Stuck::NoStreamWindow);
             }
-            if now.connection_window <= 0 {
+            // A window that opened before and stays shut now is a service
+            // that stopped reading (frozen, overloaded), not its settings.
+            if now.connection_window <= 0 && now.connection_window_updates == 0 {
                 return Some(Stuck::NoConnectionWindow { left: now.connection_window });
             }
         }
@@ -284,6 +290,7 @@ impl Http2Watch {
                 let mut seen = self.lock();
                 if frame.stream == 0 {
                     seen.connection_window += i64::from(increment);
+                    seen.connection_window_updates += 1;
                 } else {
                     seen.stream_window_updates += 1;
                 }
@@ -510,6 +517,31 @@ mod tests {
         server.feed(&frame(WINDOW_UPDATE, 0, 0, &100_000u32.to_be_bytes()), Side::Server, &watch);
         assert_eq!(watch.seen().connection_window, 65_535 - 4 * 16_384 + 100_000);
         assert_eq!(watch.stuck(&before), None);
+    }
+
+    #[test]
+    fn a_window_that_stopped_opening_is_not_blamed_on_settings() {
+        let watch = Http2Watch::default();
+        watch.connected();
+        let mut client = FrameReader::new(Side::Client);
+        client.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Side::Client, &watch);
+        client.feed(&frame(HEADERS, 0, 1, &[]), Side::Client, &watch);
+        for _ in 0..3 {
+            client.feed(&frame(DATA, 0, 1, &[0; 16_384]), Side::Client, &watch);
+        }
+        client.feed(&frame(DATA, 0, 1, &[0; 16_383]), Side::Client, &watch);
+        let before = watch.seen();
+        assert_eq!(watch.stuck(&before), Some(Stuck::NoConnectionWindow { left: 0 }), "never opened: its settings");
+        let mut server = FrameReader::new(Side::Server);
+        server.feed(&frame(WINDOW_UPDATE, 0, 0, &65_535u32.to_be_bytes()), Side::Server, &watch);
+        for _ in 0..3 {
+            client.feed(&frame(DATA, 0, 1, &[0; 16_384]), Side::Client, &watch);
+        }
+        client.feed(&frame(DATA, 0, 1, &[0; 16_383]), Side::Client, &watch);
+        let before = watch.seen();
+        client.feed(&frame(HEADERS, 0, 3, &[]), Side::Client, &watch);
+        assert_eq!(watch.seen().connection_window, 0);
+        assert_eq!(watch.stuck(&before), None, "it opened the window once: a frozen service, told by the probe");
     }
 
     #[test]
