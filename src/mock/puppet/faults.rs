@@ -38,10 +38,7 @@ impl Mock {
         if self.has(Fault::TokenEcho)
             && let Some(token) = self.state().received_token.clone()
         {
-            // As servers echo it: as sent, case changed, JSON-escaped.
-            let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
-            let (lower, upper) = (token.to_ascii_lowercase(), token.to_ascii_uppercase());
-            text.push_str(&format!(" (token \"{token}\", {lower}, {upper}, \"{escaped}\")"));
+            text.push_str(&format!(" ({})", token_echoes(&token).join(", ")));
         }
         text
     }
@@ -287,10 +284,8 @@ impl Mock {
     pub(super) fn echo_token_in_heartbeat(&self, beats: u64) -> bool {
         let token = self.state().received_token.clone().filter(|_| self.has(Fault::TokenEcho));
         let Some(token) = token else { return false };
-        let escaped: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
-        let lower = token.to_ascii_lowercase();
-        let upper = token.to_ascii_uppercase();
-        let data = format!(r#"{{"data":"heartbeat #{beats} {lower} {upper} {escaped}"}}"#);
+        let echoed = token_echoes(&token).join(" ").replace('\\', "\\\\").replace('"', "\\\"");
+        let data = format!(r#"{{"data":"heartbeat #{beats} {echoed}"}}"#);
         self.state().last_heartbeat = Some(Instant::now());
         self.emit_raw(EventKind::Heartbeat.wire(), data);
         true
@@ -368,7 +363,47 @@ const HUGE: usize = 8 << 20;
 
 /// `control-chars`: what a terminal must not obey — colour, a cleared
 /// screen, a window title, a bell, a carriage return, a C1 CSI, NUL.
-const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}\r\u{8}\u{9b}1m\u{0}";
+/// The token as servers and proxies echo it back (`token-echo`): as sent,
+/// its secret part alone, case changed, JSON-escaped, its `_` escaped
+/// (`\u005f`, `&#95;`, `%5F`), percent-encoded, a zero-width character
+/// inside, base64 and hex (of the token and of the secret), and split in two
+/// halves.
+fn token_echoes(token: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let secret = token.rsplit('_').next().unwrap_or(token);
+    let json: String = token.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+    let percent: String = token.bytes().map(|byte| format!("%{byte:02X}")).collect();
+    let hex = |text: &str| text.bytes().map(|byte| format!("{byte:02x}")).collect::<String>();
+    let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let middle = secret.len() / 2;
+    let zero_width = format!("{}\u{200b}{}", &secret[..middle.min(4)], &secret[middle.min(4)..]);
+    vec![
+        format!("token \"{token}\" expired"),
+        format!("secret {secret}"),
+        token.to_ascii_uppercase(),
+        json,
+        token.replace('_', "\\u005f"),
+        token.replace('_', "&#95;"),
+        token.replace('_', "%5F"),
+        percent,
+        zero_width,
+        base64(token),
+        base64(secret),
+        hex(token),
+        hex(secret).to_ascii_uppercase(),
+        format!("first half {}", &secret[..middle]),
+        format!("second half {}", &secret[middle..]),
+    ]
+}
+
+/// What `control-chars` adds to the version, status details and texts:
+/// terminal controls (colour, clear screen, a window title, OSC 52 writing
+/// the clipboard, CR, BS, CSI, NUL), then Markdown that would link and load
+/// a remote image in a job summary, HTML, and a GitHub workflow command on a
+/// line of its own.
+const CONTROL_CHARS: &str = "\u{1b}[31m red\u{1b}[0m\u{1b}[2J\u{1b}]0;title\u{7}\r\u{8}\u{9b}1m\u{0}\u{1b}]52;c;cHduZWQ=\u{7} \
+                             [Re-authenticate](https://evil.example/login) ![x](https://evil.example/p.png) \
+                             <img src=x onerror=alert(1)>\n::error::pwned%0A::add-mask::x";
 /// An upload under way, counted while it lasts (`slow-ding-under-load`).
 pub(super) struct Uploading(Mock);
 
