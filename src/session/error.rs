@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tonic::{Code, Status};
 
-use crate::target::connect::Layer;
 use crate::target::grpc::CutShort;
 use crate::target::http2::{Http2Watch, Seen, Stuck};
+use crate::target::layer::Layer;
 use crate::wire::{Rpc, describe_status};
 
 /// Why an rpc failed, blaming the right side: a status the service really
@@ -119,7 +119,7 @@ pub(super) fn failure(status: &Status, watch: &Http2Watch, before: &Seen) -> Opt
     let found = match std::error::Error::source(status) {
         Some(source) if let Some(cut) = cut_short(source) => Some(Failure::Malformed(cut.to_string())),
         Some(source) => {
-            let (layer, cause) = crate::target::connect::layer_cause(source);
+            let (layer, cause) = crate::target::layer::layer_cause(source);
             Some(Failure::Connection(layer, cause))
         }
         None => unsent(status),

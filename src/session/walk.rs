@@ -13,9 +13,10 @@ use tokio::time::Instant;
 use super::{RpcError, Session, What};
 use crate::config::{Address, Endpoint, Target, Timeouts};
 use crate::events::{Observer, RunEvent, SetupStep};
-use crate::target::connect::{self, ConnectError, Layer};
+use crate::target::connect::{self, ConnectError};
 use crate::target::discovery::{self, Answer, DiscoveryError};
 use crate::target::http2::Stuck;
+use crate::target::layer::Layer;
 use crate::target::tls::{PeerCertificate, SetupError as TlsSetupError};
 use crate::wire::EventKind;
 

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
@@ -12,7 +12,8 @@ use tokio::net::TcpStream;
 use tonic::transport::Endpoint as ChannelEndpoint;
 
 use super::grpc::Transport;
-use super::http2::{FrameReader, Http2Watch, Side};
+use super::http2::Http2Watch;
+use super::listened::{Heard, Io, Listened, Progress};
 use super::tls::{self, Mismatch, Refusal};
 use crate::config::Endpoint;
 
@@ -231,192 +232,6 @@ fn not_http2(first: &[u8], tls_on: bool, endpoint: String) -> Option<ConnectErro
     None
 }
 
-/// How far a connection got: TCP connected; the server's first bytes
-/// (past TLS), or its hanging up before any.
-#[derive(Default)]
-struct Progress {
-    tcp: AtomicBool,
-    /// Set once the first read ends: bytes, or the end of the connection.
-    settled: AtomicBool,
-    heard: std::sync::Mutex<Option<Heard>>,
-    notify: tokio::sync::Notify,
-}
-
-/// What the first read from the server gave.
-#[derive(Debug, Clone)]
-enum Heard {
-    /// The first bytes read (up to 16).
-    Bytes(Vec<u8>),
-    /// The connection ended (EOF, a reset) before any byte: how.
-    Closed(String),
-    /// TLS ended it with an alert after the handshake (TLS 1.3 servers
-    /// refuse a client certificate, or its absence, only then).
-    Mismatch(Mismatch),
-}
-
-impl Progress {
-    async fn wait_heard(&self) -> Heard {
-        loop {
-            let notified = self.notify.notified();
-            if let Some(heard) = self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() {
-                return heard;
-            }
-            notified.await;
-        }
-    }
-
-    /// The first read's outcome, once.
-    fn settle(&self, heard: Heard) {
-        if !self.settled.load(Ordering::Relaxed) && !self.settled.swap(true, Ordering::SeqCst) {
-            *self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(heard);
-            self.notify.notify_waiters();
-        }
-    }
-}
-
-/// A connection that tells [`Progress`] how the server first answered, and
-/// the [`Http2Watch`] every frame that passes.
-struct Listened {
-    inner: Box<dyn Io>,
-    progress: Arc<Progress>,
-    watch: Arc<Http2Watch>,
-    from_server: FrameReader,
-    from_client: FrameReader,
-}
-
-impl Listened {
-    /// A fresh connection: the watch starts its HTTP/2 state afresh.
-    fn new(inner: Box<dyn Io>, progress: Arc<Progress>, watch: Arc<Http2Watch>) -> Listened {
-        watch.connected();
-        Listened {
-            inner,
-            progress,
-            watch,
-            from_server: FrameReader::new(Side::Server),
-            from_client: FrameReader::new(Side::Client),
-        }
-    }
-
-    /// The first `written` bytes of `buffers` left for the server.
-    fn wrote(&mut self, buffers: &[io::IoSlice<'_>], mut written: usize) {
-        for buffer in buffers {
-            if written == 0 {
-                break;
-            }
-            let part = &buffer[..buffer.len().min(written)];
-            self.from_client.feed(part, Side::Client, &self.watch);
-            written -= part.len();
-        }
-    }
-}
-
-impl tokio::io::AsyncRead for Listened {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-        buffer: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        let before = buffer.filled().len();
-        let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
-        match &polled {
-            std::task::Poll::Ready(Ok(())) if buffer.filled().len() > before => {
-                let this = &mut *self;
-                let read = &buffer.filled()[before..];
-                this.progress.settle(Heard::Bytes(read[..read.len().min(16)].to_vec()));
-                this.from_server.feed(read, Side::Server, &this.watch);
-            }
-            std::task::Poll::Ready(Ok(())) => self.progress.settle(Heard::Closed(String::new())),
-            std::task::Poll::Ready(Err(error)) => self.progress.settle(closed(error)),
-            std::task::Poll::Pending => {}
-        }
-        polled
-    }
-}
-
-/// How a connection that failed before the server's first frame ended.
-fn closed(error: &io::Error) -> Heard {
-    match Mismatch::find(error) {
-        Some(mismatch) => Heard::Mismatch(mismatch),
-        None => Heard::Closed(error.to_string()),
-    }
-}
-
-impl Listened {
-    /// A write failed before the server said anything: a TLS alert may be
-    /// waiting to be read (a TLS 1.3 server that refuses the client's
-    /// certificate sends it after the handshake), and says more than the
-    /// broken pipe.
-    fn failed_write(&mut self, context: &mut std::task::Context<'_>, error: &io::Error) {
-        let mut scratch = [0u8; 64];
-        let mut buffer = tokio::io::ReadBuf::new(&mut scratch);
-        if let std::task::Poll::Ready(Err(read)) =
-            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut self.inner), context, &mut buffer)
-            && let Some(mismatch) = Mismatch::find(&read)
-        {
-            self.progress.settle(Heard::Mismatch(mismatch));
-            return;
-        }
-        self.progress.settle(closed(error));
-    }
-}
-
-impl Drop for Listened {
-    /// A connection given up before the server said anything (hyper drops
-    /// it after a failed write) ended without an answer.
-    fn drop(&mut self) {
-        self.progress.settle(Heard::Closed(String::new()));
-    }
-}
-
-impl tokio::io::AsyncWrite for Listened {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-        bytes: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        let polled = std::pin::Pin::new(&mut self.inner).poll_write(context, bytes);
-        match &polled {
-            std::task::Poll::Ready(Ok(written)) => self.wrote(&[io::IoSlice::new(bytes)], *written),
-            // A peer that hung up may fail our preface before we read anything.
-            std::task::Poll::Ready(Err(error)) => self.failed_write(context, error),
-            std::task::Poll::Pending => {}
-        }
-        polled
-    }
-
-    fn poll_write_vectored(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-        buffers: &[io::IoSlice<'_>],
-    ) -> std::task::Poll<io::Result<usize>> {
-        let polled = std::pin::Pin::new(&mut self.inner).poll_write_vectored(context, buffers);
-        match &polled {
-            std::task::Poll::Ready(Ok(written)) => self.wrote(buffers, *written),
-            std::task::Poll::Ready(Err(error)) => self.failed_write(context, error),
-            std::task::Poll::Pending => {}
-        }
-        polled
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(context)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(context)
-    }
-}
-
 /// A channel whose every request carries `authority` as its HTTP/2
 /// `:authority` (the official client's plaintext way of sending the token),
 /// connected to `endpoint` without TLS.
@@ -492,10 +307,6 @@ pub async fn speaks_tls(endpoint: &Endpoint, timeout: Duration) -> bool {
     matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(true)))
 }
 
-/// Anything the connector can hand to hyper.
-pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Io for T {}
-
 /// Whether `error` is the peer ending the connection (EOF, a reset) rather
 /// than saying something wrong.
 fn hung_up(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -549,120 +360,6 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
         return ConnectError::Tls { endpoint: endpoint_text, reason };
     }
     ConnectError::Unreachable { endpoint: endpoint_text, reason }
-}
-
-/// The layer a connection failure happened in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
-    /// TCP: refused, reset, closed, timed out.
-    Tcp,
-    /// TLS, after the handshake.
-    Tls,
-    /// HTTP/2: a GOAWAY, a stream reset, a protocol error.
-    Http2,
-    /// An answer that is not gRPC (a proxy's error page, a web server).
-    NotGrpc,
-    /// Nothing down the chain says which.
-    Unknown,
-}
-
-impl Layer {
-    /// The layer named by [`layer_cause`] for `error`.
-    pub fn of(error: &(dyn std::error::Error + 'static)) -> Layer {
-        layer_cause(error).0
-    }
-
-    /// What a person can do about a call that failed in this layer.
-    pub fn hint(self) -> &'static str {
-        match self {
-            Layer::Tcp => "the connection broke: check that the service is up (its process, its logs)",
-            Layer::Tls => "TLS failed under a call: check the service's TLS setup and its logs",
-            Layer::Http2 => {
-                "the service, or a proxy in front of it, ended the call in HTTP/2: check its logs and its HTTP/2 \
-                 settings (limits on streams, headers, windows)"
-            }
-            Layer::NotGrpc => {
-                "something else than the Puppet Service answered: check that the service behind the proxy is up, \
-                 and that the address is its gRPC port"
-            }
-            Layer::Unknown => {
-                "the connection broke: check that the service is up and that TLS is on (or off) on both sides"
-            }
-        }
-    }
-}
-
-/// A failed connection in words a provider understands, naming the layer
-/// that failed: TCP (refused, reset, closed), TLS, HTTP/2 (a GOAWAY with its
-/// code, a stream reset), or an answer that is not gRPC — from the source
-/// chain of a transport error (WIRE.md: tonic's text is "transport error";
-/// the reason is further down).
-pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> (Layer, String) {
-    let chain = error_chain(error);
-    let mut source = Some(error);
-    while let Some(current) = source {
-        if let Some(not_grpc) = current.downcast_ref::<super::grpc::NotGrpc>() {
-            return (Layer::NotGrpc, crate::redact::redact(&not_grpc.to_string()).into_owned());
-        }
-        if let Some(h2) = current.downcast_ref::<h2::Error>()
-            && let Some(reason) = h2.reason()
-        {
-            let code = super::http2::error_code(u32::from(reason));
-            // h2 names why it ended the connection itself in the GOAWAY's
-            // debug data, which only its text carries.
-            let text = h2.to_string();
-            let said = match (h2.is_go_away(), h2.is_remote()) {
-                (true, true) => format!("HTTP/2: the service sent GOAWAY ({code})"),
-                (false, true) => format!("HTTP/2: the service reset the stream (RST_STREAM {code})"),
-                _ if text.contains("too_many_continuations") || text.contains("header_list_way_too_large") => {
-                    "HTTP/2: the service's response headers are larger than puppet-lint accepts (a gRPC answer's \
-                     headers are a few hundred bytes), so puppet-lint ended the connection"
-                        .to_owned()
-                }
-                _ if text.contains("too_many_resets") || text.contains("too_many_internal_resets") => {
-                    format!("HTTP/2: the service reset streams faster than puppet-lint allows, so puppet-lint ended the connection ({code})")
-                }
-                _ if text.contains("too_many_data_frames") => {
-                    "HTTP/2: the service flooded puppet-lint with empty DATA frames, so puppet-lint ended the connection"
-                        .to_owned()
-                }
-                (true, false) => format!("HTTP/2: puppet-lint ended the connection ({code}): the service broke the protocol"),
-                (false, false) => format!("HTTP/2: puppet-lint reset the stream ({code}): the service broke the protocol"),
-            };
-            return (Layer::Http2, said);
-        }
-        if let Some(io) = current.downcast_ref::<io::Error>() {
-            let said = match io.kind() {
-                io::ErrorKind::ConnectionRefused => Some("TCP: connection refused (the provider stopped serving)"),
-                io::ErrorKind::ConnectionReset => {
-                    Some("TCP: connection reset (the provider's process died or dropped the connection)")
-                }
-                io::ErrorKind::BrokenPipe => Some("TCP: broken pipe (the provider closed the connection)"),
-                io::ErrorKind::UnexpectedEof => Some("TCP: the provider closed the connection"),
-                io::ErrorKind::TimedOut => Some("TCP: the connection timed out"),
-                _ => None,
-            };
-            if let Some(said) = said {
-                return (Layer::Tcp, said.to_owned());
-            }
-        }
-        if current.downcast_ref::<rustls::Error>().is_some() {
-            return (Layer::Tls, format!("TLS: {chain}"));
-        }
-        source = current.source();
-    }
-    let lower = chain.to_ascii_lowercase();
-    if lower.contains("connection refused") {
-        (Layer::Tcp, "TCP: connection refused (the provider stopped serving)".to_owned())
-    } else if lower.contains("connection reset") || lower.contains("broken pipe") {
-        (Layer::Tcp, format!("TCP: the connection broke ({chain})"))
-    } else if lower.contains("h2") || lower.contains("http2") || lower.contains("frame") || lower.contains("goaway") {
-        (Layer::Http2, format!("HTTP/2: {chain}"))
-    } else if lower.contains("tls") || lower.contains("certificate") {
-        (Layer::Tls, format!("TLS: {chain}"))
-    } else {
-        (Layer::Unknown, format!("the connection failed: {chain}"))
-    }
 }
 
 /// Every distinct message down an error's source chain, redacted.

@@ -7,4 +7,6 @@ pub mod connect;
 pub mod discovery;
 pub mod grpc;
 pub mod http2;
+pub mod layer;
+mod listened;
 pub mod tls;
