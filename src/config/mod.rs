@@ -270,6 +270,21 @@ impl RunConfig {
                 args.dir.display()
             )));
         }
+        // A package.json that is no file to read (a device, a FIFO) or larger than any is refused at once, before
+        // anything runs; a missing one is the rules' finding.
+        let manifest = args.dir.join("package.json");
+        if let Ok(metadata) = std::fs::metadata(&manifest) {
+            let refused = if !metadata.is_file() {
+                Some(crate::input::InputError::NotAFile("a directory, device, FIFO or socket"))
+            } else if metadata.len() > crate::input::cap::PACKAGE_FILE {
+                Some(crate::input::InputError::TooLarge { size: metadata.len(), cap: crate::input::cap::PACKAGE_FILE })
+            } else {
+                None
+            };
+            if let Some(refused) = refused {
+                return Err(Error::Usage(format!("{}: {refused}", manifest.display())));
+            }
+        }
         let suites: Vec<Arc<Suite>> =
             suite::load_suites(&[])?.into_iter().filter(|suite| suite.when.as_deref() == Some("package")).collect();
         let plan = suite::plan(&suites, &[], &[], &[], &["package"]);

@@ -301,3 +301,23 @@ fn a_puppet_in_dependencies_exits_1_naming_its_line() {
     let reason = must.reason.clone().unwrap_or_default();
     assert!(reason.starts_with("package.json:4:21: \"wechaty-puppet\" is in dependencies"), "{reason}");
 }
+
+/// A package.json that is no file to read, or larger than any, is refused at once as bad input (exit 2), before any
+/// rule runs: a link to a device, a directory, an oversized file.
+#[test]
+fn a_package_json_that_is_no_file_or_too_large_is_refused_at_once() {
+    let scratch = crate::support::Scratch::new("package-input");
+    let cases: [(&str, &dyn Fn(&std::path::Path)); 3] = [
+        ("a link to a device", &|path| std::os::unix::fs::symlink("/dev/zero", path).unwrap()),
+        ("a directory", &|path| std::fs::create_dir(path).unwrap()),
+        ("5 MiB", &|path| std::fs::write(path, vec![b' '; 5 << 20]).unwrap()),
+    ];
+    for (index, (what, make)) in cases.iter().enumerate() {
+        let dir = scratch.path().join(index.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        make(&dir.join("package.json"));
+        let ran = Cli::new().args(["package", dir.to_str().unwrap()]).run();
+        ran.code(exit::USAGE).stderr_has("package.json: it is");
+        assert!(ran.stdout.is_empty(), "{what}: nothing ran:\n{}", ran.stdout);
+    }
+}
