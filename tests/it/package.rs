@@ -307,7 +307,8 @@ fn a_puppet_in_dependencies_exits_1_naming_its_line() {
 #[test]
 fn a_package_json_that_is_no_file_or_too_large_is_refused_at_once() {
     let scratch = crate::support::Scratch::new("package-input");
-    let cases: [(&str, &dyn Fn(&std::path::Path)); 3] = [
+    type Make = dyn Fn(&std::path::Path);
+    let cases: [(&str, &Make); 3] = [
         ("a link to a device", &|path| std::os::unix::fs::symlink("/dev/zero", path).unwrap()),
         ("a directory", &|path| std::fs::create_dir(path).unwrap()),
         ("5 MiB", &|path| std::fs::write(path, vec![b' '; 5 << 20]).unwrap()),
