@@ -8,7 +8,7 @@
 //! (`support/leak.rs`).
 //!
 //! A process of its own ([`support::alone`]): the tokens it registers would
-//! mask text in the other tests. 1,000 cases by default (a case renders 16
+//! mask text in the other tests. 2,000 cases by default (a case renders 16
 //! outputs and searches each; about 25 ms a case in a debug build);
 //! `PROPTEST_CASES` raises the count
 //! (`PROPTEST_CASES=100000 cargo test --release --test it inert::`).
@@ -438,7 +438,7 @@ fn every_format_renders_hostile_strings_inert_and_shows_no_secret() {
         redact::register(token);
     }
     let secrets = Secrets::new(TOKENS.map(secret));
-    let config = support::proptest_config(1000, "inert.proptest-regressions");
+    let config = support::proptest_config(2000, "inert.proptest-regressions");
     let started = Instant::now();
     let cases = std::sync::atomic::AtomicU64::new(0);
     proptest!(config, |(
