@@ -80,6 +80,16 @@ pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, InputError> {
     Ok(bytes)
 }
 
+/// Whether `path` stays inside `dir` once links are followed (a file a
+/// handed-in package or report names must not lead elsewhere). A path that
+/// does not resolve is left to the read to report.
+pub fn stays_within(path: &Path, dir: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(dir)) {
+        (Ok(path), Ok(dir)) => path.starts_with(dir),
+        _ => true,
+    }
+}
+
 /// [`read`], as UTF-8 text.
 pub fn read_text(path: &Path, cap: u64) -> Result<String, InputError> {
     String::from_utf8(read(path, cap)?).map_err(|_| InputError::NotText)
@@ -88,6 +98,20 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_leading_outside_its_directory_does_not_stay_within() {
+        let dir = std::env::temp_dir().join(format!("puppet-lint-within-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("inner")).unwrap();
+        std::fs::write(dir.join("inner/own.txt"), "x").unwrap();
+        std::fs::write(dir.join("outside.txt"), "x").unwrap();
+        let _ = std::fs::remove_file(dir.join("inner/link.txt"));
+        std::os::unix::fs::symlink(dir.join("outside.txt"), dir.join("inner/link.txt")).unwrap();
+        assert!(stays_within(&dir.join("inner/own.txt"), &dir.join("inner")));
+        assert!(!stays_within(&dir.join("inner/link.txt"), &dir.join("inner")));
+        assert!(!stays_within(&dir.join("inner/../outside.txt"), &dir.join("inner")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn devices_directories_and_oversized_files_are_refused() {

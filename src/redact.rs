@@ -114,6 +114,27 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One token's redaction, apart from the registered ones: for text that
+/// comes with a token puppet-lint must not register for the whole process
+/// (a token a peer chose — registering it would let a peer mask any text).
+pub struct Redactor(Secrets);
+
+impl Redactor {
+    pub fn new(token: &str) -> Redactor {
+        let quotes = token.contains(['"', '\\', '/', '\'']);
+        let levels = if token.is_empty() { Vec::new() } else { vec![Needles::new(vec![Forms::new(token)])] };
+        Redactor(Secrets { levels, quotes })
+    }
+
+    /// `text` with this token masked as [`redact`] masks a registered one.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match redact_once(&self.0, text) {
+            Some(out) => Cow::Owned(out),
+            None => Cow::Borrowed(text),
+        }
+    }
+}
+
 /// `text` masked, or `None` when it shows no secret.
 fn redact_once(secrets: &Secrets, text: &str) -> Option<String> {
     let mut found = Vec::new();
@@ -162,6 +183,18 @@ fn masked(text: &str, mut found: Vec<Found<'_>>) -> String {
         }
         if let Some((_, end)) = decode::escape_around(text, span.end) {
             span.end = end;
+        }
+        // Nor half of a one-letter escape (JSON's `\b`, `\n`): a span that
+        // starts on its letter takes its backslash, one that ends on its
+        // backslash takes its letter.
+        let bytes = text.as_bytes();
+        if bytes[..span.start].iter().rev().take_while(|byte| **byte == b'\\').count() % 2 == 1 {
+            span.start -= 1;
+        }
+        if bytes[..span.end].iter().rev().take_while(|byte| **byte == b'\\').count() % 2 == 1
+            && let Some(letter) = text[span.end..].chars().next()
+        {
+            span.end += letter.len_utf8();
         }
     }
     found.sort_by_key(|span| (span.start, std::cmp::Reverse(span.end)));
@@ -321,6 +354,27 @@ mod tests {
         register("insecure_k7q2");
         assert_eq!(redact("secret k7q2 refused; k7q2x stays"), "secret … refused; k7q2x stays");
         assert_eq!(redact("insecure_k7q2"), "insecure_…");
+    }
+
+    #[test]
+    fn a_redactor_masks_its_token_only() {
+        let redactor = Redactor::new("puppet_service_Qw7eRt5yUi3o");
+        assert_eq!(redactor.redact("x Qw7eRt5yUi3o y").into_owned(), "x … y");
+        assert_eq!(redactor.redact("nothing here"), "nothing here");
+        assert_eq!(redact("x Qw7eRt5yUi3o y"), "x Qw7eRt5yUi3o y", "not registered for the process");
+    }
+
+    #[test]
+    fn a_mask_never_splits_a_one_letter_escape() {
+        let secret = "b8Tn3Yp6LqW2";
+        register(&format!("insecure_{secret}"));
+        let json = serde_json::to_string(&format!("\u{8}\u{8}{secret}\n")).unwrap();
+        let shown = redact(&json).into_owned();
+        assert!(serde_json::from_str::<String>(&shown).is_ok(), "still JSON: {shown}");
+        assert!(!shown.contains("8Tn3Yp6L"), "{shown}");
+        let ending = serde_json::to_string(&format!("{secret}\u{8}")).unwrap();
+        let shown = redact(&ending).into_owned();
+        assert!(serde_json::from_str::<String>(&shown).is_ok(), "still JSON: {shown}");
     }
 
     #[test]

@@ -84,6 +84,13 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
             recording.display()
         )));
     }
+    if !crate::input::stays_within(&recording, dir) {
+        return Err(Error::Usage(format!(
+            "{} is a link leading outside {}: only a recording inside the directory is read",
+            recording.display(),
+            dir.display()
+        )));
+    }
     let timeline = Timeline::from_recording(&recording).map_err(|error| Error::Usage(error.to_string()))?;
 
     let out = args.report_dir.clone().unwrap_or_else(|| dir.join(DEFAULT_OUT));

@@ -263,7 +263,35 @@ fn at(file: &str, line: u64, column: u64, message: String) -> SuiteError {
 }
 
 fn file_error(source: &str, text: String, errors: Vec<SuiteError>) -> Error {
-    Error::Suite(LoadError { errors: SuiteErrors(errors), sources: vec![(source.to_owned(), text)] })
+    let shown = tokens_hidden(&text);
+    Error::Suite(LoadError { errors: SuiteErrors(errors), sources: vec![(source.to_owned(), shown)] })
+}
+
+/// The file as an error may quote it: every `token:` value's characters
+/// replaced by `*` (one for one, so columns stay true) — a typo must not put
+/// a token into a CI log.
+fn tokens_hidden(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let key_at = line.find("token");
+        let colon = key_at.and_then(|at| {
+            let before = line[..at].trim_start().trim_start_matches('-').trim();
+            let after = line[at + "token".len()..].trim_start_matches(['"', '\'']);
+            (before.is_empty() || before == "\"" || before == "'")
+                .then_some(())
+                .and_then(|()| after.strip_prefix(':').map(|rest| line.len() - rest.len()))
+        });
+        match colon {
+            Some(value) => {
+                shown.push_str(&line[..value]);
+                shown.extend(
+                    line[value..].chars().map(|c| if c.is_whitespace() || "[]{}\"',#".contains(c) { c } else { '*' }),
+                );
+            }
+            None => shown.push_str(line),
+        }
+    }
+    shown
 }
 
 #[cfg(test)]
@@ -273,6 +301,17 @@ mod tests {
     fn parse_text(text: &str) -> Result<Vec<Named>, String> {
         let env: HashMap<&str, &str> = HashMap::from([("ACME_TOKEN", "acme_0123456789abcdef")]);
         parse(text, "targets.yaml", Path::new("conf"), &env).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_token_is_never_quoted_from_the_file() {
+        let text = "- name: a\n  token: [puppet_service_S3cr3t]\n  \"token\": x_9y\n  tokens: 3\n";
+        assert_eq!(
+            tokens_hidden(text),
+            "- name: a\n  token: [*********************]\n  \"token\": ****\n  tokens: 3\n"
+        );
+        let error = parse_text("- name: a\n  token: [puppet_service_S3cr3tK3yABCDEFGH]\n").unwrap_err();
+        assert!(!error.contains("S3cr3t"), "{error}");
     }
 
     #[test]

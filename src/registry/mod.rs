@@ -110,6 +110,8 @@ pub struct Registration {
     pub advertised_ip: String,
     outgoing: mpsc::UnboundedSender<Message>,
     pending: Mutex<HashMap<u64, oneshot::Sender<Value>>>,
+    /// Masks the provider's own token in what it sends (built once).
+    redactor: crate::redact::Redactor,
 }
 
 impl Registration {

@@ -40,7 +40,8 @@ impl Registry {
         if parts.len() < 3 || parts[0] != "io" {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                &format!("subprotocol {protocol:?} is not `io|<version>|<uuid>|<ip>|<port>`"),
+                // Shown masked: whatever a peer sends here may be a token.
+                &format!("subprotocol {:?} is not `io|<version>|<uuid>|<ip>|<port>`", redact::mask(&protocol)),
             );
         }
         let client = parts[2].to_owned();
@@ -92,6 +93,7 @@ impl Registry {
             advertised_ip: advertised_ip.clone(),
             outgoing,
             pending: Mutex::new(HashMap::new()),
+            redactor: redact::Redactor::new(&token),
         });
         self.0
             .tokens
@@ -196,7 +198,9 @@ impl Registry {
             let _ = waiting.send(payload.clone());
             return Some(name);
         }
-        self.tell(Happening::Frame { token: redact::mask(token), name: name.clone() });
+        // A frame's name is the provider's text: its own token masked in it.
+        let shown = registration.redactor.redact(&name).into_owned();
+        self.tell(Happening::Frame { token: redact::mask(token), name: shown });
         Some(name)
     }
 }
@@ -234,6 +238,7 @@ mod fuzz {
             advertised_ip: String::new(),
             outgoing,
             pending: Mutex::new(HashMap::new()),
+            redactor: redact::Redactor::new(""),
         });
         (registration, queue)
     }

@@ -128,6 +128,23 @@ pub(super) fn failure(status: &Status, watch: &Http2Watch, before: &Seen) -> Opt
     // A GOAWAY since the call began, or on the connection it was made on.
     let ended =
         |goaway: &crate::target::http2::GoAway| seen.goaways > before.goaways || goaway.connection == seen.connections;
+    // puppet-lint's own HTTP/2 ended the call after large response headers:
+    // h2 says only PROTOCOL_ERROR or COMPRESSION_ERROR, the frames say why.
+    let found = match found {
+        Some(Failure::Connection(Layer::Http2, cause))
+            if cause.contains("puppet-lint") && seen.largest_header_block > LARGE_HEADERS =>
+        {
+            let kib = seen.largest_header_block / 1024;
+            Some(Failure::Connection(
+                Layer::Http2,
+                format!(
+                    "HTTP/2: the service sent {kib} KiB of response headers in one block, more than puppet-lint \
+                     accepts (a gRPC answer's headers are a few hundred bytes) ({cause})"
+                ),
+            ))
+        }
+        found => found,
+    };
     match (found, seen.goaway.clone()) {
         (Some(Failure::Connection(_, cause)), Some(goaway)) if ended(&goaway) => {
             let then = if cause.contains("sent GOAWAY") { String::new() } else { format!(" (then: {cause})") };
@@ -148,6 +165,10 @@ fn cut_short<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Cut
     }
     None
 }
+
+/// Response headers larger than this (bytes, compressed) are named when
+/// puppet-lint's HTTP/2 ends a call after them.
+const LARGE_HEADERS: u64 = 16 * 1024;
 
 /// tonic's own words for what the service did not send: an HTTP/2 failure
 /// it mapped to a code (its source dropped), an answer that ended inside a

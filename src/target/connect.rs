@@ -163,7 +163,13 @@ pub async fn channel(
             let _ = tcp.set_nodelay(true);
             progress.tcp.store(true, Ordering::SeqCst);
             let stream: Box<dyn Io> = match tls {
-                Some(tls) => Box::new(tls::handshake(tcp, tls.config, &tls.server_name).await?),
+                Some(tls) => {
+                    let stream = tls::handshake(tcp, tls.config, &tls.server_name).await?;
+                    if stream.get_ref().1.alpn_protocol().is_none() {
+                        progress.no_alpn.store(true, Ordering::SeqCst);
+                    }
+                    Box::new(stream)
+                }
                 None => Box::new(tcp),
             };
             Ok::<_, io::Error>(TokioIo::new(Listened::new(stream, progress, watch)))
@@ -196,10 +202,21 @@ pub async fn channel(
         };
     // hyper reads the server's SETTINGS as soon as the connection is up.
     let left = (timeout + Duration::from_millis(100)).saturating_sub(started.elapsed());
+    // Over TLS without ALPN `h2`, silence or another protocol is the
+    // service offering no HTTP/2, whatever else it does.
+    let no_alpn = |then: String| {
+        let mismatch = Mismatch::NoAlpn { then };
+        ConnectError::Mismatch { endpoint: endpoint.to_string(), mismatch }
+    };
+    let alpn_missing = tls_on && progress.no_alpn.load(Ordering::SeqCst);
     match tokio::time::timeout(left, progress.wait_heard()).await {
+        Err(_) if alpn_missing => {
+            Err(no_alpn(format!("then said nothing in HTTP/2 within {}", crate::clock::human(timeout))))
+        }
         Err(_) => Err(silent("HTTP/2")),
         Ok(Heard::Bytes(first)) => match not_http2(&first, tls_on, endpoint.to_string()) {
             None => Ok(Transport::new(channel, watch)),
+            Some(ConnectError::NotHttp2 { what, .. }) if alpn_missing => Err(no_alpn(format!("then answered {what}"))),
             Some(error) => Err(error),
         },
         Ok(Heard::Mismatch(mismatch)) => Err(ConnectError::Mismatch { endpoint: endpoint.to_string(), mismatch }),

@@ -76,7 +76,9 @@ fn is_grpc(status: StatusCode, headers: &HeaderMap) -> bool {
     let grpc_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/grpc"));
+        .and_then(|value| value.strip_prefix("application/grpc"))
+        // `application/grpc`, `application/grpc+proto`, `application/grpc; …` — not `application/grpc-web…`.
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['+', ';']));
     status == StatusCode::OK && grpc_type
 }
 
@@ -292,6 +294,8 @@ mod tests {
         assert!(!is_grpc(StatusCode::BAD_GATEWAY, &headers(&[("content-type", "text/html")])));
         assert!(!is_grpc(StatusCode::OK, &headers(&[("content-type", "text/html")])));
         assert!(!is_grpc(StatusCode::OK, &headers(&[])));
+        assert!(!is_grpc(StatusCode::OK, &headers(&[("content-type", "application/grpc-web+proto")])));
+        assert!(is_grpc(StatusCode::OK, &headers(&[("content-type", "application/grpc; charset=utf-8")])));
         assert!(!is_grpc(StatusCode::NOT_FOUND, &headers(&[("content-type", "application/grpc")])));
     }
 

@@ -13,6 +13,9 @@ use super::tls::Mismatch;
 #[derive(Default)]
 pub(super) struct Progress {
     pub(super) tcp: AtomicBool,
+    /// TLS was done and agreed on no ALPN protocol (the server offered no
+    /// `h2`, nor refused: it just chose none).
+    pub(super) no_alpn: AtomicBool,
     /// Set once the first read ends: bytes, or the end of the connection.
     settled: AtomicBool,
     heard: std::sync::Mutex<Option<Heard>>,

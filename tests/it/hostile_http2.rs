@@ -39,6 +39,8 @@ enum Peer {
     WebPage,
     /// 1 MiB of response headers.
     HugeHeaders,
+    /// This many response headers of 4,000 bytes each.
+    ManyHeaders(usize),
     /// A message whose length prefix says 100 bytes, and 10 come.
     Truncated,
     /// RST_STREAM (REFUSED_STREAM) on every call.
@@ -86,6 +88,14 @@ async fn answer(peer: Peer, path: String, mut respond: SendResponse<Bytes>) {
             let huge = "x".repeat(1 << 20);
             let head =
                 Response::builder().status(200).header("content-type", "application/grpc").header("x-huge", huge);
+            let _ = respond.send_response(head.body(()).unwrap(), true);
+            return;
+        }
+        Peer::ManyHeaders(count) => {
+            let mut head = Response::builder().status(200).header("content-type", "application/grpc");
+            for index in 0..count {
+                head = head.header(format!("x-big-{index}"), "y".repeat(4000));
+            }
             let _ = respond.send_response(head.body(()).unwrap(), true);
             return;
         }
@@ -257,6 +267,15 @@ async fn oversized_response_headers_are_named() {
     ran.code(exit::UNREACHABLE).stdout_has("response headers are larger than puppet-lint accepts");
     ran.stdout_lacks("the service broke the protocol");
     never_wrongly_blamed(&ran);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_large_response_headers_are_named_whatever_h2_calls_them() {
+    for count in [8, 20, 60] {
+        let ran = run_against(Peer::ManyHeaders(count)).await;
+        ran.code(exit::UNREACHABLE).stdout_has("KiB of response headers in one block, more than puppet-lint accepts");
+        never_wrongly_blamed(&ran);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -59,6 +59,32 @@ async fn serve_tls(config: Arc<ServerConfig>) -> SocketAddr {
     address
 }
 
+/// Accepts TLS connections with `config`, then writes `reply` (an HTTP/1.1
+/// server) or says nothing for a minute.
+async fn serve_tls_then(config: Arc<ServerConfig>, reply: Option<&'static [u8]>) -> SocketAddr {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    match reply {
+                        Some(reply) => {
+                            let _ = tls.read(&mut [0; 64]).await;
+                            let _ = tls.write_all(reply).await;
+                            let _ = tls.shutdown().await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(60)).await,
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
 /// Answers every ClientHello with one fatal alert record of this TLS
 /// version, as a server that speaks only an older TLS does.
 async fn serve_alert(version: [u8; 2], alert: u8) -> SocketAddr {
@@ -157,6 +183,18 @@ async fn a_server_without_h2_in_alpn_is_named() {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let address = serve_tls(Arc::new(config)).await;
     said_in_both(&both(address, &authority).await, &["no HTTP/2 over TLS (ALPN `h2`)"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_agrees_on_no_alpn_and_speaks_http1_or_nothing_is_named() {
+    let authority = Authority::new("Hostile CA").unwrap();
+    for reply in [Some(&b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"[..]), None] {
+        let Issued { certificate, key } = authority.issue_v3(&[NAME], valid_now()).unwrap();
+        let mut config = (*server_config(certificate, key).unwrap()).clone();
+        config.alpn_protocols = Vec::new();
+        let address = serve_tls_then(Arc::new(config), reply).await;
+        said_in_both(&both(address, &authority).await, &["agreed on no protocol in ALPN"]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

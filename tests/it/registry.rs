@@ -559,3 +559,45 @@ async fn the_registry_stays_small_under_2000_sockets_and_8_unfinished_60_mib_mes
     assert!(peak_kib < 64 * 1024, "the registry's peak RSS is {peak_kib} KiB");
     assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
 }
+
+/// A provider's frame that carries its own token — as it is, or its secret in base64 — is shown with the token
+/// masked; a subprotocol the registry refuses is shown masked too (a peer may put a token there).
+#[tokio::test]
+async fn a_providers_token_in_what_it_sends_is_masked() {
+    use base64::Engine as _;
+    let token = "puppet_service_R3gS3cr3tK3yQWERTY";
+    let secret = "R3gS3cr3tK3yQWERTY";
+    let registry = registry().await;
+    let mut happenings = registry.happenings();
+    let mut request = registry.websocket_url().into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", format!("Token {token}").parse().unwrap());
+    request.headers_mut().insert("Sec-WebSocket-Protocol", format!("{PROTOCOL}4005").parse().unwrap());
+    let stream = tokio::net::TcpStream::connect(registry.address()).await.unwrap();
+    let (socket, _) = tokio_tungstenite::client_async(request, stream).await.expect("the registry accepts");
+    let (mut sink, _stream) = socket.split();
+    sink.send(Message::Text(SYS.into())).await.unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(secret);
+    let name = format!("leak {secret} {encoded} {}", secret.to_ascii_lowercase());
+    sink.send(Message::Text(json!({ "name": name, "payload": {} }).to_string().into())).await.unwrap();
+    let mut refused = registry.websocket_url().into_client_request().unwrap();
+    refused.headers_mut().insert("Authorization", "Token other_x".parse().unwrap());
+    refused.headers_mut().insert("Sec-WebSocket-Protocol", token.parse().unwrap());
+    let stream = tokio::net::TcpStream::connect(registry.address()).await.unwrap();
+    assert!(tokio_tungstenite::client_async(refused, stream).await.is_err(), "a bad subprotocol is refused");
+    let (mut frame, mut refusal) = (None, None);
+    let seen = async {
+        while frame.is_none() || refusal.is_none() {
+            match happenings.recv().await {
+                Ok(Happening::Frame { name, .. }) if name.starts_with("leak") => frame = Some(name),
+                Ok(Happening::Refused { why, .. }) if why.contains("subprotocol") => refusal = Some(why),
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), seen).await.expect("the frame and the refusal are told");
+    let (frame, refusal) = (frame.unwrap(), refusal.unwrap());
+    for shown in [&frame, &refusal] {
+        assert_eq!(crate::support::leak::a_run_of_the_secret(shown, secret), None, "{shown}");
+    }
+    assert!(frame.starts_with("leak …"), "{frame}");
+}

@@ -267,3 +267,16 @@ fn a_run_that_lost_its_service_is_judged_again_as_lost() {
     let again = read_report(&run.dir().join("rejudged"));
     assert!(again.lost_service.as_deref().is_some_and(|lost| lost.starts_with("lost the service at +")), "{again:?}");
 }
+
+/// A recording that is a link leading outside the report's directory is not read.
+#[test]
+fn a_recording_linked_from_outside_the_directory_is_refused() {
+    let scratch = Scratch::new("rejudge-linked-recording");
+    let dir = scratch.path().join("run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let outside = scratch.path().join("elsewhere.jsonl");
+    std::fs::write(&outside, "").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("timeline.jsonl")).unwrap();
+    let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has("a link leading outside");
+}

@@ -26,6 +26,13 @@ impl CheckRun {
         let directory = self.package_dir()?;
         let name = self.render(file)?;
         let path = std::path::Path::new(&directory).join(&name);
+        if !crate::input::stays_within(&path, std::path::Path::new(&directory)) {
+            return Err(Failure::fail(
+                format!("{name} leads outside the package"),
+                format!("{name} in the package ({directory})"),
+                "a link to a file outside the package: a published package holds its files itself".to_owned(),
+            ));
+        }
         match crate::input::read_to_string(&path, crate::input::cap::PACKAGE_FILE) {
             Ok(text) => Ok((name, text)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::fail(

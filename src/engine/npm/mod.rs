@@ -301,6 +301,13 @@ pub fn judge_ding_dong_example(package: &Package, example: &str) -> Judgement {
                 ))],
             };
         }
+        _ if !crate::input::stays_within(&path, &package.dir) => {
+            return Judgement::Fail {
+                findings: vec![Finding::general(format!(
+                    "{example} is a link leading outside the package: a published package holds its example itself"
+                ))],
+            };
+        }
         _ => match crate::input::read_bytes(&path, crate::input::cap::PACKAGE_FILE) {
             Ok(bytes) => bytes,
             Err(error) => {

@@ -230,10 +230,15 @@ impl Recording {
             recording.fail(format!("cannot create {}: {error}", dir.display()));
             return recording;
         }
-        match File::create(path).and_then(|file| Ok((file, File::open(path)?))) {
+        match create(path, temporary).and_then(|file| Ok((file, File::open(path)?))) {
             Ok((writer, reader)) => {
                 recording.writer = Some(BufWriter::with_capacity(64 * 1024, writer));
                 recording.reader = Some(reader);
+                // A temporary recording lives on in its two handles only: nothing is left behind in the temporary
+                // directory, whatever ends the process (a failed step, `exit`, a signal).
+                if temporary {
+                    let _ = std::fs::remove_file(path);
+                }
             }
             Err(error) => recording.fail(format!("cannot write {}: {error}", path.display())),
         }
@@ -473,4 +478,18 @@ impl From<&Entry> for TimelineEntry {
         };
         TimelineEntry { seq: entry.seq, at_ms: entry.at.as_millis() as u64, what }
     }
+}
+
+/// The recording's file, created for writing: a temporary one readable by
+/// its owner only (it holds what the service sent), and new (never one a
+/// link planted in the temporary directory points to).
+fn create(path: &Path, temporary: bool) -> std::io::Result<File> {
+    if !temporary {
+        return File::create(path);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }

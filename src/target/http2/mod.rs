@@ -32,6 +32,8 @@ const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
 const GOAWAY: u8 = 0x7;
 const WINDOW_UPDATE: u8 = 0x8;
+const CONTINUATION: u8 = 0x9;
+const END_HEADERS: u8 = 0x4;
 const END_STREAM: u8 = 0x1;
 const ACK: u8 = 0x1;
 const SETTINGS_MAX_CONCURRENT_STREAMS: u16 = 0x3;
@@ -110,6 +112,9 @@ pub struct Seen {
     pub goaways: u32,
     /// The latest RST_STREAM from the server: its stream and error code.
     pub reset: Option<(u32, u32)>,
+    /// The largest header block (HEADERS and its CONTINUATIONs, bytes as
+    /// sent, compressed) the server sent, on any connection.
+    pub largest_header_block: u64,
 }
 
 /// Why a call got no answer, when HTTP/2 says: the call could not be sent,
@@ -264,7 +269,11 @@ impl Http2Watch {
         }
     }
 
-    fn server_frame(&self, frame: &Frame) {
+    fn server_frame(&self, frame: &Frame, block: u64) {
+        if block > 0 {
+            let mut seen = self.lock();
+            seen.largest_header_block = seen.largest_header_block.max(block);
+        }
         match frame.kind {
             HEADERS | DATA if frame.flags & END_STREAM != 0 => self.end(frame.stream, false),
             RST_STREAM => {
@@ -357,6 +366,8 @@ pub struct FrameReader {
     /// Payload bytes of the current frame still to come.
     remaining: usize,
     frame: Option<Frame>,
+    /// Bytes of the header block under way (HEADERS, then CONTINUATIONs).
+    block: u64,
 }
 
 /// Which side wrote the bytes a [`FrameReader`] reads.
@@ -414,9 +425,15 @@ impl FrameReader {
             if self.remaining == 0
                 && let Some(frame) = self.frame.take()
             {
+                let block = match frame.kind {
+                    HEADERS => frame.length.into(),
+                    CONTINUATION => self.block + u64::from(frame.length),
+                    _ => 0,
+                };
+                self.block = if frame.flags & END_HEADERS == 0 { block } else { 0 };
                 match side {
                     Side::Client => watch.client_frame(&frame),
-                    Side::Server => watch.server_frame(&frame),
+                    Side::Server => watch.server_frame(&frame, block),
                 }
             }
         }

@@ -133,3 +133,16 @@ fn huge_kept_frames_are_cut_and_the_stream_stays_in_step() {
     assert_eq!(seen.goaway.map(|goaway| goaway.debug.len()), Some(KEPT_PAYLOAD - 8));
     assert_eq!(seen.max_concurrent_streams, Some(9));
 }
+
+#[test]
+fn the_largest_header_block_counts_its_continuations() {
+    let watch = Http2Watch::default();
+    watch.connected();
+    let mut server = FrameReader::new(Side::Server);
+    server.feed(&frame(HEADERS, 0, 1, &[0; 16_384]), Side::Server, &watch);
+    server.feed(&frame(CONTINUATION, 0, 1, &[0; 16_384]), Side::Server, &watch);
+    assert_eq!(watch.seen().largest_header_block, 32_768, "counted before the block ends");
+    server.feed(&frame(CONTINUATION, END_HEADERS, 1, &[0; 100]), Side::Server, &watch);
+    server.feed(&frame(HEADERS, END_HEADERS, 3, &[0; 50]), Side::Server, &watch);
+    assert_eq!(watch.seen().largest_header_block, 32_868);
+}

@@ -23,6 +23,12 @@ pub enum Mismatch {
         chose.as_ref().map_or_else(String::new, |chose| format!(": it chose `{chose}`"))
     )]
     NoHttp2 { chose: Option<String> },
+    /// The server chose no protocol in ALPN (it offered no `h2`), and then
+    /// did not speak HTTP/2: `then` says what it did.
+    #[error(
+        "the service offers no HTTP/2 over TLS: it agreed on no protocol in ALPN (puppet-lint asked for `h2`), {then}"
+    )]
+    NoAlpn { then: String },
     /// No cipher suite, key exchange group or signature scheme in common.
     #[error("the service and puppet-lint share no TLS algorithms ({detail})")]
     NoCommonAlgorithms { detail: String },
@@ -49,7 +55,7 @@ impl Mismatch {
                 "a Puppet Service authenticates clients by their token, not a client certificate: ask the provider \
                  (or the proxy in front of it) to stop demanding one"
             }
-            Mismatch::NoHttp2 { .. } => {
+            Mismatch::NoHttp2 { .. } | Mismatch::NoAlpn { .. } => {
                 "gRPC runs on HTTP/2: the service, or the TLS proxy in front of it, must offer ALPN `h2` (is this \
                  the service's gRPC port, or a web port?)"
             }
