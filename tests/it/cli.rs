@@ -139,6 +139,23 @@ fn a_broken_suite_exits_2_with_its_location() {
     ran.code(exit::USAGE).stderr_has("broken.yaml:11:28: check `b.c`: unknown event type `logn`");
 }
 
+/// A suite that is an alias bomb is stopped at once, in words, at its line and column.
+#[test]
+fn an_alias_bomb_suite_is_refused_in_words() {
+    let dir = Scratch::new("bomb-suite");
+    let path = dir.join("bomb.yaml");
+    // One check of 3000 steps, named by an anchor, then that alias 100 times: 10 KiB that expands to 300 000 steps.
+    let steps = vec!["{wait: {for: 1s}}"; 3000].join(",");
+    let check = format!("  - &c {{id: b.c, title: t, requirement: r, level: must, steps: [{steps}]}}\n");
+    let bomb = format!("format: 1\nsuite: b\nversion: '1'\ntitle: B\nchecks:\n{check}{}", "  - *c\n".repeat(100));
+    std::fs::write(&path, bomb).unwrap();
+    let ran = Cli::new().args(["--mock", "--no-report", "--suite"]).arg_path(&path).run();
+    ran.code(exit::USAGE)
+        .stderr_has("bomb.yaml:")
+        .stderr_has("here expand to more than puppet-lint reads (an alias bomb");
+    assert!(!ran.stderr.contains("Nodes {") && !ran.stderr.contains("budget breached"), "{}", ran.stderr);
+}
+
 #[test]
 fn a_saved_report_renders_again_in_every_format() {
     let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--only", "events.*"]).reports("rerender").run();
