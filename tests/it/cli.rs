@@ -441,3 +441,37 @@ fn a_ca_file_that_is_no_certificate_is_a_usage_error() {
         .run();
     ran.code(exit::USAGE).stderr_has("no PEM certificate");
 }
+
+/// A failed assertion shows the value with its unit, not the template: `again.slot_ms is 3 ms`, never `${…}`.
+#[test]
+fn a_failed_assertion_shows_the_value_with_its_unit() {
+    let dir = Scratch::new("assert-units");
+    let suite = dir.join("units.yaml");
+    std::fs::write(
+        &suite,
+        "format: 1\nsuite: u\nversion: '1'\ntitle: U\nchecks:\n  - id: u.slot\n    title: t\n    requirement: r\n    level: must\n    steps:\n      - resubscribe: { capture: again }\n      - assert: { that: \"${again.slot_ms}\", at_most: \"-1000\" }\n",
+    )
+    .unwrap();
+    let ran = Cli::new()
+        .args(["--mock", "--heartbeat-window", "1s", "--suite"])
+        .arg_path(&suite)
+        .reports("assert-units")
+        .run();
+    ran.code(exit::FAILURE);
+    let check = ran.report().checks.into_iter().find(|check| check.id == "u.slot").expect("the check");
+    let shown = format!("{:?} {}", check.reason, ran.stdout);
+    assert!(!shown.contains("${"), "no template is shown: {shown}");
+    let observed = format!("{:?}", check.evidence);
+    let everything = format!("{shown} {observed}");
+    assert!(regex_like(&everything, "again.slot_ms is ", " ms"), "{everything}");
+    assert!(everything.contains("again.slot_ms is at most -1000 ms"), "{everything}");
+}
+
+/// Whether `text` has `before`, digits, then `after`.
+fn regex_like(text: &str, before: &str, after: &str) -> bool {
+    text.match_indices(before).any(|(at, _)| {
+        let rest = &text[at + before.len()..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && rest[digits..].starts_with(after)
+    })
+}
