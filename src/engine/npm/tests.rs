@@ -142,6 +142,9 @@ const CASES: &[(&str, Want, Want, Want)] = &[
         ]),
     ),
     ("example-never-answers-dong", Pass, Pass, Fail(&[NO_DONG])),
+    // A picture named ding-dong.jpg, a file dong.png: no text `dong` (puppet-official-account's example).
+    ("dong-only-in-a-file-name", Pass, Pass, Fail(&[NO_DONG])),
+    ("dong-text-and-a-picture", Pass, Pass, Pass),
     (
         "example-imports-wechaty",
         Pass,
