@@ -81,6 +81,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "depends on no puppet package (no `wechaty-puppet` or `@<scope>/wechaty-puppet` in dependencies, peerDependencies, devDependencies or optionalDependencies)",
     ),
     (
+        "names-a-puppet-without-wechaty-puppet",
+        "pass",
+        "fail",
+        "pass",
+        "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there",
+    ),
+    (
         "installed-package",
         "pass",
         "pass",
