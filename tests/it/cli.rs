@@ -342,7 +342,8 @@ fn timeout_is_the_suites_default_unless_the_run_sets_one() {
     .unwrap();
     Cli::new().args(["--mock", "--no-report", "--suite"]).arg_path(&suite).run().code(exit::OK);
     let ran = Cli::new().args(["--mock", "--no-report", "--timeout", "7s", "--suite"]).arg_path(&suite).run();
-    ran.code(exit::FAILURE).stdout_has("${timeout} is \"7s\"");
+    // The value, not the template: `timeout is "7s"`.
+    ran.code(exit::FAILURE).stdout_has("timeout is \"7s\"").stdout_has("timeout equals \"5m\"");
 }
 
 #[test]
