@@ -321,7 +321,8 @@ pub enum ListFormat {
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
-    /// A report.json written by a run.
+    /// A report.json written by a run, or the directory it wrote it to
+    /// (its DIR/report.json is read).
     pub file: PathBuf,
 
     #[arg(long, value_enum, default_value_t)]

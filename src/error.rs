@@ -22,10 +22,6 @@ pub enum Error {
     /// Writing reports or files failed (exit 2).
     #[error("{0}")]
     Write(String),
-    /// The token did not resolve (`discover`, exit 1): the discovery service
-    /// answered that it does not know it.
-    #[error("{message}")]
-    NotRegistered { message: String, hint: String },
     /// The target could not be reached, authenticated or logged in, or a
     /// check could not run for want of a connection (exit 3). `shown`: the
     /// checklist already said why.
@@ -48,7 +44,7 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Suite(_) | Error::Listen { .. } | Error::Write(_) => exit::USAGE,
-            Error::NotRegistered { .. } | Error::Conformance { .. } => exit::FAILURE,
+            Error::Conformance { .. } => exit::FAILURE,
             Error::Unreachable { .. } => exit::UNREACHABLE,
             Error::NothingSelected => exit::NOTHING_SELECTED,
             Error::Interrupted(signal) => signal.exit_code(),
@@ -76,7 +72,7 @@ impl Error {
                 }
                 text.trim_end().to_owned()
             }
-            Error::NotRegistered { message, hint } | Error::Unreachable { message, hint, shown: false } => {
+            Error::Unreachable { message, hint, shown: false } => {
                 format!("puppet-lint: {message}\n  → {hint}")
             }
             Error::Unreachable { shown: true, .. } | Error::Interrupted(_) => return None,

@@ -1,5 +1,7 @@
 //! `puppet-lint discover TOKEN`: what a token resolves to. Prints HOST:PORT
-//! alone on standard output, for scripts.
+//! alone on standard output, for scripts. It exits as `run` would before
+//! connecting: 0 with an address, 3 when the token does not resolve (not
+//! registered, no address, no discovery service), 2 for a token that cannot be one.
 
 use crate::cli::DiscoverArgs;
 use crate::config::{Authority, DEFAULT_AUTHORITY, Env, ProcessEnv, env};
@@ -25,12 +27,14 @@ pub async fn discover(args: DiscoverArgs) -> Result<(), Error> {
         }
         Err(error) => {
             let (message, hint) = (error.to_string(), error.hint());
+            // As `run` does: a token that does not resolve is a target that
+            // cannot be reached (exit 3), whatever the discovery service said.
             Err(match error {
-                DiscoveryError::NotRegistered { .. } | DiscoveryError::NoAddress { .. } => {
-                    Error::NotRegistered { message, hint }
-                }
                 DiscoveryError::Malformed { .. } => Error::Usage(format!("{message} ({hint})")),
-                DiscoveryError::Unreachable { .. }
+                DiscoveryError::NotRegistered { .. }
+                | DiscoveryError::NoAddress { .. }
+                | DiscoveryError::Unreachable { .. }
+                | DiscoveryError::BodyIncomplete { .. }
                 | DiscoveryError::AuthorityTls { .. }
                 | DiscoveryError::ServerError { .. }
                 | DiscoveryError::Redirected { .. } => Error::Unreachable { message, hint, shown: false },

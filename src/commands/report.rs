@@ -6,8 +6,10 @@ use crate::report::look::Look;
 use crate::report::model::{OLDEST_READABLE, Report, SCHEMA, SCHEMA_VERSION};
 use crate::report::{badge, checklist, files, github, junit, markdown};
 
+/// Renders a report a run wrote (its report.json, or the directory holding it)
+/// in one format, on stdout or to `--output`.
 pub fn report(args: ReportArgs) -> Result<(), Error> {
-    let report = read(&args.file)?;
+    let report = read(&report_file(&args.file)?)?;
     let look = if args.output.is_some() { Look::plain() } else { Look::detect(args.color) };
     let text = render(&report, args.format, &look);
     match &args.output {
@@ -31,6 +33,24 @@ pub fn render(report: &Report, format: ReportFormat, look: &Look) -> String {
     }
 }
 
+/// The report.json `path` names: the file itself, or `report.json` in the
+/// report directory a run wrote (`--report-dir`).
+pub fn report_file(path: &std::path::Path) -> Result<std::path::PathBuf, Error> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let file = path.join("report.json");
+    if file.is_file() {
+        return Ok(file);
+    }
+    let shown = crate::report::one_line(&path.display().to_string());
+    Err(Error::Usage(format!(
+        "{shown} is a directory with no report.json in it: give the report.json a run wrote, or the directory it \
+         wrote it to (--report-dir, `reports` by default)"
+    )))
+}
+
+/// Reads a report.json (of a schema version this puppet-lint reads).
 pub fn read(path: &std::path::Path) -> Result<Report, Error> {
     let text = crate::input::read_text(path, crate::input::cap::REPORT).map_err(|error| {
         Error::Usage(format!("cannot read {}: {error}", crate::report::one_line(&path.display().to_string())))

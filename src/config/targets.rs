@@ -14,7 +14,7 @@ use crate::cli::{ConnectionFlags, RunTargetFlags, TargetFlags};
 use crate::config::Env;
 use crate::error::Error;
 use crate::suite::doc::Located;
-use crate::suite::{LoadError, Location, SuiteError, SuiteErrors, yaml_error};
+use crate::suite::{LoadError, Location, SuiteError, SuiteErrors, yaml_error, yaml_options};
 
 /// One target of a run with several.
 #[derive(Debug, Clone)]
@@ -40,14 +40,42 @@ struct TargetDoc {
     endpoint: Option<Located<String>>,
     authority: Option<String>,
     #[serde(default)]
-    no_tls: bool,
+    no_tls: Flag,
     /// Relative to the targets file's directory.
     tls_ca_cert: Option<PathBuf>,
     tls_server_name: Option<String>,
     only: Option<Vec<String>>,
     skip: Option<Vec<String>>,
     tags: Option<Vec<String>>,
-    allow_destructive: Option<bool>,
+    allow_destructive: Option<Flag>,
+}
+
+/// A boolean as a targets file writes it: `true` or `false`, unquoted. A
+/// string — `"yes"`, `"false"`, or `yes` (a string in YAML 1.2) — is refused
+/// at its `file:line:col`: taken as a boolean, `no_tls: "no"` would turn TLS off.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flag(bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Flag, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Flag;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("`true` or `false`, unquoted")
+            }
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Flag, E> {
+                Ok(Flag(value))
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Flag, E> {
+                let shown: String = value.chars().take(40).flat_map(char::escape_default).collect();
+                Err(E::custom(format!(
+                    "expected `true` or `false` (unquoted), found the string \"{shown}\": write `true` or `false`"
+                )))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Reads a targets file: a YAML list of targets, each with a `name` and a
@@ -66,8 +94,8 @@ pub fn read_file(path: &Path, env: &dyn Env) -> Result<Vec<Named>, Error> {
 /// is where relative paths start.
 pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec<Named>, Error> {
     let fail = |errors: Vec<SuiteError>| file_error(source, text.to_owned(), errors);
-    let docs: Vec<Located<TargetDoc>> =
-        serde_saphyr::from_str(text).map_err(|error| fail(vec![yaml_error(&error, text, source)]))?;
+    let docs: Vec<Located<TargetDoc>> = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|error| fail(vec![yaml_error(&error, text, source)]))?;
     if docs.is_empty() {
         return Err(fail(vec![at(source, 1, 1, "no targets: list at least one, each with a `name`".into())]));
     }
@@ -121,7 +149,7 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
             endpoint: doc.endpoint.as_ref().map(|endpoint| endpoint.value.clone()),
             connection: ConnectionFlags {
                 authority: doc.authority.clone(),
-                no_tls: doc.no_tls,
+                no_tls: doc.no_tls.0,
                 tls_ca_cert: doc.tls_ca_cert.as_ref().map(|path| base.join(path)),
                 tls_server_name: doc.tls_server_name.clone(),
             },
@@ -149,7 +177,7 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
             skip: doc.skip.clone().unwrap_or_default(),
             tags: doc.tags.clone().unwrap_or_default(),
         });
-        named.push(Named { name, target, selection, allow_destructive: doc.allow_destructive });
+        named.push(Named { name, target, selection, allow_destructive: doc.allow_destructive.map(|flag| flag.0) });
     }
     if errors.is_empty() { Ok(named) } else { Err(fail(errors)) }
 }
@@ -363,6 +391,22 @@ mod tests {
         let long = "x".repeat(300);
         let error = parse_text(&format!("- name: {long}\n  endpoint: 127.0.0.1:1\n  no_tls: true\n")).unwrap_err();
         assert!(error.contains("is longer than 64 characters"), "{error}");
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_never_a_string() {
+        for text in ["\"yes\"", "yes", "'true'", "\"no\"", "on"] {
+            let error = parse_text(&format!("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: {text}\n")).unwrap_err();
+            assert!(error.starts_with("targets.yaml:3:11: expected `true` or `false`"), "{text}: {error}");
+        }
+        let error = parse_text("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: 1\n").unwrap_err();
+        assert!(error.starts_with("targets.yaml:3:") && error.contains("expected `true` or `false`"), "{error}");
+        let targets = parse_text(
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: false\n  tls_server_name: a\n  allow_destructive: true\n",
+        );
+        let targets = targets.unwrap_or_else(|error| panic!("{error}"));
+        assert!(targets[0].target.tls.is_some());
+        assert_eq!(targets[0].allow_destructive, Some(true));
     }
 
     #[test]

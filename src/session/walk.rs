@@ -184,15 +184,9 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
         }
     };
     match &tls {
-        None => {
-            drop(tcp);
-            observer.event(RunEvent::SetupStep(SetupStep {
-                step: "tls",
-                outcome: Ok("off (--no-tls)".into()),
-                skipped: true,
-                took: Duration::ZERO,
-            }));
-        }
+        // Told once the channel shows the service speaks plaintext too (below):
+        // a TLS service met without TLS is the one `tls` line, a failure.
+        None => drop(tcp),
         Some(tls) => {
             let clock = Clock::now();
             match connect::tls_handshake(&endpoint, tcp, tls, timeouts.connect).await {
@@ -233,6 +227,16 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     // The channel every rpc uses; `Version` proves the token.
     let clock = Clock::now();
     let plaintext = tls.is_none();
+    let tls_off = || {
+        if plaintext {
+            observer.event(RunEvent::SetupStep(SetupStep {
+                step: "tls",
+                outcome: Ok("off (--no-tls)".into()),
+                skipped: true,
+                took: Duration::ZERO,
+            }));
+        }
+    };
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
         Err(error @ ConnectError::ServiceWithTls { .. }) => {
@@ -241,6 +245,7 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
             return fail(walked, "tls", failure);
         }
         Err(error @ ConnectError::NotHttp2 { .. }) => {
+            tls_off();
             let failure = SetupFailure::Connect(error);
             tell(observer, "http/2", Err(&failure), clock);
             return fail(walked, "http/2", failure);
@@ -260,6 +265,7 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
                 ConnectError::Silent { .. } | ConnectError::ClosedEarly { .. } => "http/2",
                 _ => "auth",
             };
+            tls_off();
             let failure = SetupFailure::Connect(error);
             tell(observer, step, Err(&failure), clock);
             return fail(walked, step, failure);
@@ -274,6 +280,7 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
     walked.session = Some(session.clone());
     match session.version().await {
         Ok(version) => {
+            tls_off();
             tell(observer, "auth", Ok("token accepted".into()), clock);
             tell(observer, "version", Ok(format!("\"{version}\"")), Clock::now());
             walked.version = Some(version);
@@ -292,6 +299,9 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
                 ),
                 _ => ("version", SetupFailure::Rpc(error)),
             };
+            if step != "tls" {
+                tls_off();
+            }
             tell(observer, step, Err(&failure), clock);
             return fail(walked, step, failure);
         }

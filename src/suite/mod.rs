@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use compile::yaml_error;
+pub use compile::{yaml_error, yaml_options};
 pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};

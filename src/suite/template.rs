@@ -23,6 +23,29 @@ pub struct VarRef {
     pub field: Option<String>,
 }
 
+/// The template as written (`$` doubled back to `$$`).
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => f.write_str(&text.replace('$', "$$"))?,
+                Part::Var(reference) => write!(f, "{reference}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl VarRef {
+    /// The reference as a person reads it in a finding: `again.slot_ms`.
+    pub fn plain(&self) -> String {
+        match &self.field {
+            Some(field) => format!("{}.{field}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 impl fmt::Display for VarRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.field {
@@ -70,6 +93,11 @@ impl Template {
 
     pub fn literal(text: &str) -> Template {
         Template { parts: vec![Part::Text(text.to_owned())] }
+    }
+
+    /// Whether the template is one reference and nothing else (`${a.b}`).
+    pub fn is_one_reference(&self) -> bool {
+        matches!(self.parts.as_slice(), [Part::Var(_)])
     }
 
     pub fn references(&self) -> impl Iterator<Item = &VarRef> {

@@ -39,6 +39,11 @@ pub enum DiscoveryError {
     NoAddress { token: String, authority: String, why: String },
     #[error("cannot reach the discovery service at {authority}: {reason}")]
     Unreachable { authority: String, reason: String },
+    /// The discovery service answered (a status and headers) but the body
+    /// did not all arrive: it stalled past the deadline, or the connection
+    /// closed in the middle. `what` says which, and how many bytes came.
+    #[error("the discovery service at {authority} answered HTTP {status}, but {what}")]
+    BodyIncomplete { authority: String, status: u16, what: String },
     /// The connection to the discovery service failed in TLS.
     #[error("TLS with the discovery service at {authority} failed: {reason}")]
     AuthorityTls { authority: String, reason: String },
@@ -69,6 +74,9 @@ impl DiscoveryError {
             ),
             DiscoveryError::Unreachable { .. } => "check the network and the discovery service's address (--authority \
                  or WECHATY_PUPPET_SERVICE_AUTHORITY); with a known address, use --endpoint HOST:PORT instead"
+                .into(),
+            DiscoveryError::BodyIncomplete { .. } => "the discovery service (or a proxy before it) starts an answer \
+                 and does not finish it: check that service; with a known address, use --endpoint HOST:PORT instead"
                 .into(),
             DiscoveryError::AuthorityTls { .. } => "the discovery service's TLS failed: a host or host:port means \
                  https; for a service without TLS write --authority http://HOST:PORT (or \
@@ -220,7 +228,19 @@ pub async fn discover(authority: &Authority, token: &str, policy: Policy) -> Res
         }
         // An answer is a few dozen bytes; a service streaming more is not one.
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
+        let incomplete = |error: &reqwest::Error, received: usize| {
+            let what = if error.is_timeout() {
+                format!(
+                    "its body stalled: {received} bytes came, then nothing more within the {} deadline for the \
+                     whole answer",
+                    crate::clock::human(policy.timeout)
+                )
+            } else {
+                format!("its body broke off after {received} bytes: {}", redact::redact(&error_chain(error)))
+            };
+            DiscoveryError::BodyIncomplete { authority: authority.to_string(), status, what }
+        };
+        while let Some(chunk) = response.chunk().await.map_err(|error| incomplete(&error, bytes.len()))? {
             bytes.extend_from_slice(&chunk);
             if bytes.len() > BODY_LIMIT {
                 return Err(DiscoveryError::NoAddress {

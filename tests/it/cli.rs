@@ -139,6 +139,23 @@ fn a_broken_suite_exits_2_with_its_location() {
     ran.code(exit::USAGE).stderr_has("broken.yaml:11:28: check `b.c`: unknown event type `logn`");
 }
 
+/// A suite that is an alias bomb is stopped at once, in words, at its line and column.
+#[test]
+fn an_alias_bomb_suite_is_refused_in_words() {
+    let dir = Scratch::new("bomb-suite");
+    let path = dir.join("bomb.yaml");
+    // One check of 3000 steps, named by an anchor, then that alias 100 times: 10 KiB that expands to 300 000 steps.
+    let steps = vec!["{wait: {for: 1s}}"; 3000].join(",");
+    let check = format!("  - &c {{id: b.c, title: t, requirement: r, level: must, steps: [{steps}]}}\n");
+    let bomb = format!("format: 1\nsuite: b\nversion: '1'\ntitle: B\nchecks:\n{check}{}", "  - *c\n".repeat(100));
+    std::fs::write(&path, bomb).unwrap();
+    let ran = Cli::new().args(["--mock", "--no-report", "--suite"]).arg_path(&path).run();
+    ran.code(exit::USAGE)
+        .stderr_has("bomb.yaml:")
+        .stderr_has("here expand to more than puppet-lint reads (an alias bomb");
+    assert!(!ran.stderr.contains("Nodes {") && !ran.stderr.contains("budget breached"), "{}", ran.stderr);
+}
+
 #[test]
 fn a_saved_report_renders_again_in_every_format() {
     let ran = Cli::new().args(["--mock", "--heartbeat-window", "1s", "--only", "events.*"]).reports("rerender").run();
@@ -325,7 +342,8 @@ fn timeout_is_the_suites_default_unless_the_run_sets_one() {
     .unwrap();
     Cli::new().args(["--mock", "--no-report", "--suite"]).arg_path(&suite).run().code(exit::OK);
     let ran = Cli::new().args(["--mock", "--no-report", "--timeout", "7s", "--suite"]).arg_path(&suite).run();
-    ran.code(exit::FAILURE).stdout_has("${timeout} is \"7s\"");
+    // The value, not the template: `timeout is "7s"`.
+    ran.code(exit::FAILURE).stdout_has("timeout is \"7s\"").stdout_has("timeout equals \"5m\"");
 }
 
 #[test]
@@ -423,4 +441,38 @@ fn a_ca_file_that_is_no_certificate_is_a_usage_error() {
         .arg_path(&ca)
         .run();
     ran.code(exit::USAGE).stderr_has("no PEM certificate");
+}
+
+/// A failed assertion shows the value with its unit, not the template: `again.slot_ms is 3 ms`, never `${…}`.
+#[test]
+fn a_failed_assertion_shows_the_value_with_its_unit() {
+    let dir = Scratch::new("assert-units");
+    let suite = dir.join("units.yaml");
+    std::fs::write(
+        &suite,
+        "format: 1\nsuite: u\nversion: '1'\ntitle: U\nchecks:\n  - id: u.slot\n    title: t\n    requirement: r\n    level: must\n    steps:\n      - resubscribe: { capture: again }\n      - assert: { that: \"${again.slot_ms}\", at_most: \"-1000\" }\n",
+    )
+    .unwrap();
+    let ran = Cli::new()
+        .args(["--mock", "--heartbeat-window", "1s", "--suite"])
+        .arg_path(&suite)
+        .reports("assert-units")
+        .run();
+    ran.code(exit::FAILURE);
+    let check = ran.report().checks.into_iter().find(|check| check.id == "u.slot").expect("the check");
+    let shown = format!("{:?} {}", check.reason, ran.stdout);
+    assert!(!shown.contains("${"), "no template is shown: {shown}");
+    let observed = format!("{:?}", check.evidence);
+    let everything = format!("{shown} {observed}");
+    assert!(regex_like(&everything, "again.slot_ms is ", " ms"), "{everything}");
+    assert!(everything.contains("again.slot_ms is at most -1000 ms"), "{everything}");
+}
+
+/// Whether `text` has `before`, digits, then `after`.
+fn regex_like(text: &str, before: &str, after: &str) -> bool {
+    text.match_indices(before).any(|(at, _)| {
+        let rest = &text[at + before.len()..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && rest[digits..].starts_with(after)
+    })
 }

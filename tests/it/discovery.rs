@@ -89,7 +89,8 @@ async fn discover_prints_the_address_or_says_why_not() {
         .env("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
         .run_async()
         .await;
-    ran.code(exit::FAILURE).stderr_has("is not registered at http://127.0.0.1:").never_shows(TOKEN);
+    // As `run` exits for a token that does not resolve: the target cannot be reached.
+    ran.code(exit::UNREACHABLE).stderr_has("is not registered at http://127.0.0.1:").never_shows(TOKEN);
 
     let closed = format!("http://{}", support::free_address());
     let ran = Cli::new().args(["discover", TOKEN, "--authority", &closed]).run();
@@ -127,4 +128,37 @@ async fn a_redirect_is_not_followed_and_says_where_it_pointed() {
         ran.code(exit::UNREACHABLE).stderr_has(&format!("HTTP {status}, a redirect to")).never_shows(secret);
     }
     assert!(elsewhere.requests.lock().unwrap().is_empty(), "a redirect target got a request");
+}
+
+/// A service that answers and then stalls in its body, or closes in the
+/// middle of it, is named for what it did — not "cannot reach".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stalls_or_breaks_off_says_so() {
+    let stalling = support::http::unfinished(r#"{"host":"#, false).await;
+    let policy = Policy { attempts: 1, first_backoff: Duration::from_millis(10), timeout: Duration::from_millis(600) };
+    let result = discovery::discover(&Authority::parse(&stalling.authority).unwrap(), TOKEN, policy).await;
+    let Err(error @ DiscoveryError::BodyIncomplete { status: 200, .. }) = &result else { panic!("{result:?}") };
+    let message = error.to_string();
+    assert!(message.contains("answered HTTP 200, but its body stalled: 8 bytes came"), "{message}");
+    assert!(message.contains("600ms deadline"), "{message}");
+    assert!(!message.contains("cannot reach"), "{message}");
+
+    let cut = support::http::unfinished(r#"{"host":"#, true).await;
+    let ran = Cli::new().args(["discover", TOKEN, "--authority", &cut.authority]).run_async().await;
+    ran.code(exit::UNREACHABLE)
+        .stderr_has("answered HTTP 200, but its body broke off after 8 bytes")
+        .stderr_has("starts an answer and does not finish it")
+        .never_shows(TOKEN);
+    assert!(!ran.stderr.contains("cannot reach"), "{}", ran.stderr);
+}
+
+/// A redirect to a port nobody listens on is told as the redirect it is,
+/// naming where it pointed: nothing is sent there, so it is no "cannot reach".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_a_closed_port_is_told_as_a_redirect() {
+    let closed = format!("http://{}/v0/hosties/elsewhere", support::free_address());
+    let redirecting = support::http::redirecting(302, closed.clone()).await;
+    let ran = Cli::new().args(["discover", TOKEN, "--authority", &redirecting.authority]).run_async().await;
+    ran.code(exit::UNREACHABLE).stderr_has(&format!("answered HTTP 302, a redirect to \"{closed}\": not followed"));
+    assert!(!ran.stderr.contains("cannot reach"), "{}", ran.stderr);
 }

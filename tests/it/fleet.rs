@@ -133,6 +133,14 @@ fn a_malformed_targets_file_is_refused_at_its_line_and_column() {
     let dir = Scratch::new("fleet-bad");
     let cases = [
         ("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: yes please\n", ":3:"),
+        // A string is no boolean, whatever it says: `"no"` would turn TLS off.
+        (
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: \"yes\"\n",
+            ":3:11: expected `true` or `false` (unquoted), found the string \"yes\"",
+        ),
+        ("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: \"false\"\n", ":3:11: expected `true` or `false`"),
+        ("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: on\n", ":3:11: expected `true` or `false`"),
+        ("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  allow_destructive: 'yes'\n", ":4:22: expected `true`"),
         ("- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  colour: blue\n", ":4:"),
         (
             "- name: a\n  endpoint: 127.0.0.1:1\n- name: a\n  endpoint: 127.0.0.1:2\n",
@@ -152,6 +160,17 @@ fn a_malformed_targets_file_is_refused_at_its_line_and_column() {
         // The offending line is shown, as for a suite.
         ran.stderr_has(" | ");
     }
+    // An alias bomb is stopped in words, at its line and column, not with the parser's debug text.
+    let file = dir.join("targets-bomb.yaml");
+    // A target with 5000 `only` entries, named by an anchor, then that alias 100 times.
+    let only = vec!["a"; 5000].join(",");
+    let first = format!("- &t {{name: a, endpoint: '127.0.0.1:1', no_tls: true, only: [{only}]}}\n");
+    let bomb = format!("{first}{}", "- *t\n".repeat(100));
+    std::fs::write(&file, bomb).unwrap();
+    let ran = Cli::new().args(["--targets", file.to_str().unwrap(), "--no-report"]).run();
+    ran.code(exit::USAGE).stderr_has(&format!("{}:", file.display())).stderr_has("(an alias bomb");
+    assert!(ran.stderr.contains("| - *t"), "the line is shown: {}", ran.stderr);
+    assert!(!ran.stderr.contains("Nodes {") && !ran.stderr.contains("budget breached"), "{}", ran.stderr);
     let missing = dir.join("missing.yaml");
     Cli::new()
         .args(["--targets", missing.to_str().unwrap()])

@@ -37,7 +37,8 @@ fn the_mock_serves_until_ctrl_c_and_doctor_finds_it_healthy() {
         .args(["doctor", "--endpoint", &address, "--no-tls", "--token", token])
         .run()
         .code(exit::OK)
-        .stdout_has("all good");
+        .stdout_has("all good")
+        .stdout_has("- tls           off (--no-tls)");
     stop(child);
 }
 
@@ -63,6 +64,15 @@ fn the_mock_serves_tls_with_a_v1_certificate_its_ca_file_verifies() {
     let refused =
         Cli::new().args(["doctor", "--endpoint", &address, "--token", puppet_lint::mock::DEFAULT_TOKEN]).run();
     refused.code(exit::UNREACHABLE).stdout_has("not a trusted CA").stdout_has("--tls-ca-cert");
+    // With --no-tls, one `tls` line: the failure (it speaks TLS), not also "off".
+    let plain = Cli::new()
+        .args(["doctor", "--endpoint", &address, "--no-tls", "--token", puppet_lint::mock::DEFAULT_TOKEN])
+        .run();
+    plain.code(exit::UNREACHABLE).stdout_has("speaks TLS");
+    let tls_lines: Vec<&str> =
+        plain.stdout.lines().filter(|line| line.split_whitespace().nth(1) == Some("tls")).collect();
+    assert_eq!(tls_lines.len(), 1, "{}", plain.stdout);
+    assert!(tls_lines[0].starts_with('✗'), "{}", plain.stdout);
     stop(child);
 }
 

@@ -81,6 +81,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "depends on no puppet package (no `wechaty-puppet` or `@<scope>/wechaty-puppet` in dependencies, peerDependencies, devDependencies or optionalDependencies)",
     ),
     (
+        "names-a-puppet-without-wechaty-puppet",
+        "pass",
+        "fail",
+        "pass",
+        "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there",
+    ),
+    (
         "installed-package",
         "pass",
         "pass",
@@ -132,6 +139,14 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "fail",
         "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API",
     ),
+    (
+        "dong-only-in-a-file-name",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API",
+    ),
+    ("dong-text-and-a-picture", "pass", "pass", "pass", ""),
     ("example-imports-wechaty", "pass", "pass", "fail", "examples/ding-dong-bot.ts:4:1: it imports `wechaty`"),
     (
         "side-effect-import-wechaty",

@@ -279,4 +279,20 @@ fn a_recording_linked_from_outside_the_directory_is_refused() {
     std::os::unix::fs::symlink(&outside, dir.join("timeline.jsonl")).unwrap();
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
     ran.code(exit::USAGE).stderr_has("a link leading outside");
+
+/// `report DIR` reads DIR/report.json, as a run wrote it; a directory without one says what to give.
+#[test]
+fn report_of_a_directory_reads_its_report_json() {
+    let (run, _) = recorded_run("report-of-a-directory");
+    let file = run.dir().join("report.json");
+    let from_file = Cli::new().args(["report", file.to_str().unwrap(), "--format", "markdown"]).run();
+    from_file.code(exit::OK);
+    let from_dir = Cli::new().args(["report", run.dir().to_str().unwrap(), "--format", "markdown"]).run();
+    from_dir.code(exit::OK);
+    assert_eq!(from_dir.stdout, from_file.stdout);
+    assert!(!from_dir.stderr.contains("Is a directory"), "{}", from_dir.stderr);
+
+    let empty = Scratch::new("report-empty-dir");
+    let ran = Cli::new().args(["report", empty.path().to_str().unwrap()]).run();
+    ran.code(exit::USAGE).stderr_has("is a directory with no report.json in it");
 }

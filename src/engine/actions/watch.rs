@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{Captured, CheckRun, Failure, Mark, Stepped, seconds, shown, skip_instead};
 use crate::clock::human;
 use crate::session::{Entry, EventRecord, Moment, SCAN_LIMIT, Timeline, What};
-use crate::suite::{Comparison, DurationExpr, Template, Until, WatchAction};
+use crate::suite::{Comparison, DurationExpr, Template, Until, VarRef, WatchAction};
 use crate::wire::EventKind;
 
 impl CheckRun {
@@ -193,13 +193,14 @@ impl CheckRun {
                 Comparison::Contains(expected) => ("contains", expected),
                 Comparison::AtMost(expected) => ("is at most", expected),
             };
-            let expected = self.render(expected)?;
+            let expected = quantity(reference, &self.render(expected)?);
             let name = &reference.name;
             let field = reference.field.as_deref().unwrap_or_default();
+            let shown = reference.plain();
             return Err(Failure::fail(
-                message.map_or_else(|| format!("{reference} has no value"), str::to_owned),
-                format!("{reference} {relation} \"{expected}\""),
-                format!("{reference} has no value: what `{name}` captured has no `{field}`"),
+                message.map_or_else(|| format!("{shown} has no value"), str::to_owned),
+                format!("{shown} {relation} {expected}"),
+                format!("{shown} has no value: what `{name}` captured has no `{field}`"),
             ));
         }
         let actual = self.render(that)?;
@@ -222,17 +223,44 @@ impl CheckRun {
         if holds {
             return Ok(());
         }
-        let summary = message.map_or_else(|| format!("{that:?} is \"{actual}\""), str::to_owned);
-        let reference = that.references().next().map_or_else(|| "the value".to_owned(), ToString::to_string);
+        // The value as a person reads it: the reference without `${}`, and a
+        // number with its unit (`again.slot_ms is 3007 ms (3.0s)`).
+        let (shown, actual, expected) = match that.references().next() {
+            Some(reference) if that.is_one_reference() => {
+                (reference.plain(), quantity(reference, &actual), quantity(reference, &expected))
+            }
+            _ => (format!("\"{that}\""), format!("\"{actual}\""), format!("\"{expected}\"")),
+        };
+        let observed = format!("{shown} is {actual}");
         Err(Failure::fail(
-            summary,
-            format!("{reference} {relation} \"{expected}\""),
-            format!("{reference} is \"{actual}\""),
+            message.map_or_else(|| observed.clone(), str::to_owned),
+            format!("{shown} {relation} {expected}"),
+            observed,
         ))
     }
 
     fn render_matching(&self, matching: &[(String, Template)]) -> Result<Vec<(String, String)>, Failure> {
         matching.iter().map(|(field, value)| Ok((field.clone(), self.render(value)?))).collect()
+    }
+}
+
+/// A value as a person reads it: a number in a field named for its unit
+/// (`slot_ms`, `size_bytes`) with that unit, and the milliseconds also in
+/// seconds or minutes from one second on; anything else quoted.
+fn quantity(reference: &VarRef, value: &str) -> String {
+    let field = reference.field.as_deref().unwrap_or(&reference.name);
+    let number = value.trim();
+    match number.parse::<f64>() {
+        Ok(millis) if field.ends_with("_ms") => {
+            if millis.is_finite() && millis >= 1000.0 {
+                let human = human(std::time::Duration::from_secs_f64(millis / 1000.0));
+                format!("{number} ms ({human})")
+            } else {
+                format!("{number} ms")
+            }
+        }
+        Ok(_) if field.ends_with("_bytes") => format!("{number} bytes"),
+        _ => format!("\"{value}\""),
     }
 }
 

@@ -24,13 +24,42 @@ pub(crate) fn skip_all(manifest: &Manifest) -> Option<String> {
     let uses_puppet = DECLARING_SECTIONS
         .iter()
         .any(|section| manifest.declared_names(section).iter().any(|(n, _)| Base::Puppet.matches(n)));
-    if !uses_puppet {
+    if !uses_puppet && presents_as_puppet(manifest).is_none() {
         return Some(
             "depends on no puppet package (no `wechaty-puppet` or `@<scope>/wechaty-puppet` in dependencies, \
              peerDependencies, devDependencies or optionalDependencies), so it is no puppet provider and the Puppet \
              spec's NPM Publication rules do not apply"
                 .to_string(),
         );
+    }
+    None
+}
+
+/// How a package presents itself as a Wechaty puppet, if it does: its name
+/// (`wechaty-puppet-zoom`, `@scope/wechaty-puppet-zoom`), its description or
+/// its keywords. Such a package is judged even before it depends on
+/// `wechaty-puppet`, so that its author is told what is missing.
+pub(crate) fn presents_as_puppet(manifest: &Manifest) -> Option<String> {
+    let text = |key: &str| manifest.value().get(key).and_then(|value| value.as_str()).map(str::to_owned);
+    if let Some(name) = text("name") {
+        let bare = name.rsplit('/').next().unwrap_or(&name);
+        if bare.starts_with("wechaty-puppet-") && (name == bare || name.starts_with('@')) {
+            return Some(format!("its name `{name}`"));
+        }
+    }
+    let says_puppet = |words: &str| {
+        let words = words.to_ascii_lowercase();
+        words.contains("wechaty-puppet") || (words.contains("wechaty") && words.contains("puppet"))
+    };
+    if let Some(description) = text("description")
+        && says_puppet(&description)
+    {
+        return Some("its description".to_owned());
+    }
+    let keywords = manifest.value().get("keywords").and_then(|keywords| keywords.as_array());
+    let keywords: Vec<&str> = keywords.into_iter().flatten().filter_map(|keyword| keyword.as_str()).collect();
+    if says_puppet(&keywords.join(" ")) {
+        return Some("its keywords".to_owned());
     }
     None
 }

@@ -95,6 +95,17 @@ const CASES: &[(&str, Want, Want, Want)] = &[
     ("no-package-json", Fail(&["package.json is missing"]), Fail(&["package.json is missing"]), Pass),
     ("private-package", Skip(PRIVATE), Skip(PRIVATE), Skip(PRIVATE)),
     ("no-puppet-dependency", Skip(NO_PUPPET), Skip(NO_PUPPET), Skip(NO_PUPPET)),
+    // Named `wechaty-puppet-zoom`, described as a Wechaty puppet, without `wechaty-puppet` yet: judged, and told.
+    (
+        "names-a-puppet-without-wechaty-puppet",
+        Pass,
+        Fail(&[
+            "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there",
+            "package.json:7:3: \"wechaty-puppet\" is missing from devDependencies, and should be there",
+            "package.json: \"wechaty\" is missing from peerDependencies, and should be there",
+        ]),
+        Pass,
+    ),
     (
         "installed-package",
         Pass,
@@ -142,6 +153,9 @@ const CASES: &[(&str, Want, Want, Want)] = &[
         ]),
     ),
     ("example-never-answers-dong", Pass, Pass, Fail(&[NO_DONG])),
+    // A picture named ding-dong.jpg, a file dong.png: no text `dong` (puppet-official-account's example).
+    ("dong-only-in-a-file-name", Pass, Pass, Fail(&[NO_DONG])),
+    ("dong-text-and-a-picture", Pass, Pass, Pass),
     (
         "example-imports-wechaty",
         Pass,

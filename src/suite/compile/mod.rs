@@ -27,8 +27,8 @@ use crate::wire::status::code_from_name;
 const FORMAT: u32 = 1;
 
 pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
-    let document: SuiteDoc =
-        serde_saphyr::from_str(text).map_err(|error| SuiteErrors(vec![yaml_error(&error, text, source)]))?;
+    let document: SuiteDoc = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|error| SuiteErrors(vec![yaml_error(&error, text, source)]))?;
     let mut compiler = Compiler { source, errors: Vec::new(), check: None, given: None };
     let suite = compiler.suite(document);
     if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
@@ -45,9 +45,57 @@ pub fn yaml_error(error: &serde_saphyr::Error, text: &str, source: &str) -> Suit
     SuiteError { location: Location { file: source.to_owned(), line, column }, message }
 }
 
+/// How puppet-lint reads its YAML files (suites, targets): booleans are
+/// `true` or `false` only (YAML 1.2; `yes`, `on`, `"yes"` are refused), and
+/// the parser's limits on anchors and aliases stop an alias bomb.
+pub fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! { strict_booleans: true }
+}
+
+/// A limit the parser stopped at, in words: an alias bomb, or a document
+/// larger than any suite or targets file.
+fn limit_message(error: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut error = error;
+    while let Error::AliasError { error: inner, .. } | Error::WithSnippet { error: inner, .. } = error {
+        error = inner;
+    }
+    const BOMB: &str = "the anchors and aliases here expand to more than puppet-lint reads (an alias bomb, \
+                        each alias repeating another many times?): write the values out, or use fewer aliases";
+    let too_big = |what: &str| {
+        format!("the YAML has too many {what} for a puppet-lint file (it reads files a person writes): shorten it")
+    };
+    Some(match error {
+        Error::AliasReplayCounterOverflow { .. }
+        | Error::AliasReplayLimitExceeded { .. }
+        | Error::AliasExpansionLimitExceeded { .. }
+        | Error::AliasReplayStackDepthExceeded { .. } => BOMB.to_owned(),
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Nodes { .. } | BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
+                BOMB.to_owned()
+            }
+            BudgetBreach::Events { .. } => too_big("parts"),
+            BudgetBreach::Anchors { .. } => too_big("anchors (`&name`)"),
+            BudgetBreach::Depth { .. } => too_big("levels of nesting"),
+            BudgetBreach::Documents { .. } => too_big("documents (`---`)"),
+            BudgetBreach::ScalarBytes { .. } => too_big("bytes of text"),
+            BudgetBreach::CommentBytes { .. } => too_big("bytes of comments"),
+            BudgetBreach::MergeKeys { .. } => too_big("merge keys (`<<`)"),
+            _ => "the YAML goes past a limit of the parser's (it is malformed, or far larger than a puppet-lint \
+                  file): check its structure"
+                .to_owned(),
+        },
+        _ => return None,
+    })
+}
+
 /// The parser's message, without its rendered snippet and location suffix,
 /// in puppet-lint's words where the parser's are cryptic.
 fn plain_message(error: &serde_saphyr::Error) -> String {
+    if let Some(message) = limit_message(error) {
+        return message;
+    }
     let text = error.without_snippet().to_string();
     let first = text.lines().next().unwrap_or_default().trim();
     let first = first.split(" at line ").next().unwrap_or(first).trim_end_matches('.');
@@ -57,6 +105,9 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
     }
     match first {
         "expected string scalar" => "expected a string here".to_owned(),
+        "invalid boolean (strict mode expects true/false)" => {
+            "expected `true` or `false` here (unquoted; `yes`, `on` and quoted strings are not booleans)".to_owned()
+        }
         other => other.to_owned(),
     }
 }

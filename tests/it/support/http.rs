@@ -59,3 +59,32 @@ pub async fn redirecting(status: u16, location: String) -> Stub {
     });
     Stub { authority, requests }
 }
+
+/// A service that answers `200` with headers announcing a 100-byte body, sends
+/// `prefix` of it, and then holds the connection open without a byte more
+/// (`close: false`, a stall) or closes it (`close: true`, a body cut short).
+pub async fn unfinished(prefix: &'static str, close: bool) -> Stub {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let authority = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = vec![0u8; 8192];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            seen.lock().unwrap().push(String::from_utf8_lossy(&buffer[..read]).to_string());
+            let response =
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{prefix}");
+            let _ = stream.write_all(response.as_bytes()).await;
+            if close {
+                let _ = stream.shutdown().await;
+            } else {
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    drop(stream);
+                });
+            }
+        }
+    });
+    Stub { authority, requests }
+}

@@ -17,6 +17,29 @@ pub(super) fn mentions(value: &str, word: &str) -> bool {
     value.to_ascii_lowercase().contains(word)
 }
 
+/// Whether a string sent could be the text `dong`: it mentions `dong` and is
+/// no file name, path or URL — a picture named `ding-dong.jpg`, `FileBox.fromUrl('…/dong.png')`,
+/// answers nothing (puppet-official-account's example sends one in a branch).
+pub(super) fn is_dong_text(value: &str) -> bool {
+    mentions(value, "dong") && !names_a_file(value)
+}
+
+/// A URL (`scheme://`), a path (a `/` or `\`), or a name ending in a file
+/// extension (`.jpg`, `.png`, `.mp4`: a dot, then 1 to 5 letters or digits with
+/// at least one letter).
+fn names_a_file(value: &str) -> bool {
+    let value = value.trim();
+    if value.contains("://") || value.contains('/') || value.contains('\\') {
+        return true;
+    }
+    value.rsplit_once('.').is_some_and(|(stem, extension)| {
+        !stem.is_empty()
+            && (1..=5).contains(&extension.len())
+            && extension.chars().all(|c| c.is_ascii_alphanumeric())
+            && extension.chars().any(|c| c.is_ascii_alphabetic())
+    })
+}
+
 /// A regex literal, or `new RegExp('…')`, whose pattern mentions `ding`.
 fn is_ding_regex(expression: &Expression<'_>) -> bool {
     match inner(expression) {

@@ -13,7 +13,7 @@ use oxc_ast_visit::{Visit, walk};
 use oxc_span::GetSpan;
 use oxc_syntax::scope::ScopeFlags;
 
-use super::ding::mentions;
+use super::ding::is_dong_text;
 use super::facts::{Construction, Facts, Guard, How, Listener, MethodCall, ModuleUse, NamedCall};
 use super::syntax::{argument_range, inner, member, required_module, string_value};
 
@@ -378,7 +378,7 @@ impl<'a> Visit<'a> for Facts {
     }
 
     fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
-        if mentions(it.value.as_str(), "dong") {
+        if is_dong_text(it.value.as_str()) {
             let guard = self.guard_now();
             self.dong_literals.push((it.span.start, guard));
         }
@@ -386,7 +386,7 @@ impl<'a> Visit<'a> for Facts {
 
     fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
         for quasi in &it.quasis {
-            if quasi.value.cooked.is_some_and(|cooked| mentions(cooked.as_str(), "dong")) {
+            if quasi.value.cooked.is_some_and(|cooked| is_dong_text(cooked.as_str())) {
                 let guard = self.guard_now();
                 self.dong_literals.push((quasi.span.start, guard));
             }
