@@ -158,3 +158,16 @@ fn every_fault_is_tested_and_every_check_can_fail() {
         assert!(failing.iter().any(|list| list.contains(&quoted)), "no fault makes {} fail", check.id);
     }
 }
+
+/// `events.ready` waits for `ready` as long as the run watches (its heartbeat window), not its whole check budget.
+#[tokio::test]
+async fn a_missing_ready_is_told_within_the_heartbeat_window() {
+    let report = run_with(&[Fault::NoReady]).await;
+    let ready = report.checks.iter().find(|check| check.id == "events.ready").expect("events.ready");
+    assert_eq!(ready.verdict, Verdict::Fail);
+    let window = report.settings.heartbeat_window_ms;
+    let budget = report.settings.timeout_ms.unwrap_or(60_000);
+    assert!(window < budget, "the test's window ({window} ms) is shorter than the check budget ({budget} ms)");
+    // Half-way between the window and the budget: told at the window's end, not the budget's.
+    assert!(ready.duration_ms < (window + budget) / 2, "waited {} ms for a {window} ms window", ready.duration_ms);
+}
