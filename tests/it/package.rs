@@ -85,7 +85,7 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "pass",
         "fail",
         "pass",
-        "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there",
+        "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there: package.json presents the package as a Wechaty puppet (its name `wechaty-puppet-zoom`), yet it depends on no `wechaty-puppet`; add it with the version range the provider supports",
     ),
     (
         "installed-package",

@@ -279,6 +279,7 @@ fn a_recording_linked_from_outside_the_directory_is_refused() {
     std::os::unix::fs::symlink(&outside, dir.join("timeline.jsonl")).unwrap();
     let ran = Cli::new().args(["rejudge", dir.to_str().unwrap()]).run();
     ran.code(exit::USAGE).stderr_has("a link leading outside");
+}
 
 /// `report DIR` reads DIR/report.json, as a run wrote it; a directory without one says what to give.
 #[test]

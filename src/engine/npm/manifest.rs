@@ -381,6 +381,11 @@ pub(crate) fn judge_peer_and_dev(manifest: &Manifest) -> Judgement {
             .collect();
         family.sort_unstable();
         family.dedup();
+        // A package that calls itself a puppet but builds on none yet: told why it is judged, and what to add.
+        let presents = match base {
+            Base::Puppet if family.is_empty() => super::applicability::presents_as_puppet(manifest),
+            _ => None,
+        };
         if family.is_empty() {
             family.push(base.name());
         }
@@ -406,8 +411,14 @@ pub(crate) fn judge_peer_and_dev(manifest: &Manifest) -> Judgement {
                         .map(move |(_, offset)| format!("{other} at {}", manifest.locate(offset)))
                 })
                 .collect();
-            let hint =
-                if elsewhere.is_empty() { String::new() } else { format!(" (it is in {})", elsewhere.join(", ")) };
+            let hint = match &presents {
+                Some(how) if section == "peerDependencies" => format!(
+                    ": {FILE} presents the package as a Wechaty puppet ({how}), yet it depends on no `wechaty-puppet`; \
+                     add it with the version range the provider supports"
+                ),
+                _ if elsewhere.is_empty() => String::new(),
+                _ => format!(" (it is in {})", elsewhere.join(", ")),
+            };
             let message = format!("{wanted} is missing from {section}, and should be there{hint}");
             findings.push(match manifest.member(section) {
                 Some(member) => Finding::at(manifest.locate(member.key_offset), message),

@@ -100,7 +100,7 @@ const CASES: &[(&str, Want, Want, Want)] = &[
         "names-a-puppet-without-wechaty-puppet",
         Pass,
         Fail(&[
-            "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there",
+            "package.json: \"wechaty-puppet\" is missing from peerDependencies, and should be there: package.json presents the package as a Wechaty puppet (its name `wechaty-puppet-zoom`), yet it depends on no `wechaty-puppet`; add it with the version range the provider supports",
             "package.json:7:3: \"wechaty-puppet\" is missing from devDependencies, and should be there",
             "package.json: \"wechaty\" is missing from peerDependencies, and should be there",
         ]),
