@@ -43,6 +43,9 @@ pub struct Context {
     pub observer: Arc<dyn Observer>,
     /// The session's timeline (or an empty one when there is no session), or the rebuilt recording.
     pub timeline: Timeline,
+    /// When the run began, by the wall clock (the recorded run's, when re-judged): what the times payloads carry
+    /// are held against.
+    pub started: std::time::SystemTime,
 }
 
 /// What the checks run on.

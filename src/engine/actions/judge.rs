@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{CheckRun, Failure, Stepped};
+use crate::engine::field::facts::Facts;
 use crate::engine::field::shapes;
 use crate::engine::field::states::{self, Item};
 use crate::session::{Entry, Timeline, What};
-use crate::suite::{JudgeAction, Severity, StateRule};
+use crate::suite::{FactRule, JudgeAction, Severity, StateRule};
 use crate::wire::{EventKind, Rpc};
 
 /// How many entries are read back from the recording at a time.
@@ -29,6 +30,7 @@ impl CheckRun {
         match action {
             JudgeAction::JudgeStates { rules } => self.judge_states(rules)?,
             JudgeAction::JudgeShapes { level } => self.judge_shapes(*level)?,
+            JudgeAction::JudgeFacts { rules } => self.judge_facts(rules)?,
         }
         Ok(Stepped::nothing())
     }
@@ -157,6 +159,53 @@ impl CheckRun {
             observed,
         )
         .at(at))
+    }
+}
+
+impl CheckRun {
+    fn judge_facts(&mut self, rules: &[FactRule]) -> Result<(), Failure> {
+        let timeline = &self.context.timeline;
+        let mut facts = Facts::new(rules, self.context.started);
+        for_each_entry(timeline, |entry| {
+            let What::Event(event) = &entry.what else { return };
+            facts.event(
+                entry.seq,
+                entry.at,
+                event.kind,
+                &event.raw,
+                event.payload.as_ref(),
+                event.kept.is_whole(),
+                event.connect_heartbeat || event.replay,
+            );
+        });
+        let mut judged = format!("{} event(s) judged", facts.judged);
+        if facts.unjudged > 0 {
+            judged.push_str(&format!("; {} not judged: the recording budget trimmed their payloads", facts.unjudged));
+        }
+        let findings = facts.findings();
+        let Some(first) = findings.first() else {
+            self.note = Some(judged);
+            return Ok(());
+        };
+        let listed: Vec<&str> = findings.iter().take(LISTED).map(|finding| finding.message.as_str()).collect();
+        let mut observed = listed.join("; ");
+        if findings.len() > LISTED {
+            observed.push_str(&format!("; and {} more", findings.len() - LISTED));
+        }
+        let summary = if findings.len() == 1 {
+            first.message.clone()
+        } else {
+            format!("{} payloads say what is not true ({judged}): {}", findings.len(), first.message)
+        };
+        Err(Failure::fail(
+            summary,
+            format!(
+                "what every payload says is true ({})",
+                rules.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+            ),
+            observed,
+        )
+        .at(first.at))
     }
 }
 
