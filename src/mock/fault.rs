@@ -55,6 +55,14 @@ pub enum Fault {
     UnknownEvent,
     /// a room message whose talker is the room itself (`talker_id` = `room_id`)
     RoomTalker,
+    /// a contact's text after login is delivered twice: two `message` events with one `messageId`, 1 s apart
+    DuplicateMessage,
+    /// after login, 40 identical `heartbeat` events (one payload) within 200 ms
+    EventStorm,
+    /// a `room-topic` after login whose `timestamp` (seconds) is 30 years before now
+    StaleRoomTime,
+    /// a `room-topic` after login whose `oldTopic` is the text "undefined"
+    PlaceholderValue,
     /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)

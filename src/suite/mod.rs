@@ -98,7 +98,9 @@ impl Check {
                 matches!(
                     step.action,
                     Action::Judge(
-                        JudgeAction::JudgeStates { .. } | JudgeAction::JudgeShapes { .. } | JudgeAction::JudgeFacts { .. }
+                        JudgeAction::JudgeStates { .. }
+                            | JudgeAction::JudgeShapes { .. }
+                            | JudgeAction::JudgeFacts { .. }
                     )
                 )
             })

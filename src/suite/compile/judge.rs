@@ -55,7 +55,10 @@ impl Compiler<'_> {
                 Some(known) => rules.push(known),
                 None => {
                     let location = self.at(rule);
-                    self.error(location, format!("unknown fact rule `{}`: the rules are {}", rule.value, FactRule::ids()));
+                    self.error(
+                        location,
+                        format!("unknown fact rule `{}`: the rules are {}", rule.value, FactRule::ids()),
+                    );
                 }
             }
         }

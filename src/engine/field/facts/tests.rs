@@ -42,7 +42,10 @@ fn a_message_id_escaped_differently_is_the_same_id() {
     // The same id, once with a JSON escape: the ids decoded are equal.
     let found = judge(
         &[FactRule::MessageOnce],
-        &[(1.0, EventKind::Message, r#"{"messageId":"m-1"}"#), (2.0, EventKind::Message, r#"{"messageId":"m\u002d1"}"#)],
+        &[
+            (1.0, EventKind::Message, r#"{"messageId":"m-1"}"#),
+            (2.0, EventKind::Message, r#"{"messageId":"m\u002d1"}"#),
+        ],
     );
     assert_eq!(found.len(), 1, "{found:?}");
 }
@@ -87,9 +90,11 @@ fn a_storm_of_identical_heartbeats_is_found_once() {
 #[test]
 fn identical_room_topics_spread_out_are_no_storm_but_packed_are() {
     let topic = r#"{"changerId":"c","newTopic":"n","oldTopic":"o","roomId":"r@chatroom","timestamp":1796587200}"#;
-    let spread: Vec<(f64, EventKind, &str)> = (0..20).map(|i| (f64::from(i) * 0.2, EventKind::RoomTopic, topic)).collect();
+    let spread: Vec<(f64, EventKind, &str)> =
+        (0..20).map(|i| (f64::from(i) * 0.2, EventKind::RoomTopic, topic)).collect();
     assert!(judge(&[FactRule::EventStorm], &spread).is_empty());
-    let packed: Vec<(f64, EventKind, &str)> = (0..12).map(|i| (f64::from(i) * 0.05, EventKind::RoomTopic, topic)).collect();
+    let packed: Vec<(f64, EventKind, &str)> =
+        (0..12).map(|i| (f64::from(i) * 0.05, EventKind::RoomTopic, topic)).collect();
     let found = judge(&[FactRule::EventStorm], &packed);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("`room-topic`"), "{found:?}");
@@ -97,7 +102,8 @@ fn identical_room_topics_spread_out_are_no_storm_but_packed_are() {
 
 #[test]
 fn dongs_and_connect_heartbeats_are_no_storm() {
-    let dongs: Vec<(f64, EventKind, &str)> = (0..40).map(|i| (f64::from(i) * 0.01, EventKind::Dong, r#"{"data":"d"}"#)).collect();
+    let dongs: Vec<(f64, EventKind, &str)> =
+        (0..40).map(|i| (f64::from(i) * 0.01, EventKind::Dong, r#"{"data":"d"}"#)).collect();
     assert!(judge(&[FactRule::EventStorm], &dongs).is_empty());
     let mut facts = Facts::new(&[FactRule::EventStorm], started());
     let connect = r#"{"data":"Wechaty Puppet gRPC stream connect successfully"}"#;
@@ -136,7 +142,9 @@ fn a_room_topic_a_day_ahead_is_found_and_minutes_of_skew_are_not() {
     assert!(found[0].contains("3 days after the event arrived"), "{}", found[0]);
     // Two minutes of skew either way, a fraction of a second, or an hour's backlog: fine.
     for fine in [STARTED + 120, STARTED - 120, STARTED - 3600] {
-        assert!(judge(&[FactRule::Timestamps], &[(1.0, EventKind::RoomTopic, &topic_at(&fine.to_string()))]).is_empty());
+        assert!(
+            judge(&[FactRule::Timestamps], &[(1.0, EventKind::RoomTopic, &topic_at(&fine.to_string()))]).is_empty()
+        );
     }
     assert!(judge(&[FactRule::Timestamps], &[(1.0, EventKind::RoomTopic, &topic_at("1796587200.25"))]).is_empty());
 }
@@ -168,8 +176,16 @@ fn placeholders_in_other_events_and_fields_are_found() {
     let found = judge(
         &[FactRule::Placeholders],
         &[
-            (1.0, EventKind::RoomTopic, r#"{"changerId":"c","newTopic":"team","oldTopic":"undefined","roomId":"r@chatroom","timestamp":1796587200}"#),
-            (2.0, EventKind::RoomJoin, r#"{"inviteeIdList":["c-2","null"],"inviterId":"c-1","roomId":"r@chatroom","timestamp":1796587200}"#),
+            (
+                1.0,
+                EventKind::RoomTopic,
+                r#"{"changerId":"c","newTopic":"team","oldTopic":"undefined","roomId":"r@chatroom","timestamp":1796587200}"#,
+            ),
+            (
+                2.0,
+                EventKind::RoomJoin,
+                r#"{"inviteeIdList":["c-2","null"],"inviterId":"c-1","roomId":"r@chatroom","timestamp":1796587200}"#,
+            ),
             (3.0, EventKind::Heartbeat, r#"{"data":"[object Object]"}"#),
             (4.0, EventKind::Scan, r#"{"qrcode":"NaN","status":2}"#),
         ],
@@ -190,7 +206,11 @@ fn words_that_contain_a_placeholder_are_values() {
     let found = judge(
         &[FactRule::Placeholders],
         &[
-            (1.0, EventKind::RoomTopic, r#"{"changerId":"c","newTopic":"Undefined Behaviour","oldTopic":"nullable","roomId":"r","timestamp":1796587200}"#),
+            (
+                1.0,
+                EventKind::RoomTopic,
+                r#"{"changerId":"c","newTopic":"Undefined Behaviour","oldTopic":"nullable","roomId":"r","timestamp":1796587200}"#,
+            ),
             (2.0, EventKind::Dong, r#"{"data":"NaNa"}"#),
             (3.0, EventKind::Login, r#"{"contactId":"null-island"}"#),
         ],
@@ -202,7 +222,10 @@ fn words_that_contain_a_placeholder_are_values() {
 fn rules_not_asked_for_find_nothing() {
     let found = judge(
         &[FactRule::Timestamps],
-        &[(1.0, EventKind::Message, r#"{"messageId":"undefined"}"#), (2.0, EventKind::Message, r#"{"messageId":"undefined"}"#)],
+        &[
+            (1.0, EventKind::Message, r#"{"messageId":"undefined"}"#),
+            (2.0, EventKind::Message, r#"{"messageId":"undefined"}"#),
+        ],
     );
     assert!(found.is_empty(), "{found:?}");
 }
