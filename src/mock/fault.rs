@@ -23,6 +23,8 @@ pub enum Fault {
     NoEcho,
     /// sent messages come back with a contact, not the bot, as talker
     EchoWrongTalker,
+    /// a text the bot sends comes back typed Image (6), as from a provider that numbers types by another table
+    EchoWrongType,
     /// no periodic `heartbeat`: silent whenever idle
     NoHeartbeat,
     /// `Ding` is answered but no `dong` follows

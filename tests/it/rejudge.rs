@@ -280,7 +280,7 @@ fn the_fact_rules_fail_live_and_again_naming_event_field_value_and_rule() {
     let again = read_report(&dir.join("rejudged"));
     let facts: [(&str, Verdict, &[&str]); 4] = [
         (
-            "events.once",
+            "events.message-once",
             Verdict::Fail,
             &["`message`.messageId \"", " again (first at seq ", "one `message` event per message id"],
         ),

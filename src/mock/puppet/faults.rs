@@ -222,6 +222,11 @@ impl Mock {
         if self.has(Fault::ControlChars) { format!("{version}{CONTROL_CHARS}") } else { version.into() }
     }
 
+    /// The type a text the bot sends is stored with: Text, or Image with `echo-wrong-type`.
+    pub(super) fn text_kind(&self) -> MessageKind {
+        if self.has(Fault::EchoWrongType) { MessageKind::Image } else { MessageKind::Text }
+    }
+
     /// `ready-before-login`: `ready` comes first.
     pub(super) fn misbehave_before_login(&self) {
         if self.has(Fault::ReadyBeforeLogin) {
