@@ -13,7 +13,7 @@
 //! judge reads either unit and holds the time itself against the clock.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -126,9 +126,7 @@ impl Facts {
     }
 
     fn hash(&self, value: impl Hash) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        value.hash(&mut hasher);
-        hasher.finish()
+        self.hasher.hash_one(value)
     }
 
     fn once(&mut self, seq: usize, at: Duration, payload: &Value) {
