@@ -46,6 +46,9 @@ pub struct Context {
     /// When the run began, by the wall clock (the recorded run's, when re-judged): what the times payloads carry
     /// are held against.
     pub started: std::time::SystemTime,
+    /// The fact judge, every rule, fed the timeline up to the entry it holds: the `judge_facts` checks read the
+    /// recording once between them, not once each.
+    pub facts: std::sync::Mutex<Option<(crate::engine::field::facts::Facts, usize)>>,
 }
 
 /// What the checks run on.

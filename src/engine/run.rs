@@ -115,6 +115,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
         started,
+        facts: std::sync::Mutex::new(None),
         timeline: timeline.clone(),
     });
 

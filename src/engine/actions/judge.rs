@@ -164,38 +164,48 @@ impl CheckRun {
 
 impl CheckRun {
     fn judge_facts(&mut self, rules: &[FactRule]) -> Result<(), Failure> {
-        let timeline = &self.context.timeline;
-        let mut facts = Facts::new(rules, self.context.started);
-        for_each_entry(timeline, |entry| {
-            let What::Event(event) = &entry.what else { return };
-            facts.event(
-                entry.seq,
-                entry.at,
-                event.kind,
-                &event.raw,
-                event.payload.as_ref(),
-                event.kept.is_whole(),
-                event.connect_heartbeat || event.replay,
-            );
-        });
+        let context = self.context.clone();
+        let timeline = &context.timeline;
+        let mut shared = context.facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (facts, next) = shared.get_or_insert_with(|| (Facts::new(FactRule::ALL, self.context.started), 0));
+        // What came since the last fact check read the timeline (the judge holds every rule).
+        let end = timeline.len();
+        while *next < end {
+            let to = (*next + BATCH).min(end);
+            for entry in timeline.range(*next, to) {
+                let What::Event(event) = &entry.what else { continue };
+                facts.event(
+                    entry.seq,
+                    entry.at,
+                    event.kind,
+                    &event.raw,
+                    event.payload.as_ref(),
+                    event.kept.is_whole(),
+                    event.connect_heartbeat || event.replay,
+                );
+            }
+            *next = to;
+        }
+        let facts = &*facts;
         let mut judged = format!("{} event(s) judged", facts.judged);
         if facts.unjudged > 0 {
             judged.push_str(&format!("; {} not judged: the recording budget trimmed their payloads", facts.unjudged));
         }
-        let findings = facts.findings();
-        let Some(first) = findings.first() else {
+        let findings: Vec<_> = facts.findings().iter().filter(|finding| rules.contains(&finding.rule)).collect();
+        let count: usize = rules.iter().map(|rule| facts.count(*rule)).sum();
+        let Some(first) = findings.first().copied() else {
             self.note = Some(judged);
             return Ok(());
         };
         let listed: Vec<&str> = findings.iter().take(LISTED).map(|finding| finding.message.as_str()).collect();
         let mut observed = listed.join("; ");
-        if findings.len() > LISTED {
-            observed.push_str(&format!("; and {} more", findings.len() - LISTED));
+        if count > LISTED {
+            observed.push_str(&format!("; and {} more", count - LISTED));
         }
-        let summary = if findings.len() == 1 {
+        let summary = if count == 1 {
             first.message.clone()
         } else {
-            format!("{} payloads say what is not true ({judged}): {}", findings.len(), first.message)
+            format!("{count} payloads say what is not true ({judged}): {}", first.message)
         };
         Err(Failure::fail(
             summary,

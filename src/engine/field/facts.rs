@@ -33,6 +33,8 @@ const MILLISECONDS_FROM: f64 = 1e11;
 pub const PLACEHOLDERS: &[&str] = &["undefined", "null", "NaN", "[object Object]"];
 /// How many message ids are remembered (a flood past this is judged on what was remembered).
 const IDS_KEPT: usize = 1 << 20;
+/// Findings kept per rule (the count says how many in all).
+const KEPT_PER_RULE: usize = 64;
 /// Storm windows kept before the stale ones are dropped.
 const WINDOWS_KEPT: usize = 4096;
 
@@ -61,7 +63,11 @@ pub struct Facts {
     /// Each (type, payload)'s current one-second window: its start, its count, its first seq.
     windows: HashMap<u64, (Duration, u32, usize)>,
     stormed: HashSet<u64>,
+    /// When the storm windows were last pruned.
+    pruned: Duration,
     findings: Vec<FactFinding>,
+    /// Findings per rule, kept or not (by [`FactRule::ALL`]'s order).
+    counts: [usize; 4],
     /// Payloads not judged: the recording budget trimmed them.
     pub unjudged: u64,
     pub judged: u64,
@@ -79,7 +85,9 @@ impl Facts {
             ids: HashMap::new(),
             windows: HashMap::new(),
             stormed: HashSet::new(),
+            pruned: Duration::ZERO,
             findings: Vec::new(),
+            counts: [0; 4],
             unjudged: 0,
             judged: 0,
         }
@@ -120,9 +128,22 @@ impl Facts {
         }
     }
 
-    /// What was found, in the order of the run.
+    /// What was found, in the order of the run (at most [`KEPT_PER_RULE`] a rule).
     pub fn findings(&self) -> &[FactFinding] {
         &self.findings
+    }
+
+    /// How many findings `rule` has, kept or not.
+    pub fn count(&self, rule: FactRule) -> usize {
+        FactRule::ALL.iter().position(|known| *known == rule).map_or(0, |index| self.counts[index])
+    }
+
+    fn found(&mut self, finding: FactFinding) {
+        let Some(index) = FactRule::ALL.iter().position(|known| *known == finding.rule) else { return };
+        self.counts[index] += 1;
+        if self.counts[index] <= KEPT_PER_RULE {
+            self.findings.push(finding);
+        }
     }
 
     fn hash(&self, value: impl Hash) -> u64 {
@@ -135,7 +156,7 @@ impl Facts {
         match self.ids.get(&key) {
             Some(first) => {
                 let first = *first;
-                self.findings.push(FactFinding {
+                self.found(FactFinding {
                     rule: FactRule::MessageOnce,
                     seq,
                     at,
@@ -155,8 +176,14 @@ impl Facts {
 
     fn storm(&mut self, seq: usize, at: Duration, kind: EventKind, raw: &str) {
         let key = self.hash((kind.wire(), raw));
-        if self.windows.len() >= WINDOWS_KEPT && !self.windows.contains_key(&key) {
+        // Windows older than a second are dropped once a second; past WINDOWS_KEPT distinct payloads within it,
+        // a new payload is not followed until then (thousands of distinct events a second are no storm of one).
+        if at.saturating_sub(self.pruned) > Duration::from_secs(1) {
             self.windows.retain(|_, (start, _, _)| at.saturating_sub(*start) <= Duration::from_secs(1));
+            self.pruned = at;
+        }
+        if self.windows.len() >= WINDOWS_KEPT && !self.windows.contains_key(&key) {
+            return;
         }
         let window = self.windows.entry(key).or_insert((at, 0, seq));
         if at.saturating_sub(window.0) > Duration::from_secs(1) {
@@ -165,7 +192,7 @@ impl Facts {
         window.1 += 1;
         if window.1 == STORM_PER_SECOND + 1 && self.stormed.insert(key) {
             let first = window.2;
-            self.findings.push(FactFinding {
+            self.found(FactFinding {
                 rule: FactRule::EventStorm,
                 seq,
                 at,
@@ -192,7 +219,7 @@ impl Facts {
         } else {
             return;
         };
-        self.findings.push(FactFinding {
+        self.found(FactFinding {
             rule: FactRule::Timestamps,
             seq,
             at,
@@ -232,7 +259,7 @@ impl Facts {
                         field
                     })
                 };
-                self.findings.push(FactFinding {
+                self.found(FactFinding {
                     rule: FactRule::Placeholders,
                     seq,
                     at,

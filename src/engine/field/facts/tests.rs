@@ -229,3 +229,24 @@ fn rules_not_asked_for_find_nothing() {
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_storm_among_a_flood_of_distinct_events_is_still_found_and_the_flood_is_quick() {
+    let mut facts = Facts::new(&[FactRule::EventStorm, FactRule::MessageOnce], started());
+    let beat = r#"{"data":"same"}"#;
+    let started = std::time::Instant::now();
+    for seq in 0..200_000usize {
+        let at = Duration::from_micros(seq as u64 * 5);
+        let raw = format!(r#"{{"messageId":"m{seq}"}}"#);
+        let payload: Value = serde_json::from_str(&raw).unwrap();
+        facts.event(seq, at, EventKind::Message, &raw, Some(&payload), true, false);
+        if seq % 1000 == 0 {
+            facts.event(seq, at, EventKind::Heartbeat, beat, None, true, false);
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    let found: Vec<&FactFinding> = facts.findings().iter().collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, FactRule::EventStorm);
+    assert!(facts.windows.len() <= WINDOWS_KEPT + 1);
+}
