@@ -99,6 +99,53 @@ state_rules! {
         "subscribe before Start, events with no subscriber are dropped";
 }
 
+/// A rule of the fact judge (`engine::field::facts`): what the run's payloads say must be true of the account —
+/// things that happen once, times that are now, values that are values. Suites name them by [`FactRule::id`] in
+/// `judge_facts: { rules: [...] }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FactRule {
+    /// One `message` event per message id (must).
+    MessageOnce,
+    /// No storm of identical events: the same type and payload many times a second (should).
+    EventStorm,
+    /// Every time a payload carries lies within the run's clock (must).
+    Timestamps,
+    /// No placeholder text (`undefined`, `null`, `NaN`, `[object Object]`) where a value belongs (must).
+    Placeholders,
+}
+
+impl FactRule {
+    /// Every rule, in the order the fact judge's documentation lists them.
+    pub const ALL: &'static [FactRule] =
+        &[FactRule::MessageOnce, FactRule::EventStorm, FactRule::Timestamps, FactRule::Placeholders];
+
+    /// The stable id suites and findings use, e.g. `message-once`.
+    pub fn id(self) -> &'static str {
+        match self {
+            FactRule::MessageOnce => "message-once",
+            FactRule::EventStorm => "event-storm",
+            FactRule::Timestamps => "timestamps",
+            FactRule::Placeholders => "placeholders",
+        }
+    }
+
+    /// The rule a suite names by `id`; `None` for a name that is no rule.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// Every id, comma-separated, for error messages.
+    pub fn ids() -> String {
+        Self::ALL.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for FactRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 impl StateRule {
     /// The rule a suite names by `id`; `None` for a name that is no rule.
     pub fn from_id(id: &str) -> Option<Self> {

@@ -43,6 +43,12 @@ pub struct Context {
     pub observer: Arc<dyn Observer>,
     /// The session's timeline (or an empty one when there is no session), or the rebuilt recording.
     pub timeline: Timeline,
+    /// When the run began, by the wall clock (the recorded run's, when re-judged): what the times payloads carry
+    /// are held against.
+    pub started: std::time::SystemTime,
+    /// The fact judge, every rule, fed the timeline up to the entry it holds: the `judge_facts` checks read the
+    /// recording once between them, not once each.
+    pub facts: std::sync::Mutex<Option<(crate::engine::field::facts::Facts, usize)>>,
 }
 
 /// What the checks run on.

@@ -51,6 +51,11 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
     let clock = Instant::now();
     let Recorded { timeline, target, service, started_at, spans, setup_error, interrupted_by } = recorded;
     let endpoint = target.endpoint.clone();
+    // The recorded run's start; a report without one (hand-made) is judged against now.
+    let began = chrono::DateTime::parse_from_rfc3339(&started_at)
+        .ok()
+        .and_then(|date| u64::try_from(date.timestamp_millis()).ok())
+        .map_or_else(std::time::SystemTime::now, |ms| std::time::UNIX_EPOCH + Duration::from_millis(ms));
     observer.event(RunEvent::RunStarted(Box::new(super::run::describe(&config, target, started_at))));
     observer.event(RunEvent::Phase(format!("re-judging a recording of {} entries", timeline.len())));
     let context = Arc::new(Context {
@@ -60,6 +65,8 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
         invalid_token: String::new(),
         observer: observer.clone(),
         timeline: timeline.clone(),
+        started: began,
+        facts: std::sync::Mutex::new(None),
     });
     let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
     for planned in &live {

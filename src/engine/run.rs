@@ -69,7 +69,8 @@ impl Stop {
 /// Runs everything and tells `observer`; returns when `RunFinished` is sent.
 pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
     let clock = std::time::Instant::now();
-    observer.event(RunEvent::RunStarted(Box::new(info(&run, SystemTime::now()))));
+    let started = SystemTime::now();
+    observer.event(RunEvent::RunStarted(Box::new(info(&run, started))));
 
     let walked = match &run.target {
         Some(target) => {
@@ -113,6 +114,8 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         nonce: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         invalid_token: invalid_token(run.target.as_ref().and_then(|target| target.token.as_deref())),
         observer: observer.clone(),
+        started,
+        facts: std::sync::Mutex::new(None),
         timeline: timeline.clone(),
     });
 

@@ -23,6 +23,8 @@ pub enum Fault {
     NoEcho,
     /// sent messages come back with a contact, not the bot, as talker
     EchoWrongTalker,
+    /// a text the bot sends comes back typed Image (6), as from a provider that numbers types by another table
+    EchoWrongType,
     /// no periodic `heartbeat`: silent whenever idle
     NoHeartbeat,
     /// `Ding` is answered but no `dong` follows
@@ -55,6 +57,14 @@ pub enum Fault {
     UnknownEvent,
     /// a room message whose talker is the room itself (`talker_id` = `room_id`)
     RoomTalker,
+    /// a contact's text after login is delivered twice: two `message` events with one `messageId`, 1 s apart
+    DuplicateMessage,
+    /// after login, 40 identical `heartbeat` events (one payload) within 200 ms
+    EventStorm,
+    /// a `room-topic` after login whose `timestamp` (seconds) is 30 years before now
+    StaleRoomTime,
+    /// a `room-topic` after login whose `oldTopic` is the text "undefined"
+    PlaceholderValue,
     /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)

@@ -199,6 +199,11 @@ pub enum StepDoc {
     /// Judge every event payload of the run against its JSON Schema
     /// (`schemas/events/`): the problems of the given level fail the check.
     JudgeShapes(JudgeShapesDoc),
+    /// Judge every event payload of the run against what must be true of
+    /// the account (`engine::field::facts`): one message event per id, no
+    /// storms, times that are now, values that are no placeholders. The
+    /// findings of the listed rules fail the check.
+    JudgeFacts(JudgeFactsDoc),
     /// The registry (`--registry`) asks the provider for its gRPC port and
     /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
     Registration(RegistrationDoc),
@@ -502,6 +507,15 @@ pub struct JudgeStatesDoc {
     #[serde(rename = "if")]
     pub condition: Option<Located<String>>,
     /// Rule ids, e.g. `no-scan-while-logged-in` (`puppet-lint list` shows them).
+    pub rules: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeFactsDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// Rule ids: `message-once`, `event-storm`, `timestamps`, `placeholders`.
     pub rules: Vec<Located<String>>,
 }
 

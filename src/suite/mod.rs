@@ -16,7 +16,7 @@ pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
-pub use crate::vocab::StateRule;
+pub use crate::vocab::{FactRule, StateRule};
 use crate::wire::EventKind;
 
 /// The built-in suite, embedded so that `puppet-lint --token X` needs no files.
@@ -97,7 +97,11 @@ impl Check {
             && self.steps.iter().all(|step| {
                 matches!(
                     step.action,
-                    Action::Judge(JudgeAction::JudgeStates { .. }) | Action::Judge(JudgeAction::JudgeShapes { .. })
+                    Action::Judge(
+                        JudgeAction::JudgeStates { .. }
+                            | JudgeAction::JudgeShapes { .. }
+                            | JudgeAction::JudgeFacts { .. }
+                    )
                 )
             })
     }
@@ -130,6 +134,7 @@ impl Action {
                 | Action::Package(PackageAction::NpmRule { .. })
                 | Action::Judge(JudgeAction::JudgeStates { .. })
                 | Action::Judge(JudgeAction::JudgeShapes { .. })
+                | Action::Judge(JudgeAction::JudgeFacts { .. })
                 | Action::Discovery(DiscoveryAction::Registration { .. })
                 | Action::ForEach { .. }
         )
@@ -368,6 +373,8 @@ pub enum JudgeAction {
     JudgeStates { rules: Vec<StateRule> },
     /// Every payload of the run against its event type's JSON Schema; problems of `level` fail.
     JudgeShapes { level: Severity },
+    /// Every payload of the run against what must be true of the account; these rules' findings fail.
+    JudgeFacts { rules: Vec<FactRule> },
 }
 
 /// The Puppet spec's npm publication rules ("NPM Publication").
@@ -444,6 +451,7 @@ impl Action {
             Action::Package(PackageAction::NpmRule { .. }) => "npm_rule",
             Action::Judge(JudgeAction::JudgeStates { .. }) => "judge_states",
             Action::Judge(JudgeAction::JudgeShapes { .. }) => "judge_shapes",
+            Action::Judge(JudgeAction::JudgeFacts { .. }) => "judge_facts",
         }
     }
 }

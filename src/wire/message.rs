@@ -44,7 +44,43 @@ const NUMBERING: &[(MessageKind, &str)] = &[
     (MessageKind::Post, "post"),
 ];
 
+/// Types past Post (16): wechaty-puppet ≥ 1.21 adds System (18); the juzi fork (`@juzi/wechaty-puppet`,
+/// `src/schemas/message.ts`) numbers 17–25 so, and later versions go on to 28. Kept as `Other` (their content is
+/// not the wire's business here), named so people can read them.
+const BEYOND_POST: &[(i32, &str)] = &[
+    (17, "channel"),
+    (18, "system"),
+    (19, "markdown"),
+    (20, "call-record"),
+    (21, "app-raw"),
+    (22, "wechat-note"),
+    (23, "channel-card"),
+    (24, "consult-card"),
+    (25, "premium-online-appointment-card"),
+];
+
+/// Where a message type number is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// wechaty-puppet's own (0–16, System 18).
+    Upstream,
+    /// A fork's addition (the juzi fork's 17–28).
+    Fork,
+    /// Neither: kept and shown.
+    Unknown,
+}
+
 impl MessageKind {
+    /// Which numbering defines this type.
+    pub fn numbering(self) -> Numbering {
+        match self {
+            MessageKind::Other(18) => Numbering::Upstream,
+            MessageKind::Other(17..=28) => Numbering::Fork,
+            MessageKind::Other(_) => Numbering::Unknown,
+            _ => Numbering::Upstream,
+        }
+    }
+
     pub fn from_wire(number: i32) -> Self {
         usize::try_from(number)
             .ok()
@@ -65,7 +101,10 @@ impl MessageKind {
 
     pub fn name(self) -> String {
         match self {
-            MessageKind::Other(number) => format!("type-{number}"),
+            MessageKind::Other(number) => match BEYOND_POST.iter().find(|(known, _)| *known == number) {
+                Some((_, name)) => (*name).to_owned(),
+                None => format!("type-{number}"),
+            },
             known => NUMBERING
                 .iter()
                 .find(|(kind, _)| *kind == known)
@@ -113,5 +152,21 @@ mod tests {
         for number in 0..=17 {
             assert_eq!(MessageKind::from_wire(number).wire(), number);
         }
+    }
+
+    #[test]
+    fn types_past_post_are_named_where_known_and_shown_otherwise() {
+        assert_eq!(MessageKind::from_wire(18).name(), "system");
+        assert_eq!(MessageKind::from_wire(18).numbering(), Numbering::Upstream);
+        assert_eq!(MessageKind::from_wire(17).name(), "channel");
+        assert_eq!(MessageKind::from_wire(25).name(), "premium-online-appointment-card");
+        assert_eq!(MessageKind::from_wire(27).name(), "type-27");
+        for number in [17, 19, 25, 28] {
+            assert_eq!(MessageKind::from_wire(number).numbering(), Numbering::Fork, "{number}");
+        }
+        for number in [29, -1, i32::MAX] {
+            assert_eq!(MessageKind::from_wire(number).numbering(), Numbering::Unknown, "{number}");
+        }
+        assert_eq!(MessageKind::from_wire(7).numbering(), Numbering::Upstream);
     }
 }

@@ -57,6 +57,7 @@ fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["event
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
 fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
 fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
+fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["message.self-echo"]);
 fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
 fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"], skips["filebox.ding-during-transfer"]);
 fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.self-contact"]);
@@ -72,6 +73,10 @@ fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["pa
 fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
 fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
 fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads"]);
+fault!(a_message_delivered_twice_fails_message_once, Fault::DuplicateMessage, fails["events.message-once"]);
+fault!(a_storm_of_identical_events_warns, Fault::EventStorm, fails["events.no-storm"]);
+fault!(a_room_time_decades_off_fails_the_time_rule, Fault::StaleRoomTime, fails["payloads.time"]);
+fault!(a_placeholder_value_fails_the_placeholder_rule, Fault::PlaceholderValue, fails["payloads.placeholders"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);

@@ -297,3 +297,78 @@ fn report_of_a_directory_reads_its_report_json() {
     let ran = Cli::new().args(["report", empty.path().to_str().unwrap()]).run();
     ran.code(exit::USAGE).stderr_has("is a directory with no report.json in it");
 }
+
+/// The fact rules on the real binary: a run against the mock with one fault per fact rule fails exactly those
+/// checks (the other observe-only checks pass), each naming the event, the field, the value and the rule; its
+/// recording judged again gives the same verdicts and the same findings.
+#[test]
+fn the_fact_rules_fail_live_and_again_naming_event_field_value_and_rule() {
+    let (run, live) =
+        recorded_with("rejudge-facts", &["duplicate-message", "event-storm", "stale-room-time", "placeholder-value"]);
+    let dir = run.dir();
+    Cli::new().args(["rejudge", dir.to_str().unwrap()]).run().code(exit::FAILURE);
+    let again = read_report(&dir.join("rejudged"));
+    let facts: [(&str, Verdict, &[&str]); 4] = [
+        (
+            "events.message-once",
+            Verdict::Fail,
+            &["`message`.messageId \"", " again (first at seq ", "one `message` event per message id"],
+        ),
+        (
+            "events.no-storm",
+            Verdict::Warn,
+            &[
+                "`heartbeat`",
+                "puppet-lint mock: heartbeat",
+                "for the 11th time within 1 s",
+                "at most 10 of one type and payload a second",
+            ],
+        ),
+        (
+            "payloads.time",
+            Verdict::Fail,
+            &[
+                "`room-topic`.timestamp is ",
+                " s (19",
+                "30 years before the event arrived",
+                "at most 24 h before and 5 min after",
+            ],
+        ),
+        (
+            "payloads.placeholders",
+            Verdict::Fail,
+            &["`room-topic`.oldTopic is \"undefined\"", "a placeholder where a value belongs"],
+        ),
+    ];
+    for report in [&live, &again] {
+        for (id, verdict, fragments) in facts {
+            let check = report.checks.iter().find(|check| check.id == id).expect(id);
+            assert_eq!(check.verdict, verdict, "{id}: {:?}", check.reason);
+            let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+            let said = format!("{} | {}", check.reason.clone().unwrap_or_default(), evidence.observed);
+            for fragment in fragments {
+                assert!(said.contains(fragment), "{id}: {fragment:?} missing from {said:?}");
+            }
+        }
+        // No other observe-only check is disturbed by these faults.
+        for check in report.checks.iter().filter(|check| observe_only().contains(&check.id)) {
+            if !facts.iter().any(|(id, _, _)| *id == check.id) {
+                assert_eq!(check.verdict, Verdict::Pass, "{}: {:?}", check.id, check.reason);
+            }
+        }
+    }
+    let reasons = |report: &Report| -> Vec<Option<String>> {
+        facts
+            .iter()
+            .map(|(id, _, _)| report.checks.iter().find(|check| check.id == *id).and_then(|check| check.reason.clone()))
+            .collect()
+    };
+    // Same findings, the times' dates aside (the recorded start keeps whole seconds).
+    let undated = |reasons: Vec<Option<String>>| -> Vec<Option<String>> {
+        reasons
+            .into_iter()
+            .map(|reason| reason.map(|text| text.split(" (19").next().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    assert_eq!(undated(reasons(&again)), undated(reasons(&live)));
+}

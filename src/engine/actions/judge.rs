@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{CheckRun, Failure, Stepped};
+use crate::engine::field::facts::Facts;
 use crate::engine::field::shapes;
 use crate::engine::field::states::{self, Item};
 use crate::session::{Entry, Timeline, What};
-use crate::suite::{JudgeAction, Severity, StateRule};
+use crate::suite::{FactRule, JudgeAction, Severity, StateRule};
 use crate::wire::{EventKind, Rpc};
 
 /// How many entries are read back from the recording at a time.
@@ -29,6 +30,7 @@ impl CheckRun {
         match action {
             JudgeAction::JudgeStates { rules } => self.judge_states(rules)?,
             JudgeAction::JudgeShapes { level } => self.judge_shapes(*level)?,
+            JudgeAction::JudgeFacts { rules } => self.judge_facts(rules)?,
         }
         Ok(Stepped::nothing())
     }
@@ -157,6 +159,63 @@ impl CheckRun {
             observed,
         )
         .at(at))
+    }
+}
+
+impl CheckRun {
+    fn judge_facts(&mut self, rules: &[FactRule]) -> Result<(), Failure> {
+        let context = self.context.clone();
+        let timeline = &context.timeline;
+        let mut shared = context.facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (facts, next) = shared.get_or_insert_with(|| (Facts::new(FactRule::ALL, self.context.started), 0));
+        // What came since the last fact check read the timeline (the judge holds every rule).
+        let end = timeline.len();
+        while *next < end {
+            let to = (*next + BATCH).min(end);
+            for entry in timeline.range(*next, to) {
+                let What::Event(event) = &entry.what else { continue };
+                facts.event(
+                    entry.seq,
+                    entry.at,
+                    event.kind,
+                    &event.raw,
+                    event.payload.as_ref(),
+                    event.kept.is_whole(),
+                    event.connect_heartbeat || event.replay,
+                );
+            }
+            *next = to;
+        }
+        let facts = &*facts;
+        let mut judged = format!("{} event(s) judged", facts.judged);
+        if facts.unjudged > 0 {
+            judged.push_str(&format!("; {} not judged: the recording budget trimmed their payloads", facts.unjudged));
+        }
+        let findings: Vec<_> = facts.findings().iter().filter(|finding| rules.contains(&finding.rule)).collect();
+        let count: usize = rules.iter().map(|rule| facts.count(*rule)).sum();
+        let Some(first) = findings.first().copied() else {
+            self.note = Some(judged);
+            return Ok(());
+        };
+        let listed: Vec<&str> = findings.iter().take(LISTED).map(|finding| finding.message.as_str()).collect();
+        let mut observed = listed.join("; ");
+        if count > LISTED {
+            observed.push_str(&format!("; and {} more", count - LISTED));
+        }
+        let summary = if count == 1 {
+            first.message.clone()
+        } else {
+            format!("{count} payloads say what is not true ({judged}): {}", first.message)
+        };
+        Err(Failure::fail(
+            summary,
+            format!(
+                "what every payload says is true ({})",
+                rules.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+            ),
+            observed,
+        )
+        .at(first.at))
     }
 }
 

@@ -21,6 +21,7 @@ const JUDGE_SAMPLE_EVERY: usize = 100;
 const JUDGE_MOST: usize = 500;
 use crate::suite::{DurationExpr, MessageAction, Step, Template};
 use crate::wire::filebox::{self, FileBox};
+use crate::wire::message::Numbering;
 use crate::wire::{EventKind, MessageKind};
 
 impl CheckRun {
@@ -178,6 +179,8 @@ impl CheckRun {
         // Messages whose payload the recording budget trimmed and the run no longer holds: their id is unknown.
         let mut unread = 0usize;
         let mut problems: Vec<(Duration, String)> = Vec::new();
+        // Types past wechaty-puppet's own numbering, by number: shown, never failed.
+        let mut beyond: std::collections::BTreeMap<i32, usize> = std::collections::BTreeMap::new();
         loop {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
@@ -196,7 +199,12 @@ impl CheckRun {
                 let id = event.field("messageId").unwrap_or_default().to_owned();
                 let problem = match session.message_payload(&id).await {
                     Err(error) => Some(format!("message \"{}\" does not resolve: {}", shown(&id, 60), error.shown())),
-                    Ok(payload) => message_problem(&payload),
+                    Ok(payload) => {
+                        if MessageKind::from_wire(payload.r#type).numbering() != Numbering::Upstream {
+                            *beyond.entry(payload.r#type).or_default() += 1;
+                        }
+                        message_problem(&payload)
+                    }
                 };
                 if let Some(problem) = problem {
                     problems.push((entry.at, format!("seq {}: {problem}", entry.seq)));
@@ -224,11 +232,15 @@ impl CheckRun {
         if unread > 0 {
             sampled.push_str(&format!("; {unread} not judged: the recording budget trimmed their payloads"));
         }
+        sampled.push_str(&beyond_numbering(&beyond));
         let Some((at, first)) = problems.first().cloned() else {
             self.note = Some(format!("{judged} message(s) judged{sampled}"));
             return Ok(());
         };
-        let listed: Vec<String> = problems.iter().take(5).map(|(_, problem)| problem.clone()).collect();
+        let mut listed: Vec<String> = problems.iter().take(5).map(|(_, problem)| problem.clone()).collect();
+        if !beyond.is_empty() {
+            listed.push(beyond_numbering(&beyond).trim_start_matches("; ").to_owned());
+        }
         let summary = if problems.len() == 1 {
             first
         } else {
@@ -236,7 +248,7 @@ impl CheckRun {
         };
         Err(Failure::fail(
             summary,
-            "every message resolves, its talker is a contact (not empty, not the room), a text has a room or a listener, its type is a wechaty-puppet MessageType that fits its content",
+            "every message resolves, its talker is a contact (not empty, not the room), a text has a room or a listener, a Text carries text (types beyond wechaty-puppet's are shown, not failed)",
             listed.join("; "),
         )
         .at(at))
@@ -284,6 +296,27 @@ fn file_fields(json: &str, id: &str) -> Result<Captured, Failure> {
     ]))
 }
 
+/// The types past wechaty-puppet's numbering a run received, named where a fork names them: shown, never a failure
+/// (a fork's types are its own; an unknown number is kept, as wechaty-puppet keeps it).
+fn beyond_numbering(beyond: &std::collections::BTreeMap<i32, usize>) -> String {
+    if beyond.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = beyond
+        .iter()
+        .take(10)
+        .map(|(number, count)| {
+            let kind = MessageKind::from_wire(*number);
+            let whose =
+                if kind.numbering() == Numbering::Fork { "a fork's" } else { "not in wechaty-puppet or its forks" };
+            let name = kind.name();
+            let name = if name == format!("type-{number}") { String::new() } else { format!("{name}, ") };
+            format!("type {number} ({name}{whose}) ×{count}")
+        })
+        .collect();
+    format!("; types beyond wechaty-puppet's own, shown and not judged: {}", shown.join(", "))
+}
+
 /// What is wrong with a received message's payload, for a bot that reads it
 /// (issue reports: a room as the talker sends replies astray; an empty
 /// talker crashes contact lookups). Types are wechaty-puppet's wire numbers
@@ -306,14 +339,47 @@ fn message_problem(payload: &MessagePayloadResponse) -> Option<String> {
             shown(&payload.talker_id, 60)
         ));
     }
-    if !(0..=16).contains(&payload.r#type) {
-        return Some(format!(
-            "message \"{id}\": type {} is not a wechaty-puppet MessageType (0–16) (must)",
-            payload.r#type
-        ));
-    }
     if kind == MessageKind::Text && payload.text.is_empty() {
         return Some(format!("message \"{id}\": a Text message (type 7) with no text (must)"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(kind: i32, text: &str) -> MessagePayloadResponse {
+        MessagePayloadResponse {
+            id: "m-1".into(),
+            talker_id: "c-1".into(),
+            listener_id: "bot".into(),
+            text: text.into(),
+            r#type: kind,
+            ..Default::default()
+        }
+    }
+
+    /// System (18, wechaty-puppet ≥ 1.21), the fork's 17–28 and unknown numbers are no problem of the message.
+    #[test]
+    fn types_past_post_are_no_failure() {
+        for kind in [16, 17, 18, 21, 25, 28, 29, 99, -3, i32::MAX] {
+            assert_eq!(message_problem(&payload(kind, "")), None, "type {kind}");
+        }
+        assert!(
+            message_problem(&payload(7, ""))
+                .is_some_and(|problem| problem.contains("Text message (type 7) with no text"))
+        );
+    }
+
+    #[test]
+    fn types_past_post_are_shown_by_name() {
+        let seen = std::collections::BTreeMap::from([(17, 2), (99, 1)]);
+        assert_eq!(
+            beyond_numbering(&seen),
+            "; types beyond wechaty-puppet's own, shown and not judged: type 17 (channel, a fork's) ×2, type 99 \
+             (not in wechaty-puppet or its forks) ×1"
+        );
+        assert_eq!(beyond_numbering(&std::collections::BTreeMap::new()), "");
+    }
 }

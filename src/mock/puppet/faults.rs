@@ -135,7 +135,7 @@ impl Mock {
             let (inviter, _) = CONTACTS[0];
             self.emit(
                 EventKind::RoomJoin,
-                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": "room-1@chatroom", "timestamp": 1723902388 }),
+                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": "room-1@chatroom", "timestamp": unix_seconds() }),
             );
         }
         if self.has(Fault::LegacyErrorShape) {
@@ -152,6 +152,43 @@ impl Mock {
         }
         if self.has(Fault::UnknownEvent) {
             self.emit_raw(99, json!({ "data": "an event type wechaty-puppet does not define" }).to_string());
+        }
+        if self.has(Fault::EventStorm) {
+            // A provider looping over one event, as reported.
+            let mock = self.clone();
+            self.spawn(async move {
+                for _ in 0..40 {
+                    mock.emit(EventKind::Heartbeat, json!({ "data": "puppet-lint mock: heartbeat" }));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        }
+        if self.has(Fault::StaleRoomTime) {
+            let (changer, _) = CONTACTS[0];
+            let stale = unix_seconds() - 30 * 365 * 86_400;
+            self.emit(
+                EventKind::RoomTopic,
+                json!({ "changerId": changer, "newTopic": "puppet-lint mock room", "oldTopic": "mock room",
+                        "roomId": "room-1@chatroom", "timestamp": stale }),
+            );
+        }
+        if self.has(Fault::PlaceholderValue) {
+            let (changer, _) = CONTACTS[0];
+            self.emit(
+                EventKind::RoomTopic,
+                json!({ "changerId": changer, "newTopic": "puppet-lint mock room", "oldTopic": "undefined",
+                        "roomId": "room-1@chatroom", "timestamp": unix_seconds() }),
+            );
+        }
+        if self.has(Fault::DuplicateMessage) {
+            let (talker, _) = CONTACTS[0];
+            let id = self.store(talker, bot, "puppet-lint mock: hello, delivered twice", MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+            let mock = self.clone();
+            self.spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                mock.emit(EventKind::Message, json!({ "messageId": id }));
+            });
         }
     }
 
@@ -183,6 +220,11 @@ impl Mock {
     /// `control-chars`: the version with them.
     pub(super) fn dress_version(&self, version: &str) -> String {
         if self.has(Fault::ControlChars) { format!("{version}{CONTROL_CHARS}") } else { version.into() }
+    }
+
+    /// The type a text the bot sends is stored with: Text, or Image with `echo-wrong-type`.
+    pub(super) fn text_kind(&self) -> MessageKind {
+        if self.has(Fault::EchoWrongType) { MessageKind::Image } else { MessageKind::Text }
     }
 
     /// `ready-before-login`: `ready` comes first.
@@ -368,6 +410,11 @@ const HUGE: usize = 8 << 20;
 /// (`\u005f`, `&#95;`, `%5F`), percent-encoded, a zero-width character
 /// inside, base64 and hex (of the token and of the secret), and split in two
 /// halves.
+/// Now, in whole seconds since the Unix epoch (room events' unit).
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
 fn token_echoes(token: &str) -> Vec<String> {
     use base64::Engine as _;
     let secret = token.rsplit('_').next().unwrap_or(token);

@@ -255,7 +255,7 @@ impl Mock {
             return Err(self.failure(Status::not_found(format!("no contact or room \"{conversation_id}\""))));
         }
         let talker = self.echo_talker(bot);
-        let kind = file.as_ref().map_or(MessageKind::Text, |file| kind_of_file(&file.name));
+        let kind = file.as_ref().map_or_else(|| self.text_kind(), |file| kind_of_file(&file.name));
         let id = self.store(&talker, conversation_id, text, kind, file);
         if self.echoes() {
             self.emit(EventKind::Message, json!({ "messageId": id }));

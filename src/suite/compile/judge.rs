@@ -1,7 +1,7 @@
-//! The judge family's actions: `judge_states`, `judge_shapes`.
+//! The judge family's actions: `judge_states`, `judge_shapes`, `judge_facts`.
 
 use super::*;
-use crate::suite::doc::{JudgeShapesDoc, JudgeStatesDoc};
+use crate::suite::doc::{JudgeFactsDoc, JudgeShapesDoc, JudgeStatesDoc};
 
 impl Compiler<'_> {
     pub(super) fn judge_states(
@@ -39,5 +39,32 @@ impl Compiler<'_> {
             Severity::Must
         });
         (judge.condition, None, None, Action::Judge(JudgeAction::JudgeShapes { level }))
+    }
+
+    pub(super) fn judge_facts(
+        &mut self,
+        judge: JudgeFactsDoc,
+        names: &Names,
+        cx: &mut StepContext,
+        location: &Location,
+    ) -> Parts {
+        cx.condition = self.condition(&judge.condition, names);
+        let mut rules = Vec::new();
+        for rule in &judge.rules {
+            match FactRule::from_id(&rule.value) {
+                Some(known) => rules.push(known),
+                None => {
+                    let location = self.at(rule);
+                    self.error(
+                        location,
+                        format!("unknown fact rule `{}`: the rules are {}", rule.value, FactRule::ids()),
+                    );
+                }
+            }
+        }
+        if judge.rules.is_empty() {
+            self.error(location.clone(), "judge_facts needs at least one rule");
+        }
+        (judge.condition, None, None, Action::Judge(JudgeAction::JudgeFacts { rules }))
     }
 }

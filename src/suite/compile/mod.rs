@@ -374,6 +374,7 @@ impl Compiler<'_> {
             // judge.rs
             StepDoc::JudgeStates(judge) => self.judge_states(judge, names, &mut cx, &location),
             StepDoc::JudgeShapes(judge) => self.judge_shapes(judge, names, &mut cx),
+            StepDoc::JudgeFacts(judge) => self.judge_facts(judge, names, &mut cx, &location),
             // here: unrolled by the engine's `steps`
             StepDoc::ForEach(each) => self.for_each(each, names, &mut cx, &location),
         };

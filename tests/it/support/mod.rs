@@ -455,6 +455,10 @@ pub const LATE: &[&str] = &[
     "events.lifecycle-advice",
     "payloads.shape",
     "payloads.shape-advice",
+    "events.message-once",
+    "events.no-storm",
+    "payloads.time",
+    "payloads.placeholders",
 ];
 
 /// How many built-in checks run first, together, and finish before the
