@@ -14,7 +14,11 @@ fn primary(report: &Report) -> Option<Certification> {
 fn label(certification: &Option<Certification>) -> String {
     certification
         .as_ref()
-        .map_or_else(|| "puppet-lint".to_owned(), |certification| certification.suite.replace('-', " "))
+        // Masked before `-` becomes a space: a secret split by spaces would pass the redaction after.
+        .map_or_else(
+            || "puppet-lint".to_owned(),
+            |certification| crate::redact::redact(&certification.suite).replace('-', " "),
+        )
 }
 
 /// https://shields.io/badges/endpoint-badge
