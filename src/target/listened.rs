@@ -126,15 +126,26 @@ impl Listened {
     /// waiting to be read (a TLS 1.3 server that refuses the client's
     /// certificate sends it after the handshake), and says more than the
     /// broken pipe.
+    /// Frames the server sent before it hung up (a GOAWAY saying why) are
+    /// read too, for the watch.
     fn failed_write(&mut self, context: &mut std::task::Context<'_>, error: &io::Error) {
-        let mut scratch = [0u8; 64];
-        let mut buffer = tokio::io::ReadBuf::new(&mut scratch);
-        if let std::task::Poll::Ready(Err(read)) =
-            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut self.inner), context, &mut buffer)
-            && let Some(mismatch) = Mismatch::find(&read)
-        {
-            self.progress.settle(Heard::Mismatch(mismatch));
-            return;
+        let mut scratch = [0u8; 4096];
+        for _ in 0..16 {
+            let mut buffer = tokio::io::ReadBuf::new(&mut scratch);
+            match tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut self.inner), context, &mut buffer) {
+                std::task::Poll::Ready(Ok(())) if !buffer.filled().is_empty() => {
+                    let read = buffer.filled().len();
+                    self.from_server.feed(&scratch[..read], Side::Server, &self.watch);
+                }
+                std::task::Poll::Ready(Err(read)) => {
+                    if let Some(mismatch) = Mismatch::find(&read) {
+                        self.progress.settle(Heard::Mismatch(mismatch));
+                        return;
+                    }
+                    break;
+                }
+                _ => break,
+            }
         }
         self.progress.settle(closed(error));
     }

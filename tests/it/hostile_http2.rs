@@ -178,6 +178,11 @@ async fn connection(peer: Peer, tcp: tokio::net::TcpStream) {
         }
         tokio::spawn(answer(peer, path, respond));
     }
+    // As servers do, the socket closes a moment after the GOAWAY (closed at once, with the client's bytes unread,
+    // the kernel resets it and the client may lose the GOAWAY unread: then nothing names it).
+    if matches!(peer, Peer::GoAwayAtOnce) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 /// Runs the binary against `peer` with a 2 s rpc deadline.

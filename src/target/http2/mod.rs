@@ -269,11 +269,14 @@ impl Http2Watch {
         }
     }
 
-    fn server_frame(&self, frame: &Frame, block: u64) {
-        if block > 0 {
-            let mut seen = self.lock();
-            seen.largest_header_block = seen.largest_header_block.max(block);
-        }
+    /// A header block from the server has reached `bytes` (told as each
+    /// frame's header arrives: a client that gives up mid-frame still knows).
+    fn header_block(&self, bytes: u64) {
+        let mut seen = self.lock();
+        seen.largest_header_block = seen.largest_header_block.max(bytes);
+    }
+
+    fn server_frame(&self, frame: &Frame) {
         match frame.kind {
             HEADERS | DATA if frame.flags & END_STREAM != 0 => self.end(frame.stream, false),
             RST_STREAM => {
@@ -410,6 +413,11 @@ impl FrameReader {
                     stream: u32::from_be_bytes([header[5], header[6], header[7], header[8]]) & 0x7fff_ffff,
                     payload: Vec::new(),
                 };
+                if side == Side::Server && matches!(frame.kind, HEADERS | CONTINUATION) {
+                    let block = if frame.kind == HEADERS { 0 } else { self.block } + u64::from(length);
+                    self.block = if frame.flags & END_HEADERS == 0 { block } else { 0 };
+                    watch.header_block(block);
+                }
                 self.remaining = length as usize;
                 self.frame = Some(frame);
             }
@@ -425,15 +433,9 @@ impl FrameReader {
             if self.remaining == 0
                 && let Some(frame) = self.frame.take()
             {
-                let block = match frame.kind {
-                    HEADERS => frame.length.into(),
-                    CONTINUATION => self.block + u64::from(frame.length),
-                    _ => 0,
-                };
-                self.block = if frame.flags & END_HEADERS == 0 { block } else { 0 };
                 match side {
                     Side::Client => watch.client_frame(&frame),
-                    Side::Server => watch.server_frame(&frame, block),
+                    Side::Server => watch.server_frame(&frame),
                 }
             }
         }
