@@ -41,22 +41,9 @@ fn unhex(text: &str) -> Vec<u8> {
     (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap()).collect()
 }
 
-/// Accepts TLS connections with `config` until the test ends.
+/// Accepts TLS connections with `config` until the test ends (each read once, then closed).
 async fn serve_tls(config: Arc<ServerConfig>) -> SocketAddr {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(tcp).await {
-                    let _ = tls.read(&mut [0; 64]).await;
-                }
-            });
-        }
-    });
-    address
+    serve_tls_then(config, Some(b"")).await
 }
 
 /// Accepts TLS connections with `config`, then writes `reply` (an HTTP/1.1

@@ -12,22 +12,7 @@ impl Compiler<'_> {
         location: &Location,
     ) -> Parts {
         cx.condition = self.condition(&judge.condition, names);
-        let mut rules = Vec::new();
-        for rule in &judge.rules {
-            match StateRule::from_id(&rule.value) {
-                Some(known) => rules.push(known),
-                None => {
-                    let location = self.at(rule);
-                    self.error(
-                        location,
-                        format!("unknown state rule `{}`: the rules are {}", rule.value, StateRule::ids()),
-                    );
-                }
-            }
-        }
-        if judge.rules.is_empty() {
-            self.error(location.clone(), "judge_states needs at least one rule");
-        }
+        let rules = self.rules(&judge.rules, "judge_states", "state", StateRule::from_id, StateRule::ids, location);
         (judge.condition, None, None, Action::Judge(JudgeAction::JudgeStates { rules }))
     }
 
@@ -49,22 +34,34 @@ impl Compiler<'_> {
         location: &Location,
     ) -> Parts {
         cx.condition = self.condition(&judge.condition, names);
+        let rules = self.rules(&judge.rules, "judge_facts", "fact", FactRule::from_id, FactRule::ids, location);
+        (judge.condition, None, None, Action::Judge(JudgeAction::JudgeFacts { rules }))
+    }
+
+    /// A judge step's rule ids, each known (`from_id`), else an error at it naming the rules there are; at
+    /// least one.
+    fn rules<R>(
+        &mut self,
+        ids: &[Located<String>],
+        step: &str,
+        kind: &str,
+        from_id: fn(&str) -> Option<R>,
+        known: fn() -> String,
+        location: &Location,
+    ) -> Vec<R> {
         let mut rules = Vec::new();
-        for rule in &judge.rules {
-            match FactRule::from_id(&rule.value) {
-                Some(known) => rules.push(known),
+        for rule in ids {
+            match from_id(&rule.value) {
+                Some(found) => rules.push(found),
                 None => {
-                    let location = self.at(rule);
-                    self.error(
-                        location,
-                        format!("unknown fact rule `{}`: the rules are {}", rule.value, FactRule::ids()),
-                    );
+                    let at = self.at(rule);
+                    self.error(at, format!("unknown {kind} rule `{}`: the rules are {}", rule.value, known()));
                 }
             }
         }
-        if judge.rules.is_empty() {
-            self.error(location.clone(), "judge_facts needs at least one rule");
+        if ids.is_empty() {
+            self.error(location.clone(), format!("{step} needs at least one rule"));
         }
-        (judge.condition, None, None, Action::Judge(JudgeAction::JudgeFacts { rules }))
+        rules
     }
 }
