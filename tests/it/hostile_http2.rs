@@ -4,6 +4,7 @@
 //! plaintext peer. Every case is bounded by a 2 s rpc deadline.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use prost::Message;
 use puppet_lint::exit;
 use puppet_lint::proto::wechaty::puppet as pb;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::support::Cli;
 
@@ -107,16 +109,14 @@ async fn answer(peer: Peer, path: String, mut respond: SendResponse<Bytes>) {
     }
     let Ok(mut send) = respond.send_response(grpc_head(), false) else { return };
     if path.ends_with("/Event") {
-        loop {
-            let heartbeat = pb::EventResponse {
-                r#type: pb::EventType::Heartbeat as i32,
-                payload: r#"{"data":"heartbeat"}"#.into(),
-            };
-            if send.send_data(grpc_frame(&heartbeat), false).is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        // The connect heartbeat, as the official server sends it; then the stream stays open until the client
+        // resets it (a cancel) or the connection ends.
+        let heartbeat =
+            pb::EventResponse { r#type: pb::EventType::Heartbeat as i32, payload: r#"{"data":"heartbeat"}"#.into() };
+        if send.send_data(grpc_frame(&heartbeat), false).is_ok() {
+            let _ = std::future::poll_fn(|context| send.poll_reset(context)).await;
         }
+        return;
     }
     if path.ends_with("/Version") && matches!(peer, Peer::Truncated) {
         let mut cut = vec![0, 0, 0, 0, 100];
@@ -136,15 +136,19 @@ async fn answer(peer: Peer, path: String, mut respond: SendResponse<Bytes>) {
 async fn serve(peer: Peer) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
+    let accepted = Arc::new(Notify::new());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(connection(peer, tcp));
+            accepted.notify_waiters();
+            tokio::spawn(connection(peer, tcp, accepted.clone()));
         }
     });
     address
 }
 
-async fn connection(peer: Peer, tcp: tokio::net::TcpStream) {
+/// One connection; `accepted` fires when the peer accepts the next one.
+async fn connection(peer: Peer, tcp: tokio::net::TcpStream, accepted: Arc<Notify>) {
+    let next = accepted.notified();
     let mut builder = h2::server::Builder::new();
     match peer {
         Peer::OneStream => builder.max_concurrent_streams(1),
@@ -178,10 +182,11 @@ async fn connection(peer: Peer, tcp: tokio::net::TcpStream) {
         }
         tokio::spawn(answer(peer, path, respond));
     }
-    // As servers do, the socket closes a moment after the GOAWAY (closed at once, with the client's bytes unread,
-    // the kernel resets it and the client may lose the GOAWAY unread: then nothing names it).
+    // As servers do, the socket stays open after the GOAWAY until the client has read it and moved on to a new
+    // connection (closed at once, with the client's bytes unread, the kernel resets it and the client may lose the
+    // GOAWAY unread: then nothing names it).
     if matches!(peer, Peer::GoAwayAtOnce) {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        next.await;
     }
 }
 

@@ -47,7 +47,7 @@ async fn serve_tls(config: Arc<ServerConfig>) -> SocketAddr {
 }
 
 /// Accepts TLS connections with `config`, then writes `reply` (an HTTP/1.1
-/// server) or says nothing for a minute.
+/// server) or says nothing until the client closes.
 async fn serve_tls_then(config: Arc<ServerConfig>, reply: Option<&'static [u8]>) -> SocketAddr {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +63,8 @@ async fn serve_tls_then(config: Arc<ServerConfig>, reply: Option<&'static [u8]>)
                             let _ = tls.write_all(reply).await;
                             let _ = tls.shutdown().await;
                         }
-                        None => tokio::time::sleep(Duration::from_secs(60)).await,
+                        // Silent until the client gives up and closes (EOF) or the connection breaks.
+                        None => while matches!(tls.read(&mut [0; 64]).await, Ok(read) if read > 0) {},
                     }
                 }
             });
