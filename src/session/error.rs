@@ -128,12 +128,11 @@ pub(super) fn failure(status: &Status, watch: &Http2Watch, before: &Seen) -> Opt
     // A GOAWAY since the call began, or on the connection it was made on.
     let ended =
         |goaway: &crate::target::http2::GoAway| seen.goaways > before.goaways || goaway.connection == seen.connections;
-    // puppet-lint's own HTTP/2 ended the call after large response headers:
-    // h2 says only PROTOCOL_ERROR or COMPRESSION_ERROR, the frames say why.
+    // HTTP/2 ended the call after a large header block came: h2 names it
+    // PROTOCOL_ERROR, COMPRESSION_ERROR or too_many_continuations, the frames
+    // say why.
     let found = match found {
-        Some(Failure::Connection(Layer::Http2, cause))
-            if cause.contains("puppet-lint") && seen.largest_header_block > LARGE_HEADERS =>
-        {
+        Some(Failure::Connection(Layer::Http2, cause)) if seen.large_header_blocks > before.large_header_blocks => {
             let kib = seen.largest_header_block / 1024;
             Some(Failure::Connection(
                 Layer::Http2,
@@ -166,10 +165,6 @@ fn cut_short<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Cut
     None
 }
 
-/// Response headers larger than this (bytes, compressed) are named when
-/// puppet-lint's HTTP/2 ends a call after them.
-const LARGE_HEADERS: u64 = 16 * 1024;
-
 /// tonic's own words for what the service did not send: an HTTP/2 failure
 /// it mapped to a code (its source dropped), an answer that ended inside a
 /// message, with no message, or with no status.
@@ -177,7 +172,7 @@ fn unsent(status: &Status) -> Option<Failure> {
     let message = status.message();
     if let Some(said) = message.strip_prefix("h2 protocol error: ") {
         let said = crate::redact::redact(said);
-        return Some(Failure::Connection(Layer::Http2, format!("HTTP/2: {}", http2_words(&said))));
+        return Some(Failure::Connection(Layer::Http2, format!("HTTP/2: {said}")));
     }
     if status.code() != Code::Internal && status.code() != Code::Unknown {
         return None;
@@ -203,23 +198,6 @@ fn unsent(status: &Status) -> Option<Failure> {
         }
         _ => None,
     }
-}
-
-/// hyper's and h2's words for an HTTP/2 failure, with the RFC 9113 name of
-/// the error code where they give only a description.
-fn http2_words(said: &str) -> String {
-    let lower = said.to_ascii_lowercase();
-    if lower.contains("too_many_continuations")
-        || lower.contains("header list size")
-        || lower.contains("headers too large")
-        || lower.contains("too large")
-    {
-        return format!(
-            "the service's response headers are larger than puppet-lint accepts (a gRPC answer's headers are a few \
-             hundred bytes) ({said})"
-        );
-    }
-    said.to_owned()
 }
 
 pub(super) fn describe(status: &Status) -> String {

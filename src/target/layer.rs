@@ -21,11 +21,6 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// The layer named by [`layer_cause`] for `error`.
-    pub fn of(error: &(dyn std::error::Error + 'static)) -> Layer {
-        layer_cause(error).0
-    }
-
     /// What a person can do about a call that failed in this layer.
     pub fn hint(self) -> &'static str {
         match self {

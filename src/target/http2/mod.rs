@@ -25,6 +25,11 @@ const TRACKED_STREAMS: usize = 4096;
 /// HTTP/2's initial flow-control window, for streams and the connection
 /// (RFC 9113 §6.9.2).
 const INITIAL_WINDOW: i64 = 65_535;
+/// A header block larger than this (bytes, compressed) is large: a gRPC
+/// answer's headers are a few hundred bytes, and h2 refuses such a block
+/// under names that do not say so (PROTOCOL_ERROR, COMPRESSION_ERROR,
+/// too_many_continuations).
+pub const LARGE_HEADER_BLOCK: u64 = 16 * 1024;
 
 const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
@@ -115,6 +120,8 @@ pub struct Seen {
     /// The largest header block (HEADERS and its CONTINUATIONs, bytes as
     /// sent, compressed) the server sent, on any connection.
     pub largest_header_block: u64,
+    /// Header blocks from the server that grew past [`LARGE_HEADER_BLOCK`].
+    pub large_header_blocks: u64,
 }
 
 /// Why a call got no answer, when HTTP/2 says: the call could not be sent,
@@ -271,9 +278,12 @@ impl Http2Watch {
 
     /// A header block from the server has reached `bytes` (told as each
     /// frame's header arrives: a client that gives up mid-frame still knows).
-    fn header_block(&self, bytes: u64) {
+    fn header_block(&self, previous: u64, bytes: u64) {
         let mut seen = self.lock();
         seen.largest_header_block = seen.largest_header_block.max(bytes);
+        if previous <= LARGE_HEADER_BLOCK && bytes > LARGE_HEADER_BLOCK {
+            seen.large_header_blocks += 1;
+        }
     }
 
     fn server_frame(&self, frame: &Frame) {
@@ -414,9 +424,10 @@ impl FrameReader {
                     payload: Vec::new(),
                 };
                 if side == Side::Server && matches!(frame.kind, HEADERS | CONTINUATION) {
-                    let block = if frame.kind == HEADERS { 0 } else { self.block } + u64::from(length);
+                    let previous = if frame.kind == HEADERS { 0 } else { self.block };
+                    let block = previous + u64::from(length);
                     self.block = if frame.flags & END_HEADERS == 0 { block } else { 0 };
-                    watch.header_block(block);
+                    watch.header_block(previous, block);
                 }
                 self.remaining = length as usize;
                 self.frame = Some(frame);

@@ -145,4 +145,5 @@ fn the_largest_header_block_counts_its_continuations() {
     server.feed(&frame(CONTINUATION, END_HEADERS, 1, &[0; 100]), Side::Server, &watch);
     server.feed(&frame(HEADERS, END_HEADERS, 3, &[0; 50]), Side::Server, &watch);
     assert_eq!(watch.seen().largest_header_block, 32_868);
+    assert_eq!(watch.seen().large_header_blocks, 1, "one block grew past the limit");
 }
