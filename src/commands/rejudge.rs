@@ -163,7 +163,10 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
             report
                 .checks
                 .iter()
-                .filter(|check| check.verdict != crate::events::Verdict::Skip && check.duration_ms > 0)
+                // Ran: a check that judges the recording takes under a millisecond, one never run has no start.
+                .filter(|check| {
+                    check.verdict != crate::events::Verdict::Skip && (check.duration_ms > 0 || check.started_ms > 0)
+                })
                 .map(|check| {
                     // Both recorded in whole milliseconds: the span ends up to
                     // 2 ms later than they say (a heartbeat check that failed

@@ -1,7 +1,9 @@
 //! The engine: runs the selected checks against one session. Non-destructive
 //! checks run together on the shared timeline (so the heartbeat window
 //! overlaps everything else and a run takes about the window, not the sum);
-//! destructive ones run afterwards, one at a time, only when allowed. It
+//! those that need the service to themselves run one at a time inside the
+//! window, once the others only watch ([`Sharing`]); destructive ones run
+//! afterwards, one at a time, only when allowed. It
 //! reports what happens as [`RunEvent`]s and never formats output; it never
 //! imports `report`.
 
@@ -49,6 +51,25 @@ pub struct Context {
     /// The fact judge, every rule, fed the timeline up to the entry it holds: the `judge_facts` checks read the
     /// recording once between them, not once each.
     pub facts: std::sync::Mutex<Option<(crate::engine::field::facts::Facts, usize)>>,
+    /// How ordinary checks share the service with those that need it to themselves.
+    pub sharing: Arc<Sharing>,
+}
+
+/// How the checks that need the service to themselves ([`Check::exclusive`]: they reopen the event stream, or time
+/// a dong during a transfer) run inside the heartbeat window instead of after it: ordinary checks hold `gate`
+/// (shared) while they exchange with the service, and each exclusive check holds it alone; it starts once every
+/// ordinary check only watches (`settling`: how many have not come to a watching step yet, or finished). A run
+/// then costs its window, not the window plus the exclusive checks.
+#[derive(Debug)]
+pub struct Sharing {
+    pub gate: Arc<tokio::sync::RwLock<()>>,
+    pub settling: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for Sharing {
+    fn default() -> Sharing {
+        Sharing { gate: Arc::default(), settling: tokio::sync::watch::channel(0).0 }
+    }
 }
 
 /// What the checks run on.
@@ -107,20 +128,44 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         plan.into_iter().partition(|planned| planned.check.observes_run() && !planned.check.destructive);
     let (destructive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         plan.iter().partition(|planned| planned.check.destructive);
-    // Checks that reopen the stream or measure latency run alone, after the ordinary ones and
-    // before the destructive ones (which may leave the bot logged out).
+    // Checks that reopen the stream or measure latency run alone — inside the window, once the ordinary checks
+    // only watch (`Sharing`) — and before the destructive ones (which may leave the bot logged out).
     let (exclusive, ordinary): (Vec<&Planned>, Vec<&Planned>) =
         ordinary.into_iter().partition(|planned| planned.check.exclusive());
-    let destructive: Vec<&Planned> = exclusive.into_iter().chain(destructive).collect();
 
     context.observer.event(RunEvent::Phase(format!("running {} check(s)", ordinary.len())));
+    context.sharing.settling.send_replace(ordinary.len());
     let handles: Vec<(&Planned, tokio::task::JoinHandle<()>)> = ordinary
         .into_iter()
         .map(|planned| {
             let (context, task) = (context.clone(), planned.clone());
-            (planned, tokio::spawn(async move { run_check(&context, &task).await }))
+            let turn = check::Turn::new(context.sharing.clone());
+            (planned, tokio::spawn(async move { run_check(&context, &task, Some(turn)).await }))
         })
         .collect();
+    if !exclusive.is_empty() {
+        let mut settling = context.sharing.settling.subscribe();
+        tokio::select! {
+            _ = settling.wait_for(|left| *left == 0) => {}
+            () = cancel.cancelled() => {}
+            () = lost.cancel.cancelled() => {}
+        }
+        context.observer.event(RunEvent::Phase(format!(
+            "running {} check(s) that need the service to themselves, one at a time",
+            exclusive.len()
+        )));
+        for planned in exclusive {
+            // A run interrupted, or a service lost, meanwhile: the check is told as not run at once (the ordinary
+            // checks holding the gate are stopped below).
+            let alone = tokio::select! {
+                alone = context.sharing.gate.clone().write_owned() => Some(alone),
+                () = cancel.cancelled() => None,
+                () = lost.cancel.cancelled() => None,
+            };
+            run_alone(&context, planned, &cancel, &lost).await;
+            drop(alone);
+        }
+    }
     for (planned, handle) in handles {
         finish(&context, planned, handle, &cancel, &lost).await;
     }
@@ -133,20 +178,25 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         }));
     }
     for planned in destructive.into_iter().chain(&observers) {
-        if cancel.is_cancelled() {
-            let report = not_run(planned, Verdict::Skip, "the run was interrupted before this check started");
-            context.observer.event(RunEvent::CheckFinished(Box::new(report)));
-        } else if let Some(cause) = lost.reason().filter(|_| !planned.check.observes_run()) {
-            let report = not_run(planned, Verdict::Error, &format!("not run: {cause}"));
-            context.observer.event(RunEvent::CheckFinished(Box::new(report)));
-        } else {
-            let (task_context, task) = (context.clone(), planned.clone());
-            let handle = tokio::spawn(async move { run_check(&task_context, &task).await });
-            // A check that judges the recording goes on after a loss.
-            let never = Stop::default();
-            let lost = if planned.check.observes_run() { &never } else { &lost };
-            finish(&context, planned, handle, &cancel, lost).await;
-        }
+        run_alone(&context, planned, &cancel, &lost).await;
+    }
+}
+
+/// Runs one check with no other started meanwhile (unless it was interrupted or the service lost before).
+async fn run_alone(context: &Arc<Context>, planned: &Planned, cancel: &CancellationToken, lost: &Stop) {
+    if cancel.is_cancelled() {
+        let report = not_run(planned, Verdict::Skip, "the run was interrupted before this check started");
+        context.observer.event(RunEvent::CheckFinished(Box::new(report)));
+    } else if let Some(cause) = lost.reason().filter(|_| !planned.check.observes_run()) {
+        let report = not_run(planned, Verdict::Error, &format!("not run: {cause}"));
+        context.observer.event(RunEvent::CheckFinished(Box::new(report)));
+    } else {
+        let (task_context, task) = (context.clone(), planned.clone());
+        let handle = tokio::spawn(async move { run_check(&task_context, &task, None).await });
+        // A check that judges the recording goes on after a loss.
+        let never = Stop::default();
+        let lost = if planned.check.observes_run() { &never } else { lost };
+        finish(context, planned, handle, cancel, lost).await;
     }
 }
 
@@ -183,7 +233,8 @@ pub fn not_run(planned: &Planned, verdict: Verdict, reason: &str) -> CheckReport
     report_for(planned, verdict, Some(reason.to_owned()), None, Duration::ZERO, Duration::ZERO)
 }
 
-async fn run_check(context: &Arc<Context>, planned: &Planned) {
+/// Runs a check; `turn` is an ordinary check's turn on the service (see [`Sharing`]).
+async fn run_check(context: &Arc<Context>, planned: &Planned, turn: Option<check::Turn>) {
     let check = &planned.check;
     context.observer.event(RunEvent::CheckStarted { id: check.id.clone(), title: check.title.clone() });
     let started = context.timeline.now();
@@ -203,12 +254,18 @@ async fn run_check(context: &Arc<Context>, planned: &Planned) {
     let scope = scope_for(context, &planned.suite);
     let report = match skip_reason(context, check, &scope) {
         Some(reason) => report_for(planned, Verdict::Skip, Some(reason), None, started, Duration::ZERO),
-        None => run_steps(context, planned, scope, started).await,
+        None => run_steps(context, planned, scope, started, turn).await,
     };
     context.observer.event(RunEvent::CheckFinished(Box::new(report)));
 }
 
-async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, started: Duration) -> CheckReport {
+async fn run_steps(
+    context: &Arc<Context>,
+    planned: &Planned,
+    scope: Scope,
+    started: Duration,
+    turn: Option<check::Turn>,
+) -> CheckReport {
     let check = &planned.check;
     let budget = match &check.timeout {
         Some(expression) => match expression.eval(&scope) {
@@ -221,7 +278,7 @@ async fn run_steps(context: &Arc<Context>, planned: &Planned, scope: Scope, star
         None => default_budget(context, &planned.suite),
     };
     let first_entry = context.timeline.len();
-    let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget);
+    let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget, started, turn);
     let outcome = tokio::time::timeout(budget + GRACE, run.run()).await;
     let took = context.timeline.now().saturating_sub(started);
     // A stream that ended while the check watched it: either the service

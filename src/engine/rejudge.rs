@@ -67,6 +67,7 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
         timeline: timeline.clone(),
         started: began,
         facts: std::sync::Mutex::new(None),
+        sharing: Arc::default(),
     });
     let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
     for planned in &live {

@@ -116,6 +116,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         observer: observer.clone(),
         started,
         facts: std::sync::Mutex::new(None),
+        sharing: Arc::default(),
         timeline: timeline.clone(),
     });
 

@@ -92,9 +92,24 @@ impl Session {
         self.timeline.push(What::Note("puppet-lint cancels the event stream and subscribes again".into()));
         let clock = std::time::Instant::now();
         // Patient here (10 s): the check judges how long it took, and the
-        // run needs its stream back either way.
-        self.subscribe_retrying(200).await?;
+        // run needs its stream back either way: without one, the service is
+        // lost (as when the reader cannot reopen a stream the server ended).
+        if let Err(error) = self.subscribe_retrying(200).await {
+            let at = self.timeline.now();
+            let why = match &error {
+                RpcError::Transport { cause, .. } => cause.clone(),
+                other => format!("the event stream could not be opened again: {}", other.shown()),
+            };
+            self.declare_lost(crate::redact::redact(&format!("+{:.1}s: {why}", at.as_secs_f64())).into_owned());
+            return Err(error);
+        }
         Ok(clock.elapsed())
+    }
+
+    /// Whether an event stream is open now: not while puppet-lint subscribes
+    /// again (the server may hold its one slot), nor after the stream ended.
+    pub fn streaming(&self) -> bool {
+        self.lock_streams().reader.as_ref().is_some_and(|reader| !reader.is_finished())
     }
 
     /// Stops reading the stream (the server sees a cancel).

@@ -78,7 +78,8 @@ pub struct Planned {
 impl Check {
     /// Whether the check needs the service to itself (it cancels and
     /// reopens the event stream, or measures latency that other checks'
-    /// transfers would distort): it runs alone, after the ordinary checks.
+    /// transfers would distort): it runs alone, inside the heartbeat window once the ordinary checks only watch
+    /// (`engine::Sharing`).
     pub fn exclusive(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|step| match &step.action {
@@ -120,7 +121,39 @@ impl Check {
     }
 }
 
+/// How a step of an ordinary check shares the service with a check that needs it to itself ([`Check::exclusive`]),
+/// which runs inside the heartbeat window, while ordinary checks only watch (see `engine::run_plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing<'a> {
+    /// It only watches the run for a while (the heartbeat window, the messages received): an exclusive check may
+    /// run meanwhile.
+    Watches,
+    /// It waits for events after the capture it names: it watches unless that capture is an action of its own check
+    /// (then it awaits that action's answer, an echo or a dong, which a resubscription could drop).
+    WaitsAfter(Option<&'a str>),
+    /// It talks to the service: no exclusive check runs meanwhile.
+    Exchanges,
+    /// It neither talks to the service nor waits: it judges what is already there (an assertion, a count up to
+    /// now, a file name). The step keeps the sharing of the one before.
+    Neutral,
+}
+
 impl Action {
+    /// How the step shares the service (see [`Sharing`]).
+    pub fn sharing(&self) -> Sharing<'_> {
+        match self {
+            Action::Heartbeat(HeartbeatAction::MaxGap { .. })
+            | Action::Message(MessageAction::CheckReceivedMessages { .. })
+            | Action::Files(FilesAction::CheckReceivedFiles { .. })
+            | Action::Watch(WatchAction::ExpectCount { until: Until::For(_), .. }) => Sharing::Watches,
+            Action::Watch(WatchAction::WaitFor { after, .. })
+            | Action::Message(MessageAction::WaitMessage { after, .. }) => Sharing::WaitsAfter(after.as_deref()),
+            Action::Watch(WatchAction::ExpectCount { .. } | WatchAction::Assert { .. } | WatchAction::Wait { .. })
+            | Action::Files(FilesAction::ExpectMime { .. }) => Sharing::Neutral,
+            _ => Sharing::Exchanges,
+        }
+    }
+
     /// Whether this action talks to the service.
     pub fn needs_session(&self) -> bool {
         !matches!(

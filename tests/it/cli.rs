@@ -331,6 +331,47 @@ fn a_deadline_keeps_every_verdict_that_finished_and_marks_the_rest() {
     }
 }
 
+/// The checks that need the service to themselves (they reopen the stream, or time a dong during a transfer) run
+/// inside the heartbeat window, once the others only watch — not after it: a run costs its window.
+#[test]
+fn the_checks_that_run_alone_run_inside_the_window_and_alone() {
+    let ran = Cli::new().args(["--mock", "--heartbeat-window", "8s"]).reports("alone-inside").run();
+    ran.code(exit::OK);
+    let report = ran.report();
+    let check = |id: &str| report.checks.iter().find(|check| check.id == id).expect(id);
+    let watch = check("heartbeat.interval");
+    let window_ends = watch.started_ms + 8_000;
+    let alone = ["filebox.ding-during-transfer", "events.resubscribe"];
+    for id in alone {
+        let alone = check(id);
+        assert!(alone.started_ms + alone.duration_ms < window_ends, "{id} ran after the window: {alone:?}");
+        // The checks that only exchange with the service (sends, transfers, a ding) were over before it began.
+        let exchanging = [
+            "filebox.big-file-by-uuid",
+            "filebox.large-roundtrip",
+            "filebox.stream-name",
+            "message.self-echo",
+            "heartbeat.ding-dong",
+        ];
+        for other in exchanging.iter().map(|id| check(id)) {
+            assert!(
+                other.started_ms + other.duration_ms <= alone.started_ms,
+                "{} ({}..{} ms) overlapped {id} (from {} ms)",
+                other.id,
+                other.started_ms,
+                other.started_ms + other.duration_ms,
+                alone.started_ms
+            );
+        }
+    }
+    let (first, second) = (check(alone[0]), check(alone[1]));
+    assert!(
+        first.started_ms + first.duration_ms <= second.started_ms
+            || second.started_ms + second.duration_ms <= first.started_ms,
+        "the two ran at once: {first:?} {second:?}"
+    );
+}
+
 #[test]
 fn timeout_is_the_suites_default_unless_the_run_sets_one() {
     let dir = Scratch::new("timeout-variable");

@@ -249,7 +249,8 @@ fn a_stream_that_always_ends_at_once_is_given_up_on() {
 
 #[test]
 fn drop_stream_once_is_survived_by_resubscribing() {
-    let outcome = run_mock("drop-stream-once", &[]);
+    // `events.resubscribe` cancels the stream itself, inside the window: it would race the drop this is about.
+    let outcome = run_mock("drop-stream-once", &["--skip", "events.resubscribe"]);
     // The end is a finding of its own; the checks it interrupted say so and go on.
     outcome
         .code(exit::FAILURE)

@@ -44,9 +44,15 @@ impl CheckRun {
         let cap = start + window + extension;
         // Read incrementally, on the index alone: a flood costs no re-reads.
         let mut watch = Gaps::new(start, timeline.len().saturating_sub(1));
+        let session = self.context.session().cloned();
         loop {
             let now = timeline.now();
             timeline.visit_moments(watch.next, |moment| watch.take(moment));
+            // While puppet-lint has no stream (it subscribes again), no event can reach it: the silence is held
+            // where it stands, and starts afresh with the new stream.
+            if session.as_ref().is_some_and(|session| !session.streaming()) {
+                watch.hold(now);
+            }
             let activity = timeline.last_activity().unwrap_or(start).max(start);
             // A silence already longer than allowed fails at once.
             if now.saturating_sub(watch.previous) > allowed {
@@ -167,12 +173,29 @@ impl Gaps {
         Gaps { start, next: from, previous: start, largest: (Duration::ZERO, start), other: None, heartbeat: None }
     }
 
+    /// No event could arrive up to `now` (no stream): the silence so far is a gap, and the next starts at `now`.
+    fn hold(&mut self, now: Duration) {
+        let gap = now.saturating_sub(self.previous);
+        if gap > self.largest.0 {
+            self.largest = (gap, self.previous);
+        }
+        self.previous = self.previous.max(now);
+    }
+
     /// Counts the events that show the puppet is alive: all but each
-    /// stream's connect heartbeat.
+    /// stream's connect heartbeat. That one starts the silence afresh: while
+    /// puppet-lint had no stream (it subscribed again, a check's
+    /// `resubscribe`, or the server ended it), no event could reach it, and
+    /// that silence is not the puppet's (`events.resubscribe` and
+    /// `events.stream-stays-open` judge it).
     fn take(&mut self, moment: &Moment) {
         self.next = moment.seq + 1;
         let Some(kind) = moment.kind else { return };
-        if moment.at < self.start || moment.connect_heartbeat {
+        if moment.at < self.start {
+            return;
+        }
+        if moment.connect_heartbeat {
+            self.previous = self.previous.max(moment.at);
             return;
         }
         let gap = moment.at.saturating_sub(self.previous);

@@ -168,8 +168,14 @@ impl CheckRun {
         let timeline = &context.timeline;
         let mut shared = context.facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (facts, next) = shared.get_or_insert_with(|| (Facts::new(FactRule::ALL, self.context.started), 0));
-        // What came since the last fact check read the timeline (the judge holds every rule).
-        let end = timeline.len();
+        // What came since the last fact check read the timeline (the judge holds every rule), up to the
+        // millisecond the check began — the start its report records, so that re-judged (from the recorded start)
+        // it reads the very same events.
+        let began = match context.recorded_spans().and_then(|spans| spans.get(&self.check.id)) {
+            Some((from, _)) => *from,
+            None => Duration::from_millis(self.started.as_millis() as u64),
+        };
+        let end = timeline.len_before(began).max(*next);
         while *next < end {
             let to = (*next + BATCH).min(end);
             for entry in timeline.range(*next, to) {

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 use super::Context;
 use crate::events::{Evidence, RunEvent, TimelineEntry};
 use crate::session::{Entry, Session};
-use crate::suite::{Action, Check, DurationExpr, Scope, Step, Template};
+use crate::suite::{Action, Check, DurationExpr, Scope, Sharing, Step, Template};
 
 pub(super) use watch::stream_end;
 
@@ -117,16 +117,57 @@ struct Mark {
     /// The first entry after the moment.
     after: usize,
     at: Duration,
+    /// The moment of an action of the check (not of an event it waited for).
+    action: bool,
 }
 
 impl Mark {
     fn action(timeline: &crate::session::Timeline) -> Mark {
         let start = timeline.len();
-        Mark { start, after: start, at: timeline.now() }
+        Mark { start, after: start, at: timeline.now(), action: true }
     }
 
     fn event(entry: &Entry) -> Mark {
-        Mark { start: entry.seq, after: entry.seq + 1, at: entry.at }
+        Mark { start: entry.seq, after: entry.seq + 1, at: entry.at, action: false }
+    }
+}
+
+/// An ordinary check's turn on the service: it holds the run's gate (shared) while it exchanges with the service,
+/// and lets it go while it only watches, so that a check that needs the service to itself runs inside the window
+/// (`engine::run_plan`). It tells the run once that it only watches now (or is over: also when dropped).
+pub(super) struct Turn {
+    sharing: Arc<super::Sharing>,
+    guard: Option<tokio::sync::OwnedRwLockReadGuard<()>>,
+    settled: bool,
+}
+
+impl Turn {
+    pub(super) fn new(sharing: Arc<super::Sharing>) -> Turn {
+        Turn { sharing, guard: None, settled: false }
+    }
+
+    async fn exchange(&mut self) {
+        if self.guard.is_none() {
+            self.guard = Some(self.sharing.gate.clone().read_owned().await);
+        }
+    }
+
+    fn watch(&mut self) {
+        self.guard = None;
+        self.settle();
+    }
+
+    fn settle(&mut self) {
+        if !self.settled {
+            self.settled = true;
+            self.sharing.settling.send_modify(|left| *left = left.saturating_sub(1));
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.settle();
     }
 }
 
@@ -144,11 +185,19 @@ pub(super) struct CheckRun {
     files_sent: u32,
     /// Something worth saying about a pass (a measurement).
     note: Option<String>,
+    /// An ordinary check's turn on the service; `None` for a check that has it to itself or runs alone.
+    turn: Option<Turn>,
 }
 
 impl CheckRun {
-    pub(super) fn new(context: Arc<Context>, check: Arc<Check>, scope: Scope, budget: Duration) -> CheckRun {
-        let started = context.timeline.now();
+    pub(super) fn new(
+        context: Arc<Context>,
+        check: Arc<Check>,
+        scope: Scope,
+        budget: Duration,
+        started: Duration,
+        turn: Option<Turn>,
+    ) -> CheckRun {
         CheckRun {
             context,
             check,
@@ -158,6 +207,7 @@ impl CheckRun {
             started,
             files_sent: 0,
             note: None,
+            turn,
         }
     }
 
@@ -216,6 +266,21 @@ impl CheckRun {
     /// Runs one step: the family of its action does the work; a `capture`
     /// names the step's moment and what it returned.
     async fn step(&mut self, step: &Step) -> Result<(), Failure> {
+        if let Some(turn) = &mut self.turn {
+            let watches = match step.action.sharing() {
+                Sharing::Watches => Some(true),
+                Sharing::WaitsAfter(after) => {
+                    Some(!after.and_then(|name| self.marks.get(name)).is_some_and(|mark| mark.action))
+                }
+                Sharing::Exchanges => Some(false),
+                Sharing::Neutral => None,
+            };
+            match watches {
+                Some(true) => turn.watch(),
+                Some(false) => turn.exchange().await,
+                None => {}
+            }
+        }
         let mark = Mark::action(&self.context.timeline);
         let stepped = match &step.action {
             Action::Rpc(action) => self.rpc_step(step, action).await?,

@@ -362,6 +362,11 @@ impl Timeline {
         self.lock().index.len()
     }
 
+    /// How many entries came before `at`: the timeline as it stood then.
+    pub fn len_before(&self, at: Duration) -> usize {
+        self.lock().index.partition_point(|slot| untick(slot.at) < at)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

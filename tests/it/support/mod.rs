@@ -442,12 +442,10 @@ pub fn free_address() -> String {
 pub const WATCHING: &[&str] =
     &["heartbeat.interval", "events.ready-once", "filebox.mime-extension", "message.received-payloads"];
 
-/// The built-in checks that run after the ordinary ones (and before the
-/// destructive ones): those that reopen the stream or measure latency alone,
-/// and those that judge the whole recording.
+/// The built-in checks that run after the ordinary ones (and after the
+/// destructive ones): those that judge the whole recording. (Those that
+/// reopen the stream or measure latency alone run inside the window.)
 pub const LATE: &[&str] = &[
-    "events.resubscribe",
-    "filebox.ding-during-transfer",
     "events.login-states",
     "events.no-scan-while-logged-in",
     "events.one-logout-per-logout",
