@@ -457,9 +457,12 @@ impl Session {
     /// `RoomPayload(id)`: uncached (the account model keeps what it resolved).
     pub async fn room_payload(&self, id: &str) -> Result<pb::RoomPayloadResponse, RpcError> {
         let message = pb::RoomPayloadRequest { id: id.to_owned() };
-        self.unary(Rpc::RoomPayload, message, None, |mut client, request| async move {
-            client.room_payload(request).await
-        })
+        self.unary(
+            Rpc::RoomPayload,
+            message,
+            None,
+            |mut client, request| async move { client.room_payload(request).await },
+        )
         .await
     }
 

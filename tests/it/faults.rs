@@ -87,7 +87,11 @@ fault!(
     Fault::DanglingFriendshipContact,
     fails["payloads.ids-resolve"]
 );
-fault!(a_direct_message_without_listener_fails_the_shape, Fault::DirectWithoutListener, fails["message.conversation-shape"]);
+fault!(
+    a_direct_message_without_listener_fails_the_shape,
+    Fault::DirectWithoutListener,
+    fails["message.conversation-shape"]
+);
 fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
 fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
@@ -185,22 +189,41 @@ async fn account_failures_name_the_event_the_field_the_value_and_the_rule() {
         (
             Fault::DanglingInviter,
             "payloads.ids-resolve",
-            &["`room-join` (seq ", ").inviterId \"mock-contact-gone\"", "ContactPayload answers NOT_FOUND", "(ids-resolve, must)", " id(s) resolved"][..],
+            &[
+                "`room-join` (seq ",
+                ").inviterId \"mock-contact-gone\"",
+                "ContactPayload answers NOT_FOUND",
+                "(ids-resolve, must)",
+                " id(s) resolved",
+            ][..],
         ),
         (
             Fault::UnknownRemover,
             "payloads.ids-resolve",
-            &["`room-leave` (seq ", ").removerId \"wxid_puppet-lint-unknown\"", "ContactPayload answers UNKNOWN", "(ids-resolve, must)"][..],
+            &[
+                "`room-leave` (seq ",
+                ").removerId \"wxid_puppet-lint-unknown\"",
+                "ContactPayload answers UNKNOWN",
+                "(ids-resolve, must)",
+            ][..],
         ),
         (
             Fault::DisplayNameTalker,
             "payloads.ids-resolve",
-            &[".talker_id \"Alice\"", "ContactPayload answers the payload of \"mock-contact-alice\"", "(ids-are-ids, must)"][..],
+            &[
+                ".talker_id \"Alice\"",
+                "ContactPayload answers the payload of \"mock-contact-alice\"",
+                "(ids-are-ids, must)",
+            ][..],
         ),
         (
             Fault::DanglingFriendshipContact,
             "payloads.ids-resolve",
-            &["FriendshipPayload(\"mock-friendship-1\").contact_id \"mock-contact-stranger\"", "NOT_FOUND", "(ids-resolve, must)"][..],
+            &[
+                "FriendshipPayload(\"mock-friendship-1\").contact_id \"mock-contact-stranger\"",
+                "NOT_FOUND",
+                "(ids-resolve, must)",
+            ][..],
         ),
         (
             Fault::DirectWithoutListener,
@@ -215,7 +238,10 @@ async fn account_failures_name_the_event_the_field_the_value_and_the_rule() {
         (
             Fault::TalkerNotInRoom,
             "message.conversation-advice",
-            &[".talker_id \"mock-contact-bob\" is not in RoomMemberList(\"room-1@chatroom\")", "(talker-in-room, should)"][..],
+            &[
+                ".talker_id \"mock-contact-bob\" is not in RoomMemberList(\"room-1@chatroom\")",
+                "(talker-in-room, should)",
+            ][..],
         ),
     ] {
         let report = run_with(&[fault]).await;

@@ -122,7 +122,9 @@ impl CheckRun {
             format!("{judged} message(s) read")
         });
         if unresolved > 0 {
-            also(format!("{unresolved} message(s) not judged: MessagePayload failed (message.received-payloads' rule)"));
+            also(format!(
+                "{unresolved} message(s) not judged: MessagePayload failed (message.received-payloads' rule)"
+            ));
         }
         if trimmed > 0 {
             also(format!("{trimmed} event(s) not judged: the recording budget trimmed their payloads"));

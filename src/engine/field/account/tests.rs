@@ -59,13 +59,20 @@ fn a_room_join_names_its_inviter_invitees_and_room() {
 #[test]
 fn an_inviter_that_does_not_resolve_is_named() {
     let mut account = all();
-    account.event(12, AT, EventKind::RoomJoin, &json!({ "inviterId": "c-gone", "inviteeIdList": ["c-1"], "roomId": "r-1" }));
+    account.event(
+        12,
+        AT,
+        EventKind::RoomJoin,
+        &json!({ "inviterId": "c-gone", "inviteeIdList": ["c-1"], "roomId": "r-1" }),
+    );
     resolve(&mut account, &[("c-1", Answer::Id("c-1".into())), ("r-1", Answer::Id("r-1".into()))]);
     assert_eq!(
         messages(&account),
-        ["`room-join` (seq 12).inviterId \"c-gone\": ContactPayload answers NOT_FOUND: \"c-gone\" not found: every id \
+        [
+            "`room-join` (seq 12).inviterId \"c-gone\": ContactPayload answers NOT_FOUND: \"c-gone\" not found: every id \
           a payload names resolves through its payload rpc — Wechaty loads it, and a load that fails drops the event \
-          (ids-resolve, must)"]
+          (ids-resolve, must)"
+        ]
     );
     assert_eq!(account.findings()[0].rule, AccountRule::IdsResolve);
     assert_eq!(account.coverage(), "3 id(s) resolved");
@@ -113,7 +120,11 @@ fn a_login_contact_that_resolves_to_another_id_is_named() {
     let mut account = all();
     account.event(2, AT, EventKind::Login, &json!({ "contactId": "wxid_bot" }));
     resolve(&mut account, &[("wxid_bot", Answer::Id("wxid_someone".into()))]);
-    assert!(messages(&account)[0].starts_with("`login` (seq 2).contactId \"wxid_bot\": ContactPayload answers the payload of \"wxid_someone\""));
+    assert!(
+        messages(&account)[0].starts_with(
+            "`login` (seq 2).contactId \"wxid_bot\": ContactPayload answers the payload of \"wxid_someone\""
+        )
+    );
 }
 
 /// A mention id that does not resolve; the talker and room do.
@@ -125,7 +136,10 @@ fn a_mention_that_does_not_resolve_is_named() {
     account.message(AT, &payload);
     resolve(&mut account, &[("c-1", Answer::Id("c-1".into())), ("r-1", Answer::Id("r-1".into()))]);
     assert_eq!(messages(&account).len(), 1);
-    assert!(messages(&account)[0].starts_with("MessagePayload(\"m-2\").mention_ids[1] \"@Bob\": ContactPayload answers NOT_FOUND"));
+    assert!(
+        messages(&account)[0]
+            .starts_with("MessagePayload(\"m-2\").mention_ids[1] \"@Bob\": ContactPayload answers NOT_FOUND")
+    );
 }
 
 /// A friendship resolves with `FriendshipPayload`; the contact it names is resolved in turn; an empty one is named.
@@ -139,7 +153,10 @@ fn a_friendships_contact_is_resolved_in_turn() {
     let payload = FriendshipPayloadResponse { id: "f-1".into(), contact_id: "c-stranger".into(), ..Default::default() };
     account.friendship(&named, &payload);
     resolve(&mut account, &[]);
-    assert!(messages(&account)[0].starts_with("FriendshipPayload(\"f-1\").contact_id \"c-stranger\": ContactPayload answers NOT_FOUND"));
+    assert!(
+        messages(&account)[0]
+            .starts_with("FriendshipPayload(\"f-1\").contact_id \"c-stranger\": ContactPayload answers NOT_FOUND")
+    );
 
     let mut account = all();
     account.friendship(&named, &FriendshipPayloadResponse { id: "f-1".into(), ..Default::default() });
