@@ -88,7 +88,7 @@ impl CheckRun {
                 }
                 model.judge_talker(entry.at, &message);
             }
-            while let Some(named) = model.next() {
+            while let Some(named) = model.next_to_resolve() {
                 if !self.token(&mut bucket, deadline).await {
                     break 'watch;
                 }

@@ -260,7 +260,7 @@ impl Account {
     }
 
     /// The next id to resolve, if any.
-    pub fn next(&mut self) -> Option<Named> {
+    pub fn next_to_resolve(&mut self) -> Option<Named> {
         self.queue.pop_front()
     }
 
@@ -449,7 +449,7 @@ pub fn conversation(payload: &MessagePayloadResponse) -> Vec<(AccountRule, Strin
 
 /// Whether a room message's talker is among the room's members.
 pub fn talker_in_room(payload: &MessagePayloadResponse, members: &[String]) -> Option<String> {
-    if members.iter().any(|member| *member == payload.talker_id) {
+    if members.contains(&payload.talker_id) {
         return None;
     }
     Some(format!(

@@ -25,7 +25,7 @@ fn all() -> Account {
 
 /// Resolves every queued id with `answers` (id → what the rpc says; missing: NOT_FOUND).
 fn resolve(account: &mut Account, answers: &[(&str, Answer)]) {
-    while let Some(named) = account.next() {
+    while let Some(named) = account.next_to_resolve() {
         let answer = answers
             .iter()
             .find(|(id, _)| *id == named.id)
@@ -147,7 +147,7 @@ fn a_mention_that_does_not_resolve_is_named() {
 fn a_friendships_contact_is_resolved_in_turn() {
     let mut account = all();
     account.event(5, AT, EventKind::Friendship, &json!({ "friendshipId": "f-1" }));
-    let named = account.next().expect("the friendship is resolved");
+    let named = account.next_to_resolve().expect("the friendship is resolved");
     assert_eq!((named.id.as_str(), named.resolver), ("f-1", Resolver::Friendship));
     account.answer(&named, &Answer::Id("f-1".into()));
     let payload = FriendshipPayloadResponse { id: "f-1".into(), contact_id: "c-stranger".into(), ..Default::default() };
