@@ -87,11 +87,7 @@ fault!(
     Fault::DanglingFriendshipContact,
     fails["payloads.ids-resolve"]
 );
-fault!(
-    a_direct_message_without_listener_fails_the_shape,
-    Fault::DirectWithoutListener,
-    fails["message.conversation-shape"]
-);
+fault!(a_listenerless_direct_message_fails, Fault::DirectWithoutListener, fails["message.conversation-shape"]);
 fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
 fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
