@@ -41,6 +41,11 @@ async fn the_conformant_mock_passes_every_check() {
     let report = run_with(&[]).await;
     assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "{}", verdicts(&report));
     assert_eq!(report.checks.len(), puppet_lint::suite::builtin().unwrap().checks.len());
+    // The account's pass says what it resolved: the bot, Alice, Bob and the room, at least.
+    let ids = report.checks.iter().find(|check| check.id == "payloads.ids-resolve").expect("payloads.ids-resolve");
+    let said = ids.reason.clone().unwrap_or_default();
+    let resolved: usize = said.split(" id(s) resolved").next().and_then(|count| count.parse().ok()).unwrap_or(0);
+    assert!(resolved >= 4, "{said}");
 }
 
 macro_rules! fault {
