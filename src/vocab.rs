@@ -146,6 +146,81 @@ impl fmt::Display for FactRule {
     }
 }
 
+/// A rule of the account model (`engine::field::account`): every id a payload names resolves through its payload
+/// rpc to itself, and every message has the shape of its conversation. Unlike the fact rules these ask the service
+/// (`ContactPayload`, `RoomPayload`, `RoomMemberList`, `FriendshipPayload`): suites name them by [`AccountRule::id`]
+/// in `check_account: { rules: [...] }`, and `rejudge` cannot judge them from a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccountRule {
+    /// Every id a payload names resolves through its payload rpc (must).
+    IdsResolve,
+    /// The payload an id resolves to is of that id: a display name is no id (must).
+    IdsAreIds,
+    /// A message outside any room names its listener (must).
+    DirectHasListener,
+    /// A room message names no listener (should: wechaty-puppet's type allows one).
+    RoomWithoutListener,
+    /// A room message's talker is a member of the room (should: membership changes as the message travels).
+    TalkerInRoom,
+}
+
+impl AccountRule {
+    /// Every rule, in the order the account model's documentation lists them.
+    pub const ALL: &'static [AccountRule] = &[
+        AccountRule::IdsResolve,
+        AccountRule::IdsAreIds,
+        AccountRule::DirectHasListener,
+        AccountRule::RoomWithoutListener,
+        AccountRule::TalkerInRoom,
+    ];
+
+    /// The stable id suites and findings use, e.g. `ids-resolve`.
+    pub fn id(self) -> &'static str {
+        match self {
+            AccountRule::IdsResolve => "ids-resolve",
+            AccountRule::IdsAreIds => "ids-are-ids",
+            AccountRule::DirectHasListener => "direct-has-listener",
+            AccountRule::RoomWithoutListener => "room-without-listener",
+            AccountRule::TalkerInRoom => "talker-in-room",
+        }
+    }
+
+    /// How strongly it binds (the check that asks for it carries its own level; findings say this one).
+    pub fn severity(self) -> Severity {
+        match self {
+            AccountRule::IdsResolve | AccountRule::IdsAreIds | AccountRule::DirectHasListener => Severity::Must,
+            AccountRule::RoomWithoutListener | AccountRule::TalkerInRoom => Severity::Should,
+        }
+    }
+
+    /// The rule in a few words, for a failure's "expected".
+    pub fn words(self) -> &'static str {
+        match self {
+            AccountRule::IdsResolve => "every id a payload names resolves through its payload rpc",
+            AccountRule::IdsAreIds => "an id resolves to a payload of that id",
+            AccountRule::DirectHasListener => "a message outside a room names its listener",
+            AccountRule::RoomWithoutListener => "a room message names no listener",
+            AccountRule::TalkerInRoom => "a room message's talker is in the room's RoomMemberList",
+        }
+    }
+
+    /// The rule a suite names by `id`; `None` for a name that is no rule.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// Every id, comma-separated, for error messages.
+    pub fn ids() -> String {
+        Self::ALL.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for AccountRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 impl StateRule {
     /// The rule a suite names by `id`; `None` for a name that is no rule.
     pub fn from_id(id: &str) -> Option<Self> {

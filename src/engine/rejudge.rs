@@ -4,7 +4,7 @@
 //! of `judge_states` / `judge_shapes` steps), and the heartbeat rule
 //! (`max_gap`, over the span its recorded check watched) — is judged again on
 //! it, with today's suites. A check that must act on a live service (send, ding,
-//! restart, resolve a message…) ends `skip`: it needs a live service. Told
+//! restart, resolve a message or the ids the payloads name…) ends `skip`: it needs a live service. Told
 //! as the same [`RunEvent`]s as a run, so every report format follows.
 
 use std::collections::HashMap;
@@ -21,6 +21,16 @@ use crate::suite::{Action, Check};
 
 /// Why a check is not judged again.
 pub const NEEDS_LIVE: &str = "needs a live service (it acts on the service; a recording can only be observed again)";
+
+/// Why a check that asks the service about the account (`check_account`) is not judged again.
+pub const NEEDS_LIVE_ANSWERS: &str = "needs a live service (it resolves the ids the payloads name with ContactPayload, \
+     RoomPayload, RoomMemberList and FriendshipPayload; a recording holds no answers to rpcs the run did not send)";
+
+/// Why `check` is not judged again.
+fn why_live(check: &Check) -> &'static str {
+    let asks = check.steps.iter().any(|step| matches!(step.action, Action::Account(_)));
+    if asks { NEEDS_LIVE_ANSWERS } else { NEEDS_LIVE }
+}
 
 /// A recorded run: its rebuilt timeline and what its report said of it.
 pub struct Recorded {
@@ -71,7 +81,7 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
     });
     let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
     for planned in &live {
-        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Skip, NEEDS_LIVE))));
+        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Skip, why_live(&planned.check)))));
     }
     // An empty recording would pass every rule it holds: it is nothing to judge.
     let events: u64 = timeline.counts().values().sum();

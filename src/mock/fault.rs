@@ -65,6 +65,20 @@ pub enum Fault {
     StaleRoomTime,
     /// a `room-topic` after login whose `oldTopic` is the text "undefined"
     PlaceholderValue,
+    /// a `room-join` after login whose `inviterId` names nobody: its `ContactPayload` answers NOT_FOUND
+    DanglingInviter,
+    /// a `room-leave` after login whose `removerId` is unknown: its `ContactPayload` fails with UNKNOWN
+    UnknownRemover,
+    /// a message after login whose talker is a display name ("Alice"), which `ContactPayload` resolves by name to Alice's id
+    DisplayNameTalker,
+    /// a `friendship` after login whose `FriendshipPayload` names a contact that `ContactPayload` does not know
+    DanglingFriendshipContact,
+    /// a contact's message to the bot after login with no `listener_id` (and no room)
+    DirectWithoutListener,
+    /// the room message after login names a `listener_id` beside its room
+    RoomMessageListener,
+    /// the room message's talker is not in the room's `RoomMemberList`
+    TalkerNotInRoom,
     /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)

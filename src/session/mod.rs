@@ -454,6 +454,42 @@ impl Session {
         .await
     }
 
+    /// `RoomPayload(id)`: uncached (the account model keeps what it resolved).
+    pub async fn room_payload(&self, id: &str) -> Result<pb::RoomPayloadResponse, RpcError> {
+        let message = pb::RoomPayloadRequest { id: id.to_owned() };
+        self.unary(
+            Rpc::RoomPayload,
+            message,
+            None,
+            |mut client, request| async move { client.room_payload(request).await },
+        )
+        .await
+    }
+
+    /// `RoomMemberList(id)`: the members' contact ids.
+    pub async fn room_member_list(&self, id: &str) -> Result<Vec<String>, RpcError> {
+        let message = pb::RoomMemberListRequest { id: id.to_owned() };
+        self.unary(Rpc::RoomMemberList, message, None, |mut client, request| async move {
+            client.room_member_list(request).await
+        })
+        .await
+        .map(|response| response.member_ids)
+    }
+
+    /// `FriendshipPayload(id)` (a read: no `payload` to set).
+    #[allow(deprecated)]
+    pub async fn friendship_payload(&self, id: &str) -> Result<pb::FriendshipPayloadResponse, RpcError> {
+        let message = pb::FriendshipPayloadRequest {
+            id: id.to_owned(),
+            payload_string_value_deprecated: None,
+            payload: String::new(),
+        };
+        self.unary(Rpc::FriendshipPayload, message, None, |mut client, request| async move {
+            client.friendship_payload(request).await
+        })
+        .await
+    }
+
     /// The fork's `CurrentUser`; upstream servers answer UNIMPLEMENTED.
     pub async fn current_user(&self) -> Result<String, RpcError> {
         self.unary(Rpc::CurrentUser, pb::CurrentUserRequest {}, None, |mut client, request| async move {

@@ -170,7 +170,7 @@ pub enum StepDoc {
     CheckReceivedFiles(ReceivedFilesDoc),
     /// Every `message` event received for a while (the run's so far too) is
     /// resolved with `MessagePayload` and judged: it resolves, its talker is
-    /// a contact (not empty, not the room), a text has a room or a listener,
+    /// a contact (not empty, not the room), a Text carries text,
     /// its type is a wechaty-puppet number that fits its content.
     CheckReceivedMessages(ReceivedFilesDoc),
     /// No gap between events longer than `interval`, watched for `window`
@@ -204,6 +204,16 @@ pub enum StepDoc {
     /// storms, times that are now, values that are no placeholders. The
     /// findings of the listed rules fail the check.
     JudgeFacts(JudgeFactsDoc),
+    /// Build a model of the account from every event and message of the run
+    /// (and for `for` more), asking the service (`engine::field::account`):
+    /// `ids-resolve` and `ids-are-ids` resolve every id a payload names
+    /// through its payload rpc (`ContactPayload`, `RoomPayload`,
+    /// `FriendshipPayload`; each distinct id once, rate-bounded, sampled under
+    /// a flood); `direct-has-listener`, `room-without-listener` and
+    /// `talker-in-room` (`RoomMemberList`) judge each message's conversation.
+    /// The findings of the listed rules fail the check. Live only: `rejudge`
+    /// skips it.
+    CheckAccount(CheckAccountDoc),
     /// The registry (`--registry`) asks the provider for its gRPC port and
     /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
     Registration(RegistrationDoc),
@@ -516,6 +526,18 @@ pub struct JudgeFactsDoc {
     #[serde(rename = "if")]
     pub condition: Option<Located<String>>,
     /// Rule ids: `message-once`, `event-storm`, `timestamps`, `placeholders`.
+    pub rules: Vec<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckAccountDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// How long to keep watching after the run's events so far, e.g. `${window}`.
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
+    /// Rule ids: `ids-resolve`, `ids-are-ids`, `direct-has-listener`, `room-without-listener`, `talker-in-room`.
     pub rules: Vec<Located<String>>,
 }
 

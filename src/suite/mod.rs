@@ -16,7 +16,7 @@ pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
-pub use crate::vocab::{FactRule, StateRule};
+pub use crate::vocab::{AccountRule, FactRule, StateRule};
 use crate::wire::EventKind;
 
 /// The built-in suite, embedded so that `puppet-lint --token X` needs no files.
@@ -244,6 +244,8 @@ pub enum Action {
     Discovery(DiscoveryAction),
     /// Judging the whole recording (engine/actions/judge.rs).
     Judge(JudgeAction),
+    /// The model of the account: ids resolved, conversations' shapes (engine/actions/account.rs).
+    Account(AccountAction),
     ForEach {
         values: Vec<Template>,
         name: String,
@@ -410,6 +412,14 @@ pub enum JudgeAction {
     JudgeFacts { rules: Vec<FactRule> },
 }
 
+/// The account family's actions: the model of the account, asked of the live service (engine/actions/account.rs).
+#[derive(Debug, Clone)]
+pub enum AccountAction {
+    /// Every id the run's payloads name resolved through its payload rpc, and every message's conversation shape,
+    /// for `duration` (the run's events so far too); these rules' findings fail.
+    CheckAccount { duration: DurationExpr, rules: Vec<AccountRule> },
+}
+
 /// The Puppet spec's npm publication rules ("NPM Publication").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NpmRule {
@@ -485,6 +495,7 @@ impl Action {
             Action::Judge(JudgeAction::JudgeStates { .. }) => "judge_states",
             Action::Judge(JudgeAction::JudgeShapes { .. }) => "judge_shapes",
             Action::Judge(JudgeAction::JudgeFacts { .. }) => "judge_facts",
+            Action::Account(AccountAction::CheckAccount { .. }) => "check_account",
         }
     }
 }

@@ -51,6 +51,9 @@ rpcs! {
     MessagePayload, false;
     MessageFile, false;
     ContactPayload, false;
+    RoomPayload, false;
+    RoomMemberList, false;
+    FriendshipPayload, false;
     CurrentUser, false;
     Download, false;
     Upload, false;

@@ -41,6 +41,11 @@ async fn the_conformant_mock_passes_every_check() {
     let report = run_with(&[]).await;
     assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "{}", verdicts(&report));
     assert_eq!(report.checks.len(), puppet_lint::suite::builtin().unwrap().checks.len());
+    // The account's pass says what it resolved: the bot, Alice, Bob and the room, at least.
+    let ids = report.checks.iter().find(|check| check.id == "payloads.ids-resolve").expect("payloads.ids-resolve");
+    let said = ids.reason.clone().unwrap_or_default();
+    let resolved: usize = said.split(" id(s) resolved").next().and_then(|count| count.parse().ok()).unwrap_or(0);
+    assert!(resolved >= 4, "{said}");
 }
 
 macro_rules! fault {
@@ -60,7 +65,8 @@ fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails
 fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["message.self-echo"]);
 fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
 fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"], skips["filebox.ding-during-transfer"]);
-fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.self-contact"]);
+// The login names the bot's contact, which does not resolve: the identity rule sees it too.
+fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.self-contact", "payloads.ids-resolve"]);
 fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails["logout.cleanup"]);
 fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails["logout.cleanup"]);
 fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
@@ -72,11 +78,23 @@ fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-l
 fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["payloads.shape"]);
 fault!(a_legacy_error_shape_warns, Fault::LegacyErrorShape, fails["payloads.shape-advice"]);
 fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle-advice", "payloads.shape-advice"]);
-fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads"]);
+// A room as the talker is no contact (ContactPayload does not know it) and no member of itself.
+fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads", "payloads.ids-resolve", "message.conversation-advice"]);
 fault!(a_message_delivered_twice_fails_message_once, Fault::DuplicateMessage, fails["events.message-once"]);
 fault!(a_storm_of_identical_events_warns, Fault::EventStorm, fails["events.no-storm"]);
 fault!(a_room_time_decades_off_fails_the_time_rule, Fault::StaleRoomTime, fails["payloads.time"]);
 fault!(a_placeholder_value_fails_the_placeholder_rule, Fault::PlaceholderValue, fails["payloads.placeholders"]);
+fault!(a_dangling_inviter_fails_the_identity_rule, Fault::DanglingInviter, fails["payloads.ids-resolve"]);
+fault!(an_unknown_remover_fails_the_identity_rule, Fault::UnknownRemover, fails["payloads.ids-resolve"]);
+fault!(a_display_name_as_talker_fails_the_identity_rule, Fault::DisplayNameTalker, fails["payloads.ids-resolve"]);
+fault!(
+    a_friendship_whose_contact_does_not_resolve_fails_the_identity_rule,
+    Fault::DanglingFriendshipContact,
+    fails["payloads.ids-resolve"]
+);
+fault!(a_listenerless_direct_message_fails, Fault::DirectWithoutListener, fails["message.conversation-shape"]);
+fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
+fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);
@@ -161,6 +179,80 @@ fn every_fault_is_tested_and_every_check_can_fail() {
     for check in puppet_lint::suite::builtin().unwrap().checks {
         let quoted = format!("\"{}\"", check.id);
         assert!(failing.iter().any(|list| list.contains(&quoted)), "no fault makes {} fail", check.id);
+    }
+}
+
+/// The account's findings name the event or rpc, the field, the value, the rpc's answer and the rule; a pass says
+/// how many ids were resolved.
+#[tokio::test]
+async fn account_failures_name_the_event_the_field_the_value_and_the_rule() {
+    for (fault, id, fragments) in [
+        (
+            Fault::DanglingInviter,
+            "payloads.ids-resolve",
+            &[
+                "`room-join` (seq ",
+                ").inviterId \"mock-contact-gone\"",
+                "ContactPayload answers NOT_FOUND",
+                "(ids-resolve, must)",
+                " id(s) resolved",
+            ][..],
+        ),
+        (
+            Fault::UnknownRemover,
+            "payloads.ids-resolve",
+            &[
+                "`room-leave` (seq ",
+                ").removerId \"wxid_puppet-lint-unknown\"",
+                "ContactPayload answers UNKNOWN",
+                "(ids-resolve, must)",
+            ][..],
+        ),
+        (
+            Fault::DisplayNameTalker,
+            "payloads.ids-resolve",
+            &[
+                ".talker_id \"Alice\"",
+                "ContactPayload answers the payload of \"mock-contact-alice\"",
+                "(ids-are-ids, must)",
+            ][..],
+        ),
+        (
+            Fault::DanglingFriendshipContact,
+            "payloads.ids-resolve",
+            &[
+                "FriendshipPayload(\"mock-friendship-1\").contact_id \"mock-contact-stranger\"",
+                "NOT_FOUND",
+                "(ids-resolve, must)",
+            ][..],
+        ),
+        (
+            Fault::DirectWithoutListener,
+            "message.conversation-shape",
+            &["MessagePayload(\"mock-msg-", "room_id and listener_id are both empty", "(direct-has-listener, must)"][..],
+        ),
+        (
+            Fault::RoomMessageListener,
+            "message.conversation-advice",
+            &[".listener_id \"mock-bot-", "in room \"room-1@chatroom\"", "(room-without-listener, should)"][..],
+        ),
+        (
+            Fault::TalkerNotInRoom,
+            "message.conversation-advice",
+            &[
+                ".talker_id \"mock-contact-bob\" is not in RoomMemberList(\"room-1@chatroom\")",
+                "(talker-in-room, should)",
+            ][..],
+        ),
+    ] {
+        let report = run_with(&[fault]).await;
+        let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
+        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let said =
+            format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
+        for fragment in fragments {
+            assert!(said.contains(fragment), "{}: {fragment:?} missing from {said:?}", fault.name());
+        }
     }
 }
 

@@ -84,6 +84,9 @@ fn a_recorded_faulty_run_is_judged_again_with_the_same_observe_only_verdicts() {
             check.id
         );
     }
+    // The account's checks say which answers a recording does not hold.
+    let ids = again.checks.iter().find(|check| check.id == "payloads.ids-resolve").expect("payloads.ids-resolve");
+    assert!(ids.reason.as_deref().is_some_and(|reason| reason.contains("ContactPayload")), "{:?}", ids.reason);
     assert_eq!(again.checks.len(), live.checks.len());
     assert_eq!(again.target.endpoint, live.target.endpoint);
     assert_eq!(again.events, live.events, "every event of the recording was read back");

@@ -248,7 +248,7 @@ impl CheckRun {
         };
         Err(Failure::fail(
             summary,
-            "every message resolves, its talker is a contact (not empty, not the room), a text has a room or a listener, a Text carries text (types beyond wechaty-puppet's are shown, not failed)",
+            "every message resolves, its talker is a contact (not empty, not the room), a Text carries text (types beyond wechaty-puppet's are shown, not failed; where a message goes is message.conversation-shape's)",
             listed.join("; "),
         )
         .at(at))
@@ -319,7 +319,8 @@ fn beyond_numbering(beyond: &std::collections::BTreeMap<i32, usize>) -> String {
 
 /// What is wrong with a received message's payload, for a bot that reads it
 /// (issue reports: a room as the talker sends replies astray; an empty
-/// talker crashes contact lookups). Types are wechaty-puppet's wire numbers
+/// talker crashes contact lookups). Where it goes — a room, or a listener —
+/// is the account model's (`message.conversation-shape`). Types are wechaty-puppet's wire numbers
 /// (WIRE.md, "Messages": 0–16).
 fn message_problem(payload: &MessagePayloadResponse) -> Option<String> {
     let id = shown(&payload.id, 60);
@@ -331,12 +332,6 @@ fn message_problem(payload: &MessagePayloadResponse) -> Option<String> {
         return Some(format!(
             "message \"{id}\": talker_id is the room \"{}\": the talker is the contact who spoke, never the room (must)",
             shown(&payload.room_id, 60)
-        ));
-    }
-    if payload.room_id.is_empty() && payload.listener_id.is_empty() {
-        return Some(format!(
-            "message \"{id}\" from {}: neither room_id nor listener_id: a message goes to a room or to a listener (must)",
-            shown(&payload.talker_id, 60)
         ));
     }
     if kind == MessageKind::Text && payload.text.is_empty() {

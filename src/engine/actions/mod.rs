@@ -5,11 +5,12 @@
 //! expect_mime, check_received_files),
 //! [`watch`] (wait, wait_for, expect_count/expect_none, assert), [`heartbeat`]
 //! (max_gap), [`package`] (expect_json, expect_text, npm_rule), [`discovery`]
-//! (discover, registration), [`judge`] (judge_states, judge_shapes). This file is the shared core: a check's state, the step
+//! (discover, registration), [`judge`] (judge_states, judge_shapes, judge_facts), [`account`] (check_account). This file is the shared core: a check's state, the step
 //! loop and dispatcher, and the failure and evidence helpers. A check stops at
 //! its first failing step; the failure says what was expected, what was
 //! observed, and where in the timeline.
 
+mod account;
 mod discovery;
 mod files;
 mod heartbeat;
@@ -291,6 +292,7 @@ impl CheckRun {
             Action::Package(action) => self.package_step(action)?,
             Action::Discovery(action) => self.discovery_step(action).await?,
             Action::Judge(action) => self.judge_step(action)?,
+            Action::Account(action) => self.account_step(action).await?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
         };

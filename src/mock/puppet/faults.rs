@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tonic::Status;
 
 use super::stream::Outgoing;
-use super::{CONTACTS, Mock, State};
+use super::{CONTACTS, Mock, ROOM, State};
 use crate::mock::Fault;
 use crate::proto::wechaty::puppet as pb;
 use crate::wire::{EventKind, MessageKind};
@@ -135,7 +135,7 @@ impl Mock {
             let (inviter, _) = CONTACTS[0];
             self.emit(
                 EventKind::RoomJoin,
-                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": "room-1@chatroom", "timestamp": unix_seconds() }),
+                json!({ "inviteeIdList": [null], "inviterId": inviter, "roomId": ROOM.0, "timestamp": unix_seconds() }),
             );
         }
         if self.has(Fault::LegacyErrorShape) {
@@ -143,7 +143,7 @@ impl Mock {
         }
         if self.has(Fault::RoomTalker) {
             // A provider that could not parse the sender of a room notice.
-            let room = "room-1@chatroom";
+            let room = ROOM.0;
             let id = self.store(room, "", "a room notice", MessageKind::Text, None);
             if let Some(message) = self.state().messages.get_mut(&id) {
                 message.payload.room_id = room.to_owned();
@@ -169,7 +169,7 @@ impl Mock {
             self.emit(
                 EventKind::RoomTopic,
                 json!({ "changerId": changer, "newTopic": "puppet-lint mock room", "oldTopic": "mock room",
-                        "roomId": "room-1@chatroom", "timestamp": stale }),
+                        "roomId": ROOM.0, "timestamp": stale }),
             );
         }
         if self.has(Fault::PlaceholderValue) {
@@ -177,9 +177,10 @@ impl Mock {
             self.emit(
                 EventKind::RoomTopic,
                 json!({ "changerId": changer, "newTopic": "puppet-lint mock room", "oldTopic": "undefined",
-                        "roomId": "room-1@chatroom", "timestamp": unix_seconds() }),
+                        "roomId": ROOM.0, "timestamp": unix_seconds() }),
             );
         }
+        self.account_faults_after_login(bot);
         if self.has(Fault::DuplicateMessage) {
             let (talker, _) = CONTACTS[0];
             let id = self.store(talker, bot, "puppet-lint mock: hello, delivered twice", MessageKind::Text, None);
@@ -190,6 +191,73 @@ impl Mock {
                 mock.emit(EventKind::Message, json!({ "messageId": id }));
             });
         }
+    }
+
+    /// The account's faults: ids that name nobody, or the wrong one; messages of the wrong conversation shape.
+    fn account_faults_after_login(&self, bot: &str) {
+        let (bob, _) = CONTACTS[1];
+        if self.has(Fault::DanglingInviter) {
+            self.emit(
+                EventKind::RoomJoin,
+                json!({ "inviteeIdList": [bob], "inviterId": GONE, "roomId": ROOM.0, "timestamp": unix_seconds() }),
+            );
+        }
+        if self.has(Fault::UnknownRemover) {
+            self.emit(
+                EventKind::RoomLeave,
+                json!({ "removeeIdList": [bob], "removerId": UNKNOWN, "roomId": ROOM.0, "timestamp": unix_seconds() }),
+            );
+        }
+        if self.has(Fault::DisplayNameTalker) {
+            // A provider that put the sender's display name where its id belongs.
+            let (_, alice_name) = CONTACTS[0];
+            let id = self.store(alice_name, bot, "hello from a display name", MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        if self.has(Fault::DanglingFriendshipContact) {
+            let friendship = "mock-friendship-1";
+            let payload = pb::FriendshipPayloadResponse {
+                id: friendship.to_owned(),
+                contact_id: STRANGER.to_owned(),
+                hello: "puppet-lint mock: add me".to_owned(),
+                r#type: pb::FriendshipType::Receive.into(),
+                ..Default::default()
+            };
+            self.state().friendships.insert(friendship.to_owned(), payload);
+            self.emit(EventKind::Friendship, json!({ "friendshipId": friendship }));
+        }
+        if self.has(Fault::DirectWithoutListener) {
+            let (alice, _) = CONTACTS[0];
+            let id = self.store(alice, "", "hello to nobody", MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+    }
+
+    /// `display-name-talker`: `ContactPayload` of a display name answers that contact (its id and name).
+    pub(super) fn contact_by_name(&self, name: &str) -> Option<(&'static str, &'static str)> {
+        if !self.has(Fault::DisplayNameTalker) {
+            return None;
+        }
+        CONTACTS.iter().copied().find(|(_, known)| *known == name)
+    }
+
+    /// What `ContactPayload` of an id the mock does not know answers: NOT_FOUND; `unknown-remover`: the official
+    /// mock's thrown error (UNKNOWN) for its remover.
+    pub(super) fn unknown_contact(&self, id: &str) -> Status {
+        if self.has(Fault::UnknownRemover) && id == UNKNOWN {
+            return Status::unknown(format!("Error: no payload found for id {id}"));
+        }
+        Status::not_found(format!("contact \"{id}\" not found"))
+    }
+
+    /// The listener of the room message: none; `room-message-listener`: the bot.
+    pub(super) fn room_listener(&self, bot: &str) -> String {
+        if self.has(Fault::RoomMessageListener) { bot.to_owned() } else { String::new() }
+    }
+
+    /// Whether `member` is in the room: everyone; `talker-not-in-room`: not Bob, who speaks there.
+    pub(super) fn is_room_member(&self, member: &str) -> bool {
+        !(self.has(Fault::TalkerNotInRoom) && member == CONTACTS[1].0)
     }
 
     /// The name a file keeps, or loses, on its way through the mock.
@@ -395,6 +463,13 @@ impl Mock {
         }
     }
 }
+
+/// `dangling-inviter`: an inviter nobody knows.
+const GONE: &str = "mock-contact-gone";
+/// `unknown-remover`: a remover whose `ContactPayload` fails.
+const UNKNOWN: &str = "wxid_puppet-lint-unknown";
+/// `dangling-friendship-contact`: the contact of the friendship, unknown.
+const STRANGER: &str = "mock-contact-stranger";
 
 /// `big-events`: how many, and how big each (3 MiB: under a 4 MiB message limit).
 const BIG_EVENTS: usize = 32;

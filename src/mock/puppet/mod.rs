@@ -34,6 +34,8 @@ pub use rpc::Health;
 use stream::{Outgoing, Subscriber};
 
 pub const CONTACTS: &[(&str, &str)] = &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
+/// The mock's one room (its id and topic): the bot and every contact are its members.
+pub const ROOM: (&str, &str) = ("room-1@chatroom", "puppet-lint mock room");
 /// What Alice sends after every login, so received files are checked too.
 pub const ALICE_PHOTO: &str = "alice-photo.jpg";
 
@@ -86,6 +88,8 @@ struct State {
     misbehaved: bool,
     /// Uploads under way (`slow-ding-under-load`).
     uploading: u32,
+    /// Friendships the mock told of, by id.
+    friendships: HashMap<String, pb::FriendshipPayloadResponse>,
 }
 
 #[derive(Clone)]
@@ -203,6 +207,25 @@ impl Mock {
         self.spawn(self.clone().misbehave_after_ready(bot.clone()));
         tokio::time::sleep(self.pace(2)).await;
         self.receive_from_alice(&bot);
+        self.room_chatter(&bot);
+    }
+
+    /// Bob says something in the room.
+    fn room_chatter(&self, bot: &str) {
+        let (bob, _) = CONTACTS[1];
+        let id = self.store(bob, &self.room_listener(bot), "hello from Bob in the room", MessageKind::Text, None);
+        if let Some(message) = self.state().messages.get_mut(&id) {
+            message.payload.room_id = ROOM.0.to_owned();
+        }
+        self.emit(EventKind::Message, json!({ "messageId": id }));
+    }
+
+    /// The room's members: the bot and every contact (less those a fault leaves out).
+    fn room_members(&self) -> Vec<String> {
+        let mut members: Vec<String> = self.state().logged_in.clone().into_iter().collect();
+        members.extend(CONTACTS.iter().map(|(id, _)| (*id).to_owned()));
+        members.retain(|member| self.is_room_member(member));
+        members
     }
 
     /// A contact writes to the bot: a text and a photo.

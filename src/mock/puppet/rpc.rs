@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::faults::Uploading;
 use super::stream::EventStream;
-use super::{CONTACTS, Mock, StoredFile, not_logged_in};
+use super::{CONTACTS, Mock, ROOM, StoredFile, not_logged_in};
 use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_server;
@@ -232,12 +232,14 @@ impl puppet_server::Puppet for Mock {
     async fn contact_payload(&self, request: Request<pb::ContactPayloadRequest>) -> Reply<pb::ContactPayloadResponse> {
         let id = request.into_inner().id;
         let bot = self.state().logged_in.clone();
-        let name = if bot.as_deref() == Some(id.as_str()) && self.knows_itself() {
-            "puppet-lint mock bot"
+        let (id, name) = if bot.as_deref() == Some(id.as_str()) && self.knows_itself() {
+            (id, "puppet-lint mock bot")
         } else if let Some((_, name)) = CONTACTS.iter().find(|(contact, _)| *contact == id) {
-            name
+            (id, *name)
+        } else if let Some((contact, name)) = self.contact_by_name(&id) {
+            (contact.to_owned(), name)
         } else {
-            return Err(self.failure(Status::not_found(format!("contact \"{id}\" not found"))));
+            return Err(self.failure(self.unknown_contact(&id)));
         };
         Ok(Response::new(pb::ContactPayloadResponse {
             id,
@@ -246,6 +248,34 @@ impl puppet_server::Puppet for Mock {
             friend: true,
             ..Default::default()
         }))
+    }
+
+    async fn room_payload(&self, request: Request<pb::RoomPayloadRequest>) -> Reply<pb::RoomPayloadResponse> {
+        let id = request.into_inner().id;
+        if id != ROOM.0 {
+            return Err(self.failure(Status::not_found(format!("room \"{id}\" not found"))));
+        }
+        let member_ids = self.room_members();
+        Ok(Response::new(pb::RoomPayloadResponse { id, topic: ROOM.1.to_owned(), member_ids, ..Default::default() }))
+    }
+
+    async fn room_member_list(&self, request: Request<pb::RoomMemberListRequest>) -> Reply<pb::RoomMemberListResponse> {
+        let id = request.into_inner().id;
+        if id != ROOM.0 {
+            return Err(self.failure(Status::not_found(format!("room \"{id}\" not found"))));
+        }
+        Ok(Response::new(pb::RoomMemberListResponse { member_ids: self.room_members() }))
+    }
+
+    async fn friendship_payload(
+        &self,
+        request: Request<pb::FriendshipPayloadRequest>,
+    ) -> Reply<pb::FriendshipPayloadResponse> {
+        let id = request.into_inner().id;
+        let found = self.state().friendships.get(&id).cloned();
+        found
+            .map(Response::new)
+            .ok_or_else(|| self.failure(Status::not_found(format!("friendship \"{id}\" not found"))))
     }
 
     async fn contact_list(&self, _: Request<pb::ContactListRequest>) -> Reply<pb::ContactListResponse> {

@@ -5,8 +5,9 @@
 //!
 //! `step` dispatches each action to the file of its family, as the engine
 //! runs them (`engine/actions/`): `rpc.rs`, `message.rs`, `files.rs`,
-//! `watch.rs`, `heartbeat.rs`, `package.rs`, `discovery.rs`, `judge.rs`.
+//! `watch.rs`, `heartbeat.rs`, `package.rs`, `discovery.rs`, `judge.rs`, `account.rs`.
 
+mod account;
 mod discovery;
 mod files;
 mod heartbeat;
@@ -375,6 +376,8 @@ impl Compiler<'_> {
             StepDoc::JudgeStates(judge) => self.judge_states(judge, names, &mut cx, &location),
             StepDoc::JudgeShapes(judge) => self.judge_shapes(judge, names, &mut cx),
             StepDoc::JudgeFacts(judge) => self.judge_facts(judge, names, &mut cx, &location),
+            // account.rs
+            StepDoc::CheckAccount(account) => self.check_account(account, names, &mut cx, &location),
             // here: unrolled by the engine's `steps`
             StepDoc::ForEach(each) => self.for_each(each, names, &mut cx, &location),
         };

@@ -439,8 +439,15 @@ pub fn free_address() -> String {
 // ---------------------------------------------------------------- the built-in checks
 
 /// The built-in checks that watch the heartbeat window to its end.
-pub const WATCHING: &[&str] =
-    &["heartbeat.interval", "events.ready-once", "filebox.mime-extension", "message.received-payloads"];
+pub const WATCHING: &[&str] = &[
+    "heartbeat.interval",
+    "events.ready-once",
+    "filebox.mime-extension",
+    "message.received-payloads",
+    "payloads.ids-resolve",
+    "message.conversation-shape",
+    "message.conversation-advice",
+];
 
 /// The built-in checks that run after the ordinary ones (and after the
 /// destructive ones): those that judge the whole recording. (Those that
