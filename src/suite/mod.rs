@@ -145,6 +145,7 @@ impl Action {
             Action::Heartbeat(HeartbeatAction::MaxGap { .. })
             | Action::Message(MessageAction::CheckReceivedMessages { .. })
             | Action::Files(FilesAction::CheckReceivedFiles { .. })
+            | Action::Account(AccountAction::CheckAccount { .. })
             | Action::Watch(WatchAction::ExpectCount { until: Until::For(_), .. }) => Sharing::Watches,
             Action::Watch(WatchAction::WaitFor { after, .. })
             | Action::Message(MessageAction::WaitMessage { after, .. }) => Sharing::WaitsAfter(after.as_deref()),
