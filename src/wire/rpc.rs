@@ -51,6 +51,8 @@ rpcs! {
     MessagePayload, false;
     MessageFile, false;
     ContactPayload, false;
+    ContactList, false;
+    RoomList, false;
     CurrentUser, false;
     Download, false;
     Upload, false;

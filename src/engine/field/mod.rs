@@ -1,6 +1,9 @@
-//! Faults seen in the field: the puppet's login states judged over a whole recorded timeline ([`states`]) and the
-//! shape of every event payload ([`shapes`], backed by the JSON Schema files in `schemas/events/`).
+//! Faults seen in the field: the puppet's login states judged over a whole recorded timeline ([`states`]), the
+//! shape of every event payload ([`shapes`], backed by the JSON Schema files in `schemas/events/`), what the
+//! payloads say against what is true ([`facts`]), and whether `ready` came once the contacts and rooms were synced
+//! ([`synced`]).
 
 pub mod facts;
 pub mod shapes;
 pub mod states;
+pub mod synced;

@@ -34,6 +34,8 @@ pub use rpc::Health;
 use stream::{Outgoing, Subscriber};
 
 pub const CONTACTS: &[(&str, &str)] = &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
+/// The rooms the bot is in.
+pub const ROOMS: &[&str] = &["room-1@chatroom"];
 /// What Alice sends after every login, so received files are checked too.
 pub const ALICE_PHOTO: &str = "alice-photo.jpg";
 
@@ -86,6 +88,9 @@ struct State {
     misbehaved: bool,
     /// Uploads under way (`slow-ding-under-load`).
     uploading: u32,
+    /// Contacts and rooms that appeared after `ready` (`ready-before-sync` and its kin).
+    late_contacts: Vec<String>,
+    late_rooms: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -172,12 +177,18 @@ impl Mock {
                 bot
             }
             None => {
-                let qrcode = format!("https://puppet-lint.invalid/mock/qrcode/{}", self.next_id("scan"));
-                for status in [2, 3] {
-                    let scan = json!({ "qrcode": qrcode, "status": status });
-                    self.state().pending_scan = Some(scan.clone());
-                    self.emit(EventKind::Scan, scan);
-                    tokio::time::sleep(self.pace(1)).await;
+                // One QR code per list of statuses (ScanStatus: Waiting 2, Scanned 3, …).
+                for statuses in self.scan_cycles() {
+                    let qrcode = format!("https://puppet-lint.invalid/mock/qrcode/{}", self.next_id("scan"));
+                    for status in statuses {
+                        let scan = json!({ "qrcode": qrcode, "status": status });
+                        self.state().pending_scan = Some(scan.clone());
+                        self.emit(EventKind::Scan, scan);
+                        tokio::time::sleep(self.pace(1)).await;
+                    }
+                }
+                if !self.logs_in_after_scan() {
+                    return;
                 }
                 let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
                 self.dressed_bot_id(suffix).unwrap_or_else(|| format!("mock-bot-{suffix}"))
@@ -200,6 +211,7 @@ impl Mock {
             self.state().ready_emitted = true;
             self.emit(EventKind::Ready, json!({ "data": "ready" }));
         }
+        self.spawn(self.clone().sync_after_ready());
         self.spawn(self.clone().misbehave_after_ready(bot.clone()));
         tokio::time::sleep(self.pace(2)).await;
         self.receive_from_alice(&bot);

@@ -439,8 +439,13 @@ pub fn free_address() -> String {
 // ---------------------------------------------------------------- the built-in checks
 
 /// The built-in checks that watch the heartbeat window to its end.
-pub const WATCHING: &[&str] =
-    &["heartbeat.interval", "events.ready-once", "filebox.mime-extension", "message.received-payloads"];
+pub const WATCHING: &[&str] = &[
+    "heartbeat.interval",
+    "events.ready-once",
+    "events.ready-synced",
+    "filebox.mime-extension",
+    "message.received-payloads",
+];
 
 /// The built-in checks that run after the ordinary ones (and before the
 /// destructive ones): those that reopen the stream or measure latency alone,
@@ -453,6 +458,7 @@ pub const LATE: &[&str] = &[
     "events.one-logout-per-logout",
     "events.stream-stays-open",
     "events.lifecycle-advice",
+    "events.scan-to-login",
     "payloads.shape",
     "payloads.shape-advice",
     "events.message-once",
