@@ -28,7 +28,7 @@ pub struct ScanEntry {
     pub at: Duration,
     /// Its status; `None` when the payload had no numeric status.
     pub status: Option<ScanStatus>,
-    /// Its QR code, cut: the first characters and the length in characters.
+    /// Its QR code, cut (the first characters and the length in characters), where a new one appears.
     pub qrcode: Option<(String, usize)>,
 }
 
@@ -114,6 +114,8 @@ impl ScanHistory {
     pub fn scan(&mut self, at: Duration, status: Option<ScanStatus>, qrcode: Option<&str>) -> Option<LostConfirmation> {
         let hash = qrcode.filter(|qrcode| !qrcode.is_empty()).map(|qrcode| self.hasher.hash_one(qrcode));
         let new_code = hash.is_some_and(|hash| self.qrcode.is_some_and(|current| current != hash));
+        // A code is shown (cut) where it first appears, not again with every status.
+        let shown = hash.is_some() && (new_code || self.qrcode.is_none());
         if hash.is_some() {
             self.qrcode = hash;
         }
@@ -121,7 +123,7 @@ impl ScanHistory {
             at,
             status,
             qrcode: qrcode
-                .filter(|qrcode| !qrcode.is_empty())
+                .filter(|_| shown)
                 .map(|qrcode| (qrcode.chars().take(QR_SHOWN).collect(), qrcode.chars().count())),
         });
         let instead = match status {

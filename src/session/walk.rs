@@ -94,7 +94,7 @@ impl SetupFailure {
             }
             SetupFailure::NotLoggedIn { lost: true, .. } => {
                 "the user confirmed the scan and the provider did not log in: check the provider's logs for its login \
-                 after a confirmed scan (a puppet emits `login` once the scan is confirmed)"
+                 after a confirmed scan; a puppet emits `login` once the scan is confirmed"
                     .into()
             }
             SetupFailure::NotLoggedIn { scans: Some(_), .. } => {

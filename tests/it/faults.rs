@@ -247,9 +247,8 @@ fn a_confirmed_scan_that_never_logs_in_ends_with_the_scan_history() {
     let report = ran.report();
     let setup = report.setup_error.clone().expect("a setup error");
     for fragment in [
-        "the bot did not log in within 2s; scans: Waiting at +",
-        "(QR code \"https://pupp…, ",
-        "Scanned at +",
+        "the bot did not log in within 2.0s; scans: Waiting at +",
+        "(QR code \"https://pupp…, 46 characters), Scanned at +",
         "Confirmed at +",
         "Timeout at +",
         "then Timeout at +",
