@@ -149,7 +149,8 @@ impl CheckRun {
             if unimplemented.len() == rpcs.len() {
                 return Err(Failure {
                     kind: super::Kind::Skip,
-                    summary: "the service implements neither ContactList nor RoomList (UNIMPLEMENTED): nothing to                               hold `ready` against"
+                    summary: "the service implements neither ContactList nor RoomList (UNIMPLEMENTED): nothing to \
+                 hold `ready` against"
                         .to_owned(),
                     expected: String::new(),
                     observed: String::new(),
@@ -196,7 +197,8 @@ impl CheckRun {
         };
         let Some(first) = grown.first() else {
             self.note = Some(format!(
-                "ContactList {} ids, RoomList {} ids, from `{after}` (+{:.1}s) to +{:.1}s: nothing appeared that no event                  explains{left_out}",
+                "ContactList {} ids, RoomList {} ids, from `{after}` (+{:.1}s) to +{:.1}s: nothing appeared that no \
+                 event explains{left_out}",
                 counts(&lists[0]),
                 counts(&lists[1]),
                 after_mark.at.as_secs_f64(),
@@ -208,7 +210,8 @@ impl CheckRun {
         Err(Failure::fail(
             format!("{first}: `ready` came before the data was synced"),
             format!(
-                "the contacts and rooms at `{after}` (+{:.1}s) are whole: an id that appears later comes with an event                  that explains it (a friendship, a room invitation, a room event or `dirty` naming it){left_out}",
+                "the contacts and rooms at `{after}` (+{:.1}s) are whole: an id that appears later comes with an \
+                 event that explains it (a friendship, a room invitation, a room event or `dirty` naming it){left_out}",
                 after_mark.at.as_secs_f64()
             ),
             observed.join("; "),
