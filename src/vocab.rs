@@ -93,6 +93,8 @@ state_rules! {
     OneLogoutPerLogoutRpc = "one-logout-per-logout-rpc", Should, "one Logout rpc emits exactly one logout";
     LogoutWhileLoggedOut = "logout-while-logged-out", Should, "a logout ends a login";
     DongWithoutDing = "dong-without-ding", Should, "a dong answers a Ding";
+    ConfirmedWithoutLogin = "confirmed-without-login", Should,
+        "once the user confirms a scan, the login follows, not a new QR code, a Timeout or a Cancel";
     UnknownEvent = "unknown-event", Should, "unknown event types are kept and shown";
     ResetNotForwarded = "reset-not-forwarded", Should, "reset stays inside the puppet; the official server never sends it";
     SubscribeBeforeStart = "subscribe-before-start", Should,

@@ -393,6 +393,45 @@ mod tests {
         assert!(error.contains("is longer than 64 characters"), "{error}");
     }
 
+    /// A value of the wrong type reached through an alias: the whole sentence, with where the anchor and the
+    /// alias are (the parser's own text was cut mid-parenthesis: "expected string scalar (defined").
+    #[test]
+    fn an_aliased_value_of_the_wrong_type_is_told_whole() {
+        let error =
+            parse_text("- name: a\n  only: &checks [events.ready]\n  endpoint: *checks\n  no_tls: true\n").unwrap_err();
+        assert!(error.starts_with("targets.yaml:3:"), "{error}");
+        assert!(
+            error.contains(
+                "expected a string here (the value of the anchor at line 2, column 17, used through the alias at line \
+                 3, column 13)"
+            ),
+            "{error}"
+        );
+        assert!(!error.contains("(defined"), "{error}");
+        let first = error.lines().next().unwrap_or_default();
+        assert_eq!(first.matches('(').count(), first.matches(')').count(), "balanced: {first}");
+    }
+
+    /// An alias bomb whose every value has the right type (a target with thousands of checks in `only`, repeated by
+    /// its alias) is refused at an alias, in words.
+    #[test]
+    fn a_type_valid_alias_bomb_is_refused_at_the_alias() {
+        let only = vec!["events.ready"; 5000].join(", ");
+        let text = format!(
+            "- &t {{name: a, endpoint: '127.0.0.1:1', no_tls: true, only: [{only}]}}\n{}",
+            "- *t\n".repeat(200)
+        );
+        let error = parse_text(&text).unwrap_err();
+        let line: u64 = error
+            .strip_prefix("targets.yaml:")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|line| line.parse().ok())
+            .unwrap_or_default();
+        assert!(line >= 2, "at an alias's line, not the anchor's: {error}");
+        assert!(error.contains("(an alias bomb"), "{error}");
+        assert!(!error.contains("Budget") && !error.contains("breach"), "no debug text: {error}");
+    }
+
     #[test]
     fn booleans_are_true_or_false_never_a_string() {
         for text in ["\"yes\"", "yes", "'true'", "\"no\"", "on"] {

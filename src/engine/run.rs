@@ -128,13 +128,16 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         run.config.plan.iter().cloned().partition(|planned| {
             unavailable.is_none() || !(planned.check.needs_session() || planned.check.observes_run())
         });
+    // A bot that never logged in: its scan history says how far the login went.
+    let scans =
+        walked.scans.as_ref().map_or_else(String::new, |scans| format!("; the bot never logged in, scans: {scans}"));
     for planned in &cannot {
         let reason = if planned.check.observes_run() {
-            "not run: no session with the service, so no events to judge (see setup)"
+            format!("not run: no session with the service, so no events to judge (see setup){scans}")
         } else {
-            "not run: no session with the service (see setup)"
+            format!("not run: no session with the service (see setup){scans}")
         };
-        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Error, reason))));
+        observer.event(RunEvent::CheckFinished(Box::new(not_run(planned, Verdict::Error, &reason))));
     }
     // A service lost mid-run ends every running check with the cause, and
     // no further check starts.
@@ -228,11 +231,13 @@ struct Established {
     session: Option<Arc<Session>>,
     /// The bot, or why there is no session (with what to try).
     outcome: Result<String, String>,
+    /// The scan history of a bot that never logged in (QR codes cut), for every check that could not run.
+    scans: Option<String>,
 }
 
 impl Established {
     fn failed(why: String) -> Established {
-        Established { discovery: None, endpoint: None, version: None, session: None, outcome: Err(why) }
+        Established { discovery: None, endpoint: None, version: None, session: None, outcome: Err(why), scans: None }
     }
 }
 
@@ -259,13 +264,19 @@ async fn establish(run: &Run, target: &Target, observer: &dyn Observer) -> Estab
     let recording = (!run.config.output.no_report).then(|| run.config.output.report_dir.join(RECORDING));
     let options = WalkOptions { timeouts: run.config.timeouts, first_event: false, recording };
     let Walked { discovery, endpoint, version, session, outcome } = walk::walk(target, options, observer).await;
+    let scans = match &outcome {
+        Err((_, walk::SetupFailure::NotLoggedIn { scans: Some(scans), .. })) => {
+            Some(crate::redact::redact(scans).into_owned())
+        }
+        _ => None,
+    };
     let outcome = outcome.map_err(|(_, failure)| {
         if let Some(session) = &session {
             session.unsubscribe();
         }
         crate::redact::redact(&format!("{failure} ({})", failure.hint())).into_owned()
     });
-    Established { discovery, endpoint: endpoint.map(|endpoint| endpoint.to_string()), version, session, outcome }
+    Established { discovery, endpoint: endpoint.map(|endpoint| endpoint.to_string()), version, session, outcome, scans }
 }
 
 /// A token no service accepts, shaped like the run's (same server-name prefix).

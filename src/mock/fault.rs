@@ -79,6 +79,18 @@ pub enum Fault {
     RoomMessageListener,
     /// the room message's talker is not in the room's `RoomMemberList`
     TalkerNotInRoom,
+    /// a `room-join` after login whose `timestamp` is in milliseconds, as the official mock sends it (seconds are meant)
+    RoomTimeInMilliseconds,
+    /// the scan goes Waiting, Scanned, Confirmed, then Timeout: the bot never logs in
+    ConfirmedNoLogin,
+    /// after a Confirmed scan comes a new QR code, not the login; the login follows the second code's Confirmed
+    ConfirmedNewQr,
+    /// contacts and rooms appear in `ContactList` and `RoomList` after `ready`, with no event that explains them
+    ReadyBeforeSync,
+    /// rooms alone appear in `RoomList` after `ready`, with no event
+    RoomsAfterReady,
+    /// contacts keep appearing in `ContactList` after `ready`, one more at each of several lists, with no event
+    ContactsTrickleAfterReady,
     /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)

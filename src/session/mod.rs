@@ -5,6 +5,7 @@
 
 mod error;
 pub mod replay;
+pub mod scans;
 mod stream;
 pub mod timeline;
 pub mod walk;
@@ -488,6 +489,24 @@ impl Session {
             client.friendship_payload(request).await
         })
         .await
+    }
+
+    /// `ContactList`: the ids of every contact the puppet knows.
+    pub async fn contact_list(&self) -> Result<Vec<String>, RpcError> {
+        self.unary(Rpc::ContactList, pb::ContactListRequest {}, None, |mut client, request| async move {
+            client.contact_list(request).await
+        })
+        .await
+        .map(|response| response.ids)
+    }
+
+    /// `RoomList`: the ids of every room the bot is in.
+    pub async fn room_list(&self) -> Result<Vec<String>, RpcError> {
+        self.unary(Rpc::RoomList, pb::RoomListRequest {}, None, |mut client, request| async move {
+            client.room_list(request).await
+        })
+        .await
+        .map(|response| response.ids)
     }
 
     /// The fork's `CurrentUser`; upstream servers answer UNIMPLEMENTED.

@@ -40,12 +40,14 @@ pub enum SetupFailure {
     Lost(String),
     #[error("subscribed, but no event within {}", crate::clock::human(*waited))]
     NoFirstEvent { waited: Duration },
-    #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_hint(last_scan))]
-    NotLoggedIn { waited: Duration, last_scan: Option<String> },
+    /// No login within the login timeout; `scans`: the scan history (QR codes cut, see [`super::scans`]) when
+    /// there was one, `lost`: it shows a Confirmed scan that the provider did not turn into a login.
+    #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_history(scans))]
+    NotLoggedIn { waited: Duration, scans: Option<String>, lost: bool },
 }
 
-fn scan_hint(last_scan: &Option<String>) -> String {
-    last_scan.as_ref().map_or_else(String::new, |scan| format!(" (last scan event: {scan})"))
+fn scan_history(scans: &Option<String>) -> String {
+    scans.as_ref().map_or_else(String::new, |scans| format!("; scans: {scans}"))
 }
 
 impl SetupFailure {
@@ -90,7 +92,12 @@ impl SetupFailure {
             SetupFailure::NoFirstEvent { .. } => {
                 "the official server sends a heartbeat as a stream opens; this one sent nothing: check its logs".into()
             }
-            SetupFailure::NotLoggedIn { last_scan: Some(_), .. } => {
+            SetupFailure::NotLoggedIn { lost: true, .. } => {
+                "the user confirmed the scan and the provider did not log in: check the provider's logs for its login \
+                 after a confirmed scan; a puppet emits `login` once the scan is confirmed"
+                    .into()
+            }
+            SetupFailure::NotLoggedIn { scans: Some(_), .. } => {
                 "scan the QR code with the account's phone, or give more time with --login-timeout".into()
             }
             SetupFailure::NotLoggedIn { .. } => {
@@ -376,7 +383,7 @@ pub async fn start_and_wait(
     let timeline = session.timeline();
     let mut seen = 0;
     let mut asked_current_user = false;
-    let mut last_scan = None;
+    let mut history = super::scans::ScanHistory::new();
     loop {
         if let Some(bot) = session.bot_id() {
             return Ok(bot);
@@ -391,20 +398,18 @@ pub async fn start_and_wait(
                 && event.kind == EventKind::Scan
             {
                 let status = crate::wire::ScanStatus::of_payload(event.payload.as_ref());
-                let text = match (event.field("qrcode"), status) {
-                    (Some(qrcode), Some(status)) => format!("{status} — scan {qrcode}"),
-                    (None, Some(status)) => status.to_string(),
-                    _ => "scan event".to_owned(),
-                };
+                history.scan(entry.at, status, event.field("qrcode"));
                 let status = status.unwrap_or(crate::wire::ScanStatus::Unknown).to_string();
+                // Shown whole to the person who must scan it (progress), never kept whole in the history.
                 let qrcode = event.field("qrcode").map(|qrcode| crate::redact::redact(qrcode).into_owned());
                 observer.event(RunEvent::Scan { status, qrcode });
-                last_scan = Some(text);
             }
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, last_scan });
+            let lost = !history.lost().is_empty() || history.confirmed().is_some();
+            let scans = (!history.is_empty()).then(|| history.to_string());
+            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, scans, lost });
         }
         // After a moment without a login, ask: a fork's CurrentUser knows the
         // bot even when no login is replayed.

@@ -144,6 +144,11 @@ pub enum StepDoc {
     ContactPayload(FetchDoc),
     /// Call `Version` (optionally with another token). Captures `version`.
     Version(VersionDoc),
+    /// `ContactList` and `RoomList` at once (the lists as they are at `after`, normally the captured `ready`), then
+    /// every second until `for` has passed since `from` (a captured moment; default: this step): an id that appears
+    /// in a later list with no event since `after` that explains it (a friendship, a room invitation, a room event
+    /// or `dirty` naming it) fails. An rpc the service does not implement is left out, and said.
+    ExpectSynced(ExpectSyncedDoc),
     /// Call `Version` as the official client does without TLS: on a second
     /// channel whose HTTP/2 `:authority` is the token, with no
     /// `authorization` metadata. Skipped under TLS. Captures `version`.
@@ -240,6 +245,21 @@ pub struct DingDoc {
     pub capture: Option<Located<String>>,
     pub expect_error: Option<Located<String>>,
     pub data: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSyncedDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// The captured moment from which the lists must be whole (normally `ready`): events from it on may explain
+    /// new ids.
+    pub after: Located<String>,
+    /// The captured moment the watch counts `for` from (default: this step's start).
+    pub from: Option<Located<String>>,
+    /// How long to keep taking the lists, e.g. `${window}`.
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

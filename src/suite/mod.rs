@@ -146,6 +146,7 @@ impl Action {
             | Action::Message(MessageAction::CheckReceivedMessages { .. })
             | Action::Files(FilesAction::CheckReceivedFiles { .. })
             | Action::Account(AccountAction::CheckAccount { .. })
+            | Action::Rpc(RpcAction::ExpectSynced { .. })
             | Action::Watch(WatchAction::ExpectCount { until: Until::For(_), .. }) => Sharing::Watches,
             Action::Watch(WatchAction::WaitFor { after, .. })
             | Action::Message(MessageAction::WaitMessage { after, .. }) => Sharing::WaitsAfter(after.as_deref()),
@@ -274,6 +275,14 @@ pub enum RpcAction {
     /// `Version` on a second plaintext channel whose HTTP/2 `:authority` is
     /// the token, with no `authorization` metadata.
     AuthorityToken,
+    /// `ContactList` and `RoomList` at once (the lists at the moment `after`, normally `ready`), then again every
+    /// second until `duration` has passed since `from` (default: the step's start): ids that appear with no event
+    /// since `after` that explains them fail (`engine::field::synced`).
+    ExpectSynced {
+        after: String,
+        from: Option<String>,
+        duration: DurationExpr,
+    },
 }
 
 /// The message family's actions: sending and reading messages (engine/actions/message.rs).
@@ -477,6 +486,7 @@ impl Action {
             Action::Files(FilesAction::DingDuringTransfer { .. }) => "ding_during_transfer",
             Action::Rpc(RpcAction::ContactPayload { .. }) => "contact_payload",
             Action::Rpc(RpcAction::Version { .. }) => "version",
+            Action::Rpc(RpcAction::ExpectSynced { .. }) => "expect_synced",
             Action::Discovery(DiscoveryAction::Discover) => "discover",
             Action::Watch(WatchAction::Wait { .. }) => "wait",
             Action::Watch(WatchAction::WaitFor { .. }) => "wait_for",

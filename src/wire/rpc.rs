@@ -54,6 +54,8 @@ rpcs! {
     RoomPayload, false;
     RoomMemberList, false;
     FriendshipPayload, false;
+    ContactList, false;
+    RoomList, false;
     CurrentUser, false;
     Download, false;
     Upload, false;

@@ -57,7 +57,7 @@ macro_rules! fault {
     };
 }
 
-fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe"]);
+fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe", "events.ready-synced"]);
 fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
 fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
@@ -95,6 +95,12 @@ fault!(
 fault!(a_listenerless_direct_message_fails, Fault::DirectWithoutListener, fails["message.conversation-shape"]);
 fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
 fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
+// Milliseconds where seconds are meant, as the official mock sends them: told as a should, not a wrong time.
+fault!(a_room_time_in_milliseconds_only_warns, Fault::RoomTimeInMilliseconds, fails["payloads.shape-advice"]);
+fault!(a_new_qr_code_after_a_confirmed_scan_warns, Fault::ConfirmedNewQr, fails["events.scan-to-login"]);
+fault!(ready_before_the_contacts_and_rooms_are_synced_warns, Fault::ReadyBeforeSync, fails["events.ready-synced"]);
+fault!(rooms_that_appear_after_ready_warn, Fault::RoomsAfterReady, fails["events.ready-synced"]);
+fault!(contacts_that_trickle_in_after_ready_warn, Fault::ContactsTrickleAfterReady, fails["events.ready-synced"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);
@@ -267,4 +273,108 @@ async fn a_missing_ready_is_told_within_the_heartbeat_window() {
     assert!(window < budget, "the test's window ({window} ms) is shorter than the check budget ({budget} ms)");
     // Half-way between the window and the budget: told at the window's end, not the budget's.
     assert!(ready.duration_ms < (window + budget) / 2, "waited {} ms for a {window} ms window", ready.duration_ms);
+}
+
+/// Growth after `ready` is named with the rpc, each list's count and the ids that appeared; a new QR code after a
+/// Confirmed scan with both times.
+#[tokio::test]
+async fn sync_and_scan_findings_name_the_rpc_the_counts_the_ids_and_the_times() {
+    for (fault, id, fragments) in [
+        (
+            Fault::ReadyBeforeSync,
+            "events.ready-synced",
+            &[
+                "`ContactList` held 3 ids at +",
+                "\"mock-contact-late-0-0\"",
+                "`RoomList` held 1 ids at +",
+                "\"mock-room-late-0-0@chatroom\"",
+            ][..],
+        ),
+        (
+            Fault::RoomsAfterReady,
+            "events.ready-synced",
+            &["`RoomList` held 1 ids at +", "2 appeared after `ready`"][..],
+        ),
+        (
+            Fault::ContactsTrickleAfterReady,
+            "events.ready-synced",
+            &["`ContactList` held 3 ids at +", "\"mock-contact-late-0-0\""][..],
+        ),
+        (
+            Fault::ConfirmedNewQr,
+            "events.scan-to-login",
+            &["scan Confirmed at +", "then a new QR code at +", "no login"][..],
+        ),
+    ] {
+        let report = run_with(&[fault]).await;
+        let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
+        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let said = format!("{} {}", evidence.observed, check.reason.as_deref().unwrap_or_default());
+        for fragment in fragments {
+            assert!(said.contains(fragment), "{}: {fragment:?} missing from {said:?}", fault.name());
+        }
+        assert!(!said.contains("/mock/qrcode/"), "{}: a QR code is never shown: {said}", fault.name());
+    }
+    // The rooms only: the contact book is whole.
+    let report = run_with(&[Fault::RoomsAfterReady]).await;
+    let check = report.checks.iter().find(|check| check.id == "events.ready-synced").expect("the check ran");
+    assert!(!check.evidence.as_ref().unwrap().observed.contains("ContactList"), "{:?}", check.evidence);
+}
+
+/// Waiting, Scanned, Confirmed, then Timeout and no login (`Fault::ConfirmedNoLogin`, on the real binary): the
+/// setup error and every check that could not run carry the scan history, the QR code cut; re-judged, the
+/// recording gives the same verdicts.
+#[test]
+fn a_confirmed_scan_that_never_logs_in_ends_with_the_scan_history() {
+    use crate::support::{Cli, read_report};
+    use puppet_lint::exit;
+    let (fault, name) = (Fault::ConfirmedNoLogin, "confirmed-no-login");
+    assert_eq!(fault.name(), name);
+    let ran = Cli::new()
+        .args(["--mock", "--mock-fault", name, "--login-timeout", "2s", "--heartbeat-window", "1s"])
+        .args(["--timeout", "3s", "--quiet"])
+        .reports("confirmed-no-login")
+        .run();
+    ran.code(exit::UNREACHABLE);
+    let report = ran.report();
+    let setup = report.setup_error.clone().expect("a setup error");
+    for fragment in [
+        "the bot did not log in within 2.0s; scans: Waiting at +",
+        "(QR code \"https://pupp…, 46 characters), Scanned at +",
+        "Confirmed at +",
+        "Timeout at +",
+        "then Timeout at +",
+        "no login: the provider failed to log in",
+    ] {
+        assert!(setup.contains(fragment), "{fragment:?} missing from {setup}");
+    }
+    assert!(!setup.contains("/mock/qrcode/"), "the QR code is cut: {setup}");
+    ran.stdout_has("the user confirmed the scan and the provider did not log in");
+    for check in &report.checks {
+        assert_eq!(check.verdict, Verdict::Error, "{}", check.id);
+        let reason = check.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("the bot never logged in, scans: Waiting at +"), "{}: {reason}", check.id);
+        assert!(reason.contains("then Timeout at +"), "{}: {reason}", check.id);
+    }
+    let dir = ran.dir();
+    Cli::new().args(["rejudge", dir.to_str().unwrap(), "--quiet"]).run();
+    let again = read_report(&dir.join("rejudged"));
+    let suite = puppet_lint::suite::builtin().expect("the built-in suite");
+    let offline: Vec<&str> = suite
+        .checks
+        .iter()
+        .filter(|check| puppet_lint::engine::rejudge::offline(check))
+        .map(|check| check.id.as_str())
+        .collect();
+    assert!(offline.contains(&"events.scan-to-login"), "{offline:?}");
+    for check in again.checks.iter().filter(|check| offline.contains(&check.id.as_str())) {
+        assert_eq!(check.verdict, Verdict::Error, "{} re-judged", check.id);
+        assert!(
+            check.reason.as_deref().unwrap_or_default().contains("then Timeout at +"),
+            "{}: {:?}",
+            check.id,
+            check.reason
+        );
+    }
+    assert_eq!(again.setup_error, report.setup_error);
 }

@@ -313,7 +313,14 @@ fn items(steps: &[Step]) -> Vec<states::Item> {
                 seq += 1;
                 let kind = puppet_lint::wire::EventKind::from_wire(*number);
                 let replay = replays.mark(*stream, kind, std::time::Duration::from_millis(at_ms));
-                states::Item::Event { seq, stream: *stream, number: *number, payload: payload.clone(), replay }
+                states::Item::Event {
+                    seq,
+                    stream: *stream,
+                    number: *number,
+                    payload: payload.clone(),
+                    replay,
+                    at: std::time::Duration::from_millis(at_ms),
+                }
             }
         })
         .collect()

@@ -146,6 +146,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "fail",
         "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API",
     ),
+    (
+        "dong-only-in-a-url-title",
+        "pass",
+        "pass",
+        "fail",
+        "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API",
+    ),
     ("dong-text-and-a-picture", "pass", "pass", "pass", ""),
     ("example-imports-wechaty", "pass", "pass", "fail", "examples/ding-dong-bot.ts:4:1: it imports `wechaty`"),
     (

@@ -375,3 +375,20 @@ fn the_fact_rules_fail_live_and_again_naming_event_field_value_and_rule() {
     };
     assert_eq!(undated(reasons(&again)), undated(reasons(&live)));
 }
+
+/// A new QR code after a Confirmed scan (the login only after a second scan) is found again in the recording:
+/// `events.scan-to-login` warns live and re-judged, with the scan times.
+#[test]
+fn a_lost_confirmation_is_found_again_in_the_recording() {
+    let (run, live) = recorded_with("rejudge-scan", &["confirmed-new-qr", "null-in-id-list"]);
+    let dir = run.dir();
+    Cli::new().args(["rejudge", dir.to_str().unwrap(), "--quiet"]).run().code(exit::FAILURE);
+    let again = read_report(&dir.join("rejudged"));
+    let check =
+        |report: &Report| report.checks.iter().find(|check| check.id == "events.scan-to-login").cloned().unwrap();
+    let (live, again) = (check(&live), check(&again));
+    assert_eq!((live.verdict, again.verdict), (Verdict::Warn, Verdict::Warn));
+    let said = |check: &puppet_lint::report::model::CheckReport| check.evidence.as_ref().unwrap().observed.clone();
+    assert!(said(&again).contains("then a new QR code at +"), "{}", said(&again));
+    assert_eq!(said(&live), said(&again), "the same finding, the same times");
+}

@@ -301,6 +301,7 @@ fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
                     // A payload the recording trimmed is judged by type and time only, live as re-judged.
                     payload: event.payload.clone().filter(|_| event.kept.is_whole()),
                     replay: event.replay,
+                    at: entry.at,
                 }
             }
         };

@@ -1,13 +1,24 @@
 //! Calls on the service: `start`, `stop`, `logout`, `ding`,
-//! `contact_payload`, `version`, `authority_token`; and what an rpc's result means for a step
+//! `contact_payload`, `version`, `authority_token`, `expect_synced`; and what an rpc's result means for a step
 //! (`expect_error:`), shared by every family that calls one.
+
+use std::time::Duration;
 
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::config::Address;
+use crate::engine::field::synced::{self, Explained, Taken};
 use crate::session::RpcError;
-use crate::session::Session;
-use crate::suite::{ErrorExpectation, RpcAction, Step};
+use crate::session::{Session, What};
+use crate::suite::{DurationExpr, ErrorExpectation, RpcAction, Step};
+use crate::wire::Rpc;
 use crate::wire::status::code_name;
+
+/// The longest pause between two takes of the lists (`expect_synced`).
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// The shortest (a short watch still takes a few lists).
+const SYNC_EVERY_MIN: Duration = Duration::from_millis(100);
+/// Entries of the timeline read at a time for the events that explain growth.
+const SYNC_BATCH: usize = 4096;
 
 impl CheckRun {
     pub(super) async fn rpc_step(&mut self, step: &Step, action: &RpcAction) -> Result<Stepped, Failure> {
@@ -37,6 +48,10 @@ impl CheckRun {
                 version.map(|version| fields([("version", version)]))
             }
             RpcAction::AuthorityToken => self.authority_token(step).await?,
+            RpcAction::ExpectSynced { after, from, duration } => {
+                self.expect_synced(step, after, from.as_deref(), duration).await?;
+                None
+            }
         };
         Ok(Stepped::captured(captured))
     }
@@ -88,6 +103,120 @@ impl CheckRun {
             )),
             Err(error) => self.rpc(step, Err::<String, _>(error)).map(|_| None),
         }
+    }
+
+    /// `expect_synced`: `ContactList` and `RoomList` now (the lists at `after`, normally `ready`), then every
+    /// [`SYNC_EVERY`] (a quarter of the watch when shorter) until `duration` has passed since `from`; ids that appear
+    /// with no event since `after` that explains them fail ([`synced::judge`]). An rpc answered UNIMPLEMENTED is
+    /// left out and said; both left out, the check is skipped.
+    async fn expect_synced(
+        &mut self,
+        step: &Step,
+        after: &str,
+        from: Option<&str>,
+        duration: &DurationExpr,
+    ) -> Result<(), Failure> {
+        let duration = self.duration(duration)?;
+        let session = self.session()?;
+        let timeline = self.context.timeline.clone();
+        let Some(after_mark) = self.mark(Some(after)) else {
+            return Err(Failure::error(format!("`{after}` was not captured before `expect_synced`")));
+        };
+        let start = self.mark(from).map_or_else(|| timeline.now(), |mark| mark.at);
+        let end = start + duration;
+        let every = (duration / 4).clamp(SYNC_EVERY_MIN, SYNC_EVERY);
+        let rpcs = [Rpc::ContactList, Rpc::RoomList];
+        let mut lists: [Vec<Taken>; 2] = [Vec::new(), Vec::new()];
+        let mut unimplemented: Vec<Rpc> = Vec::new();
+        self.progress(format!("taking ContactList and RoomList until +{:.1}s", end.as_secs_f64()), None);
+        loop {
+            for (index, rpc) in rpcs.iter().enumerate() {
+                if unimplemented.contains(rpc) {
+                    continue;
+                }
+                let answer = match rpc {
+                    Rpc::ContactList => session.contact_list().await,
+                    _ => session.room_list().await,
+                };
+                match answer {
+                    Ok(ids) => lists[index].push(Taken { at: timeline.now(), ids }),
+                    Err(error) if error.code() == Some(tonic::Code::Unimplemented) => unimplemented.push(*rpc),
+                    Err(error) => {
+                        self.rpc(step, Err::<(), _>(error))?;
+                    }
+                }
+            }
+            if unimplemented.len() == rpcs.len() {
+                return Err(Failure {
+                    kind: super::Kind::Skip,
+                    summary: "the service implements neither ContactList nor RoomList (UNIMPLEMENTED): nothing to \
+                 hold `ready` against"
+                        .to_owned(),
+                    expected: String::new(),
+                    observed: String::new(),
+                    focus: None,
+                });
+            }
+            let now = timeline.now();
+            let taken = lists.iter().map(Vec::len).max().unwrap_or(0);
+            if now >= end && taken >= 2 {
+                break;
+            }
+            // At least two lists, the last at the end of the watch (or at once when it has passed).
+            let pause = if now >= end { Duration::ZERO } else { every.min(end - now) };
+            if tokio::time::Instant::now() + pause >= self.deadline {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+        }
+        // What the events since `after` explain (replays and connect heartbeats tell nothing new).
+        let mut explained = Explained::new();
+        let (mut next, last) = (after_mark.after, timeline.len());
+        while next < last {
+            let to = (next + SYNC_BATCH).min(last);
+            for entry in timeline.range(next, to) {
+                if let What::Event(event) = &entry.what
+                    && !event.replay
+                    && !event.connect_heartbeat
+                {
+                    explained.event(event.kind, event.payload.as_ref());
+                }
+            }
+            next = to;
+        }
+        let grown: Vec<synced::Growth> =
+            rpcs.iter().zip(&lists).filter_map(|(rpc, taken)| synced::judge(*rpc, taken, &explained)).collect();
+        let left_out = if unimplemented.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = unimplemented.iter().map(|rpc| rpc.name()).collect();
+            format!(" ({} answered UNIMPLEMENTED: not judged)", names.join(", "))
+        };
+        let counts = |taken: &[Taken]| -> String {
+            taken.iter().map(|list| list.ids.len().to_string()).collect::<Vec<_>>().join(" → ")
+        };
+        let Some(first) = grown.first() else {
+            self.note = Some(format!(
+                "ContactList {} ids, RoomList {} ids, from `{after}` (+{:.1}s) to +{:.1}s: nothing appeared that no \
+                 event explains{left_out}",
+                counts(&lists[0]),
+                counts(&lists[1]),
+                after_mark.at.as_secs_f64(),
+                timeline.now().as_secs_f64()
+            ));
+            return Ok(());
+        };
+        let observed: Vec<String> = grown.iter().map(ToString::to_string).collect();
+        Err(Failure::fail(
+            format!("{first}: `ready` came before the data was synced"),
+            format!(
+                "the contacts and rooms at `{after}` (+{:.1}s) are whole: an id that appears later comes with an \
+                 event that explains it (a friendship, a room invitation, a room event or `dirty` naming it){left_out}",
+                after_mark.at.as_secs_f64()
+            ),
+            observed.join("; "),
+        )
+        .at(first.first_seen))
     }
 
     /// What an rpc's result means for the step, given `expect_error`.

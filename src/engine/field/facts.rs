@@ -7,10 +7,14 @@
 //! | `message-once` | must | one `message` event per `messageId` | Wechaty emits `message` for every event: a bot answers a message delivered twice twice (issue reports: echoes and received texts delivered twice) |
 //! | `event-storm` | should | at most [`STORM_PER_SECOND`] events of one type with one payload within any second | no event of a well-behaved puppet repeats byte for byte that fast: messages carry new ids, heartbeats come seconds apart, a dong answers one Ding (dongs are left out: a client may ding with one data many times); a storm floods every bot's handler, but each event is still true |
 //! | `timestamps` | must | a room event's `timestamp` (`room-join`, `room-leave`, `room-topic`; seconds in wechaty-puppet, a value of 1e11 or more read as milliseconds as Wechaty does) lies within [`PAST`] before and [`FUTURE`] after the event arrived | room events are told as they happen; a backlog after a reconnect is hours old, not years; a host clock off by minutes already breaks TLS. A time decades off puts a join before the room existed in every bot's log |
-//! | `placeholders` | must | no string in a payload is `undefined`, `null`, `NaN` or `[object Object]` | these are JavaScript's stringifications of a lost value (`String(undefined)`, `` `${obj}` ``): wechaty-puppet's payload types hold values, and a bot cannot tell the placeholder from a real one (a dong that answers no ding, a topic "undefined") |
+//! | `placeholders` | must | no string in a payload is `undefined`, `null`, `NaN` or `[object Object]` (whole, spaces and line breaks around it aside, in any letter case: `" null "`, `"NULL"`, `"undefined\n"`; `Null Island` is a value) | these are JavaScript's stringifications of a lost value (`String(undefined)`, `` `${obj}` ``): wechaty-puppet's payload types hold values, and a bot cannot tell the placeholder from a real one (a dong that answers no ding, a topic "undefined") |
 //!
 //! The unit of a room event's timestamp (seconds, not milliseconds) is `payloads.shape-advice`'s (should); this
-//! judge reads either unit and holds the time itself against the clock.
+//! judge reads either unit and holds the time itself against the clock. A timestamp in milliseconds is no `must`
+//! finding, because the official server sends them: wechaty-puppet-mock's `room-join`, `room-leave` and
+//! `room-topic` carry `timestamp: Date.now()` (dist/esm/src/mock/user/room-mock.js), and Wechaty reads either unit
+//! (`timestampToDate`: a value under 1e11 is seconds, else milliseconds), so no bot sees a wrong date. The unit is
+//! told as a should (wechaty-puppet's payload types say seconds); a time that is wrong in either unit is a must.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
@@ -29,7 +33,8 @@ pub const PAST: Duration = Duration::from_secs(24 * 3600);
 pub const FUTURE: Duration = Duration::from_secs(5 * 60);
 /// A timestamp this large is in milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 const MILLISECONDS_FROM: f64 = 1e11;
-/// The placeholder texts: what JavaScript makes of a value that was lost.
+/// The placeholder texts: what JavaScript makes of a value that was lost (matched whole, trimmed, in any case:
+/// [`is_placeholder`]).
 pub const PLACEHOLDERS: &[&str] = &["undefined", "null", "NaN", "[object Object]"];
 /// How many message ids are remembered (a flood past this is judged on what was remembered).
 const IDS_KEPT: usize = 1 << 20;
@@ -245,7 +250,7 @@ impl Facts {
         path: &mut Vec<Segment<'a>>,
     ) {
         match value {
-            Value::String(text) if PLACEHOLDERS.contains(&text.as_str()) => {
+            Value::String(text) if is_placeholder(text) => {
                 let field = if path.is_empty() {
                     " payload".to_owned()
                 } else {
@@ -264,9 +269,10 @@ impl Facts {
                     seq,
                     at,
                     message: format!(
-                        "seq {seq}: `{}`{field} is \"{text}\": a placeholder where a value belongs (a lost value \
+                        "seq {seq}: `{}`{field} is {}: a placeholder where a value belongs (a lost value \
                          turned into text); a bot takes it for a real one (must)",
-                        kind.name()
+                        kind.name(),
+                        shown(text)
                     ),
                 });
             }
@@ -292,6 +298,17 @@ impl Facts {
 enum Segment<'a> {
     Key(&'a str),
     Index(usize),
+}
+
+/// Whether a string is a placeholder: the whole string, spaces and line breaks around it aside, is one of
+/// [`PLACEHOLDERS`] in any letter case. Trimmed: a lost value is often formatted into a line (`` `${x}\n` ``) or
+/// padded, and no id, topic or name is only that word with spaces. Any case: other languages and libraries spell
+/// the same lost value `Undefined`, `NULL`, `nan` (Python's `str(float('nan'))`). Python's `None` is left out: it is
+/// a word people use. A text that merely contains one (`Null Island`, `nullable`, `NaNa`) is a value.
+fn is_placeholder(text: &str) -> bool {
+    let trimmed = text.trim();
+    // Longest placeholder is 15 bytes: anything longer is a value, whatever it holds.
+    trimmed.len() <= 15 && PLACEHOLDERS.iter().any(|placeholder| placeholder.eq_ignore_ascii_case(trimmed))
 }
 
 /// A value for a message, cut (a 1 MB payload must not end up in a report).

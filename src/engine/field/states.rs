@@ -54,6 +54,10 @@
 //!   fault 2). A second `logout` with no `Logout` rpc around is `logout-while-logged-out`. No `logout` at all is left
 //!   to another check.
 //! - `dong-without-ding` (should): a `dong` with no `Ding` rpc waiting for it.
+//! - `confirmed-without-login` (should): a live scan Confirmed, then a new QR code (a Waiting, or another
+//!   `qrcode`), a Timeout or a Cancel with no login in between — the provider's failure to log in once the user
+//!   confirmed on the phone (`session::scans`, shared with the setup error of a run that never logs in). A should:
+//!   the bot may still log in after a second scan, and WeChat itself may refuse a login; the user had to scan again.
 //! - `unknown-event` (should): a number wechaty-puppet does not define (0 UNSPECIFIED included); kept and shown,
 //!   never dropped (WIRE.md "Unknown numbers must be kept and shown").
 //! - `event-after-stream-end` (must): an event on a stream that already ended.
@@ -83,8 +87,11 @@
 //! the states it may arrive in as a replay (the table's "replayed" column).
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::session::scans::{LostConfirmation, ScanHistory};
 
 use crate::vocab::{Severity, StateRule};
 use crate::wire::{EventKind, Rpc, ScanStatus};
@@ -102,8 +109,9 @@ pub enum Item {
     /// The reply of an rpc (`Start`, `Stop`, `Logout`, `Ding`, …); `ok`: it succeeded.
     Rpc { rpc: Rpc, ok: bool },
     /// An `EventResponse`; `payload` is the parsed JSON (None when it was not JSON).
-    /// `replay`: the timeline marked it a replay to a new subscriber (`session::replay`).
-    Event { seq: usize, stream: u32, number: i32, payload: Option<Value>, replay: bool },
+    /// `replay`: the timeline marked it a replay to a new subscriber (`session::replay`); `at`: when it arrived,
+    /// from the start of the timeline.
+    Event { seq: usize, stream: u32, number: i32, payload: Option<Value>, replay: bool, at: Duration },
 }
 
 /// The login states of the puppet.
@@ -406,6 +414,8 @@ struct Machine {
     seen_scan: bool,
     seen_start: bool,
     attached: Option<Option<bool>>,
+    /// The live scans since the last login (`confirmed-without-login`).
+    scans: ScanHistory,
     out: Judged,
 }
 
@@ -429,6 +439,7 @@ impl Machine {
             seen_scan: false,
             seen_start: false,
             attached: None,
+            scans: ScanHistory::new(),
             out: Judged::default(),
         }
     }
@@ -493,6 +504,8 @@ impl Machine {
                 self.phase = Stopped;
                 self.bot = None;
                 self.login_replayed = false;
+                // A stopped puppet owes no login for a scan confirmed before.
+                self.scans.forget_confirmed();
             }
             Rpc::Logout => self.segment.logout_rpc = true,
             Rpc::Ding if ok => self.pending_dings += 1,
@@ -500,7 +513,7 @@ impl Machine {
         }
     }
 
-    fn event(&mut self, seq: usize, stream: u32, number: i32, payload: Option<&Value>, replay: bool) {
+    fn event(&mut self, seq: usize, stream: u32, number: i32, payload: Option<&Value>, replay: bool, at: Duration) {
         self.last_seq = seq;
         let kind = EventKind::from_wire(number);
         let name = kind.name();
@@ -555,6 +568,13 @@ impl Machine {
             }
             EventKind::Scan => {
                 self.seen_scan = true;
+                // A replay tells the state again; the history is the live scans'.
+                if !replay {
+                    let qrcode = payload.and_then(|p| p.get("qrcode")).and_then(Value::as_str);
+                    if let Some(lost) = self.scans.scan(at, ScanStatus::of_payload(payload), qrcode) {
+                        self.lost_confirmation(seq, &detail, lost);
+                    }
+                }
                 if replay && allowed {
                     let s = self.stream.as_mut().expect("stream set above");
                     s.replayed_scan = Some((seq, detail.clone()));
@@ -574,6 +594,24 @@ impl Machine {
         if let Move::To(p) = row.moves {
             self.phase = p;
         }
+    }
+
+    /// `confirmed-without-login`: a Confirmed scan followed by a new QR code, a Timeout or a Cancel.
+    fn lost_confirmation(&mut self, seq: usize, detail: &str, lost: LostConfirmation) {
+        let rule = StateRule::ConfirmedWithoutLogin;
+        let state = self.state();
+        self.out.findings.push(StateFinding {
+            seq,
+            rule,
+            level: rule.severity(),
+            event: EventKind::Scan.name(),
+            state: state.clone(),
+            message: format!(
+                "`scan`{detail} at seq {seq} while {state}: {lost}: {} ({})",
+                LostConfirmation::WORDS,
+                rule.severity()
+            ),
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -615,6 +653,7 @@ impl Machine {
             }
         }
         self.close_segment();
+        self.scans.login();
         let s = self.stream.as_mut().expect("stream set above");
         if replay {
             s.replayed_login = true;
@@ -694,9 +733,9 @@ impl Machine {
                 }
             }
             Item::Rpc { rpc, ok } => self.rpc(*rpc, *ok),
-            Item::Event { seq, stream, number, payload, replay, .. } => {
+            Item::Event { seq, stream, number, payload, replay, at } => {
                 self.seen_streams.insert(*stream);
-                self.event(*seq, *stream, *number, payload.as_ref(), *replay)
+                self.event(*seq, *stream, *number, payload.as_ref(), *replay, *at)
             }
         }
     }

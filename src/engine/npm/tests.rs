@@ -16,7 +16,9 @@ use Want::{Fail, Pass, Skip};
 const EX: &str = "examples/ding-dong-bot.ts";
 const NO_DING: &str = "examples/ding-dong-bot.ts: no message handler (`puppet.on('message', …)`) recognises `ding`: \
                        looked for === / == comparisons, regex tests, switch cases, includes/startsWith; not found";
-const NO_DONG: &str = "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API: looked for";
+const NO_DONG: &str = "examples/ding-dong-bot.ts: it never answers `dong` through the puppet API: looked for \
+                       `<puppet>.messageSendText(…, 'dong')`, a text `dong`, in a message handler (a file, URL, \
+                       contact or mini-program whose name or title mentions `dong` is no answer); not found";
 const NO_OWN: &str = "examples/ding-dong-bot.ts: it never constructs the provider's own puppet: looked for `new X(…)`";
 const PRIVATE: &str = "a private package (`\"private\": true` at package.json:3:3)";
 const NO_PUPPET: &str = "depends on no puppet package";
@@ -155,6 +157,8 @@ const CASES: &[(&str, Want, Want, Want)] = &[
     ("example-never-answers-dong", Pass, Pass, Fail(&[NO_DONG])),
     // A picture named ding-dong.jpg, a file dong.png: no text `dong` (puppet-official-account's example).
     ("dong-only-in-a-file-name", Pass, Pass, Fail(&[NO_DONG])),
+    // A link and a mini-program titled "dong", a contact card "dong": no text `dong` either.
+    ("dong-only-in-a-url-title", Pass, Pass, Fail(&[NO_DONG])),
     ("dong-text-and-a-picture", Pass, Pass, Pass),
     (
         "example-imports-wechaty",

@@ -172,6 +172,16 @@ impl Mock {
                         "roomId": ROOM.0, "timestamp": stale }),
             );
         }
+        if self.has(Fault::RoomTimeInMilliseconds) {
+            let (inviter, _) = CONTACTS[0];
+            let (invitee, _) = CONTACTS[1];
+            let milliseconds = unix_seconds() * 1000;
+            self.emit(
+                EventKind::RoomJoin,
+                json!({ "inviteeIdList": [invitee], "inviterId": inviter, "roomId": "room-1@chatroom",
+                        "timestamp": milliseconds }),
+            );
+        }
         if self.has(Fault::PlaceholderValue) {
             let (changer, _) = CONTACTS[0];
             self.emit(
@@ -293,6 +303,48 @@ impl Mock {
     /// The type a text the bot sends is stored with: Text, or Image with `echo-wrong-type`.
     pub(super) fn text_kind(&self) -> MessageKind {
         if self.has(Fault::EchoWrongType) { MessageKind::Image } else { MessageKind::Text }
+    }
+
+    /// The scan statuses of a login by QR code, one list per QR code shown (ScanStatus: Cancel 1, Waiting 2,
+    /// Scanned 3, Confirmed 4, Timeout 5): Waiting, Scanned; `confirmed-new-qr`: Waiting, Scanned, Confirmed, then a
+    /// new code's Waiting, Scanned, Confirmed; `confirmed-no-login`: Waiting, Scanned, Confirmed, Timeout.
+    pub(super) fn scan_cycles(&self) -> Vec<&'static [i64]> {
+        if self.has(Fault::ConfirmedNoLogin) {
+            vec![&[2, 3, 4, 5]]
+        } else if self.has(Fault::ConfirmedNewQr) {
+            vec![&[2, 3, 4], &[2, 3, 4]]
+        } else {
+            vec![&[2, 3]]
+        }
+    }
+
+    /// Whether the scans end in a login (not with `confirmed-no-login`).
+    pub(super) fn logs_in_after_scan(&self) -> bool {
+        !self.has(Fault::ConfirmedNoLogin)
+    }
+
+    /// After `ready`: `ready-before-sync` adds two contacts and a room a moment later, `rooms-after-ready` a room,
+    /// `contacts-trickle-after-ready` a contact at each of four moments; no event tells any of them.
+    pub(super) async fn sync_after_ready(self) {
+        let (contacts, rooms, steps) = if self.has(Fault::ReadyBeforeSync) {
+            (2, 1, 1)
+        } else if self.has(Fault::RoomsAfterReady) {
+            (0, 2, 1)
+        } else if self.has(Fault::ContactsTrickleAfterReady) {
+            (1, 0, 4)
+        } else {
+            return;
+        };
+        for step in 0..steps {
+            tokio::time::sleep(self.pace(3)).await;
+            let mut state = self.state();
+            for index in 0..contacts {
+                state.late_contacts.push(format!("mock-contact-late-{step}-{index}"));
+            }
+            for index in 0..rooms {
+                state.late_rooms.push(format!("mock-room-late-{step}-{index}@chatroom"));
+            }
+        }
     }
 
     /// `ready-before-login`: `ready` comes first.

@@ -36,6 +36,8 @@ use stream::{Outgoing, Subscriber};
 pub const CONTACTS: &[(&str, &str)] = &[("mock-contact-alice", "Alice"), ("mock-contact-bob", "Bob")];
 /// The mock's one room (its id and topic): the bot and every contact are its members.
 pub const ROOM: (&str, &str) = ("room-1@chatroom", "puppet-lint mock room");
+/// The rooms the bot is in.
+pub const ROOMS: &[&str] = &[ROOM.0];
 /// What Alice sends after every login, so received files are checked too.
 pub const ALICE_PHOTO: &str = "alice-photo.jpg";
 
@@ -90,6 +92,9 @@ struct State {
     uploading: u32,
     /// Friendships the mock told of, by id.
     friendships: HashMap<String, pb::FriendshipPayloadResponse>,
+    /// Contacts and rooms that appeared after `ready` (`ready-before-sync` and its kin).
+    late_contacts: Vec<String>,
+    late_rooms: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -176,12 +181,18 @@ impl Mock {
                 bot
             }
             None => {
-                let qrcode = format!("https://puppet-lint.invalid/mock/qrcode/{}", self.next_id("scan"));
-                for status in [2, 3] {
-                    let scan = json!({ "qrcode": qrcode, "status": status });
-                    self.state().pending_scan = Some(scan.clone());
-                    self.emit(EventKind::Scan, scan);
-                    tokio::time::sleep(self.pace(1)).await;
+                // One QR code per list of statuses (ScanStatus: Waiting 2, Scanned 3, …).
+                for statuses in self.scan_cycles() {
+                    let qrcode = format!("https://puppet-lint.invalid/mock/qrcode/{}", self.next_id("scan"));
+                    for status in statuses {
+                        let scan = json!({ "qrcode": qrcode, "status": status });
+                        self.state().pending_scan = Some(scan.clone());
+                        self.emit(EventKind::Scan, scan);
+                        tokio::time::sleep(self.pace(1)).await;
+                    }
+                }
+                if !self.logs_in_after_scan() {
+                    return;
                 }
                 let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
                 self.dressed_bot_id(suffix).unwrap_or_else(|| format!("mock-bot-{suffix}"))
@@ -204,6 +215,7 @@ impl Mock {
             self.state().ready_emitted = true;
             self.emit(EventKind::Ready, json!({ "data": "ready" }));
         }
+        self.spawn(self.clone().sync_after_ready());
         self.spawn(self.clone().misbehave_after_ready(bot.clone()));
         tokio::time::sleep(self.pace(2)).await;
         self.receive_from_alice(&bot);

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::faults::Uploading;
 use super::stream::EventStream;
-use super::{CONTACTS, Mock, ROOM, StoredFile, not_logged_in};
+use super::{CONTACTS, Mock, ROOM, ROOMS, StoredFile, not_logged_in};
 use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_server;
@@ -280,8 +280,16 @@ impl puppet_server::Puppet for Mock {
 
     async fn contact_list(&self, _: Request<pb::ContactListRequest>) -> Reply<pb::ContactListResponse> {
         let mut ids: Vec<String> = CONTACTS.iter().map(|(id, _)| (*id).to_owned()).collect();
-        ids.extend(self.state().logged_in.clone());
+        let state = self.state();
+        ids.extend(state.logged_in.clone());
+        ids.extend(state.late_contacts.iter().cloned());
         Ok(Response::new(pb::ContactListResponse { ids }))
+    }
+
+    async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
+        let mut ids: Vec<String> = ROOMS.iter().map(|id| (*id).to_owned()).collect();
+        ids.extend(self.state().late_rooms.iter().cloned());
+        Ok(Response::new(pb::RoomListResponse { ids }))
     }
 
     async fn dirty_payload(&self, _: Request<pb::DirtyPayloadRequest>) -> Reply<pb::DirtyPayloadResponse> {

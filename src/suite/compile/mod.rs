@@ -97,9 +97,43 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
     if let Some(message) = limit_message(error) {
         return message;
     }
+    // A value reached through an alias: the error of the value itself, then where its anchor and the alias are
+    // (the parser's own text puts them in parentheses that a cut at " at line " would leave open).
+    let mut inner = error;
+    let mut alias = None;
+    loop {
+        match inner {
+            serde_saphyr::Error::WithSnippet { error, .. } => inner = error,
+            serde_saphyr::Error::AliasError { error, locations, .. } => {
+                alias.get_or_insert(*locations);
+                inner = error;
+            }
+            _ => break,
+        }
+    }
+    let words = plain_words(inner);
+    let known = |location: serde_saphyr::Location| location != serde_saphyr::Location::UNKNOWN;
+    match alias {
+        Some(locations) if known(locations.defined_location) && known(locations.reference_location) => format!(
+            "{words} (the value of the anchor at line {}, column {}, used through the alias at line {}, column {})",
+            locations.defined_location.line(),
+            locations.defined_location.column(),
+            locations.reference_location.line(),
+            locations.reference_location.column()
+        ),
+        _ => words,
+    }
+}
+
+/// One parser error's words, without its snippet and location suffixes.
+fn plain_words(error: &serde_saphyr::Error) -> String {
     let text = error.without_snippet().to_string();
     let first = text.lines().next().unwrap_or_default().trim();
-    let first = first.split(" at line ").next().unwrap_or(first).trim_end_matches('.');
+    // Location suffixes the parser adds: " (defined at line …)", " (used at line …)", " at line …".
+    let first = [" (defined at line ", " (used at line ", " at line "]
+        .iter()
+        .fold(first, |text, suffix| text.split(suffix).next().unwrap_or(text))
+        .trim_end_matches('.');
     if let Some(rest) = first.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest);
         return format!("duplicate key `{key}`");
@@ -345,6 +379,7 @@ impl Compiler<'_> {
             StepDoc::Ding(ding) => self.ding(ding, names, &mut cx),
             StepDoc::ContactPayload(fetch) => self.contact_payload(fetch, names, &mut cx),
             StepDoc::Version(version) => self.version(version, names, &mut cx),
+            StepDoc::ExpectSynced(synced) => self.expect_synced(synced, names, &mut cx),
             // message.rs
             StepDoc::SendText(send) => self.send_text(send, names, &mut cx),
             StepDoc::MessagePayload(fetch) => self.message_payload(fetch, names, &mut cx),

@@ -447,6 +447,7 @@ pub const WATCHING: &[&str] = &[
     "payloads.ids-resolve",
     "message.conversation-shape",
     "message.conversation-advice",
+    "events.ready-synced",
 ];
 
 /// The built-in checks that run after the ordinary ones (and after the
@@ -458,6 +459,7 @@ pub const LATE: &[&str] = &[
     "events.one-logout-per-logout",
     "events.stream-stays-open",
     "events.lifecycle-advice",
+    "events.scan-to-login",
     "payloads.shape",
     "payloads.shape-advice",
     "events.message-once",

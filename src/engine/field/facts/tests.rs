@@ -201,6 +201,31 @@ fn placeholders_in_other_events_and_fields_are_found() {
     assert!(found[3].starts_with("seq 3: `scan`.qrcode is \"NaN\""), "{}", found[3]);
 }
 
+/// The same lost value, padded, followed by a line break, or spelled in another case (as other languages print it).
+#[test]
+fn padded_and_other_case_placeholders_are_found() {
+    let found = judge(
+        &[FactRule::Placeholders],
+        &[
+            (1.0, EventKind::Dong, r#"{"data":"undefined\n"}"#),
+            (2.0, EventKind::Login, r#"{"contactId":" null "}"#),
+            (
+                3.0,
+                EventKind::RoomTopic,
+                r#"{"changerId":"c","newTopic":"Undefined","oldTopic":"NULL","roomId":"r","timestamp":1796587200}"#,
+            ),
+            (4.0, EventKind::Heartbeat, r#"{"data":"nan"}"#),
+        ],
+    );
+    assert_eq!(found.len(), 5, "{found:?}");
+    // The value is shown escaped: no raw line break in a report.
+    assert!(found[0].starts_with("seq 0: `dong`.data is \"undefined\\n\": a placeholder"), "{}", found[0]);
+    assert!(found[1].starts_with("seq 1: `login`.contactId is \" null \""), "{}", found[1]);
+    assert!(found.iter().any(|found| found.contains("`room-topic`.newTopic is \"Undefined\"")), "{found:?}");
+    assert!(found.iter().any(|found| found.contains("`room-topic`.oldTopic is \"NULL\"")), "{found:?}");
+    assert!(found[4].starts_with("seq 3: `heartbeat`.data is \"nan\""), "{}", found[4]);
+}
+
 #[test]
 fn words_that_contain_a_placeholder_are_values() {
     let found = judge(
@@ -213,6 +238,12 @@ fn words_that_contain_a_placeholder_are_values() {
             ),
             (2.0, EventKind::Dong, r#"{"data":"NaNa"}"#),
             (3.0, EventKind::Login, r#"{"contactId":"null-island"}"#),
+            (
+                4.0,
+                EventKind::RoomTopic,
+                r#"{"changerId":"c","newTopic":"Null Island","oldTopic":" NaN of them ","roomId":"r","timestamp":1796587200}"#,
+            ),
+            (5.0, EventKind::Dong, r#"{"data":"undefined undefined"}"#),
         ],
     );
     assert!(found.is_empty(), "{found:?}");

@@ -49,7 +49,8 @@ impl Rec {
         self.now += 5;
         let kind = crate::wire::EventKind::from_wire(number);
         let replay = self.replays.mark(self.stream, kind, std::time::Duration::from_millis(self.now));
-        self.items.push(Item::Event { seq: self.seq, stream: self.stream, number, payload: Some(payload), replay });
+        let at = std::time::Duration::from_millis(self.now);
+        self.items.push(Item::Event { seq: self.seq, stream: self.stream, number, payload: Some(payload), replay, at });
         self
     }
     fn hb(self) -> Self {
@@ -391,15 +392,112 @@ fn payloads_that_are_not_objects_do_not_panic() {
     for n in [1, 2, 3, 4, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, -5] {
         for p in &odd {
             seq += 1;
-            items.push(Item::Event { seq, stream: 1, number: n, payload: p.clone(), replay: seq % 3 == 0 });
+            items.push(Item::Event {
+                seq,
+                stream: 1,
+                number: n,
+                payload: p.clone(),
+                replay: seq % 3 == 0,
+                at: Duration::ZERO,
+            });
         }
         items.push(Item::Rpc { rpc: crate::wire::Rpc::Start, ok: true });
         items.push(Item::Rpc { rpc: crate::wire::Rpc::Logout, ok: false });
     }
     items.push(Item::StreamEnded { seq, stream: 1, error: Some("CANCELLED".into()), lost: false });
-    items.push(Item::Event { seq: seq + 1, stream: 1, number: 25, payload: None, replay: true });
-    items.push(Item::Event { seq: seq + 2, stream: 7, number: 26, payload: None, replay: false });
+    items.push(Item::Event { seq: seq + 1, stream: 1, number: 25, payload: None, replay: true, at: Duration::ZERO });
+    items.push(Item::Event { seq: seq + 2, stream: 7, number: 26, payload: None, replay: false, at: Duration::ZERO });
     let j = judge(&items);
     assert!(!j.findings.is_empty());
     assert!(j.findings.windows(2).all(|w| w[0].seq <= w[1].seq));
+}
+
+impl Rec {
+    fn scan_qr(self, status: i64, qrcode: &str) -> Self {
+        self.ev(22, json!({"qrcode": qrcode, "status": status}))
+    }
+}
+
+fn lost(j: &Judged) -> Vec<&str> {
+    j.findings.iter().filter(|f| f.rule == StateRule::ConfirmedWithoutLogin).map(|f| f.message.as_str()).collect()
+}
+
+/// Waiting, Scanned, Confirmed, then Timeout, never a login: named with its times.
+#[test]
+fn a_confirmed_scan_then_a_timeout_is_the_providers_failure_to_log_in() {
+    let j = Rec::new()
+        .subscribe()
+        .hb()
+        .rpc("Start")
+        .scan(2)
+        .wait(1_000)
+        .scan(3)
+        .wait(2_000)
+        .scan(4)
+        .wait(1_900)
+        .scan(5)
+        .judge();
+    let found = lost(&j);
+    assert_eq!(found.len(), 1, "{:#?}", j.findings);
+    assert_eq!(
+        found[0],
+        "`scan` (status Timeout) at seq 5 while scanning: scan Confirmed at +3.0s, then Timeout at +4.9s, no login: the \
+         provider failed to log in: once the user confirms on the phone, the login follows, not a new QR code, a \
+         Timeout or a Cancel (should)"
+    );
+    assert_eq!(j.findings.len(), 1, "no other rule: {:#?}", j.findings);
+}
+
+/// Confirmed, then a new QR code; the login only comes after a second scan cycle: the first confirmation was lost
+/// (the user had to scan twice), the second one is kept.
+#[test]
+fn a_login_only_after_a_second_qr_cycle_still_names_the_first_confirmation() {
+    let j = Rec::new()
+        .subscribe()
+        .hb()
+        .rpc("Start")
+        .scan_qr(2, "https://login.weixin.qq.com/l/first")
+        .scan(3)
+        .scan(4)
+        .wait(1_000)
+        .scan_qr(2, "https://login.weixin.qq.com/l/second")
+        .scan(3)
+        .scan(4)
+        .login("bot-1")
+        .ready()
+        .judge();
+    let found = lost(&j);
+    assert_eq!(found.len(), 1, "{:#?}", j.findings);
+    assert!(found[0].contains("then a new QR code at +1.0s, no login"), "{}", found[0]);
+    assert!(!found[0].contains("/l/second"), "QR codes are never shown: {}", found[0]);
+}
+
+/// Confirmed then Cancel; Confirmed then a scan with another QR code and no Waiting: both lost.
+#[test]
+fn a_confirmed_scan_then_a_cancel_or_another_code_is_lost() {
+    let cancel = Rec::new().subscribe().hb().rpc("Start").scan(2).scan(3).scan(4).scan(1).judge();
+    assert!(lost(&cancel)[0].contains("then Cancel at"), "{:#?}", cancel.findings);
+    let other = Rec::new()
+        .subscribe()
+        .hb()
+        .rpc("Start")
+        .scan_qr(2, "https://q/1")
+        .scan_qr(4, "https://q/1")
+        .scan_qr(3, "https://q/2")
+        .login("bot-1")
+        .judge();
+    assert!(lost(&other)[0].contains("then a new QR code at"), "{:#?}", other.findings);
+}
+
+/// Scanned then Confirmed twice (a provider polling) before the login, a Confirmed the puppet was stopped after, and
+/// a replayed scan: none is a lost confirmation.
+#[test]
+fn repeated_confirmations_stops_and_replays_lose_nothing() {
+    let twice = Rec::new().subscribe().hb().rpc("Start").scan(2).scan(3).scan(4).scan(4).login("bot-1").ready().judge();
+    assert!(lost(&twice).is_empty(), "{:#?}", twice.findings);
+    let stopped = Rec::new().subscribe().hb().rpc("Start").scan(2).scan(4).stop().subscribe().hb().scan(2).judge();
+    assert!(lost(&stopped).is_empty(), "{:#?}", stopped.findings);
+    // After a login and a logout, a new QR code is no loss: the confirmation before was kept.
+    let again = started_session().logout("bot-1").rpc("Logout").scan(2).scan(3).login("bot-1").judge();
+    assert!(lost(&again).is_empty(), "{:#?}", again.findings);
 }

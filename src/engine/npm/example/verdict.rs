@@ -10,6 +10,7 @@ use super::super::{Finding, Judgement};
 use super::consts::CONST_DEPTH;
 use super::facts::{Construction, Facts, Guard, Listener, MethodCall, NamedCall};
 use super::package_names::{is_provider_package, is_relative, is_wechaty_module, package_of};
+use super::visitor::TEXT_SEND;
 
 impl Facts {
     /// Offset ranges of the message handlers and of the functions they call, transitively.
@@ -212,8 +213,11 @@ impl Facts {
             }
         }
 
+        // Only a text answers: a file, URL, contact, mini-program, location or post whose name, title or
+        // arguments mention `dong` sends no text `dong` (puppet-official-account sends a picture named ding-dong.jpg).
+        let answers = |send: &&MethodCall| send.method == TEXT_SEND && self.mentions_dong(send.arguments);
         let dong_sends: Vec<&MethodCall> =
-            self.sends.iter().filter(|send| inside(send.offset) && self.mentions_dong(send.arguments)).collect();
+            self.sends.iter().filter(|send| inside(send.offset) && answers(send)).collect();
         let guarded_functions = self.guarded_functions(&regions);
         let mut dong = None;
         for send in &dong_sends {
@@ -246,10 +250,10 @@ impl Facts {
         if dong_sends.is_empty() {
             missing.push(Finding::general(format!(
                 "{file}: it never answers `dong` through the puppet API: looked for `<puppet>.messageSendText(…, \
-                 'dong')` (or another messageSend… call whose arguments mention `dong`) in a message handler; not \
-                 found"
+                 'dong')`, a text `dong`, in a message handler (a file, URL, contact or mini-program whose name or \
+                 title mentions `dong` is no answer); not found"
             )));
-            for send in self.sends.iter().filter(|send| !inside(send.offset) && self.mentions_dong(send.arguments)) {
+            for send in self.sends.iter().filter(|send| !inside(send.offset) && answers(send)) {
                 missing.push(Finding::at(
                     at(send.offset),
                     format!("`{}` answers `dong` here, outside every message handler", send.method),

@@ -17,9 +17,13 @@ use super::ding::is_dong_text;
 use super::facts::{Construction, Facts, Guard, How, Listener, MethodCall, ModuleUse, NamedCall};
 use super::syntax::{argument_range, inner, member, required_module, string_value};
 
+/// The one puppet API method whose `dong` answers a `ding`: wechaty-puppet's `messageSendText`, a text. The others
+/// send a file, URL, contact, mini-program, location or post, whose name or title mentioning `dong` is no answer.
+pub(super) const TEXT_SEND: &str = "messageSendText";
+
 /// The methods of the puppet API that send a message (wechaty-puppet's `messageSend…` family).
 const SEND_METHODS: [&str; 7] = [
-    "messageSendText",
+    TEXT_SEND,
     "messageSendFile",
     "messageSendContact",
     "messageSendUrl",
