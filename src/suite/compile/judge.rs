@@ -40,7 +40,7 @@ impl Compiler<'_> {
 
     /// A judge step's rule ids, each known (`from_id`), else an error at it naming the rules there are; at
     /// least one.
-    fn rules<R>(
+    pub(super) fn rules<R>(
         &mut self,
         ids: &[Located<String>],
         step: &str,
