@@ -25,8 +25,8 @@ use crate::suite::ContentRule;
 use crate::wire::filebox::FileBox;
 use crate::wire::{EventKind, MessageKind};
 
-/// Messages judged in full; past this, one in [`SAMPLE_EVERY`], up to [`MOST`] in all (a flood must not become a
-/// flood of rpcs).
+/// Messages judged in full; past this, one in [`SAMPLE_EVERY`], up to [`MOST`] `MessagePayload`s in all, answered
+/// or not (a flood of messages that resolve to nothing must not become a flood of rpcs).
 const LIMIT: usize = 300;
 const SAMPLE_EVERY: usize = 100;
 const MOST: usize = 500;
@@ -47,7 +47,8 @@ impl CheckRun {
         let started = self.context.started.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let deadline = self.cap(duration);
         let wants_file = rules.iter().any(|rule| matches!(rule, ContentRule::FileAnswers | ContentRule::BareNames));
-        let (mut next, mut messages, mut judged, mut files) = (0usize, 0usize, 0usize, 0usize);
+        // `asked`: `MessagePayload`s sent, answered or not (what the bound counts); `judged`: those answered.
+        let (mut next, mut messages, mut asked, mut judged, mut files) = (0usize, 0usize, 0usize, 0usize, 0usize);
         let mut problems: Vec<(Duration, String)> = Vec::new();
         loop {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
@@ -58,9 +59,10 @@ impl CheckRun {
                     continue;
                 };
                 messages += 1;
-                if judged >= MOST || (messages > LIMIT && !messages.is_multiple_of(SAMPLE_EVERY)) {
+                if asked >= MOST || (messages > LIMIT && !messages.is_multiple_of(SAMPLE_EVERY)) {
                     continue;
                 }
+                asked += 1;
                 // Whether it resolves is `check_received_messages`' rule.
                 let Ok(payload) = session.message_payload(&id).await else { continue };
                 judged += 1;
@@ -105,13 +107,14 @@ impl CheckRun {
                 timeline.changed_after(next, deadline.min(now + Duration::from_secs(1))).await;
             }
         }
-        let sampled = if messages > judged {
-            format!(" ({judged} of {messages}: the first {LIMIT}, then one in {SAMPLE_EVERY}, {MOST} at most)")
+        let sampled = if messages > asked {
+            format!(" ({asked} of {messages} asked for: the first {LIMIT}, then one in {SAMPLE_EVERY}, {MOST} at most)")
         } else {
             String::new()
         };
         let Some((at, first)) = problems.first().cloned() else {
-            self.note = Some(format!("{judged} message(s) judged, {files} file(s) read{sampled}"));
+            let read = if wants_file { format!(", {files} file(s) read") } else { String::new() };
+            self.note = Some(format!("{judged} message(s) judged{read}{sampled}"));
             return Ok(());
         };
         let listed: Vec<String> = problems.iter().take(LISTED).map(|(_, problem)| problem.clone()).collect();

@@ -439,8 +439,16 @@ pub fn free_address() -> String {
 // ---------------------------------------------------------------- the built-in checks
 
 /// The built-in checks that watch the heartbeat window to its end.
-pub const WATCHING: &[&str] =
-    &["heartbeat.interval", "events.ready-once", "filebox.mime-extension", "message.received-payloads"];
+pub const WATCHING: &[&str] = &[
+    "heartbeat.interval",
+    "events.ready-once",
+    "filebox.mime-extension",
+    "message.received-payloads",
+    "message.file-types-have-files",
+    "message.app-markup",
+    "filebox.bare-names",
+    "message.time",
+];
 
 /// The built-in checks that run after the ordinary ones (and before the
 /// destructive ones): those that reopen the stream or measure latency alone,
