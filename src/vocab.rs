@@ -223,6 +223,53 @@ impl fmt::Display for AccountRule {
     }
 }
 
+/// A rule of the message-content judge (`engine/actions/content.rs`): what each received message's payload and file
+/// say must fit — its type, its time, its file's name. Suites name them by [`ContentRule::id`] in
+/// `check_message_content: { rules: [...] }`. Each needs `MessagePayload` (and `MessageFile`), so they run live only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContentRule {
+    /// A message of a file type (Attachment, Audio, Emoticon, Image, Video) has a file: `MessageFile` answers (must).
+    FileAnswers,
+    /// A message typed Unknown does not carry the raw app markup the provider did not parse (should).
+    AppMarkup,
+    /// Every file name `MessageFile` hands out is a bare name: no directory part, no URL query or fragment (must).
+    BareNames,
+    /// A message's `timestamp` (ms) and `receive_time` lie within the run's clock (must).
+    MessageTime,
+}
+
+impl ContentRule {
+    /// Every rule, in the order the content judge's documentation lists them.
+    pub const ALL: &'static [ContentRule] =
+        &[ContentRule::FileAnswers, ContentRule::AppMarkup, ContentRule::BareNames, ContentRule::MessageTime];
+
+    /// The stable id suites and findings use, e.g. `bare-names`.
+    pub fn id(self) -> &'static str {
+        match self {
+            ContentRule::FileAnswers => "file-answers",
+            ContentRule::AppMarkup => "app-markup",
+            ContentRule::BareNames => "bare-names",
+            ContentRule::MessageTime => "message-time",
+        }
+    }
+
+    /// The rule a suite names by `id`; `None` for a name that is no rule.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// Every id, comma-separated, for error messages.
+    pub fn ids() -> String {
+        Self::ALL.iter().map(|rule| rule.id()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for ContentRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 impl StateRule {
     /// The rule a suite names by `id`; `None` for a name that is no rule.
     pub fn from_id(id: &str) -> Option<Self> {
@@ -255,6 +302,16 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), StateRule::ALL.len());
         assert_eq!(StateRule::from_id("stream-ended-outside-stops"), None);
+    }
+
+    #[test]
+    fn content_rule_ids_round_trip_and_each_is_asked_for_by_a_built_in_check() {
+        let suite = include_str!("../suites/wechaty-puppet.yaml");
+        for rule in ContentRule::ALL {
+            assert_eq!(ContentRule::from_id(rule.id()), Some(*rule));
+            assert!(suite.contains(&format!("rules: [{}]", rule.id())), "no built-in check asks for {rule}");
+        }
+        assert_eq!(ContentRule::from_id("bare-name"), None);
     }
 
     #[test]

@@ -25,6 +25,22 @@ pub enum Fault {
     EchoWrongTalker,
     /// a text the bot sends comes back typed Image (6), as from a provider that numbers types by another table
     EchoWrongType,
+    /// a JPEG the bot sends comes back typed Attachment (1), not Image (6)
+    EchoFileWrongType,
+    /// a PDF the bot sends comes back typed Unknown (0), not Attachment (1), as from the official wechaty-puppet-mock
+    EchoDocumentUnknown,
+    /// a text the bot sends comes back with its trailing whitespace (a newline) trimmed
+    TrimText,
+    /// a file the bot sends comes back with the spaces and non-ASCII characters of its name replaced by `_`
+    MangleFileName,
+    /// Bob sends an Image message that has no file: `MessageFile` fails
+    FileTypeWithoutFile,
+    /// Bob sends a link as an Unknown (0) message whose text is the raw `<msg><appmsg>` markup
+    UnparsedAppMessage,
+    /// Alice's photo is named with the provider's upload path (`/tmp/upload/alice-photo.jpg`)
+    PathInFileName,
+    /// Alice's text carries its `timestamp` in seconds where milliseconds belong (1970)
+    MessageTimeInSeconds,
     /// no periodic `heartbeat`: silent whenever idle
     NoHeartbeat,
     /// `Ding` is answered but no `dong` follows

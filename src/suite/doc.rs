@@ -119,12 +119,14 @@ pub enum StepDoc {
     Logout(ActionDoc),
     /// Call `Ding(data)`; the puppet should answer with a `dong` event.
     Ding(DingDoc),
-    /// Send a text. Captures `id` (the message id the server returned, maybe empty).
+    /// Send a text (`repeat` times over, for a long text). Captures `id` (the message id the server returned, maybe
+    /// empty), `to`, `text` (as sent).
     SendText(SendTextDoc),
     /// Send a file of a MIME type, named with that type's extension: a small
     /// one, or `size` bytes of pseudo-random content; `via` says how
     /// (`inline` base64 box, `upload` then a uuid box, or the deprecated
-    /// `stream`). Captures `id`, `name`, `stem`, `mime`, `md5`, `size`, `via`.
+    /// `stream`). Captures `id`, `name`, `stem`, `mime`, `kind` (the message type its echo has, e.g. `image`;
+    /// empty where providers differ), `md5`, `size`, `via`.
     SendFile(SendFileDoc),
     /// `MessageFile` of a message, then its bytes: a uuid box through
     /// `Download`, an inline box decoded. With `md5`/`size`, they must be
@@ -178,6 +180,11 @@ pub enum StepDoc {
     /// a contact (not empty, not the room), a Text carries text,
     /// its type is a wechaty-puppet number that fits its content.
     CheckReceivedMessages(ReceivedFilesDoc),
+    /// Every `message` event received for a while (the run's so far too) is resolved with `MessagePayload` (and a
+    /// file type's with `MessageFile`), and its content judged by the listed rules: `file-answers` (a file type has
+    /// a file), `app-markup` (no unparsed app markup typed Unknown), `bare-names` (file names without a directory,
+    /// a query or a fragment), `message-time` (`timestamp` and `receive_time` within the run's clock).
+    CheckMessageContent(MessageContentDoc),
     /// No gap between events longer than `interval`, watched for `window`
     /// and for a full interval past the last activity the harness caused.
     MaxGap(MaxGapDoc),
@@ -272,6 +279,8 @@ pub struct SendTextDoc {
     /// Conversation: a contact or room id, e.g. `${bot}`.
     pub to: Located<String>,
     pub text: Located<String>,
+    /// Send the text this many times over, as one text (a long text; default 1, at most 10000).
+    pub repeat: Option<Located<u32>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -456,6 +465,8 @@ pub struct AssertDoc {
     pub contains: Option<Located<String>>,
     /// Both sides are numbers, and `that` is at most this.
     pub at_most: Option<Located<String>>,
+    /// `that` is this, byte for byte; a failure shows where they first differ (escaped) and both lengths.
+    pub byte_for_byte: Option<Located<String>>,
     /// What the failure means, for the person reading the report.
     pub message: Option<String>,
 }
@@ -476,6 +487,18 @@ pub struct ReceivedFilesDoc {
     pub condition: Option<Located<String>>,
     #[serde(rename = "for")]
     pub duration: Located<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageContentDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// Keep judging messages this long, e.g. `${window}`.
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
+    /// Rule ids: `file-answers`, `app-markup`, `bare-names`, `message-time`.
+    pub rules: Vec<Located<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

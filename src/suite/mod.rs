@@ -16,7 +16,7 @@ pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
-pub use crate::vocab::{AccountRule, FactRule, StateRule};
+pub use crate::vocab::{AccountRule, ContentRule, FactRule, StateRule};
 use crate::wire::EventKind;
 
 /// The built-in suite, embedded so that `puppet-lint --token X` needs no files.
@@ -147,6 +147,7 @@ impl Action {
             | Action::Files(FilesAction::CheckReceivedFiles { .. })
             | Action::Account(AccountAction::CheckAccount { .. })
             | Action::Rpc(RpcAction::ExpectSynced { .. })
+            | Action::Message(MessageAction::CheckMessageContent { .. })
             | Action::Watch(WatchAction::ExpectCount { until: Until::For(_), .. }) => Sharing::Watches,
             Action::Watch(WatchAction::WaitFor { after, .. })
             | Action::Message(MessageAction::WaitMessage { after, .. }) => Sharing::WaitsAfter(after.as_deref()),
@@ -291,6 +292,8 @@ pub enum MessageAction {
     SendText {
         to: Template,
         text: Template,
+        /// The text is sent this many times over, as one text (a long text).
+        repeat: u32,
     },
     MessagePayload {
         id: Template,
@@ -309,6 +312,11 @@ pub enum MessageAction {
     /// Every message of the run resolved and judged (talker, room, type).
     CheckReceivedMessages {
         duration: DurationExpr,
+    },
+    /// Every message of the run resolved and its content judged by these rules (type, time, file names).
+    CheckMessageContent {
+        duration: DurationExpr,
+        rules: Vec<ContentRule>,
     },
 }
 
@@ -466,6 +474,8 @@ pub enum Comparison {
     Contains(Template),
     /// Both sides are numbers; the value is at most this.
     AtMost(Template),
+    /// The value is this, byte for byte; a difference is shown where it starts, escaped, with both lengths.
+    ByteForByte(Template),
 }
 
 impl Action {
@@ -497,6 +507,7 @@ impl Action {
             Action::Files(FilesAction::ExpectMime { .. }) => "expect_mime",
             Action::Files(FilesAction::CheckReceivedFiles { .. }) => "check_received_files",
             Action::Message(MessageAction::CheckReceivedMessages { .. }) => "check_received_messages",
+            Action::Message(MessageAction::CheckMessageContent { .. }) => "check_message_content",
             Action::Heartbeat(HeartbeatAction::MaxGap { .. }) => "max_gap",
             Action::ForEach { .. } => "for_each",
             Action::Package(PackageAction::ExpectJson { .. }) => "expect_json",

@@ -124,6 +124,20 @@ impl MessageKind {
         )
     }
 
+    /// The type a message sent as a file of `mime` comes back with (its echo), where that is agreed: a JPEG or
+    /// PNG is an Image, an MP4 a Video, a document (`application/*`, `text/*`) an Attachment — as
+    /// wechaty-puppet-mock types what the bot says (`contact-mock.ts`, by MIME type and extension) and WeChat shows
+    /// them. `None` where providers differ (a GIF may be an Emoticon, an MP3 an Audio or an Attachment).
+    pub fn of_mime(mime: &str) -> Option<MessageKind> {
+        let mime = mime.trim().to_ascii_lowercase();
+        match mime.as_str() {
+            "image/jpeg" | "image/png" => Some(MessageKind::Image),
+            "video/mp4" => Some(MessageKind::Video),
+            _ if mime.starts_with("application/") || mime.starts_with("text/") => Some(MessageKind::Attachment),
+            _ => None,
+        }
+    }
+
     /// The top-level MIME type a file of this kind should have, if the kind
     /// says one (an attachment can be anything).
     pub fn expected_top_level_mime(self) -> Option<&'static str> {
@@ -151,6 +165,18 @@ mod tests {
         assert_eq!(MessageKind::from_wire(-1), MessageKind::Other(-1));
         for number in 0..=17 {
             assert_eq!(MessageKind::from_wire(number).wire(), number);
+        }
+    }
+
+    #[test]
+    fn a_file_sent_comes_back_typed_by_its_mime_type() {
+        assert_eq!(MessageKind::of_mime("image/jpeg"), Some(MessageKind::Image));
+        assert_eq!(MessageKind::of_mime("IMAGE/PNG"), Some(MessageKind::Image));
+        assert_eq!(MessageKind::of_mime("video/mp4"), Some(MessageKind::Video));
+        assert_eq!(MessageKind::of_mime("application/pdf"), Some(MessageKind::Attachment));
+        assert_eq!(MessageKind::of_mime("text/plain"), Some(MessageKind::Attachment));
+        for unsettled in ["image/gif", "audio/mpeg", "audio/silk", "video/webm", ""] {
+            assert_eq!(MessageKind::of_mime(unsettled), None, "{unsettled}");
         }
     }
 

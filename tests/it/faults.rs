@@ -60,9 +60,18 @@ macro_rules! fault {
 fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe", "events.ready-synced"]);
 fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
-fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
+fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["message.echo-types", "message.echo-attachment-type", "message.fidelity", "filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
 fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
-fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["message.self-echo"]);
+// A text typed Image is also an Image without a file.
+fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["message.self-echo", "message.file-types-have-files"]);
+fault!(a_jpeg_echo_typed_attachment_fails_echo_types, Fault::EchoFileWrongType, fails["message.echo-types"]);
+fault!(a_pdf_echo_typed_unknown_warns, Fault::EchoDocumentUnknown, fails["message.echo-attachment-type"]);
+fault!(a_trimmed_text_fails_fidelity, Fault::TrimText, fails["message.fidelity"]);
+fault!(a_mangled_file_name_fails_fidelity, Fault::MangleFileName, fails["message.fidelity"]);
+fault!(an_image_without_a_file_fails_its_check, Fault::FileTypeWithoutFile, fails["message.file-types-have-files"]);
+fault!(unparsed_app_markup_warns, Fault::UnparsedAppMessage, fails["message.app-markup"]);
+fault!(a_path_in_a_file_name_fails_bare_names, Fault::PathInFileName, fails["filebox.bare-names"]);
+fault!(a_message_time_in_seconds_fails_the_time_rule, Fault::MessageTimeInSeconds, fails["message.time"]);
 fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
 fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"], skips["filebox.ding-during-transfer"]);
 // The login names the bot's contact, which does not resolve: the identity rule sees it too.
@@ -70,8 +79,9 @@ fault!(no_self_contact_fails_self_contact, Fault::NoSelfContact, fails["events.s
 fault!(no_logout_event_fails_logout_cleanup, Fault::NoLogoutEvent, fails["logout.cleanup"]);
 fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLogout, fails["logout.cleanup"]);
 fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
-fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension", "filebox.stream-name"]);
-fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension", "filebox.stream-name"]);
+// A name whose extension is lost or changed is also a name that did not come back byte for byte.
+fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension", "filebox.stream-name", "message.fidelity"]);
+fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension", "filebox.stream-name", "message.fidelity"]);
 fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension"]);
 fault!(a_stale_scan_while_logged_in_fails_the_scan_rule, Fault::StaleScan, fails["events.no-scan-while-logged-in"]);
 fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-logout-per-logout"]);
@@ -154,6 +164,79 @@ async fn file_and_authority_failures_name_the_rpc_the_field_and_the_rule() {
             &["Ding → dong took", "during an Upload", "× the idle"][..],
         ),
         (Fault::NoAuthorityToken, "auth.authority-token", &[":authority", "`authorization`", "UNAUTHENTICATED"][..]),
+    ] {
+        let report = run_with(&[fault]).await;
+        let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
+        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let said =
+            format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
+        for fragment in fragments {
+            assert!(said.contains(fragment), "{}: {fragment:?} missing from {said:?}", fault.name());
+        }
+    }
+}
+
+/// The content rules' failures name the rpc or event, the field, the value (escaped, with lengths) and the rule.
+#[tokio::test]
+async fn content_failures_name_the_rpc_the_field_the_value_and_the_rule() {
+    for (fault, id, fragments) in [
+        (
+            Fault::TrimText,
+            "message.fidelity",
+            &[
+                "echo.text differs from what was sent",
+                "first difference at character",
+                "sent \"\\n\"",
+                "received (the end)",
+                "whitespace at the end was trimmed",
+            ][..],
+        ),
+        (
+            Fault::MangleFileName,
+            "message.fidelity",
+            &[
+                "file.name differs from what was sent",
+                "first difference at character 11 (byte 11)",
+                "received \"_",
+                "\\u{62a5}\\u{544a}",
+                "MessageFile names the file",
+            ][..],
+        ),
+        (
+            Fault::EchoFileWrongType,
+            "message.echo-types",
+            &["MessagePayload.type", "echo.type is \"attachment\"", "\"image\""][..],
+        ),
+        (
+            Fault::EchoDocumentUnknown,
+            "message.echo-attachment-type",
+            &["echo.type is \"unknown\"", "\"attachment\""][..],
+        ),
+        (
+            Fault::FileTypeWithoutFile,
+            "message.file-types-have-files",
+            &["(image)", "type 6 (image) says a file", "MessageFile fails", "file-answers, must"][..],
+        ),
+        (
+            Fault::UnparsedAppMessage,
+            "message.app-markup",
+            &["(unknown)", "`MessagePayload`.text is raw app markup", "<msg><appmsg", "app-markup, should"][..],
+        ),
+        (
+            Fault::PathInFileName,
+            "filebox.bare-names",
+            &["`MessageFile` name", "/tmp/upload/alice-photo.jpg", "directory part", "bare-names, must"][..],
+        ),
+        (
+            Fault::MessageTimeInSeconds,
+            "message.time",
+            &[
+                "`MessagePayload`.timestamp is",
+                "(1970-",
+                "reads as seconds where milliseconds belong",
+                "message-time, must",
+            ][..],
+        ),
     ] {
         let report = run_with(&[fault]).await;
         let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");

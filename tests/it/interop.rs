@@ -85,7 +85,11 @@ fn the_official_certificate_is_refused_for_another_server_name() {
 /// stream FileBox, and `wechaty-puppet-mock`'s `ContactMock.say()` calls
 /// `toJSON()` on it, which file-box refuses for stream boxes ("FileBox.toJSON()
 /// can only work on limited FileBoxType(s)", huan/file-box#25): the rpc answers
-/// UNKNOWN. `auth.authority-token` skips under TLS (it is a plaintext rule;
+/// UNKNOWN. `message.echo-attachment-type` (a should) warns for a reason of the
+/// stock puppet too: `ContactMock.say()` types a file by its MIME type and lists
+/// none for documents (its `.pdf` case is reached only for a FileBox without a
+/// MIME type, and file-box always derives one from the name), so a PDF's echo is
+/// Unknown (0). `auth.authority-token` skips under TLS (it is a plaintext rule;
 /// see the plaintext test below).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stock_official_server_gets_the_verdicts_its_behaviour_earns() {

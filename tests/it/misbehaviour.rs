@@ -138,6 +138,18 @@ impl Outcome {
 
 /// `puppet-lint --mock --mock-fault <fault>` with short windows, and what
 /// every misbehaviour must leave behind.
+/// The misbehaviours that change the bot's own texts on the way back break `message.fidelity`, and no other rule.
+fn only_fidelity_fails(outcome: &Outcome) {
+    let failed: Vec<&str> = outcome
+        .report
+        .checks
+        .iter()
+        .filter(|check| check.verdict == Verdict::Fail)
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failed, ["message.fidelity"], "{}", verdicts(&outcome.report));
+}
+
 fn run_mock(fault: &'static str, extra: &[&str]) -> Outcome {
     let _shared = CORES.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     run_mock_unlocked(fault, WINDOW, extra)
@@ -387,7 +399,9 @@ fn a_service_that_freezes_mid_run_is_lost_not_blamed_check_by_check() {
 fn a_huge_payload_is_shown_cut_short() {
     let _shared = CORES.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let outcome = run_mock_unlocked("huge-payload", LOADED_WINDOW, &[]);
-    outcome.code(exit::OK);
+    // Its 8 MiB texts are also texts that did not come back as sent: that failure, shown small, is the only one.
+    outcome.code(exit::FAILURE);
+    only_fidelity_fails(&outcome);
     for (path, text) in outcome.files() {
         assert!(
             text.len() < 1 << 20,
@@ -447,7 +461,9 @@ fn garbage_payloads_do_not_break_the_run() {
 #[test]
 fn control_characters_never_reach_the_terminal_or_the_reports() {
     let outcome = run_mock("control-chars", &[]);
-    outcome.code(exit::OK);
+    // Texts dressed with control characters did not come back as sent: that failure, escaped, is the only one.
+    outcome.code(exit::FAILURE);
+    only_fidelity_fails(&outcome);
     let raw = ['\u{1b}', '\u{7}', '\u{8}', '\u{9b}', '\0'];
     for (name, text) in [("stdout", &outcome.ran.stdout), ("stderr", &outcome.ran.stderr)] {
         assert!(!text.contains(raw), "{name} carries a raw control character:\n{text:?}");

@@ -95,6 +95,7 @@ impl CheckRun {
         };
         let id = self.rpc(step, sent)?;
         let (md5, size) = (filebox::md5_hex(&bytes), bytes.len().to_string());
+        let kind = MessageKind::of_mime(&mime).map(MessageKind::name).unwrap_or_default();
         Ok(id.map(|id| {
             fields([
                 ("id", id),
@@ -102,6 +103,7 @@ impl CheckRun {
                 ("name", name),
                 ("stem", stem),
                 ("mime", mime),
+                ("kind", kind),
                 ("md5", md5),
                 ("size", size),
                 ("via", via.name().to_owned()),

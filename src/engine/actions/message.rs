@@ -27,8 +27,8 @@ use crate::wire::{EventKind, MessageKind};
 impl CheckRun {
     pub(super) async fn message_step(&mut self, step: &Step, action: &MessageAction) -> Result<Stepped, Failure> {
         let captured = match action {
-            MessageAction::SendText { to, text } => {
-                let (to, text) = (self.render(to)?, self.render(text)?);
+            MessageAction::SendText { to, text, repeat } => {
+                let (to, text) = (self.render(to)?, self.render(text)?.repeat(*repeat as usize));
                 let id = self.rpc(step, self.session()?.send_text(&to, &text).await)?;
                 id.map(|id| fields([("id", id), ("to", to), ("text", text)]))
             }
@@ -54,6 +54,11 @@ impl CheckRun {
             MessageAction::CheckReceivedMessages { duration } => {
                 let duration = self.duration(duration)?;
                 self.check_received_messages(duration).await?;
+                None
+            }
+            MessageAction::CheckMessageContent { duration, rules } => {
+                let duration = self.duration(duration)?;
+                self.check_message_content(duration, rules).await?;
                 None
             }
         };

@@ -1,7 +1,7 @@
 //! The suite's actions, one file per family of its vocabulary
 //! (`suites/README.md`): [`rpc`] (start, stop, logout, ding, contact_payload,
 //! version, authority_token), [`message`] (send_text, message_payload, message_file,
-//! wait_message), [`files`] (send_file, download_file, ding_during_transfer,
+//! wait_message, check_received_messages; its content judge, check_message_content, in [`content`]), [`files`] (send_file, download_file, ding_during_transfer,
 //! expect_mime, check_received_files),
 //! [`watch`] (wait, wait_for, expect_count/expect_none, assert), [`heartbeat`]
 //! (max_gap), [`package`] (expect_json, expect_text, npm_rule), [`discovery`]
@@ -11,6 +11,7 @@
 //! observed, and where in the timeline.
 
 mod account;
+mod content;
 mod discovery;
 mod files;
 mod heartbeat;

@@ -192,6 +192,7 @@ impl CheckRun {
                 Comparison::Equals(expected) => ("equals", expected),
                 Comparison::Contains(expected) => ("contains", expected),
                 Comparison::AtMost(expected) => ("is at most", expected),
+                Comparison::ByteForByte(expected) => ("is byte for byte", expected),
             };
             let expected = quantity(reference, &self.render(expected)?);
             let name = &reference.name;
@@ -204,6 +205,20 @@ impl CheckRun {
             ));
         }
         let actual = self.render(that)?;
+        if let Comparison::ByteForByte(expected) = comparison {
+            let expected = self.render(expected)?;
+            let Some(difference) = first_difference(&expected, &actual) else { return Ok(()) };
+            let shown = match that.references().next() {
+                Some(reference) if that.is_one_reference() => reference.plain(),
+                _ => format!("\"{that}\""),
+            };
+            let observed = format!("{shown} differs from what was sent: {difference}");
+            return Err(Failure::fail(
+                message.map_or_else(|| observed.clone(), |message| format!("{message}: {difference}")),
+                format!("{shown} is byte for byte {}", escaped(&expected, 120)),
+                observed,
+            ));
+        }
         let (holds, relation, expected) = match comparison {
             Comparison::Equals(expected) => {
                 let expected = self.render(expected)?;
@@ -219,6 +234,7 @@ impl CheckRun {
                 let holds = matches!((number(&actual), number(&expected)), (Some(a), Some(b)) if a <= b);
                 (holds, "is at most", expected)
             }
+            Comparison::ByteForByte(_) => unreachable!("compared above"),
         };
         if holds {
             return Ok(());
@@ -242,6 +258,74 @@ impl CheckRun {
     fn render_matching(&self, matching: &[(String, Template)]) -> Result<Vec<(String, String)>, Failure> {
         matching.iter().map(|(field, value)| Ok((field.clone(), self.render(value)?))).collect()
     }
+}
+
+/// Where `received` first differs from `sent`, for a person: the character and byte offsets, a few characters of
+/// each from there as escapes (`\u{301}`, `\n`), both lengths, and what the difference looks like when it is a
+/// known loss (trimmed, cut short, replaced by U+FFFD, composed). `None` when they are equal byte for byte.
+pub(super) fn first_difference(sent: &str, received: &str) -> Option<String> {
+    if sent == received {
+        return None;
+    }
+    let (mut at_char, mut at_byte) = (0usize, 0usize);
+    for (a, b) in sent.chars().zip(received.chars()) {
+        if a != b {
+            break;
+        }
+        at_char += 1;
+        at_byte += a.len_utf8();
+    }
+    let from = |text: &str| {
+        let rest = &text[at_byte.min(text.len())..];
+        if rest.is_empty() { "(the end)".to_owned() } else { escaped(rest, 8) }
+    };
+    let length = |text: &str| format!("{} characters ({} bytes)", text.chars().count(), text.len());
+    let mut seen = format!(
+        "first difference at character {at_char} (byte {at_byte}): sent {}, received {}; sent {}, received {}",
+        from(sent),
+        from(received),
+        length(sent),
+        length(received)
+    );
+    let looks = if sent.trim_end() == received || sent.trim() == received {
+        Some("whitespace at the end was trimmed")
+    } else if sent.starts_with(received) {
+        Some("it was cut short")
+    } else if received.contains('\u{fffd}') && !sent.contains('\u{fffd}') {
+        Some("characters were replaced by U+FFFD (a lost encoding: astral-plane characters as lone surrogates?)")
+    } else if sent.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c))
+        && received.chars().count() < sent.chars().count()
+    {
+        Some("fewer characters where combining marks were: the text was normalised (NFC), not kept as sent")
+    } else {
+        None
+    };
+    if let Some(looks) = looks {
+        seen.push_str(&format!(" ({looks})"));
+    }
+    Some(seen)
+}
+
+/// The first `most` characters of `text`, quoted, with every character outside printable ASCII as an escape
+/// (`\n`, `\u{301}`, `\u{1d54f}`), then `…` when there is more.
+fn escaped(text: &str, most: usize) -> String {
+    let mut shown = String::from("\"");
+    for c in text.chars().take(most) {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            '"' => shown.push_str("\\\""),
+            '\\' => shown.push_str("\\\\"),
+            ' '..='~' => shown.push(c),
+            _ => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    shown.push('"');
+    if text.chars().count() > most {
+        shown.push('…');
+    }
+    shown
 }
 
 /// A value as a person reads it: a number in a field named for its unit
@@ -346,5 +430,72 @@ pub(in crate::engine) fn stream_end(entries: &[Entry]) -> Option<String> {
         What::StreamEnded { error: Some(error), .. } => Some(error.clone()),
         What::StreamEnded { error: None, .. } => Some("the server closed it".into()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod fidelity_tests {
+    use super::first_difference;
+
+    #[test]
+    fn equal_texts_have_no_difference() {
+        for text in ["", "plain", "中文 𝕏 e\u{301}\n", "trailing\n"] {
+            assert_eq!(first_difference(text, text), None);
+        }
+    }
+
+    #[test]
+    fn a_trimmed_newline_is_told_where_and_how() {
+        let told = first_difference("puppet-lint 1 line\n", "puppet-lint 1 line").unwrap();
+        assert_eq!(
+            told,
+            "first difference at character 18 (byte 18): sent \"\\n\", received (the end); sent 19 characters \
+             (19 bytes), received 18 characters (18 bytes) (whitespace at the end was trimmed)"
+        );
+    }
+
+    #[test]
+    fn astral_characters_replaced_by_u_fffd_are_told() {
+        let told = first_difference("x 𝕏 😀 y", "x \u{fffd}\u{fffd} \u{fffd}\u{fffd} y").unwrap();
+        assert!(
+            told.starts_with("first difference at character 2 (byte 2): sent \"\\u{1d54f} \\u{1f600} y\""),
+            "{told}"
+        );
+        assert!(told.contains("received \"\\u{fffd}\\u{fffd} \\u{fffd}"), "{told}");
+        assert!(told.contains("sent 7 characters (13 bytes), received 9 characters (17 bytes)"), "{told}");
+        assert!(told.contains("U+FFFD"), "{told}");
+    }
+
+    #[test]
+    fn composed_combining_marks_are_told() {
+        let told = first_difference("cafe\u{301} ok", "caf\u{e9} ok").unwrap();
+        assert!(
+            told.starts_with(
+                "first difference at character 3 (byte 3): sent \"e\\u{301} ok\", received \"\\u{e9} ok\""
+            ),
+            "{told}"
+        );
+        assert!(told.contains("normalised (NFC)"), "{told}");
+    }
+
+    #[test]
+    fn a_long_text_cut_short_is_told_with_both_lengths() {
+        let sent = "长文本 long text ".repeat(200);
+        let cut: String = sent.chars().take(1000).collect();
+        let told = first_difference(&sent, &cut).unwrap();
+        assert!(told.contains("at character 1000"), "{told}");
+        assert!(told.contains("received (the end)") && told.contains("cut short"), "{told}");
+        let lengths =
+            format!("sent {} characters ({} bytes), received 1000 characters", sent.chars().count(), sent.len());
+        assert!(told.contains(&lengths), "{told}");
+    }
+
+    #[test]
+    fn a_replaced_cjk_character_in_a_name_is_told() {
+        let told = first_difference("puppet-lint 报告 v2.pdf", "puppet-lint__ v2.pdf").unwrap();
+        assert!(
+            told.starts_with("first difference at character 11 (byte 11): sent \" \\u{62a5}\\u{544a} v2.p\"…"),
+            "{told}"
+        );
     }
 }

@@ -31,6 +31,11 @@ pub const STORM_PER_SECOND: u32 = 10;
 pub const PAST: Duration = Duration::from_secs(24 * 3600);
 /// How long after its arrival a room event's time may lie (clock skew between hosts).
 pub const FUTURE: Duration = Duration::from_secs(5 * 60);
+/// How long before its `message` event a message's own time (`timestamp`, `receive_time`) may lie: unlike a room
+/// event, a message can be told late on purpose — the backlog a provider syncs at login holds what arrived while the
+/// bot was away, days or weeks of it. A message from 1970 (seconds where milliseconds belong) or decades off is no
+/// backlog. Judged by `check_message_content`'s `message-time` (engine/actions/content.rs).
+pub const MESSAGE_PAST: Duration = Duration::from_secs(30 * 24 * 3600);
 /// A timestamp this large is in milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 const MILLISECONDS_FROM: f64 = 1e11;
 /// The placeholder texts: what JavaScript makes of a value that was lost (matched whole, trimmed, in any case:
@@ -322,7 +327,7 @@ fn number(value: f64) -> String {
 }
 
 /// An instant (seconds since the epoch) in RFC 3339, or a year for one out of chrono's range.
-fn date(seconds: f64) -> String {
+pub(crate) fn date(seconds: f64) -> String {
     match chrono::DateTime::from_timestamp(seconds.floor() as i64, 0) {
         Some(date) if seconds.is_finite() => date.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         _ => format!("{seconds:e} s since 1970"),
@@ -330,7 +335,7 @@ fn date(seconds: f64) -> String {
 }
 
 /// A span in the largest unit that reads well: `46 years`, `3 days`, `7 h`, `12 min`.
-fn span(seconds: f64) -> String {
+pub(crate) fn span(seconds: f64) -> String {
     const YEAR: f64 = 365.25 * 86400.0;
     if seconds >= 2.0 * YEAR {
         format!("{:.0} years", seconds / YEAR)

@@ -270,8 +270,55 @@ impl Mock {
         !(self.has(Fault::TalkerNotInRoom) && member == CONTACTS[1].0)
     }
 
+    /// The content faults that come from contacts after login: a file type without a file, an app message left
+    /// unparsed.
+    pub(super) fn content_faults_after_login(&self, bot: &str) {
+        let (bob, _) = CONTACTS[1];
+        if self.has(Fault::FileTypeWithoutFile) {
+            let id = self.store(bob, bot, "", MessageKind::Image, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        if self.has(Fault::UnparsedAppMessage) {
+            let markup = "<msg><appmsg appid=\"\" sdkver=\"0\"><title>puppet-lint mock link</title><type>5</type>\
+                          <url>https://puppet-lint.invalid/mock/link</url></appmsg></msg>";
+            let id = self.store(bob, bot, markup, MessageKind::Unknown, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+    }
+
+    /// `path-in-file-name`: Alice's photo named with the upload path.
+    pub(super) fn received_file_name(&self, name: String) -> String {
+        if self.has(Fault::PathInFileName) { format!("/tmp/upload/{name}") } else { name }
+    }
+
+    /// `message-time-in-seconds`: the payload's `timestamp` in seconds (its `receive_time` stays right).
+    #[allow(deprecated)]
+    pub(super) fn misdate(&self, payload: &mut pb::MessagePayloadResponse) {
+        if self.has(Fault::MessageTimeInSeconds) {
+            payload.timestamp_deprecated /= 1000;
+        }
+    }
+
+    /// The type a file the bot sends comes back with: `kind`, or with `echo-file-wrong-type` an Image as an
+    /// Attachment, with `echo-document-unknown` an Attachment as Unknown.
+    pub(super) fn echo_file_kind(&self, kind: MessageKind) -> MessageKind {
+        match kind {
+            MessageKind::Image if self.has(Fault::EchoFileWrongType) => MessageKind::Attachment,
+            MessageKind::Attachment if self.has(Fault::EchoDocumentUnknown) => MessageKind::Unknown,
+            kind => kind,
+        }
+    }
+
+    /// The text of the bot's own message coming back: as sent; `trim-text`: its trailing whitespace trimmed.
+    pub(super) fn echo_text(&self, text: &str) -> String {
+        if self.has(Fault::TrimText) { text.trim_end().to_owned() } else { text.to_owned() }
+    }
+
     /// The name a file keeps, or loses, on its way through the mock.
     pub(super) fn file_name(&self, name: &str) -> String {
+        if self.has(Fault::MangleFileName) {
+            return name.chars().map(|c| if c == ' ' || !c.is_ascii() { '_' } else { c }).collect();
+        }
         let path = std::path::Path::new(name);
         let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or(name);
         let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or("");

@@ -210,6 +210,7 @@ impl Mock {
             self.emit_raw(*number, payload.clone());
         }
         self.field_faults_after_login(&bot);
+        self.content_faults_after_login(&bot);
         for _ in 0..self.readies() {
             tokio::time::sleep(self.pace(3)).await;
             self.state().ready_emitted = true;
@@ -244,11 +245,14 @@ impl Mock {
     fn receive_from_alice(&self, bot: &str) {
         let (alice, _) = CONTACTS[0];
         let text = self.store(alice, bot, "hello from Alice", MessageKind::Text, None);
+        if let Some(message) = self.state().messages.get_mut(&text) {
+            self.misdate(&mut message.payload);
+        }
         self.emit(EventKind::Message, json!({ "messageId": text }));
         let (name, kind) = self.misnamed_photo().unwrap_or_else(|| {
             let name = self.file_name(ALICE_PHOTO);
             let kind = kind_of_file(&name);
-            (name, kind)
+            (self.received_file_name(name), kind)
         });
         let photo = StoredFile { name, bytes: TINY_JPEG.to_vec() };
         let message = self.store(alice, bot, "", kind, Some(photo));
@@ -280,8 +284,9 @@ impl Mock {
     }
 
     /// The bot sends: the message comes back as an event before the reply,
-    /// as it can on the official server.
-    fn send(&self, conversation_id: &str, text: &str, file: Option<StoredFile>) -> Result<String, Status> {
+    /// as it can on the official server. A file is typed by the name it was sent with (`sent_name`), whatever a
+    /// fault makes of its name on the way.
+    fn send(&self, conversation_id: &str, text: &str, file: Option<(StoredFile, &str)>) -> Result<String, Status> {
         let logged_in = self.state().logged_in.clone();
         let Some(bot) = logged_in else {
             return Err(self.failure(not_logged_in()));
@@ -290,8 +295,10 @@ impl Mock {
             return Err(self.failure(Status::not_found(format!("no contact or room \"{conversation_id}\""))));
         }
         let talker = self.echo_talker(bot);
-        let kind = file.as_ref().map_or_else(|| self.text_kind(), |file| kind_of_file(&file.name));
-        let id = self.store(&talker, conversation_id, text, kind, file);
+        let kind = file
+            .as_ref()
+            .map_or_else(|| self.text_kind(), |(_, sent_name)| self.echo_file_kind(kind_of_file(sent_name)));
+        let id = self.store(&talker, conversation_id, &self.echo_text(text), kind, file.map(|(file, _)| file));
         if self.echoes() {
             self.emit(EventKind::Message, json!({ "messageId": id }));
         }

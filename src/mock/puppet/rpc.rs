@@ -169,7 +169,7 @@ impl puppet_server::Puppet for Mock {
             _ => Vec::new(),
         };
         let file = StoredFile { name: self.file_name(&file_box.name), bytes };
-        let id = self.send(&request.conversation_id, "", Some(file))?;
+        let id = self.send(&request.conversation_id, "", Some((file, &file_box.name)))?;
         Ok(Response::new(pb::MessageSendFileResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 
@@ -191,6 +191,7 @@ impl puppet_server::Puppet for Mock {
         let Some(name) = second.file_box_chunk.and_then(|chunk| chunk.name) else {
             return Err(Status::invalid_argument("no name"));
         };
+        let sent_name = name.clone();
         let name = self.unname_streamed_file(name);
         let mut bytes = Vec::new();
         while let Some(part) = stream.next().await {
@@ -203,7 +204,7 @@ impl puppet_server::Puppet for Mock {
             }
         }
         let file = StoredFile { name: self.file_name(&name), bytes };
-        let id = self.send(&conversation_id, "", Some(file))?;
+        let id = self.send(&conversation_id, "", Some((file, &sent_name)))?;
         Ok(Response::new(pb::MessageSendFileStreamResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 

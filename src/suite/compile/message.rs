@@ -1,15 +1,27 @@
 //! The message family's actions: `send_text`, `message_payload`, `message_file`, `wait_message`,
-//! `check_received_messages`.
+//! `check_received_messages`, `check_message_content`.
 
 use super::*;
-use crate::suite::doc::{FetchDoc, ReceivedFilesDoc, SendTextDoc, WaitMessageDoc};
+use crate::suite::doc::{FetchDoc, MessageContentDoc, ReceivedFilesDoc, SendTextDoc, WaitMessageDoc};
+
+/// The most times `send_text` repeats its text (a long text, not a flood).
+const REPEAT_MOST: u32 = 10_000;
 
 impl Compiler<'_> {
     pub(super) fn send_text(&mut self, send: SendTextDoc, names: &Names, cx: &mut StepContext) -> Parts {
         cx.condition = self.condition(&send.condition, names);
         let to = self.template(&send.to, names, cx);
         let text = self.template(&send.text, names, cx);
-        (send.condition, send.capture, send.expect_error, Action::Message(MessageAction::SendText { to, text }))
+        let repeat = match &send.repeat {
+            None => 1,
+            Some(repeat) if (1..=REPEAT_MOST).contains(&repeat.value) => repeat.value,
+            Some(repeat) => {
+                let location = self.at(repeat);
+                self.error(location, format!("repeat {} is not from 1 to {REPEAT_MOST}", repeat.value));
+                1
+            }
+        };
+        (send.condition, send.capture, send.expect_error, Action::Message(MessageAction::SendText { to, text, repeat }))
     }
 
     pub(super) fn message_payload(&mut self, fetch: FetchDoc, names: &Names, cx: &mut StepContext) -> Parts {
@@ -58,5 +70,25 @@ impl Compiler<'_> {
         cx.condition = self.condition(&messages.condition, names);
         let duration = self.duration(&messages.duration, names, cx.condition.as_deref());
         (messages.condition, None, None, Action::Message(MessageAction::CheckReceivedMessages { duration }))
+    }
+
+    pub(super) fn check_message_content(
+        &mut self,
+        content: MessageContentDoc,
+        names: &Names,
+        cx: &mut StepContext,
+        location: &Location,
+    ) -> Parts {
+        cx.condition = self.condition(&content.condition, names);
+        let duration = self.duration(&content.duration, names, cx.condition.as_deref());
+        let rules = self.rules(
+            &content.rules,
+            "check_message_content",
+            "content",
+            ContentRule::from_id,
+            ContentRule::ids,
+            location,
+        );
+        (content.condition, None, None, Action::Message(MessageAction::CheckMessageContent { duration, rules }))
     }
 }

@@ -185,7 +185,7 @@ fn fields_of(action: &Action) -> Fields {
         Action::Rpc(RpcAction::Ding { .. }) => Fields::Only(&["data"]),
         Action::Message(MessageAction::SendText { .. }) => Fields::Only(&["id", "to", "text"]),
         Action::Files(FilesAction::SendFile { .. }) => {
-            Fields::Only(&["id", "to", "name", "stem", "mime", "md5", "size", "via"])
+            Fields::Only(&["id", "to", "name", "stem", "mime", "kind", "md5", "size", "via"])
         }
         Action::Files(FilesAction::DownloadFile { .. }) => {
             Fields::Only(&["name", "box", "md5", "size", "answer_bytes", "download_ms"])
@@ -386,6 +386,7 @@ impl Compiler<'_> {
             StepDoc::MessageFile(fetch) => self.message_file(fetch, names, &mut cx),
             StepDoc::WaitMessage(wait) => self.wait_message(wait, names, &mut cx, &location),
             StepDoc::CheckReceivedMessages(messages) => self.check_received_messages(messages, names, &mut cx),
+            StepDoc::CheckMessageContent(content) => self.check_message_content(content, names, &mut cx, &location),
             // files.rs
             StepDoc::SendFile(send) => self.send_file(send, names, &mut cx),
             StepDoc::DownloadFile(fetch) => self.download_file(fetch, names, &mut cx),

@@ -72,12 +72,16 @@ impl Compiler<'_> {
     ) -> Parts {
         cx.condition = self.condition(&assert.condition, names);
         let that = self.template(&assert.that, names, cx);
-        let comparison = match (&assert.equals, &assert.contains, &assert.at_most) {
-            (Some(equals), None, None) => Comparison::Equals(self.template(equals, names, cx)),
-            (None, Some(contains), None) => Comparison::Contains(self.template(contains, names, cx)),
-            (None, None, Some(at_most)) => Comparison::AtMost(self.template(at_most, names, cx)),
+        let comparison = match (&assert.equals, &assert.contains, &assert.at_most, &assert.byte_for_byte) {
+            (Some(equals), None, None, None) => Comparison::Equals(self.template(equals, names, cx)),
+            (None, Some(contains), None, None) => Comparison::Contains(self.template(contains, names, cx)),
+            (None, None, Some(at_most), None) => Comparison::AtMost(self.template(at_most, names, cx)),
+            (None, None, None, Some(same)) => Comparison::ByteForByte(self.template(same, names, cx)),
             _ => {
-                self.error(location.clone(), "assert needs exactly one of `equals`, `contains` or `at_most`");
+                self.error(
+                    location.clone(),
+                    "assert needs exactly one of `equals`, `contains`, `at_most` or `byte_for_byte`",
+                );
                 Comparison::Equals(Template::literal(""))
             }
         };

@@ -448,6 +448,10 @@ pub const WATCHING: &[&str] = &[
     "message.conversation-shape",
     "message.conversation-advice",
     "events.ready-synced",
+    "message.file-types-have-files",
+    "message.app-markup",
+    "filebox.bare-names",
+    "message.time",
 ];
 
 /// The built-in checks that run after the ordinary ones (and after the

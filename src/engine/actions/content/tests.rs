@@ -1,0 +1,97 @@
+//! Reproductions per rule, each differing from the examples (another type, field, unit or spelling).
+
+use super::*;
+
+/// The event arrived at 2026-12-06T20:00:00Z.
+const ARRIVED: f64 = 1_796_587_200.0;
+
+#[allow(deprecated)]
+fn payload(timestamp_ms: u64, receive_time: Option<(i64, i32)>) -> MessagePayloadResponse {
+    MessagePayloadResponse {
+        id: "m-1".into(),
+        timestamp_deprecated: timestamp_ms,
+        receive_time: receive_time.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_file_type_without_a_file_is_found_and_other_types_are_not_asked() {
+    let failed = Err("FAILED_PRECONDITION: message carries no file".to_owned());
+    for kind in
+        [MessageKind::Image, MessageKind::Video, MessageKind::Audio, MessageKind::Emoticon, MessageKind::Attachment]
+    {
+        let found = file_problem(kind, &failed).unwrap_or_default();
+        assert!(found.contains("MessageFile fails") && found.contains("(file-answers, must)"), "{found}");
+    }
+    let not_a_box = file_problem(MessageKind::Image, &Ok("{\"no\":\"box\"}".to_owned())).unwrap_or_default();
+    assert!(not_a_box.contains("answers no FileBox"), "{not_a_box}");
+    for kind in [MessageKind::Text, MessageKind::Unknown, MessageKind::Url, MessageKind::Other(18)] {
+        assert_eq!(file_problem(kind, &failed), None, "{kind:?}");
+    }
+}
+
+#[test]
+fn unparsed_app_markup_typed_unknown_is_found() {
+    for text in [
+        "<msg><appmsg appid=\"\" sdkver=\"0\"><title>A link</title><type>5</type></appmsg></msg>",
+        "  <?xml version=\"1.0\"?>\n<msg><appmsg><type>33</type></appmsg></msg>",
+        "<appmsg appid=\"wx1\"><title>mini program</title></appmsg>",
+        "<MSG><APPMSG/></MSG>",
+    ] {
+        let found = markup_problem(MessageKind::Unknown, text).unwrap_or_default();
+        assert!(found.contains("raw app markup") && found.contains("(app-markup, should)"), "{text}: {found}");
+    }
+    // Markup as a Text is someone's text; a text that mentions `<msg` later is a text.
+    assert_eq!(markup_problem(MessageKind::Text, "<msg><appmsg/></msg>"), None);
+    assert_eq!(markup_problem(MessageKind::Unknown, "an unknown message, no markup"), None);
+    assert_eq!(markup_problem(MessageKind::Unknown, "1 < 2 and msg > 0"), None);
+}
+
+#[test]
+fn names_with_a_directory_a_query_or_a_fragment_are_found() {
+    for (name, what) in [
+        ("/tmp/upload/report.pdf", "directory part"),
+        ("C:\\Users\\bot\\Downloads\\photo.jpg", "directory part"),
+        ("https://cdn.example/f/photo.jpg", "directory part"),
+        ("photo.jpg?x=1", "a URL query"),
+        ("report.pdf#page=2", "a URL fragment"),
+        ("voice.silk?sign=abc&t=1", "a URL query"),
+    ] {
+        let found = name_problem(name).unwrap_or_default();
+        assert!(found.contains(what) && found.contains("(bare-names, must)"), "{name}: {found}");
+    }
+    for bare in ["report.pdf", "报告 final v2.pdf", "what?.txt", "notes #3.pdf", "a?b#c", "photo.jpg", ".hidden"] {
+        assert_eq!(name_problem(bare), None, "{bare}");
+    }
+}
+
+#[test]
+fn message_times_off_the_clock_are_found_with_the_unit_that_fits() {
+    let now_ms = (ARRIVED * 1000.0) as u64;
+    assert!(time_problems(&payload(now_ms - 3_000, Some((ARRIVED as i64 - 3, 0))), ARRIVED).is_empty());
+    // A backlog a week old is a backlog.
+    assert!(time_problems(&payload(now_ms - 7 * 86_400_000, None), ARRIVED).is_empty());
+    // Seconds where milliseconds belong: 1970.
+    let seconds = time_problems(&payload(ARRIVED as u64, None), ARRIVED);
+    assert_eq!(seconds.len(), 1, "{seconds:?}");
+    assert!(seconds[0].contains("`MessagePayload`.timestamp is 1796587200 ms (1970-01-21"), "{}", seconds[0]);
+    assert!(seconds[0].contains("it reads as seconds where milliseconds belong"), "{}", seconds[0]);
+    assert!(seconds[0].contains("(message-time, must)"), "{}", seconds[0]);
+    // Microseconds: far in the future.
+    let micro = time_problems(&payload(now_ms * 1000, None), ARRIVED);
+    assert!(micro[0].contains("after the event arrived") && micro[0].contains("reads as microseconds"), "{micro:?}");
+    // Decades off, in receive_time only.
+    let decades = time_problems(&payload(0, Some((ARRIVED as i64 - 30 * 31_557_600, 0))), ARRIVED);
+    assert_eq!(decades.len(), 1, "{decades:?}");
+    assert!(
+        decades[0].contains("`MessagePayload`.receive_time") && decades[0].contains("30 years before"),
+        "{decades:?}"
+    );
+    // receive_time in milliseconds.
+    let millis = time_problems(&payload(now_ms, Some(((ARRIVED * 1000.0) as i64, 0))), ARRIVED);
+    assert_eq!(millis.len(), 1, "{millis:?}");
+    assert!(millis[0].contains("reads as milliseconds where seconds belong"), "{millis:?}");
+    // Absent times are not judged.
+    assert!(time_problems(&payload(0, None), ARRIVED).is_empty());
+}
