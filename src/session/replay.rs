@@ -3,10 +3,12 @@
 //!
 //! On every new subscription the official server sends the connect heartbeat, then `login` if logged in, then
 //! `ready` 100 ms later if ready (wechaty-puppet-service 1.19.9 server/event-stream-manager.js `start()`; WIRE.md
-//! "Events"); some services also replay a cached `scan`. So a `login`, `ready` or `scan` is a replay when it is the
-//! first of its kind on the latest subscription, arrives within [`REPLAY_WINDOW`] of that subscription, and no
-//! `Start` has been sent since it opened (a `Start` ends the replays from its request on: its first live events can
-//! overtake its reply).
+//! "Events"); some services also replay a cached `scan`. So a `login`, `ready` or `scan` is a replay when it arrives
+//! on the latest subscription within [`REPLAY_WINDOW`] of it, no `Start` has been sent since it opened (a `Start`
+//! ends the replays from its request on: its first live events can overtake its reply), and it is the first of its
+//! kind there — or the second, third… when as many subscriptions opened within the window: a server sends a
+//! replay it timed for a subscription that ended meanwhile to the one that replaced it (the official server's
+//! 100 ms `ready` goes to its current stream).
 
 use std::time::Duration;
 
@@ -20,7 +22,9 @@ pub const REPLAY_WINDOW: Duration = Duration::from_secs(1);
 pub struct Replays {
     /// The latest subscription, when it opened, while its replays may still come.
     open: Option<(u32, Duration)>,
-    /// The kinds already replayed on it.
+    /// When the subscriptions since the last `Start` opened, those within the window of the latest.
+    opened: Vec<Duration>,
+    /// The kinds already replayed on the latest subscription (one entry a replay).
     seen: Vec<EventKind>,
 }
 
@@ -28,19 +32,23 @@ impl Replays {
     /// A subscription opened as `stream` at `at`.
     pub fn subscribed(&mut self, stream: u32, at: Duration) {
         self.open = Some((stream, at));
+        self.opened.retain(|opened| at.saturating_sub(*opened) <= REPLAY_WINDOW);
+        self.opened.push(at);
         self.seen.clear();
     }
 
     /// A `Start` is being sent: no replay after it.
     pub fn start_sent(&mut self) {
         self.open = None;
+        self.opened.clear();
     }
 
-    /// Whether an event of `kind` on `stream` at `at` is a replay (and, if so, its kind's replay is used up).
+    /// Whether an event of `kind` on `stream` at `at` is a replay (and, if so, one of its kind's replays is used up).
     pub fn mark(&mut self, stream: u32, kind: EventKind, at: Duration) -> bool {
+        let replays = self.seen.iter().filter(|seen| **seen == kind).count();
         let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
             && self.open.is_some_and(|(open, opened)| open == stream && at.saturating_sub(opened) <= REPLAY_WINDOW)
-            && !self.seen.contains(&kind);
+            && replays < self.opened.len();
         if replay {
             self.seen.push(kind);
         }
@@ -63,6 +71,24 @@ mod tests {
         assert!(!replays.mark(1, EventKind::Login, MS(3)), "a second login is live");
         assert!(replays.mark(1, EventKind::Ready, MS(100)));
         assert!(!replays.mark(1, EventKind::Scan, MS(1_001)), "past the window");
+    }
+
+    /// A subscription replaced within the window (a client's own re-subscription, then the server ending that
+    /// stream): the replay timed for the ended one arrives on its successor, before the successor's own.
+    #[test]
+    fn a_replay_of_a_stream_just_replaced_arrives_on_its_successor() {
+        let mut replays = Replays::default();
+        replays.subscribed(1, MS(0));
+        assert!(!replays.mark(1, EventKind::Ready, MS(1_500)), "live: past the window");
+        replays.subscribed(2, MS(2_000));
+        assert!(replays.mark(2, EventKind::Login, MS(2_001)));
+        replays.subscribed(3, MS(2_045));
+        assert!(replays.mark(3, EventKind::Login, MS(2_046)));
+        assert!(replays.mark(3, EventKind::Ready, MS(2_102)), "stream 2's ready, sent to stream 3");
+        assert!(replays.mark(3, EventKind::Ready, MS(2_146)), "stream 3's own");
+        assert!(!replays.mark(3, EventKind::Ready, MS(2_200)), "a third is live");
+        assert!(replays.mark(3, EventKind::Login, MS(2_300)), "stream 2's login may come again too");
+        assert!(!replays.mark(3, EventKind::Login, MS(2_301)), "a third login is live");
     }
 
     #[test]

@@ -61,6 +61,10 @@ enum Form {
     },
 }
 
+fn not_alphanumeric() -> impl Strategy<Value = u8> {
+    any::<u8>().prop_filter("not a letter or digit", |byte| !byte.is_ascii_alphanumeric())
+}
+
 fn form() -> impl Strategy<Value = Form> {
     let marks = || proptest::collection::vec(any::<bool>(), 64);
     prop_oneof![
@@ -71,14 +75,16 @@ fn form() -> impl Strategy<Value = Form> {
         (marks(), any::<bool>()).prop_map(|(marks, upper)| Form::Unicode(marks, upper)),
         proptest::collection::vec((any::<bool>(), 0u8..3), 64).prop_map(Form::Html),
         (marks(), any::<bool>()).prop_map(|(marks, upper)| Form::Percent(marks, upper)),
+        // The bytes around only shift the encoding's alignment: none is a letter or digit, which could continue a
+        // half of the secret by chance (its 7 characters and a random `o` read as 8 of `…O…`, ignoring case).
         (
-            proptest::collection::vec(any::<u8>(), 0..3),
-            proptest::collection::vec(any::<u8>(), 0..3),
+            proptest::collection::vec(not_alphanumeric(), 0..3),
+            proptest::collection::vec(not_alphanumeric(), 0..3),
             any::<bool>(),
             any::<bool>()
         )
             .prop_map(|(before, after, url_safe, padded)| Form::Base64 { before, after, url_safe, padded }),
-        (proptest::collection::vec(any::<u8>(), 0..2), any::<bool>())
+        (proptest::collection::vec(not_alphanumeric(), 0..2), any::<bool>())
             .prop_map(|(before, upper)| Form::Hex { before, upper }),
     ]
 }
