@@ -31,6 +31,10 @@ pub enum Fault {
     EchoDocumentUnknown,
     /// a text the bot sends comes back with its trailing whitespace (a newline) trimmed
     TrimText,
+    /// a text the bot sends comes back twice, as two messages with ids of their own
+    DoubleEcho,
+    /// the room's `RoomMemberList` also names a member that `ContactPayload` does not know
+    GhostMember,
     /// a file the bot sends comes back with the spaces and non-ASCII characters of its name replaced by `_`
     MangleFileName,
     /// Bob sends an Image message that has no file: `MessageFile` fails

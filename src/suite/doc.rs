@@ -168,6 +168,8 @@ pub enum StepDoc {
     ExpectCount(ExpectCountDoc),
     /// Wait for a `message` event whose payload matches. Captures as `message_payload`.
     WaitMessage(WaitMessageDoc),
+    /// No further `message` whose text contains `text` arrives after a capture, for a while (one echo per send).
+    ExpectNoMessage(ExpectNoMessageDoc),
     /// Compare captured values.
     Assert(AssertDoc),
     /// A file name's extension maps to a MIME type and back.
@@ -435,6 +437,20 @@ pub struct ExpectCountDoc {
     pub duration: Option<Located<String>>,
     pub at_least: Option<u32>,
     pub at_most: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNoMessageDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// A message whose text contains this is one too many.
+    pub text: Located<String>,
+    /// From just after this capture (an echo: the one that came).
+    pub after: Located<String>,
+    /// How long to watch, e.g. `5s`.
+    #[serde(rename = "for")]
+    pub duration: Located<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -148,6 +148,7 @@ impl Action {
             | Action::Account(AccountAction::CheckAccount { .. })
             | Action::Rpc(RpcAction::ExpectSynced { .. })
             | Action::Message(MessageAction::CheckMessageContent { .. })
+            | Action::Message(MessageAction::ExpectNoMessage { .. })
             | Action::Watch(WatchAction::ExpectCount { until: Until::For(_), .. }) => Sharing::Watches,
             Action::Watch(WatchAction::WaitFor { after, .. })
             | Action::Message(MessageAction::WaitMessage { after, .. }) => Sharing::WaitsAfter(after.as_deref()),
@@ -300,6 +301,12 @@ pub enum MessageAction {
     },
     MessageFile {
         id: Template,
+    },
+    /// No `message` whose text contains `text` arrives after `after` for `duration` (one echo per send).
+    ExpectNoMessage {
+        text: Template,
+        after: String,
+        duration: DurationExpr,
     },
     WaitMessage {
         id: Option<Template>,
@@ -503,6 +510,7 @@ impl Action {
             Action::Watch(WatchAction::ExpectCount { at_least: 0, at_most: Some(0), .. }) => "expect_none",
             Action::Watch(WatchAction::ExpectCount { .. }) => "expect_count",
             Action::Message(MessageAction::WaitMessage { .. }) => "wait_message",
+            Action::Message(MessageAction::ExpectNoMessage { .. }) => "expect_no_message",
             Action::Watch(WatchAction::Assert { .. }) => "assert",
             Action::Files(FilesAction::ExpectMime { .. }) => "expect_mime",
             Action::Files(FilesAction::CheckReceivedFiles { .. }) => "check_received_files",

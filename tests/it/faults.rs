@@ -67,6 +67,9 @@ fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["me
 fault!(a_jpeg_echo_typed_attachment_fails_echo_types, Fault::EchoFileWrongType, fails["message.echo-types"]);
 fault!(a_pdf_echo_typed_unknown_warns, Fault::EchoDocumentUnknown, fails["message.echo-attachment-type"]);
 fault!(a_trimmed_text_fails_fidelity, Fault::TrimText, fails["message.fidelity"]);
+// Once: one echo per send; the second comes under an id of its own, so only the text tells (and fidelity still pairs
+// each text with its own echo).
+fault!(a_text_echoed_twice_fails_self_echo, Fault::DoubleEcho, fails["message.self-echo"]);
 fault!(a_mangled_file_name_fails_fidelity, Fault::MangleFileName, fails["message.fidelity"]);
 fault!(an_image_without_a_file_fails_its_check, Fault::FileTypeWithoutFile, fails["message.file-types-have-files"]);
 fault!(unparsed_app_markup_warns, Fault::UnparsedAppMessage, fails["message.app-markup"]);
@@ -105,6 +108,7 @@ fault!(
 fault!(a_listenerless_direct_message_fails, Fault::DirectWithoutListener, fails["message.conversation-shape"]);
 fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
 fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
+fault!(a_room_member_that_names_nobody_fails_the_identity_rule, Fault::GhostMember, fails["payloads.ids-resolve"]);
 // Milliseconds where seconds are meant, as the official mock sends them: told as a should, not a wrong time.
 fault!(a_room_time_in_milliseconds_only_warns, Fault::RoomTimeInMilliseconds, fails["payloads.shape-advice"]);
 fault!(a_new_qr_code_after_a_confirmed_scan_warns, Fault::ConfirmedNewQr, fails["events.scan-to-login"]);

@@ -82,6 +82,9 @@ impl CheckRun {
                         found.extend(name_problem(&file_box.name));
                     }
                 }
+                if rules.contains(&ContentRule::BareNames) && !payload.filename.is_empty() {
+                    found.extend(filename_problem(&payload.filename));
+                }
                 if rules.contains(&ContentRule::AppMarkup) {
                     found.extend(markup_problem(kind, &payload.text));
                 }
@@ -174,12 +177,23 @@ fn markup_problem(kind: MessageKind, text: &str) -> Option<String> {
     })
 }
 
+/// `bare-names` on a message's own `MessagePayload.filename`, judged as `MessageFile`'s name is. (Whether its
+/// extension fits the message's type is `filebox.mime-extension`'s rule, on the name `MessageFile` hands out.)
+fn filename_problem(filename: &str) -> Option<String> {
+    bare_name_problem("`MessagePayload`.filename", filename)
+}
+
 /// `bare-names`: a name with a directory part, or a URL query or fragment after its extension.
 fn name_problem(name: &str) -> Option<String> {
+    bare_name_problem("`MessageFile` name", name)
+}
+
+/// A name (`what` says where it was found) with a directory part, or a URL query or fragment after its extension.
+fn bare_name_problem(what: &str, name: &str) -> Option<String> {
     let quoted = shown(&format!("{name:?}"), 100);
     if name.contains('/') || name.contains('\\') {
         return Some(format!(
-            "`MessageFile` name {quoted} has a directory part: a file name is bare, the base name only (bare-names, must)"
+            "{what} {quoted} has a directory part: a file name is bare, the base name only (bare-names, must)"
         ));
     }
     // `photo.jpg?x=1`, `report.pdf#page=2`: an extension, then a query or fragment that has none (`what?.txt` and
@@ -193,11 +207,12 @@ fn name_problem(name: &str) -> Option<String> {
                 && extension.chars().all(|c| c.is_ascii_alphanumeric())
         })
     };
+    let name_at = what;
     (extension(before) && !extension(&after[1..])).then(|| {
         let what = if after.starts_with('?') { "a URL query" } else { "a URL fragment" };
         format!(
-            "`MessageFile` name {quoted} ends in {what} after its extension: a file name is bare, and a receiver \
-             finds no MIME type for `.{}` (bare-names, must)",
+            "{name_at} {quoted} ends in {what} after its extension: a file name is bare, and a receiver finds no \
+             MIME type for `.{}` (bare-names, must)",
             shown(name.rsplit_once('.').map_or("", |(_, extension)| extension), 40)
         )
     })

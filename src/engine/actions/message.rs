@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::watch::{count_kinds, event_of, of_kinds, stream_end};
-use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, shown, skip_instead};
+use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, seconds, shown, skip_instead};
 use crate::clock::human;
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
 use crate::session::{SCAN_LIMIT, Session};
@@ -50,6 +50,10 @@ impl CheckRun {
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 return Ok(Stepped { captured: Some(values), moment: Some(at) });
+            }
+            MessageAction::ExpectNoMessage { text, after, duration } => {
+                self.expect_no_message(text, after, duration).await?;
+                None
             }
             MessageAction::CheckReceivedMessages { duration } => {
                 let duration = self.duration(duration)?;
@@ -172,6 +176,34 @@ impl CheckRun {
             observed,
         )
         .at(after.map_or(self.started, |mark| mark.at)))
+    }
+
+    /// One message per send: no second `message` whose text contains `text` after the capture `after` (the echo
+    /// that came) for `duration`. A second one — a provider that delivers what the bot said twice, under new ids —
+    /// fails naming both.
+    async fn expect_no_message(&self, text: &Template, after: &str, duration: &DurationExpr) -> Result<(), Failure> {
+        let first = self.scope.get(after).and_then(|fields| fields.get("id")).cloned().unwrap_or_default();
+        let wanted = self.render(text)?;
+        match self.wait_message(None, Some(text), None, Some(after), Some(duration)).await {
+            Ok((again, mark)) => {
+                let second = again.get("id").cloned().unwrap_or_default();
+                Err(Failure::fail(
+                    format!(
+                        "what the bot said once came back twice: `message` \"{}\" and then `message` \"{}\", both \
+                         with the text sent (\"{}\"): one message per send, or the bot reads (and answers) itself \
+                         twice",
+                        shown(&first, 60),
+                        shown(&second, 60),
+                        shown(&wanted, 60)
+                    ),
+                    format!("no second `message` whose text contains \"{}\"", shown(&wanted, 60)),
+                    format!("`message` \"{}\" at +{}", shown(&second, 60), seconds(mark.at)),
+                )
+                .at(mark.at))
+            }
+            Err(failure) if failure.kind == super::Kind::Fail => Ok(()),
+            Err(failure) => Err(failure),
+        }
     }
 
     /// Every `message` event of the run (and for `duration` more), resolved

@@ -192,10 +192,11 @@ impl Account {
         }
     }
 
-    /// Which room's member list the talker of `payload` needs, if the rule is asked for and the list is not
-    /// known yet (`None` past [`ROOMS_MOST`] rooms: counted as not judged).
+    /// Which room's member list `payload` needs — for its talker's membership, or for the members' ids to resolve —
+    /// if a rule asks and the list is not known yet (`None` past [`ROOMS_MOST`] rooms: counted as not judged).
     pub fn wants_members(&mut self, payload: &MessagePayloadResponse) -> Option<String> {
-        if !self.membership || payload.room_id.is_empty() || self.rooms.contains_key(&payload.room_id) {
+        let asked = self.membership || self.resolves();
+        if !asked || payload.room_id.is_empty() || self.rooms.contains_key(&payload.room_id) {
             return None;
         }
         if self.rooms.len() >= ROOMS_MOST {
@@ -208,7 +209,14 @@ impl Account {
     /// A room's member list as `RoomMemberList` answered it for `payload`'s room (or the status it failed with:
     /// a finding, once a room).
     pub fn members(&mut self, at: Duration, payload: &MessagePayloadResponse, members: Result<Vec<String>, String>) {
-        if let Err(status) = &members {
+        if let (Ok(list), true) = (&members, self.resolves()) {
+            // A member is an id the service names: it resolves as every other does (within the same bounds).
+            for (index, id) in list.iter().enumerate() {
+                let source = format!("RoomMemberList({})[{index}]", shown(&payload.room_id));
+                self.offer(Named { id: id.clone(), resolver: Resolver::Contact, source, at });
+            }
+        }
+        if let (Err(status), true) = (&members, self.membership) {
             let message = format!(
                 "MessagePayload({}).room_id {}: RoomMemberList answers {}: a room a message names has members \
                  (talker-in-room, should)",

@@ -309,6 +309,16 @@ impl Mock {
         }
     }
 
+    /// `ghost-member`: a member id the room's list names and no contact has.
+    pub(super) fn ghost_member(&self) -> Option<String> {
+        self.has(Fault::GhostMember).then(|| "mock-ghost-member".to_owned())
+    }
+
+    /// `double-echo`: a text the bot sends comes back a second time, under an id of its own.
+    pub(super) fn echoes_twice(&self, text: &str) -> bool {
+        self.has(Fault::DoubleEcho) && !text.is_empty()
+    }
+
     /// The text of the bot's own message coming back: as sent; `trim-text`: its trailing whitespace trimmed.
     pub(super) fn echo_text(&self, text: &str) -> String {
         if self.has(Fault::TrimText) { text.trim_end().to_owned() } else { text.to_owned() }

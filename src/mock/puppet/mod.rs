@@ -238,6 +238,7 @@ impl Mock {
         let mut members: Vec<String> = self.state().logged_in.clone().into_iter().collect();
         members.extend(CONTACTS.iter().map(|(id, _)| (*id).to_owned()));
         members.retain(|member| self.is_room_member(member));
+        members.extend(self.ghost_member());
         members
     }
 
@@ -301,6 +302,10 @@ impl Mock {
         let id = self.store(&talker, conversation_id, &self.echo_text(text), kind, file.map(|(file, _)| file));
         if self.echoes() {
             self.emit(EventKind::Message, json!({ "messageId": id }));
+            if self.echoes_twice(text) {
+                let again = self.store(&talker, conversation_id, &self.echo_text(text), kind, None);
+                self.emit(EventKind::Message, json!({ "messageId": again }));
+            }
         }
         Ok(id)
     }

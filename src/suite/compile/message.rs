@@ -2,7 +2,9 @@
 //! `check_received_messages`, `check_message_content`.
 
 use super::*;
-use crate::suite::doc::{FetchDoc, MessageContentDoc, ReceivedFilesDoc, SendTextDoc, WaitMessageDoc};
+use crate::suite::doc::{
+    ExpectNoMessageDoc, FetchDoc, MessageContentDoc, ReceivedFilesDoc, SendTextDoc, WaitMessageDoc,
+};
 
 /// The most times `send_text` repeats its text (a long text, not a flood).
 const REPEAT_MOST: u32 = 10_000;
@@ -59,6 +61,14 @@ impl Compiler<'_> {
             None,
             Action::Message(MessageAction::WaitMessage { id, text, name, after, within, or_skip }),
         )
+    }
+
+    pub(super) fn expect_no_message(&mut self, none: ExpectNoMessageDoc, names: &Names, cx: &mut StepContext) -> Parts {
+        cx.condition = self.condition(&none.condition, names);
+        let text = self.template(&none.text, names, cx);
+        let after = self.mark(&Some(none.after), names).unwrap_or_default();
+        let duration = self.duration(&none.duration, names, cx.condition.as_deref());
+        (none.condition, None, None, Action::Message(MessageAction::ExpectNoMessage { text, after, duration }))
     }
 
     pub(super) fn check_received_messages(

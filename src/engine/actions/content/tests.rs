@@ -95,3 +95,20 @@ fn message_times_off_the_clock_are_found_with_the_unit_that_fits() {
     // Absent times are not judged.
     assert!(time_problems(&payload(0, None), ARRIVED).is_empty());
 }
+
+/// A message's own `filename` is judged as `MessageFile`'s name is.
+#[test]
+fn a_payloads_filename_is_a_bare_name() {
+    for (filename, said) in [
+        ("uploads/2026/cat.jpg", "has a directory part"),
+        ("C:\\Users\\bot\\report.pdf", "has a directory part"),
+        ("cat.jpg?sig=abc123", "a URL query"),
+        ("clip.mp4#t=10", "a URL fragment"),
+    ] {
+        let found = filename_problem(filename).unwrap_or_default();
+        assert!(found.contains("`MessagePayload`.filename") && found.contains(said), "{filename}: {found}");
+    }
+    for filename in ["cat.JPG", "what?.txt", "notes #3.pdf", "报告 final v2.pdf"] {
+        assert_eq!(filename_problem(filename), None, "{filename}");
+    }
+}

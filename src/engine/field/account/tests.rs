@@ -256,3 +256,23 @@ fn a_peers_control_characters_are_escaped() {
     assert_eq!(shown("a\u{1b}[31mb"), "\"a\\u001b[31mb\"");
     assert!(shown(&"x".repeat(500)).chars().count() <= 58);
 }
+
+/// The members a room's `RoomMemberList` names are ids too: one that names nobody is found, as every other id.
+#[test]
+fn a_member_that_does_not_resolve_is_named() {
+    let mut account = Account::new(&[AccountRule::IdsResolve]);
+    let payload = message("m-3", "c-1", "", "r-1");
+    account.message(AT, &payload);
+    let room = account.wants_members(&payload).expect("the ids rule asks for the room's members");
+    assert_eq!(room, "r-1");
+    account.members(AT, &payload, Ok(vec!["c-1".into(), "ghost-member-404".into()]));
+    assert_eq!(account.wants_members(&payload), None, "one list a room");
+    resolve(&mut account, &[("c-1", Answer::Id("c-1".into())), ("r-1", Answer::Id("r-1".into()))]);
+    assert_eq!(messages(&account).len(), 1, "{:?}", messages(&account));
+    assert!(
+        messages(&account)[0]
+            .starts_with("RoomMemberList(\"r-1\")[1] \"ghost-member-404\": ContactPayload answers NOT_FOUND"),
+        "{:?}",
+        messages(&account)
+    );
+}
