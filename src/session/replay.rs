@@ -9,6 +9,11 @@
 //! kind there — or the second, third… when as many subscriptions opened within the window: a server sends a
 //! replay it timed for a subscription that ended meanwhile to the one that replaced it (the official server's
 //! 100 ms `ready` goes to its current stream).
+//!
+//! The official server also repeats a `ready` by itself: 5 s after every `login` it sends the last `ready` payload
+//! the puppet emitted again ([`RE_EMIT`]; wechaty-puppet-service 1.19.9 server/puppet-implementation.js, "should we
+//! emit ready event here?"). A `ready` with the very payload of the `ready` before it, [`RE_EMIT`] (± a second) after
+//! the live `login`, once a login, is that repetition: it tells the state again, as a replay does.
 
 use std::time::Duration;
 
@@ -16,6 +21,8 @@ use crate::wire::EventKind;
 
 /// How long after a subscription its replays may arrive (the official server replays `ready` after 100 ms).
 pub const REPLAY_WINDOW: Duration = Duration::from_secs(1);
+/// When, after a `login`, the official server sends the last `ready` again.
+pub const RE_EMIT: Duration = Duration::from_secs(5);
 
 /// Tells replays from live events, fed in the order things happen.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +33,10 @@ pub struct Replays {
     opened: Vec<Duration>,
     /// The kinds already replayed on the latest subscription (one entry a replay).
     seen: Vec<EventKind>,
+    /// The latest live `login`, while its `ready` may still be repeated by the server.
+    login: Option<Duration>,
+    /// The payload of the latest `ready`.
+    ready: Option<String>,
 }
 
 impl Replays {
@@ -43,16 +54,38 @@ impl Replays {
         self.opened.clear();
     }
 
-    /// Whether an event of `kind` on `stream` at `at` is a replay (and, if so, one of its kind's replays is used up).
-    pub fn mark(&mut self, stream: u32, kind: EventKind, at: Duration) -> bool {
+    /// Whether an event of `kind` on `stream` at `at`, with payload `raw`, is a replay (and, if so, one of its
+    /// kind's replays is used up).
+    pub fn mark(&mut self, stream: u32, kind: EventKind, at: Duration, raw: &str) -> bool {
         let replays = self.seen.iter().filter(|seen| **seen == kind).count();
         let replay = matches!(kind, EventKind::Login | EventKind::Ready | EventKind::Scan)
             && self.open.is_some_and(|(open, opened)| open == stream && at.saturating_sub(opened) <= REPLAY_WINDOW)
             && replays < self.opened.len();
         if replay {
             self.seen.push(kind);
+            return true;
         }
-        replay
+        match kind {
+            EventKind::Login => {
+                self.login = Some(at);
+                false
+            }
+            EventKind::Ready => {
+                let repeated = self.ready.as_deref() == Some(raw)
+                    && self.login.is_some_and(|login| {
+                        let after = at.saturating_sub(login);
+                        after + Duration::from_secs(1) >= RE_EMIT && after <= RE_EMIT + Duration::from_secs(1)
+                    });
+                if repeated {
+                    // Once a login.
+                    self.login = None;
+                } else {
+                    self.ready = Some(raw.to_owned());
+                }
+                repeated
+            }
+            _ => false,
+        }
     }
 }
 
@@ -66,11 +99,11 @@ mod tests {
     fn the_first_login_ready_and_scan_in_the_window_are_replays() {
         let mut replays = Replays::default();
         replays.subscribed(1, MS(0));
-        assert!(!replays.mark(1, EventKind::Heartbeat, MS(1)));
-        assert!(replays.mark(1, EventKind::Login, MS(2)));
-        assert!(!replays.mark(1, EventKind::Login, MS(3)), "a second login is live");
-        assert!(replays.mark(1, EventKind::Ready, MS(100)));
-        assert!(!replays.mark(1, EventKind::Scan, MS(1_001)), "past the window");
+        assert!(!replays.mark(1, EventKind::Heartbeat, MS(1), "{}"));
+        assert!(replays.mark(1, EventKind::Login, MS(2), "{}"));
+        assert!(!replays.mark(1, EventKind::Login, MS(3), "{}"), "a second login is live");
+        assert!(replays.mark(1, EventKind::Ready, MS(100), "{}"));
+        assert!(!replays.mark(1, EventKind::Scan, MS(1_001), "{}"), "past the window");
     }
 
     /// A subscription replaced within the window (a client's own re-subscription, then the server ending that
@@ -79,16 +112,35 @@ mod tests {
     fn a_replay_of_a_stream_just_replaced_arrives_on_its_successor() {
         let mut replays = Replays::default();
         replays.subscribed(1, MS(0));
-        assert!(!replays.mark(1, EventKind::Ready, MS(1_500)), "live: past the window");
+        assert!(!replays.mark(1, EventKind::Ready, MS(1_500), "{}"), "live: past the window");
         replays.subscribed(2, MS(2_000));
-        assert!(replays.mark(2, EventKind::Login, MS(2_001)));
+        assert!(replays.mark(2, EventKind::Login, MS(2_001), "{}"));
         replays.subscribed(3, MS(2_045));
-        assert!(replays.mark(3, EventKind::Login, MS(2_046)));
-        assert!(replays.mark(3, EventKind::Ready, MS(2_102)), "stream 2's ready, sent to stream 3");
-        assert!(replays.mark(3, EventKind::Ready, MS(2_146)), "stream 3's own");
-        assert!(!replays.mark(3, EventKind::Ready, MS(2_200)), "a third is live");
-        assert!(replays.mark(3, EventKind::Login, MS(2_300)), "stream 2's login may come again too");
-        assert!(!replays.mark(3, EventKind::Login, MS(2_301)), "a third login is live");
+        assert!(replays.mark(3, EventKind::Login, MS(2_046), "{}"));
+        assert!(replays.mark(3, EventKind::Ready, MS(2_102), "{}"), "stream 2's ready, sent to stream 3");
+        assert!(replays.mark(3, EventKind::Ready, MS(2_146), "{}"), "stream 3's own");
+        assert!(!replays.mark(3, EventKind::Ready, MS(2_200), "{}"), "a third is live");
+        assert!(replays.mark(3, EventKind::Login, MS(2_300), "{}"), "stream 2's login may come again too");
+        assert!(!replays.mark(3, EventKind::Login, MS(2_301), "{}"), "a third login is live");
+    }
+
+    /// The official server's own repetition of the last `ready`, 5 s after the login: once, and only its payload.
+    #[test]
+    fn the_servers_ready_again_five_seconds_after_login_is_a_replay() {
+        let mut replays = Replays::default();
+        replays.subscribed(1, MS(0));
+        replays.start_sent();
+        assert!(!replays.mark(1, EventKind::Login, MS(2_000), "{}"));
+        assert!(!replays.mark(1, EventKind::Ready, MS(2_300), r#"{"data":"ready"}"#), "the puppet's own");
+        assert!(replays.mark(1, EventKind::Ready, MS(7_004), r#"{"data":"ready"}"#), "the server's, 5 s on");
+        assert!(!replays.mark(1, EventKind::Ready, MS(7_050), r#"{"data":"ready"}"#), "once a login");
+        // Another payload, or another time, is the puppet's.
+        assert!(!replays.mark(1, EventKind::Login, MS(20_000), "{}"));
+        assert!(!replays.mark(1, EventKind::Ready, MS(20_100), r#"{"data":"ready"}"#));
+        assert!(!replays.mark(1, EventKind::Ready, MS(25_000), r#"{"data":"synced"}"#), "another payload");
+        assert!(!replays.mark(1, EventKind::Login, MS(30_000), "{}"));
+        assert!(!replays.mark(1, EventKind::Ready, MS(30_100), r#"{"data":"ready"}"#));
+        assert!(!replays.mark(1, EventKind::Ready, MS(31_000), r#"{"data":"ready"}"#), "1 s on: the puppet's");
     }
 
     #[test]
@@ -96,9 +148,9 @@ mod tests {
         let mut replays = Replays::default();
         replays.subscribed(1, MS(0));
         replays.start_sent();
-        assert!(!replays.mark(1, EventKind::Login, MS(5)));
+        assert!(!replays.mark(1, EventKind::Login, MS(5), "{}"));
         replays.subscribed(2, MS(10));
-        assert!(!replays.mark(1, EventKind::Login, MS(11)), "an old stream's event");
-        assert!(replays.mark(2, EventKind::Login, MS(12)));
+        assert!(!replays.mark(1, EventKind::Login, MS(11), "{}"), "an old stream's event");
+        assert!(replays.mark(2, EventKind::Login, MS(12), "{}"));
     }
 }

@@ -312,7 +312,8 @@ fn items(steps: &[Step]) -> Vec<states::Item> {
                 at_ms = at_ms.saturating_add(*delay_ms);
                 seq += 1;
                 let kind = puppet_lint::wire::EventKind::from_wire(*number);
-                let replay = replays.mark(*stream, kind, std::time::Duration::from_millis(at_ms));
+                let raw = payload.as_ref().map(|payload| payload.to_string()).unwrap_or_default();
+                let replay = replays.mark(*stream, kind, std::time::Duration::from_millis(at_ms), &raw);
                 states::Item::Event {
                     seq,
                     stream: *stream,

@@ -295,7 +295,7 @@ impl Timeline {
             state.current_stream = stream;
             let (connect_heartbeat, replay) =
                 recorded.map(|(_, heartbeat, replay)| (heartbeat, replay)).unwrap_or_else(|| {
-                    let replay = state.replays.mark(stream, kind, at);
+                    let replay = state.replays.mark(stream, kind, at, &raw);
                     (first_on_stream && kind == EventKind::Heartbeat, replay)
                 });
             let mut line = TimelineEntry {

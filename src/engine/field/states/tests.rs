@@ -48,7 +48,8 @@ impl Rec {
         self.seq += 1;
         self.now += 5;
         let kind = crate::wire::EventKind::from_wire(number);
-        let replay = self.replays.mark(self.stream, kind, std::time::Duration::from_millis(self.now));
+        let replay =
+            self.replays.mark(self.stream, kind, std::time::Duration::from_millis(self.now), &payload.to_string());
         let at = std::time::Duration::from_millis(self.now);
         self.items.push(Item::Event { seq: self.seq, stream: self.stream, number, payload: Some(payload), replay, at });
         self
@@ -145,7 +146,8 @@ fn official_server_like_sequence_has_no_findings() {
             _ => None,
         })
         .collect();
-    assert_eq!(replayed, vec![(10, 25), (11, 23)], "{:?}", j.replays);
+    // Seq 6: the server's own `ready` again, 5 s after the login (`session::replay::RE_EMIT`).
+    assert_eq!(replayed, vec![(6, 23), (10, 25), (11, 23)], "{:?}", j.replays);
     assert_eq!(j.attached, Some(false));
 }
 
