@@ -35,8 +35,8 @@ pub struct Replays {
     seen: Vec<EventKind>,
     /// The latest live `login`, while its `ready` may still be repeated by the server.
     login: Option<Duration>,
-    /// The payload of the latest `ready`.
-    ready: Option<String>,
+    /// The latest `ready`'s payload, hashed (a payload can be megabytes; only its sameness matters).
+    ready: Option<u64>,
 }
 
 impl Replays {
@@ -71,7 +71,13 @@ impl Replays {
                 false
             }
             EventKind::Ready => {
-                let repeated = self.ready.as_deref() == Some(raw)
+                let hash = {
+                    use std::hash::{Hash, Hasher};
+                    let mut hasher = std::hash::DefaultHasher::new();
+                    raw.hash(&mut hasher);
+                    hasher.finish()
+                };
+                let repeated = self.ready == Some(hash)
                     && self.login.is_some_and(|login| {
                         let after = at.saturating_sub(login);
                         after + Duration::from_secs(1) >= RE_EMIT && after <= RE_EMIT + Duration::from_secs(1)
@@ -80,7 +86,7 @@ impl Replays {
                     // Once a login.
                     self.login = None;
                 } else {
-                    self.ready = Some(raw.to_owned());
+                    self.ready = Some(hash);
                 }
                 repeated
             }

@@ -1,7 +1,7 @@
 //! The account family: `check_account`, the model of the account (`engine::field::account`) built live. Every event
 //! of the run (and for `for` more) is read from the timeline; `message` events are resolved with `MessagePayload`
-//! (cached by the session, so shared with `check_received_messages`; the first [`MESSAGES_ALL`], then one in
-//! [`MESSAGES_SAMPLE_EVERY`], [`MESSAGES_MOST`] at most); the ids the model chooses are resolved with their payload
+//! (cached by the session, so shared with `check_received_messages`; as [`super::sample`]
+//! reads them); the ids the model chooses are resolved with their payload
 //! rpc, each under the model's token bucket, and the answers judged. The ingest path stays cheap: no rpc is sent per
 //! event past these bounds.
 
@@ -16,11 +16,6 @@ use crate::engine::field::account::{self, Account, Answer, Bucket, Named, Resolv
 use crate::session::{RpcError, SCAN_LIMIT, Session};
 use crate::suite::{AccountAction, AccountRule};
 use crate::wire::EventKind;
-
-/// Messages resolved in full; past this, one in [`MESSAGES_SAMPLE_EVERY`], [`MESSAGES_MOST`] in all.
-const MESSAGES_ALL: usize = 300;
-const MESSAGES_SAMPLE_EVERY: usize = 100;
-const MESSAGES_MOST: usize = 500;
 
 /// The events whose payloads name ids.
 const NAMING: &[EventKind] = &[
@@ -68,8 +63,7 @@ impl CheckRun {
                     continue;
                 }
                 messages += 1;
-                let sampled = messages <= MESSAGES_ALL || messages.is_multiple_of(MESSAGES_SAMPLE_EVERY);
-                if judged >= MESSAGES_MOST || !sampled {
+                if !super::sample::reads(messages, judged) {
                     continue;
                 }
                 let Some(id) = event.field("messageId") else { continue };
@@ -114,10 +108,7 @@ impl CheckRun {
             said.push_str(&part);
         };
         also(if messages > judged {
-            format!(
-                "{judged} of {messages} messages read (the first {MESSAGES_ALL}, then one in {MESSAGES_SAMPLE_EVERY}, \
-                 {MESSAGES_MOST} at most)"
-            )
+            format!("{judged} of {messages} messages read ({})", super::sample::words())
         } else {
             format!("{judged} message(s) read")
         });

@@ -25,11 +25,6 @@ use crate::suite::ContentRule;
 use crate::wire::filebox::FileBox;
 use crate::wire::{EventKind, MessageKind};
 
-/// Messages judged in full; past this, one in [`SAMPLE_EVERY`], up to [`MOST`] `MessagePayload`s in all, answered
-/// or not (a flood of messages that resolve to nothing must not become a flood of rpcs).
-const LIMIT: usize = 300;
-const SAMPLE_EVERY: usize = 100;
-const MOST: usize = 500;
 /// How many findings a failure lists.
 const LISTED: usize = 5;
 /// What starts raw app markup (WeChat's app messages are XML: `<msg><appmsg …>`).
@@ -59,7 +54,8 @@ impl CheckRun {
                     continue;
                 };
                 messages += 1;
-                if asked >= MOST || (messages > LIMIT && !messages.is_multiple_of(SAMPLE_EVERY)) {
+                // Counted when asked for, answered or not (ids that resolve to nothing are bounded too).
+                if !super::sample::reads(messages, asked) {
                     continue;
                 }
                 asked += 1;
@@ -111,7 +107,7 @@ impl CheckRun {
             }
         }
         let sampled = if messages > asked {
-            format!(" ({asked} of {messages} asked for: the first {LIMIT}, then one in {SAMPLE_EVERY}, {MOST} at most)")
+            format!(" ({asked} of {messages} asked for: {})", super::sample::words())
         } else {
             String::new()
         };

@@ -13,12 +13,6 @@ use crate::session::{SCAN_LIMIT, Session};
 
 /// How many other messages a wait resolves with `MessagePayload` at most.
 const INSPECT_LIMIT: usize = 500;
-/// Received messages judged in full; past this, one in [`JUDGE_SAMPLE_EVERY`],
-/// up to [`JUDGE_MOST`] `MessagePayload` fetches in all (a flood must not
-/// become a flood of rpcs).
-const JUDGE_LIMIT: usize = 300;
-const JUDGE_SAMPLE_EVERY: usize = 100;
-const JUDGE_MOST: usize = 500;
 use crate::suite::{DurationExpr, MessageAction, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::message::Numbering;
@@ -207,7 +201,7 @@ impl CheckRun {
     }
 
     /// Every `message` event of the run (and for `duration` more), resolved
-    /// and judged: the first [`JUDGE_LIMIT`] in full, then a sample.
+    /// and judged: as [`super::sample`] reads them.
     async fn check_received_messages(&mut self, duration: Duration) -> Result<(), Failure> {
         let session = self.session()?;
         let timeline = self.context.timeline.clone();
@@ -225,7 +219,7 @@ impl CheckRun {
             for entry in scan.entries {
                 let Some(event) = event_of(&entry) else { continue };
                 messages += 1;
-                if judged >= JUDGE_MOST || (messages > JUDGE_LIMIT && !messages.is_multiple_of(JUDGE_SAMPLE_EVERY)) {
+                if !super::sample::reads(messages, judged) {
                     continue;
                 }
                 if event.payload.is_none() && !event.kept.is_whole() {
@@ -260,9 +254,7 @@ impl CheckRun {
             }
         }
         let mut sampled = if messages > judged + unread {
-            format!(
-                " ({judged} of {messages}: the first {JUDGE_LIMIT}, then one in {JUDGE_SAMPLE_EVERY}, {JUDGE_MOST} at most)"
-            )
+            format!(" ({judged} of {messages}: {})", super::sample::words())
         } else {
             String::new()
         };

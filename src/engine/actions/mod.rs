@@ -21,6 +21,27 @@ mod package;
 mod rpc;
 mod watch;
 
+/// Which of a run's received messages a check reads with `MessagePayload` — each costs an rpc, and a flood of
+/// messages must not become a flood of rpcs: the first [`ALL`](sample::ALL), then one in
+/// [`EVERY`](sample::EVERY), [`MOST`](sample::MOST) in all. One policy for every check that reads them
+/// (`check_received_messages`, `check_message_content`, `check_account`), so they read the same messages and the
+/// session's cache answers the second.
+pub(super) mod sample {
+    pub const ALL: usize = 300;
+    pub const EVERY: usize = 100;
+    pub const MOST: usize = 500;
+
+    /// Whether the `nth` message seen (from 1) is read, `read` having been read (or asked for) so far.
+    pub fn reads(nth: usize, read: usize) -> bool {
+        read < MOST && (nth <= ALL || nth.is_multiple_of(EVERY))
+    }
+
+    /// The policy in words: `the first 300, then one in 100, 500 at most`.
+    pub fn words() -> String {
+        format!("the first {ALL}, then one in {EVERY}, {MOST} at most")
+    }
+}
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
