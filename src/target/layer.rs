@@ -69,14 +69,24 @@ pub fn layer_cause(error: &(dyn std::error::Error + 'static)) -> (Layer, String)
                         .to_owned()
                 }
                 _ if text.contains("too_many_resets") || text.contains("too_many_internal_resets") => {
-                    format!("HTTP/2: the service reset streams faster than puppet-lint allows, so puppet-lint ended the connection ({code})")
+                    format!(
+                        "HTTP/2: the service reset streams faster than puppet-lint allows, so puppet-lint ended the connection ({code})"
+                    )
                 }
                 _ if text.contains("too_many_data_frames") => {
-                    "HTTP/2: the service flooded puppet-lint with empty DATA frames, so puppet-lint ended the connection"
+                    // h2 says so both for empty frames past its limit and for small frames buffered unread past its
+                    // budget (puppet-lint reading slower than the service sends): it cannot tell which.
+                    "HTTP/2: more small or empty DATA frames waited unread than puppet-lint buffers (h2's frame budget), \
+                     so puppet-lint ended the connection: a flood of tiny frames, or puppet-lint reading the events \
+                     slower than the service sent them"
                         .to_owned()
                 }
-                (true, false) => format!("HTTP/2: puppet-lint ended the connection ({code}): the service broke the protocol"),
-                (false, false) => format!("HTTP/2: puppet-lint reset the stream ({code}): the service broke the protocol"),
+                (true, false) => {
+                    format!("HTTP/2: puppet-lint ended the connection ({code}): the service broke the protocol")
+                }
+                (false, false) => {
+                    format!("HTTP/2: puppet-lint reset the stream ({code}): the service broke the protocol")
+                }
             };
             return (Layer::Http2, said);
         }
