@@ -26,6 +26,14 @@ async fn expect(fault: Fault, fails: &[&str], skips: &[&str]) {
         } else {
             Verdict::Pass
         };
+        // A stream that ends mid-run loses the events of the checks it straddles: they skip, saying so, on a
+        // busy machine where they still ran at the moment it ended.
+        let straddled = fault == Fault::StreamCancelled
+            && check.verdict == Verdict::Skip
+            && check.reason.as_deref().is_some_and(|reason| reason.starts_with("the event stream ended outside Stop"));
+        if straddled && wanted == Verdict::Pass {
+            continue;
+        }
         assert_eq!(check.verdict, wanted, "{} under {}:\n{}", check.id, fault.name(), verdicts(&report));
         if matches!(wanted, Verdict::Fail | Verdict::Warn) {
             let evidence = check.evidence.as_ref().expect("a failure carries evidence");

@@ -19,6 +19,12 @@ const GAP_TOLERANCE: f64 = 1.01;
 /// provider's gap exceed it.
 const GAP_EXTENSION: f64 = 1.02;
 
+/// How long after puppet-lint's last activity an event shows the provider speaking unprompted: a quarter of the
+/// interval, from 5 s to 15 s. Answers come sooner (the official wechaty-puppet-mock answers a `Ding` a second later).
+fn unprompted_after(interval: Duration) -> Duration {
+    (interval / 4).clamp(Duration::from_secs(5), Duration::from_secs(15))
+}
+
 impl CheckRun {
     pub(super) async fn heartbeat_step(&mut self, action: &HeartbeatAction) -> Result<Stepped, Failure> {
         let HeartbeatAction::MaxGap { interval, window } = action;
@@ -29,10 +35,9 @@ impl CheckRun {
 
     /// The heartbeat rule. The window closes only when the provider has been
     /// watched long enough to tell "alive when idle" from "quiet once nobody
-    /// pokes it": past the window, a full interval past the harness's last
-    /// activity, and then either a heartbeat after the provider's last other
-    /// event (it keeps itself alive), or a full interval past that event
-    /// (a silent provider's gap shows), or at most one interval more.
+    /// pokes it" ([`Gaps::ends`]): a provider that speaks unprompted costs
+    /// the window, one that does not a full interval past the harness's last
+    /// activity, and more.
     async fn max_gap(&mut self, interval: Duration, window: Duration) -> Result<(), Failure> {
         if let Some(spans) = self.context.recorded_spans().cloned() {
             return self.recorded_gap(interval, spans.get(&self.check.id).copied());
@@ -40,8 +45,6 @@ impl CheckRun {
         let timeline = self.context.timeline.clone();
         let start = timeline.now();
         let allowed = interval.mul_f64(GAP_TOLERANCE);
-        let extension = interval.mul_f64(GAP_EXTENSION);
-        let cap = start + window + extension;
         // Read incrementally, on the index alone: a flood costs no re-reads.
         let mut watch = Gaps::new(start, timeline.len().saturating_sub(1));
         let session = self.context.session().cloned();
@@ -58,14 +61,10 @@ impl CheckRun {
             if now.saturating_sub(watch.previous) > allowed {
                 return Err(self.gap_failure(interval, start, now, watch.previous, now, activity));
             }
-            let (other, heartbeat) = (watch.other, watch.heartbeat);
-            let base_end = (start + window).max(activity + extension);
-            let settled = heartbeat.is_some_and(|heartbeat| heartbeat > other.unwrap_or(start))
-                || now >= other.unwrap_or(start) + extension
-                || now >= cap.max(base_end);
-            if now >= base_end && settled {
+            if watch.ends(now, window, interval, activity).is_some() {
                 break;
             }
+            let base_end = watch.earliest_end(window, interval, activity);
             if Instant::now() >= self.deadline {
                 return Err(Failure::error("the check's budget ran out before its window did; raise its timeout"));
             }
@@ -169,6 +168,44 @@ struct Gaps {
 }
 
 impl Gaps {
+    /// When the watch may end, if it may end by `now` (instants since the run began): `None` while it must go on.
+    ///
+    /// It ends once the window is over and either the provider was seen alive with nobody poking it — an event of its
+    /// own (a heartbeat or another) [`unprompted_after`] puppet-lint's last `activity` (no answer comes that late):
+    /// it keeps itself alive — or, failing that, a full interval past that activity (so the silence of a
+    /// provider that speaks only when spoken to shows) and then a heartbeat after its last other event, a full
+    /// interval past that event, or at most one interval more than the window.
+    fn ends(&self, now: Duration, window: Duration, interval: Duration, activity: Duration) -> Option<Duration> {
+        let end = self.earliest_end(window, interval, activity);
+        if now < end {
+            return None;
+        }
+        let extension = interval.mul_f64(GAP_EXTENSION);
+        let (other, heartbeat) = (self.other, self.heartbeat);
+        let settled = self.unprompted(interval, activity)
+            || heartbeat.is_some_and(|heartbeat| heartbeat > other.unwrap_or(self.start))
+            || now >= other.unwrap_or(self.start) + extension
+            || now >= (self.start + window + extension).max(end);
+        settled.then_some(end)
+    }
+
+    /// The earliest the watch may end: the window, or a full interval past puppet-lint's last activity unless the
+    /// provider was seen alive unprompted.
+    fn earliest_end(&self, window: Duration, interval: Duration, activity: Duration) -> Duration {
+        let window_end = self.start + window;
+        if self.unprompted(interval, activity) {
+            window_end
+        } else {
+            window_end.max(activity + interval.mul_f64(GAP_EXTENSION))
+        }
+    }
+
+    /// Whether the provider spoke with nobody poking it: an event [`unprompted_after`] `activity`.
+    fn unprompted(&self, interval: Duration, activity: Duration) -> bool {
+        let after = activity + unprompted_after(interval);
+        self.heartbeat.max(self.other).is_some_and(|last| last >= after)
+    }
+
     fn new(start: Duration, from: usize) -> Gaps {
         Gaps { start, next: from, previous: start, largest: (Duration::ZERO, start), other: None, heartbeat: None }
     }
@@ -208,5 +245,67 @@ impl Gaps {
         } else {
             self.other = Some(moment.at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    /// A watch from 0 with a 60 s window and interval, its provider's last other event and heartbeat.
+    fn watched(other: Option<u64>, heartbeat: Option<u64>) -> Gaps {
+        let mut gaps = Gaps::new(Duration::ZERO, 0);
+        (gaps.other, gaps.heartbeat) = (other.map(S), heartbeat.map(S));
+        gaps
+    }
+
+    #[test]
+    fn a_heartbeat_after_the_last_poke_ends_the_watch_with_the_window() {
+        // Pokes until 4 s; heartbeats of its own every 15 s.
+        let gaps = watched(Some(2), Some(45));
+        assert_eq!(gaps.ends(S(60), S(60), S(60), S(4)), Some(S(60)));
+        assert_eq!(gaps.ends(S(59), S(60), S(60), S(4)), None, "never before the window");
+    }
+
+    #[test]
+    fn chatter_long_after_the_last_poke_ends_the_watch_with_the_window() {
+        // No heartbeat at all, but messages every 5 s (the official wechaty-puppet-mock's chatter).
+        let gaps = watched(Some(55), None);
+        assert_eq!(gaps.ends(S(60), S(60), S(60), S(4)), Some(S(60)));
+    }
+
+    #[test]
+    fn an_answer_soon_after_the_last_poke_is_no_sign_of_life() {
+        // A dong or an echo 3 s after the last rpc, then silence: the watch goes a full interval past the poke.
+        let gaps = watched(Some(7), None);
+        assert_eq!(gaps.ends(S(60), S(60), S(60), S(4)), None);
+        let end = S(4) + S(60).mul_f64(GAP_EXTENSION);
+        assert_eq!(gaps.earliest_end(S(60), S(60), S(4)), end);
+        // …and then on to a full interval past that answer, to see the silence after it.
+        assert_eq!(gaps.ends(end, S(60), S(60), S(4)), None);
+        assert_eq!(gaps.ends(S(7) + S(60).mul_f64(GAP_EXTENSION), S(60), S(60), S(4)), Some(end));
+    }
+
+    #[test]
+    fn a_heartbeat_before_a_late_poke_does_not_count() {
+        // A heartbeat at 30 s, then puppet-lint pokes at 50 s and the provider falls silent.
+        let gaps = watched(Some(50), Some(30));
+        assert_eq!(gaps.ends(S(60), S(60), S(60), S(50)), None);
+        assert!(gaps.earliest_end(S(60), S(60), S(50)) > S(110));
+    }
+
+    #[test]
+    fn unprompted_means_a_quarter_interval_from_5_to_15_s_past_the_last_poke() {
+        assert_eq!(unprompted_after(S(2)), S(5));
+        assert_eq!(unprompted_after(S(40)), S(10));
+        assert_eq!(unprompted_after(S(600)), S(15));
+        // A 2 s window: a dong a second after the Ding is an answer, and the watch goes on past the poke.
+        let gaps = watched(Some(3), None);
+        assert_eq!(gaps.ends(S(4), S(4), S(2), S(2)), None);
+        // A heartbeat right after the poke is no proof either (a provider may answer a Ding with one).
+        let gaps = watched(Some(2), Some(6));
+        assert_eq!(gaps.ends(S(60), S(60), S(60), S(4)), None);
     }
 }

@@ -26,6 +26,17 @@ const FULL_PER_TYPE: u64 = 20_000;
 const SAMPLE_EVERY: u64 = 50;
 
 impl CheckRun {
+    /// The timeline's entries a judge of the whole run reads: those before the millisecond the check began — the
+    /// start its report records, so that re-judged (from the recorded start) it reads the very same events, not what
+    /// came after the live judge (a scan after a destructive check's logout, still arriving while it judged).
+    fn judged_until(&self) -> usize {
+        let began = match self.context.recorded_spans().and_then(|spans| spans.get(&self.check.id)) {
+            Some((from, _)) => *from,
+            None => Duration::from_millis(self.started.as_millis() as u64),
+        };
+        self.context.timeline.len_before(began)
+    }
+
     pub(super) fn judge_step(&mut self, action: &JudgeAction) -> Result<Stepped, Failure> {
         match action {
             JudgeAction::JudgeStates { rules } => self.judge_states(rules)?,
@@ -37,7 +48,7 @@ impl CheckRun {
 
     fn judge_states(&mut self, rules: &[StateRule]) -> Result<(), Failure> {
         let timeline = &self.context.timeline;
-        let items = state_items(timeline, self.context.recorded_spans().is_some());
+        let items = state_items(timeline, self.context.recorded_spans().is_some(), self.judged_until());
         let judged = states::judge(&items);
         let findings: Vec<&states::StateFinding> =
             judged.findings.iter().filter(|finding| rules.contains(&finding.rule)).collect();
@@ -104,7 +115,7 @@ impl CheckRun {
         let mut count = 0usize;
         // Payloads the recording budget trimmed: neither passed nor failed, told.
         let (mut unjudged, mut first_unjudged) = (0u64, None);
-        for_each_entry(timeline, |entry| {
+        for_each_entry(timeline, self.judged_until(), |entry| {
             let What::Event(event) = &entry.what else { return };
             let number = event.kind.wire();
             let so_far = seen.entry(number).or_default();
@@ -171,11 +182,7 @@ impl CheckRun {
         // What came since the last fact check read the timeline (the judge holds every rule), up to the
         // millisecond the check began — the start its report records, so that re-judged (from the recorded start)
         // it reads the very same events.
-        let began = match context.recorded_spans().and_then(|spans| spans.get(&self.check.id)) {
-            Some((from, _)) => *from,
-            None => Duration::from_millis(self.started.as_millis() as u64),
-        };
-        let end = timeline.len_before(began).max(*next);
+        let end = self.judged_until().max(*next);
         while *next < end {
             let to = (*next + BATCH).min(end);
             for entry in timeline.range(*next, to) {
@@ -229,8 +236,9 @@ impl CheckRun {
 /// How late a recording's whole milliseconds can place a rebuilt rpc start.
 const ROUNDING: Duration = Duration::from_millis(1);
 
-fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
-    let end = timeline.len();
+/// Visits the timeline's entries before `end` (an index), a batch at a time.
+fn for_each_entry(timeline: &Timeline, end: usize, mut visit: impl FnMut(&Entry)) {
+    let end = end.min(timeline.len());
     let mut from = 0;
     while from < end {
         let to = (from + BATCH).min(end);
@@ -249,12 +257,13 @@ fn for_each_entry(timeline: &Timeline, mut visit: impl FnMut(&Entry)) {
 /// milliseconds, so a `Stop`'s request (rebuilt as reply − took) can land up to
 /// [`ROUNDING`] after the stream end it caused; such an end is placed at the
 /// request. Live, every instant is exact and nothing moves.
-fn state_items(timeline: &Timeline, rounded: bool) -> Vec<Item> {
+/// `end`: the index the judge reads up to (see [`CheckRun::judged_until`]).
+fn state_items(timeline: &Timeline, rounded: bool, end: usize) -> Vec<Item> {
     // Each item with when it took effect: an rpc's reply is recorded when it
     // comes, but a `Start` or a `Ding` takes effect from its request (the
     // first live events, the `dong`, can overtake its reply).
     let mut items: Vec<(Duration, Item)> = Vec::new();
-    for_each_entry(timeline, |entry| {
+    for_each_entry(timeline, end, |entry| {
         let item = match &entry.what {
             What::Subscribed { stream } => Item::Subscribed { stream: *stream },
             What::StreamEnded { stream, error } => {
@@ -408,7 +417,7 @@ mod tests {
 "#;
 
     fn ended_outside_stop(rounded: bool) -> Vec<String> {
-        let judged = states::judge(&state_items(&recorded(RECORDED), rounded));
+        let judged = states::judge(&state_items(&recorded(RECORDED), rounded, usize::MAX));
         judged
             .findings
             .iter()
@@ -429,7 +438,7 @@ mod tests {
     }
 
     fn judged(recording: &str) -> states::Judged {
-        states::judge(&state_items(&recorded(recording), true))
+        states::judge(&state_items(&recorded(recording), true, usize::MAX))
     }
 
     /// The end the loss followed is the loss's; an end survived by a new
@@ -469,7 +478,7 @@ mod tests {
 {"seq":6,"at_ms":106,"kind":"event","stream":2,"event":"scan","number":22,"payload":"{\"qrcode\":\"q\",\"status\":2}"}
 {"seq":7,"at_ms":150,"kind":"rpc","rpc":"Start","took_ms":44,"outcome":"ok"}
 "#;
-        let judged = states::judge(&state_items(&recorded(recording), true));
+        let judged = states::judge(&state_items(&recorded(recording), true, usize::MAX));
         assert!(judged.findings.is_empty(), "{:#?}", judged.findings);
     }
 
@@ -478,7 +487,7 @@ mod tests {
     #[test]
     fn a_dong_before_the_dings_reply_answers_it() {
         let dongs = |recording: &str, rounded: bool| -> usize {
-            let judged = states::judge(&state_items(&recorded(recording), rounded));
+            let judged = states::judge(&state_items(&recorded(recording), rounded, usize::MAX));
             judged.findings.iter().filter(|finding| finding.rule == StateRule::DongWithoutDing).count()
         };
         let before_reply = r#"{"seq":0,"at_ms":1,"kind":"subscribed","stream":1}
