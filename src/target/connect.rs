@@ -17,6 +17,23 @@ use super::listened::{Heard, Io, Listened, Progress};
 use super::tls::{self, Mismatch, Refusal};
 use crate::config::Endpoint;
 
+/// The HTTP/2 window of each stream, bytes: what a flooding peer may have in flight, unread, on one stream. Modest,
+/// so memory stays flat; large messages still arrive, in more steps.
+pub const STREAM_WINDOW: u32 = 512 << 10;
+
+/// The HTTP/2 window of the whole connection, bytes. h2 also bounds the small DATA frames it holds unread — each
+/// under 256 bytes costs the bytes it lacks of 256, against a budget of half the connection window — and ends the
+/// connection past it (ENHANCE_YOUR_CALM, "too_many_data_frames"). With 16 MiB, a stream's window full of events of
+/// [`SMALLEST_HONEST_FRAME`] bytes or more fits that budget: flow control slows a fast service down while puppet-lint
+/// catches up (grpc-js sends each message as its own DATA frame), instead of h2 ending the connection. With 2 MiB
+/// it ended on a burst of 20,000 texts from the official server while the checks kept puppet-lint busy.
+pub const CONNECTION_WINDOW: u32 = 16 << 20;
+
+/// The smallest DATA frame an honest event makes, bytes: a gRPC message's 5-byte prefix and an `EventResponse` of a
+/// type and a payload with one empty field (`{"data":""}`, 11 bytes: 4 of protobuf framing). A `message` event's id
+/// alone is longer. Frames smaller still, in a flood, are an attack h2 rightly ends the connection for.
+pub const SMALLEST_HONEST_FRAME: u32 = 20;
+
 /// TLS settings ready to use.
 #[derive(Clone)]
 pub struct TlsClient {
@@ -184,11 +201,8 @@ pub async fn channel(
         .http2_keep_alive_interval(Duration::from_secs(20))
         .keep_alive_timeout(Duration::from_secs(10))
         .keep_alive_while_idle(true)
-        // What a flooding peer may have in flight, unread, is bounded by the
-        // HTTP/2 windows: keep them modest (1 MiB a stream, 2 MiB in all)
-        // so memory stays flat; large messages still arrive, in more steps.
-        .initial_stream_window_size(1 << 20)
-        .initial_connection_window_size(2 << 20);
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW);
     let started = tokio::time::Instant::now();
     let silent = |layer| ConnectError::Silent { endpoint: endpoint.to_string(), layer, after: timeout };
     let channel =
@@ -381,3 +395,19 @@ fn classify(endpoint: &Endpoint, error: &(dyn std::error::Error + 'static)) -> C
 
 /// Every distinct message down an error's source chain, redacted.
 pub use crate::redact::error_chain;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// h2 0.4's bound on small DATA frames held unread (src/proto/streams/counts.rs): each frame under 256 bytes
+    /// costs 256 minus its length against half the connection window. A stream's window full of the smallest honest
+    /// events must fit, or a burst read a little late ends the connection.
+    #[test]
+    fn a_window_of_small_honest_events_fits_h2s_frame_budget() {
+        let frames = u64::from(STREAM_WINDOW / SMALLEST_HONEST_FRAME);
+        let cost = frames * u64::from(256 - SMALLEST_HONEST_FRAME);
+        let budget = u64::from(CONNECTION_WINDOW / 2);
+        assert!(cost <= budget, "{frames} frames cost {cost}, over the budget of {budget}");
+    }
+}

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use puppet_lint::config::{Address, Endpoint, Target, TlsTarget, TrustSource};
+use puppet_lint::events::Verdict;
 use puppet_lint::exit;
 use puppet_lint::mock::{MockOptions, MockServer};
 
@@ -362,4 +363,23 @@ fn the_official_client_uses_the_mock_plaintext_and_tls() {
         assert_eq!(summary["steps"]["large-file"]["size"], 40 * 1024, "tls={tls}: {summary}");
         assert_eq!(output.status.code(), Some(0), "tls={tls}: {summary}\n{stderr}");
     }
+}
+
+/// A burst of 20,000 texts from the official server (grpc-js sends each event as its own small DATA frame) while the
+/// checks keep puppet-lint busy: h2 holds the frames read late within its small-frame budget, flow control slows the
+/// server down, and the event stream stays open — with 2 MiB for the connection, h2 ended it on a busy machine.
+#[test]
+fn a_burst_of_small_events_from_the_official_server_keeps_the_stream_open() {
+    let Some(()) = node::available() else { return };
+    let server = NodeServer::start(&fresh_token(), false, &["--burst", "20000"]);
+    let ran = Cli::new()
+        .args(["--endpoint", &server.endpoint(), "--no-tls", "--token", &server.token])
+        .args(["--heartbeat-window", "4s", "--skip", "filebox.*", "--quiet"])
+        .reports("official-burst")
+        .run();
+    let report = ran.report();
+    let check = report.checks.iter().find(|check| check.id == "events.stream-stays-open").expect("the stream rule");
+    assert_eq!(check.verdict, Verdict::Pass, "{:?}", check.reason);
+    let messages = report.events.get("message").copied().unwrap_or_default();
+    assert!(messages > 1000, "the burst reached puppet-lint: {messages} message(s)");
 }
