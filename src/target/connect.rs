@@ -18,10 +18,12 @@ use super::tls::{self, Mismatch, Refusal};
 use crate::config::Endpoint;
 
 /// The HTTP/2 window of each stream, bytes: what a flooding peer may have in flight, unread, on one stream. Modest,
-/// so memory stays flat; large messages still arrive, in more steps.
-pub const STREAM_WINDOW: u32 = 512 << 10;
+/// so memory stays flat — within a fleet's budget of about 1 MiB a target even while puppet-lint is too busy to read
+/// (the event stream and a download or two) —; large messages still arrive, in more steps.
+pub const STREAM_WINDOW: u32 = 256 << 10;
 
-/// The HTTP/2 window of the whole connection, bytes. h2 also bounds the small DATA frames it holds unread — each
+/// The HTTP/2 window of the whole connection, bytes: large, as what each stream holds unread is bounded by its own
+/// window (a few streams at once, so memory stays flat). h2 also bounds the small DATA frames it holds unread — each
 /// under 256 bytes costs the bytes it lacks of 256, against a budget of half the connection window — and ends the
 /// connection past it (ENHANCE_YOUR_CALM, "too_many_data_frames"). With 16 MiB, a stream's window full of events of
 /// [`SMALLEST_HONEST_FRAME`] bytes or more fits that budget: flow control slows a fast service down while puppet-lint
