@@ -116,6 +116,7 @@ fn every_verdict() -> Report {
         events: [("heartbeat".to_owned(), 4), ("login".to_owned(), 1)].into_iter().collect(),
         recording: Some("timeline.jsonl".into()),
         recording_trimmed: None,
+        overview: None,
     }
 }
 
