@@ -17,8 +17,8 @@ pub const BINS: usize = 240;
 pub const KINDS: usize = 24;
 /// The name the events of types past [`KINDS`] are counted under.
 pub const OTHER_TYPES: &str = "other types";
-/// Rpcs listed (the first ones); the rest are counted in `rpcs_omitted`.
-pub const RPCS: usize = 1_000;
+/// Rpcs listed (the first ones); the rest are counted in `rpcs_omitted` (and all in `rpc_stats`).
+pub const RPCS: usize = 200;
 /// Subscriptions listed.
 pub const STREAMS: usize = 64;
 /// Login-state events listed (`scan`, `login`, `ready`, `logout`, `reset`).
@@ -48,6 +48,9 @@ pub struct Overview {
     pub rpcs: Vec<RpcSpan>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rpcs_omitted: u64,
+    /// Every rpc of the run, listed or not, per name: how many, how many failed, their latency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rpc_stats: Vec<RpcStats>,
     /// The event stream's subscriptions and their ends, the first [`STREAMS`].
     pub streams: Vec<StreamSpan>,
     /// The login-state events (`scan`, `login`, `ready`, `logout`, `reset`), the first [`STATES`].
@@ -89,6 +92,17 @@ pub struct RpcSpan {
     pub ok: bool,
     /// `ok` or the error, cut to [`TEXT_LIMIT`] characters.
     pub outcome: String,
+}
+
+/// The rpcs of one name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RpcStats {
+    pub rpc: String,
+    pub calls: u64,
+    pub failed: u64,
+    /// Their latencies added up (the mean is `total_ms / calls`) and the longest.
+    pub total_ms: u64,
+    pub max_ms: u64,
 }
 
 /// A subscription (`Event` answered as stream `stream`) and its end, if it ended.

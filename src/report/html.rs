@@ -22,6 +22,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 use super::escape;
 use super::model::{CheckReport, Report, TimelineEntry, Verdict};
 use crate::events::overview::Overview;
+use crate::events::truncate;
 
 /// The page's one style; the CSP allows it by its hash.
 const CSS: &str = "\
@@ -36,7 +37,7 @@ article{border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:8px 0}ar
 details>summary{cursor:pointer}.req{color:#444}.reason{margin:4px 0}\
 ol.ev{margin:4px 0;padding-left:20px}ol.ev li{word-break:break-all}\
 svg{width:100%;height:auto;display:block;border:1px solid #eee}svg text{font:11px system-ui,sans-serif;fill:#333}\
-.mk line{stroke:#0969da;stroke-opacity:.35}.mk:target line{stroke:#cf222e;stroke-opacity:1;stroke-width:3}\
+.mk path{stroke:#0969da;stroke-opacity:.35;fill:#0969da}.mk:target path{stroke:#cf222e;stroke-opacity:1;stroke-width:3;fill:#cf222e}\
 .legend span{display:inline-block;margin-right:12px}.note{color:#555}";
 
 /// The width the timeline is drawn in (SVG user units, scaled to the page).
@@ -45,6 +46,12 @@ const WIDTH: f64 = 1060.0;
 const LEFT: f64 = 150.0;
 const PLOT: f64 = WIDTH - LEFT - 10.0;
 const ROW: f64 = 18.0;
+/// Longest text in a tooltip (the lists under the timeline say it whole).
+const TITLE_LIMIT: usize = 100;
+/// Evidence entries shown per check (a run's excerpts hold 14 at most; report.json has them all).
+const EVIDENCE_SHOWN: usize = 14;
+/// Longest evidence line (report.json has it whole).
+const LINE_LIMIT: usize = 200;
 
 /// Colours for event rows, in turn.
 const PALETTE: &[&str] =
@@ -129,6 +136,11 @@ fn capabilities(_report: &Report) -> Markup {
     html! {}
 }
 
+/// At most `limit` characters of `text`, tokens masked first (a cut could leave a secret's run unrecognised).
+fn cut(text: &str, limit: usize) -> String {
+    truncate(&crate::redact::redact(text), limit)
+}
+
 /// Milliseconds as `12.345s`.
 fn seconds(ms: u64) -> String {
     format!("{}.{:03}s", ms / 1000, ms % 1000)
@@ -136,8 +148,10 @@ fn seconds(ms: u64) -> String {
 
 /// A sane HTML id from a check id (suite ids are `[a-z0-9.-]`, but the report file is input).
 fn check_anchor(id: &str) -> String {
-    let safe: String =
-        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe: String = crate::redact::redact(id)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .collect();
     format!("check-{safe}")
 }
 
@@ -145,7 +159,7 @@ fn check_anchor(id: &str) -> String {
 fn evidence_marks(report: &Report) -> BTreeMap<usize, (u64, Vec<&CheckReport>)> {
     let mut marks: BTreeMap<usize, (u64, Vec<&CheckReport>)> = BTreeMap::new();
     for check in &report.checks {
-        for entry in check.evidence.iter().flat_map(|evidence| &evidence.timeline) {
+        for entry in check.evidence.iter().flat_map(|evidence| evidence.timeline.iter().take(EVIDENCE_SHOWN)) {
             let mark = marks.entry(entry.seq).or_insert((entry.at_ms, Vec::new()));
             if !mark.1.iter().any(|known| known.id == check.id) {
                 mark.1.push(check);
@@ -194,7 +208,8 @@ fn timeline(report: &Report) -> Markup {
     let mut tick = 0;
     while tick <= overview.span_ms {
         let x = scale.x(tick);
-        let _ = write!(svg, r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##, axis_top + 10.0, short(tick));
+        let _ =
+            write!(svg, r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##, axis_top + 10.0, short(tick));
         tick += step;
     }
     let lanes_top = y;
@@ -258,7 +273,9 @@ fn timeline(report: &Report) -> Markup {
         let (colour, end) = match (&stream.ended_ms, &stream.error) {
             (None, _) => ("#0969da", "open at the end".to_owned()),
             (Some(at), None) => ("#0969da", format!("ended OK at {}", seconds(*at))),
-            (Some(at), Some(error)) => ("#cf222e", format!("ended at {}: {}", seconds(*at), escape::html::text(error))),
+            (Some(at), Some(error)) => {
+                ("#cf222e", format!("ended at {}: {}", seconds(*at), escape::html::text(&cut(error, TITLE_LIMIT))))
+            }
         };
         let _ = write!(
             svg,
@@ -286,7 +303,7 @@ fn timeline(report: &Report) -> Markup {
             ROW / 2.0 - 2.0,
             escape::html::text(&rpc.rpc),
             rpc.took_ms,
-            escape::html::text(&rpc.outcome),
+            escape::html::text(&cut(&rpc.outcome, TITLE_LIMIT)),
         );
     }
     y += ROW;
@@ -300,7 +317,7 @@ fn timeline(report: &Report) -> Markup {
                 r##"<path fill="#bc4c00" d="M{x:.1} {:.1}l5 9h-10z"><title>{}: {}</title></path>"##,
                 y + 4.0,
                 seconds(note.at_ms),
-                escape::html::text(&note.text)
+                escape::html::text(&cut(&note.text, TITLE_LIMIT))
             );
         }
         y += ROW;
@@ -341,10 +358,8 @@ fn timeline(report: &Report) -> Markup {
         );
     }
     let _ = write!(svg, r##"<path fill="#8c959f" d="{within}"><title>silences within the allowed gap</title></path>"##);
-    let _ = write!(
-        svg,
-        r##"<path fill="#cf222e" d="{over}"><title>silences longer than the allowed gap</title></path>"##
-    );
+    let _ =
+        write!(svg, r##"<path fill="#cf222e" d="{over}"><title>silences longer than the allowed gap</title></path>"##);
     if allowed > 0 {
         let line = y + chart - height(allowed);
         let _ = write!(
@@ -357,26 +372,25 @@ fn timeline(report: &Report) -> Markup {
         );
     }
     if let Some(gap) = &overview.longest_gap {
-        let _ = write!(
-            svg,
-            r#"<text x="4" y="{:.1}">longest {}</text>"#,
-            y + 40.0,
-            seconds(gap.gap_ms)
-        );
+        let _ = write!(svg, r#"<text x="4" y="{:.1}">longest {}</text>"#, y + 40.0, seconds(gap.gap_ms));
     }
     y += chart + 4.0;
     // Evidence marks: a line across the lanes, the target of each evidence link.
     let _ = write!(svg, r#"<text x="4" y="{:.1}">evidence</text>"#, y + 12.0);
     for (seq, (at_ms, cited)) in &marks {
         let x = scale.x(*at_ms);
-        let names: Vec<&str> = cited.iter().map(|check| check.id.as_str()).collect();
+        let mut names: Vec<&str> = cited.iter().take(3).map(|check| check.id.as_str()).collect();
+        let more = cited.len().saturating_sub(names.len());
+        let more = format!("and {more} more");
+        if cited.len() > names.len() {
+            names.push(&more);
+        }
         let first = cited.first().map(|check| check_anchor(&check.id)).unwrap_or_default();
         let _ = write!(
             svg,
-            r##"<g class="mk" id="t-{seq}"><title>entry {seq} at {}: evidence of {}</title><a href="#{first}"><line x1="{x:.1}" x2="{x:.1}" y1="{lanes_top:.1}" y2="{:.1}"/><path fill="#0969da" d="M{x:.1} {:.1}l4 8h-8z"/></a></g>"##,
+            r##"<g class="mk" id="t-{seq}"><title>#{seq} {}: {}</title><a href="#{first}"><path d="M{x:.1} {lanes_top:.0}V{:.0}l4 8h-8l4-8z"/></a></g>"##,
             seconds(*at_ms),
             escape::html::text(&names.join(", ")),
-            y + 4.0,
             y + 4.0,
         );
     }
@@ -421,30 +435,26 @@ fn lane_label(y: f64, text: &str, heading: bool) -> String {
     format!(r#"<text x="4" y="{:.1}"{weight}>{}</text>"#, y + 13.0, escape::html::text(text))
 }
 
-/// The rpcs by name: how many, their latency, the failures.
+/// The rpcs by name: how many, their latency, the failures (every rpc of the run, listed on the timeline or not).
 fn rpc_table(overview: &Overview) -> Markup {
-    let mut by_name: BTreeMap<&str, Vec<&crate::events::overview::RpcSpan>> = BTreeMap::new();
-    for rpc in &overview.rpcs {
-        by_name.entry(rpc.rpc.as_str()).or_default().push(rpc);
-    }
+    let calls: u64 = overview.rpc_stats.iter().map(|stat| stat.calls).sum();
+    let first_failure = |rpc: &str| overview.rpcs.iter().find(|span| !span.ok && span.rpc == rpc);
     html! {
-        @if !by_name.is_empty() {
+        @if !overview.rpc_stats.is_empty() {
             details {
-                summary { "Rpc latency (" (overview.rpcs.len()) " rpcs"
-                    @if overview.rpcs_omitted > 0 { ", " (overview.rpcs_omitted) " more not listed" } ")" }
+                summary { "Rpc latency (" (calls) " rpcs"
+                    @if overview.rpcs_omitted > 0 { "; the timeline draws the first " (overview.rpcs.len()) } ")" }
                 table {
-                    tr { th { "rpc" } th { "calls" } th { "median" } th { "slowest" } th { "failed" } }
-                    @for (name, calls) in &by_name {
-                        @let took = sorted(calls.iter().map(|rpc| rpc.took_ms).collect());
+                    tr { th { "rpc" } th { "calls" } th { "mean" } th { "slowest" } th { "failed" } }
+                    @for stat in &overview.rpc_stats {
                         tr {
-                            td { code { (Peer(name)) } }
-                            td { (calls.len()) }
-                            td { (took[took.len() / 2]) " ms" }
-                            td { (took[took.len() - 1]) " ms" }
+                            td { code { (Peer(&stat.rpc)) } }
+                            td { (stat.calls) }
+                            td { (stat.total_ms / stat.calls.max(1)) " ms" }
+                            td { (stat.max_ms) " ms" }
                             td {
-                                @let failed: Vec<_> = calls.iter().filter(|rpc| !rpc.ok).collect();
-                                (failed.len())
-                                @if let Some(first) = failed.first() { ": " (Peer(&first.outcome)) }
+                                (stat.failed)
+                                @if let Some(first) = first_failure(&stat.rpc) { ": " (Peer(&cut(&first.outcome, TITLE_LIMIT))) }
                             }
                         }
                     }
@@ -452,11 +462,6 @@ fn rpc_table(overview: &Overview) -> Markup {
             }
         }
     }
-}
-
-fn sorted(mut took: Vec<u64>) -> Vec<u64> {
-    took.sort_unstable();
-    took
 }
 
 fn streams_list(overview: &Overview) -> Markup {
@@ -523,7 +528,10 @@ fn check_article(check: &CheckReport) -> Markup {
                         tr { th { "observed" } td { (Peer(&evidence.observed)) } }
                     }
                     @if !evidence.timeline.is_empty() {
-                        ol.ev.mono { @for entry in &evidence.timeline { (evidence_entry(entry)) } }
+                        ol.ev.mono { @for entry in evidence.timeline.iter().take(EVIDENCE_SHOWN) { (evidence_entry(entry)) } }
+                        @if evidence.timeline.len() > EVIDENCE_SHOWN {
+                            p.note { (evidence.timeline.len() - EVIDENCE_SHOWN) " more entries in report.json" }
+                        }
                     }
                 }
             }
@@ -533,6 +541,6 @@ fn check_article(check: &CheckReport) -> Markup {
 
 fn evidence_entry(entry: &TimelineEntry) -> Markup {
     html! {
-        li { a href={ "#t-" (entry.seq) } title="its place on the timeline" { "#" (entry.seq) } " " (Peer(&entry.line())) }
+        li { a href={ "#t-" (entry.seq) } title="its place on the timeline" { "#" (entry.seq) } " " (Peer(&cut(&entry.line(), LINE_LIMIT))) }
     }
 }

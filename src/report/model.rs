@@ -10,11 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::overview::Overview;
 pub use crate::events::{
     CheckReport, Evidence, LevelReport, RecordingTrim, ServiceReport, SettingsReport, SuiteReport, TargetReport,
     TimelineEntry, TimelineWhat, Verdict, truncate,
 };
-use crate::events::overview::Overview;
 use crate::events::{RunEnd, RunInfo};
 
 pub const SCHEMA: &str = "puppet-lint/report";

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{Timeline, What};
 use crate::events::overview::{
-    Gap, KINDS, KindBins, NOTES, NoteMark, OTHER_TYPES, Overview, RPCS, RpcSpan, STATES, STREAMS, StateMark,
+    Gap, KINDS, KindBins, NOTES, NoteMark, OTHER_TYPES, Overview, RPCS, RpcSpan, RpcStats, STATES, STREAMS, StateMark,
     StreamSpan, TEXT_LIMIT,
 };
 use crate::events::truncate;
@@ -73,11 +73,23 @@ impl Timeline {
             total: counts.iter().map(|count| u64::from(*count)).sum(),
             counts,
         };
-        overview.events = kinds.into_iter().map(|(number, counts)| row(EventKind::from_wire(number).name(), counts)).collect();
+        overview.events =
+            kinds.into_iter().map(|(number, counts)| row(EventKind::from_wire(number).name(), counts)).collect();
         overview.events.extend(other_types.map(|counts| row(OTHER_TYPES.to_owned(), counts)));
         let cut = |text: &str| truncate(text, TEXT_LIMIT);
+        let mut stats: BTreeMap<&'static str, RpcStats> = BTreeMap::new();
         for entry in self.others_since(0) {
             let at_ms = entry.at.as_millis() as u64;
+            if let What::Rpc(rpc) = &entry.what {
+                let name = rpc.name.name();
+                let stat =
+                    stats.entry(name).or_insert_with(|| RpcStats { rpc: name.to_owned(), ..RpcStats::default() });
+                let took = rpc.took.as_millis() as u64;
+                stat.calls += 1;
+                stat.failed += u64::from(!rpc.ok);
+                stat.total_ms = stat.total_ms.saturating_add(took);
+                stat.max_ms = stat.max_ms.max(took);
+            }
             match entry.what {
                 What::Rpc(rpc) if overview.rpcs.len() < RPCS => overview.rpcs.push(RpcSpan {
                     seq: entry.seq,
@@ -101,17 +113,22 @@ impl Timeline {
                 What::Reopened { stream, ended } if overview.notes.len() < NOTES => overview.notes.push(NoteMark {
                     seq: entry.seq,
                     at_ms,
-                    text: cut(&format!("the event stream ended outside Stop ({ended}); subscribed again as stream {stream}")),
+                    text: cut(&format!(
+                        "the event stream ended outside Stop ({ended}); subscribed again as stream {stream}"
+                    )),
                 }),
-                What::Lost { cause } if overview.notes.len() < NOTES => {
-                    overview.notes.push(NoteMark { seq: entry.seq, at_ms, text: cut(&format!("lost the service at {cause}")) })
-                }
+                What::Lost { cause } if overview.notes.len() < NOTES => overview.notes.push(NoteMark {
+                    seq: entry.seq,
+                    at_ms,
+                    text: cut(&format!("lost the service at {cause}")),
+                }),
                 What::Note(text) if overview.notes.len() < NOTES => {
                     overview.notes.push(NoteMark { seq: entry.seq, at_ms, text: cut(&text) })
                 }
                 _ => {}
             }
         }
+        overview.rpc_stats = stats.into_values().collect();
         overview
     }
 }
