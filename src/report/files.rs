@@ -1,5 +1,5 @@
 //! The report files: `report.json`, `junit.xml`, `summary.md`, `badge.svg`,
-//! `badge.json`. Each is written whole or not at all (a temporary file
+//! `badge.json`, `report.html`. Each is written whole or not at all (a temporary file
 //! renamed into place); [`super::writer::ReportWriter`] decides when.
 
 use std::io;

@@ -38,7 +38,9 @@ details>summary{cursor:pointer}.req{color:#444}.reason{margin:4px 0}\
 ol.ev{margin:4px 0;padding-left:20px}ol.ev li{word-break:break-all}\
 svg{width:100%;height:auto;display:block;border:1px solid #eee}svg text{font:11px system-ui,sans-serif;fill:#333}\
 .mk path{stroke:#0969da;stroke-opacity:.35;fill:#0969da}.mk:target path{stroke:#cf222e;stroke-opacity:1;stroke-width:3;fill:#cf222e}\
-.legend span{display:inline-block;margin-right:12px}.note{color:#555}";
+.legend{color:#444;font-size:12px}.legend span{margin-right:10px}.sw{display:inline-block;width:10px;height:10px;margin:0 3px 0 0;vertical-align:middle}\
+.s-scan{background:#bf8700}.s-login{background:#1a7f37}.s-ready{background:#2da44e}.s-out{background:#cf222e}.s-rpc{background:#1b7c83}.s-gap{background:#8c959f}.s-mk{background:#0969da}\
+.note{color:#555}";
 
 /// The width the timeline is drawn in (SVG user units, scaled to the page).
 const WIDTH: f64 = 1060.0;
@@ -412,6 +414,12 @@ fn timeline(report: &Report) -> Markup {
             p.note { (Peer(&label)) ". Each mark below links to the check whose evidence it is; each evidence entry links here." }
             svg viewBox=(view) role="img" aria-label=(label) {
                 (PreEscaped(svg))
+            }
+            p.legend {
+                "login state: " span { i.sw.s-scan {} "scan" } span { i.sw.s-login {} "login" } span { i.sw.s-ready {} "ready" }
+                span { i.sw.s-out {} "logout or reset" } " · rpcs: " span { i.sw.s-rpc {} "ok" } span { i.sw.s-out {} "failed" }
+                " · silences: " span { i.sw.s-gap {} "within" } span { i.sw.s-out {} "longer than the allowed gap" }
+                " · " span { i.sw.s-mk {} "evidence (the one linked to turns red)" }
             }
             (rpc_table(overview))
             (streams_list(overview))
