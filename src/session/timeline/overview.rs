@@ -132,3 +132,83 @@ impl Timeline {
         overview
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Timeline;
+    use crate::events::overview::{KINDS, OTHER_TYPES};
+
+    /// A timeline rebuilt from recording lines written at chosen times.
+    fn recorded(lines: &[String]) -> Timeline {
+        let path = std::env::temp_dir().join(format!("puppet-lint-overview-{}.jsonl", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let timeline = Timeline::from_recording(&path).unwrap();
+        let _ = std::fs::remove_file(path);
+        timeline
+    }
+
+    fn event(seq: usize, at_ms: u64, number: i32, connect: bool) -> String {
+        let name = crate::wire::EventKind::from_wire(number).name();
+        format!(
+            r#"{{"seq":{seq},"at_ms":{at_ms},"kind":"event","stream":1,"event":"{name}","number":{number},"payload":"{{\"data\":\"x\",\"contactId\":\"bot\"}}","connect_heartbeat":{connect}}}"#
+        )
+    }
+
+    #[test]
+    fn silences_are_counted_as_the_heartbeat_rule_counts_them() {
+        let timeline = recorded(&[
+            r#"{"seq":0,"at_ms":0,"kind":"subscribed","stream":1}"#.into(),
+            event(1, 10, 1, true),
+            event(2, 500, 25, false),
+            r#"{"seq":3,"at_ms":620,"kind":"rpc","rpc":"Ding","took_ms":20,"outcome":"ok"}"#.into(),
+            event(4, 4_000, 1, false),
+            r#"{"seq":5,"at_ms":4100,"kind":"stream-ended","stream":1,"error":"boom"}"#.into(),
+            r#"{"seq":6,"at_ms":4200,"kind":"subscribed","stream":2}"#.into(),
+            // A new stream's connect heartbeat starts the silence afresh: the 5 s without a stream are no gap.
+            event(7, 9_000, 1, true),
+            event(8, 9_100, 99, false),
+            r#"{"seq":9,"at_ms":9200,"kind":"rpc","rpc":"Ding","took_ms":30,"outcome":"UNAVAILABLE: gone"}"#.into(),
+        ]);
+        let overview = timeline.overview(Duration::from_millis(10_000));
+        assert_eq!(overview.span_ms, 10_000);
+        let longest = overview.longest_gap.expect("a gap");
+        assert_eq!((longest.from_ms, longest.gap_ms), (500, 3_500));
+        assert_eq!(overview.gaps_ms[overview.bin(4_000)], 3_500);
+        assert_eq!(overview.gaps_ms[overview.bin(9_000)], 0, "no gap ends at a connect heartbeat");
+        assert_eq!(overview.gaps_ms[overview.bin(9_100)], 100);
+        assert_eq!(*overview.gaps_ms.last().unwrap(), 900, "the silence to the end of the span");
+        let totals: Vec<_> = overview.events.iter().map(|row| (row.event.as_str(), row.total)).collect();
+        assert_eq!(totals, [("heartbeat", 3), ("login", 1), ("type-99", 1)]);
+        assert_eq!(overview.events[0].counts.iter().map(|count| u64::from(*count)).sum::<u64>(), 3);
+        assert_eq!(overview.states.len(), 1);
+        assert_eq!((overview.states[0].event.as_str(), overview.states[0].at_ms), ("login", 500));
+        assert_eq!(overview.streams.len(), 2);
+        assert_eq!(overview.streams[0].ended_ms, Some(4_100));
+        assert_eq!(overview.streams[0].error.as_deref(), Some("boom"));
+        assert_eq!(overview.streams[1].ended_ms, None);
+        assert_eq!(overview.rpcs.len(), 2);
+        assert!(overview.rpcs[0].ok && !overview.rpcs[1].ok);
+        let ding = &overview.rpc_stats[0];
+        assert_eq!((ding.rpc.as_str(), ding.calls, ding.failed, ding.total_ms, ding.max_ms), ("Ding", 2, 1, 50, 30));
+    }
+
+    #[test]
+    fn types_past_the_cap_share_a_row_and_a_flood_keeps_the_bins() {
+        let mut lines = Vec::new();
+        for seq in 0..2_000usize {
+            // 40 types: the first 24 seen get rows of their own.
+            lines.push(event(seq, seq as u64 * 5, 100 + (seq % 40) as i32, false));
+        }
+        let overview = recorded(&lines).overview(Duration::ZERO);
+        assert_eq!(overview.events.len(), KINDS + 1);
+        let other = overview.events.last().unwrap();
+        assert_eq!(other.event, OTHER_TYPES);
+        assert_eq!(overview.events.iter().map(|row| row.total).sum::<u64>(), 2_000);
+        assert_eq!(other.total, 2_000 - 50 * KINDS as u64);
+        assert!(overview.events.iter().all(|row| row.counts.len() == overview.gaps_ms.len()));
+        assert!(overview.gaps_ms.len() <= crate::events::overview::BINS);
+        assert_eq!(overview.span_ms, 9_995, "the span reaches the last entry");
+    }
+}
