@@ -350,6 +350,9 @@ pub enum ReportFormat {
     /// GitHub Actions workflow commands: `::error` per failed `must`,
     /// `::warning` per failed `should`.
     Github,
+    /// The run as a page (`report.html`): the timeline drawn, every check with
+    /// its evidence linked to its place on it; self-contained, no script.
+    Html,
 }
 
 #[derive(Debug, Args, Clone)]

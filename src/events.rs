@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::suite::Severity;
 
+pub mod overview;
+
 /// Longest payload kept in a timeline excerpt; the rest is summarised.
 pub const PAYLOAD_LIMIT: usize = 2_000;
 
@@ -97,6 +99,8 @@ pub struct RunEnd {
     pub recording: Option<String>,
     /// What the recording budget cut from the recording, when it cut anything.
     pub recording_trimmed: Option<RecordingTrim>,
+    /// The timeline in bounded form (bins, rpcs, subscriptions, login states), when the run had one.
+    pub overview: Option<overview::Overview>,
 }
 
 /// An event payload the recording kept as its head only: the whole

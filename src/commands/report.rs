@@ -4,7 +4,7 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::Error;
 use crate::report::look::Look;
 use crate::report::model::{OLDEST_READABLE, Report, SCHEMA, SCHEMA_VERSION};
-use crate::report::{badge, checklist, files, github, junit, markdown};
+use crate::report::{badge, checklist, files, github, html, junit, markdown};
 
 /// Renders a report a run wrote (its report.json, or the directory holding it)
 /// in one format, on stdout or to `--output`.
@@ -30,6 +30,7 @@ pub fn render(report: &Report, format: ReportFormat, look: &Look) -> String {
         ReportFormat::BadgeJson => format!("{}\n", badge::json(report)),
         ReportFormat::Json => files::json(report),
         ReportFormat::Github => github::annotations(report),
+        ReportFormat::Html => html::render(report),
     }
 }
 

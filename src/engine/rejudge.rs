@@ -112,5 +112,6 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
         events: timeline.counts(),
         recording: None,
         recording_trimmed: timeline.trimmed(),
+        overview: Some(timeline.overview(timeline.now())),
     })));
 }

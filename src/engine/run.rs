@@ -180,6 +180,8 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         }
         _ => None,
     };
+    // The timeline in bounded form, for the page that draws it (a walk of the index).
+    let session_overview = (!timeline.is_empty()).then(|| timeline.overview(timeline.now()));
     observer.event(RunEvent::RunFinished(Box::new(RunEnd {
         duration: clock.elapsed(),
         interrupted_by: stop.reason(),
@@ -190,6 +192,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         events: timeline.counts(),
         recording,
         recording_trimmed: timeline.trimmed(),
+        overview: session_overview,
     })));
 }
 

@@ -1,18 +1,19 @@
 //! The report files: `report.json`, `junit.xml`, `summary.md`, `badge.svg`,
-//! `badge.json`. Each is written whole or not at all (a temporary file
+//! `badge.json`, `report.html`. Each is written whole or not at all (a temporary file
 //! renamed into place); [`super::writer::ReportWriter`] decides when.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::model::Report;
-use super::{badge, junit, markdown};
+use super::{badge, html, junit, markdown};
 
 pub const JSON: &str = "report.json";
 pub const JUNIT: &str = "junit.xml";
 pub const MARKDOWN: &str = "summary.md";
 pub const BADGE_SVG: &str = "badge.svg";
 pub const BADGE_JSON: &str = "badge.json";
+pub const HTML: &str = "report.html";
 
 /// `report.json`'s text: C1 controls and DEL as `\u` escapes ([`crate::events::escape_c1_controls`]), tokens
 /// masked.
@@ -32,6 +33,7 @@ pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         (MARKDOWN, markdown::render(report)),
         (BADGE_SVG, badge::svg(report)),
         (BADGE_JSON, badge::json(report)),
+        (HTML, html::render(report)),
     ];
     files
         .into_iter()

@@ -1,8 +1,8 @@
 //! Every reader of a run: the live progress on stderr, and the report files
 //! — all rendered from one [`model::Report`], which [`writer::ReportWriter`]
 //! builds from the run's events: the terminal checklist, JUnit XML, GitHub
-//! Markdown, a certification badge (SVG and shields.io JSON), `report.json`
-//! itself, and baselines. Nothing here talks to the network or to a session.
+//! Markdown, a certification badge (SVG and shields.io JSON), the run as a
+//! page (`report.html`), `report.json` itself, and baselines. Nothing here talks to the network or to a session.
 
 pub mod badge;
 pub mod baseline;
@@ -11,6 +11,7 @@ pub mod escape;
 pub mod files;
 pub mod fleet;
 pub mod github;
+pub mod html;
 pub mod junit;
 pub mod look;
 pub mod markdown;

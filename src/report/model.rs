@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::overview::Overview;
 pub use crate::events::{
     CheckReport, Evidence, LevelReport, RecordingTrim, ServiceReport, SettingsReport, SuiteReport, TargetReport,
     TimelineEntry, TimelineWhat, Verdict, truncate,
@@ -57,6 +58,11 @@ pub struct Report {
     /// anything: trimmed payloads are not judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_trimmed: Option<RecordingTrim>,
+    /// The timeline in bounded form, for pages that draw it (`report.html`):
+    /// events per type in bins along the run, the longest silence per bin,
+    /// the rpcs, the subscriptions and their ends, the login-state events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overview: Option<Overview>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -119,6 +125,7 @@ impl Report {
             events: Default::default(),
             recording: None,
             recording_trimmed: None,
+            overview: None,
         }
     }
 
@@ -148,6 +155,7 @@ impl Report {
         self.events = end.events.clone();
         self.recording = end.recording.clone();
         self.recording_trimmed = end.recording_trimmed.clone();
+        self.overview = end.overview.clone();
         self.summary = Summary::of(&self.checks);
     }
 }

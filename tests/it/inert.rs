@@ -8,7 +8,7 @@
 //! (`support/leak.rs`).
 //!
 //! A process of its own ([`support::alone`]): the tokens it registers would
-//! mask text in the other tests. 2,000 cases by default (a case renders 16
+//! mask text in the other tests. 2,000 cases by default (a case renders 17
 //! outputs and searches each; about 25 ms a case in a debug build);
 //! `PROPTEST_CASES` raises the count
 //! (`PROPTEST_CASES=100000 cargo test --release --test it inert::`).
@@ -27,7 +27,7 @@ use puppet_lint::report::matrix::{self, Matrix};
 use puppet_lint::report::model::{
     CheckReport, Report, ServiceReport, SettingsReport, SuiteReport, Summary, TargetReport, Verdict,
 };
-use puppet_lint::report::{badge, checklist, files, github, junit, markdown};
+use puppet_lint::report::{badge, checklist, files, github, html, junit, markdown};
 use puppet_lint::vocab::Severity;
 
 use crate::support;
@@ -319,7 +319,26 @@ pub fn report(shape: &Shape, pool: &[String]) -> Report {
         checks,
         events,
         recording: Some(s()),
+        overview: Some(overview(&mut s)),
     }
+}
+
+/// A timeline overview with a string of the pool in every string field.
+fn overview(s: &mut impl FnMut() -> String) -> puppet_lint::events::overview::Overview {
+    use puppet_lint::events::overview::{KindBins, NoteMark, Overview, RpcSpan, StateMark, StreamSpan};
+    let mut overview = Overview::over(2_000);
+    let bins = overview.gaps_ms.len();
+    overview.events = vec![KindBins { event: s(), total: 2, counts: vec![2; bins] }];
+    overview.gaps_ms = vec![1_500; bins];
+    overview.rpcs = vec![
+        RpcSpan { seq: 1, rpc: s(), at_ms: 3, took_ms: 4, ok: true, outcome: s() },
+        RpcSpan { seq: 2, rpc: s(), at_ms: 5, took_ms: 6, ok: false, outcome: s() },
+    ];
+    overview.streams =
+        vec![StreamSpan { stream: 1, seq: 0, at_ms: 0, ended_seq: Some(9), ended_ms: Some(9), error: Some(s()) }];
+    overview.states = vec![StateMark { seq: 3, at_ms: 7, event: s(), replay: true }];
+    overview.notes = vec![NoteMark { seq: 4, at_ms: 8, text: s() }];
+    overview
 }
 
 /// The pool with each hostile string replaced by a benign one (equal strings alike, blank ones kept), for the
@@ -365,6 +384,7 @@ pub fn render_all(reports: &[(String, Report)], markup_only: bool) -> Vec<(Strin
         add(all, format!("{name}: badge json"), &|| badge::json(report));
         add(all, format!("{name}: json"), &|| files::json(report));
         add(all, format!("{name}: github"), &|| github::annotations(report));
+        add(true, format!("{name}: report html"), &|| html::render(report));
     }
     let built = Matrix::build(reports.to_vec());
     add(true, "matrix markdown".into(), &|| matrix::markdown(&built));
@@ -413,7 +433,7 @@ pub fn check(name: &str, text: &str, benign: Option<&str>) -> Result<(), String>
         }
         "badge json" | "json" | "matrix json" => inert::json(text),
         "github" => inert::workflow(text),
-        "matrix html" => with(name, inert::html_markup),
+        "matrix html" | "report html" => with(name, inert::html_markup),
         _ => with(name, inert::markdown_markup),
     }
 }

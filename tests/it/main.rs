@@ -27,6 +27,7 @@ mod redact_forms;
 mod registry;
 mod rejudge;
 mod report_formats;
+mod report_html;
 mod robustness;
 mod suite_errors;
 mod tls;

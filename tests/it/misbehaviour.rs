@@ -319,6 +319,18 @@ fn a_flood_of_events_is_read_to_the_end() {
     assert!(outcome.report.events.get("message").is_some_and(|count| *count >= 200_000), "every event counted");
     let recording = std::fs::metadata(outcome.dir().join("timeline.jsonl")).expect("the recording").len();
     assert!(recording > 200_000 * 40, "every event recorded: {recording} bytes");
+    // The page draws the flood in bins: as small as a run of a few events, and quick to render again.
+    let page = std::fs::metadata(outcome.dir().join("report.html")).expect("report.html").len();
+    eprintln!("flood: report.html is {page} bytes");
+    assert!(page < 1 << 20, "report.html does not grow with the event count: {page} bytes");
+    let overview = outcome.report.overview.as_ref().expect("the flood's overview");
+    let drawn: u64 = overview.events.iter().map(|row| row.total).sum();
+    assert!(drawn >= 200_000, "every event is counted in a bin: {drawn}");
+    let started = Instant::now();
+    let again = Cli::new().args(["report", outcome.dir().to_str().unwrap(), "--format", "html"]).run();
+    again.code(exit::OK);
+    eprintln!("flood: report --format html took {:?}", started.elapsed());
+    assert_eq!(again.stdout, std::fs::read_to_string(outcome.dir().join("report.html")).unwrap());
 }
 
 /// Told from reading the flood to its end (50 million events: minutes) with

@@ -63,7 +63,7 @@ fn check(id: &str, verdict: Verdict, level: Severity) -> CheckReport {
 }
 
 /// A run with one check of each verdict.
-fn every_verdict() -> Report {
+pub fn every_verdict() -> Report {
     let checks = vec![
         check("events.login-before-ready", Verdict::Pass, Severity::Must),
         check("events.ready", Verdict::Fail, Severity::Must),
@@ -116,6 +116,7 @@ fn every_verdict() -> Report {
         events: [("heartbeat".to_owned(), 4), ("login".to_owned(), 1)].into_iter().collect(),
         recording: Some("timeline.jsonl".into()),
         recording_trimmed: None,
+        overview: None,
     }
 }
 

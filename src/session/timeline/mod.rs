@@ -24,6 +24,7 @@ use crate::events::{TimelineEntry, TimelineWhat};
 use crate::wire::{EventKind, Rpc, decode_payload};
 
 mod entry;
+mod overview;
 mod recording;
 
 pub use entry::{Entry, EventRecord, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, What};
