@@ -26,7 +26,8 @@ def main(wheel: str, out: str) -> None:
         with archive.open(names[0]) as source, open(path, "wb") as target:
             target.write(source.read())
         os.chmod(path, 0o755)
-        print(path)
+        # Forward slashes: the path goes on to bash, on Windows runners too.
+        print(path.replace(os.sep, "/"))
 
 
 if __name__ == "__main__":
