@@ -3,6 +3,7 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
+mod answers;
 mod error;
 pub mod replay;
 pub mod scans;
@@ -77,6 +78,8 @@ pub struct Session {
     /// several of them (checks read payloads one after another anyway).
     message_fetch: tokio::sync::Semaphore,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
+    /// The account model's payload answers (`answers.rs`).
+    answers: answers::Answers,
 }
 
 impl Drop for Session {
@@ -107,6 +110,7 @@ impl Session {
             messages: Mutex::new(HashMap::new()),
             message_fetch: tokio::sync::Semaphore::new(1),
             files: Mutex::new(HashMap::new()),
+            answers: answers::Answers::default(),
         }
     }
 
