@@ -10,7 +10,7 @@ use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, seconds, shown, 
 use crate::clock::human;
 use crate::engine::field::account::{self, Bucket};
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
-use crate::session::{SCAN_LIMIT, Session};
+use crate::session::{Moment, SCAN_LIMIT, Session};
 
 /// How many other messages a wait resolves with `MessagePayload` freely; past it, at most [`account::RATE`] a second.
 const INSPECT_LIMIT: usize = 500;
@@ -125,8 +125,28 @@ impl CheckRun {
         // those that failed; `skipped`: past the limit, not inspected.
         let (mut arrived, mut inspected, mut unresolved, mut skipped) = (0usize, 0, 0, 0);
         let mut bucket = Bucket::new(timeline.now());
+        let by_id = !id.is_empty();
         loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            // Chosen on the index, before anything is read back: past the limit, a message with no token left is
+            // counted and skipped unread (a flood is not parsed to be thrown away).
+            let now = timeline.now();
+            let choose = |moment: &Moment| {
+                if moment.kind != Some(EventKind::Message) {
+                    return false;
+                }
+                if by_id {
+                    return true;
+                }
+                arrived += 1;
+                if inspected < INSPECT_LIMIT || bucket.take(now).is_ok() {
+                    inspected += 1;
+                    true
+                } else {
+                    skipped += 1;
+                    false
+                }
+            };
+            let scan = timeline.scan(next, choose, SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
             for entry in &scan.entries {
@@ -153,12 +173,6 @@ impl CheckRun {
                         }
                     }
                 } else {
-                    arrived += 1;
-                    if inspected >= INSPECT_LIMIT && bucket.take(timeline.now()).is_err() {
-                        skipped += 1;
-                        continue;
-                    }
-                    inspected += 1;
                     let Ok(payload) = session.message_payload(message_id).await else {
                         unresolved += 1;
                         continue;
