@@ -132,24 +132,11 @@ fault!(a_dong_held_back_by_an_upload_warns, Fault::SlowDingUnderLoad, fails["fil
 fault!(app_markup_typed_text_warns, Fault::AppMarkupAsText, fails["message.app-markup"]);
 // The received-files rule of mime-extension sees the video's name too (MessageFile's), as a must.
 fault!(a_video_named_as_a_photo_warns_name_fits_type, Fault::VideoNamedAsImage, fails["filebox.name-fits-type", "filebox.mime-extension"]);
-fault!(
-    an_invitation_whose_inviter_names_nobody_fails_the_identity_rule,
-    Fault::DanglingRoomInviter,
-    fails["payloads.ids-resolve"]
-);
+fault!(a_dangling_invitation_inviter_fails, Fault::DanglingRoomInviter, fails["payloads.ids-resolve"]);
 fault!(a_room_owner_that_names_nobody_fails_the_identity_rule, Fault::GhostRoomOwner, fails["payloads.ids-resolve"]);
-fault!(
-    a_contact_named_undefined_fails_the_answer_placeholder_rule,
-    Fault::PlaceholderContactName,
-    fails["payloads.answer-placeholders"]
-);
+fault!(an_undefined_contact_name_fails, Fault::PlaceholderContactName, fails["payloads.answer-placeholders"]);
 // The texts come back as files (and unpaired by id, as the official server's sends answer none): found at once.
-fault!(
-    a_text_echoed_as_a_file_fails_self_echo,
-    Fault::EchoTextAsFile,
-    fails["message.self-echo"],
-    skips["message.fidelity"]
-);
+fault!(a_text_echoed_as_a_file_fails, Fault::EchoTextAsFile, fails["message.self-echo"], skips["message.fidelity"]);
 fault!(ignoring_the_authority_token_fails_its_check, Fault::NoAuthorityToken, fails["auth.authority-token"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
