@@ -164,6 +164,9 @@ pub enum AccountRule {
     RoomWithoutListener,
     /// A room message's talker is a member of the room (should: membership changes as the message travels).
     TalkerInRoom,
+    /// No string of a payload rpc's answer (`MessagePayload`, `ContactPayload`, `RoomPayload`, `RoomMemberList`,
+    /// `FriendshipPayload`, `RoomInvitationPayload`) is placeholder text where a value belongs (must).
+    AnswerPlaceholders,
 }
 
 impl AccountRule {
@@ -174,6 +177,7 @@ impl AccountRule {
         AccountRule::DirectHasListener,
         AccountRule::RoomWithoutListener,
         AccountRule::TalkerInRoom,
+        AccountRule::AnswerPlaceholders,
     ];
 
     /// The stable id suites and findings use, e.g. `ids-resolve`.
@@ -184,13 +188,17 @@ impl AccountRule {
             AccountRule::DirectHasListener => "direct-has-listener",
             AccountRule::RoomWithoutListener => "room-without-listener",
             AccountRule::TalkerInRoom => "talker-in-room",
+            AccountRule::AnswerPlaceholders => "answer-placeholders",
         }
     }
 
     /// How strongly it binds (the check that asks for it carries its own level; findings say this one).
     pub fn severity(self) -> Severity {
         match self {
-            AccountRule::IdsResolve | AccountRule::IdsAreIds | AccountRule::DirectHasListener => Severity::Must,
+            AccountRule::IdsResolve
+            | AccountRule::IdsAreIds
+            | AccountRule::DirectHasListener
+            | AccountRule::AnswerPlaceholders => Severity::Must,
             AccountRule::RoomWithoutListener | AccountRule::TalkerInRoom => Severity::Should,
         }
     }
@@ -203,6 +211,7 @@ impl AccountRule {
             AccountRule::DirectHasListener => "a message outside a room names its listener",
             AccountRule::RoomWithoutListener => "a room message names no listener",
             AccountRule::TalkerInRoom => "a room message's talker is in the room's RoomMemberList",
+            AccountRule::AnswerPlaceholders => "no payload answer holds placeholder text where a value belongs",
         }
     }
 
@@ -230,18 +239,26 @@ impl fmt::Display for AccountRule {
 pub enum ContentRule {
     /// A message of a file type (Attachment, Audio, Emoticon, Image, Video) has a file: `MessageFile` answers (must).
     FileAnswers,
-    /// A message typed Unknown does not carry the raw app markup the provider did not parse (should).
+    /// A message typed Unknown, or Text, does not carry the raw app markup the provider did not parse (should).
     AppMarkup,
     /// Every file name `MessageFile` hands out is a bare name: no directory part, no URL query or fragment (must).
     BareNames,
     /// A message's `timestamp` (ms) and `receive_time` lie within the run's clock (must).
     MessageTime,
+    /// A file's name (`MessageFile`'s, `MessagePayload.filename`) has an extension whose MIME type fits the message's
+    /// type: an Image or Emoticon an image, a Video a video, an Audio an audio (should).
+    NameFitsType,
 }
 
 impl ContentRule {
     /// Every rule, in the order the content judge's documentation lists them.
-    pub const ALL: &'static [ContentRule] =
-        &[ContentRule::FileAnswers, ContentRule::AppMarkup, ContentRule::BareNames, ContentRule::MessageTime];
+    pub const ALL: &'static [ContentRule] = &[
+        ContentRule::FileAnswers,
+        ContentRule::AppMarkup,
+        ContentRule::BareNames,
+        ContentRule::MessageTime,
+        ContentRule::NameFitsType,
+    ];
 
     /// The stable id suites and findings use, e.g. `bare-names`.
     pub fn id(self) -> &'static str {
@@ -250,6 +267,7 @@ impl ContentRule {
             ContentRule::AppMarkup => "app-markup",
             ContentRule::BareNames => "bare-names",
             ContentRule::MessageTime => "message-time",
+            ContentRule::NameFitsType => "name-fits-type",
         }
     }
 

@@ -127,6 +127,21 @@ pub enum Fault {
     SlowDingUnderLoad,
     /// without `authorization`, a call is refused: the token carried as the HTTP/2 `:authority` is ignored
     NoAuthorityToken,
+    // Issue 20's gaps (one block: the scan, app markup, names, echoes, invitations, answers).
+    /// the scan goes Waiting, Scanned, Confirmed, then Cancel: the bot never logs in
+    ConfirmedCancel,
+    /// Bob sends a link as a Text (7) message whose text is the raw `<msg><appmsg>` markup
+    AppMarkupAsText,
+    /// Bob sends a Video (15) message whose file is named like a photo (`bob-clip.jpg`)
+    VideoNamedAsImage,
+    /// a text the bot sends comes back as an Attachment (1) named with the text, and `MessageSendText` answers no id (as the official server does)
+    EchoTextAsFile,
+    /// a `room-invite` after login whose `RoomInvitationPayload` names an inviter that `ContactPayload` does not know
+    DanglingRoomInviter,
+    /// `RoomPayload` names an owner that `ContactPayload` does not know
+    GhostRoomOwner,
+    /// `ContactPayload` of Bob answers the name "undefined"
+    PlaceholderContactName,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

@@ -3,6 +3,7 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
+mod answers;
 mod error;
 pub mod replay;
 pub mod scans;
@@ -77,6 +78,8 @@ pub struct Session {
     /// several of them (checks read payloads one after another anyway).
     message_fetch: tokio::sync::Semaphore,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
+    /// The account model's payload answers (`answers.rs`).
+    answers: answers::Answers,
 }
 
 impl Drop for Session {
@@ -107,6 +110,7 @@ impl Session {
             messages: Mutex::new(HashMap::new()),
             message_fetch: tokio::sync::Semaphore::new(1),
             files: Mutex::new(HashMap::new()),
+            answers: answers::Answers::default(),
         }
     }
 
@@ -215,6 +219,25 @@ impl Session {
     /// running check ends with the cause), instead of each check waiting out
     /// its own deadline.
     async fn probe_after_silence(&self, rpc: Rpc) {
+        let after = self.options.rpc_timeout;
+        self.probe(format!("`{rpc}` did not answer within {:.1}s (`--rpc-timeout`)", after.as_secs_f64())).await;
+    }
+
+    /// Whether the service still answers, asked when a wait on its events ended in `silence` (no event at all for
+    /// that long): one `Version` probe, as after a call that got no answer. A frozen service (its process stopped,
+    /// its connection open) sends nothing and answers nothing: it is declared lost, and the check that waited
+    /// names the loss, not a rule the service broke. A silent service that answers is only silent: `None`.
+    pub async fn lost_in_silence(&self, silence: Duration) -> Option<String> {
+        if let Some(cause) = self.lost() {
+            return Some(cause);
+        }
+        self.probe(format!("no event for {:.1}s while a check waited on the event stream", silence.as_secs_f64()))
+            .await;
+        self.lost()
+    }
+
+    /// One `Version` probe after `silent` (what went unanswered); no answer declares the service lost.
+    async fn probe(&self, silent: String) {
         if self.lost().is_some() {
             return;
         }
@@ -230,10 +253,8 @@ impl Session {
         }
         let at = self.timeline.now();
         self.declare_lost(format!(
-            "+{:.1}s: `{rpc}` did not answer within {:.1}s (`--rpc-timeout`), nor did a `Version` probe after it \
-             (the service stopped answering)",
+            "+{:.1}s: {silent}, nor did a `Version` probe after it (the service stopped answering)",
             at.as_secs_f64(),
-            after.as_secs_f64()
         ));
     }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant as Clock};
 
 use tokio::time::Instant;
 
+use super::scans::Instead;
 use super::{RpcError, Session, What};
 use crate::config::{Address, Endpoint, Target, Timeouts};
 use crate::events::{Observer, RunEvent, SetupStep};
@@ -41,9 +42,22 @@ pub enum SetupFailure {
     #[error("subscribed, but no event within {}", crate::clock::human(*waited))]
     NoFirstEvent { waited: Duration },
     /// No login within the login timeout; `scans`: the scan history (QR codes cut, see [`super::scans`]) when
-    /// there was one, `lost`: it shows a Confirmed scan that the provider did not turn into a login.
-    #[error("the bot did not log in within {}{}", crate::clock::human(*waited), scan_history(scans))]
-    NotLoggedIn { waited: Duration, scans: Option<String>, lost: bool },
+    /// there was one, `lost`: it shows a Confirmed scan that the provider did not turn into a login. `ended`: the
+    /// wait ended before the timeout, at `waited`, because a Confirmed scan was followed by a Cancel or a Timeout
+    /// (that QR code's login is over: no login can follow it).
+    #[error("{}{}", not_logged_in(*waited, *ended), scan_history(scans))]
+    NotLoggedIn { waited: Duration, scans: Option<String>, lost: bool, ended: bool },
+}
+
+fn not_logged_in(waited: Duration, ended: bool) -> String {
+    if ended {
+        format!(
+            "the bot did not log in: the scan ended after Confirmed with no login, {} after Start",
+            crate::clock::human(waited)
+        )
+    } else {
+        format!("the bot did not log in within {}", crate::clock::human(waited))
+    }
 }
 
 fn scan_history(scans: &Option<String>) -> String {
@@ -384,6 +398,7 @@ pub async fn start_and_wait(
     let mut seen = 0;
     let mut asked_current_user = false;
     let mut history = super::scans::ScanHistory::new();
+    let mut ended = false;
     loop {
         if let Some(bot) = session.bot_id() {
             return Ok(bot);
@@ -398,18 +413,25 @@ pub async fn start_and_wait(
                 && event.kind == EventKind::Scan
             {
                 let status = crate::wire::ScanStatus::of_payload(event.payload.as_ref());
-                history.scan(entry.at, status, event.field("qrcode"));
+                // A Confirmed then a Cancel or a Timeout: that code's login is over, judged at once (a new QR code
+                // may still be scanned, so it is waited past).
+                let lost = history.scan(entry.at, status, event.field("qrcode"));
+                ended |= lost.is_some_and(|lost| matches!(lost.instead, Instead::Cancel | Instead::Timeout));
                 let status = status.unwrap_or(crate::wire::ScanStatus::Unknown).to_string();
                 // Shown whole to the person who must scan it (progress), never kept whole in the history.
                 let qrcode = event.field("qrcode").map(|qrcode| crate::redact::redact(qrcode).into_owned());
                 observer.event(RunEvent::Scan { status, qrcode });
             }
         }
+        if ended && session.bot_id().is_none() {
+            let scans = (!history.is_empty()).then(|| history.to_string());
+            return Err(SetupFailure::NotLoggedIn { waited: started.elapsed(), scans, lost: true, ended });
+        }
         let now = Instant::now();
         if now >= deadline {
             let lost = !history.lost().is_empty() || history.confirmed().is_some();
             let scans = (!history.is_empty()).then(|| history.to_string());
-            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, scans, lost });
+            return Err(SetupFailure::NotLoggedIn { waited: login_timeout, scans, lost, ended: false });
         }
         // After a moment without a login, ask: a fork's CurrentUser knows the
         // bot even when no login is replayed.

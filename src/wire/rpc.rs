@@ -54,6 +54,7 @@ rpcs! {
     RoomPayload, false;
     RoomMemberList, false;
     FriendshipPayload, false;
+    RoomInvitationPayload, false;
     ContactList, false;
     RoomList, false;
     CurrentUser, false;

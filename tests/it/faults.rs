@@ -6,7 +6,7 @@
 use puppet_lint::mock::Fault;
 use puppet_lint::report::model::{Report, Verdict};
 
-use crate::support::{Engine, mock, target_of, verdicts};
+use crate::support::{Cli, Engine, mock, target_of, verdicts};
 
 async fn run_with(faults: &[Fault]) -> Report {
     let mock = mock(faults).await;
@@ -92,8 +92,9 @@ fault!(session_kept_after_logout_fails_logout_cleanup, Fault::SessionKeptAfterLo
 fault!(session_lost_on_restart_fails_session_restore, Fault::SessionLostOnRestart, fails["session.restore"]);
 // A name whose extension is lost or changed is also a name that did not come back byte for byte.
 fault!(stripped_extensions_fail_the_mime_rule, Fault::StripFileExtension, fails["filebox.mime-extension", "filebox.stream-name", "message.fidelity"]);
-fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension", "filebox.stream-name", "message.fidelity"]);
-fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension"]);
+// A photo the bot sends comes back named `.pdf`: its Image echo's name is of another kind (name-fits-type).
+fault!(wrong_extensions_fail_the_mime_rule, Fault::WrongFileExtension, fails["filebox.mime-extension", "filebox.stream-name", "message.fidelity", "filebox.name-fits-type"]);
+fault!(a_misnamed_file_kind_fails_the_mime_rule, Fault::MisnamedFileKind, fails["filebox.mime-extension", "filebox.name-fits-type"]);
 fault!(a_stale_scan_while_logged_in_fails_the_scan_rule, Fault::StaleScan, fails["events.no-scan-while-logged-in"]);
 fault!(two_logouts_for_one_logout_warn, Fault::DoubleLogout, fails["events.one-logout-per-logout"]);
 fault!(a_null_in_an_id_list_fails_the_shape_rule, Fault::NullInIdList, fails["payloads.shape"]);
@@ -134,6 +135,16 @@ fault!(
     fails["filebox.stream-name"]
 );
 fault!(a_dong_held_back_by_an_upload_warns, Fault::SlowDingUnderLoad, fails["filebox.ding-during-transfer"]);
+// Issue 20's gaps: app markup typed Text, a received file named as another kind, ids an invitation or a room
+// answer names, placeholder text in an answer.
+fault!(app_markup_typed_text_warns, Fault::AppMarkupAsText, fails["message.app-markup"]);
+// The received-files rule of mime-extension sees the video's name too (MessageFile's), as a must.
+fault!(a_video_named_as_a_photo_warns_name_fits_type, Fault::VideoNamedAsImage, fails["filebox.name-fits-type", "filebox.mime-extension"]);
+fault!(a_dangling_invitation_inviter_fails, Fault::DanglingRoomInviter, fails["payloads.ids-resolve"]);
+fault!(a_room_owner_that_names_nobody_fails_the_identity_rule, Fault::GhostRoomOwner, fails["payloads.ids-resolve"]);
+fault!(an_undefined_contact_name_fails, Fault::PlaceholderContactName, fails["payloads.answer-placeholders"]);
+// The texts come back as files (and unpaired by id, as the official server's sends answer none): found at once.
+fault!(a_text_echoed_as_a_file_fails, Fault::EchoTextAsFile, fails["message.self-echo"], skips["message.fidelity"]);
 fault!(ignoring_the_authority_token_fails_its_check, Fault::NoAuthorityToken, fails["auth.authority-token"]);
 fault!(accepting_any_token_fails_the_auth_check, Fault::AcceptAnyToken, fails["auth.rejects-invalid-token"]);
 
@@ -421,7 +432,7 @@ async fn sync_and_scan_findings_name_the_rpc_the_counts_the_ids_and_the_times() 
 /// recording gives the same verdicts.
 #[test]
 fn a_confirmed_scan_that_never_logs_in_ends_with_the_scan_history() {
-    use crate::support::{Cli, read_report};
+    use crate::support::read_report;
     use puppet_lint::exit;
     let (fault, name) = (Fault::ConfirmedNoLogin, "confirmed-no-login");
     assert_eq!(fault.name(), name);
@@ -434,7 +445,8 @@ fn a_confirmed_scan_that_never_logs_in_ends_with_the_scan_history() {
     let report = ran.report();
     let setup = report.setup_error.clone().expect("a setup error");
     for fragment in [
-        "the bot did not log in within 2.0s; scans: Waiting at +",
+        "the bot did not log in: the scan ended after Confirmed with no login, ",
+        "after Start; scans: Waiting at +",
         "(QR code \"https://pupp…, 46 characters), Scanned at +",
         "Confirmed at +",
         "Timeout at +",
@@ -472,4 +484,44 @@ fn a_confirmed_scan_that_never_logs_in_ends_with_the_scan_history() {
         );
     }
     assert_eq!(again.setup_error, report.setup_error);
+}
+
+/// Waiting, Scanned, Confirmed, then Cancel (`Fault::ConfirmedCancel`, on the real binary): the setup error comes as
+/// soon as the Cancel is seen, not after the login timeout (60 s here), and names the lost confirmation.
+#[test]
+fn a_confirmed_scan_then_a_cancel_ends_the_wait_at_once() {
+    use puppet_lint::exit;
+    let (fault, name) = (Fault::ConfirmedCancel, "confirmed-cancel");
+    assert_eq!(fault.name(), name);
+    let started = std::time::Instant::now();
+    let ran = Cli::new()
+        .args(["--mock", "--mock-fault", name, "--login-timeout", "60s", "--heartbeat-window", "1s"])
+        .args(["--timeout", "3s", "--quiet"])
+        .reports("confirmed-cancel")
+        .run();
+    ran.code(exit::UNREACHABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "waited {:?}", started.elapsed());
+    let setup = ran.report().setup_error.clone().expect("a setup error");
+    for fragment in [
+        "the bot did not log in: the scan ended after Confirmed with no login",
+        "Confirmed at +",
+        "then Cancel at +",
+        "no login: the provider failed to log in",
+    ] {
+        assert!(setup.contains(fragment), "{fragment:?} missing from {setup}");
+    }
+}
+
+/// A text that comes back as a file is named as such the moment it is seen — the type it came back as, the file's
+/// name — not waited past to the end of the wait as a text that "did not come back".
+#[tokio::test]
+async fn a_text_echoed_as_a_file_is_named_at_once() {
+    let report = run_with(&[Fault::EchoTextAsFile]).await;
+    let check = report.checks.iter().find(|check| check.id == "message.self-echo").expect("the check ran");
+    let reason = check.reason.clone().unwrap_or_default();
+    for fragment in ["came back, but as a file", "typed attachment (1)", "puppet-lint self-echo ", ".txt\""] {
+        assert!(reason.contains(fragment), "{fragment:?} missing from {reason}");
+    }
+    assert!(!reason.contains("did not come back"), "{reason}");
+    assert!(check.duration_ms < 2_000, "found at once, not at the wait's end: {} ms", check.duration_ms);
 }

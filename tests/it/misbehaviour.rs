@@ -405,6 +405,15 @@ fn a_service_that_freezes_mid_run_is_lost_not_blamed_check_by_check() {
     assert!(took < Duration::from_secs(45), "noticed in {took:?}, not after every check's own wait");
     let report = ran.report();
     assert!(report.lost_service.is_some_and(|cause| cause.contains("nor did a `Version` probe")));
+    // The conformant mock broke no rule: a check that waited on it while it was frozen names the loss (the side
+    // that failed), never a rule — not a `must` it could not judge.
+    let blamed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|check| matches!(check.verdict, Verdict::Fail | Verdict::Warn))
+        .map(|check| format!("{}: {:?}", check.id, check.reason))
+        .collect();
+    assert!(blamed.is_empty(), "a frozen service is blamed rule by rule: {blamed:#?}");
 }
 
 #[test]

@@ -25,6 +25,7 @@ const NAMING: &[EventKind] = &[
     EventKind::RoomLeave,
     EventKind::RoomTopic,
     EventKind::Friendship,
+    EventKind::RoomInvite,
 ];
 
 impl CheckRun {
@@ -77,7 +78,7 @@ impl CheckRun {
                     if !self.token(&mut bucket, deadline).await {
                         break 'watch;
                     }
-                    let members = session.room_member_list(&room).await;
+                    let members = session.account_members(&room).await;
                     model.members(entry.at, &message, refused(members)?);
                 }
                 model.judge_talker(entry.at, &message);
@@ -159,20 +160,27 @@ impl CheckRun {
         }
     }
 
-    /// Resolves one id with its payload rpc and hands the answer to the model.
+    /// Resolves one id with its payload rpc (cached by the session: the checks that read the account share the
+    /// answers) and hands the answer to the model.
     async fn resolve(&self, session: &Session, model: &mut Account, named: &Named) -> Result<(), Failure> {
+        let id = &named.id;
         let answer = match named.resolver {
-            Resolver::Contact => refused(session.contact_payload(&named.id).await.map(|contact| contact.id))?,
-            Resolver::Room => refused(session.room_payload(&named.id).await.map(|room| room.id))?,
-            Resolver::Friendship => match refused(session.friendship_payload(&named.id).await)? {
-                Ok(friendship) => {
-                    let id = friendship.id.clone();
-                    model.answer(named, &Answer::Id(id));
-                    model.friendship(named, &friendship);
-                    return Ok(());
-                }
-                Err(status) => Err(status),
-            },
+            Resolver::Contact => refused(session.account_contact(id).await)?.map(|contact| {
+                model.contact(named, &contact);
+                contact.id
+            }),
+            Resolver::Room => refused(session.account_room(id).await)?.map(|room| {
+                model.room(named, &room);
+                room.id
+            }),
+            Resolver::Friendship => refused(session.account_friendship(id).await)?.map(|friendship| {
+                model.friendship(named, &friendship);
+                friendship.id
+            }),
+            Resolver::RoomInvitation => refused(session.account_room_invitation(id).await)?.map(|invitation| {
+                model.room_invitation(named, &invitation);
+                invitation.id
+            }),
         };
         model.answer(named, &answer.map_or_else(Answer::Refused, Answer::Id));
         Ok(())

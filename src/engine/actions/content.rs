@@ -5,11 +5,13 @@
 //! | rule ([`ContentRule`]) | level | what it holds | why |
 //! | --- | --- | --- | --- |
 //! | `file-answers` | must | a message typed Attachment, Audio, Emoticon, Image or Video has a file: `MessageFile` answers a FileBox | Wechaty's `message.toFileBox()` is how a bot reads such a message; a file type without a file is a type that lies about its content |
-//! | `app-markup` | should | a message typed Unknown (0) carries no raw app markup (`<msg>`, `<?xml`, `<appmsg`) | the provider did not parse an app message (a link, a mini program, a file card); the bot gets markup instead of a typed message. A should: the provider may not know the kind yet |
+//! | `app-markup` | should | a message typed Unknown (0) carries no raw app markup (`<msg>`, `<?xml`, `<appmsg`), and a Text (7) carries no app message (`<msg>` or `<?xml` holding an `<appmsg`) | the provider did not parse an app message (a link, a mini program, a file card); the bot gets markup instead of a typed message — typed Text, it even answers the markup as if a person had written it. A should: the provider may not know the kind yet |
 //! | `bare-names` | must | every name `MessageFile` hands out is a bare name: no directory part (`/`, `\`), no URL query or fragment after its extension | file-box keeps only the basename of a name; a receiver derives the MIME type from the extension, and `photo.jpg?x=1` has none it knows; a path leaks the provider's disk |
 //! | `message-time` | must | `timestamp` (ms, wechaty-puppet) and `receive_time` lie at most [`MESSAGE_PAST`] before and [`FUTURE`] after the `message` event arrived | Wechaty's `message.date()` is that time; seconds where milliseconds belong put a message in 1970 |
+//! | `name-fits-type` | should | a file name (`MessageFile`'s, `MessagePayload.filename`) whose extension maps to a MIME type maps to one of the message's type: Image and Emoticon `image/*`, Video `video/*`, Audio `audio/*` (Attachment: any) | a receiver takes the MIME type from the name (file-box): an Image named `x.pdf` opens as a PDF. A should: the type still tells the bot what it got |
 //!
-//! Whether a file's extension fits its type is `check_received_files`' (`filebox.mime-extension`).
+//! A name with no extension, or one no MIME type knows, is `filebox.mime-extension`'s (`check_received_files`, which
+//! also holds `MessageFile`'s name against the type once the files the bot sends came back).
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -41,7 +43,9 @@ impl CheckRun {
         let timeline = self.context.timeline.clone();
         let started = self.context.started.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let deadline = self.cap(duration);
-        let wants_file = rules.iter().any(|rule| matches!(rule, ContentRule::FileAnswers | ContentRule::BareNames));
+        let wants_file = rules
+            .iter()
+            .any(|rule| matches!(rule, ContentRule::FileAnswers | ContentRule::BareNames | ContentRule::NameFitsType));
         // `asked`: `MessagePayload`s sent, answered or not (what the bound counts); `judged`: those answered.
         let (mut next, mut messages, mut asked, mut judged, mut files) = (0usize, 0usize, 0usize, 0usize, 0usize);
         let mut problems: Vec<(Duration, String)> = Vec::new();
@@ -71,15 +75,22 @@ impl CheckRun {
                     if rules.contains(&ContentRule::FileAnswers) {
                         found.extend(file_problem(kind, &answer));
                     }
-                    if rules.contains(&ContentRule::BareNames)
-                        && let Ok(json) = &answer
+                    if let Ok(json) = &answer
                         && let Ok(file_box) = FileBox::parse(json)
                     {
-                        found.extend(name_problem(&file_box.name));
+                        if rules.contains(&ContentRule::BareNames) {
+                            found.extend(name_problem(&file_box.name));
+                        }
+                        if rules.contains(&ContentRule::NameFitsType) {
+                            found.extend(type_name_problem(kind, "`MessageFile` name", &file_box.name));
+                        }
                     }
                 }
                 if rules.contains(&ContentRule::BareNames) && !payload.filename.is_empty() {
                     found.extend(filename_problem(&payload.filename));
+                }
+                if rules.contains(&ContentRule::NameFitsType) && !payload.filename.is_empty() {
+                    found.extend(type_name_problem(kind, "`MessagePayload`.filename", &payload.filename));
                 }
                 if rules.contains(&ContentRule::AppMarkup) {
                     found.extend(markup_problem(kind, &payload.text));
@@ -131,9 +142,12 @@ impl CheckRun {
 fn expectation(rule: ContentRule) -> &'static str {
     match rule {
         ContentRule::FileAnswers => "a message of a file type has a file (MessageFile answers)",
-        ContentRule::AppMarkup => "no message typed Unknown carries raw app markup",
+        ContentRule::AppMarkup => "no message typed Unknown or Text carries raw app markup",
         ContentRule::BareNames => "every file name MessageFile hands out is bare: no directory, no query, no fragment",
         ContentRule::MessageTime => "a message's timestamp (ms) and receive_time are when it arrived",
+        ContentRule::NameFitsType => {
+            "a file's name has an extension of the message's type (Image: image/*, Video: video/*, Audio: audio/*)"
+        }
     }
 }
 
@@ -156,21 +170,45 @@ fn file_problem(kind: MessageKind, answer: &Result<String, String>) -> Option<St
     ))
 }
 
-/// `app-markup`: a message typed Unknown whose text is raw app markup.
+/// `app-markup`: a message typed Unknown whose text is raw app markup, or typed Text whose text is an app message
+/// (a `<msg>` or `<?xml` document holding an `<appmsg>`: a person who types a tag writes no app message around it).
 fn markup_problem(kind: MessageKind, text: &str) -> Option<String> {
-    if kind != MessageKind::Unknown {
-        return None;
-    }
     let start = text.trim_start();
-    let lower: String = start.chars().take(64).collect::<String>().to_ascii_lowercase();
-    let marked = MARKUP.iter().any(|mark| lower.starts_with(mark)) || text.contains("<appmsg");
+    // The head only: an app message names its `<appmsg>` near its start, and a text may be megabytes.
+    let lower: String = start.chars().take(4096).collect::<String>().to_ascii_lowercase();
+    let app = lower.contains("<appmsg");
+    let marked = match kind {
+        MessageKind::Unknown => MARKUP.iter().any(|mark| lower.starts_with(mark)) || app || text.contains("<appmsg"),
+        MessageKind::Text => app && (lower.starts_with("<msg") || lower.starts_with("<?xml")),
+        _ => false,
+    };
     marked.then(|| {
         format!(
-            "`MessagePayload`.text is raw app markup {} typed Unknown (0): the provider did not parse the app \
-             message into a type a bot can read (app-markup, should)",
-            shown(&format!("{:?}", start.chars().take(48).collect::<String>()), 80)
+            "`MessagePayload`.text is raw app markup {} typed {} ({}): the provider did not parse the app message \
+             into a type a bot can read (app-markup, should)",
+            shown(&format!("{:?}", start.chars().take(48).collect::<String>()), 80),
+            kind.name(),
+            kind.wire()
         )
     })
+}
+
+/// `name-fits-type`: a file name (`what` says where it was found) whose extension maps to a MIME type of another
+/// kind than the message's type says. No extension, or one no MIME type knows: not judged here.
+fn type_name_problem(kind: MessageKind, what: &str, name: &str) -> Option<String> {
+    let top = kind.expected_top_level_mime()?;
+    let (Some(extension), Some(mime)) = crate::wire::filebox::mime_of_name(name) else { return None };
+    if mime.starts_with(&format!("{top}/")) {
+        return None;
+    }
+    Some(format!(
+        "{what} {} has the extension .{} ({mime}), but the message is typed {} ({}): a receiver takes the MIME \
+         type from the name and opens a {top} as {mime} (name-fits-type, should)",
+        shown(&format!("{name:?}"), 100),
+        shown(&extension, 16),
+        kind.name(),
+        kind.wire()
+    ))
 }
 
 /// `bare-names` on a message's own `MessagePayload.filename`, judged as `MessageFile`'s name is. (Whether its

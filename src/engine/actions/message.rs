@@ -8,11 +8,21 @@ use tokio::time::Instant;
 use super::watch::{count_kinds, event_of, of_kinds, stream_end};
 use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, seconds, shown, skip_instead};
 use crate::clock::human;
+use crate::engine::field::account::{self, Bucket};
 use crate::proto::wechaty::puppet::MessagePayloadResponse;
-use crate::session::{SCAN_LIMIT, Session};
+use crate::session::{Moment, SCAN_LIMIT, Session};
 
-/// How many other messages a wait resolves with `MessagePayload` at most.
+/// How many other messages a wait resolves with `MessagePayload` freely; past it, at most [`account::RATE`] a second.
 const INSPECT_LIMIT: usize = 500;
+
+/// The message a wait found: its fields and place, what was waited for, and — when it came back as another kind
+/// than what was sent (a text as a file, a file as a text) — how.
+struct Found {
+    values: Captured,
+    mark: Mark,
+    wanted: String,
+    other_kind: Option<String>,
+}
 use crate::suite::{DurationExpr, MessageAction, Step, Template};
 use crate::wire::filebox::{self, FileBox};
 use crate::wire::message::Numbering;
@@ -71,6 +81,30 @@ impl CheckRun {
         after: Option<&str>,
         within: Option<&DurationExpr>,
     ) -> Result<(Captured, Mark), Failure> {
+        let found = self.find_message(id, text, name, after, within).await?;
+        match found.other_kind {
+            None => Ok((found.values, found.mark)),
+            Some(how) => {
+                Err(Failure::fail(format!("{} came back, but {how}", found.wanted), found.wanted.clone(), how)
+                    .at(found.mark.at))
+            }
+        }
+    }
+
+    /// The `message` a wait is for: by id, or the first whose text (or file name) holds what is waited for. Waiting
+    /// for a text, a message whose file's name holds it instead is what was sent, come back as a file (and the
+    /// other way round for a name): found at once, `other_kind` saying how, not waited past. Each candidate costs a
+    /// `MessagePayload`: the first [`INSPECT_LIMIT`] are resolved, then at most [`account::RATE`] a second (a flood
+    /// must not become a flood of rpcs); those left uninspected are counted, and a wait that ends without its
+    /// message says so as puppet-lint's limit, not the service's failure.
+    async fn find_message(
+        &self,
+        id: Option<&Template>,
+        text: Option<&Template>,
+        name: Option<&Template>,
+        after: Option<&str>,
+        within: Option<&DurationExpr>,
+    ) -> Result<Found, Failure> {
         let render = |template: Option<&Template>| template.map(|template| self.render(template)).transpose();
         let (id, text, name) =
             (render(id)?.unwrap_or_default(), render(text)?.unwrap_or_default(), render(name)?.unwrap_or_default());
@@ -87,10 +121,32 @@ impl CheckRun {
         } else {
             format!("a `message` whose file name contains \"{name}\"")
         };
-        let mut inspected = 0usize;
-        let mut others = 0usize;
+        // `arrived`: messages scanned; `inspected`: resolved with `MessagePayload` (answered or not); `unresolved`:
+        // those that failed; `skipped`: past the limit, not inspected.
+        let (mut arrived, mut inspected, mut unresolved, mut skipped) = (0usize, 0, 0, 0);
+        let mut bucket = Bucket::new(timeline.now());
+        let by_id = !id.is_empty();
         loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            // Chosen on the index, before anything is read back: past the limit, a message with no token left is
+            // counted and skipped unread (a flood is not parsed to be thrown away).
+            let now = timeline.now();
+            let choose = |moment: &Moment| {
+                if moment.kind != Some(EventKind::Message) {
+                    return false;
+                }
+                if by_id {
+                    return true;
+                }
+                arrived += 1;
+                if inspected < INSPECT_LIMIT || bucket.take(now).is_ok() {
+                    inspected += 1;
+                    true
+                } else {
+                    skipped += 1;
+                    false
+                }
+            };
+            let scan = timeline.scan(next, choose, SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
             for entry in &scan.entries {
@@ -100,6 +156,7 @@ impl CheckRun {
                 let Some(message_id) = event.field("messageId") else {
                     continue;
                 };
+                let mut other_kind = None;
                 let payload = if !id.is_empty() {
                     if message_id != id {
                         continue;
@@ -116,23 +173,44 @@ impl CheckRun {
                         }
                     }
                 } else {
-                    // Each candidate costs a `MessagePayload`: a flood must not
-                    // turn into a flood of rpcs.
-                    if inspected >= INSPECT_LIMIT {
-                        return Err(Failure::error(format!(
-                            "{others} other message(s) arrived before {wanted}; puppet-lint inspects at most \
-                             {INSPECT_LIMIT} (a flood of messages hides the one it waits for)"
-                        )));
-                    }
-                    inspected += 1;
                     let Ok(payload) = session.message_payload(message_id).await else {
+                        unresolved += 1;
                         continue;
                     };
-                    let matched = (!text.is_empty() && payload.text.contains(&text))
-                        || (!name.is_empty()
-                            && self.file_name_of(&session, &payload).await.is_some_and(|file| file.contains(&name)));
+                    let kind = MessageKind::from_wire(payload.r#type);
+                    let matched = if !text.is_empty() {
+                        payload.text.contains(&text)
+                            || (kind != MessageKind::Text && {
+                                let file = self.file_name_of(&session, &payload).await;
+                                let as_file = file.as_deref().is_some_and(|file| file.contains(&text));
+                                if as_file {
+                                    other_kind = Some(format!(
+                                        "as a file: `message` \"{}\" is typed {} ({}), its file named \"{}\" — the \
+                                         text was sent as a text, and comes back as Text (7) with that text",
+                                        shown(&payload.id, 60),
+                                        kind.name(),
+                                        kind.wire(),
+                                        shown(file.as_deref().unwrap_or_default(), 80)
+                                    ));
+                                }
+                                as_file
+                            })
+                    } else {
+                        let file = self.file_name_of(&session, &payload).await;
+                        let as_text = file.is_none() && kind == MessageKind::Text && payload.text.contains(&name);
+                        if as_text {
+                            other_kind = Some(format!(
+                                "as a text: `message` \"{}\" is typed {} ({}) with the name in its text (\"{}\"), no \
+                                 file — a file was sent, and comes back as a file",
+                                shown(&payload.id, 60),
+                                kind.name(),
+                                kind.wire(),
+                                shown(&payload.text, 80)
+                            ));
+                        }
+                        file.is_some_and(|file| file.contains(&name)) || as_text
+                    };
                     if !matched {
-                        others += 1;
                         if seen.len() < 3 {
                             seen.push(format!(
                                 "{} from {} \"{}\"",
@@ -146,7 +224,7 @@ impl CheckRun {
                     payload
                 };
                 timeline.mark_consumed(entry.at);
-                return Ok((message_fields(&payload), Mark::event(entry)));
+                return Ok(Found { values: message_fields(&payload), mark: Mark::event(entry), wanted, other_kind });
             }
             if caught_up {
                 if Instant::now() >= deadline {
@@ -159,10 +237,24 @@ impl CheckRun {
         if let Some(ended) = stream_end(&timeline.others_since(from)) {
             return Err(Failure::error(format!("the event stream ended while waiting for {wanted}: {ended}")));
         }
-        let observed = if seen.is_empty() {
+        let failed = if unresolved > 0 {
+            format!(" ({unresolved} of them did not resolve with MessagePayload)")
+        } else {
+            String::new()
+        };
+        if skipped > 0 {
+            return Err(Failure::error(format!(
+                "{wanted} was not among the {inspected} of {arrived} messages puppet-lint inspected within {}{failed}: \
+                 past {INSPECT_LIMIT}, it resolves at most {} a second, and {skipped} were left uninspected (a flood \
+                 of messages hides the one it waits for)",
+                human(waited),
+                account::RATE
+            )));
+        }
+        let observed = if arrived == 0 && seen.is_empty() {
             format!("no `message` event came back; events seen: {}", count_kinds(timeline, from))
         } else {
-            format!("{others} other message(s) arrived: {}", seen.join("; "))
+            format!("{arrived} other message(s) arrived{failed}: {}", seen.join("; "))
         };
         Err(Failure::fail(
             format!("{wanted} did not come back within {}", human(waited)),
@@ -178,8 +270,8 @@ impl CheckRun {
     async fn expect_no_message(&self, text: &Template, after: &str, duration: &DurationExpr) -> Result<(), Failure> {
         let first = self.scope.get(after).and_then(|fields| fields.get("id")).cloned().unwrap_or_default();
         let wanted = self.render(text)?;
-        match self.wait_message(None, Some(text), None, Some(after), Some(duration)).await {
-            Ok((again, mark)) => {
+        match self.find_message(None, Some(text), None, Some(after), Some(duration)).await {
+            Ok(Found { values: again, mark, .. }) => {
                 let second = again.get("id").cloned().unwrap_or_default();
                 Err(Failure::fail(
                     format!(

@@ -51,13 +51,17 @@ use tokio::time::Instant;
 
 use super::Context;
 use crate::events::{Evidence, RunEvent, TimelineEntry};
-use crate::session::{Entry, Session};
+use crate::session::{Entry, Session, What};
 use crate::suite::{Action, Check, DurationExpr, Scope, Sharing, Step, Template};
 
 pub(super) use watch::stream_end;
 
 /// How many timeline entries a failure's evidence shows at most.
 const EXCERPT_LIMIT: usize = 14;
+
+/// A step that fails after this long without any event makes the session probe the service (see
+/// [`CheckRun::blame_silence`]): longer than a busy service's pause between events, far shorter than a wait.
+const SILENCE: Duration = Duration::from_secs(2);
 
 /// What a step hands back: named values (`${capture.field}`).
 type Captured = BTreeMap<String, String>;
@@ -305,7 +309,57 @@ impl CheckRun {
             }
         }
         let mark = Mark::action(&self.context.timeline);
-        let stepped = match &step.action {
+        let (from, began) = (self.context.timeline.len(), self.context.timeline.now());
+        let stepped = self.dispatch(step).await;
+        let stepped = match stepped {
+            Ok(stepped) => stepped,
+            Err(failure) => return Err(self.blame_silence(failure, from, began).await),
+        };
+        if let Some(name) = &step.capture {
+            // An action's moment is just before it; an event's, the event.
+            self.marks.insert(name.clone(), stepped.moment.unwrap_or(mark));
+            self.scope.insert(name.clone(), stepped.captured.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// A step that failed (or gave up) once the service was lost, or while the event stream was silent — no event
+    /// at all for [`SILENCE`] or more at its end — may have waited on a service that froze: the session probes it,
+    /// and if it no longer answers, the step's failure is the loss (the run names it once), not a rule the service
+    /// broke. `from` and `began`:
+    /// where the step started on the timeline.
+    async fn blame_silence(&self, failure: Failure, from: usize, began: Duration) -> Failure {
+        if !matches!(failure.kind, Kind::Fail | Kind::Skip) {
+            return failure;
+        }
+        let Ok(session) = self.session() else { return failure };
+        let lost = |cause: String| Failure {
+            kind: Kind::Connection,
+            ..Failure::error(format!("the service was lost while this check waited on it: {cause}"))
+        };
+        let timeline = &self.context.timeline;
+        // Lost while this step ran (a call of it got no answer, nor did the probe after it): that is the reason. A
+        // loss before the step is the judges' to weigh (a recording judged after a crash still holds its rules).
+        let lost_meanwhile = timeline.others_since(from).iter().any(|entry| matches!(entry.what, What::Lost { .. }));
+        if let (true, Some(cause)) = (lost_meanwhile, session.lost()) {
+            return lost(cause);
+        }
+        let mut last_event = began;
+        timeline.visit_moments(from, |moment| {
+            if moment.kind.is_some() {
+                last_event = last_event.max(moment.at);
+            }
+        });
+        let silence = timeline.now().saturating_sub(last_event);
+        if silence < SILENCE {
+            return failure;
+        }
+        session.lost_in_silence(silence).await.map_or(failure, lost)
+    }
+
+    /// The work of one step, by the family of its action.
+    async fn dispatch(&mut self, step: &Step) -> Result<Stepped, Failure> {
+        Ok(match &step.action {
             Action::Rpc(action) => self.rpc_step(step, action).await?,
             Action::Message(action) => self.message_step(step, action).await?,
             Action::Files(action) => self.files_step(step, action).await?,
@@ -317,13 +371,7 @@ impl CheckRun {
             Action::Account(action) => self.account_step(action).await?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
-        };
-        if let Some(name) = &step.capture {
-            // An action's moment is just before it; an event's, the event.
-            self.marks.insert(name.clone(), stepped.moment.unwrap_or(mark));
-            self.scope.insert(name.clone(), stepped.captured.unwrap_or_default());
-        }
-        Ok(())
+        })
     }
 
     fn session(&self) -> Result<Arc<Session>, Failure> {

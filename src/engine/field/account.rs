@@ -6,11 +6,12 @@
 //!
 //! | rule | level | what it holds | why |
 //! | --- | --- | --- | --- |
-//! | `ids-resolve` | must | every id a payload names answers its payload rpc: a message's talker, listener, room and mention ids (`ContactPayload`, `RoomPayload`); the login contact; a `room-join`'s inviter, invitees and room; a `room-leave`'s remover, removees and room; a `room-topic`'s changer and room; a `friendship`'s friendship (`FriendshipPayload`) and its contact | Wechaty's `Message.ready()` loads the talker, the room and the listener, and its room events load the inviter, invitees, remover, removees and changer: a load that fails throws, and the bot never sees the event |
+//! | `ids-resolve` | must | every id a payload names answers its payload rpc: a message's talker, listener, room and mention ids (`ContactPayload`, `RoomPayload`); the login contact; a `room-join`'s inviter, invitees and room; a `room-leave`'s remover, removees and room; a `room-topic`'s changer and room; a `friendship`'s friendship (`FriendshipPayload`) and its contact; a `room-invite`'s invitation (`RoomInvitationPayload`), its inviter and its receiver; the owner, admins and members a `RoomPayload` names, and the members of `RoomMemberList` | Wechaty's `Message.ready()` loads the talker, the room and the listener, and its room events load the inviter, invitees, remover, removees and changer, `RoomInvitation.inviter()` its inviter, `room.owner()` and `room.memberAll()` theirs: a load that fails throws, and the bot never sees the event (a `room-invite`'s members are strangers' ids in a room the bot is not in: not resolved; a `dirty` names what changed, which may be gone: not resolved) |
 //! | `ids-are-ids` | must | the payload an id resolves to carries that id | a provider that passes a display name (`Alice`) where an id belongs, and resolves names too, hands the bot another contact — or one that no later rpc knows |
 //! | `direct-has-listener` | must | a message with no `room_id` names its `listener_id` | a message goes to a room or to a contact: without either, `message.conversation()` has nothing to answer to |
 //! | `room-without-listener` | should | a room message names no `listener_id` | wechaty-puppet's `MessagePayload` type allows a listener beside a room (so not a must), but the official server never sends one, and a bot that asks `message.listener()` of a room message gets one member of many |
 //! | `talker-in-room` | should | a room message's talker is in that room's `RoomMemberList` | whoever speaks in a room is its member; a should, because a member can leave between the message and the list (and the official mock's chatter picks a room and a talker at random) |
+//! | `answer-placeholders` | must | no string of an answer the model reads (`MessagePayload` but its text, `ContactPayload`, `RoomPayload`, `RoomMemberList`, `FriendshipPayload`, `RoomInvitationPayload`) is placeholder text (`undefined`, `null`, `NaN`, `[object Object]`, as `payloads.placeholders` reads them) | the fact judge's `placeholders` holds event payloads; the answers a bot loads carry the same lost values (a contact named "undefined", a topic "null"). A message's text is what a person typed, and a person may type "null": not judged |
 //!
 //! Bounds (a flood must not become a flood of rpcs): ids are resolved at most [`RATE`] a second with bursts of
 //! [`BURST`] (a token bucket); of the distinct ids named, the first [`RESOLVE_ALL`] are resolved, then one in
@@ -22,7 +23,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::proto::wechaty::puppet::{FriendshipPayloadResponse, MessagePayloadResponse};
+use crate::engine::field::facts::is_placeholder;
+use crate::proto::wechaty::puppet::{
+    ContactPayloadResponse, FriendshipPayloadResponse, MessagePayloadResponse, RoomInvitationPayloadResponse,
+    RoomPayloadResponse,
+};
 use crate::vocab::AccountRule;
 use crate::wire::{EventKind, Rpc};
 
@@ -49,6 +54,7 @@ pub enum Resolver {
     Contact,
     Room,
     Friendship,
+    RoomInvitation,
 }
 
 impl Resolver {
@@ -57,6 +63,7 @@ impl Resolver {
             Resolver::Contact => Rpc::ContactPayload,
             Resolver::Room => Rpc::RoomPayload,
             Resolver::Friendship => Rpc::FriendshipPayload,
+            Resolver::RoomInvitation => Rpc::RoomInvitationPayload,
         }
     }
 }
@@ -119,6 +126,7 @@ pub struct Account {
     direct_listener: bool,
     room_listener: bool,
     membership: bool,
+    placeholders: bool,
     hasher: std::hash::RandomState,
     /// Hashes of the (resolver, id) pairs named so far.
     seen: HashSet<u64>,
@@ -145,6 +153,7 @@ impl Account {
             direct_listener: rules.contains(&AccountRule::DirectHasListener),
             room_listener: rules.contains(&AccountRule::RoomWithoutListener),
             membership: rules.contains(&AccountRule::TalkerInRoom),
+            placeholders: rules.contains(&AccountRule::AnswerPlaceholders),
             hasher: std::hash::RandomState::new(),
             seen: HashSet::new(),
             named: 0,
@@ -158,15 +167,15 @@ impl Account {
         }
     }
 
-    /// Whether the model resolves ids (its rules ask for it).
+    /// Whether the model resolves ids (its rules ask for it: the identity rules, or the answers' placeholders).
     pub fn resolves(&self) -> bool {
-        self.identity
+        self.identity || self.placeholders
     }
 
     /// One event: the ids its payload names are offered for resolving. (A `message` event names a message id,
     /// resolved with `MessagePayload` by the check: its payload comes in through [`Account::message`].)
     pub fn event(&mut self, seq: usize, at: Duration, kind: EventKind, payload: &Value) {
-        if self.identity {
+        if self.resolves() {
             for named in named_by_event(seq, at, kind, payload) {
                 self.offer(named);
             }
@@ -175,11 +184,21 @@ impl Account {
 
     /// One message's payload: its conversation's shape is judged, its ids offered for resolving.
     pub fn message(&mut self, at: Duration, payload: &MessagePayloadResponse) {
-        if self.identity {
+        if self.resolves() {
             for named in named_by_message(at, payload) {
                 self.offer(named);
             }
         }
+        let what = format!("MessagePayload({})", shown(&payload.id));
+        let mut fields = vec![
+            ("id".to_owned(), payload.id.as_str()),
+            ("filename".to_owned(), payload.filename.as_str()),
+            ("talker_id".to_owned(), payload.talker_id.as_str()),
+            ("room_id".to_owned(), payload.room_id.as_str()),
+            ("listener_id".to_owned(), payload.listener_id.as_str()),
+        ];
+        listed(&mut fields, "mention_ids", &payload.mention_ids);
+        self.placeholders(at, &what, &fields);
         for (rule, message) in conversation(payload) {
             let wanted = match rule {
                 AccountRule::DirectHasListener => self.direct_listener,
@@ -210,6 +229,9 @@ impl Account {
     /// a finding, once a room).
     pub fn members(&mut self, at: Duration, payload: &MessagePayloadResponse, members: Result<Vec<String>, String>) {
         if let (Ok(list), true) = (&members, self.resolves()) {
+            let mut fields = Vec::new();
+            listed(&mut fields, "", list);
+            self.placeholders(at, &format!("RoomMemberList({})", shown(&payload.room_id)), &fields);
             // A member is an id the service names: it resolves as every other does (within the same bounds).
             for (index, id) in list.iter().enumerate() {
                 let source = format!("RoomMemberList({})[{index}]", shown(&payload.room_id));
@@ -280,13 +302,130 @@ impl Account {
     /// What the payload rpc answered for `named`.
     pub fn answer(&mut self, named: &Named, answer: &Answer) {
         self.resolved += 1;
-        if let Some(finding) = judge(named, answer) {
+        if let (Some(finding), true) = (judge(named, answer), self.identity) {
             self.find(finding);
+        }
+    }
+
+    /// A contact resolved: its strings are judged.
+    pub fn contact(&mut self, named: &Named, payload: &ContactPayloadResponse) {
+        let mut fields: Vec<(String, &str)> = [
+            ("id", &payload.id),
+            ("name", &payload.name),
+            ("alias", &payload.alias),
+            ("avatar", &payload.avatar),
+            ("address", &payload.address),
+            ("city", &payload.city),
+            ("province", &payload.province),
+            ("signature", &payload.signature),
+            ("weixin", &payload.weixin),
+            ("corporation", &payload.corporation),
+            ("title", &payload.title),
+            ("description", &payload.description),
+        ]
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value.as_str()))
+        .collect();
+        listed(&mut fields, "phones", &payload.phones);
+        self.placeholders(named.at, &format!("ContactPayload({})", shown(&named.id)), &fields);
+    }
+
+    /// A room resolved: its strings are judged, and the owner, admins and members it names are offered in turn
+    /// (`room.owner()`, `room.memberAll()` load them).
+    pub fn room(&mut self, named: &Named, payload: &RoomPayloadResponse) {
+        let what = format!("RoomPayload({})", shown(&named.id));
+        let mut fields: Vec<(String, &str)> = [
+            ("id", &payload.id),
+            ("topic", &payload.topic),
+            ("avatar", &payload.avatar),
+            ("owner_id", &payload.owner_id),
+            ("handle", &payload.handle),
+        ]
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value.as_str()))
+        .collect();
+        listed(&mut fields, "admin_ids", &payload.admin_ids);
+        listed(&mut fields, "member_ids", &payload.member_ids);
+        self.placeholders(named.at, &what, &fields);
+        for (field, id) in fields.iter().filter(|(field, _)| field.ends_with("_id") || field.contains("_ids[")) {
+            self.offer(Named {
+                id: (*id).to_owned(),
+                resolver: Resolver::Contact,
+                source: format!("{what}.{field}"),
+                at: named.at,
+            });
+        }
+    }
+
+    /// A room invitation resolved: its strings are judged, its inviter and receiver offered in turn; an empty
+    /// inviter is a finding (`RoomInvitation.inviter()` loads it).
+    pub fn room_invitation(&mut self, named: &Named, payload: &RoomInvitationPayloadResponse) {
+        let what = format!("RoomInvitationPayload({})", shown(&named.id));
+        let mut fields: Vec<(String, &str)> = [
+            ("id", &payload.id),
+            ("inviter_id", &payload.inviter_id),
+            ("topic", &payload.topic),
+            ("avatar", &payload.avatar),
+            ("invitation", &payload.invitation),
+            ("receiver_id", &payload.receiver_id),
+        ]
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value.as_str()))
+        .collect();
+        listed(&mut fields, "member_ids", &payload.member_ids);
+        self.placeholders(named.at, &what, &fields);
+        if payload.inviter_id.is_empty() && self.identity {
+            let message = format!(
+                "{what}.inviter_id is empty (invitation named by {}): an invitation names who invited the bot, and \
+                 Wechaty's `RoomInvitation.inviter()` loads it (ids-resolve, must)",
+                named.source
+            );
+            self.find(AccountFinding { rule: AccountRule::IdsResolve, at: named.at, message });
+        }
+        for (field, id) in [("inviter_id", &payload.inviter_id), ("receiver_id", &payload.receiver_id)] {
+            self.offer(Named {
+                id: id.clone(),
+                resolver: Resolver::Contact,
+                source: format!("{what}.{field}"),
+                at: named.at,
+            });
+        }
+    }
+
+    /// `answer-placeholders`: each of `fields` (name, value) of the answer `what` that is placeholder text.
+    fn placeholders(&mut self, at: Duration, what: &str, fields: &[(String, &str)]) {
+        if !self.placeholders {
+            return;
+        }
+        for (field, value) in fields {
+            if is_placeholder(value) {
+                let dot = if field.starts_with('[') { "" } else { "." };
+                let message = format!(
+                    "{what}{dot}{field} is {}: a placeholder where a value belongs (a lost value turned into text); a \
+                     bot takes it for a real one (answer-placeholders, must)",
+                    shown(value)
+                );
+                self.find(AccountFinding { rule: AccountRule::AnswerPlaceholders, at, message });
+            }
         }
     }
 
     /// A friendship resolved: the contact it names is offered in turn; an empty one is a finding.
     pub fn friendship(&mut self, named: &Named, payload: &FriendshipPayloadResponse) {
+        let fields: Vec<(String, &str)> = [
+            ("id", &payload.id),
+            ("contact_id", &payload.contact_id),
+            ("hello", &payload.hello),
+            ("stranger", &payload.stranger),
+            ("ticket", &payload.ticket),
+        ]
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value.as_str()))
+        .collect();
+        self.placeholders(named.at, &format!("FriendshipPayload({})", shown(&named.id)), &fields);
+        if payload.contact_id.is_empty() && !self.identity {
+            return;
+        }
         if payload.contact_id.is_empty() {
             let message = format!(
                 "FriendshipPayload({}).contact_id is empty (friendship named by {}): a friendship names the \
@@ -352,6 +491,7 @@ pub fn named_by_event(seq: usize, at: Duration, kind: EventKind, payload: &Value
         }
         EventKind::RoomTopic => &[("changerId", Resolver::Contact), ("roomId", Resolver::Room)],
         EventKind::Friendship => &[("friendshipId", Resolver::Friendship)],
+        EventKind::RoomInvite => &[("roomInvitationId", Resolver::RoomInvitation)],
         _ => &[],
     };
     let mut named = Vec::new();
@@ -396,6 +536,11 @@ pub fn named_by_message(at: Duration, payload: &MessagePayloadResponse) -> Vec<N
     }
     named.retain(|named| !named.id.is_empty());
     named
+}
+
+/// A list's items as fields: `mention_ids[0]`, … (`[0]`, … for a list that is the whole answer).
+fn listed<'a>(fields: &mut Vec<(String, &'a str)>, name: &str, items: &'a [String]) {
+    fields.extend(items.iter().enumerate().map(|(index, item)| (format!("{name}[{index}]"), item.as_str())));
 }
 
 /// What is wrong with an id's answer: it did not resolve, or it resolved to another id.

@@ -310,7 +310,7 @@ enum Segment<'a> {
 /// padded, and no id, topic or name is only that word with spaces. Any case: other languages and libraries spell
 /// the same lost value `Undefined`, `NULL`, `nan` (Python's `str(float('nan'))`). Python's `None` is left out: it is
 /// a word people use. A text that merely contains one (`Null Island`, `nullable`, `NaNa`) is a value.
-fn is_placeholder(text: &str) -> bool {
+pub(crate) fn is_placeholder(text: &str) -> bool {
     let trimmed = text.trim();
     // Longest placeholder is 15 bytes: anything longer is a value, whatever it holds.
     trimmed.len() <= 15 && PLACEHOLDERS.iter().any(|placeholder| placeholder.eq_ignore_ascii_case(trimmed))

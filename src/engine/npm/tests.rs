@@ -745,3 +745,89 @@ fn a_finding_shows_on_one_line() {
         }
     }
 }
+
+/// Helpers defined in the file: the `dong` passed to a helper (a function, a const arrow, a method) whose parameter
+/// it sends, called from the ding branch, answers `ding`; the same helper called whatever the text does not.
+#[test]
+fn a_dong_sent_through_a_helpers_parameter_answers_ding() {
+    let passing = [
+        "async function reply (id, text) { await puppet.messageSendText(id, text) }\n\
+         puppet.on('message', async e => { if (e.t === 'ding') await reply(e.x, 'dong') })",
+        "const say = async (to, words = '') => puppet.messageSendText(to, words)\n\
+         puppet.on('message', async e => { if (e.t !== 'ding') return; await say(e.x, 'Dong!') })",
+        "class Bot { constructor (p) { p.on('message', this.onMessage.bind(this)) } \
+         async onMessage (e) { if (/^ding$/i.test(e.t)) await this.answer(e.x, 'dong') } \
+         async answer (to, text) { await puppet.messageSendText(to, text) } }",
+        // A helper that sends its own `dong`, called from the ding branch.
+        "async function reply (m) { await puppet.messageSendText(m.talkerId, 'dong') }\n\
+         puppet.on('message', async e => { const m = await puppet.messagePayload(e.messageId); \
+         if (m.text === 'ding') await reply(m) })",
+    ];
+    for handler in passing {
+        let text = format!("{HEAD}{handler}\n");
+        assert!(passes(&text), "{handler}\n{:?}", judge_text(&text));
+    }
+    // The helper's `dong` comes from a call outside the ding branch.
+    let text = format!(
+        "{HEAD}async function reply (id, text) {{ await puppet.messageSendText(id, text) }}\n\
+         puppet.on('message', async e => {{ if (e.t === 'ding') console.log('ding'); await reply(e.x, 'dong') }})\n"
+    );
+    let Judgement::Fail { findings } = judge_text(&text) else { panic!("{:?}", judge_text(&text)) };
+    assert!(findings[0].to_string().contains("whatever the message says"), "{findings:?}");
+}
+
+/// A branch that never runs answers nothing: `if (false)`, `0 &&`, a `const` compared with another value, the
+/// else of an always-true test. The finding names the branch's test.
+#[test]
+fn a_dong_in_a_branch_that_never_runs_answers_nothing() {
+    let dead = [
+        ("if (false) { await puppet.messageSendText(e.x, 'dong') }", "a test always false"),
+        ("0 && await puppet.messageSendText(e.x, 'dong')", "a test always false"),
+        ("if (MODE === 'off') await puppet.messageSendText(e.x, 'dong')", "a test always false"),
+        ("if (!MODE) { await puppet.messageSendText(e.x, 'dong') }", "a test always false"),
+        ("if (MODE !== 'on') {} else if (null) { await puppet.messageSendText(e.x, 'dong') }", "a test always false"),
+        ("if ('on' === MODE) {} else { await puppet.messageSendText(e.x, 'dong') }", "a test always true"),
+    ];
+    for (branch, form) in dead {
+        let text = format!(
+            "{HEAD}const MODE = 'on'\npuppet.on('message', async e => {{ if (e.t === 'ding') {{ {branch} }} }})\n"
+        );
+        let Judgement::Fail { findings } = judge_text(&text) else { panic!("{branch}: {:?}", judge_text(&text)) };
+        let said: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        assert!(said.iter().any(|finding| finding.starts_with(NO_DONG)), "{branch}: {said:?}");
+        assert!(
+            said.iter().any(|finding| finding.contains("in a branch that never runs") && finding.contains(form)),
+            "{branch}: {said:?}"
+        );
+    }
+    // Tests that depend on the message, or a const that is on, run.
+    for branch in [
+        "if (MODE === 'on') await puppet.messageSendText(e.x, 'dong')",
+        "if (e.quiet === false) {} else { await puppet.messageSendText(e.x, 'dong') }",
+        "true && await puppet.messageSendText(e.x, 'dong')",
+    ] {
+        let text = format!(
+            "{HEAD}const MODE = 'on'\npuppet.on('message', async e => {{ if (e.t === 'ding') {{ {branch} }} }})\n"
+        );
+        assert!(passes(&text), "{branch}: {:?}", judge_text(&text));
+    }
+}
+
+/// A `dong` is the text dong (spaces, punctuation and case aside, or a template that begins so): a text that merely
+/// holds the word answers something else.
+#[test]
+fn a_text_that_merely_holds_dong_is_no_dong() {
+    for answer in ["'ding dong bell'", "'King Kong dong'", "'dongle'", "`ding dong ${e.t}`", "'dong-dong.mp3'"] {
+        let text = format!(
+            "{HEAD}puppet.on('message', async e => {{ if (e.t === 'ding') await puppet.messageSendText(e.x, {answer}) }})\n"
+        );
+        let Judgement::Fail { findings } = judge_text(&text) else { panic!("{answer}: {:?}", judge_text(&text)) };
+        assert!(findings[0].to_string().starts_with(NO_DONG), "{answer}: {findings:?}");
+    }
+    for answer in ["'dong'", "'Dong!'", "' DONG. '", "`dong ${e.t}`", "'dong！'"] {
+        let text = format!(
+            "{HEAD}puppet.on('message', async e => {{ if (e.t === 'ding') await puppet.messageSendText(e.x, {answer}) }})\n"
+        );
+        assert!(passes(&text), "{answer}: {:?}", judge_text(&text));
+    }
+}

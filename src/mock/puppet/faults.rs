@@ -286,6 +286,65 @@ impl Mock {
         }
     }
 
+    // Issue 20's gaps: the scan's Cancel, app markup typed Text, a name of another kind, a text echoed as a file,
+    // an invitation's inviter, a room's owner, a placeholder in an answer.
+
+    /// The faults of this block that come after login: an app message typed Text, a video named like a photo, a
+    /// `room-invite` whose inviter names nobody.
+    pub(super) fn gap_faults_after_login(&self, bot: &str) {
+        let (bob, _) = CONTACTS[1];
+        if self.has(Fault::AppMarkupAsText) {
+            let markup = "<msg><appmsg appid=\"\" sdkver=\"0\"><title>puppet-lint mock link</title><type>5</type>\
+                          <url>https://puppet-lint.invalid/mock/link</url></appmsg></msg>";
+            let id = self.store(bob, bot, markup, MessageKind::Text, None);
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        if self.has(Fault::VideoNamedAsImage) {
+            let clip = super::StoredFile { name: "bob-clip.jpg".to_owned(), bytes: b"not really a video".to_vec() };
+            let id = self.store(bob, bot, "", MessageKind::Video, Some(clip));
+            self.emit(EventKind::Message, json!({ "messageId": id }));
+        }
+        if self.has(Fault::DanglingRoomInviter) {
+            let invitation = "mock-room-invitation-1";
+            let payload = pb::RoomInvitationPayloadResponse {
+                id: invitation.to_owned(),
+                inviter_id: GONE.to_owned(),
+                topic: "puppet-lint mock other room".to_owned(),
+                member_count: 2,
+                member_ids: vec![GONE.to_owned(), bob.to_owned()],
+                receiver_id: bot.to_owned(),
+                ..Default::default()
+            };
+            self.state().room_invitations.insert(invitation.to_owned(), payload);
+            self.emit(EventKind::RoomInvite, json!({ "roomInvitationId": invitation }));
+        }
+    }
+
+    /// `echo-text-as-file`: the file a text the bot sends comes back as, named with the text.
+    pub(super) fn text_as_file(&self, text: &str) -> Option<super::StoredFile> {
+        self.has(Fault::EchoTextAsFile)
+            .then(|| super::StoredFile { name: format!("{text}.txt"), bytes: text.as_bytes().to_vec() })
+    }
+
+    /// The id `MessageSendText` answers: the message's; `echo-text-as-file`: none, as the official server's.
+    pub(super) fn sent_text_id(&self, id: String) -> String {
+        if self.has(Fault::EchoTextAsFile) { String::new() } else { id }
+    }
+
+    /// The room's owner: none named; `ghost-room-owner`: a contact nobody knows.
+    pub(super) fn room_owner(&self) -> String {
+        if self.has(Fault::GhostRoomOwner) { GONE.to_owned() } else { String::new() }
+    }
+
+    /// A contact's name: its own; `placeholder-contact-name`: Bob's is "undefined".
+    pub(super) fn contact_name(&self, id: &str, name: &str) -> String {
+        if self.has(Fault::PlaceholderContactName) && id == CONTACTS[1].0 {
+            "undefined".to_owned()
+        } else {
+            name.to_owned()
+        }
+    }
+
     /// `path-in-file-name`: Alice's photo named with the upload path.
     pub(super) fn received_file_name(&self, name: String) -> String {
         if self.has(Fault::PathInFileName) { format!("/tmp/upload/{name}") } else { name }
@@ -368,6 +427,8 @@ impl Mock {
     pub(super) fn scan_cycles(&self) -> Vec<&'static [i64]> {
         if self.has(Fault::ConfirmedNoLogin) {
             vec![&[2, 3, 4, 5]]
+        } else if self.has(Fault::ConfirmedCancel) {
+            vec![&[2, 3, 4, 1]]
         } else if self.has(Fault::ConfirmedNewQr) {
             vec![&[2, 3, 4], &[2, 3, 4]]
         } else {
@@ -377,7 +438,7 @@ impl Mock {
 
     /// Whether the scans end in a login (not with `confirmed-no-login`).
     pub(super) fn logs_in_after_scan(&self) -> bool {
-        !self.has(Fault::ConfirmedNoLogin)
+        !self.has(Fault::ConfirmedNoLogin) && !self.has(Fault::ConfirmedCancel)
     }
 
     /// After `ready`: `ready-before-sync` adds two contacts and a room a moment later, `rooms-after-ready` a room,

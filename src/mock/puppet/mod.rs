@@ -92,6 +92,7 @@ struct State {
     uploading: u32,
     /// Friendships the mock told of, by id.
     friendships: HashMap<String, pb::FriendshipPayloadResponse>,
+    room_invitations: HashMap<String, pb::RoomInvitationPayloadResponse>,
     /// Contacts and rooms that appeared after `ready` (`ready-before-sync` and its kin).
     late_contacts: Vec<String>,
     late_rooms: Vec<String>,
@@ -211,6 +212,7 @@ impl Mock {
         }
         self.field_faults_after_login(&bot);
         self.content_faults_after_login(&bot);
+        self.gap_faults_after_login(&bot);
         for _ in 0..self.readies() {
             tokio::time::sleep(self.pace(3)).await;
             self.state().ready_emitted = true;
@@ -299,7 +301,10 @@ impl Mock {
         let kind = file
             .as_ref()
             .map_or_else(|| self.text_kind(), |(_, sent_name)| self.echo_file_kind(kind_of_file(sent_name)));
-        let id = self.store(&talker, conversation_id, &self.echo_text(text), kind, file.map(|(file, _)| file));
+        let id = match (file, self.text_as_file(text)) {
+            (None, Some(as_file)) => self.store(&talker, conversation_id, "", MessageKind::Attachment, Some(as_file)),
+            (file, _) => self.store(&talker, conversation_id, &self.echo_text(text), kind, file.map(|(file, _)| file)),
+        };
         if self.echoes() {
             self.emit(EventKind::Message, json!({ "messageId": id }));
             if self.echoes_twice(text) {

@@ -144,7 +144,7 @@ impl puppet_server::Puppet for Mock {
         request: Request<pb::MessageSendTextRequest>,
     ) -> Reply<pb::MessageSendTextResponse> {
         let request = request.into_inner();
-        let id = self.send(&request.conversation_id, &request.text, None)?;
+        let id = self.sent_text_id(self.send(&request.conversation_id, &request.text, None)?);
         Ok(Response::new(pb::MessageSendTextResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
 
@@ -242,9 +242,10 @@ impl puppet_server::Puppet for Mock {
         } else {
             return Err(self.failure(self.unknown_contact(&id)));
         };
+        let name = self.contact_name(&id, name);
         Ok(Response::new(pb::ContactPayloadResponse {
             id,
-            name: name.to_owned(),
+            name,
             r#type: pb::ContactType::Personal.into(),
             friend: true,
             ..Default::default()
@@ -257,7 +258,14 @@ impl puppet_server::Puppet for Mock {
             return Err(self.failure(Status::not_found(format!("room \"{id}\" not found"))));
         }
         let member_ids = self.room_members();
-        Ok(Response::new(pb::RoomPayloadResponse { id, topic: ROOM.1.to_owned(), member_ids, ..Default::default() }))
+        let owner_id = self.room_owner();
+        Ok(Response::new(pb::RoomPayloadResponse {
+            id,
+            topic: ROOM.1.to_owned(),
+            owner_id,
+            member_ids,
+            ..Default::default()
+        }))
     }
 
     async fn room_member_list(&self, request: Request<pb::RoomMemberListRequest>) -> Reply<pb::RoomMemberListResponse> {
@@ -277,6 +285,17 @@ impl puppet_server::Puppet for Mock {
         found
             .map(Response::new)
             .ok_or_else(|| self.failure(Status::not_found(format!("friendship \"{id}\" not found"))))
+    }
+
+    async fn room_invitation_payload(
+        &self,
+        request: Request<pb::RoomInvitationPayloadRequest>,
+    ) -> Reply<pb::RoomInvitationPayloadResponse> {
+        let id = request.into_inner().id;
+        let found = self.state().room_invitations.get(&id).cloned();
+        found
+            .map(Response::new)
+            .ok_or_else(|| self.failure(Status::not_found(format!("room invitation \"{id}\" not found"))))
     }
 
     async fn contact_list(&self, _: Request<pb::ContactListRequest>) -> Reply<pb::ContactListResponse> {

@@ -452,6 +452,8 @@ pub const WATCHING: &[&str] = &[
     "message.app-markup",
     "filebox.bare-names",
     "message.time",
+    "filebox.name-fits-type",
+    "payloads.answer-placeholders",
 ];
 
 /// The built-in checks that run after the ordinary ones (and after the

@@ -42,8 +42,26 @@ fn unparsed_app_markup_typed_unknown_is_found() {
         let found = markup_problem(MessageKind::Unknown, text).unwrap_or_default();
         assert!(found.contains("raw app markup") && found.contains("(app-markup, should)"), "{text}: {found}");
     }
-    // Markup as a Text is someone's text; a text that mentions `<msg` later is a text.
-    assert_eq!(markup_problem(MessageKind::Text, "<msg><appmsg/></msg>"), None);
+    // An app message typed Text is as unparsed, and worse: a bot answers the markup as a person's text.
+    for text in [
+        "<msg><appmsg appid=\"\" sdkver=\"0\"><title>A link</title><type>5</type></appmsg></msg>",
+        "\n<?xml version=\"1.0\"?><msg><appmsg><type>6</type><title>report.pdf</title></appmsg></msg>",
+        "<Msg><AppMsg appid=\"wx2\"><type>33</type></AppMsg></Msg>",
+    ] {
+        let found = markup_problem(MessageKind::Text, text).unwrap_or_default();
+        assert!(found.contains("typed text (7)") && found.contains("(app-markup, should)"), "{text}: {found}");
+    }
+    // A person's text about markup is a text: no app message in a `<msg>`, or markup that does not start it.
+    for text in [
+        "<msg>hello</msg>",
+        "look: <msg><appmsg/></msg>",
+        "<?xml version=\"1.0\"?><note>to self</note>",
+        "<appmsg> is the tag WeChat uses",
+    ] {
+        assert_eq!(markup_problem(MessageKind::Text, text), None, "{text}");
+    }
+    // Other types are not judged: an Image's text is its own affair.
+    assert_eq!(markup_problem(MessageKind::Image, "<msg><appmsg/></msg>"), None);
     assert_eq!(markup_problem(MessageKind::Unknown, "an unknown message, no markup"), None);
     assert_eq!(markup_problem(MessageKind::Unknown, "1 < 2 and msg > 0"), None);
 }
@@ -97,6 +115,40 @@ fn message_times_off_the_clock_are_found_with_the_unit_that_fits() {
 }
 
 /// A message's own `filename` is judged as `MessageFile`'s name is.
+#[test]
+fn a_file_name_of_another_kind_than_its_type_is_found() {
+    for (kind, name, mime) in [
+        (MessageKind::Image, "x.pdf", "application/pdf"),
+        (MessageKind::Video, "clip.jpg", "image/jpeg"),
+        (MessageKind::Audio, "voice.mp4", "video/mp4"),
+        (MessageKind::Emoticon, "smile.txt", "text/plain"),
+        (MessageKind::Image, "photo.MP3", "audio/mpeg"),
+    ] {
+        let found = type_name_problem(kind, "`MessageFile` name", name).unwrap_or_default();
+        assert!(
+            found.contains(mime)
+                && found.contains(&format!("typed {}", kind.name()))
+                && found.ends_with("(name-fits-type, should)"),
+            "{kind:?} {name}: {found}"
+        );
+    }
+    // Names that fit, names with no extension or one no MIME type knows (mime-extension's), and types that take any.
+    for (kind, name) in [
+        (MessageKind::Image, "photo.jpg"),
+        (MessageKind::Image, "photo.PNG"),
+        (MessageKind::Emoticon, "smile.gif"),
+        (MessageKind::Video, "clip.mp4"),
+        (MessageKind::Audio, "voice.mp3"),
+        (MessageKind::Audio, "voice.silk"),
+        (MessageKind::Image, "photo"),
+        (MessageKind::Attachment, "report.jpg"),
+        (MessageKind::Unknown, "report.pdf"),
+        (MessageKind::Text, "notes.pdf"),
+    ] {
+        assert_eq!(type_name_problem(kind, "`MessagePayload`.filename", name), None, "{kind:?} {name}");
+    }
+}
+
 #[test]
 fn a_payloads_filename_is_a_bare_name() {
     for (filename, said) in [

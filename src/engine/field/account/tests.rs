@@ -276,3 +276,155 @@ fn a_member_that_does_not_resolve_is_named() {
         messages(&account)
     );
 }
+
+/// Identity: a `room-invite` names its invitation, resolved with `RoomInvitationPayload`; the invitation's inviter
+/// and receiver are resolved in turn (its members, strangers in another room, are not); an empty inviter is named.
+#[test]
+fn a_room_invitation_is_resolved_and_its_inviter_and_receiver_in_turn() {
+    let mut account = all();
+    account.event(4, AT, EventKind::RoomInvite, &json!({ "roomInvitationId": "ri-1" }));
+    let named = account.next_to_resolve().expect("the invitation is offered");
+    assert_eq!(
+        (named.resolver, named.source.as_str()),
+        (Resolver::RoomInvitation, "`room-invite` (seq 4).roomInvitationId")
+    );
+    assert_eq!(named.resolver.rpc(), Rpc::RoomInvitationPayload);
+    let invitation = RoomInvitationPayloadResponse {
+        id: "ri-1".into(),
+        inviter_id: "c-gone".into(),
+        receiver_id: "bot".into(),
+        member_ids: vec!["stranger-1".into()],
+        ..Default::default()
+    };
+    account.answer(&named, &Answer::Id("ri-1".into()));
+    account.room_invitation(&named, &invitation);
+    resolve(&mut account, &[("bot", Answer::Id("bot".into()))]);
+    assert_eq!(account.resolved, 3, "the invitation, its inviter and its receiver; not its members");
+    let found = messages(&account);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("RoomInvitationPayload(\"ri-1\").inviter_id \"c-gone\": ContactPayload answers NOT_FOUND")
+            && found[0].ends_with("(ids-resolve, must)"),
+        "{found:?}"
+    );
+    // An invitation that names no inviter.
+    let mut empty = all();
+    empty.event(5, AT, EventKind::RoomInvite, &json!({ "roomInvitationId": "ri-2" }));
+    let named = empty.next_to_resolve().unwrap();
+    empty.room_invitation(&named, &RoomInvitationPayloadResponse { id: "ri-2".into(), ..Default::default() });
+    assert!(
+        messages(&empty)[0].contains("RoomInvitationPayload(\"ri-2\").inviter_id is empty"),
+        "{:?}",
+        messages(&empty)
+    );
+    // An invitation id that does not resolve.
+    let mut gone = all();
+    gone.event(6, AT, EventKind::RoomInvite, &json!({ "roomInvitationId": "ri-gone" }));
+    resolve(&mut gone, &[]);
+    assert!(
+        messages(&gone)[0]
+            .contains("`room-invite` (seq 6).roomInvitationId \"ri-gone\": RoomInvitationPayload answers NOT_FOUND"),
+        "{:?}",
+        messages(&gone)
+    );
+}
+
+/// Identity: the owner, admins and members a `RoomPayload` names are resolved as contacts.
+#[test]
+fn a_rooms_owner_admins_and_members_are_resolved_in_turn() {
+    let mut account = all();
+    account.event(7, AT, EventKind::RoomTopic, &json!({ "changerId": "c-1", "roomId": "r-1" }));
+    let mut room_named = None;
+    while let Some(named) = account.next_to_resolve() {
+        if named.resolver == Resolver::Room {
+            room_named = Some(named.clone());
+        }
+        account.answer(&named, &Answer::Id(named.id.clone()));
+    }
+    let named = room_named.expect("the room is offered");
+    let room = RoomPayloadResponse {
+        id: "r-1".into(),
+        owner_id: "c-owner-gone".into(),
+        admin_ids: vec!["c-1".into(), "c-admin-gone".into()],
+        member_ids: vec!["c-1".into(), "c-member-gone".into()],
+        ..Default::default()
+    };
+    account.room(&named, &room);
+    resolve(&mut account, &[]);
+    let found = messages(&account);
+    for source in [
+        "RoomPayload(\"r-1\").owner_id \"c-owner-gone\"",
+        "RoomPayload(\"r-1\").admin_ids[1] \"c-admin-gone\"",
+        "RoomPayload(\"r-1\").member_ids[1] \"c-member-gone\"",
+    ] {
+        assert!(found.iter().any(|message| message.starts_with(source)), "{source}: {found:?}");
+    }
+    // c-1, named by the event, the admins and the members, is resolved once.
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+/// Placeholders in answers: each rpc's strings, with the rpc, the id, the field and the value; a message's text is
+/// a person's and is not judged; the rule is off unless asked for, and asked alone it reports nothing else.
+#[test]
+fn placeholder_text_in_answers_is_named_by_rpc_and_field() {
+    let mut account = Account::new(&[AccountRule::AnswerPlaceholders]);
+    assert!(account.resolves(), "the answers are read, so the ids are resolved");
+    let mut payload = message("m-1", "c-1", "bot", "");
+    payload.text = "null".into();
+    payload.filename = "[object Object]".into();
+    payload.mention_ids = vec!["c-2".into(), " NaN ".into()];
+    account.message(AT, &payload);
+    let named = Named { id: "c-1".into(), resolver: Resolver::Contact, source: "test".into(), at: AT };
+    account.contact(
+        &named,
+        &ContactPayloadResponse {
+            id: "c-1".into(),
+            name: "Null Island".into(),
+            alias: "undefined\n".into(),
+            ..Default::default()
+        },
+    );
+    let room = Named { id: "r-1".into(), resolver: Resolver::Room, source: "test".into(), at: AT };
+    account.room(&room, &RoomPayloadResponse { id: "r-1".into(), topic: "NULL".into(), ..Default::default() });
+    let friendship = Named { id: "f-1".into(), resolver: Resolver::Friendship, source: "test".into(), at: AT };
+    account.friendship(
+        &friendship,
+        &FriendshipPayloadResponse {
+            id: "f-1".into(),
+            contact_id: "c-1".into(),
+            hello: "undefined".into(),
+            ..Default::default()
+        },
+    );
+    let invitation = Named { id: "ri-1".into(), resolver: Resolver::RoomInvitation, source: "test".into(), at: AT };
+    account.room_invitation(
+        &invitation,
+        &RoomInvitationPayloadResponse {
+            id: "ri-1".into(),
+            inviter_id: "c-1".into(),
+            topic: "nan".into(),
+            ..Default::default()
+        },
+    );
+    account.members(AT, &message("m-2", "c-1", "", "r-1"), Ok(vec!["c-1".into(), "undefined".into()]));
+    // Unresolved ids are no finding of this rule.
+    resolve(&mut account, &[]);
+    let found = messages(&account);
+    let expected = [
+        "MessagePayload(\"m-1\").filename is \"[object Object]\"",
+        "MessagePayload(\"m-1\").mention_ids[1] is \" NaN \"",
+        "ContactPayload(\"c-1\").alias is \"undefined\\n\"",
+        "RoomPayload(\"r-1\").topic is \"NULL\"",
+        "FriendshipPayload(\"f-1\").hello is \"undefined\"",
+        "RoomInvitationPayload(\"ri-1\").topic is \"nan\"",
+        "RoomMemberList(\"r-1\")[1] is \"undefined\"",
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (message, start) in found.iter().zip(expected) {
+        assert!(message.starts_with(start) && message.ends_with("(answer-placeholders, must)"), "{start}: {message}");
+    }
+    // Asked for by no rule: nothing judged.
+    let mut off = Account::new(&[AccountRule::IdsResolve]);
+    off.contact(&named, &ContactPayloadResponse { id: "c-1".into(), name: "undefined".into(), ..Default::default() });
+    assert!(off.findings().is_empty());
+}

@@ -17,27 +17,14 @@ pub(super) fn mentions(value: &str, word: &str) -> bool {
     value.to_ascii_lowercase().contains(word)
 }
 
-/// Whether a string sent could be the text `dong`: it mentions `dong` and is
-/// no file name, path or URL — a picture named `ding-dong.jpg`, `FileBox.fromUrl('…/dong.png')`,
-/// answers nothing (puppet-official-account's example sends one in a branch).
+/// Whether a string sent is the text `dong`: the whole text, spaces and punctuation around it aside, in any letter
+/// case (`dong`, `Dong!`, `dong.`). A text that merely holds the word (`ding dong bell`, `King Kong dong`) answers
+/// something else, and a file name, path or URL (`ding-dong.jpg`, `…/dong.png`) is no text: puppet-official-account's
+/// example sends a picture named so in a branch.
 pub(super) fn is_dong_text(value: &str) -> bool {
-    mentions(value, "dong") && !names_a_file(value)
-}
-
-/// A URL (`scheme://`), a path (a `/` or `\`), or a name ending in a file
-/// extension (`.jpg`, `.png`, `.mp4`: a dot, then 1 to 5 letters or digits with
-/// at least one letter).
-fn names_a_file(value: &str) -> bool {
-    let value = value.trim();
-    if value.contains("://") || value.contains('/') || value.contains('\\') {
-        return true;
-    }
-    value.rsplit_once('.').is_some_and(|(stem, extension)| {
-        !stem.is_empty()
-            && (1..=5).contains(&extension.len())
-            && extension.chars().all(|c| c.is_ascii_alphanumeric())
-            && extension.chars().any(|c| c.is_ascii_alphabetic())
-    })
+    let trimmed =
+        value.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "！。？，～".contains(c));
+    trimmed.eq_ignore_ascii_case("dong")
 }
 
 /// A regex literal, or `new RegExp('…')`, whose pattern mentions `ding`.
@@ -78,6 +65,59 @@ impl Facts {
                 Some(values)
             }
             other => string_value(other).map(|s| vec![s]),
+        }
+    }
+
+    /// What a test always comes to, when it comes to one thing whatever the message (`false`, `0`, `''`, `null`,
+    /// `undefined`, `!true`, `void x`, two known values compared — with same-file `const` strings folded in —, and
+    /// `&&`/`||` of such); `None` when it depends on what runs.
+    pub(super) fn constant(&self, expression: &Expression<'_>) -> Option<bool> {
+        match inner(expression) {
+            Expression::BooleanLiteral(literal) => Some(literal.value),
+            Expression::NullLiteral(_) => Some(false),
+            Expression::NumericLiteral(number) => Some(number.value != 0.0 && !number.value.is_nan()),
+            Expression::Identifier(id) if id.name.as_str() == "undefined" => Some(false),
+            Expression::UnaryExpression(unary) => match unary.operator {
+                UnaryOperator::LogicalNot => self.constant(&unary.argument).map(|value| !value),
+                UnaryOperator::Void => Some(false),
+                _ => None,
+            },
+            Expression::LogicalExpression(logical) => {
+                let (left, right) = (self.constant(&logical.left), self.constant(&logical.right));
+                match logical.operator {
+                    LogicalOperator::And if left == Some(false) => Some(false),
+                    LogicalOperator::And => left.and(right),
+                    LogicalOperator::Or if left == Some(true) => Some(true),
+                    LogicalOperator::Or => left.and(right),
+                    LogicalOperator::Coalesce => None,
+                }
+            }
+            Expression::BinaryExpression(binary) => {
+                let equal = match binary.operator {
+                    BinaryOperator::StrictEquality | BinaryOperator::Equality => true,
+                    BinaryOperator::StrictInequality | BinaryOperator::Inequality => false,
+                    _ => return None,
+                };
+                let same = match (number_value(&binary.left), number_value(&binary.right)) {
+                    (Some(left), Some(right)) => left == right,
+                    _ => match (self.values(&binary.left)?.as_slice(), self.values(&binary.right)?.as_slice()) {
+                        ([left], [right]) => left == right,
+                        _ => return None,
+                    },
+                };
+                Some(same == equal)
+            }
+            other => {
+                // A string, or a `const` bound to strings: truthy when not empty, whichever it is.
+                let values = self.values(other)?;
+                if values.iter().all(|value| !value.is_empty()) {
+                    Some(true)
+                } else if values.iter().all(String::is_empty) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
         }
     }
 

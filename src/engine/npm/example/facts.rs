@@ -75,11 +75,13 @@ pub(super) struct Construction {
     pub(super) binding: String,
 }
 
-/// A call of a plain name or of `this.name`, and what guards it.
+/// A call of a plain name or of `this.name`, and what guards it; its arguments' ranges, in order (a helper's
+/// parameters stand for them: see [`Facts::bind_parameters`]).
 pub(super) struct NamedCall {
     pub(super) name: String,
     pub(super) offset: u32,
     pub(super) guard: Guard,
+    pub(super) arguments: Vec<(u32, u32)>,
 }
 
 pub(super) enum Listener {
@@ -117,4 +119,14 @@ pub(super) struct Facts {
     pub(super) identifiers: Vec<(u32, String)>,
     /// What each variable is bound or assigned to (not functions): name → the value expressions' ranges.
     pub(super) variables: HashMap<String, Vec<(u32, u32)>>,
+    /// Each named function's parameters, in order (`None` for a pattern or a rest parameter).
+    pub(super) parameters: HashMap<String, Vec<Option<String>>>,
+    /// How many branches that never run (`if (false)`, a test const folding decides) the visit is inside.
+    pub(super) dead: usize,
+    /// The branch that never runs being visited, innermost: its test's offset and form.
+    pub(super) dead_branch: Option<(u32, &'static str)>,
+    /// Sends written in branches that never run: the send, and the branch's test (offset, form).
+    pub(super) dead_sends: Vec<(MethodCall, (u32, &'static str))>,
+    /// Offsets of `dong` texts written in branches that never run.
+    pub(super) dead_dongs: Vec<u32>,
 }

@@ -128,6 +128,7 @@ impl Facts {
         index: &LineIndex<'_>,
         own_name: Option<&str>,
     ) -> Judgement {
+        self.bind_parameters();
         self.dong_literals.sort_unstable_by_key(|(offset, _)| *offset);
         self.identifiers.sort_unstable_by_key(|(offset, _)| *offset);
         let at = |offset: u32| index.locate(offset as usize);
@@ -259,6 +260,20 @@ impl Facts {
                     format!("`{}` answers `dong` here, outside every message handler", send.method),
                 ));
             }
+            for (send, (test, form)) in self.dead_sends.iter().filter(|(send, _)| {
+                send.method == TEXT_SEND
+                    && self.dead_dongs.iter().any(|dong| send.arguments.0 <= *dong && *dong < send.arguments.1)
+            }) {
+                missing.push(Finding::at(
+                    at(send.offset),
+                    format!(
+                        "`{}` answers `dong` here in a branch that never runs ({form} at {}): dead code answers \
+                         nothing",
+                        send.method,
+                        at(*test)
+                    ),
+                ));
+            }
         }
 
         if violations.is_empty() && missing.is_empty() {
@@ -277,6 +292,20 @@ impl Facts {
         }
         violations.extend(missing);
         Judgement::Fail { findings: violations }
+    }
+
+    /// A helper's parameters stand for what its calls pass: `reply(id, 'dong')` binds `text` of `function
+    /// reply(id, text)` to `'dong'`, so a send of `text` in the helper carries the `dong` (and its guard) of the
+    /// call. Names are not scoped, as for every variable here.
+    fn bind_parameters(&mut self) {
+        for call in &self.named_calls {
+            let Some(parameters) = self.parameters.get(&call.name) else { continue };
+            for (parameter, argument) in parameters.iter().zip(&call.arguments) {
+                if let Some(parameter) = parameter {
+                    self.variables.entry(parameter.clone()).or_default().push(*argument);
+                }
+            }
+        }
     }
 
     /// What guards a `dong` send: its own place (or the function it is in, see [`Facts::guarded_functions`]), or

@@ -4,10 +4,10 @@
 use oxc_allocator::Vec as ArenaVec;
 use oxc_ast::ast::{
     Argument, AssignmentExpression, AssignmentTarget, BinaryExpression, BindingPattern, CallExpression,
-    ConditionalExpression, ExportAllDeclaration, ExportFromDeclaration, Expression, Function, IdentifierReference,
-    IfStatement, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, LogicalExpression, LogicalOperator,
-    MethodDefinition, NewExpression, PropertyDefinition, Statement, StringLiteral, SwitchStatement,
-    TSImportEqualsDeclaration, TSModuleReference, TemplateLiteral, VariableDeclarator,
+    ConditionalExpression, ExportAllDeclaration, ExportFromDeclaration, Expression, FormalParameters, Function,
+    IdentifierReference, IfStatement, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression,
+    LogicalExpression, LogicalOperator, MethodDefinition, NewExpression, PropertyDefinition, Statement, StringLiteral,
+    SwitchStatement, TSImportEqualsDeclaration, TSModuleReference, TemplateLiteral, VariableDeclarator,
 };
 use oxc_ast_visit::{Visit, walk};
 use oxc_span::GetSpan;
@@ -81,7 +81,11 @@ impl Facts {
         let arguments = argument_range(call.span, &call.arguments);
         let guard = self.guard_now();
         if SEND_METHODS.contains(&method) {
-            self.sends.push(MethodCall { method: method.to_string(), offset, arguments, guard });
+            let send = MethodCall { method: method.to_string(), offset, arguments, guard };
+            match self.dead_branch {
+                Some(branch) if self.dead > 0 => self.dead_sends.push((send, branch)),
+                _ => self.sends.push(send),
+            }
         }
         if method == "say" {
             self.says.push(MethodCall { method: method.to_string(), offset, arguments, guard });
@@ -92,7 +96,9 @@ impl Facts {
             self.ding_tests.push((offset, form));
         }
         if matches!(inner(object), Expression::ThisExpression(_)) {
-            self.named_calls.push(NamedCall { name: method.to_string(), offset, guard });
+            let arguments =
+                call.arguments.iter().map(|argument| (argument.span().start, argument.span().end)).collect();
+            self.named_calls.push(NamedCall { name: method.to_string(), offset, guard, arguments });
         }
     }
 
@@ -101,6 +107,43 @@ impl Facts {
         let innermost =
             |ding: bool| self.guards.iter().rev().copied().find(|g| g.is_ding() == ding && *g != Guard::None);
         innermost(true).or_else(|| innermost(false)).unwrap_or(Guard::None)
+    }
+
+    /// A `dong` text at `offset`: with its guard, or kept apart in a branch that never runs.
+    fn dong_literal(&mut self, offset: u32) {
+        if self.dead > 0 {
+            self.dead_dongs.push(offset);
+        } else {
+            let guard = self.guard_now();
+            self.dong_literals.push((offset, guard));
+        }
+    }
+
+    /// Visits a branch that never runs (`test` at `offset`, of `form`): what it sends is kept apart.
+    fn dead<R>(&mut self, branch: (u32, &'static str), visit: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = self.dead_branch.replace(branch);
+        self.dead += 1;
+        let result = visit(self);
+        self.dead -= 1;
+        self.dead_branch = outer;
+        result
+    }
+
+    /// A function's parameters, by name, for a helper's calls to bind.
+    fn note_parameters(&mut self, name: &str, parameters: &FormalParameters<'_>) {
+        let names = parameters
+            .items
+            .iter()
+            .map(|parameter| match &parameter.pattern {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_string()),
+                BindingPattern::AssignmentPattern(assigned) => match &assigned.left {
+                    BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.parameters.entry(name.to_string()).or_insert(names);
     }
 
     fn guarded<R>(&mut self, guard: Guard, visit: impl FnOnce(&mut Self) -> R) -> R {
@@ -196,11 +239,13 @@ impl<'a> Visit<'a> for Facts {
                 Expression::ArrowFunctionExpression(arrow) => {
                     if let BindingPattern::BindingIdentifier(id) = &it.id {
                         self.functions.insert(id.name.as_str().to_string(), arrow.span);
+                        self.note_parameters(id.name.as_str(), &arrow.params);
                     }
                 }
                 Expression::FunctionExpression(function) => {
                     if let BindingPattern::BindingIdentifier(id) = &it.id {
                         self.functions.insert(id.name.as_str().to_string(), function.span);
+                        self.note_parameters(id.name.as_str(), &function.params);
                     }
                 }
                 Expression::StaticMemberExpression(m) => {
@@ -229,6 +274,7 @@ impl<'a> Visit<'a> for Facts {
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         if let Some(id) = &it.id {
             self.functions.insert(id.name.as_str().to_string(), it.span);
+            self.note_parameters(id.name.as_str(), &it.params);
         }
         walk::walk_function(self, it, flags);
     }
@@ -236,6 +282,7 @@ impl<'a> Visit<'a> for Facts {
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
         if let Some(name) = it.key.static_name() {
             self.functions.entry(name.to_string()).or_insert(it.value.span);
+            self.note_parameters(&name, &it.value.params);
         }
         walk::walk_method_definition(self, it);
     }
@@ -258,7 +305,10 @@ impl<'a> Visit<'a> for Facts {
             }
             Expression::Identifier(id) => {
                 let guard = self.guard_now();
-                self.named_calls.push(NamedCall { name: id.name.as_str().to_string(), offset: it.span.start, guard });
+                let arguments =
+                    it.arguments.iter().map(|argument| (argument.span().start, argument.span().end)).collect();
+                let name = id.name.as_str().to_string();
+                self.named_calls.push(NamedCall { name, offset: it.span.start, guard, arguments });
             }
             _ => {
                 if let Some((object, method)) = member(&it.callee) {
@@ -319,20 +369,44 @@ impl<'a> Visit<'a> for Facts {
         }
     }
 
+    /// A test that is always true or always false (`if (false)`, `if (MODE === 'off')` with `const MODE = 'on'`)
+    /// has a branch that never runs: what it sends answers nothing.
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         self.visit_expression(&it.test);
         let polarity = self.polarity(&it.test);
-        self.guarded(Guard::branch(polarity, true), |facts| facts.visit_statement(&it.consequent));
+        let constant = self.constant(&it.test);
+        let branch =
+            (it.test.span().start, if constant == Some(false) { "a test always false" } else { "a test always true" });
+        if constant == Some(false) {
+            self.dead(branch, |facts| facts.visit_statement(&it.consequent));
+        } else {
+            self.guarded(Guard::branch(polarity, true), |facts| facts.visit_statement(&it.consequent));
+        }
         if let Some(alternate) = &it.alternate {
-            self.guarded(Guard::branch(polarity, false), |facts| facts.visit_statement(alternate));
+            if constant == Some(true) {
+                self.dead(branch, |facts| facts.visit_statement(alternate));
+            } else {
+                self.guarded(Guard::branch(polarity, false), |facts| facts.visit_statement(alternate));
+            }
         }
     }
 
     fn visit_conditional_expression(&mut self, it: &ConditionalExpression<'a>) {
         self.visit_expression(&it.test);
         let polarity = self.polarity(&it.test);
-        self.guarded(Guard::branch(polarity, true), |facts| facts.visit_expression(&it.consequent));
-        self.guarded(Guard::branch(polarity, false), |facts| facts.visit_expression(&it.alternate));
+        let constant = self.constant(&it.test);
+        let branch =
+            (it.test.span().start, if constant == Some(false) { "a test always false" } else { "a test always true" });
+        if constant == Some(false) {
+            self.dead(branch, |facts| facts.visit_expression(&it.consequent));
+        } else {
+            self.guarded(Guard::branch(polarity, true), |facts| facts.visit_expression(&it.consequent));
+        }
+        if constant == Some(true) {
+            self.dead(branch, |facts| facts.visit_expression(&it.alternate));
+        } else {
+            self.guarded(Guard::branch(polarity, false), |facts| facts.visit_expression(&it.alternate));
+        }
     }
 
     /// `t === 'ding' && send(…)` runs the right side only when the left is true; `||` only when it is false.
@@ -343,7 +417,15 @@ impl<'a> Visit<'a> for Facts {
             LogicalOperator::Or => Guard::branch(self.polarity(&it.left), false),
             LogicalOperator::Coalesce => Guard::None,
         };
-        self.guarded(guard, |facts| facts.visit_expression(&it.right));
+        let never = match (it.operator, self.constant(&it.left)) {
+            (LogicalOperator::And, Some(false)) => Some("a test always false"),
+            (LogicalOperator::Or, Some(true)) => Some("a test always true"),
+            _ => None,
+        };
+        match never {
+            Some(form) => self.dead((it.left.span().start, form), |facts| facts.visit_expression(&it.right)),
+            None => self.guarded(guard, |facts| facts.visit_expression(&it.right)),
+        }
     }
 
     /// After `if (<not ding>) return` (or `throw`, `continue`, `break`), the rest of the block is the ding branch;
@@ -383,17 +465,17 @@ impl<'a> Visit<'a> for Facts {
 
     fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
         if is_dong_text(it.value.as_str()) {
-            let guard = self.guard_now();
-            self.dong_literals.push((it.span.start, guard));
+            self.dong_literal(it.span.start);
         }
     }
 
+    /// A template is a `dong` when its text begins as one (`` `dong ${name}` ``): its first part, the rest being
+    /// what the provider adds (a name, an echo).
     fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
-        for quasi in &it.quasis {
-            if quasi.value.cooked.is_some_and(|cooked| is_dong_text(cooked.as_str())) {
-                let guard = self.guard_now();
-                self.dong_literals.push((quasi.span.start, guard));
-            }
+        if let Some(quasi) = it.quasis.first()
+            && quasi.value.cooked.is_some_and(|cooked| is_dong_text(cooked.as_str()))
+        {
+            self.dong_literal(quasi.span.start);
         }
         walk::walk_template_literal(self, it);
     }
