@@ -185,10 +185,14 @@ pub async fn channel(
         .keep_alive_timeout(Duration::from_secs(10))
         .keep_alive_while_idle(true)
         // What a flooding peer may have in flight, unread, is bounded by the
-        // HTTP/2 windows: keep them modest (1 MiB a stream, 2 MiB in all)
-        // so memory stays flat; large messages still arrive, in more steps.
-        .initial_stream_window_size(1 << 20)
-        .initial_connection_window_size(2 << 20);
+        // HTTP/2 windows: keep them modest (256 KiB a stream, 512 KiB in all:
+        // a download filling its stream's window leaves the event stream
+        // room) so memory stays flat — within the fleet's budget of 1 MiB a
+        // target even while puppet-lint is too busy to read (1 MiB and 2 MiB
+        // before: a hundred lagging targets could hold 200 MiB); large
+        // messages still arrive, in more steps.
+        .initial_stream_window_size(256 << 10)
+        .initial_connection_window_size(512 << 10);
     let started = tokio::time::Instant::now();
     let silent = |layer| ConnectError::Silent { endpoint: endpoint.to_string(), layer, after: timeout };
     let channel =
