@@ -1,32 +1,44 @@
 //! Several targets in one process: the release binary against 1 conformant
 //! mock, then against 100 (repeated `--endpoint`), with a short heartbeat
-//! window. Prints the wall time of each, their ratio (the bar: ≤ 1.2×) and
-//! the puppet-lint process's peak RSS (VmHWM, as `benches/ingest.rs` reads
-//! it; the bar: ≤ 8 MiB + 1 MiB per target), and of it the peak anonymous
-//! memory (`RssAnon`: what is not the binary's mapped code).
+//! window. Prints the wall time of each, their ratio (the bar: ≤ 1.2×), the
+//! puppet-lint process's peak RSS (VmHWM, as `benches/ingest.rs` reads it)
+//! and of it the peak anonymous memory (`RssAnon`: what is not the binary's
+//! mapped code; the bar: ≤ 8 MiB + 1 MiB per target), and how many targets
+//! passed every check (a conformant fleet: all of them). Ends with each bar
+//! held or broken, and exits 1 when a memory bar broke (time is a figure: a
+//! busy machine blurs it).
 //!
 //! The mocks are served from this bench's own process (puppet-lint's
 //! `MockServer`, one per port: a Puppet Service has one event subscriber), so
 //! the figures are puppet-lint's alone.
 //!
 //! `cargo bench --bench fleet` (`PUPPET_LINT_BENCH_TARGETS=1,100` sets the
-//! sizes; `PUPPET_LINT_BENCH_WINDOW=2s` the heartbeat window).
+//! sizes; `PUPPET_LINT_BENCH_WINDOW=2s` the heartbeat window;
+//! `PUPPET_LINT_BENCH_WORKERS=2` the mocks' runtime threads;
+//! `PUPPET_LINT_BENCH_ARGS` more arguments for every run).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use puppet_lint::mock::{MockOptions, MockServer};
 
+#[path = "shared/fleet.rs"]
+mod fleet;
+
 fn main() {
-    let binary = env!("CARGO_BIN_EXE_puppet-lint");
+    let binary = Path::new(env!("CARGO_BIN_EXE_puppet-lint"));
     let sizes: Vec<usize> = std::env::var("PUPPET_LINT_BENCH_TARGETS")
         .unwrap_or_else(|_| "1,100".into())
         .split(',')
         .filter_map(|size| size.trim().parse().ok())
+        .filter(|size| *size > 0)
         .collect();
     let window = std::env::var("PUPPET_LINT_BENCH_WINDOW").unwrap_or_else(|_| "2s".into());
+    let workers = std::env::var("PUPPET_LINT_BENCH_WORKERS").ok().and_then(|workers| workers.parse().ok()).unwrap_or(2);
+    let extra: Vec<String> = std::env::var("PUPPET_LINT_BENCH_ARGS")
+        .map(|extra| extra.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("a runtime");
     let largest = sizes.iter().copied().max().unwrap_or(1);
     // Heartbeats well within the window, as `--mock` does (window / 4).
     let interval = puppet_lint::clock::parse_duration(&window).expect("a window") / 4;
@@ -39,100 +51,65 @@ fn main() {
         mocks
     });
     println!(
-        "{:>8} {:>10} {:>12} {:>10} {:>14} {:>14} {:>16}",
-        "targets", "wall", "vs 1 target", "CPU", "peak RSS", "peak anon", "bar (8 + 1/target)"
+        "{:>8} {:>10} {:>12} {:>10} {:>14} {:>14} {:>10} {:>16}",
+        "targets", "wall", "vs 1 target", "CPU", "peak RSS", "peak anon", "anon bar", "passed (warned)"
     );
-    let mut first: Option<Duration> = None;
-    for size in sizes {
+    let mut runs = Vec::new();
+    for &size in &sizes {
         let dir = std::env::temp_dir().join(format!("puppet-lint-bench-fleet-{size}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut command = Command::new(binary);
-        command.args(["--no-tls", "--token", &mocks[0].token, "--heartbeat-window", &window, "--quiet"]);
-        for mock in &mocks[..size] {
-            command.args(["--endpoint", &mock.address.to_string()]);
-        }
-        // One target alone is the ordinary single-target run.
-        if let Ok(extra) = std::env::var("PUPPET_LINT_BENCH_ARGS") {
-            command.args(extra.split_whitespace());
-        }
-        command.arg("--report-dir").arg(&dir).stdout(Stdio::null()).stderr(Stdio::piped());
-        let clock = Instant::now();
-        let mut child = command.spawn().expect("puppet-lint runs");
-        let mut peak = 0;
-        let mut anon = 0;
-        let mut cpu = Duration::ZERO;
-        let deadline = Instant::now() + Duration::from_secs(600);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("waitable") {
-                break Some(status);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                break None;
-            }
-            peak = peak.max(high_water_mark(child.id()));
-            anon = anon.max(status_kib(child.id(), "RssAnon:"));
-            cpu = cpu.max(cpu_time(child.id()));
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let wall = clock.elapsed();
-        let ok = status.is_some_and(|status| status.success());
-        let base = *first.get_or_insert(wall);
-        let bar = 8.0 + size as f64;
+        let run = fleet::run(binary, &mocks, size, &window, &dir, &extra);
+        let base = runs.first().map_or(run.wall, |first: &fleet::Measured| first.wall);
         println!(
-            "{size:>8} {:>9.2}s {:>11.2}× {:>9.2}s {:>10.1} MiB {:>10.1} MiB {:>12.0} MiB{}",
-            wall.as_secs_f64(),
-            wall.as_secs_f64() / base.as_secs_f64(),
-            cpu.as_secs_f64(),
-            peak as f64 / 1024.0,
-            anon as f64 / 1024.0,
-            bar,
-            if ok { "" } else { "  (the run did not pass: see its reports)" }
+            "{size:>8} {:>9.2}s {:>11.2}× {:>9.2}s {:>10.1} MiB {:>10.1} MiB {:>6.0} MiB {:>9}/{size} ({}){}",
+            run.wall.as_secs_f64(),
+            run.wall.as_secs_f64() / base.as_secs_f64(),
+            run.cpu.as_secs_f64(),
+            run.peak_rss as f64 / 1024.0,
+            run.anon_mib(),
+            fleet::memory_bar(size),
+            run.clean,
+            run.warned,
+            if run.ok { "" } else { "  (the run did not pass: see its reports)" }
         );
-        if !ok {
-            let mut stderr = String::new();
-            use std::io::Read as _;
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
-            }
-            eprintln!(
-                "{}",
-                stderr.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
+        for (finding, targets) in &run.findings {
+            println!("{:>8} {finding}: {targets} target(s)", "");
         }
+        if !run.ok {
+            eprintln!("{}", run.stderr_tail);
+        }
+        runs.push(run);
     }
     runtime.block_on(async {
         for mock in mocks {
             mock.shutdown().await;
         }
     });
-}
-
-/// User and system CPU time of a live process so far (zero once it has
-/// gone), from `/proc/PID/stat` (clock ticks of 10 ms).
-fn cpu_time(pid: u32) -> Duration {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return Duration::ZERO };
-    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    let ticks: u64 =
-        fields.get(11..13).map_or(0, |both| both.iter().filter_map(|field| field.parse::<u64>().ok()).sum());
-    Duration::from_millis(ticks * 10)
-}
-
-/// VmHWM of a live process, KiB (0 once it has gone).
-fn high_water_mark(pid: u32) -> u64 {
-    status_kib(pid, "VmHWM:")
-}
-
-/// A KiB figure of `/proc/PID/status` (0 once the process has gone).
-/// `RssAnon:` is the memory the process made itself; the rest of its RSS
-/// is mapped files, mostly the binary's own code.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with(field))?.to_owned();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
+    let mut memory_broke = false;
+    println!();
+    if let (Some(one), Some(most)) = (runs.iter().find(|run| run.size == 1), runs.iter().max_by_key(|run| run.size))
+        && most.size > 1
+    {
+        let ratio = most.wall.as_secs_f64() / one.wall.as_secs_f64();
+        let held = if ratio <= fleet::TIME_BAR { "held" } else { "BROKEN" };
+        println!(
+            "time bar ({} targets ≤ {}× one target's wall): {ratio:.2}×, {held} (a figure: not enforced)",
+            most.size,
+            fleet::TIME_BAR
+        );
+    }
+    for run in &runs {
+        let held = if run.memory_holds() { "held" } else { "BROKEN" };
+        memory_broke |= !run.memory_holds();
+        println!(
+            "memory bar ({} target(s) ≤ {:.0} MiB anonymous): {:.1} MiB, {held}",
+            run.size,
+            fleet::memory_bar(run.size),
+            run.anon_mib()
+        );
+        let all = if run.clean == run.size { "held" } else { "BROKEN" };
+        println!("conformant fleet ({} target(s) all passing): {}/{}, {all}", run.size, run.clean, run.size);
+    }
+    if memory_broke {
+        std::process::exit(1);
+    }
 }

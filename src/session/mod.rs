@@ -360,10 +360,16 @@ impl Session {
 
     /// `MessageSendFileStream`, as the official client sends an in-memory
     /// file: `{conversation_id}`, then `{file_box_chunk{name}}`, then the
-    /// bytes as `{file_box_chunk{data}}` chunks (WIRE.md, "Auth and TLS").
+    /// bytes as `{file_box_chunk{data}}` chunks (WIRE.md, "Auth and TLS"),
+    /// each taken from `chunks` when HTTP/2 has room for it.
     #[allow(deprecated)]
-    pub async fn send_file_stream(&self, conversation_id: &str, name: &str, bytes: &[u8]) -> Result<String, RpcError> {
-        let mut messages = vec![
+    pub async fn send_file_stream(
+        &self,
+        conversation_id: &str,
+        name: &str,
+        chunks: impl Iterator<Item = Vec<u8>> + Send + 'static,
+    ) -> Result<String, RpcError> {
+        let head = [
             pb::MessageSendFileStreamRequest {
                 conversation_id: Some(conversation_id.to_owned()),
                 file_box_chunk: None,
@@ -373,11 +379,11 @@ impl Session {
                 file_box_chunk: Some(pb::FileBoxChunk { data: None, name: Some(name.to_owned()) }),
             },
         ];
-        messages.extend(bytes.chunks(CHUNK).map(|chunk| pb::MessageSendFileStreamRequest {
+        let data = chunks.map(|chunk| pb::MessageSendFileStreamRequest {
             conversation_id: None,
-            file_box_chunk: Some(pb::FileBoxChunk { data: Some(chunk.to_vec()), name: None }),
-        }));
-        let stream = tokio_stream::iter(messages);
+            file_box_chunk: Some(pb::FileBoxChunk { data: Some(chunk), name: None }),
+        });
+        let stream = tokio_stream::iter(head.into_iter().chain(data));
         self.unary(Rpc::MessageSendFileStream, stream, None, |mut client, request| async move {
             client.message_send_file_stream(request).await
         })
@@ -386,11 +392,10 @@ impl Session {
     }
 
     /// `Upload` (a client stream of chunks): the uuid the service gave the
-    /// bytes.
-    pub async fn upload(&self, bytes: &[u8]) -> Result<String, RpcError> {
-        let chunks: Vec<pb::UploadRequest> =
-            bytes.chunks(CHUNK).map(|chunk| pb::UploadRequest { chunk: chunk.to_vec() }).collect();
-        self.upload_stream(tokio_stream::iter(chunks)).await
+    /// bytes. Each chunk is taken from `chunks` when HTTP/2 has room for it,
+    /// so a big file is never whole in memory.
+    pub async fn upload(&self, chunks: impl Iterator<Item = Vec<u8>> + Send + 'static) -> Result<String, RpcError> {
+        self.upload_stream(tokio_stream::iter(chunks.map(|chunk| pb::UploadRequest { chunk }))).await
     }
 
     /// `Upload` of whatever `chunks` yields, as it yields it (a paced
@@ -404,10 +409,16 @@ impl Session {
             .map(|response| response.id)
     }
 
-    /// `Download(uuid)` (a server stream of chunks), at most `limit` bytes:
-    /// the bytes. Only for a uuid the service gave (WIRE.md: the official
-    /// server crashes on an unknown one).
-    pub async fn download(&self, uuid: &str, limit: usize) -> Result<Vec<u8>, RpcError> {
+    /// `Download(uuid)` (a server stream of chunks), at most `limit` bytes,
+    /// each chunk handed to `each` as it comes (nothing keeps the file
+    /// whole): how many bytes came. Only for a uuid the service gave
+    /// (WIRE.md: the official server crashes on an unknown one).
+    pub async fn download(
+        &self,
+        uuid: &str,
+        limit: usize,
+        mut each: impl FnMut(&[u8]) + Send,
+    ) -> Result<usize, RpcError> {
         self.timeline.sending(Rpc::Download);
         let started = self.timeline.now();
         let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Unary);
@@ -415,16 +426,17 @@ impl Session {
         let mut client = self.puppet.clone();
         let fetch = async {
             let mut stream = client.download(request).await?.into_inner();
-            let mut bytes = Vec::new();
+            let mut size = 0usize;
             while let Some(message) = stream.message().await? {
-                bytes.extend_from_slice(&message.chunk);
-                if bytes.len() > limit {
+                size += message.chunk.len();
+                if size > limit {
                     return Err(Status::resource_exhausted(format!(
                         "puppet-lint stopped reading: Download sent more than {limit} bytes"
                     )));
                 }
+                each(&message.chunk);
             }
-            Ok(bytes)
+            Ok(size)
         };
         timed(&self.timeline, &self.watch, Rpc::Download, started, after, fetch).await
     }
@@ -541,7 +553,7 @@ impl Session {
 }
 
 /// The size of the chunks puppet-lint streams files in.
-const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 64 * 1024;
 
 /// How many answers a cache keeps: past this it starts again (a flood of
 /// message ids must not grow it without bound).

@@ -158,29 +158,146 @@ pub fn extension_fits(mime: &str, extension: &str) -> bool {
 
 /// The md5 of `bytes`, in lower-case hex (as file-box's `md5`).
 pub fn md5_hex(bytes: &[u8]) -> String {
-    use md5::Digest as _;
-    md5::Md5::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut digest = Digest::default();
+    digest.add(bytes);
+    digest.md5_hex()
+}
+
+/// A file's size and md5 as its chunks go by: a download is judged without
+/// ever being whole in memory.
+#[derive(Clone, Default)]
+pub struct Digest {
+    md5: md5::Md5,
+    size: usize,
+}
+
+impl Digest {
+    /// Counts and hashes the next chunk.
+    pub fn add(&mut self, chunk: &[u8]) {
+        use md5::Digest as _;
+        self.md5.update(chunk);
+        self.size += chunk.len();
+    }
+
+    /// Bytes seen so far.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The md5 of the bytes seen so far, in lower-case hex.
+    pub fn md5_hex(&self) -> String {
+        use md5::Digest as _;
+        self.md5.clone().finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Digest").field("size", &self.size).finish_non_exhaustive()
+    }
 }
 
 /// `size` bytes: `head`, then deterministic pseudo-random bytes seeded by
 /// `seed` (xorshift64*): the same seed gives the same file, and nothing
-/// compresses it.
+/// compresses it. Whole in memory: for a big file, [`MadeFile::chunks`].
 pub fn pseudo_random(head: &[u8], size: usize, seed: &str) -> Vec<u8> {
-    let mut state = seed
-        .bytes()
-        .fold(0x9E37_79B9_7F4A_7C15u64, |state, byte| (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3))
-        | 1;
-    let mut bytes = Vec::with_capacity(size);
-    bytes.extend_from_slice(&head[..head.len().min(size)]);
-    while bytes.len() < size {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let word = state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-        let take = word.len().min(size - bytes.len());
-        bytes.extend_from_slice(&word[..take]);
+    MadeFile::new(head, size, seed).bytes()
+}
+
+/// A file of [`pseudo_random`]'s bytes, described instead of held: its
+/// chunks are made as they are sent, and its md5 by a pass of its own, so a
+/// 5 MiB file costs one chunk of memory, not 5 MiB (a hundred targets send
+/// theirs at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeFile {
+    head: Vec<u8>,
+    size: usize,
+    seed: u64,
+}
+
+impl MadeFile {
+    /// `head` (cut to `size`), then pseudo-random bytes seeded by `seed`, `size` bytes in all.
+    pub fn new(head: &[u8], size: usize, seed: &str) -> MadeFile {
+        let seed = seed
+            .bytes()
+            .fold(0x9E37_79B9_7F4A_7C15u64, |state, byte| (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3))
+            | 1;
+        MadeFile { head: head[..head.len().min(size)].to_vec(), size, seed }
     }
-    bytes
+
+    /// Just `bytes` (a small file, whole).
+    pub fn of(bytes: &[u8]) -> MadeFile {
+        MadeFile { head: bytes.to_vec(), size: bytes.len(), seed: 1 }
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.size
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Its bytes, `chunk` at a time (the last may be shorter; none when empty).
+    pub fn chunks(&self, chunk: usize) -> MadeChunks {
+        MadeChunks { file: self.clone(), chunk: chunk.max(1), made: 0, state: self.seed, spare: Vec::new() }
+    }
+
+    /// Its size and md5, made chunk by chunk.
+    pub fn digest(&self) -> Digest {
+        let mut digest = Digest::default();
+        for chunk in self.chunks(64 * 1024) {
+            digest.add(&chunk);
+        }
+        digest
+    }
+
+    /// Its bytes, whole (an inline box).
+    pub fn bytes(&self) -> Vec<u8> {
+        self.chunks(self.size.max(1)).next().unwrap_or_default()
+    }
+}
+
+/// The chunks of a [`MadeFile`], each made when asked for.
+#[derive(Debug)]
+pub struct MadeChunks {
+    file: MadeFile,
+    chunk: usize,
+    made: usize,
+    state: u64,
+    /// The rest of the last word, when a chunk ended inside it.
+    spare: Vec<u8>,
+}
+
+impl Iterator for MadeChunks {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        let end = self.file.size.min(self.made + self.chunk);
+        if end <= self.made {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(end - self.made);
+        let head = &self.file.head;
+        if self.made < head.len() {
+            bytes.extend_from_slice(&head[self.made..head.len().min(end)]);
+        }
+        let take = self.spare.len().min(end - self.made - bytes.len());
+        bytes.extend(self.spare.drain(..take));
+        while self.made + bytes.len() < end {
+            self.state ^= self.state >> 12;
+            self.state ^= self.state << 25;
+            self.state ^= self.state >> 27;
+            let word = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            let take = word.len().min(end - self.made - bytes.len());
+            bytes.extend_from_slice(&word[..take]);
+            self.spare.extend_from_slice(&word[take..]);
+        }
+        self.made = end;
+        Some(bytes)
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +314,43 @@ mod tests {
         assert_eq!(one, pseudo_random(b"%PDF", 40 * 1024, "seed"));
         assert_ne!(md5_hex(&one), md5_hex(&pseudo_random(b"%PDF", 40 * 1024, "other")));
         assert_eq!(pseudo_random(b"long head", 3, "x"), b"lon");
+    }
+
+    /// The bytes as they were made whole before files were made chunk by
+    /// chunk: every chunking gives them, and the digest is theirs.
+    #[test]
+    fn made_files_are_the_same_bytes_in_any_chunks() {
+        fn whole(head: &[u8], size: usize, seed: &str) -> Vec<u8> {
+            let mut state = seed
+                .bytes()
+                .fold(0x9E37_79B9_7F4A_7C15u64, |state, byte| (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3))
+                | 1;
+            let mut bytes = head[..head.len().min(size)].to_vec();
+            while bytes.len() < size {
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                let word = state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+                let take = word.len().min(size - bytes.len());
+                bytes.extend_from_slice(&word[..take]);
+            }
+            bytes
+        }
+        for (head, size) in [(&b"%PDF-1.4\n"[..], 40 * 1024 + 3), (&b""[..], 1000), (&b"GIF89a"[..], 5), (&b""[..], 0)]
+        {
+            let made = MadeFile::new(head, size, "seed");
+            let expected = whole(head, size, "seed");
+            assert_eq!(made.bytes(), expected);
+            for chunk in [1, 3, 7, 8, 13, 4096, 64 * 1024] {
+                let chunks: Vec<Vec<u8>> = made.chunks(chunk).collect();
+                assert!(chunks.iter().all(|part| part.len() <= chunk && !part.is_empty()));
+                assert_eq!(chunks.concat(), expected, "head {head:?}, size {size}, chunks of {chunk}");
+            }
+            let digest = made.digest();
+            assert_eq!((digest.size(), digest.md5_hex()), (size, md5_hex(&expected)));
+        }
+        assert_eq!(MadeFile::of(b"abc").digest().md5_hex(), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(MadeFile::of(b"abc").chunks(2).collect::<Vec<_>>(), vec![b"ab".to_vec(), b"c".to_vec()]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::watch::{event_of, of_kinds};
-use crate::session::SCAN_LIMIT;
+use crate::session::{CHUNK, SCAN_LIMIT};
 
 /// The most `download_file` reads (what a suite may send: 64 MiB).
 const DOWNLOAD_LIMIT: usize = 64 << 20;
@@ -20,15 +20,11 @@ const DOWNLOAD_LIMIT: usize = 64 << 20;
 const TRANSFER_CHUNK: usize = 64 * 1024;
 const LOAD_BEFORE_DING: usize = 1 << 20;
 const NOISE: Duration = Duration::from_millis(100);
-
-/// Received messages resolved in full; past this, one in [`SAMPLE_EVERY`].
-const FETCH_LIMIT: usize = 300;
-const SAMPLE_EVERY: usize = 100;
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::clock::human;
 use crate::proto::wechaty::puppet as pb;
 use crate::suite::{FilesAction, Step, Template, Via};
-use crate::wire::filebox::{self, FileBox, Payload};
+use crate::wire::filebox::{self, Digest, FileBox, MadeFile, Payload};
 use crate::wire::{EventKind, MessageKind};
 
 impl CheckRun {
@@ -76,25 +72,31 @@ impl CheckRun {
             }
         };
         let stem = std::path::Path::new(&name).file_stem().and_then(|stem| stem.to_str()).unwrap_or(&name).to_owned();
-        let mut bytes = sample_bytes(&mime, &self.nonce());
-        if let Some(size) = size {
-            let seed = format!("{}-{}", self.nonce(), self.files_sent);
-            bytes = filebox::pseudo_random(&bytes, size as usize, &seed);
-        }
+        // A sized file is made chunk by chunk as it is sent (and hashed by a
+        // pass of its own): a 5 MiB file costs a chunk of memory, not 5 MiB
+        // a target.
+        let sample = sample_bytes(&mime, &self.nonce());
+        let file = match size {
+            Some(size) => {
+                let seed = format!("{}-{}", self.nonce(), self.files_sent);
+                MadeFile::new(&sample, usize::try_from(size).unwrap_or(usize::MAX), &seed)
+            }
+            None => MadeFile::of(&sample),
+        };
         let session = self.session()?;
         let sent = match via {
-            Via::Inline => session.send_file(&to, &FileBox::from_bytes(&name, &bytes).to_json()).await,
-            Via::Upload => match self.rpc(step, session.upload(&bytes).await)? {
+            Via::Inline => session.send_file(&to, &FileBox::from_bytes(&name, &file.bytes()).to_json()).await,
+            Via::Upload => match self.rpc(step, session.upload(file.chunks(CHUNK)).await)? {
                 Some(uuid) => {
-                    let json = FileBox::uuid(&name, &uuid, bytes.len() as u64).to_json();
+                    let json = FileBox::uuid(&name, &uuid, file.len() as u64).to_json();
                     session.send_file(&to, &json).await
                 }
                 None => return Ok(None),
             },
-            Via::Stream => session.send_file_stream(&to, &name, &bytes).await,
+            Via::Stream => session.send_file_stream(&to, &name, file.chunks(CHUNK)).await,
         };
         let id = self.rpc(step, sent)?;
-        let (md5, size) = (filebox::md5_hex(&bytes), bytes.len().to_string());
+        let (md5, size) = (file.digest().md5_hex(), file.len().to_string());
         let kind = MessageKind::of_mime(&mime).map(MessageKind::name).unwrap_or_default();
         Ok(id.map(|id| {
             fields([
@@ -137,7 +139,9 @@ impl CheckRun {
         })?;
         let shown_size = |size: &str| want_size.clone().unwrap_or_else(|| size.to_owned());
         let clock = std::time::Instant::now();
-        let (bytes, how) = match &file_box.payload {
+        // The bytes are counted and hashed as they come, never kept whole.
+        let mut digest = Digest::default();
+        let how = match &file_box.payload {
             Payload::Base64(_) if !inline => {
                 let size = shown_size(&file_box.size.map_or_else(|| "?".to_owned(), |size| size.to_string()));
                 return Err(Failure::fail(
@@ -164,12 +168,15 @@ impl CheckRun {
                         super::shown(&json, 200),
                     )
                 })?;
-                (bytes, "inline (base64 box)".to_owned())
+                digest.add(&bytes);
+                "inline (base64 box)".to_owned()
             }
-            Payload::Uuid(uuid) => match self.rpc(step, session.download(uuid, DOWNLOAD_LIMIT).await)? {
-                Some(bytes) => (bytes, format!("Download of uuid box \"{}\"", super::shown(uuid, 60))),
-                None => return Ok(None),
-            },
+            Payload::Uuid(uuid) => {
+                match self.rpc(step, session.download(uuid, DOWNLOAD_LIMIT, |chunk| digest.add(chunk)).await)? {
+                    Some(_) => format!("Download of uuid box \"{}\"", super::shown(uuid, 60)),
+                    None => return Ok(None),
+                }
+            }
             _ => {
                 return Err(Failure::error(format!(
                     "MessageFile answered a box of type {} for \"{}\": puppet-lint reads only base64 and uuid boxes",
@@ -178,7 +185,7 @@ impl CheckRun {
             }
         };
         let took = clock.elapsed();
-        let (md5, size) = (filebox::md5_hex(&bytes), bytes.len());
+        let (md5, size) = (digest.md5_hex(), digest.size());
         let size_differs = want_size.as_deref().is_some_and(|want| want != size.to_string());
         let md5_differs = want_md5.as_deref().is_some_and(|want| !want.eq_ignore_ascii_case(&md5));
         if size_differs || md5_differs {
@@ -358,7 +365,7 @@ impl CheckRun {
         let mut next = 0;
         let mut checked = 0;
         let mut problems: Vec<(Duration, String)> = Vec::new();
-        let mut messages = 0usize;
+        let (mut messages, mut asked) = (0usize, 0usize);
         loop {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
@@ -371,11 +378,13 @@ impl CheckRun {
                     continue;
                 };
                 messages += 1;
-                // Each message costs a `MessagePayload`: past the limit, a
-                // sample (a flood says nothing new per message).
-                if messages > FETCH_LIMIT && !messages.is_multiple_of(SAMPLE_EVERY) {
+                // Each message costs a `MessagePayload` (and a file one a
+                // `MessageFile`): the run's one sample of received messages,
+                // counted when asked for, answered or not.
+                if !super::sample::reads(messages, asked) {
                     continue;
                 }
+                asked += 1;
                 let Ok(payload) = session.message_payload(message_id).await else {
                     continue;
                 };
@@ -424,9 +433,10 @@ impl CheckRun {
             )
             .at(*at));
         }
-        if messages > FETCH_LIMIT {
+        if messages > asked {
             self.note = Some(format!(
-                "{checked} file message(s) judged; of {messages} messages, the first {FETCH_LIMIT} and then one in {SAMPLE_EVERY} were resolved"
+                "{checked} file message(s) judged; {asked} of {messages} messages asked for ({})",
+                super::sample::words()
             ));
         }
         Ok(())

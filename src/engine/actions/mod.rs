@@ -24,8 +24,8 @@ mod watch;
 /// Which of a run's received messages a check reads with `MessagePayload` — each costs an rpc, and a flood of
 /// messages must not become a flood of rpcs: the first [`ALL`](sample::ALL), then one in
 /// [`EVERY`](sample::EVERY), [`MOST`](sample::MOST) in all. One policy for every check that reads them
-/// (`check_received_messages`, `check_message_content`, `check_account`), so they read the same messages and the
-/// session's cache answers the second.
+/// (`check_received_messages`, `check_message_content`, `check_account`, `check_received_files`), so they read the
+/// same messages and the session's cache answers the second.
 pub(super) mod sample {
     pub const ALL: usize = 300;
     pub const EVERY: usize = 100;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::json;
 use tokio::time::Instant;
 use tonic::Status;
@@ -623,14 +624,16 @@ impl Mock {
         !self.has(Fault::NoSelfContact)
     }
 
-    /// `corrupt-download`: one bit flipped in the middle.
-    pub(super) fn corrupt_download(&self, bytes: &mut [u8]) {
-        let middle = bytes.len() / 2;
-        if self.has(Fault::CorruptDownload)
-            && let Some(byte) = bytes.get_mut(middle)
-        {
-            *byte ^= 0x01;
+    /// `corrupt-download`: one bit flipped in the middle (of a copy: the
+    /// stored file stays as it was uploaded).
+    pub(super) fn corrupt_download(&self, bytes: Bytes) -> Bytes {
+        if !self.has(Fault::CorruptDownload) || bytes.is_empty() {
+            return bytes;
         }
+        let mut corrupt = bytes.to_vec();
+        let middle = corrupt.len() / 2;
+        corrupt[middle] ^= 0x01;
+        Bytes::from(corrupt)
     }
 }
 

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -79,7 +80,9 @@ struct State {
     subscriber: Option<Subscriber>,
     tasks: Vec<JoinHandle<()>>,
     messages: HashMap<String, Message>,
-    blobs: HashMap<String, Vec<u8>>,
+    /// Uploaded files and big files `MessageFile` gave a uuid, by uuid:
+    /// shared, not copied, with the messages that carry them.
+    blobs: HashMap<String, Bytes>,
     counter: u64,
     last_heartbeat: Option<Instant>,
     /// The token of the latest request (`token-echo`).
@@ -107,7 +110,8 @@ struct Message {
 #[derive(Clone)]
 struct StoredFile {
     name: String,
-    bytes: Vec<u8>,
+    /// Shared: a message is cloned for every payload rpc, its file is not.
+    bytes: Bytes,
 }
 
 impl Mock {
@@ -257,7 +261,7 @@ impl Mock {
             let kind = kind_of_file(&name);
             (self.received_file_name(name), kind)
         });
-        let photo = StoredFile { name, bytes: TINY_JPEG.to_vec() };
+        let photo = StoredFile { name, bytes: Bytes::from_static(TINY_JPEG) };
         let message = self.store(alice, bot, "", kind, Some(photo));
         self.emit(EventKind::Message, json!({ "messageId": message }));
     }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt as _;
@@ -159,6 +160,7 @@ impl puppet_server::Puppet for Mock {
         let bytes = match &file_box.payload {
             Payload::Base64(_) => file_box
                 .inline_bytes()
+                .map(Bytes::from)
                 .ok_or_else(|| Status::invalid_argument("file box \"base64\" does not decode"))?,
             Payload::Uuid(uuid) => self
                 .state()
@@ -166,7 +168,7 @@ impl puppet_server::Puppet for Mock {
                 .get(uuid)
                 .cloned()
                 .ok_or_else(|| Status::not_found(format!("no upload with uuid \"{uuid}\"")))?,
-            _ => Vec::new(),
+            _ => Bytes::new(),
         };
         let file = StoredFile { name: self.file_name(&file_box.name), bytes };
         let id = self.send(&request.conversation_id, "", Some((file, &file_box.name)))?;
@@ -203,7 +205,7 @@ impl puppet_server::Puppet for Mock {
                 return Err(Status::resource_exhausted("files over 64 MiB are refused"));
             }
         }
-        let file = StoredFile { name: self.file_name(&name), bytes };
+        let file = StoredFile { name: self.file_name(&name), bytes: Bytes::from(bytes) };
         let id = self.send(&conversation_id, "", Some((file, &sent_name)))?;
         Ok(Response::new(pb::MessageSendFileStreamResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
     }
@@ -328,22 +330,27 @@ impl puppet_server::Puppet for Mock {
             }
         }
         let uuid = uuid::Uuid::new_v4().to_string();
-        self.state().blobs.insert(uuid.clone(), bytes);
+        self.state().blobs.insert(uuid.clone(), Bytes::from(bytes));
         Ok(Response::new(pb::UploadResponse { id: uuid }))
     }
 
     async fn download(&self, request: Request<pb::DownloadRequest>) -> Reply<BoxStream<pb::DownloadResponse>> {
         let uuid = request.into_inner().id;
         // Unlike the official server, an unknown uuid is an error, not a crash.
-        let mut bytes = self
+        let bytes = self
             .state()
             .blobs
             .get(&uuid)
             .cloned()
             .ok_or_else(|| Status::not_found(format!("no file with uuid \"{uuid}\"")))?;
-        self.corrupt_download(&mut bytes);
-        let chunks: Vec<Result<pb::DownloadResponse, Status>> =
-            bytes.chunks(32 * 1024).map(|chunk| Ok(pb::DownloadResponse { chunk: chunk.to_vec() })).collect();
+        let bytes = self.corrupt_download(bytes);
+        // Each chunk copied out when the client has room for it: a download
+        // holds one chunk, not a second copy of the file.
+        const CHUNK: usize = 32 * 1024;
+        let chunks = (0..bytes.len().div_ceil(CHUNK)).map(move |index| {
+            let chunk = bytes[index * CHUNK..bytes.len().min((index + 1) * CHUNK)].to_vec();
+            Ok(pb::DownloadResponse { chunk })
+        });
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
     }
 }

@@ -44,7 +44,7 @@ pub struct Cli {
 /// `cargo test` lets go of the target directory while the tests run, and a
 /// build from another checkout sharing it (`CARGO_TARGET_DIR`) would put
 /// its own `puppet-lint` in its place under them.
-fn binary() -> &'static Path {
+pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let built = Path::new(env!("CARGO_BIN_EXE_puppet-lint"));
