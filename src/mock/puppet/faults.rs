@@ -301,7 +301,10 @@ impl Mock {
             self.emit(EventKind::Message, json!({ "messageId": id }));
         }
         if self.has(Fault::VideoNamedAsImage) {
-            let clip = super::StoredFile { name: "bob-clip.jpg".to_owned(), bytes: b"not really a video".to_vec() };
+            let clip = super::StoredFile {
+                name: "bob-clip.jpg".to_owned(),
+                bytes: bytes::Bytes::from_static(b"not really a video"),
+            };
             let id = self.store(bob, bot, "", MessageKind::Video, Some(clip));
             self.emit(EventKind::Message, json!({ "messageId": id }));
         }
@@ -324,7 +327,7 @@ impl Mock {
     /// `echo-text-as-file`: the file a text the bot sends comes back as, named with the text.
     pub(super) fn text_as_file(&self, text: &str) -> Option<super::StoredFile> {
         self.has(Fault::EchoTextAsFile)
-            .then(|| super::StoredFile { name: format!("{text}.txt"), bytes: text.as_bytes().to_vec() })
+            .then(|| super::StoredFile { name: format!("{text}.txt"), bytes: text.as_bytes().to_vec().into() })
     }
 
     /// The id `MessageSendText` answers: the message's; `echo-text-as-file`: none, as the official server's.
