@@ -446,7 +446,9 @@ fn big_events_leave_a_recording_within_its_budget_that_says_so() {
     let _alone = CORES.write().unwrap_or_else(|poisoned| poisoned.into_inner());
     // `events.resubscribe` cancels the stream inside the window, and the events sent meanwhile are dropped (a
     // server queues none): the recording would hold less than the budget this is about.
-    let outcome = run_mock_unlocked("big-events", LOADED_WINDOW, &["--skip", "events.resubscribe"]);
+    // A window long enough to read all 96 MiB in a debug build on a busy machine: a watch that ends with its window
+    // (the mock heartbeats unprompted) would end the run before the budget is reached.
+    let outcome = run_mock_unlocked("big-events", "15s", &["--skip", "events.resubscribe"]);
     outcome.code(exit::OK);
     let recording = outcome.dir().join("timeline.jsonl");
     let size = std::fs::metadata(&recording).expect("the recording").len();

@@ -60,8 +60,9 @@ pub(super) use watch::stream_end;
 const EXCERPT_LIMIT: usize = 14;
 
 /// A step that fails after this long without any event makes the session probe the service (see
-/// [`CheckRun::blame_silence`]): longer than a busy service's pause between events, far shorter than a wait.
-const SILENCE: Duration = Duration::from_secs(2);
+/// [`CheckRun::blame_silence`]): far shorter than a wait, and shorter than an rpc's deadline less a heartbeat that
+/// came just before the service froze (one `Version` probe, only for a step that failed, costs little).
+const SILENCE: Duration = Duration::from_secs(1);
 
 /// What a step hands back: named values (`${capture.field}`).
 type Captured = BTreeMap<String, String>;
