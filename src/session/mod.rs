@@ -3,6 +3,7 @@
 //! timeline that every check shares. Every rpc carries the token, has a
 //! deadline, and is recorded.
 
+mod capability;
 mod error;
 pub mod replay;
 pub mod scans;
