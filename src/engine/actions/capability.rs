@@ -380,18 +380,23 @@ impl Probe<'_> {
 
     // --- messages to the bot itself ------------------------------------------------------------------------------
 
-    async fn text(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
+    /// A text to the bot and its echo, unjudged (a forward's source too).
+    async fn text_echo(&self) -> Probing<pb::MessagePayloadResponse> {
         let text = format!("puppet-lint capability {}", self.nonce);
         let after = self.mark();
-        let echo = self
-            .sent_echo(
-                "a text",
-                Rpc::MessageSendText,
-                &self.nonce,
-                self.session.send_text(&self.bot, &text).await,
-                after,
-            )
-            .await?;
+        self.sent_echo(
+            "a text",
+            Rpc::MessageSendText,
+            &self.nonce,
+            self.session.send_text(&self.bot, &text).await,
+            after,
+        )
+        .await
+    }
+
+    async fn text(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
+        let text = format!("puppet-lint capability {}", self.nonce);
+        let echo = self.text_echo().await?;
         if MessageKind::from_wire(echo.r#type) != MessageKind::Text {
             return Err(self.wrong_type("a text", MessageKind::Text, &echo));
         }
@@ -440,16 +445,25 @@ impl Probe<'_> {
         }
     }
 
-    async fn url(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let link = pb::UrlLinkPayload {
+    fn link(&self) -> pb::UrlLinkPayload {
+        pb::UrlLinkPayload {
             description: "a link card sent by puppet-lint's capability probe".into(),
             thumbnail_url: "https://puppet-lint.invalid/thumbnail.png".into(),
             title: format!("puppet-lint {}", self.nonce),
             url: format!("https://puppet-lint.invalid/link/{}", self.nonce),
-        };
+        }
+    }
+
+    /// A link card to the bot and its echo, unjudged (a forward's source too).
+    async fn url_echo(&self) -> Probing<pb::MessagePayloadResponse> {
         let after = self.mark();
-        let sent = self.session.send_url(&self.bot, link.clone()).await;
-        let echo = self.sent_echo("a link card", Rpc::MessageSendUrl, &self.nonce, sent, after).await?;
+        let sent = self.session.send_url(&self.bot, self.link()).await;
+        self.sent_echo("a link card", Rpc::MessageSendUrl, &self.nonce, sent, after).await
+    }
+
+    async fn url(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
+        let link = self.link();
+        let echo = self.url_echo().await?;
         if MessageKind::from_wire(echo.r#type) != MessageKind::Url {
             return Err(self.wrong_type("a link card", MessageKind::Url, &echo));
         }
@@ -473,8 +487,8 @@ impl Probe<'_> {
         Ok((echo, found))
     }
 
-    async fn mini_program(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let program = pb::MiniProgramPayload {
+    fn program(&self) -> pb::MiniProgramPayload {
+        pb::MiniProgramPayload {
             appid: "wx0000000000000000".into(),
             description: "sent by puppet-lint's capability probe".into(),
             page_path: "pages/index/index.html".into(),
@@ -484,10 +498,19 @@ impl Probe<'_> {
             title: format!("puppet-lint {}", self.nonce),
             username: "gh_0000000000000@app".into(),
             thumb_key: String::new(),
-        };
+        }
+    }
+
+    /// A mini program to the bot and its echo, unjudged (a forward's source too).
+    async fn mini_program_echo(&self) -> Probing<pb::MessagePayloadResponse> {
         let after = self.mark();
-        let sent = self.session.send_mini_program(&self.bot, program.clone()).await;
-        let echo = self.sent_echo("a mini program", Rpc::MessageSendMiniProgram, &self.nonce, sent, after).await?;
+        let sent = self.session.send_mini_program(&self.bot, self.program()).await;
+        self.sent_echo("a mini program", Rpc::MessageSendMiniProgram, &self.nonce, sent, after).await
+    }
+
+    async fn mini_program(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
+        let program = self.program();
+        let echo = self.mini_program_echo().await?;
         if MessageKind::from_wire(echo.r#type) != MessageKind::MiniProgram {
             return Err(self.wrong_type("a mini program", MessageKind::MiniProgram, &echo));
         }
@@ -537,13 +560,13 @@ impl Probe<'_> {
     }
 
     async fn pictures_and_files(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let image = self.send_file("picture", "png", b"\x89PNG\r\n\x1a\n", None).await?;
+        let image = self.send_file("picture", "png", PNG, None).await?;
         if MessageKind::from_wire(image.r#type) != MessageKind::Image {
             return Err(self.wrong_type("a PNG picture", MessageKind::Image, &image));
         }
         let expected = "a PNG echoes typed Image and a PDF typed Attachment, each with its file";
         self.answered(Rpc::MessageFile, self.session.message_file(&image.id).await, expected)?;
-        let document = self.send_file("file", "pdf", b"%PDF-1.4\n", None).await?;
+        let document = self.send_file("file", "pdf", PDF, None).await?;
         let found = match MessageKind::from_wire(document.r#type) {
             MessageKind::Attachment => {
                 self.answered(Rpc::MessageFile, self.session.message_file(&document.id).await, expected)?;
@@ -558,18 +581,15 @@ impl Probe<'_> {
         Ok((image, found))
     }
 
-    /// The probe of a file kind whose native echo type is `native`; an echo as a plain file (or `also`) is partial.
-    async fn file_kind(
+    /// Judges the echo of a file kind whose native type is `native`; an echo typed as one of `also` is partial
+    /// (how it was sent, in words).
+    fn file_kind(
         &self,
         what: &str,
-        stem: &str,
-        extension: &str,
-        head: &[u8],
-        metadata: Option<serde_json::Value>,
+        echo: pb::MessagePayloadResponse,
         native: MessageKind,
         also: &[(MessageKind, &str)],
     ) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let echo = self.send_file(stem, extension, head, metadata).await?;
         let expected = format!("the echo of {what} typed {} ({})", native.name(), native.wire());
         let kind = MessageKind::from_wire(echo.r#type);
         let found = if kind == native {
@@ -587,38 +607,33 @@ impl Probe<'_> {
     }
 
     async fn video(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
-        let as_file = [(MessageKind::Attachment, "sent as a file")];
-        self.file_kind("a video", "video", "mp4", head, None, MessageKind::Video, &as_file).await
+        let echo = self.send_file("video", "mp4", MP4, None).await?;
+        self.file_kind("a video", echo, MessageKind::Video, &[(MessageKind::Attachment, "sent as a file")])
     }
 
     async fn gif(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
+        let echo = self.send_file("gif", "gif", GIF, None).await?;
         let also = [(MessageKind::Image, "sent as a still image"), (MessageKind::Attachment, "sent as a file")];
-        self.file_kind("a GIF", "gif", "gif", b"GIF89a", None, MessageKind::Emoticon, &also).await
+        self.file_kind("a GIF", echo, MessageKind::Emoticon, &also)
     }
 
     async fn voice(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        // padlocal needs `voiceLength` (ms) in the FileBox's metadata; WorkPro reads `duration` (CAPABILITIES.md row 12).
-        let metadata = serde_json::json!({ "voiceLength": 1000, "duration": 1 });
-        let as_file = [(MessageKind::Attachment, "sent as a file")];
-        self.file_kind("a voice message", "voice", "silk", b"#!SILK_V3", Some(metadata), MessageKind::Audio, &as_file)
-            .await
+        let echo = self.send_file("voice", "silk", SILK, Some(voice_metadata())).await?;
+        self.file_kind("a voice message", echo, MessageKind::Audio, &[(MessageKind::Attachment, "sent as a file")])
     }
 
     /// Forwards the message the row's source row sends to the bot itself: the forward must come back as a new
     /// message of the source's type. A source that could not be made leaves the row untested.
     async fn forward(&self, row: Row) -> Probing<Found> {
         let source = match row.depends_on() {
-            Some(Row::SendReceiveText) => self.text().await.map(|(echo, _)| echo),
-            Some(Row::SendPicturesFiles) if row == Row::ForwardFile => {
-                self.send_file("forwarded", "pdf", b"%PDF-1.4\n", None).await
-            }
-            Some(Row::SendPicturesFiles) => self.send_file("forwarded", "png", b"\x89PNG\r\n\x1a\n", None).await,
-            Some(Row::SendReceiveUrl) => self.url().await.map(|(echo, _)| echo),
-            Some(Row::SendVoice) => self.voice().await.map(|(echo, _)| echo),
-            Some(Row::SendVideo) => self.video().await.map(|(echo, _)| echo),
-            Some(Row::SendGif) => self.gif().await.map(|(echo, _)| echo),
-            Some(Row::SendMiniProgram) => self.mini_program().await.map(|(echo, _)| echo),
+            Some(Row::SendReceiveText) => self.text_echo().await,
+            Some(Row::SendPicturesFiles) if row == Row::ForwardFile => self.send_file("file", "pdf", PDF, None).await,
+            Some(Row::SendPicturesFiles) => self.send_file("picture", "png", PNG, None).await,
+            Some(Row::SendReceiveUrl) => self.url_echo().await,
+            Some(Row::SendVoice) => self.send_file("voice", "silk", SILK, Some(voice_metadata())).await,
+            Some(Row::SendVideo) => self.send_file("video", "mp4", MP4, None).await,
+            Some(Row::SendGif) => self.send_file("gif", "gif", GIF, None).await,
+            Some(Row::SendMiniProgram) => self.mini_program_echo().await,
             _ => return Ok(Found::untested("no source row to forward from")),
         };
         let source = match source {
@@ -963,6 +978,19 @@ impl Probe<'_> {
             None => Found::broken(expected, "the topic was set, but no such `room-topic` event came"),
         })
     }
+}
+
+/// The heads of the files probes send: enough for a strict receiver to take each for its type.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+const PDF: &[u8] = b"%PDF-1.4\n";
+const MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
+const GIF: &[u8] = b"GIF89a";
+const SILK: &[u8] = b"#!SILK_V3";
+
+/// A voice message's FileBox metadata: padlocal needs `voiceLength` (ms), WorkPro reads `duration` (s)
+/// (CAPABILITIES.md row 12).
+fn voice_metadata() -> serde_json::Value {
+    serde_json::json!({ "voiceLength": 1000, "duration": 1 })
 }
 
 /// What a peer or destructive probe changes and puts back.
