@@ -94,6 +94,8 @@ struct Probe<'a> {
     bot: String,
     nonce: String,
     last: Mutex<Option<(Rpc, String)>>,
+    /// How long the probe waits for an echo or an event, and until when.
+    wait: Duration,
     deadline: Instant,
 }
 
@@ -108,13 +110,15 @@ impl CheckRun {
         let Some(bot) = bot else {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
         };
+        let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
         let probe = Probe {
             run: self,
             session,
             bot,
             nonce: self.nonce(),
             last: Mutex::new(None),
-            deadline: self.cap(ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)))),
+            wait,
+            deadline: self.cap(wait),
         };
         let found = match probe.row(row).await {
             Ok(found) | Err(Halt::Found(found)) => found,
@@ -349,7 +353,7 @@ impl Probe<'_> {
         };
         Err(Halt::Found(Found::broken(
             format!("{what} comes back to the bot: {wanted}"),
-            format!("the send was accepted, but no echo came within {}", crate::clock::human(ECHO_WAIT)),
+            format!("the send was accepted, but no echo came within {}", crate::clock::human(self.wait)),
         )))
     }
 
@@ -618,7 +622,7 @@ impl Probe<'_> {
     }
 
     async fn voice(&self) -> Probing<(pb::MessagePayloadResponse, Found)> {
-        let echo = self.send_file("voice", "silk", SILK, Some(voice_metadata())).await?;
+        let echo = self.send_file("voice", "mp3", MP3, Some(voice_metadata())).await?;
         self.file_kind("a voice message", echo, MessageKind::Audio, &[(MessageKind::Attachment, "sent as a file")])
     }
 
@@ -630,7 +634,7 @@ impl Probe<'_> {
             Some(Row::SendPicturesFiles) if row == Row::ForwardFile => self.send_file("file", "pdf", PDF, None).await,
             Some(Row::SendPicturesFiles) => self.send_file("picture", "png", PNG, None).await,
             Some(Row::SendReceiveUrl) => self.url_echo().await,
-            Some(Row::SendVoice) => self.send_file("voice", "silk", SILK, Some(voice_metadata())).await,
+            Some(Row::SendVoice) => self.send_file("voice", "mp3", MP3, Some(voice_metadata())).await,
             Some(Row::SendVideo) => self.send_file("video", "mp4", MP4, None).await,
             Some(Row::SendGif) => self.send_file("gif", "gif", GIF, None).await,
             Some(Row::SendMiniProgram) => self.mini_program_echo().await,
@@ -985,7 +989,9 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
 const PDF: &[u8] = b"%PDF-1.4\n";
 const MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
 const GIF: &[u8] = b"GIF89a";
-const SILK: &[u8] = b"#!SILK_V3";
+/// An MP3's frame sync. A voice message is sent as an MP3, not WeChat's SILK: no MIME table knows `.silk`, so its
+/// echo would be a received file named with an extension that maps to nothing (`filebox.mime-extension` fails it).
+const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb";
 
 /// A voice message's FileBox metadata: padlocal needs `voiceLength` (ms), WorkPro reads `duration` (s)
 /// (CAPABILITIES.md row 12).
