@@ -37,7 +37,7 @@ pub fn list(args: ListArgs) -> Result<(), Error> {
 }
 
 /// A listing shows the suites of every kind of run.
-const EVERY_SUITE: &[&str] = &["discovery", "package", "registry"];
+const EVERY_SUITE: &[&str] = &["discovery", "package", "registry", "capabilities"];
 
 fn level(severity: Severity) -> &'static str {
     severity.as_str()
@@ -51,6 +51,8 @@ fn runs(planned: &Planned) -> String {
         Some("package") => "with --package".to_owned(),
         Some("registry") => "with --registry".to_owned(),
         Some("discovery") => "with a token".to_owned(),
+        Some("capabilities") if check.destructive => "with --capabilities, destructive".to_owned(),
+        Some("capabilities") => "with --capabilities".to_owned(),
         Some(other) => format!("with {other}"),
         None if check.destructive => "destructive".to_owned(),
         None if check.exclusive() => "alone".to_owned(),
