@@ -152,10 +152,10 @@ macro_rules! rows {
 rows! {
     // 1. Message
     SendReceiveText = "send-receive-text", "Send and receive text", Message, SelfOnly, Some(1);
-    SendReceiveContactCard = "send-receive-contact-card", "Send and receive personal business cards", Message, SelfOnly, Some(2);
+    SendReceiveContactCard = "send-contact-card", "Send and receive personal business cards", Message, SelfOnly, Some(2);
     SendReceiveUrl = "send-receive-url", "Send and receive graphic links", Message, SelfOnly, Some(3);
     SendPicturesFiles = "send-pictures-files", "Send pictures and files", Message, SelfOnly, Some(4);
-    ReceivePicturesFiles = "receive-pictures-files", "Receive pictures and files", Message, Human, Some(5);
+    ReceivePicturesFiles = "receive-files", "Receive pictures and files", Message, Human, Some(5);
     SendVideo = "send-video", "Send video", Message, SelfOnly, Some(6);
     ReceiveVideo = "receive-video", "Receive video", Message, Human, Some(7);
     SendMiniProgram = "send-mini-program", "Send Mini Program", Message, SelfOnly, Some(8);
@@ -170,7 +170,7 @@ rows! {
     ForwardVideo = "forward-video", "Forward the video", Message, SelfOnly, Some(17);
     ForwardFile = "forward-file", "Forward file", Message, SelfOnly, Some(18);
     ForwardGif = "forward-gif", "Forward GIF", Message, SelfOnly, Some(19);
-    ForwardMiniProgram = "forward-mini-program", "Forwarding applet", Message, SelfOnly, Some(20);
+    ForwardMiniProgram = "forward-applet", "Forwarding applet", Message, SelfOnly, Some(20);
     // 2. Group
     CreateRoom = "create-room", "Create group chat", Group, Destructive, Some(21);
     SetAnnouncement = "set-announcement", "Set group announcement", Group, Destructive, Some(22);

@@ -232,3 +232,28 @@ async fn a_required_row_binds_and_an_unknown_one_is_refused() {
         .code(exit::USAGE)
         .stderr_has("no such capability row");
 }
+
+/// One subscriber per service: when another client (the user's own bot) holds the event stream, puppet-lint says
+/// so and what to do, instead of probing blind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_whose_event_stream_another_client_holds_is_told_so() {
+    use puppet_lint::config::Endpoint;
+    use puppet_lint::session::{self, Session, Timeline};
+    use puppet_lint::target::connect;
+
+    let mock = support::mock(&[]).await;
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let channel = connect::channel(&endpoint, None, std::time::Duration::from_secs(10)).await.expect("connects");
+    let bot = Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new());
+    bot.subscribe().await.expect("the user's bot holds the stream");
+    let address = mock.address.to_string();
+    let ran = Cli::new()
+        .args(["--endpoint", &address, "--no-tls", "--token", &mock.token, "--capabilities", "--no-report"])
+        .run_async()
+        .await;
+    ran.code(exit::UNREACHABLE);
+    let said = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(said.contains("ALREADY_EXISTS") && said.contains("most likely your own bot"), "{said}");
+    drop(bot);
+    mock.shutdown().await;
+}
