@@ -178,6 +178,25 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID", help_heading = "Checks")]
     pub peer_contact: Option<String>,
 
+    /// A room the bot may message (the `@Group member` capability) and, with
+    /// --allow-destructive, whose announcement and name it may change and put back.
+    #[arg(long, value_name = "ID", help_heading = "Checks")]
+    pub peer_room: Option<String>,
+
+    /// Also probe what the provider can do: one probe per row of the Wechaty
+    /// docs' compatibility table (suites/capabilities.yaml). By default only
+    /// rows that read, or send to the bot itself; --peer-contact/--peer-room
+    /// and --allow-destructive add the others. Capabilities never fail a run
+    /// unless named with --require.
+    #[arg(long, help_heading = "Checks")]
+    pub capabilities: bool,
+
+    /// Capabilities the bot needs (row keys or the docs' row text, comma-
+    /// separated or repeated): anything but supported or partial fails the
+    /// run. Implies --capabilities.
+    #[arg(long, value_name = "ROW", value_delimiter = ',', help_heading = "Checks")]
+    pub require: Vec<String>,
+
     /// Also check this provider's npm package directory (the spec's package
     /// rules).
     #[arg(long, value_name = "DIR", help_heading = "Checks")]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::suite::Severity;
+use crate::vocab::capability::{Group, Outcome, Row, SideEffect};
 
 pub mod overview;
 
@@ -406,6 +407,75 @@ pub struct CheckReport {
     pub evidence: Option<Evidence>,
     pub started_ms: u64,
     pub duration_ms: u64,
+    /// A capability probe's row and outcome (checks of the capability suite only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<CapabilityReport>,
+}
+
+/// What a capability probe found about one row (report.json's `checks[].capability`; `docs/report-schema.md`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CapabilityReport {
+    /// The row's text as the Wechaty docs' compatibility table writes it (an extra row: its own words).
+    pub row: String,
+    /// The row's stable key (`send-mini-program`).
+    pub key: String,
+    pub group: Group,
+    /// What probing it does to a real account: `R`, `S`, `P`, `D`, `human`.
+    pub class: SideEffect,
+    /// Its number in the docs' table; absent for a row the docs do not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_number: Option<u8>,
+    pub outcome: Outcome,
+    /// `partial`: what falls short (the matrix numbers these notes); `untested`: why it was not probed;
+    /// otherwise what was seen, in a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Named by `--require`: anything but supported or partial fails the run.
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<CapabilityEvidence>,
+}
+
+impl CapabilityReport {
+    /// An untested row and why.
+    pub fn untested(row: Row, reason: impl Into<String>, required: bool) -> CapabilityReport {
+        CapabilityReport::of(row, Outcome::Untested, Some(reason.into()), required, None)
+    }
+
+    pub fn of(
+        row: Row,
+        outcome: Outcome,
+        note: Option<String>,
+        required: bool,
+        evidence: Option<CapabilityEvidence>,
+    ) -> CapabilityReport {
+        CapabilityReport {
+            row: row.text().to_owned(),
+            key: row.key().to_owned(),
+            group: row.group(),
+            class: row.class(),
+            docs_number: row.docs_number(),
+            outcome,
+            note,
+            required,
+            evidence,
+        }
+    }
+}
+
+/// What decided a capability's outcome: the rpc, its status, what was expected and seen, the timeline around it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct CapabilityEvidence {
+    /// The rpc that decided (`MessageSendUrl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<String>,
+    /// Its status: `OK`, or a code's name and the first line of its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    pub expected: String,
+    pub seen: String,
+    pub timeline: Vec<TimelineEntry>,
 }
 
 impl CheckReport {

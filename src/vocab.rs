@@ -6,6 +6,8 @@
 //! renamed everywhere; a suite naming a rule that does not exist is refused when it loads, and
 //! `every_state_rule_is_asked_for` (tests) fails when no built-in check asks for a rule.
 
+pub mod capability;
+
 use std::fmt;
 
 use schemars::JsonSchema;

@@ -37,7 +37,7 @@ pub fn list(args: ListArgs) -> Result<(), Error> {
 }
 
 /// A listing shows the suites of every kind of run.
-const EVERY_SUITE: &[&str] = &["discovery", "package", "registry"];
+const EVERY_SUITE: &[&str] = &["discovery", "package", "registry", "capabilities"];
 
 fn level(severity: Severity) -> &'static str {
     severity.as_str()
@@ -51,6 +51,8 @@ fn runs(planned: &Planned) -> String {
         Some("package") => "with --package".to_owned(),
         Some("registry") => "with --registry".to_owned(),
         Some("discovery") => "with a token".to_owned(),
+        Some("capabilities") if check.destructive => "capabilities, D".to_owned(),
+        Some("capabilities") => "capabilities".to_owned(),
         Some(other) => format!("with {other}"),
         None if check.destructive => "destructive".to_owned(),
         None if check.exclusive() => "alone".to_owned(),
@@ -62,7 +64,8 @@ fn runs(planned: &Planned) -> String {
 /// What the words of the `runs` column mean.
 const RUNS_LEGEND: &str = "\
 runs: (empty) beside the others, on every run · alone: after them, by itself · at the end: judges the whole run
-      destructive: only with --allow-destructive, last, one at a time · with a token: when discovery found the target";
+      destructive: only with --allow-destructive, last, one at a time · with a token: when discovery found the target
+      capabilities: with --capabilities (D: destructive too)";
 
 fn json_list(plan: &[Planned]) -> String {
     let checks: Vec<_> = plan

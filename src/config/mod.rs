@@ -30,6 +30,8 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     pub allow_destructive: bool,
     pub peer_contact: Option<String>,
+    /// A room the bot may message and, with `--allow-destructive`, change and put back (`--peer-room`).
+    pub peer_room: Option<String>,
     /// How long a destructive check waits for the bot to be logged in (an
     /// earlier one may have restarted it).
     pub login_timeout: Duration,
@@ -51,6 +53,7 @@ impl Default for Settings {
             timeout: None,
             allow_destructive: false,
             peer_contact: None,
+            peer_room: None,
             login_timeout: Duration::from_secs(120),
             package: None,
         }
@@ -137,6 +140,7 @@ impl Fleet {
     /// Several targets from the flags: a targets file, or repeated `--token`
     /// / `--endpoint` (the SDK's environment fills in only for these).
     pub fn from_run_args(args: &RunArgs, env: &dyn Env) -> Result<Fleet, Error> {
+        required_rows(&args.require)?;
         if args.registry.is_some() {
             return Err(Error::Usage("--registry checks one provider: give one --token".into()));
         }
@@ -210,6 +214,7 @@ impl RunConfig {
             skip: args.selection.skip.clone(),
             tags: args.selection.tags.clone(),
         };
+        required_rows(&args.require)?;
         // The mock has no real account to protect.
         let allow_destructive = args.allow_destructive || args.mock;
         Ok(RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone()))
@@ -237,7 +242,20 @@ impl RunConfig {
         if args.registry.is_some() {
             available.push("registry");
         }
-        let plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
+        if args.capabilities || !args.require.is_empty() {
+            available.push("capabilities");
+        }
+        let mut plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
+        // `--require`: the named capabilities bind as `must` (names were checked by `required_rows`).
+        let required: Vec<crate::vocab::capability::Row> =
+            args.require.iter().filter_map(|name| crate::vocab::capability::Row::find(name)).collect();
+        for planned in &mut plan {
+            if planned.check.capability_row().is_some_and(|row| required.contains(&row)) {
+                let mut check = (*planned.check).clone();
+                check.severity = suite::Severity::Must;
+                planned.check = Arc::new(check);
+            }
+        }
         RunConfig {
             timeouts: Timeouts {
                 rpc: args.rpc_timeout,
@@ -250,6 +268,7 @@ impl RunConfig {
                 timeout: args.timeout,
                 allow_destructive,
                 peer_contact: args.peer_contact.clone(),
+                peer_room: args.peer_room.clone(),
                 login_timeout: args.login_timeout,
                 package: args.package.clone(),
             },
@@ -318,4 +337,17 @@ impl Target {
         flags.connection.authority = Some(authority.to_owned());
         Target::resolve(&flags, env).map_err(|error| Error::Usage(error.0))
     }
+}
+
+/// `--require`'s names, each a row of the capability table (its key or its docs text).
+fn required_rows(names: &[String]) -> Result<(), Error> {
+    for name in names {
+        if crate::vocab::capability::Row::find(name).is_none() {
+            return Err(Error::Usage(format!(
+                "--require {name}: no such capability row; rows: {}",
+                crate::vocab::capability::Row::keys()
+            )));
+        }
+    }
+    Ok(())
 }

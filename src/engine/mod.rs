@@ -266,6 +266,24 @@ async fn run_steps(
     started: Duration,
     turn: Option<check::Turn>,
 ) -> CheckReport {
+    // A capability probe leaves its row's outcome here; a probe that never got that far is untested, with the
+    // check's reason (`report_for`).
+    let probed = check::ProbedSlot::default();
+    let mut report = run_check_steps(context, planned, scope, started, turn, probed.clone()).await;
+    if let Some(capability) = probed.take() {
+        report.capability = Some(capability);
+    }
+    report
+}
+
+async fn run_check_steps(
+    context: &Arc<Context>,
+    planned: &Planned,
+    scope: Scope,
+    started: Duration,
+    turn: Option<check::Turn>,
+    probed: check::ProbedSlot,
+) -> CheckReport {
     let check = &planned.check;
     let budget = match &check.timeout {
         Some(expression) => match expression.eval(&scope) {
@@ -278,7 +296,7 @@ async fn run_steps(
         None => default_budget(context, &planned.suite),
     };
     let first_entry = context.timeline.len();
-    let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget, started, turn);
+    let run = check::CheckRun::new(context.clone(), check.clone(), scope, budget, started, turn).probing(probed);
     let outcome = tokio::time::timeout(budget + GRACE, run.run()).await;
     let took = context.timeline.now().saturating_sub(started);
     // A stream that ended while the check watched it: either the service
@@ -405,6 +423,9 @@ fn scope_for(context: &Context, suite: &Suite) -> Scope {
     if let Some(peer) = &settings.peer_contact {
         set("peer_contact", peer.clone());
     }
+    if let Some(room) = &settings.peer_room {
+        set("peer_room", room.clone());
+    }
     if let Some(authority) = context.live().and_then(|live| live.discovery.as_ref().and(live.authority.clone())) {
         set("discovery", authority);
     }
@@ -442,6 +463,10 @@ fn report_for(
     took: Duration,
 ) -> CheckReport {
     let check = &planned.check;
+    let capability = check.capability_row().map(|row| {
+        let why = reason.clone().unwrap_or_else(|| "the probe did not run".to_owned());
+        crate::events::CapabilityReport::untested(row, why, check.severity == Severity::Must)
+    });
     CheckReport {
         id: check.id.clone(),
         suite: planned.suite.id.clone(),
@@ -456,5 +481,6 @@ fn report_for(
         evidence,
         started_ms: started.as_millis() as u64,
         duration_ms: took.as_millis() as u64,
+        capability,
     }
 }

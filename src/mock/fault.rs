@@ -142,6 +142,20 @@ pub enum Fault {
     GhostRoomOwner,
     /// `ContactPayload` of Bob answers the name "undefined"
     PlaceholderContactName,
+    /// capability: `RoomQRCode` answers UNIMPLEMENTED, as from a server without it
+    RoomQrUnimplemented,
+    /// capability: `MessageSendContact` answers the official server's UNKNOWN "Wechaty Puppet Unsupported API Error" with its stack
+    ContactCardUnsupported,
+    /// capability: `TagContactList` answers INTERNAL "Wechaty Puppet Unsupported API Error", as the official server before late 2021
+    TagsUnsupportedLegacy,
+    /// capability: `MessageSendLocation` answers OK with an id, and the location never comes back
+    SilentLocation,
+    /// capability: `ContactAlias` answers OK to a set and changes nothing: it always reads "mock alias"
+    AliasIgnored,
+    /// capability: a link card the bot sends comes back typed Text (7), not Url (14)
+    UrlEchoAsText,
+    /// capability: a GIF the bot sends comes back typed Image (6), not Emoticon (5): sent as a still image
+    GifAsImage,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription
@@ -205,9 +219,20 @@ impl Fault {
         MISBEHAVIOURS.iter().any(|(fault, _)| *fault == self)
     }
 
+    /// A fault of what the provider can do (marked `capability:`): it changes one row of the capability table, not
+    /// a conformance rule (`tests/capabilities.rs` proves each).
+    pub fn is_capability(self) -> bool {
+        self.description().starts_with("capability: ")
+    }
+
     /// The one-rule faults, each proven against its check.
     pub fn rules() -> impl Iterator<Item = Fault> {
-        Fault::all().iter().copied().filter(|fault| !fault.is_misbehaviour())
+        Fault::all().iter().copied().filter(|fault| !fault.is_misbehaviour() && !fault.is_capability())
+    }
+
+    /// The capability faults, each proven against its row.
+    pub fn capabilities() -> impl Iterator<Item = Fault> {
+        Fault::all().iter().copied().filter(|fault| fault.is_capability())
     }
 
     pub fn misbehaviours() -> impl Iterator<Item = Fault> {
@@ -235,6 +260,6 @@ mod tests {
             assert_eq!(fault.description().starts_with("misbehaviour: "), fault.is_misbehaviour(), "{}", fault.name());
         }
         assert!(Fault::rules().all(|fault| !fault.is_misbehaviour()));
-        assert_eq!(Fault::rules().count() + MISBEHAVIOURS.len(), Fault::all().len());
+        assert_eq!(Fault::rules().count() + MISBEHAVIOURS.len() + Fault::capabilities().count(), Fault::all().len());
     }
 }

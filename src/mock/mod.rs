@@ -7,6 +7,8 @@ mod fault;
 mod layer;
 mod puppet;
 
+pub use puppet::Sent;
+
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
@@ -104,6 +106,11 @@ pub enum MockError {
 }
 
 impl MockServer {
+    /// Every message the bot sent so far: by which rpc, to which conversation, as which bot (the first 10000).
+    pub fn sends(&self) -> Vec<Sent> {
+        self.mock.sends()
+    }
+
     pub async fn start(options: MockOptions) -> Result<MockServer, MockError> {
         crate::redact::register(&options.token);
         let listener = TcpListener::bind(options.listen)

@@ -61,6 +61,10 @@ pub fn render(report: &Report, look: &Look) -> String {
     let unrun = |check: &&super::model::CheckReport| check.verdict == Verdict::Error && check.evidence.is_none();
     let mut told: Vec<&str> = Vec::new();
     for check in report.checks.iter().filter(|check| check.verdict != Verdict::Pass) {
+        // A capability that skipped (unsupported, untested) is told in the capability section, compactly.
+        if check.capability.is_some() && check.verdict == Verdict::Skip {
+            continue;
+        }
         if unrun(&check) {
             let reason = check.reason.as_deref().unwrap_or_default();
             let alike: Vec<&str> = report
@@ -119,6 +123,7 @@ pub fn render(report: &Report, look: &Look) -> String {
             }
         }
     }
+    out.push_str(&capabilities(report));
     out.push('\n');
     let summary = report.summary.line();
     let failed = report.summary.failed + report.summary.timed_out + report.summary.errored > 0;
@@ -155,6 +160,36 @@ pub fn render(report: &Report, look: &Look) -> String {
         ));
     }
     crate::redact::redact(&out).into_owned()
+}
+
+/// The capability section: how many rows came to each outcome, then the rows that are not supported, those
+/// with one same note told once (`untested: a, b, c — needs a person …`). Empty when no capability was probed.
+fn capabilities(report: &Report) -> String {
+    use crate::vocab::capability::Outcome;
+    let rows: Vec<&crate::events::CapabilityReport> =
+        report.checks.iter().filter_map(|check| check.capability.as_ref()).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let counts: Vec<String> = Outcome::ALL
+        .iter()
+        .map(|outcome| format!("{} {outcome}", rows.iter().filter(|row| row.outcome == *outcome).count()))
+        .collect();
+    let mut out = format!("\ncapabilities — {} rows: {}\n", rows.len(), counts.join(", "));
+    for outcome in Outcome::ALL.iter().filter(|outcome| **outcome != Outcome::Supported) {
+        let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
+        for row in rows.iter().filter(|row| row.outcome == *outcome) {
+            let note = row.note.as_deref().unwrap_or_default();
+            match notes.iter_mut().find(|(known, _)| *known == note) {
+                Some((_, keys)) => keys.push(&row.key),
+                None => notes.push((note, vec![&row.key])),
+            }
+        }
+        for (note, keys) in notes {
+            out.push_str(&format!("  {outcome}: {} — {}\n", one_line(&keys.join(", ")), one_line(note)));
+        }
+    }
+    out
 }
 
 /// From this many checks not run for one reason, they are told as one.

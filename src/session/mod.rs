@@ -4,6 +4,7 @@
 //! deadline, and is recorded.
 
 mod answers;
+mod capability;
 mod error;
 pub mod replay;
 pub mod scans;

@@ -99,6 +99,13 @@ impl SetupFailure {
                 "the service answered in broken gRPC: a bug in the provider's server, or a proxy cutting answers short"
                     .into()
             }
+            SetupFailure::Rpc(RpcError::Status { rpc: crate::wire::Rpc::Event, code: tonic::Code::AlreadyExists, .. }) => {
+                "another client holds this service's one event stream — most likely your own bot: a Puppet Service \
+                 serves one subscriber (the official server answers a second ALREADY_EXISTS, \"GrpcServerImpl.event() \
+                 can not call twice.\"), and puppet-lint cannot observe events beside it; stop the bot while \
+                 puppet-lint runs, or point puppet-lint at a second service"
+                    .into()
+            }
             SetupFailure::Rpc(_) => "the service answered with an error; its logs may say why".into(),
             SetupFailure::Lost(_) => {
                 "the provider stopped serving, or closed the event stream for good: check its logs".into()

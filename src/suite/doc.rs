@@ -228,6 +228,11 @@ pub enum StepDoc {
     /// The findings of the listed rules fail the check. Live only: `rejudge`
     /// skips it.
     CheckAccount(CheckAccountDoc),
+    /// Probe one row of the capability table (`puppet-lint list --capabilities` names them): its outcome —
+    /// `supported`, `partial`, `unsupported`, `broken` or `untested` — rests on an observed effect, never on an OK
+    /// alone. `row` is the row's docs text or key; `class` its side-effect class (`R`, `S`, `P`, `D`, `human`),
+    /// which must be the row's own.
+    Probe(ProbeDoc),
     /// The registry (`--registry`) asks the provider for its gRPC port and
     /// checks that gRPC answers there. Captures `port`, `ip` and `answered`.
     Registration(RegistrationDoc),
@@ -628,4 +633,17 @@ pub struct RegistrationDoc {
     pub capture: Option<Located<String>>,
     /// How long to wait for the provider to register.
     pub within: Option<Located<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeDoc {
+    #[serde(rename = "if")]
+    pub condition: Option<Located<String>>,
+    /// The row: its text in the Wechaty docs' compatibility table (`Send Mini Program`) or its key
+    /// (`send-mini-program`).
+    pub row: Located<String>,
+    /// What probing it does to a real account: `R` read only, `S` sends only to the bot itself, `P` visible to the
+    /// contact or room named with `--peer-contact`/`--peer-room`, `D` destructive, `human` needs a person.
+    pub class: Located<String>,
 }

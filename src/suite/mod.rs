@@ -16,6 +16,7 @@ pub use doc::Severity;
 pub use select::{LoadError, glob, load_suites, plan, selects};
 pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
 
+pub use crate::vocab::capability::Row;
 pub use crate::vocab::{AccountRule, ContentRule, FactRule, StateRule};
 use crate::wire::EventKind;
 
@@ -29,6 +30,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("suites/wechaty-puppet-service.yaml", include_str!("../../suites/wechaty-puppet-service.yaml")),
     ("suites/wechaty-puppet-registration.yaml", include_str!("../../suites/wechaty-puppet-registration.yaml")),
     ("suites/wechaty-puppet-package.yaml", include_str!("../../suites/wechaty-puppet-package.yaml")),
+    ("suites/capabilities.yaml", include_str!("../../suites/capabilities.yaml")),
 ];
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,14 @@ impl Check {
             })
         }
         any(&self.steps)
+    }
+
+    /// The capability row the check probes, if it is a capability probe (its first `probe` step).
+    pub fn capability_row(&self) -> Option<Row> {
+        self.steps.iter().find_map(|step| match &step.action {
+            Action::Capability(CapabilityAction::Probe { row }) => Some(*row),
+            _ => None,
+        })
     }
 
     /// Whether the check only judges the whole run's recording (all its
@@ -250,6 +260,8 @@ pub enum Action {
     Judge(JudgeAction),
     /// The model of the account: ids resolved, conversations' shapes (engine/actions/account.rs).
     Account(AccountAction),
+    /// What the provider can do, a row of the capability table at a time (engine/actions/capability.rs).
+    Capability(CapabilityAction),
     ForEach {
         values: Vec<Template>,
         name: String,
@@ -445,6 +457,14 @@ pub enum AccountAction {
     CheckAccount { duration: DurationExpr, rules: Vec<AccountRule> },
 }
 
+/// The capability family's action: one row of the capability table probed (engine/actions/capability.rs).
+#[derive(Debug, Clone)]
+pub enum CapabilityAction {
+    /// Probes the row: its outcome rests on an observed effect (an echo of the right type, a read-back, an event, an
+    /// id that resolves), never on an OK alone.
+    Probe { row: Row },
+}
+
 /// The Puppet spec's npm publication rules ("NPM Publication").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NpmRule {
@@ -526,6 +546,7 @@ impl Action {
             Action::Judge(JudgeAction::JudgeShapes { .. }) => "judge_shapes",
             Action::Judge(JudgeAction::JudgeFacts { .. }) => "judge_facts",
             Action::Account(AccountAction::CheckAccount { .. }) => "check_account",
+            Action::Capability(CapabilityAction::Probe { .. }) => "probe",
         }
     }
 }
@@ -543,6 +564,8 @@ pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[
 /// Variables set only in some runs; steps using them need `if:`.
 pub const OPTIONAL_VARIABLES: &[(&str, &str)] = &[
     ("peer_contact", "a contact id given with --peer-contact"),
+    ("peer_room", "a room id given with --peer-room"),
+    ("capabilities", "set when the capability suite runs (--capabilities)"),
     ("discovery", "the discovery service's address, when the target was found by token"),
     ("package", "a provider's npm package directory, given with --package or `puppet-lint package DIR`"),
     ("registry", "puppet-lint's own registry, run with --registry"),

@@ -61,6 +61,23 @@ rpcs! {
     Download, false;
     Upload, false;
     DirtyPayload, false;
+    MessageSendContact, true;
+    MessageSendUrl, true;
+    MessageSendMiniProgram, true;
+    MessageSendLocation, true;
+    MessageForward, true;
+    MessageRecall, true;
+    MessageContact, false;
+    MessageUrl, false;
+    MessageMiniProgram, false;
+    MessageLocation, false;
+    RoomAnnounce, true;
+    RoomTopic, true;
+    RoomQRCode, false;
+    RoomMemberPayload, false;
+    ContactAlias, true;
+    TagContactList, false;
+    ContactSelfQRCode, false;
 }
 
 impl Rpc {

@@ -273,6 +273,7 @@ pub fn report(shape: &Shape, pool: &[String]) -> Report {
             evidence: evidence.then(|| Evidence { step: s(), expected: s(), observed: s(), timeline }),
             started_ms: u64::from(*seed),
             duration_ms: u64::from(*seed) * 13,
+            capability: None,
         });
     }
     let mut events = std::collections::BTreeMap::new();

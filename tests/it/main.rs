@@ -6,6 +6,7 @@ mod support;
 
 mod action;
 mod architecture;
+mod capabilities;
 mod cli;
 mod connection_causes;
 mod discovery;

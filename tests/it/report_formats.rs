@@ -59,6 +59,7 @@ fn check(id: &str, verdict: Verdict, level: Severity) -> CheckReport {
         evidence,
         started_ms: 200,
         duration_ms: 1234,
+        capability: None,
     }
 }
 

@@ -11,6 +11,7 @@
 //! observed, and where in the timeline.
 
 mod account;
+mod capability;
 mod content;
 mod discovery;
 mod files;
@@ -199,6 +200,21 @@ impl Drop for Turn {
     }
 }
 
+/// Where a capability probe leaves its row's outcome for the check's report (shared with `engine::run_steps`, which
+/// reads it whatever became of the check: a timeout too).
+#[derive(Clone, Default)]
+pub(in crate::engine) struct ProbedSlot(Arc<std::sync::Mutex<Option<crate::events::CapabilityReport>>>);
+
+impl ProbedSlot {
+    fn put(&self, report: crate::events::CapabilityReport) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+    }
+
+    pub(in crate::engine) fn take(&self) -> Option<crate::events::CapabilityReport> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    }
+}
+
 pub(super) struct Outcome {
     pub result: Result<Option<String>, (Failure, Evidence)>,
 }
@@ -215,6 +231,8 @@ pub(super) struct CheckRun {
     note: Option<String>,
     /// An ordinary check's turn on the service; `None` for a check that has it to itself or runs alone.
     turn: Option<Turn>,
+    /// A capability probe's outcome, for the report.
+    probed: ProbedSlot,
 }
 
 impl CheckRun {
@@ -236,7 +254,14 @@ impl CheckRun {
             files_sent: 0,
             note: None,
             turn,
+            probed: ProbedSlot::default(),
         }
+    }
+
+    /// Where a capability probe leaves its outcome.
+    pub(super) fn probing(mut self, slot: ProbedSlot) -> CheckRun {
+        self.probed = slot;
+        self
     }
 
     pub(super) async fn run(mut self) -> Outcome {
@@ -370,6 +395,7 @@ impl CheckRun {
             Action::Discovery(action) => self.discovery_step(action).await?,
             Action::Judge(action) => self.judge_step(action)?,
             Action::Account(action) => self.account_step(action).await?,
+            Action::Capability(action) => self.capability_step(action).await?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
         })

@@ -368,8 +368,43 @@ impl Mock {
         match kind {
             MessageKind::Image if self.has(Fault::EchoFileWrongType) => MessageKind::Attachment,
             MessageKind::Attachment if self.has(Fault::EchoDocumentUnknown) => MessageKind::Unknown,
+            MessageKind::Emoticon if self.has(Fault::GifAsImage) => MessageKind::Image,
             kind => kind,
         }
+    }
+
+    /// `url-echo-as-text`: the type a card, link, mini program or location (or a forward) comes back as.
+    pub(super) fn echo_extra_kind(&self, kind: MessageKind) -> MessageKind {
+        match kind {
+            MessageKind::Url if self.has(Fault::UrlEchoAsText) => MessageKind::Text,
+            kind => kind,
+        }
+    }
+
+    /// The capability faults that refuse an rpc: `room-qr-unimplemented`, and the official server's two
+    /// spellings of "unsupported" (`contact-card-unsupported`, `tags-unsupported-legacy`).
+    pub(super) fn capability_refusal(&self, rpc: &str) -> Option<Status> {
+        const UNSUPPORTED: &str = "Wechaty Puppet Unsupported API Error. Learn More At https://github.com/wechaty/wechaty-puppet/wiki/Compatibility";
+        match rpc {
+            "RoomQRCode" if self.has(Fault::RoomQrUnimplemented) => {
+                Some(Status::unimplemented("The server does not implement the method /wechaty.Puppet/RoomQRCode"))
+            }
+            "MessageSendContact" if self.has(Fault::ContactCardUnsupported) => Some(Status::unknown(format!(
+                "Error: {UNSUPPORTED}\n    at throwUnsupportedError (puppet-lint mock)\n    at MockPuppet.messageSendContact"
+            ))),
+            "TagContactList" if self.has(Fault::TagsUnsupportedLegacy) => Some(Status::internal(UNSUPPORTED)),
+            _ => None,
+        }
+    }
+
+    /// `silent-location`: a location sent never comes back.
+    pub(super) fn silences_location(&self) -> bool {
+        self.has(Fault::SilentLocation)
+    }
+
+    /// `alias-ignored`: the alias every contact reads back, whatever was set.
+    pub(super) fn constant_alias(&self) -> Option<&'static str> {
+        self.has(Fault::AliasIgnored).then_some("mock alias")
     }
 
     /// `ghost-member`: a member id the room's list names and no contact has.

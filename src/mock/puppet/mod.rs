@@ -13,6 +13,7 @@
 //! changes: the only file that reads the faults.
 
 mod faults;
+mod kinds;
 mod rpc;
 mod stream;
 
@@ -99,12 +100,33 @@ struct State {
     /// Contacts and rooms that appeared after `ready` (`ready-before-sync` and its kin).
     late_contacts: Vec<String>,
     late_rooms: Vec<String>,
+    /// Every send's rpc and conversation, in order (the first [`SENDS_KEPT`]): who the bot wrote to.
+    sends: Vec<Sent>,
+    /// The aliases the bot gave contacts (`ContactAlias`).
+    aliases: HashMap<String, String>,
+    /// The room's topic once `RoomTopic` set it.
+    topic: Option<String>,
+    /// The room's announcement once `RoomAnnounce` set it.
+    announcement: Option<String>,
+}
+
+/// How many sends the mock remembers.
+const SENDS_KEPT: usize = 10_000;
+
+/// A message the bot sent: by which rpc, to which conversation, while logged in as which bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub rpc: &'static str,
+    pub conversation: String,
+    pub bot: String,
 }
 
 #[derive(Clone)]
 struct Message {
     payload: pb::MessagePayloadResponse,
     file: Option<StoredFile>,
+    /// What a card, link, mini program or location message carries.
+    extra: kinds::Extra,
 }
 
 #[derive(Clone)]
@@ -286,7 +308,7 @@ impl Mock {
                 nanos: now.subsec_nanos() as i32,
             }),
         };
-        self.state().messages.insert(id.clone(), Message { payload, file });
+        self.state().messages.insert(id.clone(), Message { payload, file, extra: kinds::Extra::None });
         id
     }
 
@@ -294,21 +316,56 @@ impl Mock {
     /// as it can on the official server. A file is typed by the name it was sent with (`sent_name`), whatever a
     /// fault makes of its name on the way.
     fn send(&self, conversation_id: &str, text: &str, file: Option<(StoredFile, &str)>) -> Result<String, Status> {
+        let rpc = if file.is_some() { "MessageSendFile" } else { "MessageSendText" };
+        self.send_with(rpc, conversation_id, text, file, kinds::Sending::default())
+    }
+
+    /// [`Mock::send`] of any kind: `sending` says the kind (a text's or a file's otherwise), what the message
+    /// carries, and whom it mentions. A room is a conversation too: the message names the room and no listener.
+    fn send_with(
+        &self,
+        rpc: &'static str,
+        conversation_id: &str,
+        text: &str,
+        file: Option<(StoredFile, &str)>,
+        sending: kinds::Sending,
+    ) -> Result<String, Status> {
         let logged_in = self.state().logged_in.clone();
         let Some(bot) = logged_in else {
             return Err(self.failure(not_logged_in()));
         };
-        if conversation_id != bot && !CONTACTS.iter().any(|(id, _)| *id == conversation_id) {
+        let in_room = conversation_id == ROOM.0;
+        if conversation_id != bot && !in_room && !CONTACTS.iter().any(|(id, _)| *id == conversation_id) {
             return Err(self.failure(Status::not_found(format!("no contact or room \"{conversation_id}\""))));
         }
+        {
+            let mut state = self.state();
+            if state.sends.len() < SENDS_KEPT {
+                state.sends.push(Sent { rpc, conversation: conversation_id.to_owned(), bot: bot.clone() });
+            }
+        }
         let talker = self.echo_talker(bot);
-        let kind = file
-            .as_ref()
-            .map_or_else(|| self.text_kind(), |(_, sent_name)| self.echo_file_kind(kind_of_file(sent_name)));
-        let id = match (file, self.text_as_file(text)) {
-            (None, Some(as_file)) => self.store(&talker, conversation_id, "", MessageKind::Attachment, Some(as_file)),
-            (file, _) => self.store(&talker, conversation_id, &self.echo_text(text), kind, file.map(|(file, _)| file)),
+        let kind = match sending.kind {
+            Some(kind) => self.echo_extra_kind(kind),
+            None => file
+                .as_ref()
+                .map_or_else(|| self.text_kind(), |(_, sent_name)| self.echo_file_kind(kind_of_file(sent_name))),
         };
+        let listener = if in_room { "" } else { conversation_id };
+        let id = match (file, self.text_as_file(text)) {
+            (None, Some(as_file)) => self.store(&talker, listener, "", MessageKind::Attachment, Some(as_file)),
+            (file, _) => self.store(&talker, listener, &self.echo_text(text), kind, file.map(|(file, _)| file)),
+        };
+        if let Some(message) = self.state().messages.get_mut(&id) {
+            message.extra = sending.extra;
+            message.payload.mention_ids = sending.mentions;
+            if in_room {
+                message.payload.room_id = ROOM.0.to_owned();
+            }
+        }
+        if sending.silent {
+            return Ok(id);
+        }
         if self.echoes() {
             self.emit(EventKind::Message, json!({ "messageId": id }));
             if self.echoes_twice(text) {
@@ -322,6 +379,11 @@ impl Mock {
     fn message(&self, id: &str) -> Result<Message, Status> {
         let found = self.state().messages.get(id).cloned();
         found.ok_or_else(|| self.failure(Status::not_found(format!("message \"{id}\" not found"))))
+    }
+
+    /// Every send so far (the first [`SENDS_KEPT`]).
+    pub fn sends(&self) -> Vec<Sent> {
+        self.state().sends.clone()
     }
 
     pub fn health(&self) -> ServingStatus {
@@ -346,7 +408,7 @@ fn kind_of_file(name: &str) -> MessageKind {
         ("jpg", MessageKind::Image),
         ("jpeg", MessageKind::Image),
         ("png", MessageKind::Image),
-        ("gif", MessageKind::Image),
+        ("gif", MessageKind::Emoticon),
         ("webp", MessageKind::Image),
         ("bmp", MessageKind::Image),
         ("mp4", MessageKind::Video),
@@ -356,6 +418,8 @@ fn kind_of_file(name: &str) -> MessageKind {
         ("wav", MessageKind::Audio),
         ("ogg", MessageKind::Audio),
         ("m4a", MessageKind::Audio),
+        ("silk", MessageKind::Audio),
+        ("sil", MessageKind::Audio),
     ];
     let extension = name.rsplit_once('.').map_or("", |(_, extension)| extension);
     KINDS

@@ -11,6 +11,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::faults::Uploading;
+use super::kinds::Extra;
 use super::stream::EventStream;
 use super::{CONTACTS, Mock, ROOM, ROOMS, StoredFile, not_logged_in};
 use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
@@ -144,9 +145,132 @@ impl puppet_server::Puppet for Mock {
         &self,
         request: Request<pb::MessageSendTextRequest>,
     ) -> Reply<pb::MessageSendTextResponse> {
-        let request = request.into_inner();
-        let id = self.sent_text_id(self.send(&request.conversation_id, &request.text, None)?);
+        let id = self.sent_text_id(self.send_text_mentioning(request.into_inner())?);
         Ok(Response::new(pb::MessageSendTextResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_contact(
+        &self,
+        request: Request<pb::MessageSendContactRequest>,
+    ) -> Reply<pb::MessageSendContactResponse> {
+        let id = self.send_contact_card(request.into_inner())?;
+        Ok(Response::new(pb::MessageSendContactResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_url(&self, request: Request<pb::MessageSendUrlRequest>) -> Reply<pb::MessageSendUrlResponse> {
+        let id = self.send_url(request.into_inner())?;
+        Ok(Response::new(pb::MessageSendUrlResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_send_mini_program(
+        &self,
+        request: Request<pb::MessageSendMiniProgramRequest>,
+    ) -> Reply<pb::MessageSendMiniProgramResponse> {
+        let id = self.send_mini_program(request.into_inner())?;
+        Ok(Response::new(pb::MessageSendMiniProgramResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    async fn message_send_location(
+        &self,
+        request: Request<pb::MessageSendLocationRequest>,
+    ) -> Reply<pb::MessageSendLocationResponse> {
+        let id = self.send_location(request.into_inner())?;
+        Ok(Response::new(pb::MessageSendLocationResponse { id }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_forward(&self, request: Request<pb::MessageForwardRequest>) -> Reply<pb::MessageForwardResponse> {
+        let id = self.forward(request.into_inner())?;
+        Ok(Response::new(pb::MessageForwardResponse { id: id.clone(), id_string_value_deprecated: Some(id) }))
+    }
+
+    async fn message_recall(&self, request: Request<pb::MessageRecallRequest>) -> Reply<pb::MessageRecallResponse> {
+        let success = self.recall(&request.into_inner().id)?;
+        Ok(Response::new(pb::MessageRecallResponse { success }))
+    }
+
+    async fn message_contact(&self, request: Request<pb::MessageContactRequest>) -> Reply<pb::MessageContactResponse> {
+        let id = match self.message_extra(&request.into_inner().id)? {
+            Extra::Contact(id) => id,
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::MessageContactResponse { id }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_url(&self, request: Request<pb::MessageUrlRequest>) -> Reply<pb::MessageUrlResponse> {
+        let url_link = match self.message_extra(&request.into_inner().id)? {
+            Extra::Url(link) => Some(link),
+            _ => None,
+        };
+        Ok(Response::new(pb::MessageUrlResponse { url_link_deprecated: String::new(), url_link }))
+    }
+
+    #[allow(deprecated)]
+    async fn message_mini_program(
+        &self,
+        request: Request<pb::MessageMiniProgramRequest>,
+    ) -> Reply<pb::MessageMiniProgramResponse> {
+        let mini_program = match self.message_extra(&request.into_inner().id)? {
+            Extra::MiniProgram(program) => Some(program),
+            _ => None,
+        };
+        Ok(Response::new(pb::MessageMiniProgramResponse { mini_program_deprecated: String::new(), mini_program }))
+    }
+
+    async fn message_location(
+        &self,
+        request: Request<pb::MessageLocationRequest>,
+    ) -> Reply<pb::MessageLocationResponse> {
+        let location = match self.message_extra(&request.into_inner().id)? {
+            Extra::Location(location) => Some(location),
+            _ => None,
+        };
+        Ok(Response::new(pb::MessageLocationResponse { location }))
+    }
+
+    #[allow(deprecated)]
+    async fn room_announce(&self, request: Request<pb::RoomAnnounceRequest>) -> Reply<pb::RoomAnnounceResponse> {
+        let text = self.announce(request.into_inner())?;
+        Ok(Response::new(pb::RoomAnnounceResponse { text_string_value_deprecated: None, text }))
+    }
+
+    #[allow(deprecated)]
+    async fn room_topic(&self, request: Request<pb::RoomTopicRequest>) -> Reply<pb::RoomTopicResponse> {
+        let topic = self.topic(request.into_inner())?;
+        Ok(Response::new(pb::RoomTopicResponse { topic_string_value_deprecated: None, topic }))
+    }
+
+    async fn room_qr_code(&self, request: Request<pb::RoomQrCodeRequest>) -> Reply<pb::RoomQrCodeResponse> {
+        let qrcode = Mock::room_qr_code(self, &request.into_inner().id)?;
+        Ok(Response::new(pb::RoomQrCodeResponse { qrcode }))
+    }
+
+    async fn room_member_payload(
+        &self,
+        request: Request<pb::RoomMemberPayloadRequest>,
+    ) -> Reply<pb::RoomMemberPayloadResponse> {
+        Ok(Response::new(self.room_member(request.into_inner())?))
+    }
+
+    #[allow(deprecated)]
+    async fn contact_alias(&self, request: Request<pb::ContactAliasRequest>) -> Reply<pb::ContactAliasResponse> {
+        let alias = self.alias(request.into_inner())?;
+        Ok(Response::new(pb::ContactAliasResponse { alias_string_value_deprecated: None, alias }))
+    }
+
+    async fn tag_contact_list(&self, _: Request<pb::TagContactListRequest>) -> Reply<pb::TagContactListResponse> {
+        Ok(Response::new(pb::TagContactListResponse { ids: self.tags()? }))
+    }
+
+    async fn contact_self_qr_code(
+        &self,
+        _: Request<pb::ContactSelfQrCodeRequest>,
+    ) -> Reply<pb::ContactSelfQrCodeResponse> {
+        Ok(Response::new(pb::ContactSelfQrCodeResponse { qrcode: self.self_qr_code()? }))
     }
 
     #[allow(deprecated)]
@@ -263,7 +387,7 @@ impl puppet_server::Puppet for Mock {
         let owner_id = self.room_owner();
         Ok(Response::new(pb::RoomPayloadResponse {
             id,
-            topic: ROOM.1.to_owned(),
+            topic: self.room_topic(),
             owner_id,
             member_ids,
             ..Default::default()

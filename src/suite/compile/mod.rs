@@ -8,6 +8,7 @@
 //! `watch.rs`, `heartbeat.rs`, `package.rs`, `discovery.rs`, `judge.rs`, `account.rs`.
 
 mod account;
+mod capability;
 mod discovery;
 mod files;
 mod heartbeat;
@@ -415,6 +416,8 @@ impl Compiler<'_> {
             StepDoc::JudgeFacts(judge) => self.judge_facts(judge, names, &mut cx, &location),
             // account.rs
             StepDoc::CheckAccount(account) => self.check_account(account, names, &mut cx, &location),
+            // capability.rs
+            StepDoc::Probe(probe) => self.probe(probe, names, &mut cx),
             // here: unrolled by the engine's `steps`
             StepDoc::ForEach(each) => self.for_each(each, names, &mut cx, &location),
         };

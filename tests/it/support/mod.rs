@@ -558,6 +558,7 @@ impl Engine {
                 timeout: Some(self.budget),
                 allow_destructive: true,
                 peer_contact: None,
+                peer_room: None,
                 login_timeout: Duration::from_secs(3),
                 package: None,
             },

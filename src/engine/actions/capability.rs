@@ -1,0 +1,387 @@
+//! The capability family's action, `probe`: one row of the capability table (`vocab::capability::Row`), probed on
+//! the live service, coming to an outcome that rests on an observed effect — an echo of the right type, a read-back,
+//! an event, an id that resolves — never on an OK alone (`../shared/CAPABILITIES.md` §2.2 says how each row is
+//! observed; §3 what "unsupported" looks like on the wire).
+//!
+//! Sends go to the bot itself only (its own id: "filehelper" does not exist on every provider); a row that needs a
+//! peer (`--peer-contact`, `--peer-room`) is untested without one; what a peer or destructive probe changes (an
+//! alias, an announcement, a topic) is put back and read back, and a failed restore is said.
+//!
+//! The outcome becomes the check's verdict: supported and partial pass, broken is a finding of the check's level
+//! (`should` unless `--require` named the row), unsupported and untested skip — unless the row is required, then
+//! they fail too.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+mod account;
+mod messages;
+
+use super::watch::{event_of, of_kinds};
+use super::{CheckRun, Failure, Kind, Stepped, shown};
+use crate::events::{CapabilityEvidence, CapabilityReport, TimelineEntry};
+use crate::proto::wechaty::puppet as pb;
+use crate::session::{RpcError, SCAN_LIMIT, Session};
+use crate::suite::{CapabilityAction, Severity};
+use crate::vocab::capability::{Outcome, Row, declares_unsupported};
+use crate::wire::filebox::FileBox;
+use crate::wire::status::{code_name, first_line};
+use crate::wire::{EventKind, MessageKind, Rpc};
+
+/// The longest a probe waits for an echo or an event (the heartbeat window, when shorter).
+const ECHO_WAIT: Duration = Duration::from_secs(30);
+
+/// How many of a list's ids a probe resolves.
+const RESOLVE_AT_MOST: usize = 5;
+
+/// How many other messages a probe reads while it looks for an echo without an id.
+const INSPECT_AT_MOST: usize = 50;
+
+/// What a probe found: its outcome and what shows it.
+#[derive(Debug)]
+struct Found {
+    outcome: Outcome,
+    /// `partial`: what falls short; `untested`: why; otherwise a line on what was seen.
+    note: String,
+    expected: String,
+    seen: String,
+}
+
+impl Found {
+    fn new(outcome: Outcome, note: impl Into<String>, expected: impl Into<String>, seen: impl Into<String>) -> Found {
+        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into() }
+    }
+
+    fn supported(expected: impl Into<String>, seen: impl Into<String>) -> Found {
+        let seen = seen.into();
+        Found::new(Outcome::Supported, seen.clone(), expected, seen)
+    }
+
+    fn partial(note: impl Into<String>, expected: impl Into<String>, seen: impl Into<String>) -> Found {
+        Found::new(Outcome::Partial, note, expected, seen)
+    }
+
+    fn broken(expected: impl Into<String>, seen: impl Into<String>) -> Found {
+        let seen = seen.into();
+        Found::new(Outcome::Broken, seen.clone(), expected, seen)
+    }
+
+    fn untested(reason: impl Into<String>) -> Found {
+        let reason = reason.into();
+        Found::new(Outcome::Untested, reason.clone(), "", reason)
+    }
+}
+
+/// Why a probe stopped before its last step: an outcome already decided, or puppet-lint's own failure (the
+/// connection, a malformed answer), which is the check's error, not the row's outcome.
+enum Halt {
+    Found(Found),
+    Failure(Failure),
+}
+
+impl From<Failure> for Halt {
+    fn from(failure: Failure) -> Halt {
+        Halt::Failure(failure)
+    }
+}
+
+type Probing<T> = Result<T, Halt>;
+
+/// A probe under way: the session, the bot, the check's nonce, and the last rpc it called (with its status), which
+/// the evidence names.
+struct Probe<'a> {
+    run: &'a CheckRun,
+    session: std::sync::Arc<Session>,
+    bot: String,
+    nonce: String,
+    last: Mutex<Option<(Rpc, String)>>,
+    /// How long the probe waits for an echo or an event, and until when.
+    wait: Duration,
+    deadline: Instant,
+}
+
+impl CheckRun {
+    pub(super) async fn capability_step(&mut self, action: &CapabilityAction) -> Result<Stepped, Failure> {
+        let CapabilityAction::Probe { row } = action;
+        let row = *row;
+        let required = self.check.severity == Severity::Must;
+        let from = self.context.timeline.now();
+        let session = self.session()?;
+        let bot = self.scope.get("bot").and_then(|fields| fields.get("")).cloned();
+        let Some(bot) = bot else {
+            return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
+        };
+        let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
+        let probe = Probe {
+            run: self,
+            session,
+            bot,
+            nonce: self.nonce(),
+            last: Mutex::new(None),
+            wait,
+            deadline: self.cap(wait),
+        };
+        let found = match probe.row(row).await {
+            Ok(found) | Err(Halt::Found(found)) => found,
+            Err(Halt::Failure(failure)) => return Err(failure),
+        };
+        let last = probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let now = self.context.timeline.now();
+        let timeline: Vec<TimelineEntry> = self
+            .context
+            .timeline
+            .excerpt(from.saturating_sub(Duration::from_millis(500)), now, now, super::EXCERPT_LIMIT)
+            .iter()
+            .map(TimelineEntry::from)
+            .collect();
+        let redact = |text: &str| crate::redact::redact(text).into_owned();
+        let evidence = CapabilityEvidence {
+            rpc: last.as_ref().map(|(rpc, _)| rpc.name().to_owned()),
+            status: last.map(|(_, status)| redact(&status)),
+            expected: redact(&found.expected),
+            seen: redact(&found.seen),
+            timeline,
+        };
+        let note = (!found.note.is_empty()).then(|| redact(&found.note));
+        self.probed.put(CapabilityReport::of(row, found.outcome, note.clone(), required, Some(evidence)));
+        let said = format!("{}: {}", found.outcome, note.clone().unwrap_or_default());
+        match found.outcome {
+            Outcome::Supported | Outcome::Partial => {
+                self.note = Some(said);
+                Ok(Stepped::nothing())
+            }
+            Outcome::Broken => Err(Failure::fail(
+                format!("`{}` is broken: {}", row.text(), note.unwrap_or_default()),
+                found.expected,
+                found.seen,
+            )),
+            Outcome::Unsupported | Outcome::Untested if required => Err(Failure::fail(
+                format!("`{}` is required (--require) but {said}", row.text()),
+                format!("`{}` supported", row.text()),
+                found.seen,
+            )),
+            Outcome::Unsupported | Outcome::Untested => Err(Failure {
+                kind: Kind::Skip,
+                summary: said,
+                expected: found.expected,
+                observed: found.seen,
+                focus: None,
+            }),
+        }
+    }
+}
+
+impl Probe<'_> {
+    /// The row's probe.
+    async fn row(&self, row: Row) -> Probing<Found> {
+        let peer = |name: &str| self.run.scope.get(name).and_then(|fields| fields.get("")).cloned();
+        match row {
+            Row::SendReceiveText => self.text().await.map(|(_, found)| found),
+            Row::SendReceiveContactCard => self.contact_card().await,
+            Row::SendReceiveUrl => self.url().await.map(|(_, found)| found),
+            Row::SendPicturesFiles => self.pictures_and_files().await.map(|(_, found)| found),
+            Row::SendVideo => self.video().await.map(|(_, found)| found),
+            Row::SendMiniProgram => self.mini_program().await.map(|(_, found)| found),
+            Row::SendGif => self.gif().await.map(|(_, found)| found),
+            Row::SendVoice => self.voice().await.map(|(_, found)| found),
+            Row::ForwardText
+            | Row::ForwardPicture
+            | Row::ForwardUrl
+            | Row::ForwardAudio
+            | Row::ForwardVideo
+            | Row::ForwardFile
+            | Row::ForwardGif
+            | Row::ForwardMiniProgram => self.forward(row).await,
+            Row::Recall => self.recall().await,
+            Row::SendLocation => self.location().await,
+            Row::RoomList => self.room_list().await,
+            Row::RoomMemberList => self.room_member_list().await,
+            Row::RoomDetails => self.room_details().await,
+            Row::RoomMemberDetails => self.room_member_details().await,
+            Row::GetAnnouncement => self.get_announcement().await,
+            Row::RoomQrCode => self.room_qr_code().await,
+            Row::ContactList => self.contact_list().await,
+            Row::ContactDetails => self.contact_details().await,
+            Row::ContactTags => self.contact_tags().await,
+            Row::SelfQrCode => self.self_qr_code().await,
+            Row::LoginEvent => self.login_event(),
+            Row::MentionMember => match peer("peer_room") {
+                Some(room) => self.mention(&room, peer("peer_contact")).await,
+                None => Ok(Found::untested("needs a room the bot may message: run with --peer-room ID")),
+            },
+            Row::SetAlias => match peer("peer_contact") {
+                Some(contact) => self.alias(&contact).await,
+                None => {
+                    Ok(Found::untested("needs a contact whose alias the bot may set and put back: --peer-contact ID"))
+                }
+            },
+            Row::SetAnnouncement => match peer("peer_room") {
+                Some(room) => self.set_announcement(&room).await,
+                None => {
+                    Ok(Found::untested("needs a room whose announcement may change and be put back: --peer-room ID"))
+                }
+            },
+            Row::SetTopic | Row::RoomTopicEvent => match peer("peer_room") {
+                Some(room) => self.set_topic(&room, row == Row::RoomTopicEvent).await,
+                None => Ok(Found::untested("needs a room whose name may change and be put back: --peer-room ID")),
+            },
+            Row::ReceivePicturesFiles
+            | Row::ReceiveVideo
+            | Row::ReceiveGif
+            | Row::ReceiveVoice
+            | Row::AcceptFriend
+            | Row::ScanStatus
+            | Row::RoomInvitation => Ok(Found::untested(
+                "needs a person on the other side (to send media, ask for friendship, invite, or scan); \
+                 puppet-lint does not yet ask one to act (an interactive mode)",
+            )),
+            Row::CreateRoom
+            | Row::RoomAdd
+            | Row::RoomDel
+            | Row::RoomQuit
+            | Row::RoomJoinEvent
+            | Row::RoomLeaveEvent
+            | Row::AddFriend
+            | Row::LogoutEvent
+            | Row::Logout => Ok(Found::untested(
+                "destructive to other people or to the session (a room created, a member added or removed, a \
+                 friend request, a logout): puppet-lint does not probe it yet",
+            )),
+        }
+    }
+
+    // --- answers ------------------------------------------------------------------------------------------------
+
+    /// An rpc's answer: its value, or the outcome its status decides — `unsupported` when the service says so
+    /// (`UNIMPLEMENTED`, or "Unsupported API Error" in any status), `broken` for any other refusal or silence;
+    /// a connection that failed under the call is puppet-lint's error.
+    fn answered<T>(&self, rpc: Rpc, answer: Result<T, RpcError>, expected: &str) -> Probing<T> {
+        match answer {
+            Ok(value) => {
+                self.noted(rpc, "OK".to_owned());
+                Ok(value)
+            }
+            Err(error) => {
+                let shown_error = error.shown();
+                let status = match error.code() {
+                    Some(code) if !shown_error.starts_with(code_name(code)) => {
+                        format!("{}: {}", code_name(code), first_line(&shown_error))
+                    }
+                    _ => first_line(&shown_error).to_owned(),
+                };
+                self.noted(rpc, status.clone());
+                match &error {
+                    RpcError::Status { code, .. } if declares_unsupported(*code, &shown_error) => {
+                        Err(Halt::Found(Found::new(
+                            Outcome::Unsupported,
+                            format!("`{rpc}` answered {}", shown(&status, 160)),
+                            expected,
+                            shown(&status, 300),
+                        )))
+                    }
+                    RpcError::Status { .. } | RpcError::Timeout { .. } => {
+                        Err(Halt::Found(Found::broken(expected, format!("`{rpc}` answered {}", shown(&status, 300)))))
+                    }
+                    RpcError::Transport { .. } => Err(Halt::Failure(Failure::connection(&error))),
+                    RpcError::Malformed { .. } => Err(Halt::Failure(Failure::error(error.to_string()))),
+                }
+            }
+        }
+    }
+
+    fn noted(&self, rpc: Rpc, status: String) {
+        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((rpc, status));
+    }
+
+    fn mark(&self) -> usize {
+        self.run.context.timeline.len()
+    }
+
+    /// The `message` the bot's send came back as: by the id the send returned, else (a server that returns none)
+    /// the first message from `after` on whose text or file name carries `marker`, other than `not`. No echo
+    /// within the wait: `broken` — the send was accepted and nothing came.
+    async fn echo(
+        &self,
+        what: &str,
+        id: &str,
+        marker: &str,
+        after: usize,
+        not: &str,
+    ) -> Probing<pb::MessagePayloadResponse> {
+        let timeline = &self.run.context.timeline;
+        let mut next = after;
+        let mut inspected = 0usize;
+        loop {
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            let caught_up = scan.next >= timeline.len();
+            next = scan.next;
+            for entry in &scan.entries {
+                let Some(message_id) = event_of(entry).and_then(|event| event.field("messageId")) else {
+                    continue;
+                };
+                if message_id == not || (!id.is_empty() && message_id != id) {
+                    continue;
+                }
+                if id.is_empty() {
+                    if inspected >= INSPECT_AT_MOST {
+                        continue;
+                    }
+                    inspected += 1;
+                }
+                let payload = self.answered(
+                    Rpc::MessagePayload,
+                    self.session.message_payload(message_id).await,
+                    &format!("MessagePayload answers for the echo of {what}"),
+                )?;
+                if !id.is_empty()
+                    || (!marker.is_empty() && (payload.text.contains(marker) || payload.filename.contains(marker)))
+                {
+                    timeline.mark_consumed(entry.at);
+                    return Ok(payload);
+                }
+            }
+            if caught_up {
+                if Instant::now() >= self.deadline {
+                    break;
+                }
+                timeline.changed_after(next, self.deadline).await;
+            }
+        }
+        let wanted = if id.is_empty() {
+            format!("a `message` carrying \"{marker}\" (the send returned no id)")
+        } else {
+            format!("a `message` event with id \"{id}\"")
+        };
+        Err(Halt::Found(Found::broken(
+            format!("{what} comes back to the bot: {wanted}"),
+            format!("the send was accepted, but no echo came within {}", crate::clock::human(self.wait)),
+        )))
+    }
+
+    /// Sends with `send`, then waits for its echo and checks its type is `kind`.
+    async fn sent_echo(
+        &self,
+        what: &str,
+        rpc: Rpc,
+        marker: &str,
+        sent: Result<String, RpcError>,
+        after: usize,
+    ) -> Probing<pb::MessagePayloadResponse> {
+        let id = self.answered(rpc, sent, &format!("`{rpc}` sends {what}"))?;
+        self.echo(what, &id, marker, after, "").await
+    }
+
+    fn type_name(payload: &pb::MessagePayloadResponse) -> String {
+        let kind = MessageKind::from_wire(payload.r#type);
+        format!("{} ({})", kind.name(), payload.r#type)
+    }
+
+    fn wrong_type(&self, what: &str, wanted: MessageKind, echo: &pb::MessagePayloadResponse) -> Halt {
+        Halt::Found(Found::broken(
+            format!("the echo of {what} typed {} ({})", wanted.name(), wanted.wire()),
+            format!("the echo {} came typed {}", echo.id, Self::type_name(echo)),
+        ))
+    }
+}

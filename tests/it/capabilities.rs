@@ -1,0 +1,259 @@
+//! What a provider can do, measured on the real binary against the mock: the conformant mock is `supported` on
+//! every row a harness can decide alone; each capability fault gives its designed outcome on its row and changes no
+//! other row; a default run sends nothing to anyone but the bot itself; `--require` makes a row bind.
+
+use std::collections::BTreeMap;
+
+use puppet_lint::events::CheckReport;
+use puppet_lint::exit;
+use puppet_lint::mock::{Fault, MockServer};
+use puppet_lint::report::model::{Report, Verdict};
+use puppet_lint::vocab::capability::{Outcome, Row, SideEffect};
+
+use crate::support::{self, Cli};
+
+/// Rows this puppet-lint does not probe yet (destructive to other people or to the session): untested everywhere.
+const NOT_PROBED: &[Row] = &[
+    Row::CreateRoom,
+    Row::RoomAdd,
+    Row::RoomDel,
+    Row::RoomQuit,
+    Row::RoomJoinEvent,
+    Row::RoomLeaveEvent,
+    Row::AddFriend,
+    Row::LogoutEvent,
+    Row::Logout,
+];
+
+/// The mock's room and a contact in it: the peers a full run is given.
+const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-alice"];
+
+/// What the conformant mock comes to on `row` when the run has the peers and may be destructive.
+fn conformant(row: Row) -> Outcome {
+    if row.class() == SideEffect::Human || NOT_PROBED.contains(&row) { Outcome::Untested } else { Outcome::Supported }
+}
+
+/// Runs the capability suite (only) against the mock, through the real binary.
+async fn run(mock: &MockServer, extra: &[&str]) -> (support::Ran, Report) {
+    let endpoint = mock.address.to_string();
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", &mock.token, "--heartbeat-window", "2s"])
+        .args(["--capabilities", "--only", "capability.*"])
+        .args(extra)
+        .reports("capabilities")
+        .run_async()
+        .await;
+    let report = ran.report();
+    (ran, report)
+}
+
+fn outcomes(report: &Report) -> BTreeMap<String, (Outcome, CheckReport)> {
+    report
+        .checks
+        .iter()
+        .filter_map(|check| {
+            let capability = check.capability.as_ref()?;
+            Some((capability.key.clone(), (capability.outcome, check.clone())))
+        })
+        .collect()
+}
+
+fn told(report: &Report) -> String {
+    outcomes(report)
+        .iter()
+        .map(|(key, (outcome, check))| {
+            let note = check.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default();
+            format!("{key}: {outcome} ({note})")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_conformant_mock_is_supported_on_every_row_a_harness_can_decide_alone() {
+    let mock = support::mock(&[]).await;
+    let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    assert_eq!(outcomes.len(), Row::ALL.len(), "one probe per row:\n{}", told(&report));
+    for row in Row::ALL {
+        let (outcome, check) = &outcomes[row.key()];
+        assert_eq!(*outcome, conformant(*row), "{}:\n{}", row.key(), told(&report));
+        let capability = check.capability.as_ref().expect("a capability");
+        assert_eq!(capability.row, row.text(), "the row is named in the docs' words");
+        assert_eq!(capability.class, row.class());
+        if *outcome == Outcome::Supported {
+            assert_eq!(check.verdict, Verdict::Pass);
+            let evidence = capability.evidence.as_ref().expect("a supported row shows what was seen");
+            assert!(!evidence.seen.is_empty() && !evidence.expected.is_empty(), "{}: {evidence:?}", row.key());
+        } else {
+            assert!(capability.note.as_ref().is_some_and(|note| !note.is_empty()), "{}: untested says why", row.key());
+        }
+    }
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_default_run_sends_nothing_to_anyone_but_the_bot_itself() {
+    let mock = support::mock(&[]).await;
+    let endpoint = mock.address.to_string();
+    // The whole default run (conformance and capabilities), no peers, no --allow-destructive.
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", &mock.token, "--heartbeat-window", "2s"])
+        .args(["--capabilities", "--no-report"])
+        .run_async()
+        .await;
+    ran.code(exit::OK);
+    let sends = mock.sends();
+    assert!(sends.len() >= 15, "the probes sent: {sends:?}");
+    for sent in &sends {
+        assert_eq!(sent.conversation, sent.bot, "{} wrote to someone else: {sent:?}", sent.rpc);
+    }
+    let rpcs: std::collections::BTreeSet<&str> = sends.iter().map(|sent| sent.rpc).collect();
+    for rpc in ["MessageSendText", "MessageSendFile", "MessageSendContact", "MessageSendUrl", "MessageForward"] {
+        assert!(rpcs.contains(rpc), "no {rpc} among {rpcs:?}");
+    }
+    // Rows needing a peer are untested, saying what to give; destructive ones skipped without permission.
+    ran.stdout_has("needs a room the bot may message: run with --peer-room ID").stdout_has("--peer-contact ID");
+    mock.shutdown().await;
+}
+
+/// `fault` makes `row` come to `outcome` (its note or evidence saying `says`), and every other row stays as on the
+/// conformant mock.
+async fn expect(fault: Fault, row: Row, outcome: Outcome, says: &str) {
+    let mock = support::mock(&[fault]).await;
+    let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
+    // Capabilities never fail a run unless required: a broken row is a warning.
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    for other in Row::ALL {
+        let wanted = if *other == row { outcome } else { conformant(*other) };
+        let (seen, check) = &outcomes[other.key()];
+        assert_eq!(*seen, wanted, "{} under {}:\n{}", other.key(), fault.name(), told(&report));
+        if *other == row {
+            let capability = check.capability.as_ref().expect("a capability");
+            let evidence = capability.evidence.as_ref().expect("evidence");
+            let said = format!("{:?} {evidence:?}", capability.note);
+            assert!(said.contains(says), "{}: {said}", row.key());
+            let verdict = match outcome {
+                Outcome::Broken => Verdict::Warn,
+                Outcome::Supported | Outcome::Partial => Verdict::Pass,
+                Outcome::Unsupported | Outcome::Untested => Verdict::Skip,
+            };
+            assert_eq!(check.verdict, verdict, "{}", row.key());
+            assert!(evidence.rpc.is_some() && !evidence.timeline.is_empty(), "{}: {evidence:?}", row.key());
+        }
+    }
+    mock.shutdown().await;
+}
+
+macro_rules! capability_fault {
+    ($name:ident, $fault:expr, $row:expr, $outcome:expr, $says:literal) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            expect($fault, $row, $outcome, $says).await;
+        }
+    };
+}
+
+capability_fault!(
+    an_unimplemented_rpc_is_unsupported,
+    Fault::RoomQrUnimplemented,
+    Row::RoomQrCode,
+    Outcome::Unsupported,
+    "UNIMPLEMENTED"
+);
+capability_fault!(
+    the_official_unsupported_error_is_unsupported,
+    Fault::ContactCardUnsupported,
+    Row::SendReceiveContactCard,
+    Outcome::Unsupported,
+    "Wechaty Puppet Unsupported API Error"
+);
+capability_fault!(
+    the_legacy_internal_unsupported_error_is_unsupported,
+    Fault::TagsUnsupportedLegacy,
+    Row::ContactTags,
+    Outcome::Unsupported,
+    "INTERNAL"
+);
+capability_fault!(
+    accepted_but_nothing_happens_is_broken,
+    Fault::SilentLocation,
+    Row::SendLocation,
+    Outcome::Broken,
+    "no echo came"
+);
+capability_fault!(
+    a_read_back_that_contradicts_is_broken,
+    Fault::AliasIgnored,
+    Row::SetAlias,
+    Outcome::Broken,
+    "mock alias"
+);
+capability_fault!(
+    an_echo_of_the_wrong_type_is_broken,
+    Fault::UrlEchoAsText,
+    Row::SendReceiveUrl,
+    Outcome::Broken,
+    "typed text (7)"
+);
+capability_fault!(
+    a_gif_sent_as_an_image_is_partial,
+    Fault::GifAsImage,
+    Row::SendGif,
+    Outcome::Partial,
+    "sent as a still image"
+);
+
+#[test]
+fn every_capability_fault_is_tested() {
+    let source = include_str!("capabilities.rs");
+    for fault in Fault::capabilities() {
+        assert!(source.contains(&format!("Fault::{fault:?},")), "no test for capability fault {}", fault.name());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_required_row_binds_and_an_unknown_one_is_refused() {
+    let mock = support::mock(&[Fault::RoomQrUnimplemented]).await;
+    let (ran, report) = run(&mock, &["--require", "Group QR Code"]).await;
+    ran.code(exit::FAILURE);
+    let check = report.checks.iter().find(|check| check.id == "capability.room-qrcode").expect("the row's check");
+    assert_eq!(check.verdict, Verdict::Fail, "{check:?}");
+    assert!(check.capability.as_ref().is_some_and(|capability| capability.required));
+    // Required and supported: the run passes.
+    let (ran, _) = run(&mock, &["--require", "send-receive-text,Group list"]).await;
+    ran.code(exit::OK);
+    mock.shutdown().await;
+    Cli::new()
+        .args(["--mock", "--require", "Send Mini Programs", "--no-report"])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("no such capability row");
+}
+
+/// One subscriber per service: when another client (the user's own bot) holds the event stream, puppet-lint says
+/// so and what to do, instead of probing blind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_whose_event_stream_another_client_holds_is_told_so() {
+    use puppet_lint::config::Endpoint;
+    use puppet_lint::session::{self, Session, Timeline};
+    use puppet_lint::target::connect;
+
+    let mock = support::mock(&[]).await;
+    let endpoint = Endpoint { host: "127.0.0.1".into(), port: mock.address.port() };
+    let channel = connect::channel(&endpoint, None, std::time::Duration::from_secs(10)).await.expect("connects");
+    let bot = Session::new(channel, Some(&mock.token), session::Options::default(), Timeline::new());
+    bot.subscribe().await.expect("the user's bot holds the stream");
+    let address = mock.address.to_string();
+    let ran = Cli::new()
+        .args(["--endpoint", &address, "--no-tls", "--token", &mock.token, "--capabilities", "--no-report"])
+        .run_async()
+        .await;
+    ran.code(exit::UNREACHABLE);
+    let said = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(said.contains("ALREADY_EXISTS") && said.contains("most likely your own bot"), "{said}");
+    drop(bot);
+    mock.shutdown().await;
+}
