@@ -156,6 +156,8 @@ pub enum Fault {
     UrlEchoAsText,
     /// capability: a GIF the bot sends comes back typed Image (6), not Emoticon (5): sent as a still image
     GifAsImage,
+    /// capability: `MessageSendMiniProgram` answers UNKNOWN with a 3 MiB text: its trailers are more than a client accepts, and end the connection they came on
+    MiniProgramHugeError,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

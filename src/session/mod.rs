@@ -81,6 +81,22 @@ pub struct Session {
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
     /// The account model's payload answers (`answers.rs`).
     answers: answers::Answers,
+    /// How to open a second connection to the same service, for capability probes ([`Session::probe_lane`]);
+    /// `None`: probes share this session's connection.
+    lane_to: Option<LaneTo>,
+    /// The probes' own session, opened on first use.
+    lane: OnceCell<Result<Arc<Session>, String>>,
+    /// This is a probe lane: its connection's failures are the probes' findings, never the service's loss.
+    is_lane: bool,
+    /// Held by a probe that calls alone on this session (see [`Session::alone`]).
+    alone: tokio::sync::Mutex<()>,
+}
+
+/// Where a session's second connection goes: the endpoint and TLS settings its own connection was opened with.
+#[derive(Clone)]
+pub struct LaneTo {
+    pub endpoint: crate::config::Endpoint,
+    pub tls: Option<crate::target::connect::TlsClient>,
 }
 
 impl Drop for Session {
@@ -112,7 +128,63 @@ impl Session {
             message_fetch: tokio::sync::Semaphore::new(1),
             files: Mutex::new(HashMap::new()),
             answers: answers::Answers::default(),
+            lane_to: None,
+            lane: OnceCell::new(),
+            is_lane: false,
+            alone: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Waits until no other caller holds this session alone, then holds it so until the guard drops: a probe whose
+    /// connection failed under it tries again with no other probe's answer able to end the connection under it.
+    /// (Probes that are not alone do not wait: the guard orders only the retries among themselves.)
+    pub async fn alone(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.alone.lock().await
+    }
+
+    /// Until a `Version` is answered on this session's connection (at most three, 100 ms and 200 ms apart): after
+    /// its connection ended, the next call opens it again, and a call sent in between may still meet the old one's end.
+    pub async fn answering_again(&self) {
+        for pause in [Duration::from_millis(100), Duration::from_millis(200), Duration::ZERO] {
+            if self.version().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// This session, able to open a second connection to the same service for capability probes.
+    pub fn with_lane(mut self, lane_to: LaneTo) -> Session {
+        self.lane_to = Some(lane_to);
+        self
+    }
+
+    /// The session capability probes call rpcs on: a second connection to the same service, sharing this session's
+    /// timeline (every rpc recorded where the checks read it) and bot, with no event stream of its own (the probes
+    /// read the echoes this session's stream records). A probe's answer that ends its connection — a 3 MiB error
+    /// text in the trailers, a malformed frame — ends only the probes' connection (tonic opens it again for the next
+    /// probe), not the one the conformance checks and the event stream use. The loss of the probes' connection is
+    /// not the service's loss: that is this session's alone. Without lane settings (a session built by hand),
+    /// this session itself. Errors: the second connection could not be opened (why, one line).
+    pub async fn probe_lane(self: &Arc<Session>) -> Result<Arc<Session>, String> {
+        let Some(lane_to) = self.lane_to.clone() else {
+            return Ok(self.clone());
+        };
+        self.lane
+            .get_or_init(|| async {
+                let channel =
+                    crate::target::connect::channel(&lane_to.endpoint, lane_to.tls, self.options.connect_timeout)
+                        .await
+                        .map_err(|error| format!("the probes' own connection could not be opened: {error}"))?;
+                let token = self.auth.clone();
+                let mut lane = Session::new(channel, None, self.options, self.timeline.clone());
+                lane.auth = token;
+                lane.bot = self.bot.clone();
+                lane.is_lane = true;
+                Ok(Arc::new(lane))
+            })
+            .await
+            .clone()
     }
 
     pub fn timeline(&self) -> &Timeline {
@@ -239,7 +311,7 @@ impl Session {
 
     /// One `Version` probe after `silent` (what went unanswered); no answer declares the service lost.
     async fn probe(&self, silent: String) {
-        if self.lost().is_some() {
+        if self.is_lane || self.lost().is_some() {
             return;
         }
         let after = self.options.rpc_timeout;
@@ -262,7 +334,8 @@ impl Session {
     /// The service is lost, for `why` ("+12.4s: …"): on the timeline, and to
     /// everyone waiting (the first cause stands).
     fn declare_lost(&self, why: String) {
-        if self.lost().is_some() {
+        // A lane's connection is not the service: the session's own rpcs and stream tell whether it is lost.
+        if self.is_lane || self.lost().is_some() {
             return;
         }
         let cause = lost_message(&why);

@@ -265,6 +265,7 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
             }));
         }
     };
+    let lane_to = super::LaneTo { endpoint: endpoint.clone(), tls: tls.clone() };
     let channel = match connect::channel(&endpoint, tls, timeouts.connect).await {
         Ok(channel) => channel,
         Err(error @ ConnectError::ServiceWithTls { .. }) => {
@@ -304,7 +305,8 @@ pub async fn walk(target: &Target, options: WalkOptions, observer: &dyn Observer
         Some(path) => super::Timeline::recorded_to(path),
         None => super::Timeline::new(),
     };
-    let session = Arc::new(Session::new(channel, target.token.as_deref(), session_options, timeline));
+    let session =
+        Arc::new(Session::new(channel, target.token.as_deref(), session_options, timeline).with_lane(lane_to));
     walked.session = Some(session.clone());
     match session.version().await {
         Ok(version) => {

@@ -9,6 +9,7 @@ use puppet_lint::exit;
 use puppet_lint::mock::{Fault, MockServer};
 use puppet_lint::report::model::{Report, Verdict};
 use puppet_lint::vocab::capability::{Outcome, Row, SideEffect};
+use puppet_lint::wire::Rpc;
 
 use crate::support::{self, Cli};
 
@@ -109,9 +110,11 @@ async fn a_default_run_sends_nothing_to_anyone_but_the_bot_itself() {
     for sent in &sends {
         assert_eq!(sent.conversation, sent.bot, "{} wrote to someone else: {sent:?}", sent.rpc);
     }
-    let rpcs: std::collections::BTreeSet<&str> = sends.iter().map(|sent| sent.rpc).collect();
-    for rpc in ["MessageSendText", "MessageSendFile", "MessageSendContact", "MessageSendUrl", "MessageForward"] {
-        assert!(rpcs.contains(rpc), "no {rpc} among {rpcs:?}");
+    let rpcs: std::collections::HashSet<Rpc> = sends.iter().map(|sent| sent.rpc).collect();
+    for rpc in
+        [Rpc::MessageSendText, Rpc::MessageSendFile, Rpc::MessageSendContact, Rpc::MessageSendUrl, Rpc::MessageForward]
+    {
+        assert!(rpcs.contains(&rpc), "no {rpc} among {rpcs:?}");
     }
     // Rows needing a peer are untested, saying what to give; destructive ones skipped without permission.
     ran.stdout_has("needs a room the bot may message: run with --peer-room ID").stdout_has("--peer-contact ID");
@@ -205,6 +208,53 @@ capability_fault!(
     Outcome::Partial,
     "sent as a still image"
 );
+
+/// Probes call on their own connection: a probe's answer that ends the connection it came on (3 MiB of error text
+/// in its trailers, more than a client accepts) ends only the probes' connection. Its row is broken, saying so; the
+/// other probes, in flight on the same connection when it ended, try again alone and keep their outcomes; the
+/// conformance checks and the event stream, on the session's own connection, never see it (Fault::MiniProgramHugeError,
+/// proven here, not through [`expect`]).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_that_ends_the_probes_connection_breaks_its_row_and_nothing_else() {
+    let fault = Fault::MiniProgramHugeError;
+    let mock = support::mock(&[fault]).await;
+    let endpoint = mock.address.to_string();
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", &mock.token, "--heartbeat-window", "2s"])
+        .args(["--capabilities"])
+        .reports("capabilities-lane")
+        .run_async()
+        .await;
+    ran.code(exit::OK);
+    let report = ran.report();
+    for check in report.checks.iter().filter(|check| check.capability.is_none()) {
+        assert!(
+            matches!(check.verdict, Verdict::Pass | Verdict::Skip),
+            "{} under {}: {:?} {:?}",
+            check.id,
+            fault.name(),
+            check.verdict,
+            check.reason
+        );
+    }
+    let outcomes = outcomes(&report);
+    let (seen, check) = &outcomes[Row::SendMiniProgram.key()];
+    assert_eq!(*seen, Outcome::Broken, "{check:?}");
+    let said = format!("{:?}", check.capability);
+    assert!(said.contains("`MessageSendMiniProgram`'s answer ended the connection"), "{said}");
+    for other in Row::ALL.iter().filter(|row| row.class() != SideEffect::Human && !NOT_PROBED.contains(row)) {
+        let wanted = match other {
+            Row::SendMiniProgram => Outcome::Broken,
+            // The message it forwards could not be made.
+            Row::ForwardMiniProgram => Outcome::Untested,
+            // Without peers, or without --allow-destructive.
+            _ if other.class() == SideEffect::Peer || other.class() == SideEffect::Destructive => continue,
+            _ => Outcome::Supported,
+        };
+        assert_eq!(outcomes[other.key()].0, wanted, "{} under {}:\n{}", other.key(), fault.name(), told(&report));
+    }
+    mock.shutdown().await;
+}
 
 #[test]
 fn every_capability_fault_is_tested() {

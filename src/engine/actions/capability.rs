@@ -100,6 +100,9 @@ struct Probe<'a> {
     /// How long the probe waits for an echo or an event, and until when.
     wait: Duration,
     deadline: Instant,
+    /// The probe runs again alone on the probes' connection ([`Session::alone`]): a connection that fails under one
+    /// of its calls now was ended by that call's answer.
+    alone: bool,
 }
 
 impl CheckRun {
@@ -108,7 +111,9 @@ impl CheckRun {
         let row = *row;
         let required = self.check.severity == Severity::Must;
         let from = self.context.timeline.now();
-        let session = self.session()?;
+        // Probes call on their own connection: an answer that ends it ends no conformance check.
+        let main = self.session()?;
+        let session = main.probe_lane().await.map_err(Failure::error)?;
         let bot = self.scope.get("bot").and_then(|fields| fields.get("")).cloned();
         let Some(bot) = bot else {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
@@ -116,18 +121,33 @@ impl CheckRun {
         let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
         let probe = Probe {
             run: self,
-            session,
+            session: session.clone(),
             bot,
             nonce: self.nonce(),
             last: Mutex::new(None),
             wait,
             deadline: self.cap(wait),
+            alone: false,
         };
-        let found = match probe.row(row).await {
-            Ok(found) | Err(Halt::Found(found)) => found,
+        let taken = |probe: &Probe<'_>| probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let (found, last) = match probe.row(row).await {
+            Ok(found) | Err(Halt::Found(found)) => (found, taken(&probe)),
+            // The probes' connection failed under this probe: another probe's answer may have ended it (every
+            // call in flight on it fails). Once more, alone on the connection opened again: if it fails alone
+            // while the service still answers the session, this probe's own answer ended it.
+            Err(Halt::Failure(failure)) if failure.kind == Kind::Connection && main.lost().is_none() => {
+                let _alone = session.alone().await;
+                // The connection the failure ended is opened again on the next call: one that answers first, so
+                // the retry does not meet the old one's end.
+                session.answering_again().await;
+                let again = Probe { last: Mutex::new(None), deadline: self.cap(wait), alone: true, ..probe };
+                match again.row(row).await {
+                    Ok(found) | Err(Halt::Found(found)) => (found, taken(&again)),
+                    Err(Halt::Failure(failure)) => return Err(failure),
+                }
+            }
             Err(Halt::Failure(failure)) => return Err(failure),
         };
-        let last = probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         let now = self.context.timeline.now();
         let timeline: Vec<TimelineEntry> = self
             .context
@@ -284,11 +304,23 @@ impl Probe<'_> {
                     RpcError::Status { .. } | RpcError::Timeout { .. } => {
                         Err(Halt::Found(Found::broken(expected, format!("`{rpc}` answered {}", shown(&status, 300)))))
                     }
+                    // Alone on the connection, with the service still answering the session: this answer ended it.
+                    RpcError::Transport { .. } if self.alone && self.service_answers() => {
+                        Err(Halt::Found(Found::broken(
+                            "an answer the client can read (a status or a reply), on a connection that stays open",
+                            format!("`{rpc}`'s answer ended the connection, alone on it: {}", shown(&status, 300)),
+                        )))
+                    }
                     RpcError::Transport { .. } => Err(Halt::Failure(Failure::connection(&error))),
                     RpcError::Malformed { .. } => Err(Halt::Failure(Failure::error(error.to_string()))),
                 }
             }
         }
+    }
+
+    /// The service is not lost: the session's own connection and stream still stand.
+    fn service_answers(&self) -> bool {
+        self.run.session().is_ok_and(|session| session.lost().is_none())
     }
 
     fn noted(&self, rpc: Rpc, status: String) {
@@ -300,7 +332,8 @@ impl Probe<'_> {
     }
 
     /// The `message` the bot's send came back as: by the id the send returned, else (a server that returns none)
-    /// the first message from `after` on whose text or file name carries `marker`, other than `not`. No echo
+    /// the first message from `after` on whose text or file name (its `filename`, or for a file-typed or Unknown
+    /// echo with neither, the name of the FileBox `MessageFile` gives) carries `marker`, other than `not`. No echo
     /// within the wait: `broken` — the send was accepted and nothing came.
     async fn echo(
         &self,
@@ -335,9 +368,24 @@ impl Probe<'_> {
                     self.session.message_payload(message_id).await,
                     &format!("MessagePayload answers for the echo of {what}"),
                 )?;
-                if !id.is_empty()
-                    || (!marker.is_empty() && (payload.text.contains(marker) || payload.filename.contains(marker)))
-                {
+                let carries = |text: &str| !marker.is_empty() && text.contains(marker);
+                // A file's echo may name its file only in its FileBox (the official mock's carries no text and no
+                // `filename`): a file-typed echo with neither is matched by the name `MessageFile` gives.
+                let file_named = || async {
+                    if marker.is_empty() || !payload.text.is_empty() || !payload.filename.is_empty() {
+                        return false;
+                    }
+                    // Unknown too: a provider that cannot type a file (the official mock, for a GIF or an MP3).
+                    let kind = MessageKind::from_wire(payload.r#type);
+                    if !kind.carries_file() && kind != MessageKind::Unknown {
+                        return false;
+                    }
+                    match self.session.message_file(message_id).await {
+                        Ok(json) => FileBox::parse(&json).is_ok_and(|file| carries(&file.name)),
+                        Err(_) => false,
+                    }
+                };
+                if !id.is_empty() || carries(&payload.text) || carries(&payload.filename) || file_named().await {
                     timeline.mark_consumed(entry.at);
                     return Ok(payload);
                 }

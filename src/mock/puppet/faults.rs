@@ -15,7 +15,7 @@ use super::stream::Outgoing;
 use super::{CONTACTS, Mock, ROOM, State};
 use crate::mock::Fault;
 use crate::proto::wechaty::puppet as pb;
-use crate::wire::{EventKind, MessageKind};
+use crate::wire::{EventKind, MessageKind, Rpc};
 
 impl Mock {
     fn has(&self, fault: Fault) -> bool {
@@ -383,16 +383,19 @@ impl Mock {
 
     /// The capability faults that refuse an rpc: `room-qr-unimplemented`, and the official server's two
     /// spellings of "unsupported" (`contact-card-unsupported`, `tags-unsupported-legacy`).
-    pub(super) fn capability_refusal(&self, rpc: &str) -> Option<Status> {
+    pub(super) fn capability_refusal(&self, rpc: Rpc) -> Option<Status> {
         const UNSUPPORTED: &str = "Wechaty Puppet Unsupported API Error. Learn More At https://github.com/wechaty/wechaty-puppet/wiki/Compatibility";
         match rpc {
-            "RoomQRCode" if self.has(Fault::RoomQrUnimplemented) => {
-                Some(Status::unimplemented("The server does not implement the method /wechaty.Puppet/RoomQRCode"))
+            Rpc::RoomQRCode if self.has(Fault::RoomQrUnimplemented) => {
+                Some(Status::unimplemented(format!("The server does not implement the method /wechaty.Puppet/{rpc}")))
             }
-            "MessageSendContact" if self.has(Fault::ContactCardUnsupported) => Some(Status::unknown(format!(
+            Rpc::MessageSendContact if self.has(Fault::ContactCardUnsupported) => Some(Status::unknown(format!(
                 "Error: {UNSUPPORTED}\n    at throwUnsupportedError (puppet-lint mock)\n    at MockPuppet.messageSendContact"
             ))),
-            "TagContactList" if self.has(Fault::TagsUnsupportedLegacy) => Some(Status::internal(UNSUPPORTED)),
+            Rpc::TagContactList if self.has(Fault::TagsUnsupportedLegacy) => Some(Status::internal(UNSUPPORTED)),
+            Rpc::MessageSendMiniProgram if self.has(Fault::MiniProgramHugeError) => {
+                Some(Status::unknown(format!("Error: {}", "mini program refused ".repeat(3 * 1024 * 1024 / 21))))
+            }
             _ => None,
         }
     }

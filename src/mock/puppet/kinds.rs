@@ -8,7 +8,7 @@ use tonic::Status;
 
 use super::{CONTACTS, Mock, ROOM};
 use crate::proto::wechaty::puppet as pb;
-use crate::wire::MessageKind;
+use crate::wire::{MessageKind, Rpc};
 
 /// What a card, link, mini program or location message carries.
 #[derive(Clone, Debug, Default)]
@@ -40,11 +40,11 @@ const TAG: &str = "mock-tag-friends";
 impl Mock {
     pub(super) fn send_text_mentioning(&self, request: pb::MessageSendTextRequest) -> Result<String, Status> {
         let sending = Sending { mentions: request.mentional_ids, ..Sending::default() };
-        self.send_with("MessageSendText", &request.conversation_id, &request.text, None, sending)
+        self.send_with(Rpc::MessageSendText, &request.conversation_id, &request.text, None, sending)
     }
 
     pub(super) fn send_contact_card(&self, request: pb::MessageSendContactRequest) -> Result<String, Status> {
-        if let Some(refusal) = self.capability_refusal("MessageSendContact") {
+        if let Some(refusal) = self.capability_refusal(Rpc::MessageSendContact) {
             return Err(refusal);
         }
         self.known_contact(&request.contact_id)?;
@@ -53,22 +53,25 @@ impl Mock {
             extra: Extra::Contact(request.contact_id),
             ..Sending::default()
         };
-        self.send_with("MessageSendContact", &request.conversation_id, "", None, sending)
+        self.send_with(Rpc::MessageSendContact, &request.conversation_id, "", None, sending)
     }
 
     pub(super) fn send_url(&self, request: pb::MessageSendUrlRequest) -> Result<String, Status> {
         let link = request.url_link.ok_or_else(|| Status::invalid_argument("no url_link"))?;
         let text = link.title.clone();
         let sending = Sending { kind: Some(MessageKind::Url), extra: Extra::Url(link), ..Sending::default() };
-        self.send_with("MessageSendUrl", &request.conversation_id, &text, None, sending)
+        self.send_with(Rpc::MessageSendUrl, &request.conversation_id, &text, None, sending)
     }
 
     pub(super) fn send_mini_program(&self, request: pb::MessageSendMiniProgramRequest) -> Result<String, Status> {
+        if let Some(refusal) = self.capability_refusal(Rpc::MessageSendMiniProgram) {
+            return Err(refusal);
+        }
         let program = request.mini_program.ok_or_else(|| Status::invalid_argument("no mini_program"))?;
         let text = program.title.clone();
         let sending =
             Sending { kind: Some(MessageKind::MiniProgram), extra: Extra::MiniProgram(program), ..Sending::default() };
-        self.send_with("MessageSendMiniProgram", &request.conversation_id, &text, None, sending)
+        self.send_with(Rpc::MessageSendMiniProgram, &request.conversation_id, &text, None, sending)
     }
 
     pub(super) fn send_location(&self, request: pb::MessageSendLocationRequest) -> Result<String, Status> {
@@ -80,7 +83,7 @@ impl Mock {
             silent: self.silences_location(),
             ..Sending::default()
         };
-        self.send_with("MessageSendLocation", &request.conversation_id, &text, None, sending)
+        self.send_with(Rpc::MessageSendLocation, &request.conversation_id, &text, None, sending)
     }
 
     /// A forward: a new message with its source's type, text, file and what it carries.
@@ -90,7 +93,7 @@ impl Mock {
         let name = source.file.as_ref().map(|file| file.name.clone()).unwrap_or_default();
         let file = source.file.map(|file| (file, name.as_str()));
         let sending = Sending { kind: Some(kind), extra: source.extra, ..Sending::default() };
-        self.send_with("MessageForward", &request.conversation_id, &source.payload.text, file, sending)
+        self.send_with(Rpc::MessageForward, &request.conversation_id, &source.payload.text, file, sending)
     }
 
     /// Recalls a message the bot sent: it reads back typed Recalled.
@@ -147,7 +150,7 @@ impl Mock {
     }
 
     pub(super) fn room_qr_code(&self, id: &str) -> Result<String, Status> {
-        if let Some(refusal) = self.capability_refusal("RoomQRCode") {
+        if let Some(refusal) = self.capability_refusal(Rpc::RoomQRCode) {
             return Err(refusal);
         }
         self.known_room(id)?;
@@ -182,7 +185,7 @@ impl Mock {
     }
 
     pub(super) fn tags(&self) -> Result<Vec<String>, Status> {
-        if let Some(refusal) = self.capability_refusal("TagContactList") {
+        if let Some(refusal) = self.capability_refusal(Rpc::TagContactList) {
             return Err(refusal);
         }
         Ok(vec![TAG.to_owned()])

@@ -31,7 +31,7 @@ use tonic::Status;
 use super::Fault;
 use crate::proto::health::health_check_response::ServingStatus;
 use crate::proto::wechaty::puppet as pb;
-use crate::wire::{EventKind, MessageKind};
+use crate::wire::{EventKind, MessageKind, Rpc};
 pub use rpc::Health;
 use stream::{Outgoing, Subscriber};
 
@@ -116,7 +116,7 @@ const SENDS_KEPT: usize = 10_000;
 /// A message the bot sent: by which rpc, to which conversation, while logged in as which bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
-    pub rpc: &'static str,
+    pub rpc: Rpc,
     pub conversation: String,
     pub bot: String,
 }
@@ -316,7 +316,7 @@ impl Mock {
     /// as it can on the official server. A file is typed by the name it was sent with (`sent_name`), whatever a
     /// fault makes of its name on the way.
     fn send(&self, conversation_id: &str, text: &str, file: Option<(StoredFile, &str)>) -> Result<String, Status> {
-        let rpc = if file.is_some() { "MessageSendFile" } else { "MessageSendText" };
+        let rpc = if file.is_some() { Rpc::MessageSendFile } else { Rpc::MessageSendText };
         self.send_with(rpc, conversation_id, text, file, kinds::Sending::default())
     }
 
@@ -324,7 +324,7 @@ impl Mock {
     /// carries, and whom it mentions. A room is a conversation too: the message names the room and no listener.
     fn send_with(
         &self,
-        rpc: &'static str,
+        rpc: Rpc,
         conversation_id: &str,
         text: &str,
         file: Option<(StoredFile, &str)>,
