@@ -142,6 +142,9 @@ pub enum Fault {
     GhostRoomOwner,
     /// `ContactPayload` of Bob answers the name "undefined"
     PlaceholderContactName,
+    // Issue 20's last gaps: names of every FileBox, one echo per send of any kind, big payloads told apart.
+    /// after login, 12 distinct 70 KiB `heartbeat`s that share their first 64 KiB (no storm), then 12 identical ones within 100 ms
+    BigEventStorm,
     /// capability: `RoomQRCode` answers UNIMPLEMENTED, as from a server without it
     RoomQrUnimplemented,
     /// capability: `MessageSendContact` answers the official server's UNKNOWN "Wechaty Puppet Unsupported API Error" with its stack

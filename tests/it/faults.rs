@@ -104,6 +104,8 @@ fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle
 fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads", "payloads.ids-resolve", "message.conversation-advice"]);
 fault!(a_message_delivered_twice_fails_message_once, Fault::DuplicateMessage, fails["events.message-once"]);
 fault!(a_storm_of_identical_events_warns, Fault::EventStorm, fails["events.no-storm"]);
+// Twelve different 70 KiB heartbeats that share their head are no storm; twelve identical ones are: one finding.
+fault!(a_storm_of_identical_big_events_warns, Fault::BigEventStorm, fails["events.no-storm"]);
 fault!(a_room_time_decades_off_fails_the_time_rule, Fault::StaleRoomTime, fails["payloads.time"]);
 fault!(a_placeholder_value_fails_the_placeholder_rule, Fault::PlaceholderValue, fails["payloads.placeholders"]);
 fault!(a_dangling_inviter_fails_the_identity_rule, Fault::DanglingInviter, fails["payloads.ids-resolve"]);

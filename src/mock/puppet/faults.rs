@@ -164,6 +164,22 @@ impl Mock {
                 }
             });
         }
+        if self.has(Fault::BigEventStorm) {
+            // Payloads past 64 KiB: a reader sees their head only, and twelve different ones share it.
+            let mock = self.clone();
+            self.spawn(async move {
+                let head = "puppet-lint mock: a long heartbeat ".repeat(2048);
+                for index in 0..12 {
+                    mock.emit(EventKind::Heartbeat, json!({ "data": format!("{head}{index}") }));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let same = format!("puppet-lint mock: the same long heartbeat {head}");
+                for _ in 0..12 {
+                    mock.emit(EventKind::Heartbeat, json!({ "data": same }));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        }
         if self.has(Fault::StaleRoomTime) {
             let (changer, _) = CONTACTS[0];
             let stale = unix_seconds() - 30 * 365 * 86_400;
