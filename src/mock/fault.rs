@@ -142,6 +142,17 @@ pub enum Fault {
     GhostRoomOwner,
     /// `ContactPayload` of Bob answers the name "undefined"
     PlaceholderContactName,
+    // Issue 20's last gaps: names of every FileBox, one echo per send of any kind, big payloads told apart.
+    /// `MessageImage` names Alice's photo in HD with a URL query (`alice-photo.jpg?size=hd`)
+    ImageNameQuery,
+    /// `MessageImage` names Alice's photo's thumbnail like a document (`alice-photo-thumb.pdf`)
+    ThumbnailNamedAsDocument,
+    /// Alice's photo's `MessagePayload.filename` ends in a URL fragment (`alice-photo.jpg#page=1`); its file keeps its name
+    FilenameFragment,
+    /// Alice's photo is named with the URL it was fetched from (`https://cdn.mock.invalid/alice-photo.jpg?sig=1`)
+    UrlAsFileName,
+    /// after login, 12 distinct 70 KiB `heartbeat`s that share their first 64 KiB (no storm), then 12 identical ones within 100 ms
+    BigEventStorm,
     /// capability: `RoomQRCode` answers UNIMPLEMENTED, as from a server without it
     RoomQrUnimplemented,
     /// capability: `MessageSendContact` answers the official server's UNKNOWN "Wechaty Puppet Unsupported API Error" with its stack

@@ -79,6 +79,8 @@ pub struct Session {
     /// several of them (checks read payloads one after another anyway).
     message_fetch: tokio::sync::Semaphore,
     files: Mutex<HashMap<String, Cached<pb::MessageFileResponse>>>,
+    /// `MessageImage` answers, by image type and message id (`"2:<id>"`).
+    images: Mutex<HashMap<String, Cached<pb::MessageImageResponse>>>,
     /// The account model's payload answers (`answers.rs`).
     answers: answers::Answers,
     /// How to open a second connection to the same service, for capability probes ([`Session::probe_lane`]);
@@ -127,6 +129,7 @@ impl Session {
             messages: Mutex::new(HashMap::new()),
             message_fetch: tokio::sync::Semaphore::new(1),
             files: Mutex::new(HashMap::new()),
+            images: Mutex::new(HashMap::new()),
             answers: answers::Answers::default(),
             lane_to: None,
             lane: OnceCell::new(),
@@ -546,6 +549,22 @@ impl Session {
             let message = pb::MessageFileRequest { id: id.to_owned() };
             self.unary(Rpc::MessageFile, message, None, |mut client, request| async move {
                 client.message_file(request).await
+            })
+            .await
+        })
+        .await
+        .clone()
+        .map(|response| response.file_box)
+    }
+
+    /// `MessageImage(id, type)`: the FileBox (JSON) of an image message in the size `image_type` asks for
+    /// (Thumbnail, HD, Artwork), cached per message and type.
+    pub async fn message_image(&self, id: &str, image_type: pb::ImageType) -> Result<String, RpcError> {
+        let cell = cell(&self.images, &format!("{}:{id}", image_type as i32));
+        cell.get_or_init(|| async {
+            let message = pb::MessageImageRequest { id: id.to_owned(), r#type: image_type.into() };
+            self.unary(Rpc::MessageImage, message, None, |mut client, request| async move {
+                client.message_image(request).await
             })
             .await
         })

@@ -50,6 +50,7 @@ rpcs! {
     MessageSendFileStream, true;
     MessagePayload, false;
     MessageFile, false;
+    MessageImage, false;
     ContactPayload, false;
     RoomPayload, false;
     RoomMemberList, false;

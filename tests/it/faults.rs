@@ -82,6 +82,12 @@ fault!(a_mangled_file_name_fails_fidelity, Fault::MangleFileName, fails["message
 fault!(an_image_without_a_file_fails_its_check, Fault::FileTypeWithoutFile, fails["message.file-types-have-files"]);
 fault!(unparsed_app_markup_warns, Fault::UnparsedAppMessage, fails["message.app-markup"]);
 fault!(a_path_in_a_file_name_fails_bare_names, Fault::PathInFileName, fails["filebox.bare-names"]);
+// Every name the service hands out, whatever its rpc or field: MessageImage's sizes, a payload's filename, a URL.
+fault!(a_query_in_an_image_name_fails_bare_names, Fault::ImageNameQuery, fails["filebox.bare-names"]);
+fault!(a_thumbnail_named_as_a_document_warns, Fault::ThumbnailNamedAsDocument, fails["filebox.name-fits-type"]);
+fault!(a_fragment_in_a_payloads_filename_fails_bare_names, Fault::FilenameFragment, fails["filebox.bare-names"]);
+// A URL for a name also hides the extension's MIME type from a receiver.
+fault!(a_url_as_a_file_name_fails_bare_names, Fault::UrlAsFileName, fails["filebox.bare-names", "filebox.mime-extension"]);
 fault!(a_message_time_in_seconds_fails_the_time_rule, Fault::MessageTimeInSeconds, fails["message.time"]);
 fault!(no_heartbeat_fails_the_interval, Fault::NoHeartbeat, fails["heartbeat.interval"]);
 fault!(no_dong_fails_ding_dong, Fault::NoDong, fails["heartbeat.ding-dong"], skips["filebox.ding-during-transfer"]);
@@ -104,6 +110,8 @@ fault!(an_unknown_event_type_warns, Fault::UnknownEvent, fails["events.lifecycle
 fault!(a_room_as_the_talker_fails_the_message_rule, Fault::RoomTalker, fails["message.received-payloads", "payloads.ids-resolve", "message.conversation-advice"]);
 fault!(a_message_delivered_twice_fails_message_once, Fault::DuplicateMessage, fails["events.message-once"]);
 fault!(a_storm_of_identical_events_warns, Fault::EventStorm, fails["events.no-storm"]);
+// Twelve different 70 KiB heartbeats that share their head are no storm; twelve identical ones are: one finding.
+fault!(a_storm_of_identical_big_events_warns, Fault::BigEventStorm, fails["events.no-storm"]);
 fault!(a_room_time_decades_off_fails_the_time_rule, Fault::StaleRoomTime, fails["payloads.time"]);
 fault!(a_placeholder_value_fails_the_placeholder_rule, Fault::PlaceholderValue, fails["payloads.placeholders"]);
 fault!(a_dangling_inviter_fails_the_identity_rule, Fault::DanglingInviter, fails["payloads.ids-resolve"]);
@@ -249,6 +257,27 @@ async fn content_failures_name_the_rpc_the_field_the_value_and_the_rule() {
             Fault::PathInFileName,
             "filebox.bare-names",
             &["`MessageFile` name", "/tmp/upload/alice-photo.jpg", "directory part", "bare-names, must"][..],
+        ),
+        (
+            Fault::ImageNameQuery,
+            "filebox.bare-names",
+            &["(image)", "`MessageImage` (HD) name", "alice-photo.jpg?size=hd", "a URL query", "bare-names, must"][..],
+        ),
+        (
+            Fault::ThumbnailNamedAsDocument,
+            "filebox.name-fits-type",
+            &["`MessageImage` (Thumbnail) name", "alice-photo-thumb.pdf", "application/pdf", "name-fits-type, should"]
+                [..],
+        ),
+        (
+            Fault::FilenameFragment,
+            "filebox.bare-names",
+            &["`MessagePayload`.filename", "alice-photo.jpg#page=1", "a URL fragment", "bare-names, must"][..],
+        ),
+        (
+            Fault::UrlAsFileName,
+            "filebox.bare-names",
+            &["`MessageFile` name", "https://cdn.mock.invalid/alice-photo.jpg?sig=1", "is a URL", "bare-names, must"][..],
         ),
         (
             Fault::MessageTimeInSeconds,

@@ -376,6 +376,31 @@ fn the_fact_rules_fail_live_and_again_naming_event_field_value_and_rule() {
     assert_eq!(undated(reasons(&again)), undated(reasons(&live)));
 }
 
+/// Payloads over 64 KiB are told apart by their whole digest, live and re-judged alike: twelve different long
+/// heartbeats that share their head are no storm, twelve identical ones are — one finding, the same both ways.
+#[test]
+fn big_payloads_with_one_head_are_no_storm_live_and_again() {
+    // A storm is a should: the run warns, and passes.
+    let run = Cli::new()
+        .args(["--mock", "--mock-fault", "big-event-storm", "--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
+        .reports("rejudge-big-storm")
+        .run();
+    run.code(exit::OK);
+    let live = run.report();
+    let dir = run.dir();
+    Cli::new().args(["rejudge", dir.to_str().unwrap()]).run().code(exit::OK);
+    let again = read_report(&dir.join("rejudged"));
+    let storm = |report: &Report| {
+        let check = report.checks.iter().find(|check| check.id == "events.no-storm").expect("events.no-storm");
+        assert_eq!(check.verdict, Verdict::Warn, "{:?}", check.reason);
+        check.reason.clone().unwrap_or_default()
+    };
+    let (said, again_said) = (storm(&live), storm(&again));
+    assert!(said.contains("`heartbeat`") && said.contains("the same long heartbeat"), "{said}");
+    assert!(!said.contains("findings"), "one storm, not the distinct payloads with one head: {said}");
+    assert_eq!(again_said, said);
+}
+
 /// A new QR code after a Confirmed scan (the login only after a second scan) is found again in the recording:
 /// `events.scan-to-login` warns live and re-judged, with the scan times.
 #[test]

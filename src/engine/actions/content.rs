@@ -6,9 +6,9 @@
 //! | --- | --- | --- | --- |
 //! | `file-answers` | must | a message typed Attachment, Audio, Emoticon, Image or Video has a file: `MessageFile` answers a FileBox | Wechaty's `message.toFileBox()` is how a bot reads such a message; a file type without a file is a type that lies about its content |
 //! | `app-markup` | should | a message typed Unknown (0) carries no raw app markup (`<msg>`, `<?xml`, `<appmsg`), and a Text (7) carries no app message (`<msg>` or `<?xml` holding an `<appmsg`) | the provider did not parse an app message (a link, a mini program, a file card); the bot gets markup instead of a typed message — typed Text, it even answers the markup as if a person had written it. A should: the provider may not know the kind yet |
-//! | `bare-names` | must | every name `MessageFile` hands out is a bare name: no directory part (`/`, `\`), no URL query or fragment after its extension | file-box keeps only the basename of a name; a receiver derives the MIME type from the extension, and `photo.jpg?x=1` has none it knows; a path leaks the provider's disk |
+//! | `bare-names` | must | every file name the service hands out — `MessageFile`'s, `MessageImage`'s in each size (Thumbnail, HD, Artwork) of an Image, `MessagePayload.filename` — is a bare name: no directory part (`/`, `\`, a URL), no URL query or fragment after its extension | file-box keeps only the basename of a name; a receiver derives the MIME type from the extension, and `photo.jpg?x=1` has none it knows; a path leaks the provider's disk |
 //! | `message-time` | must | `timestamp` (ms, wechaty-puppet) and `receive_time` lie at most [`MESSAGE_PAST`] before and [`FUTURE`] after the `message` event arrived | Wechaty's `message.date()` is that time; seconds where milliseconds belong put a message in 1970 |
-//! | `name-fits-type` | should | a file name (`MessageFile`'s, `MessagePayload.filename`) whose extension maps to a MIME type maps to one of the message's type: Image and Emoticon `image/*`, Video `video/*`, Audio `audio/*` (Attachment: any) | a receiver takes the MIME type from the name (file-box): an Image named `x.pdf` opens as a PDF. A should: the type still tells the bot what it got |
+//! | `name-fits-type` | should | a file name (`MessageFile`'s, `MessageImage`'s, `MessagePayload.filename`) whose extension maps to a MIME type maps to one of the message's type: Image and Emoticon `image/*` (and every `MessageImage` answer), Video `video/*`, Audio `audio/*` (Attachment: any) | a receiver takes the MIME type from the name (file-box): an Image named `x.pdf` opens as a PDF. A should: the type still tells the bot what it got |
 //!
 //! A name with no extension, or one no MIME type knows, is `filebox.mime-extension`'s (`check_received_files`, which
 //! also holds `MessageFile`'s name against the type once the files the bot sends came back).
@@ -21,7 +21,7 @@ use super::watch::{event_of, of_kinds};
 use super::{CheckRun, Failure, shown};
 use crate::clock::human;
 use crate::engine::field::facts::{FUTURE, MESSAGE_PAST, date, span};
-use crate::proto::wechaty::puppet::MessagePayloadResponse;
+use crate::proto::wechaty::puppet::{ImageType, MessagePayloadResponse};
 use crate::session::SCAN_LIMIT;
 use crate::suite::ContentRule;
 use crate::wire::filebox::FileBox;
@@ -31,6 +31,9 @@ use crate::wire::{EventKind, MessageKind};
 const LISTED: usize = 5;
 /// What starts raw app markup (WeChat's app messages are XML: `<msg><appmsg …>`).
 const MARKUP: &[&str] = &["<msg", "<?xml", "<appmsg"];
+/// The sizes `MessageImage` hands an Image out in (wechaty-puppet's `ImageType`), each a FileBox with a name.
+const IMAGE_TYPES: [(ImageType, &str); 3] =
+    [(ImageType::Thumbnail, "Thumbnail"), (ImageType::Hd, "HD"), (ImageType::Artwork, "Artwork")];
 
 impl CheckRun {
     /// Every `message` event of the run (and for `duration` more), resolved and judged by `rules`.
@@ -48,6 +51,9 @@ impl CheckRun {
             .any(|rule| matches!(rule, ContentRule::FileAnswers | ContentRule::BareNames | ContentRule::NameFitsType));
         // `asked`: `MessagePayload`s sent, answered or not (what the bound counts); `judged`: those answered.
         let (mut next, mut messages, mut asked, mut judged, mut files) = (0usize, 0usize, 0usize, 0usize, 0usize);
+        // `MessageImage` answers read (an Image's sizes), when a name rule is asked for.
+        let wants_names = rules.iter().any(|rule| matches!(rule, ContentRule::BareNames | ContentRule::NameFitsType));
+        let mut images = 0usize;
         let mut problems: Vec<(Duration, String)> = Vec::new();
         loop {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
@@ -83,6 +89,22 @@ impl CheckRun {
                         }
                         if rules.contains(&ContentRule::NameFitsType) {
                             found.extend(type_name_problem(kind, "`MessageFile` name", &file_box.name));
+                        }
+                    }
+                }
+                // Every FileBox an Image is handed out in: its sizes through `MessageImage`, named by the same rules
+                // (an image whatever the size). A size the service does not serve is no name to judge.
+                if wants_names && kind == MessageKind::Image {
+                    for (image_type, size) in IMAGE_TYPES {
+                        let Ok(json) = session.message_image(&id, image_type).await else { continue };
+                        let Ok(file_box) = FileBox::parse(&json) else { continue };
+                        images += 1;
+                        let what = format!("`MessageImage` ({size}) name");
+                        if rules.contains(&ContentRule::BareNames) {
+                            found.extend(bare_name_problem(&what, &file_box.name));
+                        }
+                        if rules.contains(&ContentRule::NameFitsType) {
+                            found.extend(type_name_problem(MessageKind::Image, &what, &file_box.name));
                         }
                     }
                 }
@@ -123,7 +145,10 @@ impl CheckRun {
             String::new()
         };
         let Some((at, first)) = problems.first().cloned() else {
-            let read = if wants_file { format!(", {files} file(s) read") } else { String::new() };
+            let mut read = if wants_file { format!(", {files} file(s) read") } else { String::new() };
+            if wants_names {
+                read.push_str(&format!(", {images} `MessageImage` answer(s) read"));
+            }
             self.note = Some(format!("{judged} message(s) judged{read}{sampled}"));
             return Ok(());
         };
@@ -143,7 +168,10 @@ fn expectation(rule: ContentRule) -> &'static str {
     match rule {
         ContentRule::FileAnswers => "a message of a file type has a file (MessageFile answers)",
         ContentRule::AppMarkup => "no message typed Unknown or Text carries raw app markup",
-        ContentRule::BareNames => "every file name MessageFile hands out is bare: no directory, no query, no fragment",
+        ContentRule::BareNames => {
+            "every file name the service hands out (MessageFile, MessageImage, MessagePayload.filename) is bare: no \
+             directory, no query, no fragment"
+        }
         ContentRule::MessageTime => "a message's timestamp (ms) and receive_time are when it arrived",
         ContentRule::NameFitsType => {
             "a file's name has an extension of the message's type (Image: image/*, Video: video/*, Audio: audio/*)"
@@ -225,12 +253,18 @@ fn name_problem(name: &str) -> Option<String> {
 /// A name (`what` says where it was found) with a directory part, or a URL query or fragment after its extension.
 fn bare_name_problem(what: &str, name: &str) -> Option<String> {
     let quoted = shown(&format!("{name:?}"), 100);
+    if name.contains("://") {
+        return Some(format!(
+            "{what} {quoted} is a URL, not a file name: a file name is bare, the base name only (bare-names, must)"
+        ));
+    }
     if name.contains('/') || name.contains('\\') {
         return Some(format!(
             "{what} {quoted} has a directory part: a file name is bare, the base name only (bare-names, must)"
         ));
     }
-    // `photo.jpg?x=1`, `report.pdf#page=2`: an extension, then a query or fragment that has none (`what?.txt` and
+    // `photo.jpg?x=1`, `report.pdf#page=2`, `photo.jpg?v=1.2`: an extension, then a query or fragment that has
+    // none, or that is parameters (`key=value`, `&`) whatever dots they hold (`what?.txt`, `v1.2?final.pdf` and
     // `notes #3.pdf` are names).
     let cut = name.find(['?', '#'])?;
     let (before, after) = name.split_at(cut);
@@ -242,7 +276,8 @@ fn bare_name_problem(what: &str, name: &str) -> Option<String> {
         })
     };
     let name_at = what;
-    (extension(before) && !extension(&after[1..])).then(|| {
+    let parameters = after[1..].contains(['=', '&']);
+    (extension(before) && (parameters || !extension(&after[1..]))).then(|| {
         let what = if after.starts_with('?') { "a URL query" } else { "a URL fragment" };
         format!(
             "{name_at} {quoted} ends in {what} after its extension: a file name is bare, and a receiver finds no \

@@ -192,6 +192,7 @@ impl CheckRun {
                     entry.at,
                     event.kind,
                     &event.raw,
+                    event.identity().as_ref(),
                     event.payload.as_ref(),
                     event.kept.is_whole(),
                     event.connect_heartbeat || event.replay,

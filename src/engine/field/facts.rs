@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use crate::session::timeline::Identity;
 use crate::vocab::FactRule;
 use crate::wire::EventKind;
 
@@ -103,9 +104,13 @@ impl Facts {
         }
     }
 
-    /// One event of the run: `raw` as received, `payload` its parse (`None` when it is no JSON or was trimmed),
-    /// `whole` whether the recording kept it whole. Connect heartbeats and replays are artefacts of a
-    /// subscription, not happenings: they are left out of the storm rule.
+    /// One event of the run: `raw` as shown (a long payload cut), `identity` what tells the whole payload from
+    /// another (`EventRecord::identity`: itself, or its SHA-256 when long or trimmed; `None` when nothing of it was
+    /// recorded), `payload` its parse (`None` when it is no JSON or was trimmed), `whole` whether the recording kept
+    /// it whole. The storm rule goes by `identity`, so it also judges a payload the recording trimmed (its digest
+    /// was kept) and never takes two long payloads with one head for one; the other rules read the payload, whole.
+    /// Connect heartbeats and replays are artefacts of a subscription, not happenings: they are left out of the
+    /// storm rule.
     #[allow(clippy::too_many_arguments)]
     pub fn event(
         &mut self,
@@ -113,18 +118,23 @@ impl Facts {
         at: Duration,
         kind: EventKind,
         raw: &str,
+        identity: Option<&Identity<'_>>,
         payload: Option<&Value>,
         whole: bool,
         subscription_artefact: bool,
     ) {
+        if self.storm
+            && !subscription_artefact
+            && kind != EventKind::Dong
+            && let Some(identity) = identity
+        {
+            self.storm(seq, at, kind, raw, identity);
+        }
         if !whole {
             self.unjudged += 1;
             return;
         }
         self.judged += 1;
-        if self.storm && !subscription_artefact && kind != EventKind::Dong {
-            self.storm(seq, at, kind, raw);
-        }
         let Some(payload) = payload else { return };
         if self.once && kind == EventKind::Message {
             self.once(seq, at, payload);
@@ -184,8 +194,8 @@ impl Facts {
         }
     }
 
-    fn storm(&mut self, seq: usize, at: Duration, kind: EventKind, raw: &str) {
-        let key = self.hash((kind.wire(), raw));
+    fn storm(&mut self, seq: usize, at: Duration, kind: EventKind, raw: &str, identity: &Identity<'_>) {
+        let key = self.hash((kind.wire(), identity));
         // Windows older than a second are dropped once a second; past WINDOWS_KEPT distinct payloads within it,
         // a new payload is not followed until then (thousands of distinct events a second are no storm of one).
         if at.saturating_sub(self.pruned) > Duration::from_secs(1) {

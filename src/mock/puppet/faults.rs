@@ -164,6 +164,22 @@ impl Mock {
                 }
             });
         }
+        if self.has(Fault::BigEventStorm) {
+            // Payloads past 64 KiB: a reader sees their head only, and twelve different ones share it.
+            let mock = self.clone();
+            self.spawn(async move {
+                let head = "puppet-lint mock: a long heartbeat ".repeat(2048);
+                for index in 0..12 {
+                    mock.emit(EventKind::Heartbeat, json!({ "data": format!("{head}{index}") }));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let same = format!("puppet-lint mock: the same long heartbeat {head}");
+                for _ in 0..12 {
+                    mock.emit(EventKind::Heartbeat, json!({ "data": same }));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        }
         if self.has(Fault::StaleRoomTime) {
             let (changer, _) = CONTACTS[0];
             let stale = unix_seconds() - 30 * 365 * 86_400;
@@ -349,9 +365,33 @@ impl Mock {
         }
     }
 
-    /// `path-in-file-name`: Alice's photo named with the upload path.
+    /// `path-in-file-name`: Alice's photo named with the upload path; `url-as-file-name`: with the URL it was fetched
+    /// from.
     pub(super) fn received_file_name(&self, name: String) -> String {
-        if self.has(Fault::PathInFileName) { format!("/tmp/upload/{name}") } else { name }
+        if self.has(Fault::PathInFileName) {
+            format!("/tmp/upload/{name}")
+        } else if self.has(Fault::UrlAsFileName) {
+            format!("https://cdn.mock.invalid/{name}?sig=1")
+        } else {
+            name
+        }
+    }
+
+    /// `filename-fragment`: the `MessagePayload.filename` of Alice's photo with a URL fragment (its file keeps its
+    /// name).
+    pub(super) fn payload_filename(&self, name: String) -> String {
+        if self.has(Fault::FilenameFragment) { format!("{name}#page=1") } else { name }
+    }
+
+    /// The name `MessageImage` gives an image in a size (`image_type`: 1 Thumbnail, 2 HD, 3 Artwork): the file's;
+    /// `image-name-query`: HD with a URL query; `thumbnail-named-as-document`: the thumbnail like a PDF.
+    pub(super) fn image_name(&self, name: &str, image_type: i32) -> String {
+        let stem = std::path::Path::new(name).file_stem().and_then(|stem| stem.to_str()).unwrap_or(name);
+        match image_type {
+            2 if self.has(Fault::ImageNameQuery) => format!("{name}?size=hd"),
+            1 if self.has(Fault::ThumbnailNamedAsDocument) => format!("{stem}-thumb.pdf"),
+            _ => name.to_owned(),
+        }
     }
 
     /// `message-time-in-seconds`: the payload's `timestamp` in seconds (its `receive_time` stays right).

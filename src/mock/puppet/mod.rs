@@ -285,6 +285,9 @@ impl Mock {
         });
         let photo = StoredFile { name, bytes: Bytes::from_static(TINY_JPEG) };
         let message = self.store(alice, bot, "", kind, Some(photo));
+        if let Some(stored) = self.state().messages.get_mut(&message) {
+            stored.payload.filename = self.payload_filename(std::mem::take(&mut stored.payload.filename));
+        }
         self.emit(EventKind::Message, json!({ "messageId": message }));
     }
 

@@ -17,8 +17,8 @@ use super::{CONTACTS, Mock, ROOM, ROOMS, StoredFile, not_logged_in};
 use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_server;
-use crate::wire::EventKind;
 use crate::wire::filebox::{self, FileBox, Payload};
+use crate::wire::{EventKind, MessageKind};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -354,6 +354,17 @@ impl puppet_server::Puppet for Mock {
             FileBox::uuid(&file.name, &uuid, size)
         };
         Ok(Response::new(pb::MessageFileResponse { file_box: file_box.to_json() }))
+    }
+
+    /// An Image's file in the size asked for (the mock keeps one size: each is the file), named as the file is.
+    async fn message_image(&self, request: Request<pb::MessageImageRequest>) -> Reply<pb::MessageImageResponse> {
+        let request = request.into_inner();
+        let message = self.message(&request.id)?;
+        let (Some(file), true) = (message.file, message.payload.r#type == MessageKind::Image.wire()) else {
+            return Err(Status::failed_precondition(format!("message \"{}\" is no image", request.id)));
+        };
+        let name = self.image_name(&file.name, request.r#type);
+        Ok(Response::new(pb::MessageImageResponse { file_box: FileBox::from_bytes(&name, &file.bytes).to_json() }))
     }
 
     async fn contact_payload(&self, request: Request<pb::ContactPayloadRequest>) -> Reply<pb::ContactPayloadResponse> {

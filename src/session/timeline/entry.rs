@@ -61,6 +61,20 @@ pub struct EventRecord {
     /// head and `payload` `None`; a live run may still hold its parse (long
     /// strings cut) for live readers, such as a message's id.
     pub kept: Kept,
+    /// The whole payload's SHA-256 (lower-case hex) when `raw` is not all of it: a payload over the long-payload
+    /// limit is cut for readers (`wire::cut_long`), its digest taken from the whole as it arrived (or as it is read
+    /// back whole from the recording). A payload the recording trimmed carries its digest in `kept`.
+    pub sha256: Option<String>,
+}
+
+/// What tells one payload from another, whole ([`EventRecord::identity`]): two events are the same payload when
+/// their identities are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity<'a> {
+    /// A payload up to [`super::HEAD`] bytes: itself.
+    Whole(&'a str),
+    /// A longer one: the SHA-256 of all of it (lower-case hex).
+    Sha256(std::borrow::Cow<'a, str>),
 }
 
 /// How much of an event's payload the recording kept.
@@ -114,8 +128,31 @@ pub struct Moment {
 }
 
 impl EventRecord {
+    /// What tells this payload from another, judged on the whole payload however much of it `raw` holds: the
+    /// payload itself up to [`super::HEAD`] bytes, else its SHA-256 — the digest taken as it arrived, the one the
+    /// recording kept with a trimmed payload, or one taken now of a whole `raw` — so a run and the re-judging of its
+    /// recording agree. `None` when nothing of it was recorded.
+    pub fn identity(&self) -> Option<Identity<'_>> {
+        use std::borrow::Cow;
+        match (&self.kept, &self.sha256) {
+            (Kept::Unrecorded, _) => None,
+            (Kept::Trimmed(trimmed), _) => Some(Identity::Sha256(Cow::Borrowed(&trimmed.sha256))),
+            (Kept::Whole, Some(digest)) => Some(Identity::Sha256(Cow::Borrowed(digest))),
+            (Kept::Whole, None) if self.raw.len() > super::HEAD => {
+                Some(Identity::Sha256(Cow::Owned(sha256_hex(&self.raw))))
+            }
+            (Kept::Whole, None) => Some(Identity::Whole(&self.raw)),
+        }
+    }
+
     /// A string field of the payload.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.payload.as_ref()?.get(name)?.as_str()
     }
+}
+
+/// The SHA-256 of `text`, in lower-case hex (as the recording's `Trimmed.sha256`).
+pub fn sha256_hex(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -27,7 +27,7 @@ mod entry;
 mod overview;
 mod recording;
 
-pub use entry::{Entry, EventRecord, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, What};
+pub use entry::{Entry, EventRecord, Identity, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, What, sha256_hex};
 use recording::{Appended, Recording};
 pub use recording::{Budget, HEAD, RecordingError};
 
@@ -282,7 +282,9 @@ impl Timeline {
                 (payload, problem.map(|problem| problem.to_string()))
             }
         };
-        let long = (raw.len() > LONG_PAYLOAD).then(|| (crate::wire::cut_long(&raw).into_owned(), payload));
+        // A long payload is cut for readers: its identity, the whole's digest, is taken now, from all of it.
+        let long =
+            (raw.len() > LONG_PAYLOAD).then(|| (crate::wire::cut_long(&raw).into_owned(), payload, sha256_hex(&raw)));
         let recorded = recorded.map(|recorded| (recorded.at, recorded.connect_heartbeat, recorded.replay));
         let seq = {
             let mut state = self.lock();
@@ -324,7 +326,7 @@ impl Timeline {
             let unrecorded = offset.is_none();
             let locator = match (long, offset) {
                 // The run saw it whole: live readers (a message's id) keep its parse; judges go by `kept`.
-                (Some((shown, payload)), _) if state.long.len() < LONG_KEPT => {
+                (Some((shown, payload, sha256)), _) if state.long.len() < LONG_KEPT => {
                     state.long.push(EventRecord {
                         stream,
                         kind,
@@ -334,6 +336,7 @@ impl Timeline {
                         connect_heartbeat,
                         replay,
                         kept,
+                        sha256: Some(sha256),
                     });
                     LONG | (state.long.len() - 1) as u64
                 }
@@ -563,7 +566,17 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
     if slot.locator & UNRECORDED != 0 {
         let raw = "(not recorded: the recording budget was spent)".to_owned();
         let (stream, kept) = (state.current_stream, Kept::Unrecorded);
-        let record = EventRecord { stream, kind, raw, payload: None, problem: None, connect_heartbeat, replay, kept };
+        let record = EventRecord {
+            stream,
+            kind,
+            raw,
+            payload: None,
+            problem: None,
+            connect_heartbeat,
+            replay,
+            kept,
+            sha256: None,
+        };
         return Some(Entry { seq, at, what: What::Event(record) });
     }
     let back = state.recording.read_event(slot.locator & VALUE_BITS).unwrap_or_default();
@@ -575,15 +588,16 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
         );
         let kept = Kept::Trimmed(trimmed);
         let problem = back.problem;
-        let record = EventRecord { stream, kind, raw, payload: None, problem, connect_heartbeat, replay, kept };
+        let record =
+            EventRecord { stream, kind, raw, payload: None, problem, connect_heartbeat, replay, kept, sha256: None };
         return Some(Entry { seq, at, what: What::Event(record) });
     }
     let raw = back.payload;
     let (payload, problem) = decode_payload(kind, &raw);
-    // A long line read back (past [`LONG_KEPT`]) is shown cut, like the others.
-    let raw = match crate::wire::cut_long(&raw) {
-        std::borrow::Cow::Borrowed(_) => raw,
-        std::borrow::Cow::Owned(shown) => shown,
+    // A long line read back (past [`LONG_KEPT`]) is shown cut, like the others, its identity the whole's digest.
+    let (raw, sha256) = match crate::wire::cut_long(&raw) {
+        std::borrow::Cow::Borrowed(_) => (raw, None),
+        std::borrow::Cow::Owned(shown) => (shown, Some(sha256_hex(&raw))),
     };
     Some(Entry {
         seq,
@@ -597,6 +611,7 @@ fn materialize(state: &mut State, seq: usize) -> Option<Entry> {
             connect_heartbeat,
             replay,
             kept: Kept::Whole,
+            sha256,
         }),
     })
 }

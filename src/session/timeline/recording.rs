@@ -288,8 +288,7 @@ impl Recording {
         }
         if length > HEAD && !already {
             let TimelineWhat::Event { payload, trimmed, .. } = &mut entry.what else { unreachable!() };
-            let digest = ring::digest::digest(&ring::digest::SHA256, payload.as_bytes());
-            let sha256: String = digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+            let sha256 = super::entry::sha256_hex(payload);
             let cut = Trimmed { bytes: length as u64, sha256 };
             let mut head = HEAD;
             while !payload.is_char_boundary(head) {

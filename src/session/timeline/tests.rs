@@ -206,6 +206,50 @@ fn the_recording_stays_within_its_budget_and_a_rebuild_says_what_was_trimmed() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Two payloads over the long-payload limit with one head are two payloads: each event's identity is its whole
+/// payload's SHA-256, taken as it arrived (the readers' `raw` is cut), and the same when re-judged from the
+/// recording, whether it kept the payload whole or trimmed it; a short payload is its own identity.
+#[test]
+fn a_long_payloads_identity_is_its_whole_digest_live_and_read_back() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-identity-{}", uuid::Uuid::new_v4().simple()));
+    let path = dir.join(RECORDING);
+    let budget = Budget { total: 4 << 20, line: 1 << 20 };
+    let timeline = Timeline::recorded_within(&path, budget);
+    let head = "h".repeat(70 << 10);
+    let big = |tail: &str| format!(r#"{{"data":"{head}{tail}"}}"#);
+    timeline.push_event(1, 1, big("a"));
+    timeline.push_event(1, 1, big("b"));
+    timeline.push_event(1, 1, big("a"));
+    timeline.push_event(1, 1, r#"{"data":"short"}"#.into());
+    // Over the line cap: trimmed by the recording, its digest kept with it.
+    let over = format!(r#"{{"data":"{}"}}"#, "o".repeat(2 << 20));
+    timeline.push_event(1, 1, over.clone());
+    timeline.flush();
+    let identities = |timeline: &Timeline| -> Vec<String> {
+        timeline
+            .since(0)
+            .into_iter()
+            .filter_map(|entry| match entry.what {
+                What::Event(event) => Some(format!("{:?}", event.identity())),
+                _ => None,
+            })
+            .collect()
+    };
+    let live = identities(&timeline);
+    assert_eq!(live.len(), 5);
+    let What::Event(first) = &timeline.since(0)[0].what else { unreachable!() };
+    assert!(first.raw.len() < 4096, "readers see it cut");
+    assert_ne!(live[0], live[1], "one head, two payloads");
+    assert_eq!(live[0], live[2]);
+    assert!(live[0].contains(&sha256_hex(&big("a"))), "{}", live[0]);
+    assert!(live[3].contains("Whole") && live[3].contains("short"), "{}", live[3]);
+    assert!(live[4].contains(&sha256_hex(&over)), "{}", live[4]);
+    drop(timeline);
+    let again = Timeline::from_recording(&path).unwrap();
+    assert_eq!(identities(&again), live, "re-judged, the same identities");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A file bigger than any recording, or with a line longer than any recording line, is refused before it is read.
 #[test]
 fn a_recording_over_its_caps_is_refused() {

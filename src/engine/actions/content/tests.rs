@@ -71,7 +71,7 @@ fn names_with_a_directory_a_query_or_a_fragment_are_found() {
     for (name, what) in [
         ("/tmp/upload/report.pdf", "directory part"),
         ("C:\\Users\\bot\\Downloads\\photo.jpg", "directory part"),
-        ("https://cdn.example/f/photo.jpg", "directory part"),
+        ("https://cdn.example/f/photo.jpg", "is a URL"),
         ("photo.jpg?x=1", "a URL query"),
         ("report.pdf#page=2", "a URL fragment"),
         ("voice.silk?sign=abc&t=1", "a URL query"),
@@ -82,6 +82,41 @@ fn names_with_a_directory_a_query_or_a_fragment_are_found() {
     for bare in ["report.pdf", "报告 final v2.pdf", "what?.txt", "notes #3.pdf", "a?b#c", "photo.jpg", ".hidden"] {
         assert_eq!(name_problem(bare), None, "{bare}");
     }
+}
+
+/// The family of the fragment the attacker's `cat.jpg#page=1` belongs to, on every name the service hands out:
+/// parameters that hold dots (which once read as an extension after the `?`), a URL of any scheme, a fragment in
+/// `MessageImage`'s name, a query in a payload's filename — and names that only look like one stay names.
+#[test]
+fn queries_fragments_and_urls_are_found_in_every_name_whatever_they_hold() {
+    for (what, name, said) in [
+        ("`MessageFile` name", "cat.jpg#page=1", "a URL fragment"),
+        ("`MessageFile` name", "photo.png?v=1.2", "a URL query"),
+        ("`MessageFile` name", "clip.mp4#t=10.5", "a URL fragment"),
+        ("`MessageFile` name", "scan.pdf?a.b&c=d.e", "a URL query"),
+        ("`MessageImage` (HD) name", "alice-photo.jpg?size=hd", "a URL query"),
+        ("`MessageImage` (Thumbnail) name", "thumb.jpg#x", "a URL fragment"),
+        ("`MessageImage` (Artwork) name", "file:///var/cache/alice-photo.jpg", "is a URL"),
+        ("`MessagePayload`.filename", "https://cdn.example/cat.jpg?sig=abc", "is a URL"),
+    ] {
+        let found = bare_name_problem(what, name).unwrap_or_default();
+        assert!(
+            found.starts_with(what) && found.contains(said) && found.contains("(bare-names, must)"),
+            "{name}: {found}"
+        );
+    }
+    for bare in ["v1.2?final.pdf", "why?.txt", "track #2.mp3", "a.b#c.d"] {
+        assert_eq!(bare_name_problem("`MessageFile` name", bare), None, "{bare}");
+    }
+}
+
+/// `MessageImage` answers are images, whatever the message: a size named like a document is of another kind.
+#[test]
+fn a_message_image_named_as_another_kind_is_found() {
+    let found = type_name_problem(MessageKind::Image, "`MessageImage` (Thumbnail) name", "alice-photo-thumb.pdf");
+    let found = found.unwrap_or_default();
+    assert!(found.contains("`MessageImage` (Thumbnail) name") && found.contains("application/pdf"), "{found}");
+    assert_eq!(type_name_problem(MessageKind::Image, "`MessageImage` (HD) name", "qrcode.png"), None);
 }
 
 #[test]

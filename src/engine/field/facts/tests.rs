@@ -9,12 +9,21 @@ fn started() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(STARTED)
 }
 
+/// A payload's identity as the timeline gives it (`EventRecord::identity`).
+fn identity(raw: &str) -> Identity<'_> {
+    if raw.len() > crate::session::timeline::HEAD {
+        Identity::Sha256(crate::session::timeline::sha256_hex(raw).into())
+    } else {
+        Identity::Whole(raw)
+    }
+}
+
 /// Judges `(at seconds, event, payload)` with `rules`; returns the findings' messages.
 fn judge(rules: &[FactRule], events: &[(f64, EventKind, &str)]) -> Vec<String> {
     let mut facts = Facts::new(rules, started());
     for (seq, (at, kind, raw)) in events.iter().enumerate() {
         let payload: Option<Value> = serde_json::from_str(raw).ok();
-        facts.event(seq, Duration::from_secs_f64(*at), *kind, raw, payload.as_ref(), true, false);
+        facts.event(seq, Duration::from_secs_f64(*at), *kind, raw, Some(&identity(raw)), payload.as_ref(), true, false);
     }
     facts.findings().iter().map(|finding| finding.message.clone()).collect()
 }
@@ -109,7 +118,7 @@ fn dongs_and_connect_heartbeats_are_no_storm() {
     let connect = r#"{"data":"Wechaty Puppet gRPC stream connect successfully"}"#;
     for seq in 0..40 {
         let at = Duration::from_millis(seq as u64 * 10);
-        facts.event(seq, at, EventKind::Heartbeat, connect, None, true, true);
+        facts.event(seq, at, EventKind::Heartbeat, connect, Some(&identity(connect)), None, true, true);
     }
     assert!(facts.findings().is_empty());
 }
@@ -270,9 +279,9 @@ fn a_storm_among_a_flood_of_distinct_events_is_still_found_and_the_flood_is_quic
         let at = Duration::from_micros(seq as u64 * 5);
         let raw = format!(r#"{{"messageId":"m{seq}"}}"#);
         let payload: Value = serde_json::from_str(&raw).unwrap();
-        facts.event(seq, at, EventKind::Message, &raw, Some(&payload), true, false);
+        facts.event(seq, at, EventKind::Message, &raw, Some(&identity(&raw)), Some(&payload), true, false);
         if seq % 1000 == 0 {
-            facts.event(seq, at, EventKind::Heartbeat, beat, None, true, false);
+            facts.event(seq, at, EventKind::Heartbeat, beat, Some(&identity(beat)), None, true, false);
         }
     }
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
@@ -280,4 +289,33 @@ fn a_storm_among_a_flood_of_distinct_events_is_still_found_and_the_flood_is_quic
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].rule, FactRule::EventStorm);
     assert!(facts.windows.len() <= WINDOWS_KEPT + 1);
+}
+
+/// Big payloads (over the 64 KiB a reader sees whole) are judged on their whole digest: two different ones with one
+/// head are no storm, the same one twelve times in a second is — also when the recording trimmed them (its digest).
+#[test]
+fn big_payloads_are_told_apart_by_their_whole_digest() {
+    let head = "x".repeat(70 << 10);
+    let distinct: Vec<String> = (0..12).map(|index| format!(r#"{{"data":"{head}{index}"}}"#)).collect();
+    let events: Vec<(f64, EventKind, &str)> = distinct
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| (index as f64 * 0.01, EventKind::Heartbeat, raw.as_str()))
+        .collect();
+    assert!(judge(&[FactRule::EventStorm], &events).is_empty(), "twelve payloads, one head");
+    let same = format!(r#"{{"messageId":"m","text":"{head}"}}"#);
+    let events: Vec<(f64, EventKind, &str)> =
+        (0..12).map(|index| (f64::from(index) * 0.01, EventKind::Message, same.as_str())).collect();
+    let found = judge(&[FactRule::EventStorm], &events);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`message`") && found[0].contains("storm"), "{found:?}");
+    // Trimmed by the recording budget: no payload to read, the digest still tells the storm.
+    let mut facts = Facts::new(&[FactRule::EventStorm], started());
+    let digest = Identity::Sha256(crate::session::timeline::sha256_hex(&same).into());
+    for seq in 0..12 {
+        let at = Duration::from_millis(seq as u64 * 10);
+        facts.event(seq, at, EventKind::Dirty, "{\"payloadType\":…", Some(&digest), None, false, false);
+    }
+    assert_eq!(facts.findings().len(), 1, "{:?}", facts.findings());
+    assert_eq!((facts.judged, facts.unjudged), (0, 12));
 }
