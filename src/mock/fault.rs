@@ -33,6 +33,8 @@ pub enum Fault {
     TrimText,
     /// a text the bot sends comes back twice, as two messages with ids of their own
     DoubleEcho,
+    /// a file the bot sends comes back a second time, under an id of its own (the same file, the same name)
+    FileEchoTwice,
     /// the room's `RoomMemberList` also names a member that `ContactPayload` does not know
     GhostMember,
     /// a file the bot sends comes back with the spaces and non-ASCII characters of its name replaced by `_`
@@ -77,7 +79,7 @@ pub enum Fault {
     UnknownEvent,
     /// a room message whose talker is the room itself (`talker_id` = `room_id`)
     RoomTalker,
-    /// a contact's text after login is delivered twice: two `message` events with one `messageId`, 1 s apart
+    /// a contact's text after login is delivered twice: two `message` events with one `messageId`, 200 ms apart
     DuplicateMessage,
     /// after login, 40 identical `heartbeat` events (one payload) within 200 ms
     EventStorm,

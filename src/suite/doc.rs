@@ -449,8 +449,10 @@ pub struct ExpectCountDoc {
 pub struct ExpectNoMessageDoc {
     #[serde(rename = "if")]
     pub condition: Option<Located<String>>,
-    /// A message whose text contains this is one too many.
-    pub text: Located<String>,
+    /// A message whose text contains this is one too many…
+    pub text: Option<Located<String>>,
+    /// …or one whose file name (its `filename`, else the name of the FileBox `MessageFile` gives) contains this.
+    pub name: Option<Located<String>>,
     /// From just after this capture (an echo: the one that came).
     pub after: Located<String>,
     /// How long to watch, e.g. `5s`.

@@ -314,9 +314,11 @@ pub enum MessageAction {
     MessageFile {
         id: Template,
     },
-    /// No `message` whose text contains `text` arrives after `after` for `duration` (one echo per send).
+    /// No `message` whose text contains `text` (or whose file name contains `name`) arrives after `after` for
+    /// `duration` (one echo per send).
     ExpectNoMessage {
-        text: Template,
+        text: Option<Template>,
+        name: Option<Template>,
         after: String,
         duration: DurationExpr,
     },

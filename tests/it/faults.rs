@@ -68,7 +68,7 @@ macro_rules! fault {
 fault!(no_ready_fails_events_ready, Fault::NoReady, fails["events.ready"], skips["events.resubscribe", "events.ready-synced"]);
 fault!(ready_before_login_fails_the_order, Fault::ReadyBeforeLogin, fails["events.login-before-ready", "events.login-states"]);
 fault!(ready_twice_warns_ready_once, Fault::ReadyTwice, fails["events.ready-once"]);
-fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["message.echo-types", "message.echo-attachment-type", "message.fidelity", "filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
+fault!(no_echo_fails_self_echo, Fault::NoEcho, fails["message.self-echo"], skips["message.echo-types", "message.file-echo-once", "message.echo-attachment-type", "message.fidelity", "filebox.mime-extension", "filebox.large-roundtrip", "filebox.big-file-by-uuid", "filebox.stream-name"]);
 fault!(echo_with_the_wrong_talker_fails_self_echo, Fault::EchoWrongTalker, fails["message.self-echo"]);
 // A text typed Image is also an Image without a file.
 fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["message.self-echo", "message.file-types-have-files"]);
@@ -78,6 +78,8 @@ fault!(a_trimmed_text_fails_fidelity, Fault::TrimText, fails["message.fidelity"]
 // Once: one echo per send; the second comes under an id of its own, so only the text tells (and fidelity still pairs
 // each text with its own echo).
 fault!(a_text_echoed_twice_fails_self_echo, Fault::DoubleEcho, fails["message.self-echo"]);
+// A file echoed twice: the same name under a second id.
+fault!(a_file_echoed_twice_fails_file_echo_once, Fault::FileEchoTwice, fails["message.file-echo-once"]);
 fault!(a_mangled_file_name_fails_fidelity, Fault::MangleFileName, fails["message.fidelity"]);
 fault!(an_image_without_a_file_fails_its_check, Fault::FileTypeWithoutFile, fails["message.file-types-have-files"]);
 fault!(unparsed_app_markup_warns, Fault::UnparsedAppMessage, fails["message.app-markup"]);

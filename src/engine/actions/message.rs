@@ -55,8 +55,8 @@ impl CheckRun {
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 return Ok(Stepped { captured: Some(values), moment: Some(at) });
             }
-            MessageAction::ExpectNoMessage { text, after, duration } => {
-                self.expect_no_message(text, after, duration).await?;
+            MessageAction::ExpectNoMessage { text, name, after, duration } => {
+                self.expect_no_message(text.as_ref(), name.as_ref(), after, duration).await?;
                 None
             }
             MessageAction::CheckReceivedMessages { duration } => {
@@ -267,22 +267,33 @@ impl CheckRun {
     /// One message per send: no second `message` whose text contains `text` after the capture `after` (the echo
     /// that came) for `duration`. A second one — a provider that delivers what the bot said twice, under new ids —
     /// fails naming both.
-    async fn expect_no_message(&self, text: &Template, after: &str, duration: &DurationExpr) -> Result<(), Failure> {
+    async fn expect_no_message(
+        &self,
+        text: Option<&Template>,
+        name: Option<&Template>,
+        after: &str,
+        duration: &DurationExpr,
+    ) -> Result<(), Failure> {
         let first = self.scope.get(after).and_then(|fields| fields.get("id")).cloned().unwrap_or_default();
-        let wanted = self.render(text)?;
-        match self.find_message(None, Some(text), None, Some(after), Some(duration)).await {
+        let (what, wanted) = match (text, name) {
+            (Some(text), _) => ("text sent", self.render(text)?),
+            (None, Some(name)) => ("file name sent", self.render(name)?),
+            (None, None) => return Ok(()),
+        };
+        let field = if text.is_some() { "text" } else { "file name" };
+        match self.find_message(None, text, name, Some(after), Some(duration)).await {
             Ok(Found { values: again, mark, .. }) => {
                 let second = again.get("id").cloned().unwrap_or_default();
                 Err(Failure::fail(
                     format!(
-                        "what the bot said once came back twice: `message` \"{}\" and then `message` \"{}\", both \
-                         with the text sent (\"{}\"): one message per send, or the bot reads (and answers) itself \
+                        "what the bot sent once came back twice: `message` \"{}\" and then `message` \"{}\", both \
+                         with the {what} (\"{}\"): one message per send, or the bot reads (and answers) itself \
                          twice",
                         shown(&first, 60),
                         shown(&second, 60),
                         shown(&wanted, 60)
                     ),
-                    format!("no second `message` whose text contains \"{}\"", shown(&wanted, 60)),
+                    format!("no second `message` whose {field} contains \"{}\"", shown(&wanted, 60)),
                     format!("`message` \"{}\" at +{}", shown(&second, 60), seconds(mark.at)),
                 )
                 .at(mark.at))

@@ -213,8 +213,10 @@ impl Mock {
             let id = self.store(talker, bot, "puppet-lint mock: hello, delivered twice", MessageKind::Text, None);
             self.emit(EventKind::Message, json!({ "messageId": id }));
             let mock = self.clone();
+            // Soon after: the rules of the whole run judge what came before they began (at the window's end, a
+            // second at the shortest), and a loaded machine can delay a timer by a good part of it.
             self.spawn(async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 mock.emit(EventKind::Message, json!({ "messageId": id }));
             });
         }
@@ -456,6 +458,11 @@ impl Mock {
     }
 
     /// `double-echo`: a text the bot sends comes back a second time, under an id of its own.
+    /// `file-echo-twice`: a file the bot sends comes back a second time.
+    pub(super) fn echoes_files_twice(&self) -> bool {
+        self.has(Fault::FileEchoTwice)
+    }
+
     pub(super) fn echoes_twice(&self, text: &str) -> bool {
         self.has(Fault::DoubleEcho) && !text.is_empty()
     }

@@ -355,6 +355,8 @@ impl Mock {
                 .map_or_else(|| self.text_kind(), |(_, sent_name)| self.echo_file_kind(kind_of_file(sent_name))),
         };
         let listener = if in_room { "" } else { conversation_id };
+        // `file-echo-twice`: the same file comes back again under an id of its own.
+        let file_again = file.as_ref().filter(|_| self.echoes_files_twice()).map(|(stored, _)| stored.clone());
         let id = match (file, self.text_as_file(text)) {
             (None, Some(as_file)) => self.store(&talker, listener, "", MessageKind::Attachment, Some(as_file)),
             (file, _) => self.store(&talker, listener, &self.echo_text(text), kind, file.map(|(file, _)| file)),
@@ -373,6 +375,10 @@ impl Mock {
             self.emit(EventKind::Message, json!({ "messageId": id }));
             if self.echoes_twice(text) {
                 let again = self.store(&talker, conversation_id, &self.echo_text(text), kind, None);
+                self.emit(EventKind::Message, json!({ "messageId": again }));
+            }
+            if let Some(file) = file_again {
+                let again = self.store(&talker, listener, "", kind, Some(file));
                 self.emit(EventKind::Message, json!({ "messageId": again }));
             }
         }

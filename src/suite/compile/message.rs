@@ -63,12 +63,22 @@ impl Compiler<'_> {
         )
     }
 
-    pub(super) fn expect_no_message(&mut self, none: ExpectNoMessageDoc, names: &Names, cx: &mut StepContext) -> Parts {
+    pub(super) fn expect_no_message(
+        &mut self,
+        none: ExpectNoMessageDoc,
+        names: &Names,
+        cx: &mut StepContext,
+        location: &Location,
+    ) -> Parts {
         cx.condition = self.condition(&none.condition, names);
-        let text = self.template(&none.text, names, cx);
+        if none.text.is_some() == none.name.is_some() {
+            self.error(location.clone(), "expect_no_message needs one of `text` or `name` to know the message");
+        }
+        let text = none.text.as_ref().map(|text| self.template(text, names, cx));
+        let name = none.name.as_ref().map(|name| self.template(name, names, cx));
         let after = self.mark(&Some(none.after), names).unwrap_or_default();
         let duration = self.duration(&none.duration, names, cx.condition.as_deref());
-        (none.condition, None, None, Action::Message(MessageAction::ExpectNoMessage { text, after, duration }))
+        (none.condition, None, None, Action::Message(MessageAction::ExpectNoMessage { text, name, after, duration }))
     }
 
     pub(super) fn check_received_messages(

@@ -386,7 +386,7 @@ impl Compiler<'_> {
             StepDoc::MessagePayload(fetch) => self.message_payload(fetch, names, &mut cx),
             StepDoc::MessageFile(fetch) => self.message_file(fetch, names, &mut cx),
             StepDoc::WaitMessage(wait) => self.wait_message(wait, names, &mut cx, &location),
-            StepDoc::ExpectNoMessage(none) => self.expect_no_message(none, names, &mut cx),
+            StepDoc::ExpectNoMessage(none) => self.expect_no_message(none, names, &mut cx, &location),
             StepDoc::CheckReceivedMessages(messages) => self.check_received_messages(messages, names, &mut cx),
             StepDoc::CheckMessageContent(content) => self.check_message_content(content, names, &mut cx, &location),
             // files.rs
