@@ -172,7 +172,10 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
                     // 2 ms later than they say (a heartbeat check that failed
                     // the instant a silence passed its limit must again).
                     let from = Duration::from_millis(check.started_ms);
-                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms + 2)))
+                    (
+                        check.id.clone(),
+                        (from, from.saturating_add(Duration::from_millis(check.duration_ms.saturating_add(2)))),
+                    )
                 })
                 .collect()
         })

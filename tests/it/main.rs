@@ -16,6 +16,7 @@ mod fleet;
 mod fuzz;
 mod fuzz_redaction;
 mod hostile_http2;
+mod hostile_reports;
 mod hostile_tls;
 mod inert;
 mod interop;
