@@ -26,10 +26,9 @@ pub const LIST_LIMIT: usize = 10_000;
 /// matches each against every check.
 pub const PATTERNS: usize = 256;
 pub const PATTERN_LIMIT: usize = 256;
-/// Longest event-type name of the overview (`heartbeat`, `type-2147483647`, `other types`).
-pub const NAME_LIMIT: usize = 64;
-/// Longest text of the overview: [`TEXT_LIMIT`] characters, and the note a cut adds (`… (N more bytes)`).
-pub const OVERVIEW_TEXT_LIMIT: usize = TEXT_LIMIT + 40;
+/// Longest text or name of the overview, in characters: a run cuts texts to [`TEXT_LIMIT`] (and notes the cut);
+/// its names (`heartbeat`, `type-2147483647`, `MessageSendText`) are shorter. The page shows 100 of them.
+pub const OVERVIEW_TEXT_LIMIT: usize = 4 * TEXT_LIMIT;
 
 /// A report past a bound: the field (`overview.bin_ms`, `checks[3].reason`), what it holds, and the bound.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,19 +256,19 @@ impl Bounds {
         }
         self.count("overview.events", overview.events.len(), KINDS + 1);
         for (index, row) in overview.events.iter().enumerate() {
-            self.chars(&format!("overview.events[{index}].event"), &row.event, NAME_LIMIT);
+            self.chars(&format!("overview.events[{index}].event"), &row.event, OVERVIEW_TEXT_LIMIT);
             self.count(&format!("overview.events[{index}].counts"), row.counts.len(), BINS);
         }
         self.count("overview.rpcs", overview.rpcs.len(), RPCS);
         for (index, rpc) in overview.rpcs.iter().enumerate() {
             self.time(&format!("overview.rpcs[{index}].at_ms"), rpc.at_ms);
             self.time(&format!("overview.rpcs[{index}].took_ms"), rpc.took_ms);
-            self.chars(&format!("overview.rpcs[{index}].rpc"), &rpc.rpc, NAME_LIMIT);
+            self.chars(&format!("overview.rpcs[{index}].rpc"), &rpc.rpc, OVERVIEW_TEXT_LIMIT);
             self.chars(&format!("overview.rpcs[{index}].outcome"), &rpc.outcome, OVERVIEW_TEXT_LIMIT);
         }
         self.count("overview.rpc_stats", overview.rpc_stats.len(), RPCS);
         for (index, stat) in overview.rpc_stats.iter().enumerate() {
-            self.chars(&format!("overview.rpc_stats[{index}].rpc"), &stat.rpc, NAME_LIMIT);
+            self.chars(&format!("overview.rpc_stats[{index}].rpc"), &stat.rpc, OVERVIEW_TEXT_LIMIT);
         }
         self.count("overview.streams", overview.streams.len(), STREAMS);
         for (index, stream) in overview.streams.iter().enumerate() {
@@ -284,7 +283,7 @@ impl Bounds {
         self.count("overview.states", overview.states.len(), STATES);
         for (index, state) in overview.states.iter().enumerate() {
             self.time(&format!("overview.states[{index}].at_ms"), state.at_ms);
-            self.chars(&format!("overview.states[{index}].event"), &state.event, NAME_LIMIT);
+            self.chars(&format!("overview.states[{index}].event"), &state.event, OVERVIEW_TEXT_LIMIT);
         }
         self.count("overview.notes", overview.notes.len(), NOTES);
         for (index, note) in overview.notes.iter().enumerate() {

@@ -17,6 +17,7 @@ mod fuzz;
 mod fuzz_redaction;
 mod hostile_http2;
 mod hostile_reports;
+mod hostile_text;
 mod hostile_tls;
 mod inert;
 mod interop;
