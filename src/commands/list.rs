@@ -34,7 +34,11 @@ pub fn list(args: ListArgs) -> Result<(), Error> {
         ListFormat::Table => table(&plan, &look),
     };
     super::print_stdout(&text);
-    if plan.is_empty() { Err(Error::NothingSelected) } else { Ok(()) }
+    if plan.is_empty() {
+        let why = select::unmatched(&suites, &only, &selection.skip, &selection.tags, EVERY_SUITE);
+        return Err(Error::NothingSelected { why });
+    }
+    Ok(())
 }
 
 /// A listing shows the suites of every kind of run.

@@ -33,6 +33,9 @@ fn report() -> Value {
     serde_json::to_value(&report).unwrap()
 }
 
+/// A change that breaks a report.
+type Breaking = Box<dyn Fn(&mut Value)>;
+
 fn write(dir: &Scratch, report: &Value) {
     std::fs::write(dir.join("report.json"), serde_json::to_string(report).unwrap()).unwrap();
 }
@@ -45,7 +48,7 @@ fn render(dir: &Scratch, format: &str) -> Ran {
 #[test]
 fn a_report_past_its_bounds_is_refused_naming_the_field_in_every_format() {
     let huge = u64::MAX;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Breaking)> = vec![
         ("overview.span_ms", Box::new(move |r| r["overview"]["span_ms"] = json!(huge))),
         // Within the time bound, but bins of 1 ms would need a million of them.
         (
@@ -124,7 +127,7 @@ fn rejudge_refuses_a_recording_or_report_past_its_bounds() {
         r#"{"seq":2,"at_ms":9,"kind":"event","stream":1,"event":"heartbeat","number":1,"payload":"{\"data\":\"x\"}"}"#,
     ];
     let month = puppet_lint::events::overview::TIME_LIMIT_MS;
-    let cases: Vec<(Vec<String>, Box<dyn Fn(&mut Value)>, String)> = vec![
+    let cases: Vec<(Vec<String>, Breaking, String)> = vec![
         (
             vec![format!(
                 r#"{{"seq":3,"at_ms":{},"kind":"event","stream":1,"event":"message","number":8,"payload":"{{}}"}}"#,

@@ -32,5 +32,6 @@ mod rejudge;
 mod report_formats;
 mod report_html;
 mod robustness;
+mod selection;
 mod suite_errors;
 mod tls;
