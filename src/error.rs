@@ -31,9 +31,10 @@ pub enum Error {
     /// entries that pass now (exit 1). The checklist already shows them.
     #[error("conformance failure: {}", failed.join(", "))]
     Conformance { failed: Vec<String>, new: Vec<String>, stale: Vec<String> },
-    /// The selection matched no check (exit 4).
+    /// The selection matched no check (exit 4); `why`: each filter that chose nothing and why, with what to do
+    /// (`suite::select::unmatched`: an opt-in suite's flag, the nearest ids).
     #[error("nothing selected: no check matches the filters (see `puppet-lint list`)")]
-    NothingSelected,
+    NothingSelected { why: Vec<String> },
     /// Ctrl-C or SIGTERM (exit 130 / 143); the reports so far were written.
     #[error("interrupted by {}", .0.name())]
     Interrupted(Signal),
@@ -46,7 +47,7 @@ impl Error {
             Error::Usage(_) | Error::Suite(_) | Error::Listen { .. } | Error::Write(_) => exit::USAGE,
             Error::Conformance { .. } => exit::FAILURE,
             Error::Unreachable { .. } => exit::UNREACHABLE,
-            Error::NothingSelected => exit::NOTHING_SELECTED,
+            Error::NothingSelected { .. } => exit::NOTHING_SELECTED,
             Error::Interrupted(signal) => signal.exit_code(),
         }
     }
@@ -87,7 +88,13 @@ impl Error {
                 }
                 lines.join("\n")
             }
-            Error::NothingSelected => format!("puppet-lint: {self}"),
+            Error::NothingSelected { why } => {
+                let mut text = format!("puppet-lint: {self}");
+                for line in why {
+                    text.push_str(&format!("\n  → {line}"));
+                }
+                text
+            }
             other => format!("error: {other}"),
         };
         Some(crate::redact::redact(&text).into_owned())

@@ -18,6 +18,7 @@ use std::sync::{Mutex, RwLock};
 mod decode;
 mod needles;
 
+pub use decode::is_format;
 use needles::{Forms, Found, Needles};
 
 /// The registered tokens, in a few automata: a new token gets one of its

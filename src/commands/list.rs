@@ -9,6 +9,7 @@ use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
 use crate::report::escape::markdown::trusted_cell;
 use crate::report::look::{Look, Paint};
+use crate::report::one_line;
 use crate::suite::{self as select, Planned, Severity};
 
 pub fn list(args: ListArgs) -> Result<(), Error> {
@@ -33,7 +34,11 @@ pub fn list(args: ListArgs) -> Result<(), Error> {
         ListFormat::Table => table(&plan, &look),
     };
     super::print_stdout(&text);
-    if plan.is_empty() { Err(Error::NothingSelected) } else { Ok(()) }
+    if plan.is_empty() {
+        let why = select::unmatched(&suites, &only, &selection.skip, &selection.tags, EVERY_SUITE);
+        return Err(Error::NothingSelected { why });
+    }
+    Ok(())
 }
 
 /// A listing shows the suites of every kind of run.
@@ -86,7 +91,10 @@ fn json_list(plan: &[Planned]) -> String {
             })
         })
         .collect();
-    format!("{}\n", serde_json::to_string_pretty(&checks).unwrap_or_default())
+    // C1 controls and DEL as `\u` escapes, as in report.json (JSON allows them raw; `cat` would not).
+    let mut text = crate::events::escape_c1_controls(serde_json::to_string_pretty(&checks).unwrap_or_default());
+    text.push('\n');
+    text
 }
 
 fn table(plan: &[Planned], look: &Look) -> String {
@@ -94,7 +102,8 @@ fn table(plan: &[Planned], look: &Look) -> String {
     table.set_header(vec!["check", "level", "what it asks", "runs"]);
     for planned in plan {
         let check = &planned.check;
-        let mut id = Cell::new(format!("{}\n{}", check.id, check.tags.join(", ")));
+        // A suite handed in (`--suite FILE`) is input: its words are shown inert, as a peer's are.
+        let mut id = Cell::new(format!("{}\n{}", one_line(&check.id), one_line(&check.tags.join(", "))));
         let mut level_cell = Cell::new(level(check.severity));
         if look.color {
             id = id.add_attribute(Attribute::Bold);
@@ -104,8 +113,8 @@ fn table(plan: &[Planned], look: &Look) -> String {
             id,
             level_cell,
             // A cell is styled whole: the title stays plain beside the requirement.
-            Cell::new(format!("{}:\n{}", check.title, one_paragraph(&check.requirement))),
-            Cell::new(runs(planned)),
+            Cell::new(format!("{}:\n{}", one_line(&check.title), one_line(&one_paragraph(&check.requirement)))),
+            Cell::new(one_line(&runs(planned))),
         ]);
     }
     format!(
@@ -126,11 +135,11 @@ fn in_full(planned: &Planned, look: &Look) -> String {
         }
     };
     row("level", level(check.severity).to_owned());
-    row("suite", planned.suite.id.clone());
-    row("tags", check.tags.join(", "));
-    row("runs", runs(planned));
-    row("asks", one_paragraph(&check.requirement));
-    row("source", check.spec.clone().unwrap_or_default());
+    row("suite", one_line(&planned.suite.id));
+    row("tags", one_line(&check.tags.join(", ")));
+    row("runs", one_line(&runs(planned)));
+    row("asks", one_line(&one_paragraph(&check.requirement)));
+    row("source", one_line(check.spec.as_deref().unwrap_or_default()));
     // A borderless table pads every line to its width, with a space before:
     // both trimmed.
     let fields: String = fields
@@ -138,7 +147,7 @@ fn in_full(planned: &Planned, look: &Look) -> String {
         .lines()
         .map(|line| format!("  {}\n", line.strip_prefix(' ').unwrap_or(line).trim_end()))
         .collect();
-    format!("{} — {}\n{fields}\n", look.paint(&check.id, Paint::Bold), check.title)
+    format!("{} — {}\n{fields}\n", look.paint(&one_line(&check.id), Paint::Bold), one_line(&check.title))
 }
 
 fn markdown(plan: &[Planned]) -> String {

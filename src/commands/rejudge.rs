@@ -118,7 +118,8 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
     };
     let plan = crate::suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &[]);
     if plan.is_empty() {
-        return Err(Error::NothingSelected);
+        let why = crate::suite::unmatched(&suites, &selection.only, &selection.skip, &selection.tags, &[]);
+        return Err(Error::NothingSelected { why });
     }
     let window =
         settings.map_or(Duration::from_secs(60), |settings| Duration::from_millis(settings.heartbeat_window_ms));
@@ -135,6 +136,7 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
         plan,
         selection,
         deadline: None,
+        notes: Vec::new(),
         output: OutputArgs {
             report_dir: out.clone(),
             no_report: args.no_report,
@@ -172,7 +174,10 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
                     // 2 ms later than they say (a heartbeat check that failed
                     // the instant a silence passed its limit must again).
                     let from = Duration::from_millis(check.started_ms);
-                    (check.id.clone(), (from, from + Duration::from_millis(check.duration_ms + 2)))
+                    (
+                        check.id.clone(),
+                        (from, from.saturating_add(Duration::from_millis(check.duration_ms.saturating_add(2)))),
+                    )
                 })
                 .collect()
         })

@@ -56,16 +56,30 @@ pub fn read(path: &std::path::Path) -> Result<Report, Error> {
     let text = crate::input::read_text(path, crate::input::cap::REPORT).map_err(|error| {
         Error::Usage(format!("cannot read {}: {error}", crate::report::one_line(&path.display().to_string())))
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
-        Error::Usage(format!("{}:{}:{}: not JSON: {error}", path.display(), error.line(), error.column()))
-    })?;
-    let schema = value.get("schema").and_then(|schema| schema.as_str()).unwrap_or_default();
-    let version = value.get("schema_version").and_then(|version| version.as_u64()).unwrap_or_default();
+    let shown = crate::report::one_line(&path.display().to_string());
+    let not_json = |error: serde_json::Error| {
+        Error::Usage(format!("{shown}:{}:{}: not JSON: {error}", error.line(), error.column()))
+    };
+    // The schema first (a small struct: the rest is skipped, not built), for a clear error.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        schema: serde_json::Value,
+        #[serde(default)]
+        schema_version: serde_json::Value,
+    }
+    let head: Head = serde_json::from_str(&text).map_err(not_json)?;
+    let schema = head.schema.as_str().unwrap_or_default();
+    let version = head.schema_version.as_u64().unwrap_or_default();
     if schema != SCHEMA || !(u64::from(OLDEST_READABLE)..=u64::from(SCHEMA_VERSION)).contains(&version) {
         return Err(Error::Usage(format!(
-            "{} is not a puppet-lint report of schema version {OLDEST_READABLE} to {SCHEMA_VERSION} (it says schema \"{schema}\", version {version})",
-            path.display()
+            "{shown} is not a puppet-lint report of schema version {OLDEST_READABLE} to {SCHEMA_VERSION} (it says schema \"{}\", version {version})",
+            crate::report::one_line(schema)
         )));
     }
-    serde_json::from_value(value).map_err(|error| Error::Usage(format!("{}: {error}", path.display())))
+    let out_of_bounds = |error: crate::report::bounds::OutOfBounds| Error::Usage(format!("{shown}: {error}"));
+    crate::report::bounds::shape(&text).map_err(out_of_bounds)?;
+    let report: Report = serde_json::from_str(&text).map_err(|error| Error::Usage(format!("{shown}: {error}")))?;
+    crate::report::bounds::check(&report).map_err(out_of_bounds)?;
+    Ok(report)
 }

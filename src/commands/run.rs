@@ -104,7 +104,16 @@ async fn pipeline(
     shape: Shape,
 ) -> Result<(Vec<Finished>, Arc<OnceLock<Signal>>), Error> {
     if members.iter().all(|member| member.config.plan.is_empty()) {
-        return Err(Error::NothingSelected);
+        let mut why: Vec<String> = members.iter().flat_map(|member| member.config.notes.clone()).collect();
+        why.dedup();
+        return Err(Error::NothingSelected { why });
+    }
+    // Filters that chose nothing though others did (a typo in --skip skips nothing): said, not fatal.
+    let mut notes: Vec<&String> = members.iter().flat_map(|member| &member.config.notes).collect();
+    notes.sort();
+    notes.dedup();
+    for note in notes {
+        say(&format!("puppet-lint: note: {}", crate::report::one_line(note)));
     }
     if let Some(member) = members.iter().find(|member| member.config.plan.is_empty()) {
         return Err(Error::Usage(format!(
@@ -190,12 +199,14 @@ fn trusted(target: &crate::config::Target) -> Result<(), Error> {
 /// baseline, outcome.
 pub async fn execute(config: RunConfig) -> Result<(), Error> {
     if config.plan.is_empty() {
-        return Err(Error::NothingSelected);
+        return Err(Error::NothingSelected { why: config.notes.clone() });
     }
     let output = config.output.clone();
     let baseline = output.baseline.as_deref().map(Baseline::read).transpose().map_err(Error::Usage)?;
     if let Some(baseline) = &baseline {
         for id in baseline.ids.iter().filter(|id| !config.plan.iter().any(|planned| planned.check.id == **id)) {
+            // A baseline is a file handed in: its lines are shown inert.
+            let id = crate::report::one_line(id);
             eprintln!("baseline: {id} names no check of this run (a typo, or a check not selected?)");
         }
     }

@@ -117,6 +117,9 @@ pub struct RunConfig {
     /// Stop the whole run after this long (`--deadline`).
     pub deadline: Option<Duration>,
     pub output: OutputArgs,
+    /// The selection's filters that chose nothing, each with why and what to do (`suite::select::unmatched`):
+    /// said as notes, or as why nothing was selected.
+    pub notes: Vec<String>,
 }
 
 /// A run over several targets (`--targets FILE`, repeated `--token` /
@@ -246,6 +249,7 @@ impl RunConfig {
             available.push("capabilities");
         }
         let mut plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
+        let notes = suite::unmatched(&suites, &selection.only, &selection.skip, &selection.tags, &available);
         // `--require`: the named capabilities bind as `must` (names were checked by `required_rows`).
         let required: Vec<crate::vocab::capability::Row> =
             args.require.iter().filter_map(|name| crate::vocab::capability::Row::find(name)).collect();
@@ -278,6 +282,7 @@ impl RunConfig {
             selection,
             deadline: args.deadline,
             output,
+            notes,
         }
     }
 
@@ -316,6 +321,7 @@ impl RunConfig {
             selection: Selection::default(),
             deadline: None,
             output: args.output.clone(),
+            notes: Vec::new(),
         })
     }
 }
@@ -343,8 +349,11 @@ impl Target {
 fn required_rows(names: &[String]) -> Result<(), Error> {
     for name in names {
         if crate::vocab::capability::Row::find(name).is_none() {
+            let keys: Vec<&str> = crate::vocab::capability::Row::ALL.iter().map(|row| row.key()).collect();
+            let near = suite::did_you_mean(name, &keys);
+            let near = if near.starts_with("; did you mean") { near } else { String::new() };
             return Err(Error::Usage(format!(
-                "--require {name}: no such capability row; rows: {}",
+                "--require {name}: no such capability row{near}; rows: {}",
                 crate::vocab::capability::Row::keys()
             )));
         }

@@ -27,6 +27,9 @@ pub const STATES: usize = 256;
 pub const NOTES: usize = 64;
 /// Longest text kept of an rpc's outcome, a stream's end or a note.
 pub const TEXT_LIMIT: usize = 300;
+/// The longest time a report or a recording may say (30 days, in ms): a run's timeline holds under 5 days (0.1 ms
+/// ticks in a `u32`), so a time past this is no run's, and a report or recording saying one is refused when read.
+pub const TIME_LIMIT_MS: u64 = 30 * 24 * 3_600_000;
 
 /// The timeline in bounded form.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

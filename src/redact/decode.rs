@@ -281,7 +281,7 @@ const NAMED: &[(&str, char)] = &[
 
 /// Unicode's format characters (general category Cf, Unicode 15): not
 /// seen, so a secret with them inserted reads as the secret.
-pub(super) fn is_format(c: char) -> bool {
+pub fn is_format(c: char) -> bool {
     matches!(
         c as u32,
         0xAD | 0x600..=0x605

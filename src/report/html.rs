@@ -186,11 +186,19 @@ impl Scale {
     }
 }
 
-/// A tick step that gives 6 to 12 ticks.
+/// Most ticks on the axis.
+const TICKS: u64 = 12;
+
+/// A tick step that gives at most [`TICKS`] ticks (6 or more on spans up to 2 hours; past them, whole multiples of
+/// 10 minutes).
 fn tick_step(span_ms: u64) -> u64 {
     const STEPS: &[u64] =
         &[1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000];
-    STEPS.iter().copied().find(|step| span_ms / step <= 12).unwrap_or(600_000)
+    STEPS
+        .iter()
+        .copied()
+        .find(|step| span_ms / step <= TICKS)
+        .unwrap_or_else(|| span_ms.div_ceil(TICKS).div_ceil(600_000).saturating_mul(600_000))
 }
 
 fn timeline(report: &Report) -> Markup {
@@ -207,12 +215,14 @@ fn timeline(report: &Report) -> Markup {
     let step = tick_step(overview.span_ms);
     let axis_top = y;
     y += 16.0;
-    let mut tick = 0;
-    while tick <= overview.span_ms {
+    // Bounded whatever the span (a report is input): at most `TICKS` + 1 ticks.
+    for tick in (0..=TICKS).map(|n| n.saturating_mul(step)).take_while(|tick| *tick <= overview.span_ms) {
         let x = scale.x(tick);
         let _ =
             write!(svg, r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##, axis_top + 10.0, short(tick));
-        tick += step;
+        if tick == u64::MAX {
+            break;
+        }
     }
     let lanes_top = y;
     // Events per type: one path each, the bars scaled to the row's busiest bin.
@@ -225,9 +235,9 @@ fn timeline(report: &Report) -> Markup {
         svg.push_str(&lane_label(y, &label, false));
         let mut path = String::new();
         for (bin, count) in row.counts.iter().enumerate().filter(|(_, count)| **count > 0) {
-            let from = bin as u64 * overview.bin_ms;
+            let from = (bin as u64).saturating_mul(overview.bin_ms);
             let x = scale.x(from);
-            let width = scale.width(from, from + overview.bin_ms);
+            let width = scale.width(from, from.saturating_add(overview.bin_ms));
             let height = ((ROW - 3.0) * f64::from(*count) / f64::from(peak)).max(1.5);
             let _ = write!(path, "M{x:.1} {:.1}h{width:.1}v{:.1}h{:.1}z", y + ROW - 2.0, -height, -width);
         }
@@ -292,7 +302,11 @@ fn timeline(report: &Report) -> Markup {
     }
     y += ROW;
     // Rpcs: a bar from the request to the answer, in two rows so neighbours do not hide each other.
-    svg.push_str(&lane_label(y, &format!("rpcs ({})", overview.rpcs.len() as u64 + overview.rpcs_omitted), false));
+    svg.push_str(&lane_label(
+        y,
+        &format!("rpcs ({})", (overview.rpcs.len() as u64).saturating_add(overview.rpcs_omitted)),
+        false,
+    ));
     for (index, rpc) in overview.rpcs.iter().enumerate() {
         let row = (index % 2) as f64 * (ROW / 2.0);
         let colour = if rpc.ok { "#1b7c83" } else { "#cf222e" };
@@ -301,7 +315,7 @@ fn timeline(report: &Report) -> Markup {
             r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{} {} ms → {}</title></rect>"#,
             scale.x(rpc.at_ms),
             y + 1.0 + row,
-            scale.width(rpc.at_ms, rpc.at_ms + rpc.took_ms),
+            scale.width(rpc.at_ms, rpc.at_ms.saturating_add(rpc.took_ms)),
             ROW / 2.0 - 2.0,
             escape::html::text(&rpc.rpc),
             rpc.took_ms,
@@ -329,7 +343,7 @@ fn timeline(report: &Report) -> Markup {
     y += 8.0;
     let chart = 90.0;
     let allowed = report.settings.heartbeat_interval_ms;
-    let tallest = overview.gaps_ms.iter().copied().max().unwrap_or(0).max(allowed + allowed / 5).max(1);
+    let tallest = overview.gaps_ms.iter().copied().max().unwrap_or(0).max(allowed.saturating_add(allowed / 5)).max(1);
     let height = |gap: u64| chart * gap as f64 / tallest as f64;
     svg.push_str(&lane_label(y, "longest silence", false));
     let _ = write!(svg, r#"<text x="4" y="{:.1}">per bin (ms)</text>"#, y + 26.0);
@@ -339,7 +353,7 @@ fn timeline(report: &Report) -> Markup {
             svg,
             r##"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{chart:.1}" fill="#0969da" fill-opacity="0.06"><title>{} watched {} from {}</title></rect>"##,
             scale.x(check.started_ms),
-            scale.width(check.started_ms, check.started_ms + check.duration_ms),
+            scale.width(check.started_ms, check.started_ms.saturating_add(check.duration_ms)),
             escape::html::text(&check.id),
             seconds(check.duration_ms),
             seconds(check.started_ms)
@@ -347,16 +361,17 @@ fn timeline(report: &Report) -> Markup {
     }
     let (mut within, mut over) = (String::new(), String::new());
     for (bin, gap) in overview.gaps_ms.iter().enumerate().filter(|(_, gap)| **gap > 0) {
-        let from = bin as u64 * overview.bin_ms;
+        let from = (bin as u64).saturating_mul(overview.bin_ms);
+        let until = from.saturating_add(overview.bin_ms);
         let path = if *gap > allowed && allowed > 0 { &mut over } else { &mut within };
         let _ = write!(
             path,
             "M{:.1} {:.1}h{:.1}v{:.1}h{:.1}z",
             scale.x(from),
             y + chart,
-            scale.width(from, from + overview.bin_ms),
+            scale.width(from, until),
             -height(*gap),
-            -scale.width(from, from + overview.bin_ms)
+            -scale.width(from, until)
         );
     }
     let _ = write!(svg, r##"<path fill="#8c959f" d="{within}"><title>silences within the allowed gap</title></path>"##);
@@ -401,12 +416,12 @@ fn timeline(report: &Report) -> Markup {
     let view = format!("0 0 {WIDTH} {y:.0}");
     let label = format!(
         "The run's timeline: {} events in {} bins of {} ms, {} rpcs, {} subscriptions, {} login-state events",
-        overview.events.iter().map(|row| row.total).sum::<u64>(),
+        overview.events.iter().fold(0u64, |sum, row| sum.saturating_add(row.total)),
         overview.gaps_ms.len(),
         overview.bin_ms,
-        overview.rpcs.len() as u64 + overview.rpcs_omitted,
+        (overview.rpcs.len() as u64).saturating_add(overview.rpcs_omitted),
         overview.streams.len(),
-        overview.states.len() as u64 + overview.states_omitted,
+        (overview.states.len() as u64).saturating_add(overview.states_omitted),
     );
     html! {
         section #timeline {
@@ -445,7 +460,7 @@ fn lane_label(y: f64, text: &str, heading: bool) -> String {
 
 /// The rpcs by name: how many, their latency, the failures (every rpc of the run, listed on the timeline or not).
 fn rpc_table(overview: &Overview) -> Markup {
-    let calls: u64 = overview.rpc_stats.iter().map(|stat| stat.calls).sum();
+    let calls = overview.rpc_stats.iter().fold(0u64, |sum, stat| sum.saturating_add(stat.calls));
     let first_failure = |rpc: &str| overview.rpcs.iter().find(|span| !span.ok && span.rpc == rpc);
     html! {
         @if !overview.rpc_stats.is_empty() {

@@ -6,6 +6,7 @@
 
 pub mod badge;
 pub mod baseline;
+pub mod bounds;
 pub mod checklist;
 pub mod escape;
 pub mod files;

@@ -81,6 +81,160 @@ pub fn selects(check: &Check, only: &[String], skip: &[String], tags: &[String])
         && (tags.is_empty() || check.tags.iter().any(|tag| tags.contains(tag)))
 }
 
+/// What turns on a suite with `when: VARIABLE`, in the words of the command line.
+pub fn enabled_by(when: &str) -> String {
+    match when {
+        "capabilities" => "--capabilities (or --require ROW)".into(),
+        "package" => "--package DIR".into(),
+        "registry" => "--registry ADDR".into(),
+        "discovery" => "a token the run discovers (--token without --endpoint)".into(),
+        other => format!("a run that has `{other}`"),
+    }
+}
+
+/// The selection's filters that choose nothing, each as one line that says why and what to do: an `--only`
+/// pattern whose checks are all in a suite this run does not have (`when:`, e.g. the capability suite without
+/// `--capabilities`), or in none (the nearest ids: did you mean …), a `--skip` pattern that matches no check (a typo
+/// skips nothing), a `--tag` no check has; and, when the filters together chose nothing though each matched,
+/// which of them removed the rest. `available` as for [`plan`]. The lines quote the patterns as given: the
+/// printer shows them inert.
+pub fn unmatched(
+    suites: &[Arc<Suite>],
+    only: &[String],
+    skip: &[String],
+    tags: &[String],
+    available: &[&str],
+) -> Vec<String> {
+    let runs = |suite: &Suite| suite.when.as_deref().is_none_or(|when| available.contains(&when));
+    let every: Vec<(&Suite, &Check)> =
+        suites.iter().flat_map(|suite| suite.checks.iter().map(move |check| (&**suite, check))).collect();
+    let ids: Vec<&str> = every.iter().map(|(_, check)| check.id.as_str()).collect();
+    let mut notes = Vec::new();
+    for pattern in only {
+        let matched: Vec<&(&Suite, &Check)> = every.iter().filter(|(_, check)| glob(pattern, &check.id)).collect();
+        if matched.iter().any(|(suite, _)| runs(suite)) {
+            continue;
+        }
+        let shown = pattern;
+        match matched.first() {
+            Some((suite, _)) => {
+                let when = suite.when.as_deref().unwrap_or_default();
+                let named: Vec<&str> = matched.iter().take(3).map(|(_, check)| check.id.as_str()).collect();
+                let more = if matched.len() > named.len() { ", …" } else { "" };
+                notes.push(format!(
+                    "--only {shown}: its checks ({}{more}) are in the {} suite, which runs only with {}: add it",
+                    named.join(", "),
+                    suite.id,
+                    enabled_by(when)
+                ));
+            }
+            None => {
+                let mut note = format!("--only {shown}: no check has this id{}", did_you_mean(pattern, &ids));
+                // A suggestion in a suite this run does not have would choose nothing either: say what adds it.
+                let opt_in = every.iter().find(|(suite, check)| {
+                    !runs(suite)
+                        && (note.contains(&format!("{} ", check.id))
+                            || note.contains(&format!("{},", check.id))
+                            || note.contains(&format!("{}?", check.id))
+                            || check
+                                .id
+                                .split_once('.')
+                                .is_some_and(|(family, _)| note.contains(&format!("{family}.*"))))
+                });
+                if let Some((suite, _)) = opt_in {
+                    let when = suite.when.as_deref().unwrap_or_default();
+                    note.push_str(&format!(" (in the {} suite, which runs only with {})", suite.id, enabled_by(when)));
+                }
+                notes.push(note);
+            }
+        }
+    }
+    for pattern in skip.iter().filter(|pattern| !ids.iter().any(|id| glob(pattern, id))) {
+        let shown = pattern;
+        notes.push(format!("--skip {shown}: no check has this id, so it skips nothing{}", did_you_mean(pattern, &ids)));
+    }
+    let mut known: Vec<&str> = every.iter().flat_map(|(_, check)| check.tags.iter().map(String::as_str)).collect();
+    known.sort_unstable();
+    known.dedup();
+    for tag in tags.iter().filter(|tag| !known.contains(&tag.as_str())) {
+        let shown = tag;
+        notes.push(format!("--tag {shown}: no check has this tag{}", did_you_mean(tag, &known)));
+    }
+    if notes.is_empty() && plan(suites, only, skip, tags, available).is_empty() {
+        let chosen = plan(suites, only, &[], &[], available);
+        if chosen.is_empty() {
+            notes.push("no suite of this run has a check (the others run only with what their `when:` names)".into());
+        } else if plan(suites, only, skip, &[], available).is_empty() {
+            notes.push(format!("--skip removed every check --only chose ({})", chosen.len()));
+        } else {
+            notes.push("none of the checks --only and --skip leave has one of the --tag tags".into());
+        }
+    }
+    notes
+}
+
+/// `; did you mean a, b?`: the (at most 3) names nearest `name` — first those holding every word of it (`send`,
+/// `text` in `capability.send-receive-text`), then by edit distance, when near —, or the family a name or its
+/// first word names (`heartbeat` → `heartbeat.*`); else a pointer to the list.
+pub fn did_you_mean(name: &str, names: &[&str]) -> String {
+    // A pattern's wildcards stand for nothing here.
+    let bare: String = name.chars().filter(|c| *c != '*' && *c != '?').take(200).collect();
+    let words = |text: &str| -> Vec<String> {
+        text.split(['.', '-', '_', ' ']).filter(|word| !word.is_empty()).map(str::to_lowercase).collect()
+    };
+    let wanted = words(&bare);
+    let limit = (bare.chars().count() / 3).max(2);
+    let mut near: Vec<(bool, usize, &str)> = names
+        .iter()
+        .map(|known| {
+            let has = words(known);
+            let holds_all = wanted.len() > 1 && wanted.iter().all(|word| has.contains(word));
+            (!holds_all, edit_distance(&bare, known), *known)
+        })
+        .filter(|(lacks, distance, _)| !lacks || *distance <= limit)
+        .collect();
+    near.sort();
+    near.dedup();
+    if !near.is_empty() {
+        let named: Vec<&str> = near.iter().take(3).map(|(_, _, known)| *known).collect();
+        return format!("; did you mean {}?", named.join(", "));
+    }
+    // The family: the name itself, or its first word, or one near it.
+    let first = bare.split('.').next().unwrap_or_default();
+    let mut families: Vec<&str> =
+        names.iter().filter_map(|known| known.split_once('.').map(|(family, _)| family)).collect();
+    families.sort_unstable();
+    families.dedup();
+    let family = families
+        .iter()
+        .map(|family| (edit_distance(first, family), *family))
+        .filter(|(distance, _)| *distance <= 2.min(first.chars().count() / 3))
+        .min();
+    match family {
+        Some((_, family)) => {
+            let count = names.iter().filter(|known| known.starts_with(&format!("{family}."))).count();
+            format!("; did you mean {family}.* ({count} checks; `puppet-lint list '{family}.*'` names them)?")
+        }
+        None => "; `puppet-lint list` shows every check".into(),
+    }
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// `*` matches any run of characters, `?` any one.
 pub fn glob(pattern: &str, text: &str) -> bool {
     let (pattern, text): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
@@ -107,6 +261,43 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filter_that_chooses_nothing_says_why() {
+        let suites = load_suites(&[]).unwrap();
+        let capability =
+            suites.iter().flat_map(|suite| &suite.checks).find(|check| check.id.starts_with("capability."));
+        let capability = capability.expect("the capability suite").id.clone();
+        let notes = unmatched(&suites, std::slice::from_ref(&capability), &[], &[], &[]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("runs only with --capabilities"), "{notes:?}");
+        assert!(unmatched(&suites, std::slice::from_ref(&capability), &[], &[], &["capabilities"]).is_empty());
+        let notes =
+            unmatched(&suites, &["events.redy".into()], &["hearbeat.interval".into()], &["heartbaet".into()], &[]);
+        assert_eq!(
+            notes,
+            [
+                "--only events.redy: no check has this id; did you mean events.ready?",
+                "--skip hearbeat.interval: no check has this id, so it skips nothing; did you mean heartbeat.interval?",
+                "--tag heartbaet: no check has this tag; did you mean heartbeat?",
+            ]
+        );
+        assert!(unmatched(&suites, &["heartbeat".into()], &[], &[], &[])[0].contains("did you mean heartbeat.* ("));
+        let words = unmatched(&suites, &["capability.send-text".into()], &[], &[], &["capabilities"]);
+        assert!(words[0].contains("did you mean capability.send-receive-text, "), "{words:?}");
+        let family = unmatched(&suites, &["capabilty.x".into()], &[], &[], &["capabilities"]);
+        assert!(family[0].contains("did you mean capability.* ("), "{family:?}");
+        assert!(!family[0].contains("runs only with"), "{family:?}");
+        let opt_in = unmatched(&suites, &["capability.x".into()], &[], &[], &[]);
+        assert!(opt_in[0].ends_with("which runs only with --capabilities (or --require ROW))"), "{opt_in:?}");
+        assert!(
+            unmatched(&suites, &["zzzzzzzz".into()], &[], &[], &[])[0]
+                .ends_with("`puppet-lint list` shows every check")
+        );
+        let removed = unmatched(&suites, &["events.ready".into()], &["events.*".into()], &[], &[]);
+        assert_eq!(removed, ["--skip removed every check --only chose (1)"]);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn globs_match_like_shells() {

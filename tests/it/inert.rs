@@ -130,6 +130,15 @@ pub const FRAGMENTS: &[&str] = &[
     "\u{61c}",
     "\u{ad}",
     "\u{2028}",
+    "\u{2029}",
+    "\u{85}",
+    "\u{e0041}\u{e0042}\u{e007f}",
+    "\u{fff9}x\u{fffb}",
+    "\u{600}1",
+    "\u{180e}",
+    "\u{206f}",
+    "\u{3164}",
+    "\u{e0100}",
     "${{ secrets.X }}",
 ];
 
@@ -434,8 +443,14 @@ pub fn check(name: &str, text: &str, benign: Option<&str>) -> Result<(), String>
         }
         "badge json" | "json" | "matrix json" => inert::json(text),
         "github" => inert::workflow(text),
-        "matrix html" | "report html" => with(name, inert::html_markup),
-        _ => with(name, inert::markdown_markup),
+        "matrix html" | "report html" => {
+            inert::terminal(text, false)?;
+            with(name, inert::html_markup)
+        }
+        _ => {
+            inert::terminal(text, false)?;
+            with(name, inert::markdown_markup)
+        }
     }
 }
 

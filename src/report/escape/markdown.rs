@@ -42,9 +42,19 @@ pub fn code_cell(text: &str) -> String {
 }
 
 /// A cell of Markdown we wrote ourselves (a suite's title and requirement, meant to render `**bold**` and
-/// `` `code` ``): only what would break the table — a pipe, a new line — is escaped.
+/// `` `code` ``): only what would break the table — a pipe, a new line — is escaped, and what would drive a
+/// terminal or hide in the text ([`terminal::hidden`], a suite handed in may hold it) is shown as its escape.
 pub fn trusted_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' => out.push(' '),
+            c if terminal::hidden(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A fenced code block whose fence no line inside can close; control characters other than LF become U+FFFD;

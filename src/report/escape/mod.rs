@@ -6,7 +6,7 @@
 //!
 //! | output | module | what it neutralises |
 //! | --- | --- | --- |
-//! | terminal, plain logs | [`terminal`] | C0/C1 controls (ESC and so CSI/OSC sequences, BEL, CR), DEL, bidi and zero-width format characters |
+//! | terminal, plain logs | [`terminal`] | C0/C1 controls (ESC and so CSI/OSC sequences, BEL, CR, NEL), DEL, the line and paragraph separators U+2028/U+2029, every format character (bidi controls, zero-width characters, tag characters), blank fillers |
 //! | Markdown (summary.md, job summaries, matrix) | [`markdown`] | links, images, autolinks, emphasis, code, headings, tables, raw HTML |
 //! | HTML and XML (matrix.html, badge.svg) | [`html`] | `& < > " '` in text and attribute values |
 //! | GitHub workflow commands | [`workflow`] | `%`, CR and LF (a new line would start a command), `:` and `,` in properties |

@@ -24,6 +24,8 @@ pub enum MatrixError {
         known = model::SCHEMA_VERSION
     )]
     TooNew { path: PathBuf, found: u64 },
+    #[error("{path}: {error}")]
+    OutOfBounds { path: PathBuf, error: crate::report::bounds::OutOfBounds },
 }
 
 /// A report to read, with the name to show for it (`None`: its target).
@@ -137,7 +139,11 @@ pub fn read(path: &Path) -> Result<Report, MatrixError> {
     {
         return Err(MatrixError::TooNew { path: path.to_owned(), found });
     }
-    serde_json::from_str(&text).map_err(json_error)
+    let out_of_bounds = |error| MatrixError::OutOfBounds { path: path.to_owned(), error };
+    crate::report::bounds::shape(&text).map_err(out_of_bounds)?;
+    let report: Report = serde_json::from_str(&text).map_err(json_error)?;
+    crate::report::bounds::check(&report).map_err(out_of_bounds)?;
+    Ok(report)
 }
 
 #[cfg(test)]

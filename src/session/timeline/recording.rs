@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
+use crate::events::overview::TIME_LIMIT_MS;
 use crate::events::{PAYLOAD_LIMIT, RecordingTrim, TimelineEntry, TimelineWhat, Trimmed, truncate};
 
 /// Why a recording could not be read back: the file, the line (1-based;
@@ -163,6 +164,19 @@ impl Timeline {
                 Err(_) if !text.ends_with('\n') => break,
                 Err(error) => return Err(failed(number, format!("not a timeline entry: {error}"))),
             };
+            // A time no run's timeline holds (a recording is input: its times size the overview's span).
+            let took_ms = match &entry.what {
+                TimelineWhat::Rpc { took_ms, .. } => *took_ms,
+                _ => 0,
+            };
+            if let Some((field, ms)) =
+                [("at_ms", entry.at_ms), ("took_ms", took_ms)].into_iter().find(|(_, ms)| *ms > TIME_LIMIT_MS)
+            {
+                return Err(failed(
+                    number,
+                    format!("its {field} is {ms} ms, longer than any run's timeline ({TIME_LIMIT_MS} ms, 30 days)"),
+                ));
+            }
             // Older recordings may hold an entry a millisecond before the one
             // above it (two threads' clocks read before one lock): kept in order.
             let at = Duration::from_millis(entry.at_ms).max(end);

@@ -10,14 +10,24 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-/// Control characters (C0 but LF, DEL, C1) and the format characters that
-/// reorder or hide text (bidi controls, zero-width characters, soft hyphen).
+/// Control characters (C0 but LF, DEL, C1), the line and paragraph separators, the format characters that
+/// reorder or hide text (bidi controls, zero-width characters, soft hyphen, number signs, interlinear
+/// annotations, tag characters) and the blank fillers (written here apart from the crate's list, from the Unicode
+/// tables).
 pub fn hidden(c: char) -> bool {
     (c.is_control() && c != '\n')
         || matches!(
             c,
             '\u{AD}' | '\u{61C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
                 | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
+        || matches!(c as u32,
+            0x2028 | 0x2029 // Zl, Zp
+            | 0x600..=0x605 | 0x6DD | 0x70F | 0x890 | 0x891 | 0x8E2 | 0x180E | 0x206A..=0x206F | 0xFFF9..=0xFFFB
+            | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001
+            | 0xE0020..=0xE007F // Cf
+            | 0x34F | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180D | 0x180F | 0x3164 | 0xFFA0
+            | 0xE0100..=0xE01EF // fillers, joiners, variation selectors that show as nothing
         )
 }
 

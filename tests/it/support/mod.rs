@@ -566,6 +566,7 @@ impl Engine {
             plan,
             selection: Default::default(),
             deadline: None,
+            notes: Vec::new(),
             output: puppet_lint::cli::OutputArgs {
                 report_dir: dir.map(Path::to_path_buf).unwrap_or_default(),
                 no_report: dir.is_none(),

@@ -1,0 +1,64 @@
+//! A selection that chooses nothing says why, on the real binary: a check of an opt-in suite (the capability
+//! suite without `--capabilities`, the package suite without `--package`) names the flag that adds it; an unknown
+//! id, tag or capability row names the nearest (did you mean …); `--skip` that skips nothing is a note, and
+//! `--skip` that removed everything `--only` chose says so.
+
+use puppet_lint::exit;
+
+use crate::support::Cli;
+
+fn nothing_selected(args: &[&str], why: &str) {
+    let ran = Cli::new().args(args).run();
+    ran.code(exit::NOTHING_SELECTED).stderr_has("nothing selected").stderr_has(why);
+}
+
+#[test]
+fn a_check_of_an_opt_in_suite_names_the_flag_that_adds_it() {
+    nothing_selected(
+        &["--mock", "--only", "capability.send-receive-text"],
+        "are in the wechaty-puppet-capabilities suite, which runs only with --capabilities (or --require ROW): add it",
+    );
+    nothing_selected(&["--mock", "--only", "capability.*"], "which runs only with --capabilities");
+    nothing_selected(&["--mock", "--only", "package.peer-dependencies"], "which runs only with --package DIR");
+    // An unknown id whose nearest ids are opt-in too.
+    nothing_selected(
+        &["--mock", "--only", "capability.x"],
+        "did you mean capability.* (50 checks; `puppet-lint list 'capability.*'` names them)? (in the \
+         wechaty-puppet-capabilities suite, which runs only with --capabilities",
+    );
+}
+
+#[test]
+fn an_unknown_id_tag_or_row_names_the_nearest() {
+    nothing_selected(
+        &["--mock", "--only", "events.redy"],
+        "--only events.redy: no check has this id; did you mean events.ready?",
+    );
+    nothing_selected(&["--mock", "--only", "heartbeat"], "did you mean heartbeat.* (");
+    nothing_selected(
+        &["--mock", "--tag", "heartbaet"],
+        "--tag heartbaet: no check has this tag; did you mean heartbeat?",
+    );
+    nothing_selected(&["list", "--only", "evnts.ready-once"], "did you mean events.ready-once");
+    Cli::new()
+        .args(["--mock", "--require", "send-recieve-text"])
+        .run()
+        .code(exit::USAGE)
+        .stderr_has("--require send-recieve-text: no such capability row; did you mean send-receive-text?");
+}
+
+#[test]
+fn skip_that_removes_everything_or_nothing_says_so() {
+    nothing_selected(
+        &["--mock", "--only", "events.ready", "--skip", "events.*"],
+        "--skip removed every check --only chose (1)",
+    );
+    let ran = Cli::new()
+        .args(["--mock", "--only", "heartbeat.interval", "--skip", "heartbeat.intreval", "--heartbeat-window", "1s"])
+        .arg("--no-report")
+        .run();
+    ran.code(exit::OK).stderr_has(
+        "puppet-lint: note: --skip heartbeat.intreval: no check has this id, so it skips nothing; did you mean \
+         heartbeat.interval?",
+    );
+}
