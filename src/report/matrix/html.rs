@@ -243,10 +243,11 @@ pub fn capabilities(m: &Matrix) -> String {
             Some(claims) => {
                 let _ = write!(
                     body,
-                    "<td><code>{}</code> of <span class=\"source\">{}</span> ({}): {}</td>",
+                    "<td><code>{}</code> — <span class=\"source\">{}</span>, {}{}: {}</td>",
                     esc(&claims.column),
-                    esc(claims.file.as_deref().unwrap_or(&claims.source)),
+                    esc(&claims.source),
                     esc(&claims.date),
+                    claims.file.as_deref().map(|file| format!(" (file <code>{}</code>)", esc(file))).unwrap_or_default(),
                     count(score.disagreements, "disagreement")
                 );
             }

@@ -122,10 +122,11 @@ pub fn capabilities(m: &Matrix) -> String {
         }
         let claims = match &section.claims[column] {
             Some(claims) => format!(
-                "`{}` of {} ({}): {}",
+                "`{}` — {}, {}{}: {}",
                 md_cell(&claims.column).replace('`', ""),
-                md_cell(claims.file.as_deref().unwrap_or(&claims.source)),
+                md_cell(&claims.source),
                 md_cell(&claims.date),
+                claims.file.as_deref().map(|file| format!(" (file {})", md_cell(file))).unwrap_or_default(),
                 count(score.disagreements, "disagreement")
             ),
             None => "none".to_owned(),
@@ -206,7 +207,7 @@ fn legend() -> String {
     for outcome in Outcome::ALL {
         let _ = writeln!(md, "- {} **{outcome}**: {}", outcome_mark(*outcome), outcome.meaning());
     }
-    let _ = writeln!(md, "- [n]: the row's note n above (why it is partial, unsupported, broken or untested)");
+    let _ = writeln!(md, "- \\[n\\]: the row's note n above (why it is partial, unsupported, broken or untested)");
     let _ = writeln!(md, "- \\*: a row the docs' table does not have (an rpc it never names)");
     let _ = writeln!(md, "- · : the provider's report has no such row");
     for agreement in [Agreement::Overclaimed, Agreement::Unclaimed] {
