@@ -53,9 +53,9 @@ pub fn html(m: &Matrix) -> String {
     let mut body = String::new();
     let _ = writeln!(
         body,
-        "<header><h1>Compatibility matrix</h1><p>{} from puppet-lint reports; {}.</p></header>",
+        "<header><h1>Compatibility matrix</h1><p>{} from puppet-lint reports{}.</p></header>",
         count(m.providers.len(), "provider"),
-        count(m.suites.len(), "suite version")
+        if m.suites.is_empty() { String::new() } else { format!("; {}", count(m.suites.len(), "suite version")) }
     );
     // The filters act on the check tables: a page of capabilities alone has none.
     let checks = !m.suites.is_empty();
