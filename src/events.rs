@@ -81,7 +81,6 @@ pub struct RunInfo {
     pub claims: Option<Claims>,
 }
 
-
 /// The run as it ends.
 #[derive(Debug, Clone, Default)]
 pub struct RunEnd {

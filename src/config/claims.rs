@@ -35,13 +35,16 @@ const NOTE_MAX: usize = 200;
 /// The longest `source`, in characters.
 const SOURCE_MAX: usize = 500;
 
+/// A column as a claims file writes it: each row's claim, with where it is written.
+type ColumnDoc = BTreeMap<String, Located<String>>;
+
 /// A claims file as it is written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClaimsDoc {
     source: Located<String>,
     date: Located<String>,
-    columns: Located<BTreeMap<String, Located<BTreeMap<String, Located<String>>>>>,
+    columns: Located<BTreeMap<String, Located<ColumnDoc>>>,
 }
 
 /// The claims a run compares with: `--claims FILE` (its only column, or `--claims-column NAME` of it), or
@@ -87,7 +90,11 @@ pub fn parse(text: &str, source_name: &str, file: Option<&str>, column: Option<&
     }
     let date = doc.date.value.trim().to_owned();
     if !is_date(&date) {
-        errors.push(here(doc.date.line, doc.date.column, "`date` must be a day, YYYY-MM-DD (when the claims were written or read)".into()));
+        errors.push(here(
+            doc.date.line,
+            doc.date.column,
+            "`date` must be a day, YYYY-MM-DD (when the claims were written or read)".into(),
+        ));
     }
     let names: Vec<&String> = doc.columns.value.keys().collect();
     let chosen = match column {
@@ -153,7 +160,7 @@ fn parse_claim(text: &str) -> Result<Claim, String> {
         return Err(format!("found \"{shown}\": {EXPECTED}"));
     };
     let note = match note {
-        Some(note) if note.is_empty() => None,
+        Some("") => None,
         Some(note) if note.chars().count() > NOTE_MAX || note.chars().any(char::is_control) => {
             return Err(format!("a note is one line of at most {NOTE_MAX} characters"));
         }
@@ -203,7 +210,8 @@ mod tests {
 
     #[test]
     fn a_providers_file_of_one_column_needs_no_column_named() {
-        let text = "source: acme docs\ndate: 2026-05-01\ncolumns:\n  acme:\n    Send GIF: \"no (not yet)\"\n    recall: yes\n";
+        let text =
+            "source: acme docs\ndate: 2026-05-01\ncolumns:\n  acme:\n    Send GIF: \"no (not yet)\"\n    recall: yes\n";
         let claims = parse(text, "c.yaml", Some("c.yaml"), None).unwrap();
         assert_eq!(claims.column, "acme");
         assert_eq!(claims.rows["send-gif"], Claim { claimed: Claimed::No, note: Some("not yet".into()) });

@@ -515,7 +515,10 @@ impl Score {
 
     /// `29/29 (100%)`, or `0/0` when nothing was counted.
     pub fn ratio((part, whole): (usize, usize)) -> String {
-        if whole == 0 { format!("{part}/{whole}") } else { format!("{part}/{whole} ({}%)", part * 100 / whole) }
+        match (part * 100).checked_div(whole) {
+            Some(percent) => format!("{part}/{whole} ({percent}%)"),
+            None => format!("{part}/{whole}"),
+        }
     }
 }
 

@@ -51,7 +51,9 @@ fn matrix_renders_the_capability_section_over_one_and_two_targets() {
 
     let one = format!("mock={}", path(plain.dir()));
     let markdown = matrix(&[&one]);
-    for needed in ["## Capabilities", "| **1. Message** |", "| **4. Other** |", "| Send Mini Program | ✅ |", "**Legend**"] {
+    for needed in
+        ["## Capabilities", "| **1. Message** |", "| **4. Other** |", "| Send Mini Program | ✅ |", "**Legend**"]
+    {
         assert!(markdown.contains(needed), "{needed} missing:\n{markdown}");
     }
     markdown_markup(&markdown).unwrap();

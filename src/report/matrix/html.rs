@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{Cell, DISAGREES_MARK, LEGEND, Matrix, Verdict, count, date, level_text, mark, outcome_mark, suite_label};
-use crate::vocab::capability::{Agreement, Outcome, Score};
 use crate::report::escape::html::text as esc;
+use crate::vocab::capability::{Agreement, Outcome, Score};
 
 const STYLE: &str = include_str!("matrix.css");
 const SCRIPT: &str = include_str!("matrix.js");
@@ -15,19 +15,19 @@ const SCRIPT_HASH: &str = "sha256-HPiuEuWxmG0oft3vb9BiR0bG3/J3+t5r1vGoUv1Nme4=";
 
 /// The filters of the check tables (the script wires them).
 const CONTROLS: &str = concat!(
-        "<form id=\"controls\" class=\"controls\" hidden role=\"search\">",
-        "<label>Checks <input type=\"search\" id=\"filter-checks\" placeholder=\"id or title\" autocomplete=\"off\"></label>",
-        "<label>Providers <input type=\"search\" id=\"filter-providers\" placeholder=\"name\" autocomplete=\"off\"></label>",
-        "<label>Show <select id=\"filter-verdict\">",
-        "<option value=\"\">every check</option>",
-        "<option value=\"failing\">only failing (✗ T E)</option>",
-        "<option value=\"notpass\">not passing everywhere</option>",
-        "<option value=\"warn\">warned (!)</option>",
-        "<option value=\"skip\">skipped (-)</option>",
-        "<option value=\"none\">not run somewhere (·)</option>",
-        "</select></label>",
-        "<output id=\"shown\"></output></form>\n"
-    );
+    "<form id=\"controls\" class=\"controls\" hidden role=\"search\">",
+    "<label>Checks <input type=\"search\" id=\"filter-checks\" placeholder=\"id or title\" autocomplete=\"off\"></label>",
+    "<label>Providers <input type=\"search\" id=\"filter-providers\" placeholder=\"name\" autocomplete=\"off\"></label>",
+    "<label>Show <select id=\"filter-verdict\">",
+    "<option value=\"\">every check</option>",
+    "<option value=\"failing\">only failing (✗ T E)</option>",
+    "<option value=\"notpass\">not passing everywhere</option>",
+    "<option value=\"warn\">warned (!)</option>",
+    "<option value=\"skip\">skipped (-)</option>",
+    "<option value=\"none\">not run somewhere (·)</option>",
+    "</select></label>",
+    "<output id=\"shown\"></output></form>\n"
+);
 
 /// Sort rank of a cell: the worst first.
 fn rank(verdict: Option<Verdict>) -> u8 {
@@ -221,11 +221,7 @@ pub fn capabilities(m: &Matrix) -> String {
     body.push_str("<table class=\"scores\">\n<thead><tr><th scope=\"col\">Provider</th>");
     body.push_str("<th scope=\"col\">Coverage</th><th scope=\"col\">Correctness</th>");
     for outcome in Outcome::ALL {
-        let _ = write!(
-            body,
-            "<th scope=\"col\" class=\"o o-{outcome}\">{} {outcome}</th>",
-            outcome_mark(*outcome)
-        );
+        let _ = write!(body, "<th scope=\"col\" class=\"o o-{outcome}\">{} {outcome}</th>", outcome_mark(*outcome));
     }
     body.push_str("<th scope=\"col\">Claims</th></tr></thead>\n<tbody>\n");
     for (column, score) in section.scores.iter().enumerate() {
@@ -247,7 +243,11 @@ pub fn capabilities(m: &Matrix) -> String {
                     esc(&claims.column),
                     esc(&claims.source),
                     esc(&claims.date),
-                    claims.file.as_deref().map(|file| format!(" (file <code>{}</code>)", esc(file))).unwrap_or_default(),
+                    claims
+                        .file
+                        .as_deref()
+                        .map(|file| format!(" (file <code>{}</code>)", esc(file)))
+                        .unwrap_or_default(),
                     count(score.disagreements, "disagreement")
                 );
             }
@@ -262,9 +262,9 @@ pub fn capabilities(m: &Matrix) -> String {
     }
     body.push_str("</tr></thead>\n");
     for group in &section.groups {
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<tbody><tr class=\"group\"><th scope=\"rowgroup\" colspan=\"{}\">{}</th></tr>\n",
+            "<tbody><tr class=\"group\"><th scope=\"rowgroup\" colspan=\"{}\">{}</th></tr>",
             section.providers.len() + 1,
             esc(&group.heading)
         );
@@ -292,11 +292,8 @@ pub fn capabilities(m: &Matrix) -> String {
                     && agreement.disagrees()
                 {
                     tip.push_str(&format!(" — claimed {} ({agreement})", claim.text()));
-                    let _ = write!(
-                        text,
-                        " <span class=\"claim\">{DISAGREES_MARK} claimed {}</span>",
-                        esc(&claim.text())
-                    );
+                    let _ =
+                        write!(text, " <span class=\"claim\">{DISAGREES_MARK} claimed {}</span>", esc(&claim.text()));
                     class.push_str(" disagrees");
                 }
                 let _ = write!(body, "<td class=\"{class}\" title=\"{}\">{text}</td>", esc(&tip));
@@ -348,7 +345,9 @@ pub fn capabilities(m: &Matrix) -> String {
             esc(outcome.meaning())
         );
     }
-    body.push_str("<dt><sup>n</sup></dt><dd>the row's note n above (why it is partial, unsupported, broken or untested)</dd>\n");
+    body.push_str(
+        "<dt><sup>n</sup></dt><dd>the row's note n above (why it is partial, unsupported, broken or untested)</dd>\n",
+    );
     body.push_str("<dt>*</dt><dd>a row the docs' table does not have (an rpc it never names)</dd>\n");
     body.push_str("<dt>·</dt><dd>the provider's report has no such row</dd>\n");
     for agreement in [Agreement::Overclaimed, Agreement::Unclaimed] {

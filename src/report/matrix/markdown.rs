@@ -2,11 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    DISAGREES_MARK, LEGEND, Matrix, Verdict, count, date, level_text, mark, outcome_mark, suite_label,
-};
-use crate::vocab::capability::{Agreement, Outcome, Score};
+use super::{DISAGREES_MARK, LEGEND, Matrix, Verdict, count, date, level_text, mark, outcome_mark, suite_label};
 use crate::report::escape::markdown::cell as md_cell;
+use crate::vocab::capability::{Agreement, Outcome, Score};
 
 /// GitHub-flavoured Markdown: a table of providers and their levels, then a
 /// table per suite version (checks × the providers that ran it), then the
@@ -217,7 +215,6 @@ fn legend() -> String {
     let _ = writeln!(md, "- **Correctness** = {}", Score::CORRECTNESS);
     md
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -33,13 +33,13 @@ mod load;
 mod markdown;
 mod model;
 
-pub use html::html;
-pub use json::json;
-pub use load::{Input, MatrixError, load, load_inputs, read};
 pub use capability::{
     Capabilities, CapabilityCell, CapabilityGroup, CapabilityRow, ClaimsSource, ProviderScore, Ratio,
 };
 pub use html::capabilities as capabilities_html;
+pub use html::html;
+pub use json::json;
+pub use load::{Input, MatrixError, load, load_inputs, read};
 pub use markdown::capabilities as capabilities_markdown;
 pub use markdown::markdown;
 pub use model::{Cell, Level, Matrix, Provider, Row, SCHEMA, SCHEMA_VERSION, SuiteMatrix};
