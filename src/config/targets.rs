@@ -346,6 +346,19 @@ mod tests {
     }
 
     #[test]
+    fn a_target_may_name_its_own_claims() {
+        let named = parse_text(
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  claims_column: donut\n\
+             - name: b\n  endpoint: 127.0.0.1:2\n  no_tls: true\n  claims: acme.yaml\n\
+             - name: c\n  endpoint: 127.0.0.1:3\n  no_tls: true\n",
+        )
+        .unwrap();
+        assert_eq!(named[0].claims_column.as_deref(), Some("donut"));
+        assert_eq!(named[1].claims.as_deref(), Some(Path::new("conf/acme.yaml")), "relative to the targets file");
+        assert_eq!((named[2].claims.as_ref(), named[2].claims_column.as_ref()), (None, None));
+    }
+
+    #[test]
     fn a_token_is_never_quoted_from_the_file() {
         let text = "- name: a\n  token: [puppet_service_S3cr3t]\n  \"token\": x_9y\n  tokens: 3\n";
         assert_eq!(
