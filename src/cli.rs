@@ -197,6 +197,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "ROW", value_delimiter = ',', help_heading = "Checks")]
     pub require: Vec<String>,
 
+    /// Compare the capabilities with what the provider claims, from a
+    /// claims file (YAML: `source`, `date`, `columns: {NAME: {ROW: ✅|❌}}`;
+    /// docs/capabilities/claims.md). The reports show every row where a
+    /// claim and a measurement disagree, both ways. Implies --capabilities.
+    #[arg(long, value_name = "FILE", help_heading = "Checks")]
+    pub claims: Option<PathBuf>,
+
+    /// The claims column to compare with: one of the Wechaty docs'
+    /// compatibility table shipped with puppet-lint (donut, wxwork, paimon,
+    /// padlocal, workpro), or of --claims FILE when it has several.
+    /// Implies --capabilities.
+    #[arg(long, value_name = "NAME", help_heading = "Checks")]
+    pub claims_column: Option<String>,
+
     /// Also check this provider's npm package directory (the spec's package
     /// rules).
     #[arg(long, value_name = "DIR", help_heading = "Checks")]
@@ -533,6 +547,12 @@ pub struct MatrixArgs {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Only the capability section (runs with --capabilities): the Wechaty
+    /// docs' compatibility table, measured, with each provider's coverage
+    /// and correctness and where its claims disagree.
+    #[arg(long)]
+    pub capabilities_only: bool,
 }
 
 const REJUDGE_ABOUT: &str = "Judge a recorded run again, offline, from its recording (DIR/timeline.jsonl; DIR/report.json \

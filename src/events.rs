@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::suite::Severity;
-use crate::vocab::capability::{Group, Outcome, Row, SideEffect};
+use crate::vocab::capability::{Agreement, Claim, Claims, Group, Outcome, Row, SideEffect};
 
 pub mod overview;
 
@@ -77,6 +77,8 @@ pub struct RunInfo {
     pub suites: Vec<SuiteReport>,
     /// The planned check ids, in plan order (reports list checks in it).
     pub plan: Vec<String>,
+    /// What the provider is claimed to support (`--claims`, `--claims-column`), to compare the capabilities with.
+    pub claims: Option<Claims>,
 }
 
 /// The run as it ends.
@@ -435,6 +437,12 @@ pub struct CapabilityReport {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<CapabilityEvidence>,
+    /// What the run's claims (report.json's `claims`) say of this row, when they say anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    /// How the outcome stands against `claim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
 }
 
 impl CapabilityReport {
@@ -460,7 +468,15 @@ impl CapabilityReport {
             note,
             required,
             evidence,
+            claim: None,
+            agreement: None,
         }
+    }
+
+    /// Sets the claim `claims` make of this row and how the outcome stands against it (none: both cleared).
+    pub fn compare(&mut self, claims: Option<&Claims>) {
+        self.claim = claims.and_then(|claims| claims.rows.get(&self.key)).cloned();
+        self.agreement = self.claim.as_ref().map(|claim| Agreement::of(claim.claimed, self.outcome));
     }
 }
 

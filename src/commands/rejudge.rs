@@ -130,6 +130,8 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
             window,
             timeout: settings.and_then(|settings| settings.timeout_ms).map(Duration::from_millis),
             allow_destructive: settings.is_some_and(|settings| settings.allow_destructive),
+            // The recorded run's claims, compared again.
+            claims: recorded_report.as_ref().and_then(|report| report.claims.clone()),
             ..Settings::default()
         },
         suites,

@@ -3,6 +3,7 @@
 //! to check, how, with which suites and checks. Every [`Target`] is built
 //! here; nothing downstream edits flags or hand-builds targets.
 
+pub mod claims;
 pub mod target;
 pub mod targets;
 
@@ -37,6 +38,8 @@ pub struct Settings {
     pub login_timeout: Duration,
     /// A provider's npm package directory (`--package`).
     pub package: Option<PathBuf>,
+    /// What the provider is claimed to support (`--claims`, `--claims-column`), to compare the capabilities with.
+    pub claims: Option<crate::vocab::capability::Claims>,
 }
 
 impl Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             peer_room: None,
             login_timeout: Duration::from_secs(120),
             package: None,
+            claims: None,
         }
     }
 }
@@ -157,9 +161,21 @@ impl Fleet {
             Some(path) => targets::read_file(path, env)?,
             None => targets::from_flags(&args.target, env)?,
         };
+        let run_claims = claims::choose(args.claims.as_deref(), args.claims_column.as_deref())?;
+        let mut target_claims = Vec::new();
+        for named in &named {
+            // A target's own `claims` / `claims_column` replace the run's.
+            // A column alone picks from the run's `--claims FILE`, if any.
+            target_claims.push(match (&named.claims, &named.claims_column) {
+                (None, None) => run_claims.clone(),
+                (None, Some(column)) => claims::choose(args.claims.as_deref(), Some(column))?,
+                (Some(file), column) => claims::choose(Some(file), column.as_deref())?,
+            });
+        }
         let members = named
             .into_iter()
-            .map(|named| {
+            .zip(target_claims)
+            .map(|(named, claims)| {
                 let own = named.selection.is_some();
                 let selection = named.selection.unwrap_or_else(|| Selection {
                     only: args.selection.only.clone(),
@@ -176,6 +192,7 @@ impl Fleet {
                     allow_destructive,
                     output,
                 );
+                config.settings.claims = claims;
                 // A target's own selection, narrowed further by the run's.
                 if own {
                     let cli = &args.selection;
@@ -220,7 +237,9 @@ impl RunConfig {
         required_rows(&args.require)?;
         // The mock has no real account to protect.
         let allow_destructive = args.allow_destructive || args.mock;
-        Ok(RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone()))
+        let mut config = RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone());
+        config.settings.claims = claims::choose(args.claims.as_deref(), args.claims_column.as_deref())?;
+        Ok(config)
     }
 
     /// A run's config from its parts; the plan follows from the target and
@@ -245,7 +264,7 @@ impl RunConfig {
         if args.registry.is_some() {
             available.push("registry");
         }
-        if args.capabilities || !args.require.is_empty() {
+        if args.capabilities || !args.require.is_empty() || args.claims.is_some() || args.claims_column.is_some() {
             available.push("capabilities");
         }
         let mut plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
@@ -275,6 +294,7 @@ impl RunConfig {
                 peer_room: args.peer_room.clone(),
                 login_timeout: args.login_timeout,
                 package: args.package.clone(),
+                claims: None,
             },
             target,
             suites,

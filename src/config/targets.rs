@@ -26,6 +26,10 @@ pub struct Named {
     pub selection: Option<Selection>,
     /// Its own `allow_destructive`, replacing `--allow-destructive`.
     pub allow_destructive: Option<bool>,
+    /// Its own claims file (relative to the targets file), replacing `--claims`.
+    pub claims: Option<PathBuf>,
+    /// Its own claims column, replacing `--claims-column`.
+    pub claims_column: Option<String>,
 }
 
 /// A target as the file writes it.
@@ -48,6 +52,9 @@ struct TargetDoc {
     skip: Option<Vec<String>>,
     tags: Option<Vec<String>>,
     allow_destructive: Option<Flag>,
+    /// A claims file, relative to the targets file's directory.
+    claims: Option<PathBuf>,
+    claims_column: Option<String>,
 }
 
 /// A boolean as a targets file writes it: `true` or `false`, unquoted. A
@@ -177,7 +184,14 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
             skip: doc.skip.clone().unwrap_or_default(),
             tags: doc.tags.clone().unwrap_or_default(),
         });
-        named.push(Named { name, target, selection, allow_destructive: doc.allow_destructive.map(|flag| flag.0) });
+        named.push(Named {
+            name,
+            target,
+            selection,
+            allow_destructive: doc.allow_destructive.map(|flag| flag.0),
+            claims: doc.claims.as_ref().map(|path| base.join(path)),
+            claims_column: doc.claims_column.clone(),
+        });
     }
     if errors.is_empty() { Ok(named) } else { Err(fail(errors)) }
 }
@@ -230,7 +244,7 @@ pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, E
             let name = if *count == 1 { base } else { format!("{base}-{count}") };
             let target = Target::resolve(&flags.one(token, endpoint), env)
                 .map_err(|error| Error::Usage(format!("target {name}: {}", error.0)))?;
-            Ok(Named { name, target, selection: None, allow_destructive: None })
+            Ok(Named { name, target, selection: None, allow_destructive: None, claims: None, claims_column: None })
         })
         .collect()
 }
@@ -329,6 +343,19 @@ mod tests {
     fn parse_text(text: &str) -> Result<Vec<Named>, String> {
         let env: HashMap<&str, &str> = HashMap::from([("ACME_TOKEN", "acme_0123456789abcdef")]);
         parse(text, "targets.yaml", Path::new("conf"), &env).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_target_may_name_its_own_claims() {
+        let named = parse_text(
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  claims_column: donut\n\
+             - name: b\n  endpoint: 127.0.0.1:2\n  no_tls: true\n  claims: acme.yaml\n\
+             - name: c\n  endpoint: 127.0.0.1:3\n  no_tls: true\n",
+        )
+        .unwrap();
+        assert_eq!(named[0].claims_column.as_deref(), Some("donut"));
+        assert_eq!(named[1].claims.as_deref(), Some(Path::new("conf/acme.yaml")), "relative to the targets file");
+        assert_eq!((named[2].claims.as_ref(), named[2].claims_column.as_ref()), (None, None));
     }
 
     #[test]

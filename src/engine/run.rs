@@ -223,6 +223,7 @@ pub(crate) fn describe(config: &RunConfig, target: TargetReport, started_at: Str
             .map(|suite| suite_report(suite))
             .collect(),
         plan: config.plan.iter().map(|planned| planned.check.id.clone()).collect(),
+        claims: config.settings.claims.clone(),
     }
 }
 

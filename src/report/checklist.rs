@@ -165,7 +165,7 @@ pub fn render(report: &Report, look: &Look) -> String {
 /// The capability section: how many rows came to each outcome, then the rows that are not supported, those
 /// with one same note told once (`untested: a, b, c — needs a person …`). Empty when no capability was probed.
 fn capabilities(report: &Report) -> String {
-    use crate::vocab::capability::Outcome;
+    use crate::vocab::capability::{Agreement, Outcome, Score};
     let rows: Vec<&crate::events::CapabilityReport> =
         report.checks.iter().filter_map(|check| check.capability.as_ref()).collect();
     if rows.is_empty() {
@@ -176,6 +176,12 @@ fn capabilities(report: &Report) -> String {
         .map(|outcome| format!("{} {outcome}", rows.iter().filter(|row| row.outcome == *outcome).count()))
         .collect();
     let mut out = format!("\ncapabilities — {} rows: {}\n", rows.len(), counts.join(", "));
+    let score = Score::of(rows.iter().map(|row| row.outcome));
+    out.push_str(&format!(
+        "  coverage {} (supported / probed), correctness {} (behaved / accepted)\n",
+        Score::ratio(score.coverage()),
+        Score::ratio(score.correctness())
+    ));
     for outcome in Outcome::ALL.iter().filter(|outcome| **outcome != Outcome::Supported) {
         let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
         for row in rows.iter().filter(|row| row.outcome == *outcome) {
@@ -187,6 +193,27 @@ fn capabilities(report: &Report) -> String {
         }
         for (note, keys) in notes {
             out.push_str(&format!("  {outcome}: {} — {}\n", one_line(&keys.join(", ")), one_line(note)));
+        }
+    }
+    if let Some(claims) = &report.claims {
+        let disagree: Vec<&&crate::events::CapabilityReport> =
+            rows.iter().filter(|row| row.agreement.is_some_and(Agreement::disagrees)).collect();
+        out.push_str(&format!(
+            "  claims: column {} of {} ({}): {} disagreement(s)\n",
+            one_line(&claims.column),
+            one_line(claims.file.as_deref().unwrap_or(&claims.source)),
+            one_line(&claims.date),
+            disagree.len()
+        ));
+        for row in disagree {
+            let claim = row.claim.as_ref().map(|claim| claim.text()).unwrap_or_default();
+            let agreement = row.agreement.map_or("", Agreement::as_str);
+            out.push_str(&format!(
+                "  {agreement}: {} — claimed {}, measured {}\n",
+                one_line(&row.key),
+                one_line(&claim),
+                row.outcome
+            ));
         }
     }
     out

@@ -1,5 +1,5 @@
 //! The report files: `report.json`, `junit.xml`, `summary.md`, `badge.svg`,
-//! `badge.json`, `report.html`. Each is written whole or not at all (a temporary file
+//! `badge.json`, `report.html`, and `badge-capabilities.svg` / `.json` when the run probed capabilities. Each is written whole or not at all (a temporary file
 //! renamed into place); [`super::writer::ReportWriter`] decides when.
 
 use std::io;
@@ -14,6 +14,8 @@ pub const MARKDOWN: &str = "summary.md";
 pub const BADGE_SVG: &str = "badge.svg";
 pub const BADGE_JSON: &str = "badge.json";
 pub const HTML: &str = "report.html";
+pub const CAPABILITIES_BADGE_SVG: &str = "badge-capabilities.svg";
+pub const CAPABILITIES_BADGE_JSON: &str = "badge-capabilities.json";
 
 /// `report.json`'s text: C1 controls and DEL as `\u` escapes ([`crate::events::escape_c1_controls`]), tokens
 /// masked.
@@ -35,14 +37,33 @@ pub fn write_all(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         (BADGE_JSON, badge::json(report)),
         (HTML, html::render(report)),
     ];
-    files
+    let mut written: Vec<PathBuf> = files
         .into_iter()
         .map(|(name, text)| {
             let path = dir.join(name);
             write_atomically(&path, &crate::redact::redact(&text))?;
             Ok(path)
         })
-        .collect()
+        .collect::<io::Result<_>>()?;
+    // The capability badge only for a run that probed capabilities; an earlier run's is removed.
+    let badges = [
+        (CAPABILITIES_BADGE_SVG, badge::capabilities_svg(report)),
+        (CAPABILITIES_BADGE_JSON, badge::capabilities_json(report)),
+    ];
+    for (name, text) in badges {
+        let path = dir.join(name);
+        match text {
+            Some(text) => {
+                write_atomically(&path, &crate::redact::redact(&text))?;
+                written.push(path);
+            }
+            None => match std::fs::remove_file(&path) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            },
+        }
+    }
+    Ok(written)
 }
 
 /// GitHub Actions shows this file under the job.

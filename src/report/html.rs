@@ -40,7 +40,13 @@ svg{width:100%;height:auto;display:block;border:1px solid #eee}svg text{font:11p
 .mk path{stroke:#0969da;stroke-opacity:.35;fill:#0969da}.mk:target path{stroke:#cf222e;stroke-opacity:1;stroke-width:3;fill:#cf222e}\
 .legend{color:#444;font-size:12px}.legend span{margin-right:10px}.sw{display:inline-block;width:10px;height:10px;margin:0 3px 0 0;vertical-align:middle}\
 .s-scan{background:#bf8700}.s-login{background:#1a7f37}.s-ready{background:#2da44e}.s-out{background:#cf222e}.s-rpc{background:#1b7c83}.s-gap{background:#8c959f}.s-mk{background:#0969da}\
-.note{color:#555}";
+.note{color:#555}\
+.capabilities .about,.caps .key,.muted,.extra{color:#555}.caps .key{display:block;font-size:11px}\
+.caps tr.group th{background:#f6f8fa}.o{text-align:center;white-space:nowrap}.o sup{font-size:10px;color:#555}\
+.o-supported{background:#d4f4dd}.o-partial{background:#fff1c2}.o-unsupported{background:#eceff2}.o-broken{background:#ffd7d5}\
+.o-untested,.o-none{color:#555}.o.disagrees{outline:2px dashed #cf222e;outline-offset:-3px}\
+.claim{font-size:11px;font-weight:600;color:#cf222e}.scores td.n{text-align:right}\
+.capabilities dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}.capabilities dd{margin:0}";
 
 /// The width the timeline is drawn in (SVG user units, scaled to the page).
 const WIDTH: f64 = 1060.0;
@@ -132,10 +138,14 @@ fn header(report: &Report) -> Markup {
     }
 }
 
-/// The capability table (issue 21). The report model carries none yet: when it does, render its table here, and
-/// nothing when the run has none.
-fn capabilities(_report: &Report) -> Markup {
-    html! {}
+/// The capability table, as the matrix draws it with this run as its one provider (its strings escaped there);
+/// nothing when the run probed no capability.
+fn capabilities(report: &Report) -> Markup {
+    if !report.checks.iter().any(|check| check.capability.is_some()) {
+        return html! {};
+    }
+    let one = super::matrix::Matrix::build(vec![(report.target.description.clone(), report.clone())]);
+    PreEscaped(super::matrix::capabilities_html(&one))
 }
 
 /// At most `limit` characters of `text`, tokens masked first (a cut could leave a secret's run unrecognised).

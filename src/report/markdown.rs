@@ -71,6 +71,11 @@ pub fn render(report: &Report) -> String {
         md.push_str(&fence(&body));
         md.push_str("\n</details>\n\n");
     }
+    // The capability table, as the matrix draws it, with this run as its one provider.
+    if report.checks.iter().any(|check| check.capability.is_some()) {
+        let one = super::matrix::Matrix::build(vec![(report.target.description.clone(), report.clone())]);
+        md.push_str(&super::matrix::capabilities_markdown(&one));
+    }
     crate::redact::redact(&md).into_owned()
 }
 

@@ -63,6 +63,10 @@ pub struct Report {
     /// the rpcs, the subscriptions and their ends, the login-state events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overview: Option<Overview>,
+    /// What the provider is claimed to support (`--claims`, `--claims-column`): each capability's `claim` and
+    /// `agreement` compare with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<crate::vocab::capability::Claims>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -126,11 +130,15 @@ impl Report {
             recording: None,
             recording_trimmed: None,
             overview: None,
+            claims: info.claims.clone(),
         }
     }
 
     /// Adds (or replaces) a check's report and recounts.
-    pub fn record(&mut self, check: CheckReport) {
+    pub fn record(&mut self, mut check: CheckReport) {
+        if let Some(capability) = check.capability.as_mut() {
+            capability.compare(self.claims.as_ref());
+        }
         self.checks.retain(|known| known.id != check.id);
         self.checks.push(check);
         self.summary = Summary::of(&self.checks);

@@ -7,6 +7,7 @@
 //! only, a message to the bot itself, something visible to a contact or room the user named, something destructive
 //! or visible to other people, or nothing a harness can decide without a person acting on the other side.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -307,6 +308,220 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// What a claim says of a row, as the docs' table marks it: `✅` (yes, it can) or `❌` (no, it cannot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Claimed {
+    Yes,
+    No,
+}
+
+impl Claimed {
+    /// `yes` or `no`, as report.json spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Claimed::Yes => "yes",
+            Claimed::No => "no",
+        }
+    }
+
+    /// `✅` or `❌`, as the docs' table marks it.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Claimed::Yes => "✅",
+            Claimed::No => "❌",
+        }
+    }
+
+    /// The claim a claims file spells `✅`/`yes` or `❌`/`no`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Claimed> {
+        match text {
+            "✅" | "yes" => Some(Claimed::Yes),
+            "❌" | "no" => Some(Claimed::No),
+            _ => None,
+        }
+    }
+}
+
+/// One row's claim: yes or no, and the note the docs put beside the mark (`✅(Send as a file)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub claimed: Claimed,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Claim {
+    /// `✅`, or `✅ (Send as a file)`.
+    pub fn text(&self) -> String {
+        match &self.note {
+            Some(note) => format!("{} ({note})", self.claimed.mark()),
+            None => self.claimed.mark().to_owned(),
+        }
+    }
+}
+
+/// The claims a run compares its capabilities with (report.json's `claims`; `docs/report-schema.md`): one column of
+/// the Wechaty docs' compatibility table shipped with puppet-lint, or a provider's own claims file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    /// The column: `donut`, `padlocal`, … of the docs' table, or the name in a provider's own file.
+    pub column: String,
+    /// Where the claims were written: the docs table's URL at the commit read, or what the provider's file says.
+    pub source: String,
+    /// When (`YYYY-MM-DD`): the day the docs table was read, or what the provider's file says.
+    pub date: String,
+    /// The claims file given (`--claims FILE`); absent for the built-in docs columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Each claimed row's claim, by row key; a row the column says nothing about is absent.
+    pub rows: BTreeMap<String, Claim>,
+}
+
+/// How a row's measured outcome stands against its claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Agreement {
+    /// The measurement says what the claim says: claimed ✅ and supported or partial, or claimed ❌ and
+    /// unsupported or broken.
+    Agrees,
+    /// Claimed ✅, measured `unsupported` or `broken`: a bot that trusts the claim will fail.
+    Overclaimed,
+    /// Claimed ❌, measured `supported` or `partial`: the provider can do more than it says.
+    Unclaimed,
+    /// Not measured (`untested`): nothing to compare.
+    Unmeasured,
+}
+
+impl Agreement {
+    /// Every agreement, in the legend's order.
+    pub const ALL: &'static [Agreement] =
+        &[Agreement::Agrees, Agreement::Overclaimed, Agreement::Unclaimed, Agreement::Unmeasured];
+
+    /// A claim against what was measured.
+    pub fn of(claimed: Claimed, outcome: Outcome) -> Agreement {
+        match (claimed, outcome) {
+            (_, Outcome::Untested) => Agreement::Unmeasured,
+            (Claimed::Yes, outcome) if outcome.usable() => Agreement::Agrees,
+            (Claimed::Yes, _) => Agreement::Overclaimed,
+            (Claimed::No, outcome) if outcome.usable() => Agreement::Unclaimed,
+            (Claimed::No, _) => Agreement::Agrees,
+        }
+    }
+
+    /// `agrees`, `overclaimed`, `unclaimed`, `unmeasured`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agreement::Agrees => "agrees",
+            Agreement::Overclaimed => "overclaimed",
+            Agreement::Unclaimed => "unclaimed",
+            Agreement::Unmeasured => "unmeasured",
+        }
+    }
+
+    /// Whether the claim and the measurement disagree (either way).
+    pub fn disagrees(self) -> bool {
+        matches!(self, Agreement::Overclaimed | Agreement::Unclaimed)
+    }
+
+    /// What it means, for a legend.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Agreement::Agrees => "the measurement says what the claim says",
+            Agreement::Overclaimed => "claimed ✅, but measured unsupported or broken",
+            Agreement::Unclaimed => "claimed ❌, but measured supported or partial",
+            Agreement::Unmeasured => "the row was not probed (untested): nothing to compare",
+        }
+    }
+}
+
+impl fmt::Display for Agreement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A provider's two numbers over its rows' outcomes: how much of the table it does (coverage), and how much of what
+/// it accepted it really did (correctness). A row the service declared `unsupported` lowers coverage, never
+/// correctness; a `broken` row lowers both; an `untested` row counts in neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    pub supported: usize,
+    pub partial: usize,
+    pub unsupported: usize,
+    pub broken: usize,
+    pub untested: usize,
+}
+
+impl Score {
+    /// What coverage means, for legends and docs.
+    pub const COVERAGE: &'static str = "supported rows / rows probed (probed: every row but the untested \
+                                        ones; a partial row is not counted as supported)";
+    /// What correctness means, for legends and docs.
+    pub const CORRECTNESS: &'static str = "rows that behaved / rows the provider accepted (behaved: \
+                                           supported or partial; accepted: supported, partial or broken — every \
+                                           probed row the service did not declare unsupported)";
+
+    /// The score of these outcomes.
+    pub fn of(outcomes: impl IntoIterator<Item = Outcome>) -> Score {
+        let mut score = Score::default();
+        for outcome in outcomes {
+            *match outcome {
+                Outcome::Supported => &mut score.supported,
+                Outcome::Partial => &mut score.partial,
+                Outcome::Unsupported => &mut score.unsupported,
+                Outcome::Broken => &mut score.broken,
+                Outcome::Untested => &mut score.untested,
+            } += 1;
+        }
+        score
+    }
+
+    /// How many rows came to `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        match outcome {
+            Outcome::Supported => self.supported,
+            Outcome::Partial => self.partial,
+            Outcome::Unsupported => self.unsupported,
+            Outcome::Broken => self.broken,
+            Outcome::Untested => self.untested,
+        }
+    }
+
+    /// Rows probed: every row but the untested ones.
+    pub fn probed(&self) -> usize {
+        self.supported + self.partial + self.unsupported + self.broken
+    }
+
+    /// Rows the provider accepted: probed and not declared unsupported.
+    pub fn accepted(&self) -> usize {
+        self.supported + self.partial + self.broken
+    }
+
+    /// Rows that behaved: supported or partial.
+    pub fn behaved(&self) -> usize {
+        self.supported + self.partial
+    }
+
+    /// `(supported, probed)`.
+    pub fn coverage(&self) -> (usize, usize) {
+        (self.supported, self.probed())
+    }
+
+    /// `(behaved, accepted)`.
+    pub fn correctness(&self) -> (usize, usize) {
+        (self.behaved(), self.accepted())
+    }
+
+    /// `29/29 (100%)`, or `0/0` when nothing was counted.
+    pub fn ratio((part, whole): (usize, usize)) -> String {
+        match (part * 100).checked_div(whole) {
+            Some(percent) => format!("{part}/{whole} ({percent}%)"),
+            None => format!("{part}/{whole}"),
+        }
+    }
+}
+
 /// The text wechaty-puppet's `throwUnsupportedError` throws (wechaty/puppet `src/throw-unsupported-error.ts`); the
 /// official server sends it as the status message — `UNKNOWN` (2) with the error's stack since late 2021, `INTERNAL`
 /// (13) with its message before.
@@ -363,5 +578,44 @@ mod tests {
         {
             assert_eq!(SideEffect::parse(class.as_str()), Some(class));
         }
+    }
+
+    #[test]
+    fn claims_disagree_both_ways_and_untested_rows_compare_with_nothing() {
+        use Agreement::*;
+        let cases = [
+            (Claimed::Yes, Outcome::Supported, Agrees),
+            (Claimed::Yes, Outcome::Partial, Agrees),
+            (Claimed::Yes, Outcome::Unsupported, Overclaimed),
+            (Claimed::Yes, Outcome::Broken, Overclaimed),
+            (Claimed::Yes, Outcome::Untested, Unmeasured),
+            (Claimed::No, Outcome::Supported, Unclaimed),
+            (Claimed::No, Outcome::Partial, Unclaimed),
+            (Claimed::No, Outcome::Unsupported, Agrees),
+            (Claimed::No, Outcome::Broken, Agrees),
+            (Claimed::No, Outcome::Untested, Unmeasured),
+        ];
+        for (claimed, outcome, expected) in cases {
+            assert_eq!(Agreement::of(claimed, outcome), expected, "{claimed:?} {outcome:?}");
+        }
+        assert_eq!(Claimed::parse("✅"), Some(Claimed::Yes));
+        assert_eq!(Claimed::parse("no"), Some(Claimed::No));
+        assert_eq!(Claimed::parse("Yes"), None);
+    }
+
+    #[test]
+    fn coverage_leaves_untested_out_and_correctness_leaves_unsupported_out() {
+        let score = Score::of([
+            Outcome::Supported,
+            Outcome::Supported,
+            Outcome::Partial,
+            Outcome::Unsupported,
+            Outcome::Broken,
+            Outcome::Untested,
+        ]);
+        assert_eq!(score.coverage(), (2, 5));
+        assert_eq!(score.correctness(), (3, 4));
+        assert_eq!(Score::ratio(score.coverage()), "2/5 (40%)");
+        assert_eq!(Score::ratio(Score::default().correctness()), "0/0");
     }
 }

@@ -330,6 +330,7 @@ pub fn report(shape: &Shape, pool: &[String]) -> Report {
         events,
         recording: Some(s()),
         overview: Some(overview(&mut s)),
+        claims: None,
     }
 }
 

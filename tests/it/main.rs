@@ -7,6 +7,7 @@ mod support;
 mod action;
 mod architecture;
 mod capabilities;
+mod capability_matrix;
 mod cli;
 mod connection_causes;
 mod discovery;

@@ -118,6 +118,7 @@ pub fn every_verdict() -> Report {
         recording: Some("timeline.jsonl".into()),
         recording_trimmed: None,
         overview: None,
+        claims: None,
     }
 }
 

@@ -16,24 +16,50 @@
 //! Content-Security-Policy allows only its own inline style and script (by
 //! hash), so markup that slipped through could still load or run nothing.
 //!
+//! When reports carry capabilities (`--capabilities`), a capability section follows: the rows of the capability
+//! table grouped as the Wechaty docs' compatibility table groups them, a column per provider, a mark per outcome,
+//! numbered notes, the claims each provider was compared with and where they disagree, and a legend defining every
+//! mark and both numbers (`capability.rs`: its model).
+//!
 //! `model.rs` builds the [`Matrix`] from reports, `load.rs` reads them from
 //! files, and each format has its renderer: `markdown.rs`, `html.rs`
 //! (with `matrix.css` and `matrix.js`), `json.rs`. What the renderers share
 //! (marks, the legend, labels) is here.
 
+mod capability;
 mod html;
 mod json;
 mod load;
 mod markdown;
 mod model;
 
+pub use capability::{
+    Capabilities, CapabilityCell, CapabilityGroup, CapabilityRow, ClaimsSource, ProviderScore, Ratio,
+};
+pub use html::capabilities as capabilities_html;
 pub use html::html;
 pub use json::json;
 pub use load::{Input, MatrixError, load, load_inputs, read};
+pub use markdown::capabilities as capabilities_markdown;
 pub use markdown::markdown;
 pub use model::{Cell, Level, Matrix, Provider, Row, SCHEMA, SCHEMA_VERSION, SuiteMatrix};
 
 use crate::report::model::Verdict;
+use crate::vocab::capability::Outcome;
+
+/// One mark per capability outcome, in every format: the docs' ✅ and ❌ for supported and unsupported.
+pub fn outcome_mark(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Supported => "✅",
+        Outcome::Partial => "◐",
+        Outcome::Unsupported => "❌",
+        Outcome::Broken => "⚠️",
+        Outcome::Untested => "?",
+    }
+}
+
+/// The mark a disagreement with the claims adds to a cell (`❌ ≠`), explained beside it as `claimed ✅`.
+pub const DISAGREES_MARK: &str = "≠";
 
 /// One character per verdict; `·` for a check that did not run.
 pub fn mark(verdict: Option<Verdict>) -> &'static str {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::capability::Capabilities;
 use crate::report::model::{CheckReport, Report, Summary, Verdict};
 use crate::report::{certify, one_line};
 
@@ -20,6 +21,10 @@ pub struct Matrix {
     pub providers: Vec<Provider>,
     /// One per suite id and version, sorted by id, then version.
     pub suites: Vec<SuiteMatrix>,
+    /// The capability section: the rows of the capability table × the providers that probed them; absent when no
+    /// report probed capabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -131,7 +136,8 @@ impl Matrix {
             })
             .collect();
         suites.sort_by(|a, b| a.suite.cmp(&b.suite).then_with(|| compare_versions(&a.version, &b.version)));
-        Matrix { schema: SCHEMA.into(), schema_version: SCHEMA_VERSION, providers, suites }
+        let capabilities = Capabilities::build(&reports);
+        Matrix { schema: SCHEMA.into(), schema_version: SCHEMA_VERSION, providers, suites, capabilities }
     }
 }
 

@@ -561,6 +561,7 @@ impl Engine {
                 peer_room: None,
                 login_timeout: Duration::from_secs(3),
                 package: None,
+                claims: None,
             },
             suites,
             plan,
