@@ -31,12 +31,18 @@ pub enum Fault {
     EchoDocumentUnknown,
     /// a text the bot sends comes back with its trailing whitespace (a newline) trimmed
     TrimText,
+    /// a text the bot sends comes back with its leading blanks trimmed, its tabs as spaces, and its zero-width joiners and emoji variation selectors dropped
+    SqueezeText,
     /// a text the bot sends comes back twice, as two messages with ids of their own
     DoubleEcho,
     /// a file the bot sends comes back a second time, under an id of its own (the same file, the same name)
     FileEchoTwice,
     /// the room's `RoomMemberList` also names a member that `ContactPayload` does not know
     GhostMember,
+    /// `ContactList` also names a contact that `ContactPayload` does not know
+    ListedGhostContact,
+    /// `RoomList` also names a room that `RoomPayload` does not know
+    ListedGhostRoom,
     /// a file the bot sends comes back with the spaces and non-ASCII characters of its name replaced by `_`
     MangleFileName,
     /// Bob sends an Image message that has no file: `MessageFile` fails
@@ -113,6 +119,8 @@ pub enum Fault {
     RoomsAfterReady,
     /// contacts keep appearing in `ContactList` after `ready`, one more at each of several lists, with no event
     ContactsTrickleAfterReady,
+    /// after `ready` a contact appears in `ContactList`, told only by a `friendship` whose payload is a request received (Receive), which adds no contact
+    RequestAddsContact,
     /// after a client cancels its stream, the subscriber slot stays taken for 3 s (ALREADY_EXISTS)
     SlowSlot,
     /// a new subscriber is not told the login (no `login` replayed)

@@ -75,6 +75,7 @@ fault!(echo_with_the_wrong_type_fails_self_echo, Fault::EchoWrongType, fails["me
 fault!(a_jpeg_echo_typed_attachment_fails_echo_types, Fault::EchoFileWrongType, fails["message.echo-types"]);
 fault!(a_pdf_echo_typed_unknown_warns, Fault::EchoDocumentUnknown, fails["message.echo-attachment-type"]);
 fault!(a_trimmed_text_fails_fidelity, Fault::TrimText, fails["message.fidelity"]);
+fault!(a_squeezed_text_fails_fidelity, Fault::SqueezeText, fails["message.fidelity"]);
 // Once: one echo per send; the second comes under an id of its own, so only the text tells (and fidelity still pairs
 // each text with its own echo).
 fault!(a_text_echoed_twice_fails_self_echo, Fault::DoubleEcho, fails["message.self-echo"]);
@@ -128,12 +129,21 @@ fault!(a_listenerless_direct_message_fails, Fault::DirectWithoutListener, fails[
 fault!(a_room_message_with_a_listener_warns, Fault::RoomMessageListener, fails["message.conversation-advice"]);
 fault!(a_talker_outside_the_room_warns, Fault::TalkerNotInRoom, fails["message.conversation-advice"]);
 fault!(a_room_member_that_names_nobody_fails_the_identity_rule, Fault::GhostMember, fails["payloads.ids-resolve"]);
+// The lists a bot loads at `ready` name ids too: a contact and a room that resolve to nothing.
+fault!(
+    a_listed_contact_that_names_nobody_fails_the_identity_rule,
+    Fault::ListedGhostContact,
+    fails["payloads.ids-resolve"]
+);
+fault!(a_listed_room_that_names_nobody_fails_the_identity_rule, Fault::ListedGhostRoom, fails["payloads.ids-resolve"]);
 // Milliseconds where seconds are meant, as the official mock sends them: told as a should, not a wrong time.
 fault!(a_room_time_in_milliseconds_only_warns, Fault::RoomTimeInMilliseconds, fails["payloads.shape-advice"]);
 fault!(a_new_qr_code_after_a_confirmed_scan_warns, Fault::ConfirmedNewQr, fails["events.scan-to-login"]);
 fault!(ready_before_the_contacts_and_rooms_are_synced_warns, Fault::ReadyBeforeSync, fails["events.ready-synced"]);
 fault!(rooms_that_appear_after_ready_warn, Fault::RoomsAfterReady, fails["events.ready-synced"]);
 fault!(contacts_that_trickle_in_after_ready_warn, Fault::ContactsTrickleAfterReady, fails["events.ready-synced"]);
+// A friendship request received adds no contact: the one that appears with it is still unexplained.
+fault!(a_contact_told_only_by_a_request_received_warns, Fault::RequestAddsContact, fails["events.ready-synced"]);
 fault!(a_slot_held_after_a_cancel_fails_resubscribe, Fault::SlowSlot, fails["events.resubscribe"]);
 fault!(no_login_replayed_fails_resubscribe, Fault::NoReplay, fails["events.resubscribe"]);
 fault!(a_stream_ended_mid_run_fails_the_stream_rule, Fault::StreamCancelled, fails["events.stream-stays-open"]);
@@ -434,6 +444,11 @@ async fn sync_and_scan_findings_name_the_rpc_the_counts_the_ids_and_the_times() 
         ),
         (
             Fault::ContactsTrickleAfterReady,
+            "events.ready-synced",
+            &["`ContactList` held 3 ids at +", "\"mock-contact-late-0-0\""][..],
+        ),
+        (
+            Fault::RequestAddsContact,
             "events.ready-synced",
             &["`ContactList` held 3 ids at +", "\"mock-contact-late-0-0\""][..],
         ),

@@ -374,8 +374,9 @@ async fn a_silent_socket_is_closed_and_a_live_provider_stays() {
     let idle = Duration::from_millis(900);
     let registry = Registry::start(Options { idle, ..Options::default() }).await.unwrap();
     let live = provider(&registry, "token_live_provider", 4002).await;
-    let mut silent = raw_socket(registry.address(), "token_silent_provider").await;
+    // From before the socket opens: the registry's clock starts when it accepts it, before the handshake ends.
     let started = tokio::time::Instant::now();
+    let mut silent = raw_socket(registry.address(), "token_silent_provider").await;
     assert!(closed_within(&mut silent, idle * 3).await, "a silent socket is closed");
     assert!(started.elapsed() >= idle, "not before the idle time: {:?}", started.elapsed());
     tokio::time::sleep(idle).await;
@@ -391,8 +392,9 @@ async fn a_socket_that_never_registers_is_closed_and_a_registered_provider_stays
     let register_within = Duration::from_millis(700);
     let registry = Registry::start(Options { register_within, ..Options::default() }).await.unwrap();
     let live = provider(&registry, "token_registered_provider", 4003).await;
-    let mut unregistered = raw_socket(registry.address(), "token_never_registers").await;
+    // From before the socket opens: the registry's clock starts when it accepts it, before the handshake ends.
     let started = tokio::time::Instant::now();
+    let mut unregistered = raw_socket(registry.address(), "token_never_registers").await;
     assert!(closed_within(&mut unregistered, register_within * 4).await, "an unregistered socket is closed");
     assert!(started.elapsed() >= register_within, "not before its time: {:?}", started.elapsed());
     tokio::time::sleep(register_within).await;

@@ -15,7 +15,7 @@ use crate::clock::human;
 use crate::engine::field::account::{self, Account, Answer, Bucket, Named, Resolver};
 use crate::session::{RpcError, SCAN_LIMIT, Session};
 use crate::suite::{AccountAction, AccountRule};
-use crate::wire::EventKind;
+use crate::wire::{EventKind, Rpc};
 
 /// The events whose payloads name ids.
 const NAMING: &[EventKind] = &[
@@ -49,6 +49,13 @@ impl CheckRun {
         // Messages not judged here: their payload was trimmed, or `MessagePayload` failed (message.received-payloads'
         // rule).
         let (mut trimmed, mut unresolved) = (0usize, 0usize);
+        // The lists a bot loads at `ready` name ids too (a refused list is another check's: nothing to resolve).
+        if let Ok(contacts) = session.contact_list().await {
+            model.listed(timeline.now(), Rpc::ContactList, Resolver::Contact, &contacts);
+        }
+        if let Ok(rooms) = session.room_list().await {
+            model.listed(timeline.now(), Rpc::RoomList, Resolver::Room, &rooms);
+        }
         'watch: loop {
             let scan = timeline.scan(next, of_kinds(NAMING), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();

@@ -7,11 +7,12 @@ use std::time::Duration;
 use super::{CheckRun, Failure, Stepped, fields};
 use crate::config::Address;
 use crate::engine::field::synced::{self, Explained, Taken};
+use crate::proto::wechaty::puppet as pb;
 use crate::session::RpcError;
 use crate::session::{Session, What};
 use crate::suite::{DurationExpr, ErrorExpectation, RpcAction, Step};
-use crate::wire::Rpc;
 use crate::wire::status::code_name;
+use crate::wire::{EventKind, Rpc};
 
 /// The longest pause between two takes of the lists (`expect_synced`).
 const SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -19,6 +20,8 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 const SYNC_EVERY_MIN: Duration = Duration::from_millis(100);
 /// Entries of the timeline read at a time for the events that explain growth.
 const SYNC_BATCH: usize = 4096;
+/// `friendship` events after `ready` whose payload `expect_synced` reads (past them, each may explain a contact).
+const FRIENDSHIPS_READ: usize = 64;
 
 impl CheckRun {
     pub(super) async fn rpc_step(&mut self, step: &Step, action: &RpcAction) -> Result<Stepped, Failure> {
@@ -171,6 +174,8 @@ impl CheckRun {
         }
         // What the events since `after` explain (replays and connect heartbeats tell nothing new).
         let mut explained = Explained::new();
+        // A friendship explains a contact only once it is confirmed: its payload tells (the first ones read).
+        let mut friendships: Vec<String> = Vec::new();
         let (mut next, last) = (after_mark.after, timeline.len());
         while next < last {
             let to = (next + SYNC_BATCH).min(last);
@@ -179,10 +184,23 @@ impl CheckRun {
                     && !event.replay
                     && !event.connect_heartbeat
                 {
-                    explained.event(event.kind, event.payload.as_ref());
+                    match event.field("friendshipId") {
+                        Some(id) if event.kind == EventKind::Friendship && friendships.len() < FRIENDSHIPS_READ => {
+                            friendships.push(id.to_owned());
+                        }
+                        _ => explained.event(event.kind, event.payload.as_ref()),
+                    }
                 }
             }
             next = to;
+        }
+        for id in &friendships {
+            let confirm = i32::from(pb::FriendshipType::Confirm);
+            match session.account_friendship(id).await {
+                Ok(payload) if payload.r#type != confirm => {}
+                // Confirmed, or it cannot be told: it may explain a contact.
+                _ => explained.friendship(),
+            }
         }
         let grown: Vec<synced::Growth> =
             rpcs.iter().zip(&lists).filter_map(|(rpc, taken)| synced::judge(*rpc, taken, &explained)).collect();

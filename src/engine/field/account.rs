@@ -41,6 +41,8 @@ pub const RESOLVE_ALL: usize = 100;
 pub const SAMPLE_EVERY: usize = 10;
 /// Distinct ids resolved at most.
 pub const RESOLVE_MOST: usize = 200;
+/// Ids of one list (`ContactList`, `RoomList`) offered for resolving, at most.
+pub const LISTED_MOST: usize = 32;
 /// Rooms whose member list is asked for, at most.
 pub const ROOMS_MOST: usize = 50;
 /// Distinct ids remembered (their hashes).
@@ -263,6 +265,20 @@ impl Account {
     }
 
     /// Offers a named id: the first time it is named, it is chosen for resolving while the bound allows.
+    /// A list an rpc answered (`ContactList`, `RoomList`): a bot's `Contact.findAll()` / `Room.findAll()` loads
+    /// every id it names, so each must resolve as the event's ids do. At most [`LISTED_MOST`] ids of a list are
+    /// offered, spread evenly over it and always its last (where a list grows).
+    pub fn listed(&mut self, at: Duration, rpc: Rpc, resolver: Resolver, ids: &[String]) {
+        if !self.resolves() || ids.is_empty() {
+            return;
+        }
+        let step = ids.len().div_ceil(LISTED_MOST).max(1);
+        let last = ids.len() - 1;
+        for index in (0..ids.len()).step_by(step).chain(std::iter::once(last)) {
+            self.offer(Named { id: ids[index].clone(), resolver, source: format!("`{rpc}`[{index}]"), at });
+        }
+    }
+
     pub fn offer(&mut self, named: Named) {
         if named.id.is_empty() {
             // An empty id is the shape judge's (`payloads.shape`): there is nothing to resolve.

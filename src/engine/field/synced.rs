@@ -1,6 +1,7 @@
 //! Ready means synced: the Puppet spec's `ready` comes "after the bot logined and all data has been synced". The
 //! contact book (`ContactList`) and the rooms (`RoomList`) taken at `ready` are whole; an id that appears in a
-//! later list is either told by an event — a friendship (each may add one contact), a room invitation (each may add
+//! later list is either told by an event — a confirmed friendship (each may add one contact; a received request
+//! adds none), a room invitation (each may add
 //! one room), a `room-join`, `room-leave` or `room-topic` naming it (its `roomId`, its inviter and invitees), a
 //! `dirty` naming it — or it was still syncing when `ready` came.
 //!
@@ -61,6 +62,12 @@ impl Explained {
             }
             _ => {}
         }
+    }
+
+    /// A `friendship` whose payload says it added a contact (Confirm), or that could not be read: it may explain
+    /// one contact. (A received request, Receive, or a verification, Verify, adds none.)
+    pub fn friendship(&mut self) {
+        self.friendships += 1;
     }
 
     fn name(&mut self, id: &str) {

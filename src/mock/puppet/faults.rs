@@ -452,6 +452,15 @@ impl Mock {
         self.has(Fault::AliasIgnored).then_some("mock alias")
     }
 
+    /// `listed-ghost-contact`, `listed-ghost-room`: an id the list names and its payload rpc does not know.
+    pub(super) fn listed_ghost(&self, rpc: Rpc) -> Option<String> {
+        match rpc {
+            Rpc::ContactList if self.has(Fault::ListedGhostContact) => Some("mock-listed-ghost".to_owned()),
+            Rpc::RoomList if self.has(Fault::ListedGhostRoom) => Some("mock-listed-ghost@chatroom".to_owned()),
+            _ => None,
+        }
+    }
+
     /// `ghost-member`: a member id the room's list names and no contact has.
     pub(super) fn ghost_member(&self) -> Option<String> {
         self.has(Fault::GhostMember).then(|| "mock-ghost-member".to_owned())
@@ -467,9 +476,17 @@ impl Mock {
         self.has(Fault::DoubleEcho) && !text.is_empty()
     }
 
-    /// The text of the bot's own message coming back: as sent; `trim-text`: its trailing whitespace trimmed.
+    /// The text of the bot's own message coming back: as sent; `trim-text`: its trailing whitespace trimmed;
+    /// `squeeze-text`: its leading blanks trimmed, tabs as four spaces, U+200D and U+FE0F dropped.
     pub(super) fn echo_text(&self, text: &str) -> String {
-        if self.has(Fault::TrimText) { text.trim_end().to_owned() } else { text.to_owned() }
+        if self.has(Fault::TrimText) {
+            return text.trim_end().to_owned();
+        }
+        if self.has(Fault::SqueezeText) {
+            let kept: String = text.chars().filter(|c| !matches!(c, '\u{200d}' | '\u{fe0f}')).collect();
+            return kept.trim_start().replace('\t', "    ");
+        }
+        text.to_owned()
     }
 
     /// The name a file keeps, or loses, on its way through the mock.
@@ -532,6 +549,7 @@ impl Mock {
 
     /// After `ready`: `ready-before-sync` adds two contacts and a room a moment later, `rooms-after-ready` a room,
     /// `contacts-trickle-after-ready` a contact at each of four moments; no event tells any of them.
+    /// `request-adds-contact` adds a contact told only by a friendship request received (Receive), which adds no one.
     pub(super) async fn sync_after_ready(self) {
         let (contacts, rooms, steps) = if self.has(Fault::ReadyBeforeSync) {
             (2, 1, 1)
@@ -539,17 +557,40 @@ impl Mock {
             (0, 2, 1)
         } else if self.has(Fault::ContactsTrickleAfterReady) {
             (1, 0, 4)
+        } else if self.has(Fault::RequestAddsContact) {
+            (1, 0, 1)
         } else {
             return;
         };
         for step in 0..steps {
             tokio::time::sleep(self.pace(3)).await;
+            // Friendships told once the state is let go (emitting reads it).
+            let mut told: Vec<String> = Vec::new();
             let mut state = self.state();
             for index in 0..contacts {
-                state.late_contacts.push(format!("mock-contact-late-{step}-{index}"));
+                let contact = format!("mock-contact-late-{step}-{index}");
+                if self.has(Fault::RequestAddsContact) {
+                    // Told by a friendship that adds no one: a request received, not confirmed.
+                    let friendship = format!("mock-friendship-late-{step}-{index}");
+                    let payload = pb::FriendshipPayloadResponse {
+                        id: friendship.clone(),
+                        // From a known contact, so every id it names resolves: only the growth is untold.
+                        contact_id: CONTACTS[1].0.to_owned(),
+                        hello: "puppet-lint mock: add me".to_owned(),
+                        r#type: pb::FriendshipType::Receive.into(),
+                        ..Default::default()
+                    };
+                    state.friendships.insert(friendship.clone(), payload);
+                    told.push(friendship);
+                }
+                state.late_contacts.push(contact);
             }
             for index in 0..rooms {
                 state.late_rooms.push(format!("mock-room-late-{step}-{index}@chatroom"));
+            }
+            drop(state);
+            for friendship in told {
+                self.emit(EventKind::Friendship, json!({ "friendshipId": friendship }));
             }
         }
     }

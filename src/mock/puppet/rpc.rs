@@ -18,7 +18,7 @@ use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_serve
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_server;
 use crate::wire::filebox::{self, FileBox, Payload};
-use crate::wire::{EventKind, MessageKind};
+use crate::wire::{EventKind, MessageKind, Rpc};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -440,12 +440,15 @@ impl puppet_server::Puppet for Mock {
         let state = self.state();
         ids.extend(state.logged_in.clone());
         ids.extend(state.late_contacts.iter().cloned());
+        drop(state);
+        ids.extend(self.listed_ghost(Rpc::ContactList));
         Ok(Response::new(pb::ContactListResponse { ids }))
     }
 
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
         let mut ids: Vec<String> = ROOMS.iter().map(|id| (*id).to_owned()).collect();
         ids.extend(self.state().late_rooms.iter().cloned());
+        ids.extend(self.listed_ghost(Rpc::RoomList));
         Ok(Response::new(pb::RoomListResponse { ids }))
     }
 
