@@ -194,11 +194,12 @@ impl CheckRun {
             }
             next = to;
         }
+        // Read within the check's deadline: a service that stalls on them cannot hold the check past it.
+        let confirm = i32::from(pb::FriendshipType::Confirm);
         for id in &friendships {
-            let confirm = i32::from(pb::FriendshipType::Confirm);
-            match session.account_friendship(id).await {
-                Ok(payload) if payload.r#type != confirm => {}
-                // Confirmed, or it cannot be told: it may explain a contact.
+            match tokio::time::timeout_at(self.deadline, session.account_friendship(id)).await {
+                Ok(Ok(payload)) if payload.r#type != confirm => {}
+                // Confirmed, or it cannot be told (refused, or past the deadline): it may explain a contact.
                 _ => explained.friendship(),
             }
         }
