@@ -183,31 +183,36 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID", help_heading = "Checks")]
     pub peer_room: Option<String>,
 
-    /// Also probe what the provider can do: one probe per row of the Wechaty
-    /// docs' compatibility table (suites/capabilities.yaml). By default only
-    /// rows that read, or send to the bot itself; --peer-contact/--peer-room
-    /// and --allow-destructive add the others. Capabilities never fail a run
-    /// unless named with --require.
-    #[arg(long, help_heading = "Checks")]
+    /// What every run does already (kept for scripts that name it): probe
+    /// what the provider can do.
+    #[arg(long, hide = true)]
     pub capabilities: bool,
+
+    /// Leave out the capability probes. A run probes what the provider can
+    /// do by default: one probe per row of the Wechaty docs' compatibility
+    /// table (suites/capabilities.yaml), beside the conformance checks and
+    /// within the heartbeat window — only rows that read, or send to the bot
+    /// itself; --peer-contact/--peer-room and --allow-destructive add the
+    /// others. Capabilities never fail a run unless named with --require.
+    #[arg(long, help_heading = "Checks", conflicts_with_all = ["capabilities", "require", "claims", "claims_column"])]
+    pub no_capabilities: bool,
 
     /// Capabilities the bot needs (row keys or the docs' row text, comma-
     /// separated or repeated): anything but supported or partial fails the
-    /// run. Implies --capabilities.
+    /// run.
     #[arg(long, value_name = "ROW", value_delimiter = ',', help_heading = "Checks")]
     pub require: Vec<String>,
 
     /// Compare the capabilities with what the provider claims, from a
     /// claims file (YAML: `source`, `date`, `columns: {NAME: {ROW: ✅|❌}}`;
     /// docs/capabilities/claims.md). The reports show every row where a
-    /// claim and a measurement disagree, both ways. Implies --capabilities.
+    /// claim and a measurement disagree, both ways.
     #[arg(long, value_name = "FILE", help_heading = "Checks")]
     pub claims: Option<PathBuf>,
 
     /// The claims column to compare with: one of the Wechaty docs'
     /// compatibility table shipped with puppet-lint (donut, wxwork, paimon,
     /// padlocal, workpro), or of --claims FILE when it has several.
-    /// Implies --capabilities.
     #[arg(long, value_name = "NAME", help_heading = "Checks")]
     pub claims_column: Option<String>,
 

@@ -70,7 +70,7 @@ fn runs(planned: &Planned) -> String {
 const RUNS_LEGEND: &str = "\
 runs: (empty) beside the others, on every run · alone: after them, by itself · at the end: judges the whole run
       destructive: only with --allow-destructive, last, one at a time · with a token: when discovery found the target
-      capabilities: with --capabilities (D: destructive too)";
+      capabilities: what the provider can do, unless --no-capabilities (D: destructive too)";
 
 fn json_list(plan: &[Planned]) -> String {
     let checks: Vec<_> = plan

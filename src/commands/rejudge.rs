@@ -116,9 +116,18 @@ pub async fn rejudge(args: RejudgeArgs) -> Result<(), Error> {
         skip: settings.map(|settings| settings.skip.clone()).unwrap_or_default(),
         tags: settings.map(|settings| settings.tags.clone()).unwrap_or_default(),
     };
-    let plan = crate::suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &[]);
+    // The suites the recorded run had, also those only some runs have (`when:`): their checks are judged again, or
+    // said to need a live service, as in the run.
+    let available: Vec<&str> = suites
+        .iter()
+        .filter(|suite| {
+            recorded_report.as_ref().is_some_and(|report| report.suites.iter().any(|had| had.id == suite.id))
+        })
+        .filter_map(|suite| suite.when.as_deref())
+        .collect();
+    let plan = crate::suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);
     if plan.is_empty() {
-        let why = crate::suite::unmatched(&suites, &selection.only, &selection.skip, &selection.tags, &[]);
+        let why = crate::suite::unmatched(&suites, &selection.only, &selection.skip, &selection.tags, &available);
         return Err(Error::NothingSelected { why });
     }
     let window =

@@ -239,6 +239,11 @@ impl RunConfig {
         let allow_destructive = args.allow_destructive || args.mock;
         let mut config = RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone());
         config.settings.claims = claims::choose(args.claims.as_deref(), args.claims_column.as_deref())?;
+        if args.mock {
+            // The mock's people may be messaged and its room changed: its table is whole unless told otherwise.
+            config.settings.peer_contact.get_or_insert_with(|| crate::mock::CONTACTS[0].0.to_owned());
+            config.settings.peer_room.get_or_insert_with(|| crate::mock::ROOM.0.to_owned());
+        }
         Ok(config)
     }
 
@@ -264,7 +269,7 @@ impl RunConfig {
         if args.registry.is_some() {
             available.push("registry");
         }
-        if args.capabilities || !args.require.is_empty() || args.claims.is_some() || args.claims_column.is_some() {
+        if !args.no_capabilities {
             available.push("capabilities");
         }
         let mut plan = suite::plan(&suites, &selection.only, &selection.skip, &selection.tags, &available);

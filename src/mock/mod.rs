@@ -29,7 +29,7 @@ use tonic::{Request, Status};
 
 pub use fault::{Fault, MISBEHAVIOURS};
 use layer::AuthorityToken;
-pub use puppet::{ALICE_PHOTO, CONTACTS};
+pub use puppet::{ALICE_PHOTO, CONTACTS, ROOM};
 use puppet::{Health, Mock, Settings};
 
 use crate::proto::health::health_server::HealthServer;

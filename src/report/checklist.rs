@@ -175,8 +175,23 @@ fn capabilities(report: &Report) -> String {
         .iter()
         .map(|outcome| format!("{} {outcome}", rows.iter().filter(|row| row.outcome == *outcome).count()))
         .collect();
-    let mut out = format!("\ncapabilities — {} rows: {}\n", rows.len(), counts.join(", "));
     let score = Score::of(rows.iter().map(|row| row.outcome));
+    // Nothing probed for one reason (no session, say): the checks above told it; one line, not 50 keys again.
+    if let [first, rest @ ..] = rows.as_slice()
+        && first.outcome == Outcome::Untested
+        && rest.iter().all(|row| row.outcome == Outcome::Untested && row.note == first.note)
+    {
+        let not_run = report.checks.iter().filter(|check| check.capability.is_some()).all(|check| {
+            matches!(check.verdict, crate::report::model::Verdict::Error | crate::report::model::Verdict::Timeout)
+        });
+        let why = if not_run {
+            "their checks were not run (above)".to_owned()
+        } else {
+            one_line(first.note.as_deref().unwrap_or("not probed"))
+        };
+        return format!("\ncapabilities — {} rows, none probed: {why}\n", rows.len());
+    }
+    let mut out = format!("\ncapabilities — {} rows: {}\n", rows.len(), counts.join(", "));
     out.push_str(&format!(
         "  coverage {} (supported / probed), correctness {} (behaved / accepted)\n",
         Score::ratio(score.coverage()),

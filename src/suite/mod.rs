@@ -567,7 +567,7 @@ pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[
 pub const OPTIONAL_VARIABLES: &[(&str, &str)] = &[
     ("peer_contact", "a contact id given with --peer-contact"),
     ("peer_room", "a room id given with --peer-room"),
-    ("capabilities", "set when the capability suite runs (--capabilities)"),
+    ("capabilities", "set when the capability suite runs (every run but one with --no-capabilities)"),
     ("discovery", "the discovery service's address, when the target was found by token"),
     ("package", "a provider's npm package directory, given with --package or `puppet-lint package DIR`"),
     ("registry", "puppet-lint's own registry, run with --registry"),

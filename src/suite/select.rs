@@ -81,14 +81,15 @@ pub fn selects(check: &Check, only: &[String], skip: &[String], tags: &[String])
         && (tags.is_empty() || check.tags.iter().any(|tag| tags.contains(tag)))
 }
 
-/// What turns on a suite with `when: VARIABLE`, in the words of the command line.
-pub fn enabled_by(when: &str) -> String {
+/// When a suite with `when: VARIABLE` runs, in the words of the command line (to follow "which runs"), and what
+/// to do to run it.
+pub fn enabled_by(when: &str) -> (String, &'static str) {
     match when {
-        "capabilities" => "--capabilities (or --require ROW)".into(),
-        "package" => "--package DIR".into(),
-        "registry" => "--registry ADDR".into(),
-        "discovery" => "a token the run discovers (--token without --endpoint)".into(),
-        other => format!("a run that has `{other}`"),
+        "capabilities" => ("unless --no-capabilities is given".into(), "drop --no-capabilities"),
+        "package" => ("only with --package DIR".into(), "add it"),
+        "registry" => ("only with --registry ADDR".into(), "add it"),
+        "discovery" => ("only with a token the run discovers (--token without --endpoint)".into(), "add it"),
+        other => (format!("only in a run that has `{other}`"), "add it"),
     }
 }
 
@@ -121,11 +122,11 @@ pub fn unmatched(
                 let when = suite.when.as_deref().unwrap_or_default();
                 let named: Vec<&str> = matched.iter().take(3).map(|(_, check)| check.id.as_str()).collect();
                 let more = if matched.len() > named.len() { ", …" } else { "" };
+                let (runs_when, advice) = enabled_by(when);
                 notes.push(format!(
-                    "--only {shown}: its checks ({}{more}) are in the {} suite, which runs only with {}: add it",
+                    "--only {shown}: its checks ({}{more}) are in the {} suite, which runs {runs_when}: {advice}",
                     named.join(", "),
                     suite.id,
-                    enabled_by(when)
                 ));
             }
             None => {
@@ -143,7 +144,7 @@ pub fn unmatched(
                 });
                 if let Some((suite, _)) = opt_in {
                     let when = suite.when.as_deref().unwrap_or_default();
-                    note.push_str(&format!(" (in the {} suite, which runs only with {})", suite.id, enabled_by(when)));
+                    note.push_str(&format!(" (in the {} suite, which runs {})", suite.id, enabled_by(when).0));
                 }
                 notes.push(note);
             }
@@ -270,7 +271,7 @@ mod tests {
         let capability = capability.expect("the capability suite").id.clone();
         let notes = unmatched(&suites, std::slice::from_ref(&capability), &[], &[], &[]);
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].contains("runs only with --capabilities"), "{notes:?}");
+        assert!(notes[0].contains("runs unless --no-capabilities is given: drop --no-capabilities"), "{notes:?}");
         assert!(unmatched(&suites, std::slice::from_ref(&capability), &[], &[], &["capabilities"]).is_empty());
         let notes =
             unmatched(&suites, &["events.redy".into()], &["hearbeat.interval".into()], &["heartbaet".into()], &[]);
@@ -287,9 +288,9 @@ mod tests {
         assert!(words[0].contains("did you mean capability.send-receive-text, "), "{words:?}");
         let family = unmatched(&suites, &["capabilty.x".into()], &[], &[], &["capabilities"]);
         assert!(family[0].contains("did you mean capability.* ("), "{family:?}");
-        assert!(!family[0].contains("runs only with"), "{family:?}");
+        assert!(!family[0].contains("which runs"), "{family:?}");
         let opt_in = unmatched(&suites, &["capability.x".into()], &[], &[], &[]);
-        assert!(opt_in[0].ends_with("which runs only with --capabilities (or --require ROW))"), "{opt_in:?}");
+        assert!(opt_in[0].ends_with("which runs unless --no-capabilities is given)"), "{opt_in:?}");
         assert!(
             unmatched(&suites, &["zzzzzzzz".into()], &[], &[], &[])[0]
                 .ends_with("`puppet-lint list` shows every check")

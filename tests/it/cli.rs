@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use puppet_lint::exit;
 use puppet_lint::report::model::Verdict;
+use puppet_lint::vocab::capability::Outcome;
 
 use crate::support::{self, Cli, Scratch};
 
@@ -36,7 +37,13 @@ fn the_main_job_passes_on_the_built_in_mock_and_writes_every_report() {
     }
     let report = ran.report();
     assert!(!report.partial);
-    assert!(report.checks.iter().all(|check| check.verdict == Verdict::Pass), "the mock keeps every rule");
+    // Every conformance check passes; a capability the mock cannot show alone (it needs a person) is untested.
+    for check in &report.checks {
+        let untested = check.capability.as_ref().is_some_and(|row| row.outcome == Outcome::Untested);
+        let verdict = if untested { Verdict::Skip } else { Verdict::Pass };
+        assert_eq!(check.verdict, verdict, "the mock keeps every rule: {} {:?}", check.id, check.reason);
+    }
+    assert!(report.checks.iter().any(|check| check.capability.is_some()), "a run probes capabilities by default");
     assert!(
         report.checks.iter().any(|check| check.destructive),
         "--mock runs destructive checks: it has no real account"
@@ -313,7 +320,10 @@ fn the_markdown_summary_is_appended_to_the_github_step_summary() {
 fn a_deadline_keeps_every_verdict_that_finished_and_marks_the_rest() {
     // The checks that do not watch the window take a few seconds: 10 s leave
     // them room on a busy machine, and the window is far longer.
-    let ran = Cli::new().args(["--mock", "--heartbeat-window", "60s", "--deadline", "10s"]).reports("deadline").run();
+    let ran = Cli::new()
+        .args(["--mock", "--no-capabilities", "--heartbeat-window", "60s", "--deadline", "10s"])
+        .reports("deadline")
+        .run();
     ran.code(exit::UNREACHABLE);
     let report = ran.report();
     assert!(report.partial);
@@ -465,6 +475,7 @@ fn checks_not_run_for_one_reason_are_told_once() {
         Cli::new().args(["--endpoint", &endpoint, "--no-tls", "--token", "insecure_abcdefghij", "--no-report"]).run();
     ran.code(exit::UNREACHABLE).stdout_has("checks — not run: no session with the service (see setup)");
     assert_eq!(ran.stdout.matches("not run: no session with the service (see setup)").count(), 1, "{}", ran.stdout);
+    ran.stdout_has("capabilities — 50 rows, none probed: their checks were not run (above)");
 }
 
 /// A CA file that holds no certificate is the user's to fix: a usage error

@@ -404,7 +404,7 @@ async fn the_official_server_gets_the_capability_cells_its_code_predicts() {
         let endpoint = format!("127.0.0.1:{}", server.port);
         let ran = Cli::new()
             .args(["--endpoint", &endpoint, "--no-tls", "--token", &server.token, "--heartbeat-window", "3s"])
-            .args(["--capabilities", "--only", "capability.*"])
+            .args(["--only", "capability.*"])
             .reports("official-capabilities")
             .run_async()
             .await;

@@ -222,7 +222,7 @@ fn a_killed_provider_process_ends_the_run_unreachable() {
     let run = Cli::new()
         .args(["--endpoint", &listen, "--no-tls", "--token", puppet_lint::mock::DEFAULT_TOKEN])
         .args(SHORT)
-        .args(["--heartbeat-window", "60s"])
+        .args(["--heartbeat-window", "60s", "--no-capabilities"])
         .reports("misbehaviour-killed")
         .deadline(BOUND + Duration::from_secs(15))
         .spawn();
@@ -315,7 +315,9 @@ fn a_flood_of_events_is_read_to_the_end() {
     assert_eq!(outcome.verdict("heartbeat.interval"), Verdict::Pass);
     let size = std::fs::metadata(outcome.dir().join("report.json")).expect("report.json").len();
     eprintln!("flood: report.json is {size} bytes");
-    assert!(size < 200_000, "report.json does not grow with the event count: {size} bytes");
+    // 94 checks (44 conformance, 50 capability rows), each with its evidence: ~215 KB pretty-printed, whatever
+    // the event count.
+    assert!(size < 320_000, "report.json does not grow with the event count: {size} bytes");
     assert!(outcome.report.events.get("message").is_some_and(|count| *count >= 200_000), "every event counted");
     let recording = std::fs::metadata(outcome.dir().join("timeline.jsonl")).expect("the recording").len();
     assert!(recording > 200_000 * 40, "every event recorded: {recording} bytes");

@@ -1,5 +1,5 @@
-//! A selection that chooses nothing says why, on the real binary: a check of an opt-in suite (the capability
-//! suite without `--capabilities`, the package suite without `--package`) names the flag that adds it; an unknown
+//! A selection that chooses nothing says why, on the real binary: a check of a suite this run leaves out (the
+//! capability suite with `--no-capabilities`, the package suite without `--package`) names the flag that adds it; an unknown
 //! id, tag or capability row names the nearest (did you mean …); `--skip` that skips nothing is a note, and
 //! `--skip` that removed everything `--only` chose says so.
 
@@ -15,16 +15,17 @@ fn nothing_selected(args: &[&str], why: &str) {
 #[test]
 fn a_check_of_an_opt_in_suite_names_the_flag_that_adds_it() {
     nothing_selected(
-        &["--mock", "--only", "capability.send-receive-text"],
-        "are in the wechaty-puppet-capabilities suite, which runs only with --capabilities (or --require ROW): add it",
+        &["--mock", "--no-capabilities", "--only", "capability.send-receive-text"],
+        "are in the wechaty-puppet-capabilities suite, which runs unless --no-capabilities is given: drop \
+         --no-capabilities",
     );
-    nothing_selected(&["--mock", "--only", "capability.*"], "which runs only with --capabilities");
+    nothing_selected(&["--mock", "--no-capabilities", "--only", "capability.*"], "which runs unless --no-capabilities");
     nothing_selected(&["--mock", "--only", "package.peer-dependencies"], "which runs only with --package DIR");
     // An unknown id whose nearest ids are opt-in too.
     nothing_selected(
-        &["--mock", "--only", "capability.x"],
+        &["--mock", "--no-capabilities", "--only", "capability.x"],
         "did you mean capability.* (50 checks; `puppet-lint list 'capability.*'` names them)? (in the \
-         wechaty-puppet-capabilities suite, which runs only with --capabilities",
+         wechaty-puppet-capabilities suite, which runs unless --no-capabilities is given)",
     );
 }
 

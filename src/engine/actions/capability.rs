@@ -33,6 +33,10 @@ use crate::wire::{EventKind, MessageKind, Rpc};
 /// The longest a probe waits for an echo or an event (the heartbeat window, when shorter).
 const ECHO_WAIT: Duration = Duration::from_secs(30);
 
+/// How many timeline entries a supported row's evidence keeps (the others keep the check's usual excerpt): a run of
+/// 50 probes in a flood of events keeps report.json small.
+const SUPPORTED_EXCERPT: usize = 4;
+
 /// How many of a list's ids a probe resolves.
 const RESOLVE_AT_MOST: usize = 5;
 
@@ -149,13 +153,22 @@ impl CheckRun {
             Err(Halt::Failure(failure)) => return Err(failure),
         };
         let now = self.context.timeline.now();
-        let timeline: Vec<TimelineEntry> = self
-            .context
-            .timeline
-            .excerpt(from.saturating_sub(Duration::from_millis(500)), now, now, super::EXCERPT_LIMIT)
-            .iter()
-            .map(TimelineEntry::from)
-            .collect();
+        // An untested row did nothing to show; a supported one shows its last steps; the others what led to them.
+        let limit = match found.outcome {
+            Outcome::Untested => 0,
+            Outcome::Supported => SUPPORTED_EXCERPT,
+            _ => super::EXCERPT_LIMIT,
+        };
+        let timeline: Vec<TimelineEntry> = if limit == 0 {
+            Vec::new()
+        } else {
+            self.context
+                .timeline
+                .excerpt(from.saturating_sub(Duration::from_millis(500)), now, now, limit)
+                .iter()
+                .map(TimelineEntry::from)
+                .collect()
+        };
         let redact = |text: &str| crate::redact::redact(text).into_owned();
         let evidence = CapabilityEvidence {
             rpc: last.as_ref().map(|(rpc, _)| rpc.name().to_owned()),

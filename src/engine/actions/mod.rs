@@ -277,13 +277,16 @@ impl CheckRun {
 
     /// What shows a failure: the step, expected and observed, and — for a
     /// step that watched the service — the timeline around it (a package
-    /// file's finding has nothing to do with the gRPC timeline).
+    /// file's finding has nothing to do with the gRPC timeline; a capability
+    /// probe's excerpt is in its capability evidence).
     fn evidence(&self, failure: &Failure, step: &Step) -> Evidence {
         let now = self.context.timeline.now();
         let focus = failure.focus.unwrap_or(now);
         let from = self.started.min(focus).saturating_sub(Duration::from_secs(2));
         let on_files = matches!(step.action, Action::Package(_));
-        let timeline = if on_files {
+        // A probe's own evidence (`capability.evidence`) holds its excerpt, cut to what its outcome needs.
+        let probed = matches!(step.action, Action::Capability(_));
+        let timeline = if on_files || probed {
             Vec::new()
         } else {
             self.context.timeline.excerpt(from, now, focus, EXCERPT_LIMIT).iter().map(TimelineEntry::from).collect()
