@@ -193,6 +193,12 @@ impl Fleet {
                     output,
                 );
                 config.settings.claims = claims;
+                if let Some(contact) = named.peer_contact {
+                    config.settings.peer_contact = Some(contact);
+                }
+                if let Some(room) = named.peer_room {
+                    config.settings.peer_room = Some(room);
+                }
                 // A target's own selection, narrowed further by the run's.
                 if own {
                     let cli = &args.selection;

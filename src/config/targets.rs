@@ -30,6 +30,10 @@ pub struct Named {
     pub claims: Option<PathBuf>,
     /// Its own claims column, replacing `--claims-column`.
     pub claims_column: Option<String>,
+    /// Its own contact and room the bot may message (ids differ from provider to provider), replacing
+    /// `--peer-contact` / `--peer-room`.
+    pub peer_contact: Option<String>,
+    pub peer_room: Option<String>,
 }
 
 /// A target as the file writes it.
@@ -55,6 +59,8 @@ struct TargetDoc {
     /// A claims file, relative to the targets file's directory.
     claims: Option<PathBuf>,
     claims_column: Option<String>,
+    peer_contact: Option<String>,
+    peer_room: Option<String>,
 }
 
 /// A boolean as a targets file writes it: `true` or `false`, unquoted. A
@@ -191,6 +197,8 @@ pub fn parse(text: &str, source: &str, base: &Path, env: &dyn Env) -> Result<Vec
             allow_destructive: doc.allow_destructive.map(|flag| flag.0),
             claims: doc.claims.as_ref().map(|path| base.join(path)),
             claims_column: doc.claims_column.clone(),
+            peer_contact: doc.peer_contact.clone(),
+            peer_room: doc.peer_room.clone(),
         });
     }
     if errors.is_empty() { Ok(named) } else { Err(fail(errors)) }
@@ -244,7 +252,16 @@ pub fn from_flags(flags: &RunTargetFlags, env: &dyn Env) -> Result<Vec<Named>, E
             let name = if *count == 1 { base } else { format!("{base}-{count}") };
             let target = Target::resolve(&flags.one(token, endpoint), env)
                 .map_err(|error| Error::Usage(format!("target {name}: {}", error.0)))?;
-            Ok(Named { name, target, selection: None, allow_destructive: None, claims: None, claims_column: None })
+            Ok(Named {
+                name,
+                target,
+                selection: None,
+                allow_destructive: None,
+                claims: None,
+                claims_column: None,
+                peer_contact: None,
+                peer_room: None,
+            })
         })
         .collect()
 }
@@ -356,6 +373,20 @@ mod tests {
         assert_eq!(named[0].claims_column.as_deref(), Some("donut"));
         assert_eq!(named[1].claims.as_deref(), Some(Path::new("conf/acme.yaml")), "relative to the targets file");
         assert_eq!((named[2].claims.as_ref(), named[2].claims_column.as_ref()), (None, None));
+    }
+
+    #[test]
+    fn a_target_may_name_its_own_peers() {
+        let named = parse_text(
+            "- name: a\n  endpoint: 127.0.0.1:1\n  no_tls: true\n  peer_contact: wxid_peer\n  peer_room: r1@chatroom\n\
+             - name: b\n  endpoint: 127.0.0.1:2\n  no_tls: true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (named[0].peer_contact.as_deref(), named[0].peer_room.as_deref()),
+            (Some("wxid_peer"), Some("r1@chatroom"))
+        );
+        assert_eq!((named[1].peer_contact.as_ref(), named[1].peer_room.as_ref()), (None, None));
     }
 
     #[test]
