@@ -410,10 +410,12 @@ impl Probe<'_> {
                 timeline.changed_after(next, self.deadline).await;
             }
         }
-        let wanted = if id.is_empty() {
-            format!("a `message` carrying \"{marker}\" (the send returned no id)")
-        } else {
+        let wanted = if !id.is_empty() {
             format!("a `message` event with id \"{id}\"")
+        } else if marker.is_empty() {
+            "a `message` from the bot (the send returned no id, and what was sent has no text to know it by)".to_owned()
+        } else {
+            format!("a `message` carrying \"{marker}\" (the send returned no id)")
         };
         Err(Halt::Found(Found::broken(
             format!("{what} comes back to the bot: {wanted}"),
@@ -440,7 +442,10 @@ impl Probe<'_> {
     }
 
     fn wrong_type(&self, what: &str, wanted: MessageKind, echo: &pb::MessagePayloadResponse) -> Halt {
-        Halt::Found(Found::broken(
+        // The note names no message id, so providers that do the same share one note in the table.
+        Halt::Found(Found::new(
+            Outcome::Broken,
+            format!("the echo came typed {}", Self::type_name(echo)),
             format!("the echo of {what} typed {} ({})", wanted.name(), wanted.wire()),
             format!("the echo {} came typed {}", echo.id, Self::type_name(echo)),
         ))
