@@ -17,7 +17,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 mod account;
+mod destructive;
 mod messages;
+
+pub use destructive::Decided;
 
 use super::watch::{event_of, of_kinds};
 use super::{CheckRun, Failure, Kind, Stepped, shown};
@@ -47,11 +50,22 @@ struct Found {
     note: String,
     expected: String,
     seen: String,
+    /// A row another check's probe decided ([`Decided`]): the timeline span its evidence shows, and the rpc that
+    /// decided it.
+    earlier: Option<Earlier>,
+}
+
+/// Where a row decided by another check's probe was decided.
+#[derive(Debug, Clone)]
+struct Earlier {
+    from: Duration,
+    to: Duration,
+    rpc: Option<(Rpc, String)>,
 }
 
 impl Found {
     fn new(outcome: Outcome, note: impl Into<String>, expected: impl Into<String>, seen: impl Into<String>) -> Found {
-        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into() }
+        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into(), earlier: None }
     }
 
     fn supported(expected: impl Into<String>, seen: impl Into<String>) -> Found {
@@ -149,10 +163,14 @@ impl CheckRun {
             Err(Halt::Failure(failure)) => return Err(failure),
         };
         let now = self.context.timeline.now();
+        let (from, to, last) = match found.earlier.clone() {
+            Some(earlier) => (earlier.from, earlier.to, earlier.rpc.or(last)),
+            None => (from, now, last),
+        };
         let timeline: Vec<TimelineEntry> = self
             .context
             .timeline
-            .excerpt(from.saturating_sub(Duration::from_millis(500)), now, now, super::EXCERPT_LIMIT)
+            .excerpt(from.saturating_sub(Duration::from_millis(500)), to, to, super::EXCERPT_LIMIT)
             .iter()
             .map(TimelineEntry::from)
             .collect();
@@ -257,18 +275,17 @@ impl Probe<'_> {
                 "needs a person on the other side (to send media, ask for friendship, invite, or scan); \
                  puppet-lint does not yet ask one to act (an interactive mode)",
             )),
-            Row::CreateRoom
-            | Row::RoomAdd
-            | Row::RoomDel
-            | Row::RoomQuit
-            | Row::RoomJoinEvent
-            | Row::RoomLeaveEvent
-            | Row::AddFriend
-            | Row::LogoutEvent
-            | Row::Logout => Ok(Found::untested(
-                "destructive to other people or to the session (a room created, a member added or removed, a \
-                 friend request, a logout): puppet-lint does not probe it yet",
-            )),
+            Row::CreateRoom | Row::RoomQuit => self.decided(row, destructive::Trip::Room).await,
+            Row::RoomAdd | Row::RoomDel | Row::RoomJoinEvent | Row::RoomLeaveEvent => {
+                self.decided(row, destructive::Trip::Membership).await
+            }
+            Row::LogoutEvent | Row::Logout => self.decided(row, destructive::Trip::Logout).await,
+            Row::AddFriend => match peer("peer_contact") {
+                Some(contact) => self.add_friend(&contact).await,
+                None => Ok(Found::untested(
+                    "needs a contact who is not a friend yet (a second account of yours): --peer-contact ID",
+                )),
+            },
         }
     }
 
