@@ -33,6 +33,8 @@ pub struct Settings {
     pub peer_contact: Option<String>,
     /// A room the bot may message and, with `--allow-destructive`, change and put back (`--peer-room`).
     pub peer_room: Option<String>,
+    /// Whether the capability rows a person must act on ask one (`--interactive`).
+    pub interactive: Interactive,
     /// How long a destructive check waits for the bot to be logged in (an
     /// earlier one may have restarted it).
     pub login_timeout: Duration,
@@ -40,6 +42,30 @@ pub struct Settings {
     pub package: Option<PathBuf>,
     /// What the provider is claimed to support (`--claims`, `--claims-column`), to compare the capabilities with.
     pub claims: Option<crate::vocab::capability::Claims>,
+}
+
+/// Whether the capability rows a person must act on (receiving media, accepting a friend or a room invitation) ask
+/// one, on the terminal puppet-lint runs in (`--interactive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interactive {
+    /// Not asked: those rows are decided from the run's own traffic, or untested.
+    Off,
+    /// Asked, but stdin or stderr is not a terminal: nobody can be asked, the rows are untested, saying so.
+    NoTerminal,
+    /// A person at this terminal is asked, one row at a time, after the other checks.
+    On,
+}
+
+impl Interactive {
+    /// What `--interactive` comes to here: on only when stdin and stderr are terminals.
+    pub fn of(asked: bool) -> Interactive {
+        use std::io::IsTerminal;
+        match asked {
+            false => Interactive::Off,
+            true if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => Interactive::On,
+            true => Interactive::NoTerminal,
+        }
+    }
 }
 
 impl Settings {
@@ -57,6 +83,7 @@ impl Default for Settings {
             allow_destructive: false,
             peer_contact: None,
             peer_room: None,
+            interactive: Interactive::Off,
             login_timeout: Duration::from_secs(120),
             package: None,
             claims: None,
@@ -292,6 +319,7 @@ impl RunConfig {
                 allow_destructive,
                 peer_contact: args.peer_contact.clone(),
                 peer_room: args.peer_room.clone(),
+                interactive: Interactive::of(args.interactive),
                 login_timeout: args.login_timeout,
                 package: args.package.clone(),
                 claims: None,

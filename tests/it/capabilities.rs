@@ -18,9 +18,15 @@ use crate::support::{self, Cli};
 /// a new room, asked for friendship).
 const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-carol"];
 
-/// What the conformant mock comes to on `row` when the run has the peers and may be destructive.
+/// What the conformant mock comes to on `row` when the run has the peers and may be destructive. Of the rows a person
+/// must act on, the run's own traffic decides two: Alice's photo after login (`Receive pictures and files`) and the
+/// login's scan statuses (`Scan code status`); the others need a person (`--interactive`).
 fn conformant(row: Row) -> Outcome {
-    if row.class() == SideEffect::Human { Outcome::Untested } else { Outcome::Supported }
+    match row {
+        Row::ReceivePicturesFiles | Row::ScanStatus => Outcome::Supported,
+        _ if row.class() == SideEffect::Human => Outcome::Untested,
+        _ => Outcome::Supported,
+    }
 }
 
 /// Runs the capability suite (only) against the mock, through the real binary.
@@ -407,5 +413,111 @@ async fn a_service_whose_event_stream_another_client_holds_is_told_so() {
     let said = format!("{}{}", ran.stdout, ran.stderr);
     assert!(said.contains("ALREADY_EXISTS") && said.contains("most likely your own bot"), "{said}");
     drop(bot);
+    mock.shutdown().await;
+}
+
+/// The rows a person must act on and nothing in the run decided (`conformant` untested).
+const ASKED: &[Row] = &[Row::ReceiveVideo, Row::ReceiveGif, Row::ReceiveVoice, Row::AcceptFriend, Row::RoomInvitation];
+
+/// `--interactive` without a terminal (the tests' pipes): nobody can be asked, and the rows say so.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_interactive_rows_are_untested_saying_why() {
+    let mock = support::mock(&[]).await;
+    let (ran, report) = run(&mock, &["--interactive"]).await;
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    for row in ASKED {
+        let (outcome, check) = &outcomes[row.key()];
+        assert_eq!(*outcome, Outcome::Untested, "{}", row.key());
+        let note = check.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default();
+        assert!(note.contains("needs a person: run with --interactive in a terminal"), "{}: {note}", row.key());
+    }
+    mock.shutdown().await;
+}
+
+/// `--interactive` in a terminal (a pseudo-terminal `script(1)` makes): the person is asked on the terminal, one row
+/// at a time, and the mock's "other person" does what is asked when the test reads the question; Enter skips a row.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_terminal_a_person_is_asked_row_by_row() {
+    use puppet_lint::mock::PersonAct;
+    use puppet_lint::wire::MessageKind;
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no script(1) to make a terminal");
+        return;
+    }
+    let mock = support::mock(&[]).await;
+    let dir = support::Scratch::new("interactive");
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let endpoint = mock.address.to_string();
+    let args = [
+        support::binary().to_str().expect("a path"),
+        "--endpoint",
+        &endpoint,
+        "--no-tls",
+        "--token",
+        &mock.token,
+        "--heartbeat-window",
+        "2s",
+        "--capabilities",
+        "--only",
+        "capability.*",
+        "--interactive",
+        "--report-dir",
+        dir.to_str().expect("a path"),
+    ];
+    let line = args.iter().map(|arg| quote(arg)).collect::<Vec<_>>().join(" ");
+    let mut child = Command::new("script")
+        .args(["-qfec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let (lines, printed) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut asked = Vec::new();
+    let mut seen = String::new();
+    while asked.len() < ASKED.len() {
+        let line = printed.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| panic!("asked {asked:?}:\n{seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+        let Some(row) = ASKED.iter().find(|row| line.contains(&format!("puppet-lint asks (`{}`)", row.text()))) else {
+            continue;
+        };
+        assert!(line.contains("from another account now") && line.contains("Enter to skip"), "{line}");
+        asked.push(*row);
+        match row {
+            Row::ReceiveVideo => mock.person_acts(PersonAct::Sends(MessageKind::Video)),
+            Row::ReceiveGif => mock.person_acts(PersonAct::Sends(MessageKind::Emoticon)),
+            Row::AcceptFriend => mock.person_acts(PersonAct::AsksFriendship),
+            Row::RoomInvitation => mock.person_acts(PersonAct::Invites),
+            _ => stdin.write_all(b"\n").and_then(|()| stdin.flush()).expect("Enter"),
+        }
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("joins").expect("script ends");
+    assert!(status.success(), "{status:?}\n{seen}");
+    let report = support::read_report(&dir);
+    let outcomes = outcomes(&report);
+    for row in ASKED {
+        let (outcome, check) = &outcomes[row.key()];
+        let note = check.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default();
+        if *row == Row::ReceiveVoice {
+            assert_eq!((*outcome, note.as_str()), (Outcome::Untested, "skipped by the user (Enter)"), "{}", row.key());
+        } else {
+            assert_eq!(*outcome, Outcome::Supported, "{}: {note}\n{}", row.key(), told(&report));
+        }
+    }
     mock.shutdown().await;
 }

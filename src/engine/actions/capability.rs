@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 mod account;
 mod destructive;
+mod human;
 mod messages;
 
 pub use destructive::Decided;
@@ -133,6 +134,13 @@ impl CheckRun {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
         };
         let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
+        // A row a person must act on watches what the run receives (and, asking a person, waits for the others to
+        // come to watching): it does not hold the service from the checks that need it to themselves.
+        if row.class() == crate::vocab::capability::SideEffect::Human
+            && let Some(turn) = self.turn.as_mut()
+        {
+            turn.watch();
+        }
         let probe = Probe {
             run: self,
             session: session.clone(),
@@ -271,10 +279,7 @@ impl Probe<'_> {
             | Row::ReceiveVoice
             | Row::AcceptFriend
             | Row::ScanStatus
-            | Row::RoomInvitation => Ok(Found::untested(
-                "needs a person on the other side (to send media, ask for friendship, invite, or scan); \
-                 puppet-lint does not yet ask one to act (an interactive mode)",
-            )),
+            | Row::RoomInvitation => self.human(row).await,
             Row::CreateRoom | Row::RoomQuit => self.decided(row, destructive::Trip::Room).await,
             Row::RoomAdd | Row::RoomDel | Row::RoomJoinEvent | Row::RoomLeaveEvent => {
                 self.decided(row, destructive::Trip::Membership).await

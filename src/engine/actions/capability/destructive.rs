@@ -24,9 +24,20 @@ use std::collections::HashMap;
 use super::*;
 use crate::session::EventRecord;
 
-/// The rows a trip decided and their checks have not yet reported, with the span of the timeline that shows them.
+/// The rows a trip decided and their checks have not yet reported, with the span of the timeline that shows them;
+/// and the one question a person is asked at a time (`--interactive`).
 #[derive(Debug, Default)]
-pub struct Decided(Mutex<HashMap<Row, Found>>);
+pub struct Decided {
+    rows: Mutex<HashMap<Row, Found>>,
+    asking: tokio::sync::Mutex<()>,
+}
+
+impl Decided {
+    /// The turn to ask the person at the terminal: one row at a time.
+    pub(super) async fn asking(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.asking.lock().await
+    }
+}
 
 /// A change that decides several rows at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +117,7 @@ impl Probe<'_> {
     /// for their checks).
     pub(super) async fn decided(&self, row: Row, trip: Trip) -> Probing<Found> {
         let memory = &self.run.context.decided;
-        let earlier = memory.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&row);
+        let earlier = memory.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&row);
         if let Some(found) = earlier {
             return Ok(found);
         }
@@ -118,7 +129,7 @@ impl Probe<'_> {
         };
         let to = self.run.context.timeline.now();
         let mut mine = None;
-        let mut memory = memory.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut memory = memory.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (decided, rpc, mut found) in rows {
             if decided == row {
                 mine = Some(found);
