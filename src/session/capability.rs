@@ -250,9 +250,12 @@ impl Session {
     /// `RoomCreate`: a room with these contacts and this topic; the id the service gave it.
     pub async fn room_create(&self, contact_ids: &[String], topic: &str) -> Result<String, RpcError> {
         let message = pb::RoomCreateRequest { contact_ids: contact_ids.to_vec(), topic: topic.to_owned() };
-        self.unary(Rpc::RoomCreate, message, None, |mut client, request| async move {
-            client.room_create(request).await
-        })
+        self.unary(
+            Rpc::RoomCreate,
+            message,
+            None,
+            |mut client, request| async move { client.room_create(request).await },
+        )
         .await
         .map(|response| response.id)
     }
@@ -285,8 +288,11 @@ impl Session {
     /// `FriendshipAdd`: asks a contact for friendship, with a greeting.
     #[allow(deprecated)]
     pub async fn friendship_add(&self, contact_id: &str, hello: &str) -> Result<(), RpcError> {
-        let message =
-            pb::FriendshipAddRequest { contact_id: contact_id.to_owned(), hello: hello.to_owned(), ..Default::default() };
+        let message = pb::FriendshipAddRequest {
+            contact_id: contact_id.to_owned(),
+            hello: hello.to_owned(),
+            ..Default::default()
+        };
         self.unary(Rpc::FriendshipAdd, message, None, |mut client, request| async move {
             client.friendship_add(request).await
         })

@@ -294,9 +294,11 @@ async fn destructive_rows_put_back_what_they_change() {
     assert!(format!("{logout:?}").contains("put back: the bot logged in again"), "{logout:?}");
     // Alice is a member: removed first, then added back.
     let alice = CONTACTS[0].0;
-    let (ran, report) =
-        run(&mock, &["--peer-room", ROOM.0, "--peer-contact", alice, "--allow-destructive", "--only", "capability.room-*"])
-            .await;
+    let (ran, report) = run(
+        &mock,
+        &["--peer-room", ROOM.0, "--peer-contact", alice, "--allow-destructive", "--only", "capability.room-*"],
+    )
+    .await;
     ran.code(exit::OK);
     let outcomes = self::outcomes(&report);
     for row in [Row::RoomAdd, Row::RoomDel, Row::RoomJoinEvent, Row::RoomLeaveEvent] {
@@ -490,7 +492,9 @@ async fn in_a_terminal_a_person_is_asked_row_by_row() {
     let mut asked = Vec::new();
     let mut seen = String::new();
     while asked.len() < ASKED.len() {
-        let line = printed.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| panic!("asked {asked:?}:\n{seen}"));
+        let line = printed
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("asked {asked:?}:\n{seen}"));
         seen.push_str(&line);
         seen.push('\n');
         let Some(row) = ASKED.iter().find(|row| line.contains(&format!("puppet-lint asks (`{}`)", row.text()))) else {

@@ -53,7 +53,7 @@ struct Found {
     seen: String,
     /// A row another check's probe decided ([`Decided`]): the timeline span its evidence shows, and the rpc that
     /// decided it.
-    earlier: Option<Earlier>,
+    earlier: Option<Box<Earlier>>,
 }
 
 /// Where a row decided by another check's probe was decided.
@@ -172,7 +172,7 @@ impl CheckRun {
         };
         let now = self.context.timeline.now();
         let (from, to, last) = match found.earlier.clone() {
-            Some(earlier) => (earlier.from, earlier.to, earlier.rpc.or(last)),
+            Some(earlier) => (earlier.from, earlier.to, earlier.rpc.clone().or(last)),
             None => (from, now, last),
         };
         let timeline: Vec<TimelineEntry> = self

@@ -52,7 +52,11 @@ impl Rooms {
     /// The rooms the bot made and is still in.
     pub(super) fn listed(&self, bot: Option<&str>) -> Vec<String> {
         let Some(bot) = bot else { return Vec::new() };
-        self.created.iter().filter(|room| room.members.iter().any(|member| member == bot)).map(|room| room.id.clone()).collect()
+        self.created
+            .iter()
+            .filter(|room| room.members.iter().any(|member| member == bot))
+            .map(|room| room.id.clone())
+            .collect()
     }
 
     /// A room the bot made: its topic and members.
@@ -72,7 +76,8 @@ impl Mock {
 
     /// Whether the bot knows this contact (Carol too: known, not a friend).
     pub(super) fn knows_contact(&self, id: &str) -> bool {
-        self.state().logged_in.as_deref() == Some(id) || CONTACTS.iter().chain([&CAROL]).any(|(contact, _)| *contact == id)
+        self.state().logged_in.as_deref() == Some(id)
+            || CONTACTS.iter().chain([&CAROL]).any(|(contact, _)| *contact == id)
     }
 
     /// Whether the bot is friends with the contact: every contact but Carol, and Carol once added.
@@ -240,8 +245,7 @@ impl Mock {
     /// `FriendshipAccept` of a request the bot received: the contact is a friend (a `friendship` typed Confirm).
     pub(super) fn accept_friend(&self, id: &str) -> Result<(), Status> {
         let received = self.state().friendships.get(id).cloned();
-        let Some(received) = received.filter(|request| request.r#type == i32::from(pb::FriendshipType::Receive))
-        else {
+        let Some(received) = received.filter(|request| request.r#type == i32::from(pb::FriendshipType::Receive)) else {
             return Err(Status::not_found(format!("no friendship request \"{id}\" to accept")));
         };
         if !self.is_friend(&received.contact_id) {

@@ -134,7 +134,7 @@ impl Probe<'_> {
             if decided == row {
                 mine = Some(found);
             } else {
-                found.earlier = Some(Earlier { from, to, rpc });
+                found.earlier = Some(Box::new(Earlier { from, to, rpc }));
                 memory.insert(decided, found);
             }
         }
@@ -195,7 +195,11 @@ impl Probe<'_> {
             ]);
         };
         let quit_depends = |create: &Found| {
-            untested_after(Row::CreateRoom, create, " (the bot quits only a room it made itself, so no one's room is left)")
+            untested_after(
+                Row::CreateRoom,
+                create,
+                " (the bot quits only a room it made itself, so no one's room is left)",
+            )
         };
         let topic = format!("puppet-lint {}", &self.nonce[self.nonce.len().saturating_sub(6)..]);
         let expected = format!(
@@ -217,10 +221,14 @@ impl Probe<'_> {
                 ]);
             }
             Err(create) => {
-                return Ok(vec![(Row::RoomQuit, None, quit_depends(&create)), (Row::CreateRoom, self.last_rpc(), create)]);
+                return Ok(vec![
+                    (Row::RoomQuit, None, quit_depends(&create)),
+                    (Row::CreateRoom, self.last_rpc(), create),
+                ]);
             }
         };
-        let create = match settled(self.answered(Rpc::RoomPayload, self.session.room_payload(&room).await, &expected))? {
+        let create = match settled(self.answered(Rpc::RoomPayload, self.session.room_payload(&room).await, &expected))?
+        {
             Err(refused) => Found::broken(
                 expected.clone(),
                 format!("the id `RoomCreate` answered, \"{}\", does not resolve: {}", shown(&room, 80), refused.seen),
@@ -230,7 +238,11 @@ impl Probe<'_> {
                 format!("`RoomPayload(\"{}\")` answered for \"{}\"", shown(&room, 80), shown(&payload.id, 80)),
             ),
             Ok(payload) => {
-                match settled(self.answered(Rpc::RoomMemberList, self.session.room_member_list(&room).await, &expected))? {
+                match settled(self.answered(
+                    Rpc::RoomMemberList,
+                    self.session.room_member_list(&room).await,
+                    &expected,
+                ))? {
                     Err(refused) => Found::broken(expected.clone(), refused.seen),
                     Ok(members) if !members.contains(&contact) => Found::broken(
                         expected.clone(),
@@ -264,7 +276,10 @@ impl Probe<'_> {
         } else {
             restore_failed(
                 &mut create,
-                &format!("the bot is still in the room it made, \"{}\" (\"{topic}\"): leave it by hand", shown(&room, 80)),
+                &format!(
+                    "the bot is still in the room it made, \"{}\" (\"{topic}\"): leave it by hand",
+                    shown(&room, 80)
+                ),
             );
         }
         Ok(vec![(Row::CreateRoom, create_rpc, create), (Row::RoomQuit, self.last_rpc(), quit)])
@@ -282,9 +297,7 @@ impl Probe<'_> {
         }
         let rpc = self.last_rpc();
         let bot = self.bot.as_str();
-        let fits = |event: &EventRecord| {
-            event.field("roomId") == Some(room) && names(event, "removeeIdList", bot)
-        };
+        let fits = |event: &EventRecord| event.field("roomId") == Some(room) && names(event, "removeeIdList", bot);
         let read_back = || async {
             let listed = self.session.room_list().await.map(|rooms| rooms.iter().any(|id| id == room));
             let member = self.session.room_member_list(room).await.map(|members| members.iter().any(|id| id == bot));
@@ -295,8 +308,13 @@ impl Probe<'_> {
             self.noted(rpc, status);
         }
         let said = match (event, read) {
-            (Some(at), true) => format!("the bot is out of the room (read back), and a room-leave named it at +{:.3}s", at.as_secs_f64()),
-            (Some(at), false) => format!("a room-leave named the bot at +{:.3}s (the room still lists it)", at.as_secs_f64()),
+            (Some(at), true) => format!(
+                "the bot is out of the room (read back), and a room-leave named it at +{:.3}s",
+                at.as_secs_f64()
+            ),
+            (Some(at), false) => {
+                format!("a room-leave named the bot at +{:.3}s (the room still lists it)", at.as_secs_f64())
+            }
             (None, true) => "the bot is out of the room (read back); no room-leave named it".to_owned(),
             (None, false) => {
                 return Ok((
@@ -367,9 +385,10 @@ impl Probe<'_> {
             members == before
         };
         match after {
-            Ok(members) if same(&members) => {
-                restored(&mut first_action_found, &format!("`RoomMemberList` reads as before ({} member(s))", members.len()))
-            }
+            Ok(members) if same(&members) => restored(
+                &mut first_action_found,
+                &format!("`RoomMemberList` reads as before ({} member(s))", members.len()),
+            ),
             Ok(members) => restore_failed(
                 &mut first_action_found,
                 &format!(
@@ -412,11 +431,12 @@ impl Probe<'_> {
             return Ok(Changed { action: refused, event, done: false });
         }
         let rpc_status = self.last_rpc();
-        let fits = |event: &EventRecord| {
-            event.field("roomId") == Some(room) && names(event, list, contact)
-        };
+        let fits = |event: &EventRecord| event.field("roomId") == Some(room) && names(event, list, contact);
         let read_back = || async {
-            self.session.room_member_list(room).await.is_ok_and(|members| members.iter().any(|id| id == contact) == wanted)
+            self.session
+                .room_member_list(room)
+                .await
+                .is_ok_and(|members| members.iter().any(|id| id == contact) == wanted)
         };
         let (event, read) = self.settle(after, kind, fits, read_back).await;
         if let Some((rpc, status)) = rpc_status {
@@ -424,7 +444,9 @@ impl Probe<'_> {
         }
         let waited = crate::clock::human(self.wait);
         let event_found = |action: &Found| match event {
-            Some(at) => Found::supported(event_expected.clone(), format!("{} at +{:.3}s", kind.name(), at.as_secs_f64())),
+            Some(at) => {
+                Found::supported(event_expected.clone(), format!("{} at +{:.3}s", kind.name(), at.as_secs_f64()))
+            }
             None if read => Found::broken(
                 event_expected.clone(),
                 format!("the change read back, but no such `{}` came within {waited}", kind.name()),
@@ -440,7 +462,10 @@ impl Probe<'_> {
             ),
             (false, None) => Found::broken(
                 expected,
-                format!("`{rpc}` answered OK, but within {waited} `RoomMemberList` did not change and no `{}` came", kind.name()),
+                format!(
+                    "`{rpc}` answered OK, but within {waited} `RoomMemberList` did not change and no `{}` came",
+                    kind.name()
+                ),
             ),
         };
         let event = event_found(&action);
@@ -451,7 +476,8 @@ impl Probe<'_> {
 
     async fn logout_trip(&self) -> Probing<Vec<(Row, Option<(Rpc, String)>, Found)>> {
         let main = self.run.session()?;
-        let expected = format!("after `Logout` the bot, \"{}\", is logged out: a `logout` names it, sends fail", self.bot);
+        let expected =
+            format!("after `Logout` the bot, \"{}\", is logged out: a `logout` names it, sends fail", self.bot);
         let event_expected = format!("a `logout` naming the bot, \"{}\"", self.bot);
         let after = self.mark();
         if let Err(refused) = settled(self.answered(Rpc::Logout, self.session.logout().await, &expected))? {
@@ -474,13 +500,19 @@ impl Probe<'_> {
             None => {
                 let event = Found::broken(
                     event_expected,
-                    format!("`Logout` answered OK, but no `logout` naming the bot came within {}", crate::clock::human(self.wait)),
+                    format!(
+                        "`Logout` answered OK, but no `logout` naming the bot came within {}",
+                        crate::clock::human(self.wait)
+                    ),
                 );
                 let text = format!("puppet-lint after Logout {}", self.nonce);
                 let logout = match self.session.send_text(&self.bot, &text).await {
                     Err(error) => Found::supported(
                         expected,
-                        format!("a send after it failed ({}): the bot is logged out", shown(&first_line(&error.shown()), 120)),
+                        format!(
+                            "a send after it failed ({}): the bot is logged out",
+                            shown(first_line(&error.shown()), 120)
+                        ),
                     ),
                     Ok(_) => Found::broken(
                         expected,
@@ -526,7 +558,8 @@ impl Probe<'_> {
                  second account of yours); no request was sent"
             )));
         }
-        let expected = format!("after `FriendshipAdd(\"{contact}\")`, a `friendship` event whose payload names the contact");
+        let expected =
+            format!("after `FriendshipAdd(\"{contact}\")`, a `friendship` event whose payload names the contact");
         let after = self.mark();
         let hello = format!("puppet-lint {}", self.nonce);
         self.answered(Rpc::FriendshipAdd, self.session.friendship_add(contact, &hello).await, &expected)?;

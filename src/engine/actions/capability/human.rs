@@ -82,7 +82,9 @@ impl Probe<'_> {
         };
         let why = match self.run.context.settings.interactive {
             Interactive::On => return self.asked(row, &wanted, after).await,
-            Interactive::NoTerminal => "needs a person: run with --interactive in a terminal (stdin or stderr is not one)",
+            Interactive::NoTerminal => {
+                "needs a person: run with --interactive in a terminal (stdin or stderr is not one)"
+            }
             Interactive::Off if wanted.kinds.is_empty() => "needs a person: run with --interactive in a terminal",
             Interactive::Off => {
                 "needs a person: run with --interactive in a terminal (nothing of its kind from another talker came \
@@ -153,7 +155,9 @@ impl Probe<'_> {
         };
         Ok(match FileBox::parse(&json) {
             Ok(file) => Found::supported(expected, format!("{what}; its file \"{}\" reads", shown(&file.name, 60))),
-            Err(error) => Found::broken(expected, format!("{what}; its file is no FileBox: {}", shown(&error.to_string(), 120))),
+            Err(error) => {
+                Found::broken(expected, format!("{what}; its file is no FileBox: {}", shown(&error.to_string(), 120)))
+            }
         })
     }
 
@@ -163,7 +167,8 @@ impl Probe<'_> {
         let scan = timeline.scan(0, of_kinds(&[EventKind::Scan]), SCAN_LIMIT);
         let mut statuses: Vec<ScanStatus> = Vec::new();
         for event in scan.entries.iter().filter_map(event_of) {
-            let status = event.payload.as_ref().and_then(|payload| payload.get("status")).and_then(|value| value.as_i64());
+            let status =
+                event.payload.as_ref().and_then(|payload| payload.get("status")).and_then(|value| value.as_i64());
             if let Some(status) = status.map(ScanStatus::from_wire)
                 && !statuses.contains(&status)
             {
@@ -181,7 +186,11 @@ impl Probe<'_> {
         if statuses.iter().any(|status| matches!(status, ScanStatus::Scanned | ScanStatus::Confirmed)) {
             Found::supported(expected, format!("scan statuses seen: {told}"))
         } else {
-            Found::partial("only the QR code: no status after Waiting was told", expected, format!("scan statuses seen: {told}"))
+            Found::partial(
+                "only the QR code: no status after Waiting was told",
+                expected,
+                format!("scan statuses seen: {told}"),
+            )
         }
     }
 
@@ -244,8 +253,14 @@ impl Probe<'_> {
         self.answered(Rpc::FriendshipAccept, self.session.friendship_accept(&id).await, &expected)?;
         let confirm = self.friendship(mark, until, pb::FriendshipType::Confirm, Some(&request.contact_id)).await;
         Ok(Some(match confirm {
-            Some((confirmed, _)) => Found::supported(expected, format!("request \"{}\" accepted: friendship \"{}\" confirms it", plain(&id), plain(&confirmed))),
-            None => Found::broken(expected, format!("`FriendshipAccept` answered OK, but no Confirm named \"{}\"", plain(&request.contact_id))),
+            Some((confirmed, _)) => Found::supported(
+                expected,
+                format!("request \"{}\" accepted: friendship \"{}\" confirms it", plain(&id), plain(&confirmed)),
+            ),
+            None => Found::broken(
+                expected,
+                format!("`FriendshipAccept` answered OK, but no Confirm named \"{}\"", plain(&request.contact_id)),
+            ),
         }))
     }
 
