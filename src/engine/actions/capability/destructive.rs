@@ -550,8 +550,17 @@ impl Probe<'_> {
 
     /// Asks `contact` for friendship when it is not a friend yet: a `friendship` event whose payload names it.
     pub(super) async fn add_friend(&self, contact: &str) -> Probing<Found> {
-        let payload =
-            self.answered(Rpc::ContactPayload, self.session.contact_payload(contact).await, "`ContactPayload` reads")?;
+        let read = self.session.contact_payload(contact).await;
+        let payload = match settled(self.answered(Rpc::ContactPayload, read, "`ContactPayload` reads"))? {
+            Ok(payload) => payload,
+            // The contact the user named is not one the service knows: nothing to ask, and no verdict on the row.
+            Err(refused) => {
+                return Ok(Found::untested(format!(
+                    "--peer-contact \"{contact}\" cannot be read ({}): no request was sent",
+                    refused.seen
+                )));
+            }
+        };
         if payload.friend {
             return Ok(Found::untested(format!(
                 "--peer-contact \"{contact}\" is already a friend: `Add friends` needs a contact who is not one yet (a \
