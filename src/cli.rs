@@ -168,20 +168,38 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", value_parser = duration, help_heading = "Checks")]
     pub deadline: Option<Duration>,
 
-    /// Also run destructive checks (they log the bot out and restart it).
-    /// They run last, one at a time.
+    /// Also run destructive checks (they log the bot out and restart it;
+    /// with --capabilities they also make a group and quit it, change
+    /// --peer-room's members, ask --peer-contact for friendship). They run
+    /// last, one at a time, and put back what they change.
     #[arg(long, help_heading = "Checks")]
     pub allow_destructive: bool,
 
     /// A contact the bot may message, so the echo rule is checked for a
-    /// contact too, not only for the bot itself.
+    /// contact too, not only for the bot itself. With --capabilities and
+    /// --allow-destructive it is also put in a new group (which the bot then
+    /// quits), added to and removed from --peer-room (and put back), and
+    /// asked for friendship when it is not a friend yet: best a second
+    /// account of yours.
     #[arg(long, value_name = "ID", help_heading = "Checks")]
     pub peer_contact: Option<String>,
 
     /// A room the bot may message (the `@Group member` capability) and, with
-    /// --allow-destructive, whose announcement and name it may change and put back.
+    /// --allow-destructive, whose announcement and name it may change and put
+    /// back, and whose members it may change (--peer-contact added or
+    /// removed) and put back.
     #[arg(long, value_name = "ID", help_heading = "Checks")]
     pub peer_room: Option<String>,
+
+    /// Ask a person at this terminal to act for the capability rows that
+    /// need one (send the bot a picture, a video, a GIF, a voice message;
+    /// ask it for friendship; invite it to a group): one row at a time,
+    /// after the other checks, each waiting up to 120 s (Enter skips). Needs
+    /// stdin and stderr on a terminal; without one those rows are untested,
+    /// saying so. Without this flag they are decided from what the run
+    /// received, or untested.
+    #[arg(long, help_heading = "Checks")]
+    pub interactive: bool,
 
     /// What every run does already (kept for scripts that name it): probe
     /// what the provider can do.

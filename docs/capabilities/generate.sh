@@ -47,7 +47,7 @@ cat >"$work/targets.yaml" <<EOF
   token: insecure_c0ffee5e1d9a7b03
   no_tls: true
   allow_destructive: true
-  peer_contact: mock-contact-alice
+  peer_contact: mock-contact-carol
   peer_room: room-1@chatroom
 - name: official
   endpoint: 127.0.0.1:$upstream_port

@@ -33,6 +33,8 @@ pub struct Settings {
     pub peer_contact: Option<String>,
     /// A room the bot may message and, with `--allow-destructive`, change and put back (`--peer-room`).
     pub peer_room: Option<String>,
+    /// Whether the capability rows a person must act on ask one (`--interactive`).
+    pub interactive: Interactive,
     /// How long a destructive check waits for the bot to be logged in (an
     /// earlier one may have restarted it).
     pub login_timeout: Duration,
@@ -40,6 +42,30 @@ pub struct Settings {
     pub package: Option<PathBuf>,
     /// What the provider is claimed to support (`--claims`, `--claims-column`), to compare the capabilities with.
     pub claims: Option<crate::vocab::capability::Claims>,
+}
+
+/// Whether the capability rows a person must act on (receiving media, accepting a friend or a room invitation) ask
+/// one, on the terminal puppet-lint runs in (`--interactive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interactive {
+    /// Not asked: those rows are decided from the run's own traffic, or untested.
+    Off,
+    /// Asked, but stdin or stderr is not a terminal: nobody can be asked, the rows are untested, saying so.
+    NoTerminal,
+    /// A person at this terminal is asked, one row at a time, after the other checks.
+    On,
+}
+
+impl Interactive {
+    /// What `--interactive` comes to here: on only when stdin and stderr are terminals.
+    pub fn of(asked: bool) -> Interactive {
+        use std::io::IsTerminal;
+        match asked {
+            false => Interactive::Off,
+            true if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => Interactive::On,
+            true => Interactive::NoTerminal,
+        }
+    }
 }
 
 impl Settings {
@@ -57,6 +83,7 @@ impl Default for Settings {
             allow_destructive: false,
             peer_contact: None,
             peer_room: None,
+            interactive: Interactive::Off,
             login_timeout: Duration::from_secs(120),
             package: None,
             claims: None,
@@ -246,7 +273,9 @@ impl RunConfig {
         let mut config = RunConfig::assemble(args, target, suites, selection, allow_destructive, args.output.clone());
         config.settings.claims = claims::choose(args.claims.as_deref(), args.claims_column.as_deref())?;
         if args.mock {
-            // The mock's people may be messaged and its room changed: its table is whole unless told otherwise.
+            // The mock's people may be messaged and its room changed. Alice is a friend in the room: the bot messages her,
+            // takes her out of the room and puts her back; `Add friends` needs someone who is no friend yet
+            // (`--peer-contact mock-contact-carol`, who cannot be messaged, as on WeChat).
             config.settings.peer_contact.get_or_insert_with(|| crate::mock::CONTACTS[0].0.to_owned());
             config.settings.peer_room.get_or_insert_with(|| crate::mock::ROOM.0.to_owned());
         }
@@ -303,6 +332,7 @@ impl RunConfig {
                 allow_destructive,
                 peer_contact: args.peer_contact.clone(),
                 peer_room: args.peer_room.clone(),
+                interactive: Interactive::of(args.interactive),
                 login_timeout: args.login_timeout,
                 package: args.package.clone(),
                 claims: None,

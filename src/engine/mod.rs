@@ -53,6 +53,9 @@ pub struct Context {
     pub facts: std::sync::Mutex<Option<(crate::engine::field::facts::Facts, usize)>>,
     /// How ordinary checks share the service with those that need it to themselves.
     pub sharing: Arc<Sharing>,
+    /// The capability rows one probe's change decided for other checks (a room made and quit, a member added and
+    /// removed, a logout): each row's check reports its own.
+    pub decided: actions::Decided,
 }
 
 /// How the checks that need the service to themselves ([`Check::exclusive`]: they reopen the event stream, or time

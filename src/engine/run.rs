@@ -117,6 +117,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         started,
         facts: std::sync::Mutex::new(None),
         sharing: Arc::default(),
+        decided: Default::default(),
         timeline: timeline.clone(),
     });
 

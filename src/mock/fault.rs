@@ -179,6 +179,14 @@ pub enum Fault {
     GifAsImage,
     /// capability: `MessageSendMiniProgram` answers UNKNOWN with a 3 MiB text: its trailers are more than a client accepts, and end the connection they came on
     MiniProgramHugeError,
+    /// capability: `RoomCreate` answers an id no rpc knows (`mock_room_id`), as the official wechaty-puppet-mock does
+    RoomCreateGhost,
+    /// capability: `RoomQuit` answers OK and the bot stays in the room (no `room-leave`, still a member, still listed)
+    RoomQuitStays,
+    /// capability: `RoomDel` answers UNIMPLEMENTED, as from a server without it
+    RoomDelUnimplemented,
+    /// capability: `RoomAdd` adds the contact (the member list grows) but emits no `room-join`
+    RoomAddNoJoinEvent,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

@@ -29,7 +29,7 @@ use tonic::{Request, Status};
 
 pub use fault::{Fault, MISBEHAVIOURS};
 use layer::AuthorityToken;
-pub use puppet::{ALICE_PHOTO, CONTACTS, ROOM};
+pub use puppet::{ALICE_PHOTO, CAROL, CONTACTS, PersonAct, ROOM};
 use puppet::{Health, Mock, Settings};
 
 use crate::proto::health::health_server::HealthServer;
@@ -109,6 +109,23 @@ impl MockServer {
     /// Every message the bot sent so far: by which rpc, to which conversation, as which bot (the first 10000).
     pub fn sends(&self) -> Vec<Sent> {
         self.mock.sends()
+    }
+
+    /// A person on the other side acts now: sends the bot a file, asks for friendship, invites it to a room (what
+    /// `--interactive` asks a person to do; tests stand in for the person).
+    pub fn person_acts(&self, act: PersonAct) {
+        self.mock.person_acts(act);
+    }
+
+    /// The members of a room as the mock holds them now (the mock's own room, or one the bot made); `None` for a
+    /// room it does not know.
+    pub fn room_members(&self, room: &str) -> Option<Vec<String>> {
+        self.mock.members_of(room).ok()
+    }
+
+    /// The rooms the bot is in now (`RoomList`'s answer).
+    pub fn rooms(&self) -> Vec<String> {
+        self.mock.rooms_listed()
     }
 
     pub async fn start(options: MockOptions) -> Result<MockServer, MockError> {

@@ -246,4 +246,77 @@ impl Session {
         .await
         .map(|response| response.qrcode)
     }
+
+    /// `RoomCreate`: a room with these contacts and this topic; the id the service gave it.
+    pub async fn room_create(&self, contact_ids: &[String], topic: &str) -> Result<String, RpcError> {
+        let message = pb::RoomCreateRequest { contact_ids: contact_ids.to_vec(), topic: topic.to_owned() };
+        self.unary(
+            Rpc::RoomCreate,
+            message,
+            None,
+            |mut client, request| async move { client.room_create(request).await },
+        )
+        .await
+        .map(|response| response.id)
+    }
+
+    /// `RoomAdd`: adds a contact to a room (the single `contact_id` field, which the official server reads).
+    pub async fn room_add(&self, room_id: &str, contact_id: &str) -> Result<(), RpcError> {
+        let message =
+            pb::RoomAddRequest { id: room_id.to_owned(), contact_id: contact_id.to_owned(), invite_only: false };
+        self.unary(Rpc::RoomAdd, message, None, |mut client, request| async move { client.room_add(request).await })
+            .await
+            .map(drop)
+    }
+
+    /// `RoomDel`: removes a contact from a room.
+    pub async fn room_del(&self, room_id: &str, contact_id: &str) -> Result<(), RpcError> {
+        let message = pb::RoomDelRequest { id: room_id.to_owned(), contact_id: contact_id.to_owned() };
+        self.unary(Rpc::RoomDel, message, None, |mut client, request| async move { client.room_del(request).await })
+            .await
+            .map(drop)
+    }
+
+    /// `RoomQuit`: the bot leaves a room.
+    pub async fn room_quit(&self, room_id: &str) -> Result<(), RpcError> {
+        let message = pb::RoomQuitRequest { id: room_id.to_owned() };
+        self.unary(Rpc::RoomQuit, message, None, |mut client, request| async move { client.room_quit(request).await })
+            .await
+            .map(drop)
+    }
+
+    /// `FriendshipAdd`: asks a contact for friendship, with a greeting.
+    #[allow(deprecated)]
+    pub async fn friendship_add(&self, contact_id: &str, hello: &str) -> Result<(), RpcError> {
+        let message = pb::FriendshipAddRequest {
+            contact_id: contact_id.to_owned(),
+            hello: hello.to_owned(),
+            ..Default::default()
+        };
+        self.unary(Rpc::FriendshipAdd, message, None, |mut client, request| async move {
+            client.friendship_add(request).await
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `FriendshipAccept`: accepts a friendship request the bot received.
+    pub async fn friendship_accept(&self, friendship_id: &str) -> Result<(), RpcError> {
+        let message = pb::FriendshipAcceptRequest { id: friendship_id.to_owned() };
+        self.unary(Rpc::FriendshipAccept, message, None, |mut client, request| async move {
+            client.friendship_accept(request).await
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `RoomInvitationAccept`: accepts an invitation to a room the bot received.
+    pub async fn room_invitation_accept(&self, invitation_id: &str) -> Result<(), RpcError> {
+        let message = pb::RoomInvitationAcceptRequest { id: invitation_id.to_owned() };
+        self.unary(Rpc::RoomInvitationAccept, message, None, |mut client, request| async move {
+            client.room_invitation_accept(request).await
+        })
+        .await
+        .map(drop)
+    }
 }

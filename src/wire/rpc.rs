@@ -79,6 +79,13 @@ rpcs! {
     ContactAlias, true;
     TagContactList, false;
     ContactSelfQRCode, false;
+    RoomCreate, true;
+    RoomAdd, true;
+    RoomDel, true;
+    RoomQuit, true;
+    FriendshipAdd, true;
+    FriendshipAccept, true;
+    RoomInvitationAccept, true;
 }
 
 impl Rpc {

@@ -13,25 +13,20 @@ use puppet_lint::wire::Rpc;
 
 use crate::support::{self, Cli};
 
-/// Rows this puppet-lint does not probe yet (destructive to other people or to the session): untested everywhere.
-const NOT_PROBED: &[Row] = &[
-    Row::CreateRoom,
-    Row::RoomAdd,
-    Row::RoomDel,
-    Row::RoomQuit,
-    Row::RoomJoinEvent,
-    Row::RoomLeaveEvent,
-    Row::AddFriend,
-    Row::LogoutEvent,
-    Row::Logout,
-];
+/// The mock's room and a contact the bot knows who is neither a friend nor in the room (Carol): the peers a full
+/// run is given, so that every destructive row has something to change (added to the room and removed again, put in
+/// a new room, asked for friendship).
+const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-carol"];
 
-/// The mock's room and a contact in it: the peers a full run is given.
-const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-alice"];
-
-/// What the conformant mock comes to on `row` when the run has the peers and may be destructive.
+/// What the conformant mock comes to on `row` when the run has the peers and may be destructive. Of the rows a person
+/// must act on, the run's own traffic decides two: Alice's photo after login (`Receive pictures and files`) and the
+/// login's scan statuses (`Scan code status`); the others need a person (`--interactive`).
 fn conformant(row: Row) -> Outcome {
-    if row.class() == SideEffect::Human || NOT_PROBED.contains(&row) { Outcome::Untested } else { Outcome::Supported }
+    match row {
+        Row::ReceivePicturesFiles | Row::ScanStatus => Outcome::Supported,
+        _ if row.class() == SideEffect::Human => Outcome::Untested,
+        _ => Outcome::Supported,
+    }
 }
 
 /// Runs the capability suite (only) against the mock, through the real binary.
@@ -124,13 +119,30 @@ async fn a_default_run_sends_nothing_to_anyone_but_the_bot_itself() {
 /// `fault` makes `row` come to `outcome` (its note or evidence saying `says`), and every other row stays as on the
 /// conformant mock.
 async fn expect(fault: Fault, row: Row, outcome: Outcome, says: &str) {
+    expect_with(fault, row, outcome, says, &[]).await;
+}
+
+/// [`expect`], where the rows that depend on `row` come to `untested`, saying "depends on".
+async fn expect_with(fault: Fault, row: Row, outcome: Outcome, says: &str, dependents: &[Row]) {
     let mock = support::mock(&[fault]).await;
     let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
     // Capabilities never fail a run unless required: a broken row is a warning.
     ran.code(exit::OK);
     let outcomes = outcomes(&report);
     for other in Row::ALL {
-        let wanted = if *other == row { outcome } else { conformant(*other) };
+        let wanted = match other {
+            _ if *other == row => outcome,
+            _ if dependents.contains(other) => {
+                let note = outcomes[other.key()].1.capability.as_ref().and_then(|capability| capability.note.clone());
+                assert!(
+                    note.as_ref().is_some_and(|note| note.contains(&format!("depends on `{}`", row.text()))),
+                    "{}: {note:?}",
+                    other.key()
+                );
+                Outcome::Untested
+            }
+            _ => conformant(*other),
+        };
         let (seen, check) = &outcomes[other.key()];
         assert_eq!(*seen, wanted, "{} under {}:\n{}", other.key(), fault.name(), told(&report));
         if *other == row {
@@ -155,6 +167,12 @@ macro_rules! capability_fault {
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
             expect($fault, $row, $outcome, $says).await;
+        }
+    };
+    ($name:ident, $fault:expr, $row:expr, $outcome:expr, $says:literal, depending: $($dependent:expr),+) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            expect_with($fault, $row, $outcome, $says, &[$($dependent),+]).await;
         }
     };
 }
@@ -209,6 +227,97 @@ capability_fault!(
     "sent as a still image"
 );
 
+capability_fault!(
+    a_room_id_that_does_not_resolve_is_broken,
+    Fault::RoomCreateGhost,
+    Row::CreateRoom,
+    Outcome::Broken,
+    "does not resolve",
+    depending: Row::RoomQuit
+);
+capability_fault!(
+    a_quit_that_leaves_the_bot_in_the_room_is_broken,
+    Fault::RoomQuitStays,
+    Row::RoomQuit,
+    Outcome::Broken,
+    "the bot stays"
+);
+capability_fault!(
+    an_unimplemented_kick_is_unsupported_and_its_leave_event_untested,
+    Fault::RoomDelUnimplemented,
+    Row::RoomDel,
+    Outcome::Unsupported,
+    "UNIMPLEMENTED",
+    depending: Row::RoomLeaveEvent
+);
+capability_fault!(
+    a_member_added_without_a_room_join_breaks_only_the_entry_event,
+    Fault::RoomAddNoJoinEvent,
+    Row::RoomJoinEvent,
+    Outcome::Broken,
+    "no such `room-join`"
+);
+capability_fault!(
+    a_logout_without_its_event_breaks_only_the_logout_event,
+    Fault::NoLogoutEvent,
+    Row::LogoutEvent,
+    Outcome::Broken,
+    "no `logout` naming the bot"
+);
+
+/// What the destructive rows change is put back, and read back: after a full run the mock's room has the members it
+/// had (the bot, logged in again after the logout probe, and its contacts), and the bot is in no room but its own —
+/// the room it made was quit. With the contact a member already, the membership trip goes the other way (removed,
+/// then added back) and puts it back too.
+#[tokio::test(flavor = "multi_thread")]
+async fn destructive_rows_put_back_what_they_change() {
+    use puppet_lint::mock::{CONTACTS, ROOM};
+    let mock = support::mock(&[]).await;
+    let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    let members = |bot: String| {
+        let mut members: Vec<String> = CONTACTS.iter().map(|(id, _)| (*id).to_owned()).collect();
+        members.push(bot);
+        members.sort();
+        members
+    };
+    let mut now = mock.room_members(ROOM.0).expect("the room");
+    now.sort();
+    assert_eq!(now, members(mock_bot(&mock)), "{}", told(&report));
+    assert_eq!(mock.rooms(), vec![ROOM.0.to_owned()], "the room the bot made was quit");
+    let create = outcomes[Row::CreateRoom.key()].1.capability.clone().expect("a capability");
+    assert!(format!("{create:?}").contains("put back: the bot left the room it made"), "{create:?}");
+    let add = outcomes[Row::RoomAdd.key()].1.capability.clone().expect("a capability");
+    assert!(format!("{add:?}").contains("put back: `RoomMemberList` reads as before"), "{add:?}");
+    let logout = outcomes[Row::Logout.key()].1.capability.clone().expect("a capability");
+    assert!(format!("{logout:?}").contains("put back: the bot logged in again"), "{logout:?}");
+    // Alice is a member: removed first, then added back.
+    let alice = CONTACTS[0].0;
+    let (ran, report) = run(
+        &mock,
+        &["--peer-room", ROOM.0, "--peer-contact", alice, "--allow-destructive", "--only", "capability.room-*"],
+    )
+    .await;
+    ran.code(exit::OK);
+    let outcomes = self::outcomes(&report);
+    for row in [Row::RoomAdd, Row::RoomDel, Row::RoomJoinEvent, Row::RoomLeaveEvent] {
+        assert_eq!(outcomes[row.key()].0, Outcome::Supported, "{}:\n{}", row.key(), told(&report));
+    }
+    let kick = outcomes[Row::RoomDel.key()].1.capability.clone().expect("a capability");
+    assert!(format!("{kick:?}").contains("put back: `RoomMemberList` reads as before"), "{kick:?}");
+    let mut now = mock.room_members(ROOM.0).expect("the room");
+    now.sort();
+    assert_eq!(now, members(mock_bot(&mock)));
+    mock.shutdown().await;
+}
+
+/// The bot the mock has logged in now (the logout probe brings it back under a new id).
+fn mock_bot(mock: &puppet_lint::mock::MockServer) -> String {
+    let members = mock.room_members(puppet_lint::mock::ROOM.0).unwrap_or_default();
+    members.into_iter().find(|member| !member.starts_with("mock-contact-")).expect("the bot is a member")
+}
+
 /// Probes call on their own connection: a probe's answer that ends the connection it came on (3 MiB of error text
 /// in its trailers, more than a client accepts) ends only the probes' connection. Its row is broken, saying so; the
 /// other probes, in flight on the same connection when it ended, try again alone and keep their outcomes; the
@@ -243,7 +352,7 @@ async fn an_answer_that_ends_the_probes_connection_breaks_its_row_and_nothing_el
     assert_eq!(*seen, Outcome::Broken, "{check:?}");
     let said = format!("{:?}", check.capability);
     assert!(said.contains("`MessageSendMiniProgram`'s answer ended the connection"), "{said}");
-    for other in Row::ALL.iter().filter(|row| row.class() != SideEffect::Human && !NOT_PROBED.contains(row)) {
+    for other in Row::ALL.iter().filter(|row| row.class() != SideEffect::Human) {
         let wanted = match other {
             Row::SendMiniProgram => Outcome::Broken,
             // The message it forwards could not be made.
@@ -306,5 +415,113 @@ async fn a_service_whose_event_stream_another_client_holds_is_told_so() {
     let said = format!("{}{}", ran.stdout, ran.stderr);
     assert!(said.contains("ALREADY_EXISTS") && said.contains("most likely your own bot"), "{said}");
     drop(bot);
+    mock.shutdown().await;
+}
+
+/// The rows a person must act on and nothing in the run decided (`conformant` untested).
+const ASKED: &[Row] = &[Row::ReceiveVideo, Row::ReceiveGif, Row::ReceiveVoice, Row::AcceptFriend, Row::RoomInvitation];
+
+/// `--interactive` without a terminal (the tests' pipes): nobody can be asked, and the rows say so.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_interactive_rows_are_untested_saying_why() {
+    let mock = support::mock(&[]).await;
+    let (ran, report) = run(&mock, &["--interactive"]).await;
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    for row in ASKED {
+        let (outcome, check) = &outcomes[row.key()];
+        assert_eq!(*outcome, Outcome::Untested, "{}", row.key());
+        let note = check.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default();
+        assert!(note.contains("needs a person: run with --interactive in a terminal"), "{}: {note}", row.key());
+    }
+    mock.shutdown().await;
+}
+
+/// `--interactive` in a terminal (a pseudo-terminal `script(1)` makes): the person is asked on the terminal, one row
+/// at a time, and the mock's "other person" does what is asked when the test reads the question; Enter skips a row.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_terminal_a_person_is_asked_row_by_row() {
+    use puppet_lint::mock::PersonAct;
+    use puppet_lint::wire::MessageKind;
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no script(1) to make a terminal");
+        return;
+    }
+    let mock = support::mock(&[]).await;
+    let dir = support::Scratch::new("interactive");
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let endpoint = mock.address.to_string();
+    let args = [
+        support::binary().to_str().expect("a path"),
+        "--endpoint",
+        &endpoint,
+        "--no-tls",
+        "--token",
+        &mock.token,
+        "--heartbeat-window",
+        "2s",
+        "--capabilities",
+        "--only",
+        "capability.*",
+        "--interactive",
+        "--report-dir",
+        dir.to_str().expect("a path"),
+    ];
+    let line = args.iter().map(|arg| quote(arg)).collect::<Vec<_>>().join(" ");
+    let mut child = Command::new("script")
+        .args(["-qfec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let (lines, printed) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut asked = Vec::new();
+    let mut seen = String::new();
+    while asked.len() < ASKED.len() {
+        let line = printed
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("asked {asked:?}:\n{seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+        let Some(row) = ASKED.iter().find(|row| line.contains(&format!("puppet-lint asks (`{}`)", row.text()))) else {
+            continue;
+        };
+        assert!(line.contains("from another account now") && line.contains("Enter to skip"), "{line}");
+        asked.push(*row);
+        match row {
+            Row::ReceiveVideo => mock.person_acts(PersonAct::Sends(MessageKind::Video)),
+            Row::ReceiveGif => mock.person_acts(PersonAct::Sends(MessageKind::Emoticon)),
+            Row::AcceptFriend => mock.person_acts(PersonAct::AsksFriendship),
+            Row::RoomInvitation => mock.person_acts(PersonAct::Invites),
+            _ => stdin.write_all(b"\n").and_then(|()| stdin.flush()).expect("Enter"),
+        }
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("joins").expect("script ends");
+    assert!(status.success(), "{status:?}\n{seen}");
+    let report = support::read_report(&dir);
+    let outcomes = outcomes(&report);
+    for row in ASKED {
+        let (outcome, check) = &outcomes[row.key()];
+        let note = check.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default();
+        if *row == Row::ReceiveVoice {
+            assert_eq!((*outcome, note.as_str()), (Outcome::Untested, "skipped by the user (Enter)"), "{}", row.key());
+        } else {
+            assert_eq!(*outcome, Outcome::Supported, "{}: {note}\n{}", row.key(), told(&report));
+        }
+    }
     mock.shutdown().await;
 }

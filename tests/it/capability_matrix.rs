@@ -13,7 +13,7 @@ use crate::support::inert::{html_markup, json, markdown_markup, same_markup};
 use crate::support::{Cli, Ran, Scratch};
 
 /// The mock's room and a contact in it: the peers the example run is given.
-const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-alice"];
+const PEERS: [&str; 4] = ["--peer-room", "room-1@chatroom", "--peer-contact", "mock-contact-carol"];
 
 /// The capability suite alone against `--mock`, through the real binary.
 fn probe(name: &str, extra: &[&str]) -> Ran {

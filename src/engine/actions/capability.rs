@@ -17,7 +17,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 mod account;
+mod destructive;
+mod human;
 mod messages;
+
+pub use destructive::Decided;
 
 use super::watch::{event_of, of_kinds};
 use super::{CheckRun, Failure, Kind, Stepped, shown};
@@ -51,11 +55,22 @@ struct Found {
     note: String,
     expected: String,
     seen: String,
+    /// A row another check's probe decided ([`Decided`]): the timeline span its evidence shows, and the rpc that
+    /// decided it.
+    earlier: Option<Box<Earlier>>,
+}
+
+/// Where a row decided by another check's probe was decided.
+#[derive(Debug, Clone)]
+struct Earlier {
+    from: Duration,
+    to: Duration,
+    rpc: Option<(Rpc, String)>,
 }
 
 impl Found {
     fn new(outcome: Outcome, note: impl Into<String>, expected: impl Into<String>, seen: impl Into<String>) -> Found {
-        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into() }
+        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into(), earlier: None }
     }
 
     fn supported(expected: impl Into<String>, seen: impl Into<String>) -> Found {
@@ -123,6 +138,13 @@ impl CheckRun {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
         };
         let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
+        // A row a person must act on watches what the run receives (and, asking a person, waits for the others to
+        // come to watching): it does not hold the service from the checks that need it to themselves.
+        if row.class() == crate::vocab::capability::SideEffect::Human
+            && let Some(turn) = self.turn.as_mut()
+        {
+            turn.watch();
+        }
         let probe = Probe {
             run: self,
             session: session.clone(),
@@ -153,6 +175,10 @@ impl CheckRun {
             Err(Halt::Failure(failure)) => return Err(failure),
         };
         let now = self.context.timeline.now();
+        let (from, to, last) = match found.earlier.clone() {
+            Some(earlier) => (earlier.from, earlier.to, earlier.rpc.clone().or(last)),
+            None => (from, now, last),
+        };
         // An untested row did nothing to show; a supported one shows its last steps; the others what led to them.
         let limit = match found.outcome {
             Outcome::Untested => 0,
@@ -164,7 +190,7 @@ impl CheckRun {
         } else {
             self.context
                 .timeline
-                .excerpt(from.saturating_sub(Duration::from_millis(500)), now, now, limit)
+                .excerpt(from.saturating_sub(Duration::from_millis(500)), to, to, limit)
                 .iter()
                 .map(TimelineEntry::from)
                 .collect()
@@ -266,22 +292,18 @@ impl Probe<'_> {
             | Row::ReceiveVoice
             | Row::AcceptFriend
             | Row::ScanStatus
-            | Row::RoomInvitation => Ok(Found::untested(
-                "needs a person on the other side (to send media, ask for friendship, invite, or scan); \
-                 puppet-lint does not yet ask one to act (an interactive mode)",
-            )),
-            Row::CreateRoom
-            | Row::RoomAdd
-            | Row::RoomDel
-            | Row::RoomQuit
-            | Row::RoomJoinEvent
-            | Row::RoomLeaveEvent
-            | Row::AddFriend
-            | Row::LogoutEvent
-            | Row::Logout => Ok(Found::untested(
-                "destructive to other people or to the session (a room created, a member added or removed, a \
-                 friend request, a logout): puppet-lint does not probe it yet",
-            )),
+            | Row::RoomInvitation => self.human(row).await,
+            Row::CreateRoom | Row::RoomQuit => self.decided(row, destructive::Trip::Room).await,
+            Row::RoomAdd | Row::RoomDel | Row::RoomJoinEvent | Row::RoomLeaveEvent => {
+                self.decided(row, destructive::Trip::Membership).await
+            }
+            Row::LogoutEvent | Row::Logout => self.decided(row, destructive::Trip::Logout).await,
+            Row::AddFriend => match peer("peer_contact") {
+                Some(contact) => self.add_friend(&contact).await,
+                None => Ok(Found::untested(
+                    "needs a contact who is not a friend yet (a second account of yours): --peer-contact ID",
+                )),
+            },
         }
     }
 

@@ -50,6 +50,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
+pub use capability::Decided;
+
 use super::Context;
 use crate::events::{Evidence, RunEvent, TimelineEntry};
 use crate::session::{Entry, Session, What};

@@ -435,6 +435,9 @@ impl Mock {
                 "Error: {UNSUPPORTED}\n    at throwUnsupportedError (puppet-lint mock)\n    at MockPuppet.messageSendContact"
             ))),
             Rpc::TagContactList if self.has(Fault::TagsUnsupportedLegacy) => Some(Status::internal(UNSUPPORTED)),
+            Rpc::RoomDel if self.has(Fault::RoomDelUnimplemented) => {
+                Some(Status::unimplemented(format!("The server does not implement the method /wechaty.Puppet/{rpc}")))
+            }
             Rpc::MessageSendMiniProgram if self.has(Fault::MiniProgramHugeError) => {
                 Some(Status::unknown(format!("Error: {}", "mini program refused ".repeat(3 * 1024 * 1024 / 21))))
             }
@@ -445,6 +448,22 @@ impl Mock {
     /// `silent-location`: a location sent never comes back.
     pub(super) fn silences_location(&self) -> bool {
         self.has(Fault::SilentLocation)
+    }
+
+    /// `room-create-ghost`: the id `RoomCreate` answers instead of making a room, as the official
+    /// wechaty-puppet-mock's `mock_room_id`.
+    pub(super) fn created_room_ghost(&self) -> Option<String> {
+        self.has(Fault::RoomCreateGhost).then(|| "mock_room_id".to_owned())
+    }
+
+    /// `room-quit-stays`: `RoomQuit` answers OK and changes nothing.
+    pub(super) fn stays_after_quit(&self) -> bool {
+        self.has(Fault::RoomQuitStays)
+    }
+
+    /// Whether `RoomAdd` tells the join with a `room-join` (not with `room-add-no-join-event`).
+    pub(super) fn tells_room_join(&self) -> bool {
+        !self.has(Fault::RoomAddNoJoinEvent)
     }
 
     /// `alias-ignored`: the alias every contact reads back, whatever was set.

@@ -165,8 +165,11 @@ impl Mock {
         if !self.room_members().contains(&request.member_id) {
             return Err(Status::not_found(format!("\"{}\" is no member of \"{}\"", request.member_id, request.id)));
         }
-        let name =
-            CONTACTS.iter().find(|(id, _)| *id == request.member_id).map_or("puppet-lint mock bot", |(_, name)| *name);
+        let name = CONTACTS
+            .iter()
+            .chain([&super::CAROL])
+            .find(|(id, _)| *id == request.member_id)
+            .map_or("puppet-lint mock bot", |(_, name)| *name);
         Ok(pb::RoomMemberPayloadResponse { id: request.member_id, name: name.to_owned(), ..Default::default() })
     }
 
@@ -197,8 +200,7 @@ impl Mock {
     }
 
     fn known_contact(&self, id: &str) -> Result<(), Status> {
-        let bot = self.state().logged_in.clone();
-        if bot.as_deref() == Some(id) || CONTACTS.iter().any(|(contact, _)| *contact == id) {
+        if self.knows_contact(id) {
             return Ok(());
         }
         Err(Status::not_found(format!("contact \"{id}\" not found")))

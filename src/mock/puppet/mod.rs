@@ -14,6 +14,7 @@
 
 mod faults;
 mod kinds;
+mod rooms;
 mod rpc;
 mod stream;
 
@@ -32,6 +33,7 @@ use super::Fault;
 use crate::proto::health::health_check_response::ServingStatus;
 use crate::proto::wechaty::puppet as pb;
 use crate::wire::{EventKind, MessageKind, Rpc};
+pub use rooms::PersonAct;
 pub use rpc::Health;
 use stream::{Outgoing, Subscriber};
 
@@ -42,6 +44,10 @@ pub const ROOM: (&str, &str) = ("room-1@chatroom", "puppet-lint mock room");
 pub const ROOMS: &[&str] = &[ROOM.0];
 /// What Alice sends after every login, so received files are checked too.
 pub const ALICE_PHOTO: &str = "alice-photo.jpg";
+/// A contact the bot knows but is not friends with, and who is in no room: what a `--peer-contact` that the
+/// destructive capability probes may add to a room, remove, put in a new room and ask for friendship looks like.
+/// Absent from `ContactList` until the bot adds her as a friend.
+pub const CAROL: (&str, &str) = ("mock-contact-carol", "Carol");
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -108,6 +114,8 @@ struct State {
     topic: Option<String>,
     /// The room's announcement once `RoomAnnounce` set it.
     announcement: Option<String>,
+    /// The room's membership as `RoomAdd` and `RoomDel` changed it, and the rooms `RoomCreate` made (`rooms.rs`).
+    rooms: rooms::Rooms,
 }
 
 /// How many sends the mock remembers.
@@ -261,10 +269,12 @@ impl Mock {
         self.emit(EventKind::Message, json!({ "messageId": id }));
     }
 
-    /// The room's members: the bot and every contact (less those a fault leaves out).
+    /// The room's members: the bot and every contact (less those a fault leaves out), as `RoomAdd` and `RoomDel`
+    /// changed them.
     fn room_members(&self) -> Vec<String> {
         let mut members: Vec<String> = self.state().logged_in.clone().into_iter().collect();
         members.extend(CONTACTS.iter().map(|(id, _)| (*id).to_owned()));
+        self.state().rooms.change(&mut members);
         members.retain(|member| self.is_room_member(member));
         members.extend(self.ghost_member());
         members

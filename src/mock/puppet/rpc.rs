@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::faults::Uploading;
 use super::kinds::Extra;
 use super::stream::EventStream;
-use super::{CONTACTS, Mock, ROOM, ROOMS, StoredFile, not_logged_in};
+use super::{CAROL, CONTACTS, Mock, ROOM, ROOMS, StoredFile, not_logged_in};
 use crate::proto::health::{HealthCheckRequest, HealthCheckResponse, health_server};
 use crate::proto::wechaty::puppet as pb;
 use crate::proto::wechaty::puppet_server;
@@ -262,6 +262,46 @@ impl puppet_server::Puppet for Mock {
         Ok(Response::new(pb::ContactAliasResponse { alias_string_value_deprecated: None, alias }))
     }
 
+    async fn room_create(&self, request: Request<pb::RoomCreateRequest>) -> Reply<pb::RoomCreateResponse> {
+        Ok(Response::new(pb::RoomCreateResponse { id: self.create_room(request.into_inner())? }))
+    }
+
+    async fn room_add(&self, request: Request<pb::RoomAddRequest>) -> Reply<pb::RoomAddResponse> {
+        self.add_to_room(request.into_inner())?;
+        Ok(Response::new(pb::RoomAddResponse {}))
+    }
+
+    async fn room_del(&self, request: Request<pb::RoomDelRequest>) -> Reply<pb::RoomDelResponse> {
+        self.remove_from_room(request.into_inner())?;
+        Ok(Response::new(pb::RoomDelResponse {}))
+    }
+
+    async fn room_quit(&self, request: Request<pb::RoomQuitRequest>) -> Reply<pb::RoomQuitResponse> {
+        self.quit_room(&request.into_inner().id)?;
+        Ok(Response::new(pb::RoomQuitResponse {}))
+    }
+
+    async fn friendship_add(&self, request: Request<pb::FriendshipAddRequest>) -> Reply<pb::FriendshipAddResponse> {
+        self.add_friend(request.into_inner())?;
+        Ok(Response::new(pb::FriendshipAddResponse {}))
+    }
+
+    async fn friendship_accept(
+        &self,
+        request: Request<pb::FriendshipAcceptRequest>,
+    ) -> Reply<pb::FriendshipAcceptResponse> {
+        self.accept_friend(&request.into_inner().id)?;
+        Ok(Response::new(pb::FriendshipAcceptResponse {}))
+    }
+
+    async fn room_invitation_accept(
+        &self,
+        request: Request<pb::RoomInvitationAcceptRequest>,
+    ) -> Reply<pb::RoomInvitationAcceptResponse> {
+        self.accept_invitation(&request.into_inner().id)?;
+        Ok(Response::new(pb::RoomInvitationAcceptResponse {}))
+    }
+
     async fn tag_contact_list(&self, _: Request<pb::TagContactListRequest>) -> Reply<pb::TagContactListResponse> {
         Ok(Response::new(pb::TagContactListResponse { ids: self.tags()? }))
     }
@@ -372,7 +412,7 @@ impl puppet_server::Puppet for Mock {
         let bot = self.state().logged_in.clone();
         let (id, name) = if bot.as_deref() == Some(id.as_str()) && self.knows_itself() {
             (id, "puppet-lint mock bot")
-        } else if let Some((_, name)) = CONTACTS.iter().find(|(contact, _)| *contact == id) {
+        } else if let Some((_, name)) = CONTACTS.iter().chain([&CAROL]).find(|(contact, _)| *contact == id) {
             (id, *name)
         } else if let Some((contact, name)) = self.contact_by_name(&id) {
             (contact.to_owned(), name)
@@ -380,17 +420,21 @@ impl puppet_server::Puppet for Mock {
             return Err(self.failure(self.unknown_contact(&id)));
         };
         let name = self.contact_name(&id, name);
+        let friend = self.is_friend(&id);
         Ok(Response::new(pb::ContactPayloadResponse {
             id,
             name,
             r#type: pb::ContactType::Personal.into(),
-            friend: true,
+            friend,
             ..Default::default()
         }))
     }
 
     async fn room_payload(&self, request: Request<pb::RoomPayloadRequest>) -> Reply<pb::RoomPayloadResponse> {
         let id = request.into_inner().id;
+        if let Some((topic, member_ids)) = self.state().rooms.created(&id) {
+            return Ok(Response::new(pb::RoomPayloadResponse { id, topic, member_ids, ..Default::default() }));
+        }
         if id != ROOM.0 {
             return Err(self.failure(Status::not_found(format!("room \"{id}\" not found"))));
         }
@@ -407,10 +451,7 @@ impl puppet_server::Puppet for Mock {
 
     async fn room_member_list(&self, request: Request<pb::RoomMemberListRequest>) -> Reply<pb::RoomMemberListResponse> {
         let id = request.into_inner().id;
-        if id != ROOM.0 {
-            return Err(self.failure(Status::not_found(format!("room \"{id}\" not found"))));
-        }
-        Ok(Response::new(pb::RoomMemberListResponse { member_ids: self.room_members() }))
+        Ok(Response::new(pb::RoomMemberListResponse { member_ids: self.members_of(&id)? }))
     }
 
     async fn friendship_payload(
@@ -440,6 +481,7 @@ impl puppet_server::Puppet for Mock {
         let state = self.state();
         ids.extend(state.logged_in.clone());
         ids.extend(state.late_contacts.iter().cloned());
+        ids.extend(state.rooms.friends.iter().filter(|friend| !ids.contains(friend)).cloned().collect::<Vec<_>>());
         drop(state);
         ids.extend(self.listed_ghost(Rpc::ContactList));
         Ok(Response::new(pb::ContactListResponse { ids }))
@@ -447,7 +489,11 @@ impl puppet_server::Puppet for Mock {
 
     async fn room_list(&self, _: Request<pb::RoomListRequest>) -> Reply<pb::RoomListResponse> {
         let mut ids: Vec<String> = ROOMS.iter().map(|id| (*id).to_owned()).collect();
-        ids.extend(self.state().late_rooms.iter().cloned());
+        {
+            let state = self.state();
+            ids.extend(state.late_rooms.iter().cloned());
+            ids.extend(state.rooms.listed(state.logged_in.as_deref()));
+        }
         ids.extend(self.listed_ghost(Rpc::RoomList));
         Ok(Response::new(pb::RoomListResponse { ids }))
     }

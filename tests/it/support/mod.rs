@@ -559,6 +559,7 @@ impl Engine {
                 allow_destructive: true,
                 peer_contact: None,
                 peer_room: None,
+                interactive: puppet_lint::config::Interactive::Off,
                 login_timeout: Duration::from_secs(3),
                 package: None,
                 claims: None,
