@@ -81,10 +81,12 @@ renders the reports. Versions: `fixtures/interop/package-lock.json`.
 
 How to read the two official columns: `wechaty-puppet-mock` is a test double, not a chat account. It answers OK to
 many rpcs and does nothing (no echo of a contact card, a link, a mini program, a location or a forward; an alias,
-topic or announcement set and never read back), echoes a PDF, a GIF and a voice file typed Unknown, and so the
-measured cells are what its code predicts, not a flaw of the server (`tests/it/interop.rs`,
-`the_official_server_gets_the_capability_cells_its_code_predicts`, explains each). A real provider's column comes
-from the same run with its `--token`.
+topic or announcement set and never read back; `RoomDel`, `RoomAdd`, `RoomQuit` and `FriendshipAdd` only logged;
+`RoomCreate` answers the constant id "mock_room_id", which resolves to nothing; its contacts are all friends already),
+echoes a PDF, a GIF and a voice file typed Unknown, and so the measured cells are what its code predicts, not a flaw
+of the server (`tests/it/interop.rs`, `the_official_server_gets_the_capability_cells_its_code_predicts`, explains
+each). The juzi fork differs in one row: it does not have `TagContactList` (UNIMPLEMENTED). A real provider's column
+comes from the same run with its `--token`.
 
 EOF
   "$bin" matrix "$work/reports" --capabilities-only --format markdown

@@ -201,7 +201,12 @@ impl Probe<'_> {
         Ok(if echo.mention_ids.contains(&member) {
             Found::supported(expected, format!("echo {} mentions the member", echo.id))
         } else {
-            Found::broken(expected, format!("echo {} carries mention_ids {:?}", echo.id, echo.mention_ids))
+            Found::new(
+                Outcome::Broken,
+                format!("the echo's mention_ids are {:?}", echo.mention_ids),
+                expected,
+                format!("echo {} carries mention_ids {:?}", echo.id, echo.mention_ids),
+            )
         })
     }
 
