@@ -339,7 +339,8 @@ impl CheckRun {
         let stepped = self.dispatch(step).await;
         let stepped = match stepped {
             Ok(stepped) => stepped,
-            Err(failure) => return Err(self.blame_silence(failure, from, began).await),
+            // Boxed as the steps are (see `dispatch`): it calls the service, rarely.
+            Err(failure) => return Err(Box::pin(self.blame_silence(failure, from, began)).await),
         };
         if let Some(name) = &step.capture {
             // An action's moment is just before it; an event's, the event.
