@@ -106,10 +106,8 @@ pub struct RpcRecord {
     pub ok: bool,
 }
 
-/// How many entries one step of a reader reads back at most. Readers hold a step's entries (payloads parsed) while
-/// they ask the service about them, and a run's checks read at once: at 1,024, a hundred targets with the capability
-/// probes held 28 MiB of them, at 64 still 18 MiB for fifty.
-pub const SCAN_LIMIT: usize = 16;
+/// How many entries one step of a reader reads back at most.
+pub const SCAN_LIMIT: usize = 1024;
 
 /// A step of reading the timeline (see [`Timeline::scan`]).
 pub struct Scan {
