@@ -15,7 +15,9 @@
 //! `cargo bench --bench fleet` (`PUPPET_LINT_BENCH_TARGETS=1,100` sets the
 //! sizes; `PUPPET_LINT_BENCH_WINDOW=2s` the heartbeat window;
 //! `PUPPET_LINT_BENCH_WORKERS=2` the mocks' runtime threads;
-//! `PUPPET_LINT_BENCH_ARGS` more arguments for every run).
+//! `PUPPET_LINT_BENCH_ARGS` more arguments for every run;
+//! `PUPPET_LINT_BENCH_BINARY` another program to run in puppet-lint's place,
+//! e.g. a script that runs it under a heap profiler).
 
 use std::path::Path;
 
@@ -25,7 +27,9 @@ use puppet_lint::mock::{MockOptions, MockServer};
 mod fleet;
 
 fn main() {
-    let binary = Path::new(env!("CARGO_BIN_EXE_puppet-lint"));
+    let binary = std::env::var_os("PUPPET_LINT_BENCH_BINARY")
+        .map_or_else(|| Path::new(env!("CARGO_BIN_EXE_puppet-lint")).to_owned(), std::path::PathBuf::from);
+    let binary = binary.as_path();
     let sizes: Vec<usize> = std::env::var("PUPPET_LINT_BENCH_TARGETS")
         .unwrap_or_else(|_| "1,100".into())
         .split(',')

@@ -284,12 +284,16 @@ async fn establish(run: &Run, target: &Target, observer: &dyn Observer) -> Estab
     Established { discovery, endpoint: endpoint.map(|endpoint| endpoint.to_string()), version, session, outcome, scans }
 }
 
-/// A token no service accepts, shaped like the run's (same server-name prefix).
+/// A token no service accepts, shaped like the run's (same server-name prefix). Its secret is one for the whole
+/// process: the targets of a fleet share it, so redaction has one more secret to look for, not one a target (every
+/// report of a hundred targets was searched for a hundred of them).
 fn invalid_token(token: Option<&str>) -> String {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let prefix = token.and_then(|token| token.rfind('_').map(|cut| &token[..=cut])).unwrap_or("puppet_lint_");
     // No word in it: every run of 8 characters of its secret is masked
     // wherever it appears (`invalid-` would mask `auth.rejects-invalid-token`).
-    let invalid = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+    let secret = SECRET.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
+    let invalid = format!("{prefix}{secret}");
     crate::redact::register(&invalid);
     invalid
 }

@@ -460,7 +460,7 @@ impl Session {
             conversation_id: None,
             file_box_chunk: Some(pb::FileBoxChunk { data: Some(chunk), name: None }),
         });
-        let stream = tokio_stream::iter(head.into_iter().chain(data));
+        let stream = self.paced(tokio_stream::iter(head.into_iter().chain(data)));
         self.unary(Rpc::MessageSendFileStream, stream, None, |mut client, request| async move {
             client.message_send_file_stream(request).await
         })
@@ -481,9 +481,28 @@ impl Session {
         &self,
         chunks: impl tokio_stream::Stream<Item = pb::UploadRequest> + Send + 'static,
     ) -> Result<String, RpcError> {
+        let chunks = self.paced(chunks);
         self.unary(Rpc::Upload, chunks, None, |mut client, request| async move { client.upload(request).await })
             .await
             .map(|response| response.id)
+    }
+
+    /// `messages` as the connection takes them: the next is handed to HTTP/2 only once all but [`UNSENT`] bytes of
+    /// those before it were written to the connection. HTTP/2 takes a message whenever the stream's window has room
+    /// and keeps what it could not write yet, up to 400 KiB a stream — a service (or a machine) slow to read would
+    /// have each upload hold that much, every target of a fleet at once.
+    fn paced<M: prost::Message + 'static>(
+        &self,
+        messages: impl tokio_stream::Stream<Item = M> + Send + 'static,
+    ) -> impl tokio_stream::Stream<Item = M> + Send + 'static {
+        let watch = self.watch.clone();
+        let start = watch.written();
+        futures::stream::unfold((Box::pin(messages), watch, 0u64), move |(mut messages, watch, given)| async move {
+            watch.written_past((start + given).saturating_sub(UNSENT)).await;
+            let message = tokio_stream::StreamExt::next(&mut messages).await?;
+            let given = given + message.encoded_len() as u64;
+            Some((message, (messages, watch, given)))
+        })
     }
 
     /// `Download(uuid)` (a server stream of chunks), at most `limit` bytes,
@@ -647,6 +666,9 @@ impl Session {
 
 /// The size of the chunks puppet-lint streams files in.
 pub const CHUNK: usize = 64 * 1024;
+
+/// How far a paced stream runs ahead of what the connection took, bytes (see [`Session::paced`]): a chunk.
+const UNSENT: u64 = CHUNK as u64;
 
 /// How many answers a cache keeps: past this it starts again (a flood of
 /// message ids must not grow it without bound).

@@ -68,8 +68,32 @@ pub fn plan(
         .filter(|suite| suite.when.as_deref().is_none_or(|when| available.contains(&when)))
         .flat_map(|suite| suite.checks.iter().map(move |check| (suite, check)))
         .filter(|(_, check)| selects(check, only, skip, tags))
-        .map(|(suite, check)| Planned { suite: suite.clone(), check: Arc::new(check.clone()) })
+        .map(|(suite, check)| Planned { suite: suite.clone(), check: shared(suite, check) })
         .collect()
+}
+
+/// `check` of `suite` as a shared handle, made once a suite: the targets of a fleet plan the same suites, and each
+/// target's own copy of every check cost about 100 KiB a target.
+fn shared(suite: &Arc<Suite>, check: &Check) -> Arc<Check> {
+    type Shared = (std::sync::Weak<Suite>, Vec<Arc<Check>>);
+    static SHARED: std::sync::Mutex<Vec<Shared>> = std::sync::Mutex::new(Vec::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // A suite still alive keeps its place; the weak handle keeps its allocation, so no other suite takes its address.
+    shared.retain(|(weak, _)| weak.strong_count() > 0);
+    let at = match shared.iter().position(|(weak, _)| std::ptr::eq(weak.as_ptr(), Arc::as_ptr(suite))) {
+        Some(at) => at,
+        None => {
+            shared.push((Arc::downgrade(suite), suite.checks.iter().cloned().map(Arc::new).collect()));
+            shared.len() - 1
+        }
+    };
+    let checks = &shared[at].1;
+    // The check by its place in the suite (a check is always one of its suite's).
+    let place = suite.checks.iter().position(|each| std::ptr::eq(each, check));
+    match place.and_then(|place| checks.get(place)) {
+        Some(shared) => shared.clone(),
+        None => Arc::new(check.clone()),
+    }
 }
 
 /// Whether the filters choose `check`: its id matches one of `only` (or

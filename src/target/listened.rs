@@ -79,6 +79,7 @@ impl Listened {
 
     /// The first `written` bytes of `buffers` left for the server.
     fn wrote(&mut self, buffers: &[io::IoSlice<'_>], mut written: usize) {
+        self.watch.wrote(written);
         for buffer in buffers {
             if written == 0 {
                 break;

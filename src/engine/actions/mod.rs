@@ -344,7 +344,8 @@ impl CheckRun {
         let stepped = self.dispatch(step).await;
         let stepped = match stepped {
             Ok(stepped) => stepped,
-            Err(failure) => return Err(self.blame_silence(failure, from, began).await),
+            // Boxed as the steps are (see `dispatch`): it calls the service, rarely.
+            Err(failure) => return Err(Box::pin(self.blame_silence(failure, from, began)).await),
         };
         if let Some(name) = &step.capture {
             // An action's moment is just before it; an event's, the event.
@@ -388,19 +389,21 @@ impl CheckRun {
         session.lost_in_silence(silence).await.map_or(failure, lost)
     }
 
-    /// The work of one step, by the family of its action.
+    /// The work of one step, by the family of its action. Each family's work is boxed: a check's future holds only
+    /// the step it runs, not room for the largest of them all (a hundred targets' checks wait at once: inline, each
+    /// took about 9 KiB, most of it room for steps it never ran).
     async fn dispatch(&mut self, step: &Step) -> Result<Stepped, Failure> {
         Ok(match &step.action {
-            Action::Rpc(action) => self.rpc_step(step, action).await?,
-            Action::Message(action) => self.message_step(step, action).await?,
-            Action::Files(action) => self.files_step(step, action).await?,
-            Action::Watch(action) => self.watch_step(action).await?,
-            Action::Heartbeat(action) => self.heartbeat_step(action).await?,
+            Action::Rpc(action) => Box::pin(self.rpc_step(step, action)).await?,
+            Action::Message(action) => Box::pin(self.message_step(step, action)).await?,
+            Action::Files(action) => Box::pin(self.files_step(step, action)).await?,
+            Action::Watch(action) => Box::pin(self.watch_step(action)).await?,
+            Action::Heartbeat(action) => Box::pin(self.heartbeat_step(action)).await?,
             Action::Package(action) => self.package_step(action)?,
-            Action::Discovery(action) => self.discovery_step(action).await?,
+            Action::Discovery(action) => Box::pin(self.discovery_step(action)).await?,
             Action::Judge(action) => self.judge_step(action)?,
-            Action::Account(action) => self.account_step(action).await?,
-            Action::Capability(action) => self.capability_step(action).await?,
+            Action::Account(action) => Box::pin(self.account_step(action)).await?,
+            Action::Capability(action) => Box::pin(self.capability_step(action)).await?,
             // Unrolled by `steps`.
             Action::ForEach { .. } => Stepped::nothing(),
         })

@@ -59,6 +59,10 @@ impl Budget {
     }
 }
 
+/// The recording's write buffer, bytes: a few dozen lines between flushes (every read back flushes), longer lines
+/// go straight to the file. Every target of a fleet holds one (at 64 KiB, a hundred targets held 6.4 MiB of them).
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// The bytes of a payload kept when it is trimmed (cut back to a character
 /// boundary).
 pub const HEAD: usize = 1024;
@@ -246,7 +250,7 @@ impl Recording {
         }
         match create(path, temporary).and_then(|file| Ok((file, File::open(path)?))) {
             Ok((writer, reader)) => {
-                recording.writer = Some(BufWriter::with_capacity(64 * 1024, writer));
+                recording.writer = Some(BufWriter::with_capacity(WRITE_BUFFER, writer));
                 recording.reader = Some(reader);
                 // A temporary recording lives on in its two handles only: nothing is left behind in the temporary
                 // directory, whatever ends the process (a failed step, `exit`, a signal).

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The client connection preface (RFC 9113 §3.4), written before any frame.
 const PREFACE_LEN: usize = 24;
@@ -185,9 +186,36 @@ pub struct Http2Watch {
     seen: Mutex<Seen>,
     /// Each open stream: (puppet-lint ended its side, the server ended its side).
     streams: Mutex<HashMap<u32, (bool, bool)>>,
+    /// Bytes puppet-lint handed the connection (its socket, or TLS under it), on every connection so far.
+    written: AtomicU64,
+    /// Told each time bytes are written (see [`Http2Watch::written_past`]).
+    writes: tokio::sync::Notify,
 }
 
 impl Http2Watch {
+    /// `bytes` more were handed to the connection.
+    pub fn wrote(&self, bytes: usize) {
+        self.written.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.writes.notify_waiters();
+    }
+
+    /// Bytes handed to the connections so far, frames and all.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once at least `bytes` were handed to the connections in all: what a paced sender waits on (HTTP/2
+    /// keeps what it has not written yet in memory, up to 400 KiB a stream).
+    pub async fn written_past(&self, bytes: u64) {
+        loop {
+            let written = self.writes.notified();
+            if self.written() >= bytes {
+                return;
+            }
+            written.await;
+        }
+    }
+
     /// What was seen so far.
     pub fn seen(&self) -> Seen {
         self.lock().clone()
