@@ -577,7 +577,7 @@ impl Probe<'_> {
         let mut next = after;
         let mut read = 0usize;
         loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Friendship]), SCAN_LIMIT);
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Friendship]), PROBE_SCAN);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
             for entry in &scan.entries {

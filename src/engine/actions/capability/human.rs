@@ -119,7 +119,7 @@ impl Probe<'_> {
         let mut next = from;
         let mut inspected = 0usize;
         loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), PROBE_SCAN);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
             for entry in &scan.entries {
@@ -275,7 +275,7 @@ impl Probe<'_> {
         let timeline = &self.run.context.timeline;
         let mut next = after;
         loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Friendship]), SCAN_LIMIT);
+            let scan = timeline.scan(next, of_kinds(&[EventKind::Friendship]), PROBE_SCAN);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
             for entry in &scan.entries {
