@@ -199,7 +199,7 @@ impl Fleet {
                 (Some(file), column) => claims::choose(Some(file), column.as_deref())?,
             });
         }
-        let members = named
+        let members: Vec<Member> = named
             .into_iter()
             .zip(target_claims)
             .map(|(named, claims)| {
@@ -234,6 +234,10 @@ impl Fleet {
                 Member { name: named.name, config }
             })
             .collect();
+        for member in &members {
+            required_selected(&member.config, &args.require)
+                .map_err(|error| Error::Usage(format!("target {}: {}", member.name, error_text(error))))?;
+        }
         Ok(Fleet { members, output: args.output.clone(), deadline: args.deadline })
     }
 }
@@ -279,6 +283,7 @@ impl RunConfig {
             config.settings.peer_contact.get_or_insert_with(|| crate::mock::CONTACTS[0].0.to_owned());
             config.settings.peer_room.get_or_insert_with(|| crate::mock::ROOM.0.to_owned());
         }
+        required_selected(&config, &args.require)?;
         Ok(config)
     }
 
@@ -407,6 +412,30 @@ impl Target {
 }
 
 /// `--require`'s names, each a row of the capability table (its key or its docs text).
+/// Every row `--require` names has its check in the plan: a required row that `--only`, `--skip` or `--tag` left out
+/// would never run, and the run would pass without it.
+fn required_selected(config: &RunConfig, names: &[String]) -> Result<(), Error> {
+    for name in names {
+        let Some(row) = crate::vocab::capability::Row::find(name) else { continue };
+        if !config.plan.iter().any(|planned| planned.check.capability_row() == Some(row)) {
+            return Err(Error::Usage(format!(
+                "--require {name}: its check, capability.{}, is not selected (--only, --skip or --tag leave it out), \
+                 so the row would never be probed; select it, or do not require it",
+                row.key()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A usage error's words, for a message that adds where it happened.
+fn error_text(error: Error) -> String {
+    match error {
+        Error::Usage(text) => text,
+        other => other.to_string(),
+    }
+}
+
 fn required_rows(names: &[String]) -> Result<(), Error> {
     for name in names {
         if crate::vocab::capability::Row::find(name).is_none() {

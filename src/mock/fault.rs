@@ -175,6 +175,8 @@ pub enum Fault {
     AliasIgnored,
     /// capability: a link card the bot sends comes back typed Text (7), not Url (14)
     UrlEchoAsText,
+    /// capability: a location the bot sends to itself comes back in the mock's room, a note to self posted to a group
+    LocationInRoom,
     /// capability: a GIF the bot sends comes back typed Image (6), not Emoticon (5): sent as a still image
     GifAsImage,
     /// capability: `MessageSendMiniProgram` answers UNKNOWN with a 3 MiB text: its trailers are more than a client accepts, and end the connection they came on
@@ -187,6 +189,8 @@ pub enum Fault {
     RoomDelUnimplemented,
     /// capability: `RoomAdd` adds the contact (the member list grows) but emits no `room-join`
     RoomAddNoJoinEvent,
+    /// capability: `RoomAdd` answers UNKNOWN "add refused": a member taken out of the room cannot be put back
+    RoomAddRefused,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died
     Crash,
     /// misbehaviour: ~1 s after `ready` ends the event stream with UNAVAILABLE and refuses every new subscription

@@ -209,10 +209,13 @@ rows! {
 }
 
 impl Row {
-    /// The row a suite or `--require` names, by key or by docs text (letter case and spaces at the ends aside).
+    /// The row a suite or `--require` names, by key, by its check id (`capability.KEY`) or by docs text (letter case
+    /// and spaces at the ends aside).
     pub fn find(name: &str) -> Option<Row> {
         let name = name.trim();
-        Row::ALL.iter().copied().find(|row| row.key() == name || row.text().eq_ignore_ascii_case(name))
+        // The check's id (`capability.send-gif`, as the checklist prints it) names its row too.
+        let key = name.strip_prefix("capability.").unwrap_or(name);
+        Row::ALL.iter().copied().find(|row| row.key() == key || row.text().eq_ignore_ascii_case(name))
     }
 
     /// Every key, for messages that list what may be named.

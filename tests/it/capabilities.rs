@@ -220,6 +220,13 @@ capability_fault!(
     "typed text (7)"
 );
 capability_fault!(
+    an_echo_in_another_conversation_is_broken,
+    Fault::LocationInRoom,
+    Row::SendLocation,
+    Outcome::Broken,
+    "came back in room"
+);
+capability_fault!(
     a_gif_sent_as_an_image_is_partial,
     Fault::GifAsImage,
     Row::SendGif,
@@ -524,4 +531,28 @@ async fn in_a_terminal_a_person_is_asked_row_by_row() {
         }
     }
     mock.shutdown().await;
+}
+
+/// A member the probe took out of the room and could not put back is said loudly, whatever the row's outcome: the
+/// kick itself worked (`Kick out of the group` stays supported in the table), but its check warns, naming what to
+/// put back by hand.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_that_could_not_be_put_back_is_told_in_the_checklist() {
+    use puppet_lint::mock::{CONTACTS, ROOM};
+    // The fault, and the row whose check it makes warn.
+    const REFUSED: (Fault, Row) = (Fault::RoomAddRefused, Row::RoomDel);
+    let mock = support::mock(&[REFUSED.0]).await;
+    let alice = CONTACTS[0].0;
+    let (ran, report) = run(
+        &mock,
+        &["--peer-room", ROOM.0, "--peer-contact", alice, "--allow-destructive", "--only", "capability.room-*"],
+    )
+    .await;
+    let outcomes = outcomes(&report);
+    let (outcome, check) = &outcomes[REFUSED.1.key()];
+    assert_eq!(*outcome, Outcome::Supported, "{}", told(&report));
+    assert_eq!(check.verdict, Verdict::Warn, "{}", told(&report));
+    ran.stdout_has("`Kick out of the group` is supported, but putting back what it changed failed")
+        .stdout_has("put it back by hand");
+    assert!(!mock.room_members(ROOM.0).expect("the room").contains(&alice.to_owned()), "the fault kept her out");
 }

@@ -63,3 +63,15 @@ fn skip_that_removes_everything_or_nothing_says_so() {
          heartbeat.interval?",
     );
 }
+
+/// A row `--require` names must run: left out by the selection, the run would pass without it. The check's id names
+/// its row too.
+#[test]
+fn a_required_row_the_selection_leaves_out_is_refused() {
+    let ran = Cli::new().args(["--mock", "--only", "capability.send-receive-text", "--require", "send-gif"]).run();
+    ran.code(puppet_lint::exit::USAGE)
+        .stderr_has("--require send-gif: its check, capability.send-gif, is not selected");
+    let ran = Cli::new().args(["--mock", "--skip", "capability.send-gif", "--require", "capability.send-gif"]).run();
+    ran.code(puppet_lint::exit::USAGE)
+        .stderr_has("--require capability.send-gif: its check, capability.send-gif, is not");
+}

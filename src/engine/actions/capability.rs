@@ -63,6 +63,9 @@ struct Found {
     /// A row another check's probe decided ([`Decided`]): the timeline span its evidence shows, and the rpc that
     /// decided it.
     earlier: Option<Box<Earlier>>,
+    /// What a probe changed and could not put back (a member left out of a room, say): whatever the row's outcome,
+    /// the check warns so a person puts it back by hand.
+    restore_failed: Option<String>,
 }
 
 /// Where a row decided by another check's probe was decided.
@@ -75,7 +78,14 @@ struct Earlier {
 
 impl Found {
     fn new(outcome: Outcome, note: impl Into<String>, expected: impl Into<String>, seen: impl Into<String>) -> Found {
-        Found { outcome, note: note.into(), expected: expected.into(), seen: seen.into(), earlier: None }
+        Found {
+            outcome,
+            note: note.into(),
+            expected: expected.into(),
+            seen: seen.into(),
+            earlier: None,
+            restore_failed: None,
+        }
     }
 
     fn supported(expected: impl Into<String>, seen: impl Into<String>) -> Found {
@@ -212,6 +222,16 @@ impl CheckRun {
         self.probed.put(CapabilityReport::of(row, found.outcome, note.clone(), required, Some(evidence)));
         let said = format!("{}: {}", found.outcome, note.clone().unwrap_or_default());
         match found.outcome {
+            Outcome::Supported | Outcome::Partial if found.restore_failed.is_some() => Err(Failure::fail(
+                format!(
+                    "`{}` is {}, but putting back what it changed failed: {} — put it back by hand",
+                    row.text(),
+                    found.outcome,
+                    found.restore_failed.as_deref().map(redact).unwrap_or_default()
+                ),
+                found.expected,
+                found.seen,
+            )),
             Outcome::Supported | Outcome::Partial => {
                 self.note = Some(said);
                 Ok(Stepped::nothing())
@@ -382,6 +402,7 @@ impl Probe<'_> {
         marker: &str,
         after: usize,
         not: &str,
+        room: Option<&str>,
     ) -> Probing<pb::MessagePayloadResponse> {
         let timeline = &self.run.context.timeline;
         let mut next = after;
@@ -427,6 +448,16 @@ impl Probe<'_> {
                 };
                 if !id.is_empty() || carries(&payload.text) || carries(&payload.filename) || file_named().await {
                     timeline.mark_consumed(entry.at);
+                    if let Some(place) = self.misplaced(&payload, room) {
+                        let to =
+                            room.map_or("the bot's own conversation".to_owned(), |room| format!("room \"{room}\""));
+                        return Err(Halt::Found(Found::new(
+                            Outcome::Broken,
+                            format!("what was sent to {to} came back {place}"),
+                            format!("{what} comes back in {to}"),
+                            format!("the echo {} came back {place}", payload.id),
+                        )));
+                    }
                     return Ok(payload);
                 }
             }
@@ -450,7 +481,8 @@ impl Probe<'_> {
         )))
     }
 
-    /// Sends with `send`, then waits for its echo and checks its type is `kind`.
+    /// Sends with `send` to the bot itself, then waits for its echo, which must come back in the bot's own
+    /// conversation.
     async fn sent_echo(
         &self,
         what: &str,
@@ -459,8 +491,35 @@ impl Probe<'_> {
         sent: Result<String, RpcError>,
         after: usize,
     ) -> Probing<pb::MessagePayloadResponse> {
+        self.sent_echo_in(None, what, rpc, marker, sent, after).await
+    }
+
+    /// As [`Probe::sent_echo`], for a send to `room` (`None`: the bot itself), whose echo must come back there.
+    async fn sent_echo_in(
+        &self,
+        room: Option<&str>,
+        what: &str,
+        rpc: Rpc,
+        marker: &str,
+        sent: Result<String, RpcError>,
+        after: usize,
+    ) -> Probing<pb::MessagePayloadResponse> {
         let id = self.answered(rpc, sent, &format!("`{rpc}` sends {what}"))?;
-        self.echo(what, &id, marker, after, "").await
+        self.echo(what, &id, marker, after, "", room).await
+    }
+
+    /// Where an echo landed when it is not where its message was sent: a send to the bot itself comes back with no
+    /// room (and, if it names a listener, the bot); a send to a room comes back in that room. A provider that posts
+    /// the bot's note to itself in a group misleads bots, and other people see it.
+    fn misplaced(&self, echo: &pb::MessagePayloadResponse, room: Option<&str>) -> Option<String> {
+        match room {
+            None if !echo.room_id.is_empty() => Some(format!("in room \"{}\"", shown(&echo.room_id, 80))),
+            None if !echo.listener_id.is_empty() && echo.listener_id != self.bot => {
+                Some(format!("to listener \"{}\"", shown(&echo.listener_id, 80)))
+            }
+            Some(room) if echo.room_id != room => Some(format!("in room \"{}\"", shown(&echo.room_id, 80))),
+            _ => None,
+        }
     }
 
     fn type_name(payload: &pb::MessagePayloadResponse) -> String {

@@ -423,6 +423,11 @@ impl Mock {
         }
     }
 
+    /// `location-in-room`: a message of `kind` sent to the bot itself comes back in the mock's room.
+    pub(super) fn echo_in_room(&self, kind: Option<MessageKind>) -> bool {
+        kind == Some(MessageKind::Location) && self.has(Fault::LocationInRoom)
+    }
+
     /// The capability faults that refuse an rpc: `room-qr-unimplemented`, and the official server's two
     /// spellings of "unsupported" (`contact-card-unsupported`, `tags-unsupported-legacy`).
     pub(super) fn capability_refusal(&self, rpc: Rpc) -> Option<Status> {
@@ -438,6 +443,7 @@ impl Mock {
             Rpc::RoomDel if self.has(Fault::RoomDelUnimplemented) => {
                 Some(Status::unimplemented(format!("The server does not implement the method /wechaty.Puppet/{rpc}")))
             }
+            Rpc::RoomAdd if self.has(Fault::RoomAddRefused) => Some(Status::unknown("Error: add refused")),
             Rpc::MessageSendMiniProgram if self.has(Fault::MiniProgramHugeError) => {
                 Some(Status::unknown(format!("Error: {}", "mini program refused ".repeat(3 * 1024 * 1024 / 21))))
             }

@@ -358,6 +358,7 @@ impl Mock {
             }
         }
         let talker = self.echo_talker(bot);
+        let misplaced = self.echo_in_room(sending.kind);
         let kind = match sending.kind {
             Some(kind) => self.echo_extra_kind(kind),
             None => file
@@ -374,8 +375,9 @@ impl Mock {
         if let Some(message) = self.state().messages.get_mut(&id) {
             message.extra = sending.extra;
             message.payload.mention_ids = sending.mentions;
-            if in_room {
+            if in_room || misplaced {
                 message.payload.room_id = ROOM.0.to_owned();
+                message.payload.listener_id.clear();
             }
         }
         if sending.silent {

@@ -106,6 +106,9 @@ impl Mock {
 
     /// `RoomAdd`: the contact joins the room, told with a `room-join` (a member already: nothing changes).
     pub(super) fn add_to_room(&self, request: pb::RoomAddRequest) -> Result<(), Status> {
+        if let Some(refusal) = self.capability_refusal(crate::wire::Rpc::RoomAdd) {
+            return Err(refusal);
+        }
         let bot = self.bot()?;
         let (room, contact) = (request.id, request.contact_id);
         if !self.knows_contact(&contact) {

@@ -196,7 +196,9 @@ impl Probe<'_> {
         let text = format!("puppet-lint mention {}", self.nonce);
         let after = self.mark();
         let sent = self.session.send_text_mentioning(room, &text, std::slice::from_ref(&member)).await;
-        let echo = self.sent_echo("a text mentioning a member", Rpc::MessageSendText, &self.nonce, sent, after).await?;
+        let echo = self
+            .sent_echo_in(Some(room), "a text mentioning a member", Rpc::MessageSendText, &self.nonce, sent, after)
+            .await?;
         let expected = format!("the echo's mention_ids name \"{member}\"");
         Ok(if echo.mention_ids.contains(&member) {
             Found::supported(expected, format!("echo {} mentions the member", echo.id))

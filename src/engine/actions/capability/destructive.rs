@@ -100,6 +100,7 @@ fn settled<T>(probing: Probing<T>) -> Result<Result<T, Found>, Halt> {
 }
 
 fn restore_failed(found: &mut Found, why: &str) {
+    found.restore_failed = Some(why.to_owned());
     found.note = format!("{}; putting it back failed: {why}", found.note);
     found.seen = format!("{}; putting it back failed: {why}", found.seen);
 }

@@ -277,7 +277,7 @@ impl Probe<'_> {
         let after = self.mark();
         let expected = format!("the forward of message {} comes back typed {}", source.id, Self::type_name(&source));
         let id = self.answered(Rpc::MessageForward, self.session.forward(&source.id, &self.bot).await, &expected)?;
-        let forwarded = self.echo("the forwarded message", &id, &self.nonce, after, &source.id).await?;
+        let forwarded = self.echo("the forwarded message", &id, &self.nonce, after, &source.id, None).await?;
         if forwarded.r#type != source.r#type {
             return Ok(Found::broken(
                 expected,
