@@ -180,9 +180,26 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
             "skipping destructive checks (no --allow-destructive)".to_owned()
         }));
     }
-    for planned in destructive.into_iter().chain(&observers) {
+    for planned in destructive {
         run_alone(&context, planned, &cancel, &lost).await;
     }
+    if !observers.is_empty() && context.recorded_spans().is_none() {
+        fresh_millisecond(&context).await;
+    }
+    for planned in &observers {
+        run_alone(&context, planned, &cancel, &lost).await;
+    }
+}
+
+/// Waits until the run's clock is two whole milliseconds past now. A judge of the whole run reads the entries
+/// before the millisecond its report records as its start (`CheckRun::judged_until`); begun in the very millisecond
+/// a `Start` or `Stop` answered, it would read what that rpc caused (a scan, a stream's end) without the rpc, whose
+/// entry is recorded at its reply and rounded away — "a scan while stopped" that never was. Begun on a fresh
+/// millisecond, every judge reads all that came before the judges, live and re-judged alike.
+async fn fresh_millisecond(context: &Context) {
+    let now = context.timeline.now();
+    let fresh = Duration::from_millis(u64::try_from(now.as_millis()).unwrap_or(u64::MAX).saturating_add(2));
+    tokio::time::sleep(fresh.saturating_sub(now)).await;
 }
 
 /// Runs one check with no other started meanwhile (unless it was interrupted or the service lost before).

@@ -191,9 +191,13 @@ fn a_saved_report_renders_again_in_every_format() {
 fn baselines_accept_known_failures_and_flag_stale_ones() {
     let dir = Scratch::new("baseline");
     let baseline = dir.join("baseline.txt");
-    let faulty = ["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "2s", "--no-report"];
+    // The budget is the fault's wait for a dong that never comes; it is generous enough that no other check runs
+    // out of it on a loaded machine (with 2 s, `message.self-echo` once failed into the baseline and then passed).
+    let faulty = ["--mock", "--mock-fault", "no-dong", "--heartbeat-window", "1s", "--timeout", "6s", "--no-report"];
     Cli::new().args(faulty).arg("--write-baseline").arg_path(&baseline).run().code(exit::OK);
     assert!(std::fs::read_to_string(&baseline).unwrap().contains("heartbeat.ding-dong\n"));
+    // What follows is about reading a baseline, so it reads one whose content is known.
+    std::fs::write(&baseline, "# known failures\nheartbeat.ding-dong\n").unwrap();
     Cli::new().args(faulty).arg("--baseline").arg_path(&baseline).run().code(exit::OK);
     Cli::new()
         .args(["--mock", "--heartbeat-window", "1s", "--no-report", "--baseline"])
@@ -209,7 +213,7 @@ fn baselines_accept_known_failures_and_flag_stale_ones() {
             "--heartbeat-window",
             "1s",
             "--timeout",
-            "2s",
+            "6s",
             "--no-report",
             "--baseline",
         ])
