@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{DISAGREES_MARK, LEGEND, Matrix, Verdict, count, date, level_text, mark, outcome_mark, suite_label};
-use crate::report::escape::markdown::cell as md_cell;
+use crate::report::escape::markdown::{cell as md_cell, code_cell};
 use crate::vocab::capability::{Agreement, Outcome, Score};
 
 /// GitHub-flavoured Markdown: a table of providers and their levels, then a
@@ -120,8 +120,8 @@ pub fn capabilities(m: &Matrix) -> String {
         }
         let claims = match &section.claims[column] {
             Some(claims) => format!(
-                "`{}` — {}, {}{}: {}",
-                md_cell(&claims.column).replace('`', ""),
+                "{} — {}, {}{}: {}",
+                code_cell(&claims.column),
                 md_cell(&claims.source),
                 md_cell(&claims.date),
                 claims.file.as_deref().map(|file| format!(" (file {})", md_cell(file))).unwrap_or_default(),
@@ -184,11 +184,11 @@ pub fn capabilities(m: &Matrix) -> String {
             let note = cell.note.map(|note| format!(" [{note}]")).unwrap_or_default();
             let _ = writeln!(
                 md,
-                "- {} · {}: claimed {} (`{}`), measured {}{note} — {}",
+                "- {} · {}: claimed {} ({}), measured {}{note} — {}",
                 name(column),
                 md_cell(&row.row),
                 md_cell(&claim),
-                md_cell(source).replace('`', ""),
+                code_cell(source),
                 cell.outcome,
                 cell.agreement.map_or("", Agreement::as_str)
             );
