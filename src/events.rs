@@ -36,6 +36,9 @@ pub enum RunEvent {
         status: String,
         qrcode: Option<String>,
     },
+    /// A question to the person at the terminal (`--interactive`), or what came of it: one line, shown whatever the
+    /// progress mode (a person must see it), above any live progress so that nothing draws over it.
+    Ask(String),
     /// One step of the connection walk finished (discovery, tcp, tls, auth,
     /// version, event stream, login).
     SetupStep(SetupStep),

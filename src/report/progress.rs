@@ -110,6 +110,18 @@ impl Observer for Progress {
     fn event(&self, event: RunEvent) {
         match event {
             RunEvent::Phase(text) => self.line(&self.look.paint(&format!("· {}", clean(&text)), Paint::Dim)),
+            RunEvent::Ask(text) => {
+                let text = self.look.paint(&clean(&text), Paint::Bold);
+                let text = crate::redact::redact(&text);
+                // Its own whole line, the live checks cleared while it is written and drawn again below it.
+                let say = || {
+                    let _ = writeln!(std::io::stderr(), "{text}");
+                };
+                match &self.mode {
+                    Mode::Live(multi) => multi.suspend(say),
+                    Mode::Plain | Mode::Quiet => say(),
+                }
+            }
             RunEvent::SetupStep(step) => {
                 let took = human(step.took);
                 let text = match &step.outcome {
@@ -234,6 +246,9 @@ impl Observer for TargetProgress {
     fn event(&self, event: RunEvent) {
         match event {
             RunEvent::Phase(text) if text.starts_with("connecting to ") => self.line(&clean(&text)),
+            RunEvent::Ask(text) => {
+                let _ = writeln!(std::io::stderr(), "{}: {}", self.name, crate::redact::redact(&clean(&text)));
+            }
             RunEvent::SetupStep(step) => {
                 if let Err((problem, _)) = &step.outcome {
                     self.setup_failed.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use super::*;
 use crate::config::Interactive;
+use crate::events::RunEvent;
 use crate::wire::ScanStatus;
 
 /// The longest a person is waited for, a row.
@@ -116,14 +117,10 @@ impl Probe<'_> {
         if kinds.is_empty() {
             return Ok(Passive::Nothing(timeline.len()));
         }
-        let mut next = from;
+        let mut reader = IdReader::new(EventKind::Message, "messageId", from);
         let mut inspected = 0usize;
-        loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), PROBE_SCAN);
-            let caught_up = scan.next >= timeline.len();
-            next = scan.next;
-            for entry in &scan.entries {
-                let Some(id) = event_of(entry).and_then(|event| event.field("messageId")) else { continue };
+        while let Some(batch) = reader.batch(timeline, None).await {
+            for (id, _) in &batch {
                 // Bounded: past this many, the backlog is passed over (a flood of messages is not read one by one).
                 if inspected >= INSPECT_AT_MOST * 4 {
                     return Ok(Passive::Nothing(timeline.len()));
@@ -136,10 +133,8 @@ impl Probe<'_> {
                 }
                 return Ok(Passive::Found(self.file_of(row, &payload).await?));
             }
-            if caught_up {
-                return Ok(Passive::Nothing(next));
-            }
         }
+        Ok(Passive::Nothing(reader.next))
     }
 
     /// A received message's file: `MessageImage` (HD) for an Image, `MessageFile` for the others.
@@ -207,11 +202,12 @@ impl Probe<'_> {
         let mut enters = enters();
         enters.borrow_and_update();
         let waited = ASK_WAIT.min(self.run.deadline.saturating_duration_since(Instant::now()));
-        eprintln!(
-            "\npuppet-lint asks (`{row}`): {} {name} from another account now — waiting up to {}, Enter to skip",
+        let ask = |text: String| context.observer.event(RunEvent::Ask(text));
+        ask(format!(
+            "puppet-lint asks (`{row}`): {} {name} from another account now — waiting up to {}, Enter to skip",
             wanted.act,
             crate::clock::human(waited)
-        );
+        ));
         let until = Instant::now() + waited;
         let effect = async {
             match row {
@@ -226,17 +222,17 @@ impl Probe<'_> {
         let found = tokio::select! {
             found = effect => found?,
             _ = enters.changed() => {
-                eprintln!("puppet-lint: `{row}` skipped");
+                ask(format!("puppet-lint: `{row}` skipped"));
                 return Ok(Found::untested("skipped by the user (Enter)"));
             }
         };
         Ok(match found {
             Some(found) => {
-                eprintln!("puppet-lint: `{row}`: {}", found.outcome);
+                ask(format!("puppet-lint: `{row}`: {}", found.outcome));
                 found
             }
             None => {
-                eprintln!("puppet-lint: `{row}`: nothing came");
+                ask(format!("puppet-lint: `{row}`: nothing came"));
                 Found::untested(format!("a person was asked, and nothing came within {}", crate::clock::human(waited)))
             }
         })
