@@ -181,6 +181,8 @@ pub enum Fault {
     GifAsImage,
     /// capability: `MessageSendMiniProgram` answers UNKNOWN with a 3 MiB text: its trailers are more than a client accepts, and end the connection they came on
     MiniProgramHugeError,
+    /// capability: `MessageRecall` answers success = true and changes nothing: the message reads back as sent, and no Recalled message comes
+    RecallIgnored,
     /// capability: `RoomCreate` answers an id no rpc knows (`mock_room_id`), as the official wechaty-puppet-mock does
     RoomCreateGhost,
     /// capability: `RoomQuit` answers OK and the bot stays in the room (no `room-leave`, still a member, still listed)
@@ -189,6 +191,8 @@ pub enum Fault {
     RoomDelUnimplemented,
     /// capability: `RoomAdd` adds the contact (the member list grows) but emits no `room-join`
     RoomAddNoJoinEvent,
+    /// capability: `RoomAdd` answers OK and emits a `room-join` naming the contact, but `RoomMemberList` never names it
+    RoomAddEventOnly,
     /// capability: `RoomAdd` answers UNKNOWN "add refused": a member taken out of the room cannot be put back
     RoomAddRefused,
     /// misbehaviour: ~1 s after `ready` stops serving and drops every connection, like a provider that died

@@ -114,6 +114,16 @@ impl Session {
         .map(|response| response.success)
     }
 
+    /// `MessagePayload(id)` asked again now, not from the session's cache: what a message reads as after something
+    /// changed it (a recall).
+    pub async fn message_payload_now(&self, message_id: &str) -> Result<pb::MessagePayloadResponse, RpcError> {
+        let message = pb::MessagePayloadRequest { id: message_id.to_owned() };
+        self.unary(Rpc::MessagePayload, message, None, |mut client, request| async move {
+            client.message_payload(request).await
+        })
+        .await
+    }
+
     /// `MessageContact`: the contact id a card message carries.
     pub async fn message_contact(&self, message_id: &str) -> Result<String, RpcError> {
         let message = pb::MessageContactRequest { id: message_id.to_owned() };

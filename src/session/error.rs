@@ -28,6 +28,10 @@ pub enum RpcError {
         stuck.as_ref().map_or_else(String::new, |stuck| format!(": {stuck}"))
     )]
     Timeout { rpc: Rpc, after: Duration, stuck: Option<Stuck> },
+    /// The caller's own deadline ([`super::within`]) passed before `--rpc-timeout` did, and before an answer: the
+    /// service was not given the time to answer, so nothing is said of it.
+    #[error("`{rpc}` had not answered after {}, when its caller's deadline passed", crate::clock::human(*after))]
+    Cut { rpc: Rpc, after: Duration },
     /// The service answered, but not in well-formed gRPC (a message cut
     /// short, no message, no status); the connection is fine.
     #[error("{rpc}'s answer is not well-formed gRPC: {why}")]
@@ -44,7 +48,10 @@ impl RpcError {
     pub fn code(&self) -> Option<Code> {
         match self {
             RpcError::Status { code, .. } => Some(*code),
-            RpcError::Timeout { .. } | RpcError::Transport { .. } | RpcError::Malformed { .. } => None,
+            RpcError::Timeout { .. }
+            | RpcError::Cut { .. }
+            | RpcError::Transport { .. }
+            | RpcError::Malformed { .. } => None,
         }
     }
 
@@ -57,6 +64,9 @@ impl RpcError {
                 crate::clock::human(*after),
                 stuck.as_ref().map_or_else(String::new, |stuck| format!(": {stuck}"))
             ),
+            RpcError::Cut { after, .. } => {
+                format!("no answer yet after {}, when the caller's deadline passed", crate::clock::human(*after))
+            }
             RpcError::Malformed { why, .. } => format!("not well-formed gRPC: {why}"),
             RpcError::Transport { cause, .. } => cause.clone(),
         }
@@ -67,6 +77,7 @@ impl RpcError {
         match self {
             RpcError::Status { rpc, .. }
             | RpcError::Timeout { rpc, .. }
+            | RpcError::Cut { rpc, .. }
             | RpcError::Transport { rpc, .. }
             | RpcError::Malformed { rpc, .. } => *rpc,
         }

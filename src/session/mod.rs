@@ -58,6 +58,19 @@ impl Default for Options {
 
 type Cached<T> = Arc<OnceCell<Result<T, RpcError>>>;
 
+tokio::task_local! {
+    /// The deadline of whoever made the calls under way in this task ([`within`]).
+    static CALLER_DEADLINE: Instant;
+}
+
+/// Runs `work` with every rpc it makes bounded by `deadline` as well as by `--rpc-timeout` — the earlier of the two
+/// is the call's deadline, sent as its `grpc-timeout` (gRPC's own deadline propagation). A call cut short by
+/// `deadline` fails with [`RpcError::Cut`], not as the service's silence: its caller stopped waiting, and no
+/// `Version` probe asks whether the service still answers. How a capability probe stays inside the heartbeat window.
+pub async fn within<F: Future>(deadline: Instant, work: F) -> F::Output {
+    CALLER_DEADLINE.scope(deadline, work).await
+}
+
 pub struct Session {
     puppet: PuppetClient<Transport>,
     /// What the HTTP/2 layer under the channel said and did.
@@ -238,10 +251,10 @@ impl Session {
         self.streams.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn request<T>(&self, message: T, token_override: Option<&str>, effect: Effect) -> Request<T> {
+    fn request<T>(&self, message: T, token_override: Option<&str>, effect: Effect, after: Duration) -> Request<T> {
         let mut request = Request::new(message);
         if effect != Effect::Stream {
-            request.set_timeout(self.options.rpc_timeout);
+            request.set_timeout(after);
         }
         let auth = match token_override {
             Some(token) => AsciiMetadataValue::try_from(format!("Wechaty {token}")).ok(),
@@ -267,10 +280,18 @@ impl Session {
         self.timeline.sending(rpc);
         let started = self.timeline.now();
         let effect = if rpc == Rpc::Event { Effect::Stream } else { Effect::Unary };
-        let request = self.request(message, token_override, effect);
-        let after = self.options.rpc_timeout;
+        // The caller's deadline, when it comes before `--rpc-timeout` ([`within`]), is the call's: sent as its
+        // `grpc-timeout`, and told apart when it passes (the call did not fail, its caller stopped waiting).
+        let caller = CALLER_DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok();
+        let after = caller.map_or(self.options.rpc_timeout, |left| left.min(self.options.rpc_timeout));
+        let cut = after < self.options.rpc_timeout;
+        let request = self.request(message, token_override, effect, after);
         let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
         let result = timed(&self.timeline, &self.watch, rpc, started, after, answer).await;
+        let result = match result {
+            Err(RpcError::Timeout { rpc, after, .. }) if cut => Err(RpcError::Cut { rpc, after }),
+            other => other,
+        };
         if let Err(RpcError::Timeout { stuck, .. }) = &result
             && token_override.is_none()
         {
@@ -318,7 +339,7 @@ impl Session {
             return;
         }
         let after = self.options.rpc_timeout;
-        let request = self.request(pb::VersionRequest {}, None, Effect::Unary);
+        let request = self.request(pb::VersionRequest {}, None, Effect::Unary, after);
         let answered = match tokio::time::timeout(after, self.puppet.clone().version(request)).await {
             Ok(Ok(_)) => true,
             Ok(Err(status)) => !matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled | Code::Unavailable),
@@ -517,8 +538,8 @@ impl Session {
     ) -> Result<usize, RpcError> {
         self.timeline.sending(Rpc::Download);
         let started = self.timeline.now();
-        let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Unary);
         let after = self.options.rpc_timeout;
+        let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Unary, after);
         let mut client = self.puppet.clone();
         let fetch = async {
             let mut stream = client.download(request).await?.into_inner();

@@ -3,6 +3,7 @@
 //! other row; a default run sends nothing to anyone but the bot itself; `--require` makes a row bind.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use puppet_lint::events::CheckReport;
 use puppet_lint::exit;
@@ -213,6 +214,13 @@ capability_fault!(
     "mock alias"
 );
 capability_fault!(
+    a_recall_that_answers_success_and_changes_nothing_is_broken,
+    Fault::RecallIgnored,
+    Row::Recall,
+    Outcome::Broken,
+    "still reads back as sent"
+);
+capability_fault!(
     an_echo_of_the_wrong_type_is_broken,
     Fault::UrlEchoAsText,
     Row::SendReceiveUrl,
@@ -271,6 +279,67 @@ capability_fault!(
     Outcome::Broken,
     "no `logout` naming the bot"
 );
+
+/// A provider whose every answer takes 1.5 s: the probes that run beside the conformance checks (read-only, and
+/// sends to the bot itself) end with the 5 s window they run in — a probe whose calls had not answered by then is
+/// untested and says why — instead of running on for their 90 s budget (a call each, one after another).
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_answers_keep_the_probes_inside_the_window() {
+    use puppet_lint::mock::MockOptions;
+    let options = MockOptions {
+        faults: vec![Fault::Slow],
+        slow_delay: Duration::from_millis(1500),
+        heartbeat_interval: Duration::from_millis(200),
+        ..MockOptions::default()
+    };
+    let mock = MockServer::start(options).await.expect("mock starts");
+    let endpoint = mock.address.to_string();
+    let ran = Cli::new()
+        .args(["--endpoint", &endpoint, "--no-tls", "--token", &mock.token, "--heartbeat-window", "5s"])
+        .args(["--rpc-timeout", "10s", "--login-timeout", "30s", "--only", "capability.*"])
+        .reports("capabilities-slow")
+        .run_async()
+        .await;
+    let report = ran.report();
+    let mut cut = 0;
+    for check in &report.checks {
+        let Some(capability) = &check.capability else { continue };
+        let row = Row::ALL.iter().find(|row| row.key() == check.id.trim_start_matches("capability.")).expect("a row");
+        if !matches!(row.class(), SideEffect::Read | SideEffect::SelfOnly) {
+            continue;
+        }
+        // The window, plus a moment's winding down on a loaded machine.
+        assert!(check.duration_ms <= 6_500, "{} took {} ms:\n{}", check.id, check.duration_ms, told(&report));
+        if capability.note.as_deref().is_some_and(|note| note.contains("not decided within the heartbeat window")) {
+            assert_eq!(capability.outcome, Outcome::Untested, "{}", check.id);
+            cut += 1;
+        }
+    }
+    assert!(cut > 0, "no probe was cut by the window:\n{}", told(&report));
+    mock.shutdown().await;
+}
+
+/// An add that only tells a `room-join` while `RoomMemberList` never names the contact is broken (the read-back
+/// contradicts the event), and the kick after it is not graded on a contact the list never named: no `RoomDel` is
+/// sent, and both of its rows are untested, saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_add_the_member_list_contradicts_is_broken_and_no_kick_is_graded_on_a_non_member() {
+    let mock = support::mock(&[Fault::RoomAddEventOnly]).await;
+    let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
+    ran.code(exit::OK);
+    let outcomes = outcomes(&report);
+    let note = |row: Row| {
+        outcomes[row.key()].1.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default()
+    };
+    assert_eq!(outcomes[Row::RoomAdd.key()].0, Outcome::Broken, "{}", told(&report));
+    assert!(note(Row::RoomAdd).contains("contradicts the event"), "{}", note(Row::RoomAdd));
+    assert_eq!(outcomes[Row::RoomJoinEvent.key()].0, Outcome::Supported, "{}", told(&report));
+    for row in [Row::RoomDel, Row::RoomLeaveEvent] {
+        assert_eq!(outcomes[row.key()].0, Outcome::Untested, "{}", told(&report));
+        assert!(note(row).contains("already no longer names"), "{}", note(row));
+    }
+    assert!(note(Row::RoomDel).contains("it was not sent"), "{}", note(Row::RoomDel));
+}
 
 /// What the destructive rows change is put back, and read back: after a full run the mock's room has the members it
 /// had (the bot, logged in again after the logout probe, and its contacts), and the bot is in no room but its own —
@@ -377,7 +446,8 @@ async fn an_answer_that_ends_the_probes_connection_breaks_its_row_and_nothing_el
 fn every_capability_fault_is_tested() {
     let source = include_str!("capabilities.rs");
     for fault in Fault::capabilities() {
-        assert!(source.contains(&format!("Fault::{fault:?},")), "no test for capability fault {}", fault.name());
+        let named = [",", "]", ")"].iter().any(|end| source.contains(&format!("Fault::{fault:?}{end}")));
+        assert!(named, "no test for capability fault {}", fault.name());
     }
 }
 

@@ -27,15 +27,23 @@ use super::watch::{event_of, of_kinds};
 use super::{CheckRun, Failure, Kind, Stepped, shown};
 use crate::events::{CapabilityEvidence, CapabilityReport, TimelineEntry};
 use crate::proto::wechaty::puppet as pb;
-use crate::session::{RpcError, SCAN_LIMIT, Session};
+use crate::session::{RpcError, SCAN_LIMIT, Session, Timeline};
 use crate::suite::{CapabilityAction, Severity};
-use crate::vocab::capability::{Outcome, Row, declares_unsupported};
+use crate::vocab::capability::{Outcome, Row, SideEffect, declares_unsupported};
 use crate::wire::filebox::FileBox;
 use crate::wire::status::{code_name, first_line};
 use crate::wire::{EventKind, MessageKind, Rpc};
 
 /// The longest a probe waits for an echo or an event (the heartbeat window, when shorter).
 const ECHO_WAIT: Duration = Duration::from_secs(30);
+
+/// The shortest window the probes that run beside the conformance checks are given to end in, whatever
+/// `--heartbeat-window` says.
+const SHORTEST_WINDOW: Duration = Duration::from_secs(5);
+
+/// How long past the window's end a probe that runs beside the conformance checks may take to wind down (its calls
+/// end at the window's end; what it does after them is local).
+const WIND_DOWN: Duration = Duration::from_millis(250);
 
 /// How many timeline entries a supported row's evidence keeps (the others keep the check's usual excerpt): a run of
 /// 50 probes in a flood of events keeps report.json small.
@@ -139,6 +147,57 @@ struct Probe<'a> {
     alone: bool,
 }
 
+/// Reads one id field (`messageId`, `friendshipId`) of the events of one kind, from a place in the timeline on:
+/// a batch of ids at a time, with each event's instant, waiting for more until a deadline. It keeps the ids alone,
+/// not the entries they were read from: a target's 50 probes wait at once, and a probe asks the service about each
+/// id it reads (at 100 targets, each probe holding its parsed batch across those calls and its waits was most of
+/// the probes' memory).
+///
+/// The one reader of the probes that watch events: the echo of a send, a message from another talker, the
+/// friendship an `Add friends` request leads to.
+struct IdReader {
+    kind: EventKind,
+    field: &'static str,
+    /// The first entry not read yet.
+    next: usize,
+}
+
+impl IdReader {
+    fn new(kind: EventKind, field: &'static str, from: usize) -> IdReader {
+        IdReader { kind, field, next: from }
+    }
+
+    /// The ids read since the last batch — those of the entries the timeline holds now (at most [`PROBE_SCAN`]
+    /// entries of the kind a batch). Caught up, it waits for the timeline to grow until `until`: `None` once
+    /// `until` has passed with nothing new; with no `until`, `None` at once when caught up.
+    async fn batch(&mut self, timeline: &Timeline, until: Option<Instant>) -> Option<Vec<(String, Duration)>> {
+        loop {
+            let ids: Vec<(String, Duration)> = {
+                let scan = timeline.scan(self.next, of_kinds(&[self.kind]), PROBE_SCAN);
+                self.next = scan.next;
+                scan.entries
+                    .iter()
+                    .filter_map(|entry| {
+                        let id = event_of(entry).and_then(|event| event.field(self.field))?;
+                        Some((id.to_owned(), entry.at))
+                    })
+                    .collect()
+            };
+            if !ids.is_empty() {
+                return Some(ids);
+            }
+            if self.next < timeline.len() {
+                continue;
+            }
+            let until = until?;
+            if Instant::now() >= until {
+                return None;
+            }
+            timeline.changed_after(self.next, until).await;
+        }
+    }
+}
+
 impl CheckRun {
     pub(super) async fn capability_step(&mut self, action: &CapabilityAction) -> Result<Stepped, Failure> {
         let CapabilityAction::Probe { row } = action;
@@ -152,14 +211,28 @@ impl CheckRun {
         let Some(bot) = bot else {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
         };
-        let wait = ECHO_WAIT.min(self.context.settings.window.max(Duration::from_secs(5)));
+        // The window the probes run in: the heartbeat window, but never shorter than a loaded machine needs to send
+        // and read back (demos and tests shorten the window to a second or two).
+        let window = self.context.settings.window.max(SHORTEST_WINDOW);
+        let wait = ECHO_WAIT.min(window);
         // A row a person must act on watches what the run receives (and, asking a person, waits for the others to
         // come to watching): it does not hold the service from the checks that need it to themselves.
-        if row.class() == crate::vocab::capability::SideEffect::Human
+        if row.class() == SideEffect::Human
             && let Some(turn) = self.turn.as_mut()
         {
             turn.watch();
         }
+        // The rows that run beside the conformance checks end with the heartbeat window they run in (issue #21
+        // point 9): every wait and every call of the probe is bounded by the window's end as well as by its own.
+        // (Not a peer row: what it changes on the peer is put back whatever the window says.)
+        let window_end = match row.class() {
+            SideEffect::Read | SideEffect::SelfOnly => {
+                let elapsed = self.context.timeline.now().saturating_sub(self.started);
+                Some(Instant::now() + window.saturating_sub(elapsed))
+            }
+            SideEffect::Peer | SideEffect::Destructive | SideEffect::Human => None,
+        };
+        let bounded = |deadline: Instant| window_end.map_or(deadline, |end| deadline.min(end));
         let probe = Probe {
             run: self,
             session: session.clone(),
@@ -167,11 +240,12 @@ impl CheckRun {
             nonce: self.nonce(),
             last: Mutex::new(None),
             wait,
-            deadline: self.cap(wait),
+            deadline: bounded(self.cap(wait)),
             alone: false,
         };
         let taken = |probe: &Probe<'_>| probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        let (found, last) = match probe.row(row).await {
+        let calls_end = bounded(self.deadline);
+        let (found, last) = match probe.row_within(row, calls_end, window_end).await {
             Ok(found) | Err(Halt::Found(found)) => (found, taken(&probe)),
             // The probes' connection failed under this probe: another probe's answer may have ended it (every
             // call in flight on it fails). Once more, alone on the connection opened again: if it fails alone
@@ -181,8 +255,8 @@ impl CheckRun {
                 // The connection the failure ended is opened again on the next call: one that answers first, so
                 // the retry does not meet the old one's end.
                 session.answering_again().await;
-                let again = Probe { last: Mutex::new(None), deadline: self.cap(wait), alone: true, ..probe };
-                match again.row(row).await {
+                let again = Probe { last: Mutex::new(None), deadline: bounded(self.cap(wait)), alone: true, ..probe };
+                match again.row_within(row, calls_end, window_end).await {
                     Ok(found) | Err(Halt::Found(found)) => (found, taken(&again)),
                     Err(Halt::Failure(failure)) => return Err(failure),
                 }
@@ -258,6 +332,24 @@ impl CheckRun {
 }
 
 impl Probe<'_> {
+    /// The row's probe, its calls bounded by `calls_end`, and the whole of it by `window_end` (and a moment to wind
+    /// down): a probe still waiting then — for a call's turn, say — is untested.
+    async fn row_within(&self, row: Row, calls_end: Instant, window_end: Option<Instant>) -> Probing<Found> {
+        let probing = crate::session::within(calls_end, self.row(row));
+        let Some(end) = window_end else { return probing.await };
+        match tokio::time::timeout_at(end + WIND_DOWN, probing).await {
+            Ok(found) => found,
+            Err(_) => {
+                let last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                let after = last.map(|(rpc, _)| format!(" (the last answer was `{rpc}`'s)")).unwrap_or_default();
+                Ok(Found::untested(format!(
+                    "not decided within the heartbeat window: the probe was still waiting for the service{after}; a \
+                     longer --heartbeat-window gives it the time"
+                )))
+            }
+        }
+    }
+
     /// The row's probe.
     async fn row(&self, row: Row) -> Probing<Found> {
         let peer = |name: &str| self.run.scope.get(name).and_then(|fields| fields.get("")).cloned();
@@ -361,6 +453,12 @@ impl Probe<'_> {
                             shown(&status, 300),
                         )))
                     }
+                    // The probe's share of the heartbeat window ran out first: nothing is known of the row.
+                    RpcError::Cut { after, .. } => Err(Halt::Found(Found::untested(format!(
+                        "not decided within the heartbeat window: `{rpc}` had not answered after {} (slow, not \
+                         refused; a longer --heartbeat-window gives it the time)",
+                        crate::clock::human(*after)
+                    )))),
                     RpcError::Status { .. } | RpcError::Timeout { .. } => {
                         Err(Halt::Found(Found::broken(expected, format!("`{rpc}` answered {}", shown(&status, 300)))))
                     }
@@ -405,16 +503,11 @@ impl Probe<'_> {
         room: Option<&str>,
     ) -> Probing<pb::MessagePayloadResponse> {
         let timeline = &self.run.context.timeline;
-        let mut next = after;
+        let mut reader = IdReader::new(EventKind::Message, "messageId", after);
         let mut inspected = 0usize;
-        loop {
-            let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), PROBE_SCAN);
-            let caught_up = scan.next >= timeline.len();
-            next = scan.next;
-            for entry in &scan.entries {
-                let Some(message_id) = event_of(entry).and_then(|event| event.field("messageId")) else {
-                    continue;
-                };
+        while let Some(batch) = reader.batch(timeline, Some(self.deadline)).await {
+            for (message_id, at) in &batch {
+                let message_id = message_id.as_str();
                 if message_id == not || (!id.is_empty() && message_id != id) {
                     continue;
                 }
@@ -447,7 +540,7 @@ impl Probe<'_> {
                     }
                 };
                 if !id.is_empty() || carries(&payload.text) || carries(&payload.filename) || file_named().await {
-                    timeline.mark_consumed(entry.at);
+                    timeline.mark_consumed(*at);
                     if let Some(place) = self.misplaced(&payload, room) {
                         let to =
                             room.map_or("the bot's own conversation".to_owned(), |room| format!("room \"{room}\""));
@@ -460,12 +553,6 @@ impl Probe<'_> {
                     }
                     return Ok(payload);
                 }
-            }
-            if caught_up {
-                if Instant::now() >= self.deadline {
-                    break;
-                }
-                timeline.changed_after(next, self.deadline).await;
             }
         }
         let wanted = if !id.is_empty() {

@@ -462,9 +462,19 @@ impl Mock {
         self.has(Fault::RoomCreateGhost).then(|| "mock_room_id".to_owned())
     }
 
+    /// `recall-ignored`: `MessageRecall` answers success = true and changes nothing.
+    pub(super) fn ignores_recall(&self) -> bool {
+        self.has(Fault::RecallIgnored)
+    }
+
     /// `room-quit-stays`: `RoomQuit` answers OK and changes nothing.
     pub(super) fn stays_after_quit(&self) -> bool {
         self.has(Fault::RoomQuitStays)
+    }
+
+    /// Whether `RoomAdd` puts the contact in the member list (not with `room-add-event-only`).
+    pub(super) fn adds_members(&self) -> bool {
+        !self.has(Fault::RoomAddEventOnly)
     }
 
     /// Whether `RoomAdd` tells the join with a `room-join` (not with `room-add-no-join-event`).

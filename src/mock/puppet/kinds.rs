@@ -106,6 +106,9 @@ impl Mock {
         if Some(&message.payload.talker_id) != bot.as_ref() {
             return Ok(false);
         }
+        if self.ignores_recall() {
+            return Ok(true);
+        }
         message.payload.r#type = MessageKind::Recalled.wire();
         Ok(true)
     }

@@ -117,7 +117,9 @@ impl Mock {
         if self.members_of(&room)?.contains(&contact) {
             return Ok(());
         }
-        {
+        if !self.adds_members() {
+            // Only told: the list never changes.
+        } else {
             let mut state = self.state();
             let rooms = &mut state.rooms;
             if room == ROOM.0 {

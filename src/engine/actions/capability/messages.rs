@@ -300,11 +300,79 @@ impl Probe<'_> {
             }
             Err(halt) => return Err(halt),
         };
-        let expected = format!("`MessageRecall` of the bot's message {} answers success = true", echo.id);
-        match self.answered(Rpc::MessageRecall, self.session.recall(&echo.id).await, &expected)? {
-            true => Ok(Found::supported(expected, "success = true")),
-            false => Ok(Found::broken(expected, "`MessageRecall` answered success = false")),
+        let expected = format!(
+            "`MessageRecall` of the bot's message {} answers success = true, and the message is gone: it reads back \
+             typed Recalled (13) or not at all, or a Recalled message names it",
+            echo.id
+        );
+        let after = self.mark();
+        if !self.answered(Rpc::MessageRecall, self.session.recall(&echo.id).await, &expected)? {
+            return Ok(Found::broken(expected, "`MessageRecall` answered success = false"));
         }
+        // The effect: the message read back again, or a Recalled message (whose text is the recalled id, as
+        // wechaty-puppet's `messageRecall` event shape has it).
+        let until = self.deadline;
+        let (mut reader, mut read) = (IdReader::new(EventKind::Message, "messageId", after), 0usize);
+        loop {
+            match self.session.message_payload_now(&echo.id).await {
+                Ok(read) if MessageKind::from_wire(read.r#type) == MessageKind::Recalled => {
+                    return Ok(Found::supported(expected, format!("message {} reads back typed Recalled", echo.id)));
+                }
+                Ok(_) => {}
+                // The wait is over (the window's end cut the read short): the message was still as sent.
+                Err(RpcError::Cut { .. }) => break,
+                Err(RpcError::Status { code, shown, .. }) => {
+                    self.noted(Rpc::MessagePayload, format!("{}: {}", code_name(code), first_line(&shown)));
+                    return Ok(Found::supported(
+                        expected,
+                        format!("message {} no longer reads: `MessagePayload` answered {}", echo.id, code_name(code)),
+                    ));
+                }
+                Err(error) => return self.answered(Rpc::MessagePayload, Err(error), &expected),
+            }
+            if let Some(recalled) = self.recalled_message(&echo.id, &mut reader, &mut read).await? {
+                return Ok(Found::supported(expected, format!("a Recalled message ({recalled}) names it")));
+            }
+            if Instant::now() >= until {
+                break;
+            }
+            let timeline = &self.run.context.timeline;
+            let seen = timeline.len();
+            timeline.changed_after(seen, until.min(Instant::now() + Duration::from_millis(500))).await;
+        }
+        Ok(Found::broken(
+            expected,
+            format!(
+                "`MessageRecall` answered success = true, but message {} still reads back as sent, and no Recalled \
+                 message named it within {}",
+                echo.id,
+                crate::clock::human(self.wait)
+            ),
+        ))
+    }
+
+    /// The id of a Recalled message, among those `reader` has not read yet, whose text names `recalled` (a recall
+    /// told as a message); `read` counts the messages read, at most [`INSPECT_AT_MOST`].
+    async fn recalled_message(
+        &self,
+        recalled: &str,
+        reader: &mut IdReader,
+        read: &mut usize,
+    ) -> Probing<Option<String>> {
+        let timeline = &self.run.context.timeline;
+        while let Some(batch) = reader.batch(timeline, None).await {
+            for (id, _) in &batch {
+                if *read >= INSPECT_AT_MOST {
+                    return Ok(None);
+                }
+                *read += 1;
+                let Ok(payload) = self.session.message_payload(id).await else { continue };
+                if MessageKind::from_wire(payload.r#type) == MessageKind::Recalled && payload.text.contains(recalled) {
+                    return Ok(Some(id.clone()));
+                }
+            }
+        }
+        Ok(None)
     }
 
     pub(super) async fn location(&self) -> Probing<Found> {
