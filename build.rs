@@ -18,6 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         // The mock serves a handful of the 62 rpcs; the rest answer UNIMPLEMENTED.
         .generate_default_stubs(true)
+        // Prost's codec with small first buffers (`src/proto.rs`).
+        .codec_path("crate::proto::codec::SmallCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

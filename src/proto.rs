@@ -14,3 +14,47 @@ pub mod wechaty {
 pub mod health {
     tonic::include_proto!("grpc.health.v1");
 }
+
+/// The codec of every generated client and server: prost's, whose buffers start at 512 bytes rather than tonic's
+/// 8 KiB. Each call in flight holds one to encode its request and one to decode its answer; almost every Puppet
+/// message is far smaller, and a bigger one grows the buffer as it comes. A hundred targets with their calls in flight
+/// held several MiB of empty buffer (`benches/fleet.rs`, heaptrack: tonic's `EncodeBody::new`).
+pub mod codec {
+    use std::marker::PhantomData;
+
+    use tonic::codec::{BufferSettings, Codec};
+    use tonic_prost::{ProstCodec, ProstDecoder, ProstEncoder};
+
+    /// Where a call's buffers start, bytes.
+    const FIRST_BUFFER: usize = 512;
+    /// tonic's own: how much of a stream is encoded before it is handed on.
+    const YIELD_THRESHOLD: usize = 32 * 1024;
+
+    #[derive(Debug, Clone)]
+    pub struct SmallCodec<T, U>(PhantomData<(T, U)>);
+
+    impl<T, U> Default for SmallCodec<T, U> {
+        fn default() -> Self {
+            SmallCodec(PhantomData)
+        }
+    }
+
+    impl<T, U> Codec for SmallCodec<T, U>
+    where
+        T: prost::Message + Send + 'static,
+        U: prost::Message + Default + Send + 'static,
+    {
+        type Encode = T;
+        type Decode = U;
+        type Encoder = ProstEncoder<T>;
+        type Decoder = ProstDecoder<U>;
+
+        fn encoder(&mut self) -> Self::Encoder {
+            ProstCodec::<T, U>::raw_encoder(BufferSettings::new(FIRST_BUFFER, YIELD_THRESHOLD))
+        }
+
+        fn decoder(&mut self) -> Self::Decoder {
+            ProstCodec::<T, U>::raw_decoder(BufferSettings::new(FIRST_BUFFER, YIELD_THRESHOLD))
+        }
+    }
+}

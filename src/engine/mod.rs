@@ -15,7 +15,7 @@ pub mod run;
 
 use actions as check;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ use crate::config::{Settings, Target};
 use crate::events::{CheckReport, Evidence, Observer, RunEvent, Verdict};
 use crate::registry::Registry;
 use crate::session::{Session, Timeline, What};
-use crate::suite::{Check, OPTIONAL_VARIABLES, Planned, Scope, Severity, Suite, format_duration};
+use crate::suite::{Check, Fields, OPTIONAL_VARIABLES, Planned, Scope, Severity, Suite, format_duration};
 use crate::target::discovery::{Answer, DiscoveryError};
 
 pub use run::{Run, Stop};
@@ -63,15 +63,20 @@ pub struct Context {
 /// (shared) while they exchange with the service, and each exclusive check holds it alone; it starts once every
 /// ordinary check only watches (`settling`: how many have not come to a watching step yet, or finished). A run
 /// then costs its window, not the window plus the exclusive checks.
+///
+/// The capability probes that run beside the conformance checks end with the window that began with the ordinary
+/// checks (`began`).
 #[derive(Debug)]
 pub struct Sharing {
     pub gate: Arc<tokio::sync::RwLock<()>>,
     pub settling: tokio::sync::watch::Sender<usize>,
+    /// When the ordinary checks began: the heartbeat window's start, which the probes beside them end with.
+    pub began: std::sync::OnceLock<tokio::time::Instant>,
 }
 
 impl Default for Sharing {
     fn default() -> Sharing {
-        Sharing { gate: Arc::default(), settling: tokio::sync::watch::channel(0).0 }
+        Sharing { gate: Arc::default(), settling: tokio::sync::watch::channel(0).0, began: std::sync::OnceLock::new() }
     }
 }
 
@@ -137,6 +142,7 @@ pub(crate) async fn run_plan(context: Arc<Context>, plan: Vec<Planned>, cancel: 
         ordinary.into_iter().partition(|planned| planned.check.exclusive());
 
     context.observer.event(RunEvent::Phase(format!("running {} check(s)", ordinary.len())));
+    context.sharing.began.get_or_init(tokio::time::Instant::now);
     context.sharing.settling.send_replace(ordinary.len());
     let handles: Vec<(&Planned, tokio::task::JoinHandle<()>)> = ordinary
         .into_iter()
@@ -427,7 +433,7 @@ fn default_budget(context: &Context, suite: &Suite) -> Duration {
 fn scope_for(context: &Context, suite: &Suite) -> Scope {
     let mut scope = Scope::new();
     let mut set = |name: &str, value: String| {
-        scope.insert(name.to_owned(), BTreeMap::from([(String::new(), value)]));
+        scope.insert(name.to_owned(), Fields::value(value));
     };
     let settings = &context.settings;
     if let Some(bot) = context.session().and_then(|session| session.bot_id()) {

@@ -14,7 +14,7 @@ use std::time::Duration;
 pub use compile::{yaml_error, yaml_options};
 pub use doc::Severity;
 pub use select::{LoadError, did_you_mean, glob, load_suites, plan, selects, unmatched};
-pub use template::{DurationExpr, Scope, Template, VarRef, format_duration, parse_duration};
+pub use template::{DurationExpr, Fields, Scope, Template, VarRef, format_duration, parse_duration};
 
 pub use crate::vocab::capability::Row;
 pub use crate::vocab::{AccountRule, ContentRule, FactRule, StateRule};

@@ -56,7 +56,82 @@ impl fmt::Display for VarRef {
 }
 
 /// Values a template can refer to: `name` → (field or "" for the value) → text.
-pub type Scope = BTreeMap<String, BTreeMap<String, String>>;
+pub type Scope = BTreeMap<String, Fields>;
+
+/// One variable's fields by name (`""`: the value itself), in name order. A small sorted vector, not a map: a
+/// check starts with about ten variables of one field each, and a hundred targets' checks wait at once (a one-entry
+/// `BTreeMap` allocates room for eleven: 12.7 MiB of a hundred targets' peak, `benches/fleet.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// A variable that is one value.
+    pub fn value(value: String) -> Fields {
+        Fields(vec![(String::new(), value)])
+    }
+
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.binary_search_by(|(field, _)| field.as_str().cmp(name)).ok().map(|at| &self.0[at].1)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets a field; what it held before comes back.
+    pub fn insert(&mut self, name: String, value: String) -> Option<String> {
+        match self.0.binary_search_by(|(field, _)| field.as_str().cmp(&name)) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (name, value));
+                None
+            }
+        }
+    }
+
+    /// The fields in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(name, _)| name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<BTreeMap<String, String>> for Fields {
+    fn from(map: BTreeMap<String, String>) -> Fields {
+        // Already in name order.
+        Fields(map.into_iter().collect())
+    }
+}
+
+impl FromIterator<(String, String)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Fields {
+        let mut fields = Fields::default();
+        for (name, value) in pairs {
+            fields.insert(name, value);
+        }
+        fields
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+}
 
 impl Template {
     pub fn parse(text: &str) -> Result<Template, String> {

@@ -221,7 +221,7 @@ async fn a_fleet_of_conformant_mocks_stays_within_the_memory_bar() {
     let run = {
         let mocks = &mocks;
         // Sampling /proc every 5 ms blocks: off the runtime's workers, while the mocks keep being served.
-        // The conformance checks alone: with the capability probes (the default run) 20 targets take ~46 MiB, over
+        // The conformance checks alone: with the capability probes (the default run) 20 targets take ~31.5 MiB, over
         // this bar — issue 22 stays open on it, and `cargo bench --bench fleet` shows both.
         let extra = ["--no-capabilities".to_owned()];
         tokio::task::block_in_place(|| measure::run(&binary, mocks, FLEET, "1s", &path, &extra))

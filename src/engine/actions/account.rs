@@ -33,7 +33,7 @@ impl CheckRun {
         match action {
             AccountAction::CheckAccount { duration, rules } => {
                 let duration = self.duration(duration)?;
-                self.check_account(duration, rules).await?;
+                Box::pin(self.check_account(duration, rules)).await?;
             }
         }
         Ok(Stepped::nothing())

@@ -32,13 +32,13 @@ impl CheckRun {
     pub(super) async fn files_step(&mut self, step: &Step, action: &FilesAction) -> Result<Stepped, Failure> {
         match action {
             FilesAction::SendFile { to, mime, name, size, via } => {
-                Ok(Stepped::captured(self.send_file(step, to, mime, name.as_ref(), *size, *via).await?))
+                Ok(Stepped::captured(Box::pin(self.send_file(step, to, mime, name.as_ref(), *size, *via)).await?))
             }
-            FilesAction::DownloadFile { id, md5, size, inline } => {
-                Ok(Stepped::captured(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline).await?))
-            }
+            FilesAction::DownloadFile { id, md5, size, inline } => Ok(Stepped::captured(
+                Box::pin(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline)).await?,
+            )),
             FilesAction::DingDuringTransfer { size, factor } => {
-                Ok(Stepped::captured(Some(self.ding_during_transfer(*size, *factor).await?)))
+                Ok(Stepped::captured(Some(Box::pin(self.ding_during_transfer(*size, *factor)).await?)))
             }
             FilesAction::ExpectMime { name, mime } => {
                 let (name, mime) = (self.render(name)?, self.render(mime)?);
@@ -47,7 +47,7 @@ impl CheckRun {
             }
             FilesAction::CheckReceivedFiles { duration } => {
                 let duration = self.duration(duration)?;
-                self.check_received_files(duration).await?;
+                Box::pin(self.check_received_files(duration)).await?;
                 Ok(Stepped::nothing())
             }
         }

@@ -33,40 +33,45 @@ impl CheckRun {
         let captured = match action {
             MessageAction::SendText { to, text, repeat } => {
                 let (to, text) = (self.render(to)?, self.render(text)?.repeat(*repeat as usize));
-                let id = self.rpc(step, self.session()?.send_text(&to, &text).await)?;
+                let id = self.rpc(step, Box::pin(self.session()?.send_text(&to, &text)).await)?;
                 id.map(|id| fields([("id", id), ("to", to), ("text", text)]))
             }
             MessageAction::MessagePayload { id } => {
                 let id = self.render(id)?;
-                let payload = self.rpc(step, self.session()?.message_payload(&id).await)?;
+                let payload = self.rpc(step, Box::pin(self.session()?.message_payload(&id)).await)?;
                 payload.map(|payload| message_fields(&payload))
             }
             MessageAction::MessageFile { id } => {
                 let id = self.render(id)?;
-                match self.rpc(step, self.session()?.message_file(&id).await)? {
+                match self.rpc(step, Box::pin(self.session()?.message_file(&id)).await)? {
                     Some(json) => Some(file_fields(&json, &id)?),
                     None => None,
                 }
             }
             MessageAction::WaitMessage { id, text, name, after, within, or_skip } => {
-                let (values, at) = self
-                    .wait_message(id.as_ref(), text.as_ref(), name.as_ref(), after.as_deref(), within.as_ref())
-                    .await
-                    .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
+                let (values, at) = Box::pin(self.wait_message(
+                    id.as_ref(),
+                    text.as_ref(),
+                    name.as_ref(),
+                    after.as_deref(),
+                    within.as_ref(),
+                ))
+                .await
+                .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 return Ok(Stepped { captured: Some(values), moment: Some(at) });
             }
             MessageAction::ExpectNoMessage { text, name, after, duration } => {
-                self.expect_no_message(text.as_ref(), name.as_ref(), after, duration).await?;
+                Box::pin(self.expect_no_message(text.as_ref(), name.as_ref(), after, duration)).await?;
                 None
             }
             MessageAction::CheckReceivedMessages { duration } => {
                 let duration = self.duration(duration)?;
-                self.check_received_messages(duration).await?;
+                Box::pin(self.check_received_messages(duration)).await?;
                 None
             }
             MessageAction::CheckMessageContent { duration, rules } => {
                 let duration = self.duration(duration)?;
-                self.check_message_content(duration, rules).await?;
+                Box::pin(self.check_message_content(duration, rules)).await?;
                 None
             }
         };

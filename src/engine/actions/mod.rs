@@ -55,7 +55,7 @@ pub use capability::Decided;
 use super::Context;
 use crate::events::{Evidence, RunEvent, TimelineEntry};
 use crate::session::{Entry, Session, What};
-use crate::suite::{Action, Check, DurationExpr, Scope, Sharing, Step, Template};
+use crate::suite::{Action, Check, DurationExpr, Fields, Scope, Sharing, Step, Template};
 
 pub(super) use watch::stream_end;
 
@@ -310,7 +310,7 @@ impl CheckRun {
                 if let Action::ForEach { values, name, steps } = &step.action {
                     for value in values {
                         let value = self.render(value).map_err(|failure| (failure, step))?;
-                        self.scope.insert(name.clone(), BTreeMap::from([(String::new(), value)]));
+                        self.scope.insert(name.clone(), Fields::value(value));
                         self.steps(steps).await?;
                     }
                     continue;
@@ -350,7 +350,7 @@ impl CheckRun {
         if let Some(name) = &step.capture {
             // An action's moment is just before it; an event's, the event.
             self.marks.insert(name.clone(), stepped.moment.unwrap_or(mark));
-            self.scope.insert(name.clone(), stepped.captured.unwrap_or_default());
+            self.scope.insert(name.clone(), stepped.captured.unwrap_or_default().into());
         }
         Ok(())
     }

@@ -26,20 +26,20 @@ const FRIENDSHIPS_READ: usize = 64;
 impl CheckRun {
     pub(super) async fn rpc_step(&mut self, step: &Step, action: &RpcAction) -> Result<Stepped, Failure> {
         let captured = match action {
-            RpcAction::Start => self.rpc(step, self.session()?.start().await)?.map(|()| Default::default()),
-            RpcAction::Stop => self.rpc(step, self.session()?.stop().await)?.map(|()| Default::default()),
-            RpcAction::Logout => self.rpc(step, self.session()?.logout().await)?.map(|()| Default::default()),
+            RpcAction::Start => self.rpc(step, Box::pin(self.session()?.start()).await)?.map(|()| Default::default()),
+            RpcAction::Stop => self.rpc(step, Box::pin(self.session()?.stop()).await)?.map(|()| Default::default()),
+            RpcAction::Logout => self.rpc(step, Box::pin(self.session()?.logout()).await)?.map(|()| Default::default()),
             RpcAction::Resubscribe => {
-                let slot = self.rpc(step, self.session()?.resubscribe().await)?;
+                let slot = self.rpc(step, Box::pin(self.session()?.resubscribe()).await)?;
                 slot.map(|slot| fields([("slot_ms", slot.as_millis().to_string())]))
             }
             RpcAction::Ding { data } => {
                 let data = self.render(data)?;
-                self.rpc(step, self.session()?.ding(&data).await)?.map(|()| fields([("data", data)]))
+                self.rpc(step, Box::pin(self.session()?.ding(&data)).await)?.map(|()| fields([("data", data)]))
             }
             RpcAction::ContactPayload { id } => {
                 let id = self.render(id)?;
-                let contact = self.rpc(step, self.session()?.contact_payload(&id).await)?;
+                let contact = self.rpc(step, Box::pin(self.session()?.contact_payload(&id)).await)?;
                 contact.map(|contact| fields([("id", contact.id), ("name", contact.name)]))
             }
             RpcAction::Version { token } => {
@@ -47,12 +47,12 @@ impl CheckRun {
                 if let Some(token) = &token {
                     crate::redact::register(token);
                 }
-                let version = self.rpc(step, self.session()?.version_with(token.as_deref()).await)?;
+                let version = self.rpc(step, Box::pin(self.session()?.version_with(token.as_deref())).await)?;
                 version.map(|version| fields([("version", version)]))
             }
-            RpcAction::AuthorityToken => self.authority_token(step).await?,
+            RpcAction::AuthorityToken => Box::pin(self.authority_token(step)).await?,
             RpcAction::ExpectSynced { after, from, duration } => {
-                self.expect_synced(step, after, from.as_deref(), duration).await?;
+                Box::pin(self.expect_synced(step, after, from.as_deref(), duration)).await?;
                 None
             }
         };

@@ -340,6 +340,13 @@ impl Probe<'_> {
             let seen = timeline.len();
             timeline.changed_after(seen, until.min(Instant::now() + Duration::from_millis(500))).await;
         }
+        if self.cut {
+            return Ok(Found::untested(format!(
+                "not decided within the heartbeat window: `MessageRecall` answered success = true, and message {} \
+                 still read back as sent when the window ended (the probe waited for its turn)",
+                echo.id
+            )));
+        }
         Ok(Found::broken(
             expected,
             format!(
