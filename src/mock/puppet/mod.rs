@@ -184,6 +184,24 @@ impl Mock {
         self.send_down(Outgoing::Event(Ok(pb::EventResponse { r#type: number, payload })));
     }
 
+    /// A message from another talker, told only while `bot` is logged in — checked and sent under one lock. The
+    /// login's own task says it after a pause: a `Logout` that came meanwhile must not be followed by a message while
+    /// logged out (a loaded machine once let one through, and `events.login-states` failed the conformant mock).
+    fn emit_message_while_logged_in(&self, bot: &str, id: &str) {
+        let mut state = self.state();
+        if state.logged_in.as_deref() != Some(bot) {
+            return;
+        }
+        let payload = json!({ "messageId": id }).to_string();
+        if let Some(subscriber) = &state.subscriber
+            && subscriber
+                .send(Outgoing::Event(Ok(pb::EventResponse { r#type: EventKind::Message.wire(), payload })))
+                .is_err()
+        {
+            state.subscriber = None;
+        }
+    }
+
     fn send_down(&self, outgoing: Outgoing) {
         let mut state = self.state();
         if let Some(subscriber) = &state.subscriber
@@ -266,7 +284,7 @@ impl Mock {
         if let Some(message) = self.state().messages.get_mut(&id) {
             message.payload.room_id = ROOM.0.to_owned();
         }
-        self.emit(EventKind::Message, json!({ "messageId": id }));
+        self.emit_message_while_logged_in(bot, &id);
     }
 
     /// The room's members: the bot and every contact (less those a fault leaves out), as `RoomAdd` and `RoomDel`
@@ -287,7 +305,7 @@ impl Mock {
         if let Some(message) = self.state().messages.get_mut(&text) {
             self.misdate(&mut message.payload);
         }
-        self.emit(EventKind::Message, json!({ "messageId": text }));
+        self.emit_message_while_logged_in(bot, &text);
         let (name, kind) = self.misnamed_photo().unwrap_or_else(|| {
             let name = self.file_name(ALICE_PHOTO);
             let kind = kind_of_file(&name);
@@ -298,7 +316,7 @@ impl Mock {
         if let Some(stored) = self.state().messages.get_mut(&message) {
             stored.payload.filename = self.payload_filename(std::mem::take(&mut stored.payload.filename));
         }
-        self.emit(EventKind::Message, json!({ "messageId": message }));
+        self.emit_message_while_logged_in(bot, &message);
     }
 
     /// Stores a message and returns its id.
