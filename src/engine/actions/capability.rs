@@ -142,7 +142,7 @@ struct Probe<'a> {
     /// How long the probe waits for an echo or an event, and until when.
     wait: Duration,
     deadline: Instant,
-    /// The heartbeat window's end took more than a second from `wait` (the probe waited for its turn): what had not
+    /// The heartbeat window's end took more than a second from `wait` (the probe began late in it): what had not
     /// come by `deadline` is not decided, rather than broken.
     cut: bool,
     /// The probe runs again alone on the probes' connection ([`Session::alone`]): a connection that fails under one
@@ -571,7 +571,7 @@ impl Probe<'_> {
         if self.cut {
             return Err(Halt::Found(Found::untested(format!(
                 "not decided within the heartbeat window: the send was accepted, and the window ended before {wanted} \
-                 came (the probe waited for its turn; a longer --heartbeat-window gives it the time)"
+                 came (the probe began late in it; a longer --heartbeat-window gives it the time)"
             ))));
         }
         Err(Halt::Found(Found::broken(

@@ -343,7 +343,7 @@ impl Probe<'_> {
         if self.cut {
             return Ok(Found::untested(format!(
                 "not decided within the heartbeat window: `MessageRecall` answered success = true, and message {} \
-                 still read back as sent when the window ended (the probe waited for its turn)",
+                 still read back as sent when the window ended (the probe began late in the window)",
                 echo.id
             )));
         }
