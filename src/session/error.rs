@@ -30,7 +30,8 @@ pub enum RpcError {
     Timeout { rpc: Rpc, after: Duration, stuck: Option<Stuck> },
     /// The caller's own deadline ([`super::within`]) passed before `--rpc-timeout` did, and before an answer: the
     /// service was not given the time to answer, so nothing is said of it.
-    #[error("`{rpc}` had not answered after {}, when its caller's deadline passed", crate::clock::human(*after))]
+    /// `after` is zero when the deadline had passed before the call: it was not sent.
+    #[error("{}", cut_text(*rpc, *after))]
     Cut { rpc: Rpc, after: Duration },
     /// The service answered, but not in well-formed gRPC (a message cut
     /// short, no message, no status); the connection is fine.
@@ -64,6 +65,7 @@ impl RpcError {
                 crate::clock::human(*after),
                 stuck.as_ref().map_or_else(String::new, |stuck| format!(": {stuck}"))
             ),
+            RpcError::Cut { after, .. } if after.is_zero() => "not sent: the caller's deadline had passed".to_owned(),
             RpcError::Cut { after, .. } => {
                 format!("no answer yet after {}, when the caller's deadline passed", crate::clock::human(*after))
             }
@@ -218,5 +220,14 @@ pub(super) fn describe(status: &Status) -> String {
             format!("{} ({})", describe_status(status), crate::target::connect::error_chain(source))
         }
         _ => describe_status(status),
+    }
+}
+
+/// [`RpcError::Cut`] as told: a call cut while it waited, or one never sent (`after` zero).
+fn cut_text(rpc: Rpc, after: Duration) -> String {
+    if after.is_zero() {
+        format!("`{rpc}` was not sent: its caller's deadline had passed")
+    } else {
+        format!("`{rpc}` had not answered after {}, when its caller's deadline passed", crate::clock::human(after))
     }
 }

@@ -277,12 +277,16 @@ impl Session {
     where
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
+        // The caller's deadline, when it comes before `--rpc-timeout` ([`within`]), is the call's: sent as its
+        // `grpc-timeout`, and told apart when it passes (the call did not fail, its caller stopped waiting). A
+        // deadline already past sends nothing.
+        let caller = CALLER_DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok();
+        if caller.is_some_and(|left| left < Duration::from_millis(1)) {
+            return Err(RpcError::Cut { rpc, after: Duration::ZERO });
+        }
         self.timeline.sending(rpc);
         let started = self.timeline.now();
         let effect = if rpc == Rpc::Event { Effect::Stream } else { Effect::Unary };
-        // The caller's deadline, when it comes before `--rpc-timeout` ([`within`]), is the call's: sent as its
-        // `grpc-timeout`, and told apart when it passes (the call did not fail, its caller stopped waiting).
-        let caller = CALLER_DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok();
         let after = caller.map_or(self.options.rpc_timeout, |left| left.min(self.options.rpc_timeout));
         let cut = after < self.options.rpc_timeout;
         let request = self.request(message, token_override, effect, after);

@@ -148,6 +148,9 @@ struct Probe<'a> {
     /// The probe runs again alone on the probes' connection ([`Session::alone`]): a connection that fails under one
     /// of its calls now was ended by that call's answer.
     alone: bool,
+    /// When the heartbeat window the probes run in ends (at least [`SHORTEST_WINDOW`] after the ordinary checks
+    /// began): what a probe watches without asking anyone ends with it.
+    window_ends: Instant,
 }
 
 /// Reads one id field (`messageId`, `friendshipId`) of the events of one kind, from a place in the timeline on:
@@ -228,12 +231,13 @@ impl CheckRun {
         // The rows that run beside the conformance checks end with the heartbeat window they run in (issue #21
         // point 9): every wait and every call of the probe is bounded by the window's end as well as by its own.
         // (Not a peer row: what it changes on the peer is put back whatever the window says.)
+        let window_ends = {
+            let began = self.context.sharing.began.get().copied();
+            let elapsed = self.context.timeline.now().saturating_sub(self.started);
+            began.map_or_else(|| Instant::now() + window.saturating_sub(elapsed), |began| began + window)
+        };
         let window_end = match row.class() {
-            SideEffect::Read | SideEffect::SelfOnly => {
-                let began = self.context.sharing.began.get().copied();
-                let elapsed = self.context.timeline.now().saturating_sub(self.started);
-                Some(began.map_or_else(|| Instant::now() + window.saturating_sub(elapsed), |began| began + window))
-            }
+            SideEffect::Read | SideEffect::SelfOnly => Some(window_ends),
             SideEffect::Peer | SideEffect::Destructive | SideEffect::Human => None,
         };
         let bounded = |deadline: Instant| window_end.map_or(deadline, |end| deadline.min(end));
@@ -247,6 +251,7 @@ impl CheckRun {
             deadline: bounded(self.cap(wait)),
             cut: bounded(self.cap(wait)) + Duration::from_secs(1) < self.cap(wait),
             alone: false,
+            window_ends,
         };
         let taken = |probe: &Probe<'_>| probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         let calls_end = bounded(self.deadline);
@@ -337,6 +342,21 @@ impl CheckRun {
 }
 
 impl Probe<'_> {
+    /// How long the probe waited for an effect, as told: `5.0s`, and when that is longer than `--heartbeat-window`
+    /// (the probes' shortest, [`SHORTEST_WINDOW`]), why — "within 3.0s" for a 5 s wait would be untrue.
+    pub(super) fn waited(&self) -> String {
+        let window = self.run.context.settings.window;
+        if self.wait > window {
+            format!(
+                "{} (the probes' shortest wait; --heartbeat-window {} is shorter)",
+                crate::clock::human(self.wait),
+                crate::clock::human(window)
+            )
+        } else {
+            crate::clock::human(self.wait)
+        }
+    }
+
     /// The row's probe, its calls bounded by `calls_end`, and the whole of it by `window_end` (and a moment to wind
     /// down): a probe still waiting then — for a call's turn, say — is untested.
     async fn row_within(&self, row: Row, calls_end: Instant, window_end: Option<Instant>) -> Probing<Found> {
@@ -460,6 +480,10 @@ impl Probe<'_> {
                         )))
                     }
                     // The probe's share of the heartbeat window ran out first: nothing is known of the row.
+                    RpcError::Cut { after, .. } if after.is_zero() => Err(Halt::Found(Found::untested(format!(
+                        "not decided within the heartbeat window: it had ended before `{rpc}` could be asked (a \
+                         longer --heartbeat-window gives it the time)"
+                    )))),
                     RpcError::Cut { after, .. } => Err(Halt::Found(Found::untested(format!(
                         "not decided within the heartbeat window: `{rpc}` had not answered after {} (slow, not \
                          refused; a longer --heartbeat-window gives it the time)",
@@ -576,7 +600,7 @@ impl Probe<'_> {
         }
         Err(Halt::Found(Found::broken(
             format!("{what} comes back to the bot: {wanted}"),
-            format!("the send was accepted, but no echo came within {}", crate::clock::human(self.wait)),
+            format!("the send was accepted, but no echo came within {}", self.waited()),
         )))
     }
 

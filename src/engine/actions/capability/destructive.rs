@@ -324,7 +324,7 @@ impl Probe<'_> {
                         format!(
                             "`RoomQuit` answered OK, but the bot stays: `RoomList` still names the room, its \
                              `RoomMemberList` names the bot, and no room-leave came within {}",
-                            crate::clock::human(self.wait)
+                            self.waited()
                         ),
                     ),
                     false,
@@ -454,7 +454,7 @@ impl Probe<'_> {
         if let Some((rpc, status)) = rpc_status {
             self.noted(rpc, status);
         }
-        let waited = crate::clock::human(self.wait);
+        let waited = self.waited();
         let event_found = |action: &Found| match event {
             Some(at) => {
                 Found::supported(event_expected.clone(), format!("{} at +{:.3}s", kind.name(), at.as_secs_f64()))
@@ -516,10 +516,7 @@ impl Probe<'_> {
             None => {
                 let event = Found::broken(
                     event_expected,
-                    format!(
-                        "`Logout` answered OK, but no `logout` naming the bot came within {}",
-                        crate::clock::human(self.wait)
-                    ),
+                    format!("`Logout` answered OK, but no `logout` naming the bot came within {}", self.waited()),
                 );
                 let text = format!("puppet-lint after Logout {}", self.nonce);
                 let logout = match self.session.send_text(&self.bot, &text).await {
@@ -616,7 +613,7 @@ impl Probe<'_> {
         Ok(Found::untested(format!(
             "the request was sent (`FriendshipAdd` answered OK), but no `friendship` event named \"{contact}\" within \
              {}: it shows only once the contact accepts",
-            crate::clock::human(self.wait)
+            self.waited()
         )))
     }
 }

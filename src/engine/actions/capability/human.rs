@@ -74,12 +74,17 @@ impl Probe<'_> {
             return Ok(self.scan_status());
         }
         let wanted = ask(row);
-        // What the run receives while the other checks watch (the heartbeat window) decides without a person.
-        let window = self.run.context.settings.window;
-        let until = (Instant::now() + window).min(self.run.deadline);
-        let after = match self.received_until(row, wanted.kinds, 0, until).await? {
-            Passive::Found(found) => return Ok(found),
-            Passive::Nothing(after) => after,
+        // What the run receives while the other checks watch (the heartbeat window) decides without a person; the
+        // watch and its reads end with the window, however slowly the service answers them.
+        let until = self.window_ends.min(self.run.deadline);
+        let passive = crate::session::within(until, self.received_until(row, wanted.kinds, 0, until));
+        let (after, cut) = match tokio::time::timeout_at(until + WIND_DOWN, passive).await {
+            Ok(passive) => match passive? {
+                Passive::Found(found) => return Ok(found),
+                Passive::Nothing(after) => (after, false),
+                Passive::Cut(after) => (after, true),
+            },
+            Err(_) => (self.run.context.timeline.len(), true),
         };
         let why = match self.run.context.settings.interactive {
             Interactive::On => return self.asked(row, &wanted, after).await,
@@ -87,6 +92,10 @@ impl Probe<'_> {
                 "needs a person: run with --interactive in a terminal (stdin or stderr is not one)"
             }
             Interactive::Off if wanted.kinds.is_empty() => "needs a person: run with --interactive in a terminal",
+            Interactive::Off if cut => {
+                "needs a person: run with --interactive in a terminal (the heartbeat window ended before the service \
+                 had answered for every message the run received, so what came is not known)"
+            }
             Interactive::Off => {
                 "needs a person: run with --interactive in a terminal (nothing of its kind from another talker came \
                  during the run)"
@@ -102,6 +111,7 @@ impl Probe<'_> {
             match self.received(row, kinds, from).await? {
                 Passive::Found(found) => return Ok(Passive::Found(found)),
                 Passive::Nothing(next) => from = next,
+                Passive::Cut(next) => return Ok(Passive::Cut(next)),
             }
             if kinds.is_empty() || Instant::now() >= until {
                 return Ok(Passive::Nothing(from));
@@ -126,7 +136,12 @@ impl Probe<'_> {
                     return Ok(Passive::Nothing(timeline.len()));
                 }
                 inspected += 1;
-                let Ok(payload) = self.session.message_payload(id).await else { continue };
+                let payload = match self.session.message_payload(id).await {
+                    Ok(payload) => payload,
+                    // The window ended: what was not read is not known.
+                    Err(RpcError::Cut { .. }) => return Ok(Passive::Cut(timeline.len())),
+                    Err(_) => continue,
+                };
                 let kind = MessageKind::from_wire(payload.r#type);
                 if payload.talker_id == self.bot || !kinds.contains(&kind) {
                     continue;
@@ -215,7 +230,7 @@ impl Probe<'_> {
                 Row::RoomInvitation => self.accept_invitation(after, until).await,
                 _ => match self.received_until(row, wanted.kinds, after, until).await? {
                     Passive::Found(found) => Ok(Some(found)),
-                    Passive::Nothing(_) => Ok(None),
+                    Passive::Nothing(_) | Passive::Cut(_) => Ok(None),
                 },
             }
         };
@@ -337,4 +352,6 @@ enum Passive {
     Found(Found),
     /// Nothing yet: the timeline was read up to here.
     Nothing(usize),
+    /// The heartbeat window ended before what came was all read (a slow service): nothing is known of the rest.
+    Cut(usize),
 }

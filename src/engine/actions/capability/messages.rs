@@ -353,7 +353,7 @@ impl Probe<'_> {
                 "`MessageRecall` answered success = true, but message {} still reads back as sent, and no Recalled \
                  message named it within {}",
                 echo.id,
-                crate::clock::human(self.wait)
+                self.waited()
             ),
         ))
     }
