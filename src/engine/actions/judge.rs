@@ -48,7 +48,8 @@ impl CheckRun {
 
     fn judge_states(&mut self, rules: &[StateRule]) -> Result<(), Failure> {
         let timeline = &self.context.timeline;
-        let items = state_items(timeline, self.context.recorded_spans().is_some(), self.judged_until());
+        // Live or re-judged, the timeline's instants are whole milliseconds (`Timeline`), judged alike.
+        let items = state_items(timeline, true, self.judged_until());
         let judged = states::judge(&items);
         let findings: Vec<&states::StateFinding> =
             judged.findings.iter().filter(|finding| rules.contains(&finding.rule)).collect();
@@ -254,19 +255,19 @@ fn for_each_entry(timeline: &Timeline, end: usize, mut visit: impl FnMut(&Entry)
 /// neither move the state nor carry what it reads (a flood of messages)
 /// are kept as their first event, so memory stays bounded.
 ///
-/// `rounded`: the timeline was rebuilt from a recording, which keeps whole
-/// milliseconds, so a `Stop`'s request (rebuilt as reply − took) can land up to
-/// [`ROUNDING`] after the stream end it caused; such an end is placed at the
-/// request. Live, every instant is exact and nothing moves.
+/// `rounded`: the timeline's instants are whole milliseconds (every timeline's are: a live one takes each entry's
+/// next whole millisecond, as its recording keeps them), so a `Stop`'s request can land up to [`ROUNDING`] after
+/// the stream end it caused (an older recording: reply − took, each rounded down), or in its millisecond; such an
+/// end is placed at the request. `false` only shows, in tests, what the placing is for.
 /// `end`: the index the judge reads up to (see [`CheckRun::judged_until`]).
 fn state_items(timeline: &Timeline, rounded: bool, end: usize) -> Vec<Item> {
     // Each item with when it took effect: an rpc's reply is recorded when it
     // comes, but a `Start` or a `Ding` takes effect from its request (the
     // first live events, the `dong`, can overtake its reply).
     let mut items: Vec<(Duration, Item)> = Vec::new();
-    // The timeline's order is the truth for what is placed at its entry: an event's instant is kept in 0.1 ms
-    // ticks (rounded up), an rpc's or a stream end's exactly, so an end read just after an event can carry an
-    // earlier instant than the event. Instants are taken in order, never earlier than the entry before.
+    // The timeline's order is the truth for what is placed at its entry (older timelines kept an event's instant
+    // rounded up and a stream end's exactly, so an end read just after an event could carry an earlier instant
+    // than the event). Instants are taken in order, never earlier than the entry before.
     let mut last = Duration::ZERO;
     for_each_entry(timeline, end, |entry| {
         last = last.max(entry.at);
@@ -412,9 +413,8 @@ mod tests {
         assert!(shown.contains(StateRule::StreamEndedOutsideStop.id()), "{shown}");
     }
 
-    /// Live, an event's instant is kept in 0.1 ms ticks (rounded up) and a stream end's exactly: an end read
-    /// microseconds after the stream's last event is still judged after it, not as an event after the end
-    /// (a flake seen in CI: `heartbeat` on stream 3 "on a stream that ended").
+    /// An end read microseconds after the stream's last event, in its millisecond, is still judged after it, not
+    /// as an event after the end (a flake seen in CI: `heartbeat` on stream 3 "on a stream that ended").
     #[test]
     fn an_end_read_just_after_an_event_is_judged_after_it() {
         let timeline = Timeline::new();
@@ -423,7 +423,7 @@ mod tests {
             timeline.push_event(stream, EventKind::Heartbeat.wire(), r#"{"data":"beat"}"#.into());
             timeline.push(What::StreamEnded { stream, error: None });
         }
-        let judged = states::judge(&state_items(&timeline, false, usize::MAX));
+        let judged = states::judge(&state_items(&timeline, true, usize::MAX));
         let after_end: Vec<&str> = judged
             .findings
             .iter()

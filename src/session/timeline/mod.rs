@@ -34,9 +34,9 @@ pub use recording::{Budget, HEAD, RecordingError};
 /// The recording's file name in the report directory.
 pub const RECORDING: &str = "timeline.jsonl";
 
-/// Index times are kept in units of 100 µs (a `u32` lasts 119 hours),
-/// rounded up so that an entry is never placed before a moment taken
-/// earlier with [`Timeline::now`].
+/// Index times are kept in units of 100 µs (a `u32` lasts 119 hours). Every entry's instant is a whole
+/// millisecond (`whole_ms`), rounded up so that an entry is never placed before a moment taken earlier with
+/// [`Timeline::now`]; the unit is finer than needed.
 const TICK_NANOS: u64 = 100_000;
 
 /// Flag bits in [`Slot::locator`]; the low bits are a byte offset into the
@@ -233,10 +233,16 @@ impl Timeline {
 
     /// Records an entry that is no event.
     pub fn push(&self, what: What) -> usize {
+        let mut what = what;
         let seq = {
             let mut state = self.lock();
             // Read under the lock: entries stay in time order across threads.
-            let at = self.now();
+            let at = whole_ms(self.now());
+            // An rpc's span in whole milliseconds too, as its recording gives it back (`took_ms` before `at_ms`).
+            if let What::Rpc(rpc) = &mut what {
+                rpc.started = whole_ms(rpc.started).min(at);
+                rpc.took = at - rpc.started;
+            }
             if let What::Subscribed { stream } = &what {
                 state.fresh_stream = Some(*stream);
                 state.replays.subscribed(*stream, at);
@@ -289,7 +295,7 @@ impl Timeline {
         let seq = {
             let mut state = self.lock();
             // Read under the lock: entries stay in time order across threads.
-            let at = recorded.map_or_else(|| self.now(), |(at, _, _)| at);
+            let at = recorded.map_or_else(|| whole_ms(self.now()), |(at, _, _)| at);
             let seq = state.index.len();
             let first_on_stream = state.fresh_stream == Some(stream) || state.current_stream != stream;
             if state.fresh_stream == Some(stream) {
@@ -526,6 +532,14 @@ impl Timeline {
         }
         picked.into_iter().filter_map(|seq| materialize(&mut state, seq)).collect()
     }
+}
+
+/// An entry's instant: the next whole millisecond (never before the moment it came). The recording keeps whole
+/// milliseconds, so the live index and a timeline read back from the recording hold the same instants, and a judge
+/// re-judging a recording sees what it saw live (an event at +5.3 ms was before a judge's +5 ms live and after it
+/// re-judged).
+fn whole_ms(at: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(at.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))
 }
 
 fn ticks(at: Duration) -> u32 {

@@ -75,6 +75,44 @@ fn garbage_payloads_are_recorded_with_their_problem() {
     assert_eq!(unknown.kind, EventKind::Other(99));
 }
 
+/// Live and read back from its recording, a timeline holds the same instants: every entry's, and every rpc's
+/// request and latency (a judge re-judging a recording sees the order it saw live: an event at +5.3 ms was after a
+/// judge's +5 ms live and before it re-judged, when the live index kept finer instants than the recording).
+#[test]
+fn a_timeline_read_back_from_its_recording_holds_the_instants_it_held_live() {
+    let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
+    let live = Timeline::recorded_to(&dir.join(RECORDING));
+    for stream in 1..=40u32 {
+        live.push(What::Subscribed { stream });
+        let started = live.now();
+        std::thread::sleep(Duration::from_micros(u64::from(stream) * 37 % 900));
+        live.push_event(stream, EventKind::Heartbeat.wire(), r#"{"data":"beat"}"#.into());
+        live.push(What::Rpc(RpcRecord {
+            name: Rpc::Ding,
+            started,
+            took: live.now() - started,
+            outcome: "ok".into(),
+            ok: true,
+        }));
+        live.push(What::StreamEnded { stream, error: None });
+    }
+    live.flush();
+    let again = Timeline::from_recording(&dir.join(RECORDING)).unwrap();
+    let instants = |timeline: &Timeline| -> Vec<(Duration, Option<(Duration, Duration)>)> {
+        let entries = timeline.since(0);
+        let spans = entries.iter().map(|entry| match &entry.what {
+            What::Rpc(rpc) => Some((rpc.started, rpc.took)),
+            _ => None,
+        });
+        entries.iter().map(|entry| entry.at).zip(spans).collect()
+    };
+    let (seen, read) = (instants(&live), instants(&again));
+    assert_eq!(seen.len(), 160);
+    assert_eq!(seen, read);
+    assert!(seen.iter().all(|(at, _)| at.subsec_nanos() % 1_000_000 == 0), "whole milliseconds: {seen:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_recording_reads_back_into_a_timeline_that_stands_still() {
     let dir = std::env::temp_dir().join(format!("puppet-lint-timeline-{}", uuid::Uuid::new_v4().simple()));
