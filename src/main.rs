@@ -82,7 +82,24 @@ fn return_large_buffers() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    // Free pages inside the heaps go back to the system every [`TRIM_EVERY`]: glibc returns only the top of a heap
+    // when memory is freed, and a run's short-lived buffers (answers, encoded requests, a check's steps) leave free
+    // pages between live ones that it keeps until the process ends.
+    let _ = std::thread::Builder::new().name("malloc-trim".into()).spawn(|| {
+        loop {
+            std::thread::sleep(TRIM_EVERY);
+            // SAFETY: malloc_trim only hands free pages back to the system; it takes the heaps' own locks.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    });
 }
+
+/// How often the heaps' free pages are handed back (`return_large_buffers`): `benches/fleet.rs`, a hundred targets,
+/// 144–148 MiB of anonymous memory without, 129–131 MiB with a trim every 100 ms (time within the noise).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_buffers() {}

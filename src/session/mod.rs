@@ -31,7 +31,7 @@ use crate::wire::Rpc;
 pub use error::RpcError;
 use stream::StreamState;
 pub use stream::lost_message;
-pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Timeline, What};
+pub use timeline::{Entry, EventRecord, Moment, RecordingError, RpcRecord, SCAN_LIMIT, Scan, Sighting, Timeline, What};
 
 /// How a call is bounded. (Whether an rpc makes the puppet emit events is [`Rpc::causes_events`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -305,6 +305,9 @@ async fn slow_answers_keep_the_probes_inside_the_window() {
     let mut cut = 0;
     for check in &report.checks {
         let Some(capability) = &check.capability else { continue };
+        // Slow is not broken: a row the window cut is untested, whatever step it was cut in (a recall's read-back
+        // cut short was once "still reads back as sent").
+        assert_ne!(capability.outcome, Outcome::Broken, "{}: {:?}\n{}", check.id, capability.note, told(&report));
         let row = Row::ALL.iter().find(|row| row.key() == check.id.trim_start_matches("capability.")).expect("a row");
         if !matches!(row.class(), SideEffect::Read | SideEffect::SelfOnly | SideEffect::Human) {
             continue;

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::watch::{event_of, of_kinds};
+use super::watch::of_kinds;
 use super::{CheckRun, Failure, Stepped};
 use crate::clock::human;
 use crate::engine::field::account::{self, Account, Answer, Bucket, Named, Resolver};
+use crate::session::What;
 use crate::session::{RpcError, SCAN_LIMIT, Session};
 use crate::suite::{AccountAction, AccountRule};
 use crate::wire::{EventKind, Rpc};
@@ -60,35 +61,50 @@ impl CheckRun {
             let scan = timeline.scan(next, of_kinds(NAMING), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
-            for entry in scan.entries {
-                let Some(event) = event_of(&entry) else { continue };
-                let Some(payload) = event.payload.as_ref() else {
-                    trimmed += usize::from(!event.kept.is_whole());
-                    continue;
+            // A message is kept as its id alone across the calls below, not as its parsed event.
+            let read: Vec<Read> = scan
+                .entries
+                .into_iter()
+                .filter_map(|entry| {
+                    let What::Event(event) = entry.what else { return None };
+                    let Some(payload) = event.payload else {
+                        trimmed += usize::from(!event.kept.is_whole());
+                        return None;
+                    };
+                    if event.kind != EventKind::Message {
+                        return Some(Read::Other(entry.seq, entry.at, event.kind, payload));
+                    }
+                    let id = payload.get("messageId").and_then(|id| id.as_str()).map(str::to_owned);
+                    Some(Read::Message(entry.at, id))
+                })
+                .collect();
+            for entry in read {
+                let (at, id) = match entry {
+                    Read::Other(seq, at, kind, payload) => {
+                        model.event(seq, at, kind, &payload);
+                        continue;
+                    }
+                    Read::Message(at, id) => (at, id),
                 };
-                if event.kind != EventKind::Message {
-                    model.event(entry.seq, entry.at, event.kind, payload);
-                    continue;
-                }
                 messages += 1;
                 if !super::sample::reads(messages, judged) {
                     continue;
                 }
-                let Some(id) = event.field("messageId") else { continue };
+                let Some(id) = id else { continue };
                 judged += 1;
-                let Ok(message) = session.message_payload(id).await else {
+                let Ok(message) = session.message_payload(&id).await else {
                     unresolved += 1;
                     continue;
                 };
-                model.message(entry.at, &message);
+                model.message(at, &message);
                 if let Some(room) = model.wants_members(&message) {
                     if !self.token(&mut bucket, deadline).await {
                         break 'watch;
                     }
                     let members = session.account_members(&room).await;
-                    model.members(entry.at, &message, refused(members)?);
+                    model.members(at, &message, refused(members)?);
                 }
-                model.judge_talker(entry.at, &message);
+                model.judge_talker(at, &message);
             }
             while let Some(named) = model.next_to_resolve() {
                 if !self.token(&mut bucket, deadline).await {
@@ -203,6 +219,13 @@ fn refused<T>(result: Result<T, RpcError>) -> Result<Result<T, String>, Failure>
         Err(error @ RpcError::Transport { .. }) => Err(Failure::connection(&error)),
         Err(error) => Err(Failure::error(error.to_string())),
     }
+}
+
+/// An event the id rule read, as it is kept across the rule's calls: a message as its id alone (the bulk of a
+/// run's events), any other naming event with its payload.
+enum Read {
+    Other(usize, Duration, EventKind, serde_json::Value),
+    Message(Duration, Option<String>),
 }
 
 #[cfg(test)]

@@ -181,13 +181,7 @@ impl IdReader {
             let ids: Vec<(String, Duration)> = {
                 let scan = timeline.scan(self.next, of_kinds(&[self.kind]), PROBE_SCAN);
                 self.next = scan.next;
-                scan.entries
-                    .iter()
-                    .filter_map(|entry| {
-                        let id = event_of(entry).and_then(|event| event.field(self.field))?;
-                        Some((id.to_owned(), entry.at))
-                    })
-                    .collect()
+                scan.sightings(self.field).into_iter().filter_map(|seen| Some((seen.id?, seen.at))).collect()
             };
             if !ids.is_empty() {
                 return Some(ids);

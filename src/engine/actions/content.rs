@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
-use super::watch::{event_of, of_kinds};
+use super::watch::of_kinds;
 use super::{CheckRun, Failure, shown};
 use crate::clock::human;
 use crate::engine::field::facts::{FUTURE, MESSAGE_PAST, date, span};
@@ -59,8 +59,8 @@ impl CheckRun {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
-            for entry in scan.entries {
-                let Some(id) = event_of(&entry).and_then(|event| event.field("messageId")).map(str::to_owned) else {
+            for entry in scan.sightings("messageId") {
+                let Some(id) = entry.id else {
                     continue;
                 };
                 messages += 1;

@@ -381,11 +381,8 @@ impl CheckRun {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
-            for entry in scan.entries {
-                let Some(message_id) = event_of(&entry)
-                    .filter(|event| event.kind == EventKind::Message)
-                    .and_then(|event| event.field("messageId"))
-                else {
+            for entry in scan.sightings("messageId") {
+                let Some(message_id) = entry.id.as_deref().filter(|_| entry.kind == EventKind::Message) else {
                     continue;
                 };
                 messages += 1;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::watch::{count_kinds, event_of, of_kinds, stream_end};
+use super::watch::{count_kinds, of_kinds, stream_end};
 use super::{Captured, CheckRun, Failure, Mark, Stepped, fields, seconds, shown, skip_instead};
 use crate::clock::human;
 use crate::engine::field::account::{self, Bucket};
@@ -154,11 +154,11 @@ impl CheckRun {
             let scan = timeline.scan(next, choose, SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
-            for entry in &scan.entries {
-                let Some(event) = event_of(entry).filter(|event| event.kind == EventKind::Message) else {
+            for entry in &scan.sightings("messageId") {
+                if entry.kind != EventKind::Message {
                     continue;
-                };
-                let Some(message_id) = event.field("messageId") else {
+                }
+                let Some(message_id) = entry.id.as_deref() else {
                     continue;
                 };
                 let mut other_kind = None;
@@ -229,7 +229,7 @@ impl CheckRun {
                     payload
                 };
                 timeline.mark_consumed(entry.at);
-                return Ok(Found { values: message_fields(&payload), mark: Mark::event(entry), wanted, other_kind });
+                return Ok(Found { values: message_fields(&payload), mark: Mark::seen(entry), wanted, other_kind });
             }
             if caught_up {
                 if Instant::now() >= deadline {
@@ -324,18 +324,17 @@ impl CheckRun {
             let scan = timeline.scan(next, of_kinds(&[EventKind::Message]), SCAN_LIMIT);
             let caught_up = scan.next >= timeline.len();
             next = scan.next;
-            for entry in scan.entries {
-                let Some(event) = event_of(&entry) else { continue };
+            for entry in scan.sightings("messageId") {
                 messages += 1;
                 if !super::sample::reads(messages, judged) {
                     continue;
                 }
-                if event.payload.is_none() && !event.kept.is_whole() {
+                if entry.unread {
                     unread += 1;
                     continue;
                 }
                 judged += 1;
-                let id = event.field("messageId").unwrap_or_default().to_owned();
+                let id = entry.id.unwrap_or_default();
                 let problem = match session.message_payload(&id).await {
                     Err(error) => Some(format!("message \"{}\" does not resolve: {}", shown(&id, 60), error.shown())),
                     Ok(payload) => {

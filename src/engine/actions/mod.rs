@@ -161,6 +161,11 @@ impl Mark {
     fn event(entry: &Entry) -> Mark {
         Mark { start: entry.seq, after: entry.seq + 1, at: entry.at, action: false }
     }
+
+    /// [`Mark::event`] of an event seen for its id.
+    fn seen(sighting: &crate::session::Sighting) -> Mark {
+        Mark { start: sighting.seq, after: sighting.seq + 1, at: sighting.at, action: false }
+    }
 }
 
 /// An ordinary check's turn on the service: it holds the run's gate (shared) while it exchanges with the service,

@@ -116,6 +116,41 @@ pub struct Scan {
     pub next: usize,
 }
 
+impl Scan {
+    /// The events read as sightings of one id `field` (`messageId`, `friendshipId`), the parsed entries dropped: a
+    /// reader that asks the service about each id holds ids across its calls, not parsed events (a hundred targets'
+    /// message checks, each holding up to [`SCAN_LIMIT`] parsed messages across their `MessagePayload` calls, held
+    /// 10.7 MiB of payload maps at the fleet's peak). Entries that are no event are left out.
+    pub fn sightings(self, field: &str) -> Vec<Sighting> {
+        self.entries
+            .into_iter()
+            .filter_map(|entry| match entry.what {
+                What::Event(event) => Some(Sighting {
+                    seq: entry.seq,
+                    at: entry.at,
+                    kind: event.kind,
+                    id: event.field(field).map(str::to_owned),
+                    unread: event.payload.is_none() && !event.kept.is_whole(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// An event seen for its id alone ([`Scan::sightings`]).
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    pub seq: usize,
+    /// Since the timeline began.
+    pub at: Duration,
+    pub kind: EventKind,
+    /// The id field's value: `None` when the payload has no such string field, or is not held.
+    pub id: Option<String>,
+    /// The recording budget trimmed the payload and the run no longer holds it: its id is unknown.
+    pub unread: bool,
+}
+
 /// What the index alone says about an entry: enough for timing rules.
 #[derive(Debug, Clone, Copy)]
 pub struct Moment {

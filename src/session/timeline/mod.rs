@@ -27,7 +27,7 @@ mod entry;
 mod overview;
 mod recording;
 
-pub use entry::{Entry, EventRecord, Identity, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, What, sha256_hex};
+pub use entry::{Entry, EventRecord, Identity, Kept, Moment, RpcRecord, SCAN_LIMIT, Scan, Sighting, What, sha256_hex};
 use recording::{Appended, Recording};
 pub use recording::{Budget, HEAD, RecordingError};
 

@@ -313,14 +313,19 @@ impl Probe<'_> {
         // wechaty-puppet's `messageRecall` event shape has it).
         let until = self.deadline;
         let (mut reader, mut read) = (IdReader::new(EventKind::Message, "messageId", after), 0usize);
+        // The window's end cut a read-back short: what the message reads as then is not known.
+        let mut unanswered = false;
         loop {
             match self.session.message_payload_now(&echo.id).await {
                 Ok(read) if MessageKind::from_wire(read.r#type) == MessageKind::Recalled => {
                     return Ok(Found::supported(expected, format!("message {} reads back typed Recalled", echo.id)));
                 }
                 Ok(_) => {}
-                // The wait is over (the window's end cut the read short): the message was still as sent.
-                Err(RpcError::Cut { .. }) => break,
+                // The wait is over (the window's end cut the read short): nothing is known of this read.
+                Err(RpcError::Cut { .. }) => {
+                    unanswered = true;
+                    break;
+                }
                 Err(RpcError::Status { code, shown, .. }) => {
                     self.noted(Rpc::MessagePayload, format!("{}: {}", code_name(code), first_line(&shown)));
                     return Ok(Found::supported(
@@ -339,6 +344,14 @@ impl Probe<'_> {
             let timeline = &self.run.context.timeline;
             let seen = timeline.len();
             timeline.changed_after(seen, until.min(Instant::now() + Duration::from_millis(500))).await;
+        }
+        if unanswered {
+            return Ok(Found::untested(format!(
+                "not decided within the heartbeat window: `MessageRecall` answered success = true, and the window \
+                 ended before `MessagePayload` of message {} answered (slow, not refused; a longer \
+                 --heartbeat-window gives it the time)",
+                echo.id
+            )));
         }
         if self.cut {
             return Ok(Found::untested(format!(
