@@ -313,17 +313,18 @@ impl Probe<'_> {
         // wechaty-puppet's `messageRecall` event shape has it).
         let until = self.deadline;
         let (mut reader, mut read) = (IdReader::new(EventKind::Message, "messageId", after), 0usize);
-        // The window's end cut a read-back short: what the message reads as then is not known.
-        let mut unanswered = false;
+        // How many read-backs answered "as sent"; none, and the window's end cut the first short: what the message
+        // reads as after the recall is not known.
+        let (mut as_sent, mut unanswered) = (0usize, false);
         loop {
             match self.session.message_payload_now(&echo.id).await {
                 Ok(read) if MessageKind::from_wire(read.r#type) == MessageKind::Recalled => {
                     return Ok(Found::supported(expected, format!("message {} reads back typed Recalled", echo.id)));
                 }
-                Ok(_) => {}
-                // The wait is over (the window's end cut the read short): nothing is known of this read.
+                Ok(_) => as_sent += 1,
+                // The wait is over (the window's end cut the read short).
                 Err(RpcError::Cut { .. }) => {
-                    unanswered = true;
+                    unanswered = as_sent == 0;
                     break;
                 }
                 Err(RpcError::Status { code, shown, .. }) => {
