@@ -18,6 +18,11 @@ use crate::report::progress::{Progress, TargetProgress};
 use crate::report::writer::ReportWriter;
 use crate::signal::Signal;
 
+/// Several targets: the least time between rewrites of one target's partial report files…
+const PARTIAL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// …and how much longer it grows with each target (`pipeline`).
+const PARTIAL_PER_TARGET: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub async fn run(args: RunArgs) -> Result<(), Error> {
     if args.target.several() {
         return execute_fleet(Fleet::from_run_args(&args, &ProcessEnv)?).await;
@@ -144,6 +149,12 @@ async fn pipeline(
     if shape == Shape::Several && !output.quiet {
         eprintln!("checking {} targets at once; reports in {}/<name>/", launched.len(), output.report_dir.display());
     }
+    // Each target's partial files are rewritten at most this often: one per 100 ms of targets, at least a second
+    // apart. Every rewrite serialises and redacts the report so far (about 200 KB with the probes' evidence); a
+    // hundred targets rewriting theirs every second spent a seventh of the run's CPU on files that only a killed
+    // process leaves behind (`benches/fleet.rs`, perf). The final files are written as always.
+    let partial_every =
+        PARTIAL_PER_TARGET.saturating_mul(u32::try_from(launched.len()).unwrap_or(u32::MAX)).max(PARTIAL_EVERY);
     let runs: Vec<_> = launched
         .into_iter()
         .map(|(Member { name, config }, target, started)| {
@@ -151,7 +162,7 @@ async fn pipeline(
             let (writer, progress): (Arc<ReportWriter>, Arc<dyn Observer>) = match shape {
                 Shape::One => (Arc::new(ReportWriter::new(dir)), Arc::new(Progress::new(output.color, output.quiet))),
                 Shape::Several => (
-                    Arc::new(ReportWriter::throttled(dir, std::time::Duration::from_secs(1))),
+                    Arc::new(ReportWriter::throttled(dir, partial_every)),
                     Arc::new(TargetProgress::new(&name, output.color, output.quiet, clock)),
                 ),
             };

@@ -82,6 +82,10 @@ impl Observer for ReportWriter {
                 report.partial = true;
                 report.interrupted_by = Some(UNFINISHED.into());
                 state.plan = info.plan.clone();
+                // Written just now: the next partial files are due after the throttle's wait, not at the first check.
+                if !self.partial_every.is_zero() {
+                    state.partial_at = Some(Instant::now());
+                }
                 // Every file at once, so that no file of an earlier run
                 // stays beside this run's (a summary, a badge).
                 if let Some(dir) = &self.dir {
