@@ -291,11 +291,7 @@ impl Session {
         let cut = after < self.options.rpc_timeout;
         let request = self.request(message, token_override, effect, after);
         let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
-        let result = timed(&self.timeline, &self.watch, rpc, started, after, answer).await;
-        let result = match result {
-            Err(RpcError::Timeout { rpc, after, .. }) if cut => Err(RpcError::Cut { rpc, after }),
-            other => other,
-        };
+        let result = timed(&self.timeline, &self.watch, rpc, started, Deadline { after, cut }, answer).await;
         if let Err(RpcError::Timeout { stuck, .. }) = &result
             && token_override.is_none()
         {
@@ -559,7 +555,7 @@ impl Session {
             }
             Ok(size)
         };
-        timed(&self.timeline, &self.watch, Rpc::Download, started, after, fetch).await
+        timed(&self.timeline, &self.watch, Rpc::Download, started, Deadline { after, cut: false }, fetch).await
     }
 
     /// Cached: several checks look at the same messages. A text or file name
@@ -699,6 +695,15 @@ const UNSENT: u64 = CHUNK as u64;
 /// message ids must not grow it without bound).
 const CACHE_LIMIT: usize = 4096;
 
+/// How long a call may take (`after`), and whether that is its caller's deadline ([`within`]) rather than
+/// `--rpc-timeout` (`cut`): a call past a cut deadline is told and recorded as [`RpcError::Cut`], not as the service's
+/// silence.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deadline {
+    pub(super) after: Duration,
+    pub(super) cut: bool,
+}
+
 /// Awaits `call` under the deadline `after` and records it on `timeline` as
 /// `rpc`, from `started`: its answer, or why there is none — the status the
 /// service sent, or our own deadline.
@@ -707,9 +712,10 @@ pub(super) async fn timed<T>(
     watch: &Http2Watch,
     rpc: Rpc,
     started: Duration,
-    after: Duration,
+    deadline: Deadline,
     call: impl Future<Output = Result<T, Status>>,
 ) -> Result<T, RpcError> {
+    let Deadline { after, cut } = deadline;
     let before = watch.seen();
     let result = match tokio::time::timeout(after, call).await {
         Ok(Ok(answer)) => Ok(answer),
@@ -717,6 +723,12 @@ pub(super) async fn timed<T>(
             Err(RpcError::classify(rpc, &status, timeline.now().saturating_sub(started), after, watch, &before))
         }
         Err(_) => Err(RpcError::Timeout { rpc, after, stuck: watch.stuck(&before) }),
+    };
+    // The caller's deadline passed, not `--rpc-timeout` (here, or as the `grpc-timeout` it was sent with): told, and
+    // recorded, as cut.
+    let result = match result {
+        Err(RpcError::Timeout { rpc, after, .. }) if cut => Err(RpcError::Cut { rpc, after }),
+        other => other,
     };
     timeline.push(What::Rpc(RpcRecord {
         name: rpc,

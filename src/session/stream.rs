@@ -249,7 +249,16 @@ impl Reader {
             let mut client = self.puppet.clone();
             let deadline = self.rpc_timeout.min(Duration::from_secs(1));
             let answer = async { client.event(request).await.map(Response::into_inner) };
-            match timed(&self.timeline, &self.watch, Rpc::Event, started, deadline, answer).await {
+            match timed(
+                &self.timeline,
+                &self.watch,
+                Rpc::Event,
+                started,
+                super::Deadline { after: deadline, cut: false },
+                answer,
+            )
+            .await
+            {
                 Ok(streaming) => {
                     let stream = self.opened.fetch_add(1, Ordering::SeqCst) + 1;
                     self.timeline.push(What::Subscribed { stream });

@@ -290,7 +290,9 @@ async fn slow_answers_keep_the_probes_inside_the_window() {
     let options = MockOptions {
         faults: vec![Fault::Slow],
         slow_delay: Duration::from_millis(1500),
-        heartbeat_interval: Duration::from_millis(200),
+        // A quiet stream: a step that failed in silence once asked the service whether it froze, one more slow
+        // answer past the window.
+        heartbeat_interval: Duration::from_secs(30),
         ..MockOptions::default()
     };
     let mock = MockServer::start(options).await.expect("mock starts");
@@ -322,6 +324,10 @@ async fn slow_answers_keep_the_probes_inside_the_window() {
         }
     }
     assert!(cut > 0, "no probe was cut by the window:\n{}", told(&report));
+    // The recording tells a cut call as cut, not as `--rpc-timeout` (10 s here: no call was given that long).
+    let recording = std::fs::read_to_string(ran.dir().join("timeline.jsonl")).expect("the recording");
+    assert!(!recording.contains("--rpc-timeout"), "a cut call recorded as the rpc timeout:\n{recording}");
+    assert!(recording.contains("when the caller's deadline passed"), "{recording}");
     mock.shutdown().await;
 }
 
