@@ -466,7 +466,13 @@ fn scope_for(context: &Context, suite: &Suite) -> Scope {
 
 fn skip_reason(context: &Context, check: &Check, scope: &Scope) -> Option<String> {
     if check.destructive && !context.settings.allow_destructive {
-        return Some("destructive (it logs the bot out or restarts it): run with --allow-destructive".to_owned());
+        return Some(match check.capability_row() {
+            Some(row) => format!(
+                "destructive (`{}` changes the account or what other people see): run with --allow-destructive",
+                row.text()
+            ),
+            None => "destructive (it logs the bot out or restarts it): run with --allow-destructive".to_owned(),
+        });
     }
     // A check whose every step needs a variable this run lacks has nothing to do.
     let conditions: Vec<&str> = check.steps.iter().map(|step| step.condition.as_deref().unwrap_or("")).collect();

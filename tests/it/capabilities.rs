@@ -123,7 +123,8 @@ async fn expect(fault: Fault, row: Row, outcome: Outcome, says: &str) {
     expect_with(fault, row, outcome, says, &[]).await;
 }
 
-/// [`expect`], where the rows that depend on `row` come to `untested`, saying "depends on".
+/// [`expect`], where the rows that depend on `row` come to `untested` (their source could not be made) or `partial`
+/// (their source was made, of another kind), saying "depends on".
 async fn expect_with(fault: Fault, row: Row, outcome: Outcome, says: &str, dependents: &[Row]) {
     let mock = support::mock(&[fault]).await;
     let (ran, report) = run(&mock, &[&PEERS[..], &["--allow-destructive"]].concat()).await;
@@ -140,7 +141,9 @@ async fn expect_with(fault: Fault, row: Row, outcome: Outcome, says: &str, depen
                     "{}: {note:?}",
                     other.key()
                 );
-                Outcome::Untested
+                let seen = outcomes[other.key()].0;
+                assert!(matches!(seen, Outcome::Untested | Outcome::Partial), "{}: {seen:?}", other.key());
+                seen
             }
             _ => conformant(*other),
         };
@@ -225,7 +228,8 @@ capability_fault!(
     Fault::UrlEchoAsText,
     Row::SendReceiveUrl,
     Outcome::Broken,
-    "typed text (7)"
+    "typed text (7)",
+    depending: Row::ForwardUrl
 );
 capability_fault!(
     an_echo_in_another_conversation_is_broken,
@@ -239,8 +243,37 @@ capability_fault!(
     Fault::GifAsImage,
     Row::SendGif,
     Outcome::Partial,
-    "sent as a still image"
+    "sent as a still image",
+    depending: Row::ForwardGif
 );
+
+/// A forward that keeps the type of a source that is not the row's kind shows no forward of that kind: a link that
+/// echoes as a text, forwarded as a text, is a partial `Forward graphic link`; a GIF that echoes as a still image, a
+/// partial `Forward GIF` (both were "supported"). The other forwards, whose sources are of their kind, stay supported.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forward_of_a_source_of_another_kind_is_partial() {
+    let mock = support::mock(&[Fault::UrlEchoAsText, Fault::GifAsImage]).await;
+    let (_ran, report) = run(&mock, &[]).await;
+    let outcomes = outcomes(&report);
+    let note = |row: Row| {
+        outcomes[row.key()].1.capability.as_ref().and_then(|capability| capability.note.clone()).unwrap_or_default()
+    };
+    for (row, typed, kind) in [(Row::ForwardUrl, "text (7)", "url"), (Row::ForwardGif, "image (6)", "emoticon")] {
+        assert_eq!(outcomes[row.key()].0, Outcome::Partial, "{row:?}: {}\n{}", note(row), told(&report));
+        assert!(note(row).contains(&format!("typed {typed}, not {kind}")), "{}", note(row));
+        assert!(note(row).contains(&format!("no {kind} was seen forwarded")), "{}", note(row));
+    }
+    for row in [
+        Row::ForwardText,
+        Row::ForwardPicture,
+        Row::ForwardAudio,
+        Row::ForwardVideo,
+        Row::ForwardFile,
+        Row::ForwardMiniProgram,
+    ] {
+        assert_eq!(outcomes[row.key()].0, Outcome::Supported, "{row:?}: {}", note(row));
+    }
+}
 
 capability_fault!(
     a_room_id_that_does_not_resolve_is_broken,

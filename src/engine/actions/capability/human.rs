@@ -93,8 +93,9 @@ impl Probe<'_> {
             }
             Interactive::Off if wanted.kinds.is_empty() => "needs a person: run with --interactive in a terminal",
             Interactive::Off if cut => {
-                "needs a person: run with --interactive in a terminal (the heartbeat window ended before the service \
-                 had answered for every message the run received, so what came is not known)"
+                "not decided within the heartbeat window: it ended before the service had answered for every message \
+                 the run received, so what came is not known (a longer --heartbeat-window gives it the time; with \
+                 --interactive in a terminal a person is asked to send one)"
             }
             Interactive::Off => {
                 "needs a person: run with --interactive in a terminal (nothing of its kind from another talker came \

@@ -284,7 +284,27 @@ impl Probe<'_> {
                 format!("the forward {} came typed {}", forwarded.id, Self::type_name(&forwarded)),
             ));
         }
-        Ok(Found::supported(expected, format!("forward {} typed {}", forwarded.id, Self::type_name(&forwarded))))
+        let seen = format!("forward {} typed {}", forwarded.id, Self::type_name(&forwarded));
+        // The forward kept the type — of a source that is not the row's kind (a link that echoed as a text, a GIF
+        // as a still image): no forward of that kind was seen.
+        if let Some(kind) = forwarded_kind(row)
+            && MessageKind::from_wire(source.r#type) != kind
+        {
+            let from = row.depends_on().map_or("", Row::text);
+            return Ok(Found::partial(
+                format!(
+                    "the message forwarded was typed {}, not {} ({}): it depends on `{from}`, which sends it so; no {} \
+                     was seen forwarded",
+                    Self::type_name(&source),
+                    kind.name(),
+                    kind.wire(),
+                    kind.name()
+                ),
+                expected,
+                seen,
+            ));
+        }
+        Ok(Found::supported(expected, seen))
     }
 
     pub(super) async fn recall(&self) -> Probing<Found> {
@@ -443,4 +463,20 @@ const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb";
 /// (CAPABILITIES.md row 12).
 fn voice_metadata() -> serde_json::Value {
     serde_json::json!({ "voiceLength": 1000, "duration": 1 })
+}
+
+/// The message kind a forward row is about: its source message must be of it for the forward to show that kind
+/// forwarded.
+fn forwarded_kind(row: Row) -> Option<MessageKind> {
+    Some(match row {
+        Row::ForwardText => MessageKind::Text,
+        Row::ForwardPicture => MessageKind::Image,
+        Row::ForwardUrl => MessageKind::Url,
+        Row::ForwardAudio => MessageKind::Audio,
+        Row::ForwardVideo => MessageKind::Video,
+        Row::ForwardFile => MessageKind::Attachment,
+        Row::ForwardGif => MessageKind::Emoticon,
+        Row::ForwardMiniProgram => MessageKind::MiniProgram,
+        _ => return None,
+    })
 }
