@@ -349,9 +349,12 @@ impl CheckRun {
         let stepped = self.dispatch(step).await;
         let stepped = match stepped {
             Ok(stepped) => stepped,
-            // A probe's outcome says itself why it is untested, within its window: no call after the window to ask
-            // whether the service froze (against a slow service, that call held every probe one answer longer).
-            Err(failure) if matches!(step.action, Action::Capability(_)) => return Err(failure),
+            // An untested probe says itself why, within its window: no call after the window to ask whether the
+            // service froze (against a slow service, that call held every probe one answer longer). A broken one is
+            // asked about: a service that froze is lost, not broken row by row.
+            Err(failure) if matches!(step.action, Action::Capability(_)) && failure.kind == Kind::Skip => {
+                return Err(failure);
+            }
             // Boxed as the steps are (see `dispatch`): it calls the service, rarely.
             Err(failure) => return Err(Box::pin(self.blame_silence(failure, from, began)).await),
         };
