@@ -67,6 +67,7 @@ impl CheckRun {
                 .into_iter()
                 .filter_map(|entry| {
                     let What::Event(event) = entry.what else { return None };
+                    let id = event.field("messageId").map(str::to_owned);
                     let Some(payload) = event.payload else {
                         trimmed += usize::from(!event.kept.is_whole());
                         return None;
@@ -74,7 +75,6 @@ impl CheckRun {
                     if event.kind != EventKind::Message {
                         return Some(Read::Other(entry.seq, entry.at, event.kind, payload));
                     }
-                    let id = payload.get("messageId").and_then(|id| id.as_str()).map(str::to_owned);
                     Some(Read::Message(entry.at, id))
                 })
                 .collect();
