@@ -367,8 +367,17 @@ async fn run_check_steps(
         ),
         Ok(check::Outcome { result: Ok(note) }) => report_for(planned, Verdict::Pass, note, None, started, took),
         Ok(check::Outcome { result: Err((failure, evidence)) }) => {
+            if failure.kind == check::Kind::Budget {
+                let reason = format!(
+                    "did not finish within its {} budget: it was spent before a wait could begin ({})",
+                    format_duration(budget),
+                    crate::redact::redact(&failure.summary)
+                );
+                return report_for(planned, Verdict::Timeout, Some(reason), Some(evidence), started, took);
+            }
             let verdict = match (failure.kind, check.severity) {
                 (check::Kind::Skip, _) => Verdict::Skip,
+                (check::Kind::Budget, _) => Verdict::Timeout,
                 (check::Kind::Error | check::Kind::Connection, _) => Verdict::Error,
                 (check::Kind::Fail, Severity::Must) => Verdict::Fail,
                 (check::Kind::Fail, Severity::Should) => Verdict::Warn,

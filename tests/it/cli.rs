@@ -6,7 +6,7 @@ use puppet_lint::exit;
 use puppet_lint::report::model::Verdict;
 use puppet_lint::vocab::capability::Outcome;
 
-use crate::support::{self, Cli, Scratch};
+use crate::support::{self, Cli, Scratch, verdict};
 
 #[test]
 fn help_teaches_commands_exit_codes_and_the_environment() {
@@ -396,6 +396,59 @@ fn timeout_is_the_suites_default_unless_the_run_sets_one() {
     let ran = Cli::new().args(["--mock", "--no-report", "--timeout", "7s", "--suite"]).arg_path(&suite).run();
     // The value, not the template: `timeout is "7s"`.
     ran.code(exit::FAILURE).stdout_has("timeout is \"7s\"").stdout_has("timeout equals \"5m\"");
+}
+
+/// A wait that begins with the check's budget spent is a timeout, not the provider's failure (the service had
+/// no time to answer) — for an event, a message and a count alike; a wait the budget shortened but left time to
+/// is judged on that time, and one that ends on its own still fails.
+#[test]
+fn a_wait_the_budget_left_no_time_is_a_timeout_not_a_failure() {
+    let dir = Scratch::new("budget-cut");
+    let suite = dir.join("budget.yaml");
+    let check = |id: &str, level: &str, timeout: &str, steps: &[&str]| {
+        let steps: String = steps.iter().map(|step| format!("      - {step}\n")).collect();
+        format!(
+            "  - id: t.{id}\n    title: {id}\n    requirement: r\n    level: {level}\n    timeout: {timeout}\n    \
+             steps:\n{steps}"
+        )
+    };
+    let spend = "wait: { for: 2s }";
+    let checks = [
+        check("event-starved", "must", "1s", &[spend, "wait_for: { event: friendship, within: 30s }"]),
+        check(
+            "message-starved",
+            "must",
+            "1s",
+            &[spend, "wait_message: { text: \"never-said-${nonce}\", within: 30s }"],
+        ),
+        check("count-starved", "should", "1s", &[spend, "expect_count: { event: friendship, for: 30s, at_least: 1 }"]),
+        check("event-shortened", "must", "1s", &["wait_for: { event: friendship, within: 30s }"]),
+        check("event-own", "must", "20s", &["wait_for: { event: friendship, within: 500ms }"]),
+        check("count-own", "must", "20s", &["expect_count: { event: room-join, for: 500ms, at_least: 1 }"]),
+    ];
+    std::fs::write(&suite, format!("format: 1\nsuite: t\nversion: '1'\ntitle: T\nchecks:\n{}", checks.concat()))
+        .unwrap();
+    let ran = Cli::new().args(["--mock", "--no-capabilities", "--suite"]).arg_path(&suite).reports("budget-cut").run();
+    ran.code(exit::FAILURE);
+    let report = ran.report();
+    for (id, wanted) in [
+        ("t.event-starved", "no `friendship` event within"),
+        ("t.message-starved", "did not come back within"),
+        ("t.count-starved", "only 0 `friendship` event"),
+    ] {
+        let check = report.checks.iter().find(|check| check.id == id).unwrap();
+        let reason = check.reason.clone().unwrap_or_default();
+        assert_eq!(check.verdict, Verdict::Timeout, "{id}: {reason}");
+        assert!(
+            reason.starts_with("did not finish within its 1s budget: it was spent before a wait"),
+            "{id}: {reason}"
+        );
+        assert!(reason.contains(wanted), "{id}: {reason}");
+        assert!(check.evidence.is_some(), "{id}: the wait's evidence is kept");
+    }
+    for id in ["t.event-shortened", "t.event-own", "t.count-own"] {
+        assert_eq!(verdict(&report, id), Verdict::Fail, "{id}");
+    }
 }
 
 #[test]

@@ -382,7 +382,7 @@ fn the_fact_rules_fail_live_and_again_naming_event_field_value_and_rule() {
 fn big_payloads_with_one_head_are_no_storm_live_and_again() {
     // A storm is a should: the run warns, and passes.
     let run = Cli::new()
-        .args(["--mock", "--mock-fault", "big-event-storm", "--heartbeat-window", "1s", "--timeout", "3s", "--quiet"])
+        .args(["--mock", "--mock-fault", "big-event-storm", "--heartbeat-window", "1s", "--no-capabilities", "--quiet"])
         .reports("rejudge-big-storm")
         .run();
     run.code(exit::OK);

@@ -99,6 +99,11 @@ pub(super) enum Kind {
     Connection,
     /// The check cannot tell (what it needs is covered by another check).
     Skip,
+    /// A wait that began with (almost) nothing left of the check's budget ended without what it waited for: the
+    /// service had no time to answer, which is not failing to — the verdict is a timeout, with the wait's own
+    /// words. (A wait the budget shortened but left time to is judged on the time it had: a `--timeout` shorter
+    /// than a suite's waits is the user's choice.)
+    Budget,
 }
 
 #[derive(Debug)]
@@ -222,6 +227,10 @@ impl ProbedSlot {
     }
 }
 
+/// Less of the check's budget than this left when a wait begins, and the wait is no test of the service: it
+/// had no time to answer ([`Kind::Budget`]).
+const STARVED: Duration = Duration::from_millis(100);
+
 pub(super) struct Outcome {
     pub result: Result<Option<String>, (Failure, Evidence)>,
 }
@@ -232,6 +241,8 @@ pub(super) struct CheckRun {
     scope: Scope,
     marks: HashMap<String, Mark>,
     deadline: Instant,
+    /// Set when a wait of the current step began with less than [`STARVED`] of the budget left (`cap`).
+    starved: std::sync::atomic::AtomicBool,
     started: Duration,
     files_sent: u32,
     /// Something worth saying about a pass (a measurement).
@@ -257,6 +268,7 @@ impl CheckRun {
             scope,
             marks: HashMap::new(),
             deadline: Instant::now() + budget,
+            starved: std::sync::atomic::AtomicBool::new(false),
             started,
             files_sent: 0,
             note: None,
@@ -346,9 +358,18 @@ impl CheckRun {
         }
         let mark = Mark::action(&self.context.timeline);
         let (from, began) = (self.context.timeline.len(), self.context.timeline.now());
+        self.starved.store(false, std::sync::atomic::Ordering::Relaxed);
         let stepped = self.dispatch(step).await;
         let stepped = match stepped {
             Ok(stepped) => stepped,
+            // The budget was spent before the wait began: a timeout (see `Kind::Budget`).
+            Err(failure)
+                if failure.kind == Kind::Fail
+                    && self.starved.load(std::sync::atomic::Ordering::Relaxed)
+                    && Instant::now() >= self.deadline =>
+            {
+                return Err(Box::pin(self.blame_silence(Failure { kind: Kind::Budget, ..failure }, from, began)).await);
+            }
             // An untested probe says itself why, within its window: no call after the window to ask whether the
             // service froze (against a slow service, that call held every probe one answer longer). A broken one is
             // asked about: a service that froze is lost, not broken row by row.
@@ -372,7 +393,7 @@ impl CheckRun {
     /// broke. `from` and `began`:
     /// where the step started on the timeline.
     async fn blame_silence(&self, failure: Failure, from: usize, began: Duration) -> Failure {
-        if !matches!(failure.kind, Kind::Fail | Kind::Skip) {
+        if !matches!(failure.kind, Kind::Fail | Kind::Skip | Kind::Budget) {
             return failure;
         }
         let Ok(session) = self.session() else { return failure };
@@ -450,7 +471,11 @@ impl CheckRun {
 
     /// `now + duration`, but never past the check's budget.
     fn cap(&self, duration: Duration) -> Instant {
-        (Instant::now() + duration).min(self.deadline)
+        let now = Instant::now();
+        if self.deadline.saturating_duration_since(now) < STARVED.min(duration) {
+            self.starved.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        (now + duration).min(self.deadline)
     }
 
     fn within(&self, within: Option<&DurationExpr>) -> Result<(Instant, Duration), Failure> {

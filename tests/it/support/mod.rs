@@ -258,7 +258,21 @@ pub struct Ran {
 
 impl Ran {
     pub fn code(&self, expected: i32) -> &Ran {
-        assert_eq!(self.code, expected, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        // The verdicts that are not passes first: a CI log cuts a long checklist before its end.
+        let verdicts = ["fail ", "timeout ", "error ", "warn "];
+        let findings: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|line| line.split_once(' ').is_some_and(|(_, rest)| verdicts.iter().any(|v| rest.starts_with(v))))
+            .collect();
+        assert_eq!(
+            self.code,
+            expected,
+            "exit code\n--- findings\n{}\n--- stdout\n{}\n--- stderr\n{}",
+            findings.join("\n"),
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
