@@ -9,8 +9,8 @@
 //! What is hidden follows the secret, the part of a token after its last `_`
 //! (the server name before it is public): a service that echoes only that
 //! part, or 8 characters of it, or encodes it (base64, hex, `\u005f`, an
-//! HTML reference, a zero-width space inserted), shows it no more than one
-//! that echoes the token whole.
+//! HTML reference, a zero-width space inserted), or tells it in pieces (halves
+//! in two events), shows it no more than one that echoes the token whole.
 
 use std::borrow::Cow;
 use std::sync::{Mutex, RwLock};
@@ -19,7 +19,7 @@ mod decode;
 mod needles;
 
 pub use decode::is_format;
-use needles::{Forms, Found, Needles};
+use needles::{Forms, Found, Needles, Piece};
 
 /// The registered tokens, in a few automata: a new token gets one of its
 /// own, merged with the newest ones while they are no larger (so `n` tokens
@@ -93,7 +93,9 @@ const RUN_MASK: &str = "…";
 /// `text` with every registered token replaced by its [`mask`], and every
 /// run of 8 or more characters of a token's secret (a shorter secret: the
 /// whole of it, where it stands alone, if it has 4 characters or more)
-/// replaced by `…` — as it is, in any
+/// replaced by `…`, and every word made of pieces of a secret (4 characters
+/// or more each) that would bring what such words have shown of it, here and
+/// in earlier texts, to 8 characters (a secret told in halves) — as it is, in any
 /// ASCII case, in hex or base64, and once format characters are removed and
 /// `\u` escapes, HTML references and percent-encoding decoded.
 pub fn redact(text: &str) -> Cow<'_, str> {
@@ -139,20 +141,22 @@ impl Redactor {
 /// `text` masked, or `None` when it shows no secret.
 fn redact_once(secrets: &Secrets, text: &str) -> Option<String> {
     let mut found = Vec::new();
-    for needles in &secrets.levels {
-        needles.find(text.as_bytes(), |start, end| (start, end), &mut found);
+    // Per level of `secrets`: the pieces of its tokens found (see `needles`).
+    let mut pieces: Vec<Vec<Piece>> = secrets.levels.iter().map(|_| Vec::new()).collect();
+    for (needles, pieces) in secrets.levels.iter().zip(&mut pieces) {
+        needles.find(text.as_bytes(), |start, end| (start, end), &mut found, pieces);
     }
     if decode::needed(text, secrets.quotes) {
         let mut begin = 0;
         loop {
             let end = char_boundary(text, begin + decode::SLICE + decode::OVERLAP);
             let decoded = decode::decode(&text[begin..end], secrets.quotes);
-            for needles in &secrets.levels {
+            for (needles, pieces) in secrets.levels.iter().zip(&mut pieces) {
                 let original = |start, end| {
                     let (start, end) = decoded.original(start, end);
                     (begin + start, begin + end)
                 };
-                needles.find(&decoded.bytes, original, &mut found);
+                needles.find(&decoded.bytes, original, &mut found, pieces);
             }
             if end == text.len() {
                 break;
@@ -160,6 +164,20 @@ fn redact_once(secrets: &Secrets, text: &str) -> Option<String> {
             begin = char_boundary(text, begin + decode::SLICE);
         }
     }
+    // Pieces inside what is masked anyway (a run, the token) show nothing.
+    let masked_anyway = |piece: &Piece| found.iter().any(|span| span.start <= piece.start && piece.end <= span.end);
+    let mut judged = Vec::new();
+    for (needles, pieces) in secrets.levels.iter().zip(&pieces) {
+        let shown: Vec<&Piece> = pieces.iter().filter(|piece| !masked_anyway(piece)).collect();
+        let mut tokens: Vec<usize> = shown.iter().map(|piece| piece.token).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        for token in tokens {
+            let of_token: Vec<&Piece> = shown.iter().copied().filter(|piece| piece.token == token).collect();
+            needles.judge_pieces(token, &of_token, &mut judged);
+        }
+    }
+    found.append(&mut judged);
     (!found.is_empty()).then(|| masked(text, found))
 }
 
@@ -384,6 +402,45 @@ mod tests {
         let error = std::io::Error::other(std::io::Error::other("token insecure_chain-0123456789 refused"));
         let chain = error_chain(&error);
         assert!(!chain.contains("0123456789"), "{chain}");
+    }
+
+    /// A secret told in pieces under 8 characters: each word made of its pieces counts, and a word that would
+    /// make 8 of its characters shown — with those in the same text or shown before — is masked.
+    #[test]
+    fn a_secret_told_in_pieces_shows_at_most_seven_of_its_characters() {
+        let hex = |text: &str| text.bytes().map(|byte| format!("{byte:02x}")).collect::<String>();
+        // Halves in two texts (two events, two lines): the first shows 7, the second would complete it.
+        register("pieces_Zq8vTn4Lp0Wk2R");
+        assert_eq!(redact("first half Zq8vTn4"), "first half Zq8vTn4");
+        assert_eq!(redact("second half Lp0Wk2R"), "second half …");
+        assert_eq!(redact("SECOND HALF LP0WK2R"), "SECOND HALF …", "in any case");
+        assert_eq!(redact("again: zq8vtn4"), "again: zq8vtn4", "what has shown already tells nothing more");
+        // Thirds in one JSON text, each under 8.
+        register("pieces_Kq7Wm2Zx9Rt4Pv6Ny3Ls");
+        let json = r#"{"a":"Kq7Wm2Z","b":"x9Rt4Pv","c":"6Ny3Ls"}"#;
+        let shown = redact(json).into_owned();
+        assert_eq!(shown, r#"{"a":"…","b":"…","c":"…"}"#);
+        // Reversed halves joined into one word.
+        register("pieces_Hj5Tr8Gm3Df6W");
+        assert_eq!(redact("token m3Df6WHj5Tr8G here"), "token … here");
+        // Halves in hex, in one text; and \u-escaped halves.
+        register("pieces_Zu4Nb7Yc1Xe8");
+        let shown = redact(&format!("{} and {}", hex("Zu4Nb7"), hex("Yc1Xe8"))).into_owned();
+        assert_eq!(shown, "… and …");
+        register("pieces_Pw3Qe9Ra5Sd1");
+        let escaped: String = "Pw3Qe9 Ra5Sd1".chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let shown = redact(&escaped).into_owned();
+        assert!(!shown.contains("\\u0050\\u0077"), "{shown}");
+    }
+
+    /// What is not a secret's pieces stays: a piece inside a longer word (`mock` in `mock-msg-35`, four
+    /// characters in a digest), and pieces under 8 characters in all.
+    #[test]
+    fn words_that_only_hold_a_piece_are_not_masked() {
+        register("insecure_mock-9d3c7b1a");
+        let text = "mock-msg-35 from mock-contact-alice, digest 00ff9d3c7b00aa, mock: 9d3c7bx";
+        assert_eq!(redact(text), text);
+        assert_eq!(redact(text), text, "and not after it has been seen");
     }
 
     #[test]

@@ -1,10 +1,19 @@
 //! What [`super::redact`] looks for, worked out once per token: the token
-//! itself, and every run of 8 characters of its secret (the part after its
+//! itself, every run of 8 characters of its secret (the part after its
 //! last `_`) as it is, in hex and in base64 (standard and URL-safe, at each
-//! of the 3 byte alignments) — all in one Aho-Corasick automaton, matched
-//! ignoring ASCII case, so a text is read once whatever the number of forms.
+//! of the 3 byte alignments), and every run of 4 (a [`PIECE`]) as it is and in
+//! hex — all in one Aho-Corasick automaton, matched ignoring ASCII case, so a
+//! text is read once whatever the number of forms.
+//!
+//! Pieces: a secret told in parts (`BravoSe` here, `cret222` there, each under
+//! 8 characters) is no less told. The characters of a secret that words made
+//! wholly of its pieces have shown are remembered per token ([`Forms::seen`]);
+//! the pieces of a text that would bring them to [`RUN`] or more are masked —
+//! so at most 7 characters of a secret are ever shown, in one run or in
+//! several.
 
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use aho_corasick::AhoCorasick;
 use base64::Engine;
@@ -14,6 +23,9 @@ use base64::Engine;
 pub(super) const RUN: usize = 8;
 /// The shortest secret masked apart from its token.
 const SHORTEST: usize = 4;
+/// The shortest piece of a secret counted as one (a shorter one is too
+/// common in other text to say anything).
+pub(super) const PIECE: usize = 4;
 
 /// The needles of some tokens.
 pub(super) struct Needles {
@@ -31,6 +43,8 @@ pub(super) struct Forms {
     pub token: String,
     needles: Vec<(Vec<u8>, Role)>,
     mask: String,
+    /// Which characters of the secret words made of its pieces have shown so far (one flag per character).
+    seen: Mutex<Vec<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +54,25 @@ struct Role {
     /// Matched only where it stands alone: a token or secret under 8
     /// characters (`x`, `e`) also occurs inside other words.
     standalone: bool,
+    /// A [`PIECE`] of the secret from this character on, not a run: it counts only inside a word made of
+    /// pieces, and is masked only once enough of the secret has shown ([`Forms::seen`]).
+    piece: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Kind {
     token: usize,
     role: Role,
+}
+
+/// A piece of a token's secret found in a word made of such pieces: where, in the original text, and which
+/// characters of the secret it shows.
+pub(super) struct Piece {
+    /// The token's index in its [`Needles`].
+    pub token: usize,
+    pub start: usize,
+    pub end: usize,
+    pub secret: Range<usize>,
 }
 
 /// Where a needle was found in the original text, and what replaces it
@@ -60,7 +87,7 @@ impl Forms {
     pub fn new(token: &str) -> Arc<Forms> {
         let mut needles = Vec::new();
         let short = token.chars().count() < RUN;
-        needles.push((token.as_bytes().to_vec(), Role { whole: true, standalone: short }));
+        needles.push((token.as_bytes().to_vec(), Role { whole: true, standalone: short, piece: None }));
         let secret = super::secret_of(token);
         let starts: Vec<usize> = secret.char_indices().map(|(at, _)| at).chain([secret.len()]).collect();
         let chars = starts.len() - 1;
@@ -68,10 +95,16 @@ impl Forms {
             // Under 4 characters (`a_b`, `flag_token_1`) a secret is no secret,
             // and masking it would mask every `b` or `1` that stands alone.
             if secret.len() < token.len() && chars >= SHORTEST {
-                needles.push((secret.as_bytes().to_vec(), Role { whole: false, standalone: true }));
+                needles.push((secret.as_bytes().to_vec(), Role { whole: false, standalone: true, piece: None }));
             }
         } else {
-            let run = Role { whole: false, standalone: false };
+            for first in 0..=chars - PIECE {
+                let piece = &secret.as_bytes()[starts[first]..starts[first + PIECE]];
+                let role = Role { whole: false, standalone: false, piece: Some(first) };
+                needles.push((piece.to_vec(), role));
+                needles.push((hex(piece), role));
+            }
+            let run = Role { whole: false, standalone: false, piece: None };
             for first in 0..=chars - RUN {
                 let window = &secret.as_bytes()[starts[first]..starts[first + RUN]];
                 needles.push((window.to_vec(), run));
@@ -97,7 +130,25 @@ impl Forms {
         // that mean nothing there.
         let safe = |c: char| if c.is_alphanumeric() || "_-.~…".contains(c) { c } else { '?' };
         let mask = super::mask(token).chars().map(safe).collect();
-        Arc::new(Forms { token: token.to_owned(), needles, mask })
+        let seen = Mutex::new(vec![false; chars]);
+        Arc::new(Forms { token: token.to_owned(), needles, mask, seen })
+    }
+
+    /// Whether the pieces of the secret in `shown` (character ranges), with those shown before, would show
+    /// [`RUN`] characters or more: then they are masked; else they are shown, and remembered.
+    pub fn too_much(&self, shown: &[Range<usize>]) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut would = seen.clone();
+        for at in shown.iter().flat_map(Clone::clone) {
+            if let Some(flag) = would.get_mut(at) {
+                *flag = true;
+            }
+        }
+        let too_much = would.iter().filter(|flag| **flag).count() >= RUN;
+        if !too_much {
+            *seen = would;
+        }
+        too_much
     }
 }
 
@@ -121,23 +172,67 @@ impl Needles {
 
     /// Pushes to `found` every needle in `haystack` (all of them, also where
     /// they overlap), its span mapped to the original text by `original`.
+    ///
+    /// Pieces go to `pieces`, only those inside a word made wholly of pieces of one secret (`cret222` alone,
+    /// or `cret222BravoSe`; not the `mock` of `mock-msg-35`).
     pub fn find<'a>(
         &'a self,
         haystack: &[u8],
         original: impl Fn(usize, usize) -> (usize, usize),
         found: &mut Vec<Found<'a>>,
+        pieces: &mut Vec<Piece>,
     ) {
         // The common case, first and fast: nothing to mask.
         if !self.automaton.is_match(haystack) {
             return;
         }
+        // (token, start, end, first character of the secret) in `haystack`.
+        let mut hits: Vec<(usize, usize, usize, usize)> = Vec::new();
         for matched in self.automaton.find_overlapping_iter(haystack) {
             let Kind { token, role } = self.kinds[matched.pattern().as_usize()];
+            if let Some(first) = role.piece {
+                hits.push((token, matched.start(), matched.end(), first));
+                continue;
+            }
             if role.standalone && !standalone(haystack, matched.start(), matched.end()) {
                 continue;
             }
             let (start, end) = original(matched.start(), matched.end());
             found.push(Found { start, end, mask: role.whole.then(|| self.masks[token].as_str()) });
+        }
+        if hits.is_empty() {
+            return;
+        }
+        hits.sort_unstable();
+        // The hits of one token that overlap or touch make a span; a span that is a whole word is pieces.
+        let mut rest = hits.as_slice();
+        while let Some(&(token, start, mut end, _)) = rest.first() {
+            let mut taken = 1;
+            while let Some(&(next, next_start, next_end, _)) = rest.get(taken)
+                && next == token
+                && next_start <= end
+            {
+                end = end.max(next_end);
+                taken += 1;
+            }
+            let (span, after) = rest.split_at(taken);
+            rest = after;
+            if !standalone(haystack, start, end) {
+                continue;
+            }
+            for &(token, start, end, first) in span {
+                let (start, end) = original(start, end);
+                pieces.push(Piece { token, start, end, secret: first..first + PIECE });
+            }
+        }
+    }
+
+    /// The pieces of `token` (its index) found in a text, masked when they show too much of its secret
+    /// (see [`Forms::too_much`]).
+    pub fn judge_pieces<'a>(&'a self, token: usize, pieces: &[&Piece], found: &mut Vec<Found<'a>>) {
+        let shown: Vec<Range<usize>> = pieces.iter().map(|piece| piece.secret.clone()).collect();
+        if self.tokens[token].too_much(&shown) {
+            found.extend(pieces.iter().map(|piece| Found { start: piece.start, end: piece.end, mask: None }));
         }
     }
 }

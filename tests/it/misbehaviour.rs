@@ -523,11 +523,12 @@ fn control_characters_never_reach_the_terminal_or_the_reports() {
     }
 }
 
-/// A provider that echoes the token it was sent: the token still never shows.
+/// A provider that echoes the token it was sent: the token still never shows, nor more than 7 characters of its
+/// secret in pieces (a secret of 14 characters: each half, each third, is under 8).
 #[test]
 fn an_echoed_token_is_never_shown() {
     let _shared = CORES.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let token = support::fresh_token();
+    let token = format!("insecure_Tk{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let listen = free_address();
     let provider = Cli::new()
         .args([
@@ -561,13 +562,16 @@ fn an_echoed_token_is_never_shown() {
     // character inside, base64, hex, split in two), read back by a detector of the tests' own.
     let secret = token.rsplit('_').next().expect("a secret part");
     let secrets = crate::support::leak::Secrets::new([secret]);
+    let pieces = |text: &str| crate::support::leak::characters_told_in_pieces(text, secret);
     for (name, text) in [("stdout", &outcome.ran.stdout), ("stderr", &outcome.ran.stderr)] {
         assert_eq!(secrets.readable_in(text), None, "{name} shows the secret");
+        assert!(pieces(text) < 8, "{name} tells {} characters of the secret in pieces", pieces(text));
     }
     let files = outcome.files();
     assert!(files.len() >= 5, "every report file written: {files:?}");
     for (path, text) in files {
         assert_eq!(secrets.readable_in(&text), None, "{} shows the secret", path.display());
+        assert!(pieces(&text) < 8, "{} tells {} characters of the secret in pieces", path.display(), pieces(&text));
     }
 }
 

@@ -817,16 +817,16 @@ const HUGE: usize = 8 << 20;
 
 /// `control-chars`: what a terminal must not obey — colour, a cleared
 /// screen, a window title, a bell, a carriage return, a C1 CSI, NUL.
-/// The token as servers and proxies echo it back (`token-echo`): as sent,
-/// its secret part alone, case changed, JSON-escaped, its `_` escaped
-/// (`\u005f`, `&#95;`, `%5F`), percent-encoded, a zero-width character
-/// inside, base64 and hex (of the token and of the secret), and split in two
-/// halves.
 /// Now, in whole seconds since the Unix epoch (room events' unit).
 fn unix_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
+/// The token as servers and proxies echo it back (`token-echo`): as sent,
+/// its secret part alone, case changed, JSON-escaped, its `_` escaped
+/// (`\u005f`, `&#95;`, `%5F`), percent-encoded, a zero-width character
+/// inside, base64 and hex (of the token and of the secret), and in pieces:
+/// halves, halves swapped and joined, halves in hex, thirds.
 fn token_echoes(token: &str) -> Vec<String> {
     use base64::Engine as _;
     let secret = token.rsplit('_').next().unwrap_or(token);
@@ -834,8 +834,11 @@ fn token_echoes(token: &str) -> Vec<String> {
     let percent: String = token.bytes().map(|byte| format!("%{byte:02X}")).collect();
     let hex = |text: &str| text.bytes().map(|byte| format!("{byte:02x}")).collect::<String>();
     let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
-    let middle = secret.len() / 2;
-    let zero_width = format!("{}\u{200b}{}", &secret[..middle.min(4)], &secret[middle.min(4)..]);
+    let [first, second, _] = thirds(secret);
+    let middle = (first.len() + second.len()) / 2;
+    let middle = (middle..=secret.len()).find(|at| secret.is_char_boundary(*at)).unwrap_or(secret.len());
+    let inside = (middle.min(4)..=secret.len()).find(|at| secret.is_char_boundary(*at)).unwrap_or(secret.len());
+    let zero_width = format!("{}\u{200b}{}", &secret[..inside], &secret[inside..]);
     vec![
         format!("token \"{token}\" expired"),
         format!("secret {secret}"),
@@ -852,7 +855,23 @@ fn token_echoes(token: &str) -> Vec<String> {
         hex(secret).to_ascii_uppercase(),
         format!("first half {}", &secret[..middle]),
         format!("second half {}", &secret[middle..]),
+        format!("halves swapped {}{}", &secret[middle..], &secret[..middle]),
+        format!("hex halves {} {}", hex(&secret[..middle]), hex(&secret[middle..])),
+        format!("thirds {}", thirds(secret).join(" / ")),
     ]
+}
+
+/// `secret` in three parts (at character boundaries).
+fn thirds(secret: &str) -> [&str; 3] {
+    let at = |part: usize| {
+        let mut cut = secret.len() * part / 3;
+        while !secret.is_char_boundary(cut) {
+            cut += 1;
+        }
+        cut
+    };
+    let (first, second) = (at(1), at(2));
+    [&secret[..first], &secret[first..second], &secret[second..]]
 }
 
 /// What `control-chars` adds to the version, status details and texts:

@@ -256,6 +256,30 @@ impl Secrets {
     }
 }
 
+/// How many characters of `secret` (ASCII) a reader of `output` can gather from words that are pieces of it:
+/// every word (letters, digits, `-`) of 4 characters or more found in the secret, ignoring ASCII case, as it is
+/// or hex-decoded, marks the characters it covers (each place it occurs), over the whole output.
+pub fn characters_told_in_pieces(output: &str, secret: &str) -> usize {
+    let secret = secret.to_ascii_lowercase();
+    let mut told = vec![false; secret.len()];
+    let mut mark = |word: &str| {
+        if word.len() < 4 {
+            return;
+        }
+        for (at, _) in secret.match_indices(word) {
+            told[at..at + word.len()].iter_mut().for_each(|flag| *flag = true);
+        }
+    };
+    for word in output.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        let word = word.to_ascii_lowercase();
+        mark(&word);
+        if word.len() % 2 == 0 && word.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            mark(&String::from_utf8_lossy(&hex_decode(word.as_bytes())).to_ascii_lowercase());
+        }
+    }
+    told.iter().filter(|flag| **flag).count()
+}
+
 /// A run of 8 characters of `secret` that a reader of `output` can read (see [`Secrets::readable_in`]).
 pub fn a_run_of_the_secret(output: &str, secret: &str) -> Option<String> {
     Secrets::new([secret]).readable_in(output)
