@@ -139,6 +139,15 @@ pub fn render(report: &Report, look: &Look) -> String {
                     certification.total
                 )
             }
+            None if certification.unrequired.is_some() => {
+                let probes =
+                    report.checks.iter().any(|check| check.suite == certification.suite && check.capability.is_some());
+                format!(
+                    "no level (its levels require {} checks, and this run has none{})",
+                    certification.unrequired.as_deref().unwrap_or_default(),
+                    if probes { ": --require ROW makes a row `must`" } else { "" }
+                )
+            }
             None => {
                 let skipped = report
                     .checks

@@ -21,7 +21,7 @@ pub mod model;
 pub mod progress;
 pub mod writer;
 
-use model::{Report, Verdict};
+use model::{CheckReport, Report, Verdict};
 
 use crate::suite::Severity;
 
@@ -37,6 +37,9 @@ pub struct Certification {
     pub total: usize,
     /// Some of the suite's checks were not selected: no level can be reached.
     pub partial: bool,
+    /// The suite's first level requires checks of these levels (`must`), and the run had none of them: no level
+    /// is reached vacuously (the capability suite without `--require`).
+    pub unrequired: Option<String>,
 }
 
 impl Certification {
@@ -44,6 +47,7 @@ impl Certification {
     pub fn message(&self) -> String {
         match &self.level {
             Some((level, _)) => format!("L{level} · {}/{}", self.passed, self.total),
+            None if self.unrequired.is_some() => format!("nothing required · {}/{}", self.passed, self.total),
             None => format!("uncertified · {}/{}", self.passed, self.total),
         }
     }
@@ -51,6 +55,7 @@ impl Certification {
     /// shields.io colour names, by how high the level reached is.
     pub fn color(&self) -> &'static str {
         match &self.level {
+            None if self.unrequired.is_some() => "lightgrey",
             None => "red",
             Some((level, _)) if self.levels > 0 && *level as usize >= self.levels => "brightgreen",
             Some(_) => "green",
@@ -61,18 +66,20 @@ impl Certification {
 /// Level reached per suite. A level counts only checks that passed: a
 /// skipped `must` check (say, destructive without --allow-destructive) was
 /// not shown to hold, so it does not certify; nor does a run of only some
-/// of a suite's checks.
+/// of a suite's checks, nor one with no check the level requires (the
+/// capability suite's rows are `should` unless `--require` names them).
 pub fn certify(report: &Report) -> Vec<Certification> {
     report
         .suites
         .iter()
         .map(|suite| {
             let checks: Vec<_> = report.checks.iter().filter(|check| check.suite == suite.id).collect();
+            let required = |severities: &[Severity]| -> Vec<&&CheckReport> {
+                checks.iter().filter(|check| severities.contains(&check.level)).collect()
+            };
             let holds = |severities: &[Severity]| {
-                checks
-                    .iter()
-                    .filter(|check| severities.contains(&check.level))
-                    .all(|check| check.verdict == Verdict::Pass)
+                let required = required(severities);
+                !required.is_empty() && required.iter().all(|check| check.verdict == Verdict::Pass)
             };
             let mut levels = suite.levels.clone();
             levels.sort_by_key(|level| level.level);
@@ -82,6 +89,17 @@ pub fn certify(report: &Report) -> Vec<Certification> {
                 .take_while(|level| !partial && !checks.is_empty() && holds(&level.requires))
                 .last()
                 .map(|level| (level.level, level.name.clone()));
+            let unrequired = levels
+                .first()
+                .filter(|first| !partial && !checks.is_empty() && required(&first.requires).is_empty())
+                .map(|first| {
+                    first
+                        .requires
+                        .iter()
+                        .map(|severity| format!("`{}`", severity.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                });
             Certification {
                 suite: suite.id.clone(),
                 level,
@@ -89,6 +107,7 @@ pub fn certify(report: &Report) -> Vec<Certification> {
                 passed: checks.iter().filter(|check| check.verdict == Verdict::Pass).count(),
                 total: checks.len().max(suite.checks),
                 partial,
+                unrequired,
             }
         })
         .collect()

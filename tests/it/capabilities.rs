@@ -504,9 +504,22 @@ async fn a_required_row_binds_and_an_unknown_one_is_refused() {
     let check = report.checks.iter().find(|check| check.id == "capability.room-qrcode").expect("the row's check");
     assert_eq!(check.verdict, Verdict::Fail, "{check:?}");
     assert!(check.capability.as_ref().is_some_and(|capability| capability.required));
-    // Required and supported: the run passes.
+    // Required and supported: the run passes, and earns the capability suite's level.
     let (ran, _) = run(&mock, &["--require", "send-receive-text,Group list"]).await;
-    ran.code(exit::OK);
+    ran.code(exit::OK).stdout_has("certification wechaty-puppet-capabilities: level 1 (capable), ");
+    // Nothing required: no level is earned by default (none is vacuously held), and the line says how to.
+    let (ran, report) = run(&mock, &[]).await;
+    ran.code(exit::OK).stdout_has(
+        "certification wechaty-puppet-capabilities: no level (its levels require `must` checks, and this run has \
+         none: --require ROW makes a row `must`)",
+    );
+    let certification = puppet_lint::report::certify(&report)
+        .into_iter()
+        .find(|certification| certification.suite == "wechaty-puppet-capabilities")
+        .expect("the capability suite's");
+    assert_eq!(certification.level, None);
+    assert!(certification.message().starts_with("nothing required · "), "{}", certification.message());
+    assert_eq!(certification.color(), "lightgrey");
     mock.shutdown().await;
     Cli::new()
         .args(["--mock", "--require", "Send Mini Programs", "--no-report"])
