@@ -196,6 +196,14 @@ fn char_boundary(text: &str, mut at: usize) -> usize {
 /// replaced: by a token's mask where a whole token was found, else by `…`.
 fn masked(text: &str, mut found: Vec<Found<'_>>) -> String {
     for span in &mut found {
+        // Whole characters only (a span read in a decoded view may end inside one of the original's).
+        span.end = span.end.min(text.len());
+        while !text.is_char_boundary(span.start) {
+            span.start -= 1;
+        }
+        while !text.is_char_boundary(span.end) {
+            span.end += 1;
+        }
         // Whole escapes only: half of one left would break the JSON around.
         if let Some((start, _)) = decode::escape_around(text, span.start) {
             span.start = start;

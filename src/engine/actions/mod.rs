@@ -227,8 +227,8 @@ impl ProbedSlot {
     }
 }
 
-/// Less of the check's budget than this left when a wait begins, and the wait is no test of the service: it
-/// had no time to answer ([`Kind::Budget`]).
+/// Less of the check's budget than this (or than a tenth of a budget under a second) left when a wait begins,
+/// and the wait is no test of the service: it had no time to answer ([`Kind::Budget`]).
 const STARVED: Duration = Duration::from_millis(100);
 
 pub(super) struct Outcome {
@@ -243,6 +243,8 @@ pub(super) struct CheckRun {
     deadline: Instant,
     /// Set when a wait of the current step began with less than [`STARVED`] of the budget left (`cap`).
     starved: std::sync::atomic::AtomicBool,
+    /// Less than this left of the budget when a wait begins starves it: [`STARVED`], or a tenth of a short budget.
+    starved_below: Duration,
     started: Duration,
     files_sent: u32,
     /// Something worth saying about a pass (a measurement).
@@ -269,6 +271,7 @@ impl CheckRun {
             marks: HashMap::new(),
             deadline: Instant::now() + budget,
             starved: std::sync::atomic::AtomicBool::new(false),
+            starved_below: STARVED.min(budget / 10),
             started,
             files_sent: 0,
             note: None,
@@ -472,7 +475,7 @@ impl CheckRun {
     /// `now + duration`, but never past the check's budget.
     fn cap(&self, duration: Duration) -> Instant {
         let now = Instant::now();
-        if self.deadline.saturating_duration_since(now) < STARVED.min(duration) {
+        if self.deadline.saturating_duration_since(now) < self.starved_below.min(duration) {
             self.starved.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         (now + duration).min(self.deadline)
