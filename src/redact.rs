@@ -117,6 +117,50 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `text` — a short text a third party chose, such as a discovery service's error body — tells 8
+/// characters of a registered secret (all of a shorter one) when read loosely: letters and digits alone (spaced,
+/// dotted into groups), forwards or reversed, and each word decoded from base64, base32 or hex — in pieces of 4 or
+/// more, wherever they stand. Such a text is not shown at all: [`redact`] masks what a text shows as it is, not
+/// every way a peer that knows the token can spell it. Loose on purpose (a false alarm hides a diagnostic, no more);
+/// for texts of a few KiB, not for every output.
+pub fn tells_a_secret(text: &str) -> bool {
+    let loose = |bytes: &[u8]| -> Vec<u8> {
+        bytes.iter().filter(|byte| byte.is_ascii_alphanumeric()).map(u8::to_ascii_lowercase).collect()
+    };
+    let mut views = vec![loose(text.as_bytes())];
+    let encoded = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+    for word in text.split(|c: char| !encoded(c)).filter(|word| word.len() >= 6) {
+        use base64::Engine as _;
+        let bare = word.trim_end_matches('=');
+        let decoded = [
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(bare).ok(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(bare).ok(),
+            data_encoding::BASE32_NOPAD.decode(bare.to_ascii_uppercase().as_bytes()).ok(),
+            data_encoding::HEXLOWER_PERMISSIVE.decode(bare.as_bytes()).ok(),
+        ];
+        views.extend(decoded.into_iter().flatten().map(|bytes| loose(&bytes)));
+    }
+    let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    secrets.levels.iter().flat_map(|level| level.tokens.iter()).any(|forms| {
+        let secret = loose(secret_of(&forms.token).as_bytes());
+        if secret.len() < 4 {
+            return false;
+        }
+        let needed = secret.len().min(8);
+        let reversed: Vec<u8> = secret.iter().rev().copied().collect();
+        [secret.as_slice(), reversed.as_slice()].iter().any(|spelled| {
+            let mut told = vec![false; spelled.len()];
+            for at in 0..=spelled.len() - 4 {
+                let piece = &spelled[at..at + 4];
+                if views.iter().any(|view| view.windows(4).any(|window| window == piece)) {
+                    told[at..at + 4].iter_mut().for_each(|flag| *flag = true);
+                }
+            }
+            told.iter().filter(|flag| **flag).count() >= needed
+        })
+    })
+}
+
 /// One token's redaction, apart from the registered ones: for text that
 /// comes with a token puppet-lint must not register for the whole process
 /// (a token a peer chose — registering it would let a peer mask any text).
@@ -460,6 +504,28 @@ mod tests {
                 let told: usize = [first, second].into_iter().filter(|piece| shown.contains(piece)).map(str::len).sum();
                 assert!(told < 8, "{token}: {shown:?}");
             }
+        }
+    }
+
+    /// A third party's text that spells a secret loosely — spaced, dotted into groups, reversed, base32, base64 of
+    /// each half — tells it; an ordinary error body does not.
+    #[test]
+    fn a_text_that_spells_a_secret_loosely_tells_it() {
+        use base64::Engine as _;
+        let secret = "Vq3Lm8Tz5Rk1";
+        register(&format!("loose_{secret}"));
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        for body in [
+            "not found: V q 3 L m 8 T z 5 R k 1".to_owned(),
+            "tok: Vq3L.m8Tz.5Rk1".to_owned(),
+            format!("tok: {}", secret.chars().rev().collect::<String>()),
+            format!("tok: {}", data_encoding::BASE32.encode(secret.as_bytes())),
+            format!("halves {} {}", b64("Vq3Lm8"), b64("Tz5Rk1")),
+        ] {
+            assert!(tells_a_secret(&body), "{body}");
+        }
+        for body in ["{\"message\":\"token not found\"}", "<html><body>404 Not Found</body></html>", ""] {
+            assert!(!tells_a_secret(body), "{body}");
         }
     }
 

@@ -175,6 +175,11 @@ fn body_excerpt(body: &str) -> String {
     if body.is_empty() {
         return String::new();
     }
+    // The discovery service knows the token and may spell it in ways no redaction reads (reversed, spaced, in
+    // base32): a body that does is not quoted at all.
+    if redact::tells_a_secret(body) {
+        return format!(" (its body, {} bytes, is not shown: read loosely, it spells the token)", body.len());
+    }
     // Redact first: a cut could split a token and leave its start unmasked.
     let body = redact::redact(body);
     let mut excerpt: String = body.chars().take(200).collect();

@@ -97,6 +97,29 @@ async fn discover_prints_the_address_or_says_why_not() {
     ran.code(exit::UNREACHABLE).stderr_has("cannot reach the discovery service").never_shows(TOKEN);
 }
 
+/// A discovery service that answers 404 with the secret spelled loosely (reversed, spaced, dotted into groups,
+/// base32, base64 of each half) is not quoted: the error says the body is not shown, and no form of it is output.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_body_that_spells_the_token_is_not_quoted() {
+    use base64::Engine as _;
+    let secret = "Wd4Hs7Kp2Nq9";
+    let token = format!("acme_{secret}");
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let spaced: String = secret.chars().map(|c| format!("{c} ")).collect();
+    for body in [
+        format!("tok: {}", secret.chars().rev().collect::<String>()),
+        format!("tok: {spaced}"),
+        "tok: Wd4H.s7Kp.2Nq9".to_owned(),
+        format!("tok: {}", data_encoding::BASE32.encode(secret.as_bytes())),
+        format!("tok: {} {}", b64("Wd4Hs7"), b64("Kp2Nq9")),
+    ] {
+        let missing = support::http::serve(vec![(404, body.as_str())]).await;
+        let ran = Cli::new().args(["discover", &token, "--authority", &missing.authority]).run_async().await;
+        ran.code(exit::UNREACHABLE).stderr_has("is not shown: read loosely, it spells the token").never_shows(&token);
+        assert!(!ran.stderr.contains(&body[5..]), "{body}: {}", ran.stderr);
+    }
+}
+
 /// A redirect is an error, as in the official client: nothing is sent to
 /// where it points (here a second loopback listener that would answer an
 /// address, and counts every connection), and the error names the status and
