@@ -140,6 +140,8 @@ pub fn tells_a_secret(text: &str) -> bool {
         ];
         views.extend(decoded.into_iter().flatten().map(|bytes| loose(&bytes)));
     }
+    // Every 4 letters and digits the views hold, once: each secret's pieces are then looked up, not searched for.
+    let grams: std::collections::HashSet<&[u8]> = views.iter().flat_map(|view| view.windows(4)).collect();
     let secrets = SECRETS.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     secrets.levels.iter().flat_map(|level| level.tokens.iter()).any(|forms| {
         let secret = loose(secret_of(&forms.token).as_bytes());
@@ -151,8 +153,7 @@ pub fn tells_a_secret(text: &str) -> bool {
         [secret.as_slice(), reversed.as_slice()].iter().any(|spelled| {
             let mut told = vec![false; spelled.len()];
             for at in 0..=spelled.len() - 4 {
-                let piece = &spelled[at..at + 4];
-                if views.iter().any(|view| view.windows(4).any(|window| window == piece)) {
+                if grams.contains(&spelled[at..at + 4]) {
                     told[at..at + 4].iter_mut().for_each(|flag| *flag = true);
                 }
             }
