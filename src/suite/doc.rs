@@ -126,7 +126,7 @@ pub enum StepDoc {
     /// one, or `size` bytes of pseudo-random content; `via` says how
     /// (`inline` base64 box, `upload` then a uuid box, or the deprecated
     /// `stream`). Captures `id`, `name`, `stem`, `mime`, `kind` (the message type its echo has, e.g. `image`;
-    /// empty where providers differ), `md5`, `size`, `via`.
+    /// empty where providers differ), `md5` (hashed only in a check that reads it), `size`, `via`.
     SendFile(SendFileDoc),
     /// `MessageFile` of a message, then its bytes: a uuid box through
     /// `Download`, an inline box decoded. With `md5`/`size`, they must be

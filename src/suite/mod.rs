@@ -351,6 +351,9 @@ pub enum FilesAction {
         /// Bytes of pseudo-random content (default: a small file of the type).
         size: Option<u64>,
         via: Via,
+        /// Whether the check reads the capture's `md5` (set by the compiler): a file nobody compares is counted as
+        /// it is sent, not hashed.
+        hashed: bool,
     },
     ExpectMime {
         name: Template,
@@ -367,6 +370,9 @@ pub enum FilesAction {
         size: Option<Template>,
         /// `false`: a box carrying its bytes inline fails.
         inline: bool,
+        /// Whether the bytes are hashed (set by the compiler): `md5` is given, or the check reads the capture's
+        /// `md5`; else they are only counted.
+        hashed: bool,
     },
     /// `Ding` → `dong` idle, then during an `Upload` of `size` bytes: the
     /// second under `factor` times the first.

@@ -160,22 +160,44 @@ pub fn extension_fits(mime: &str, extension: &str) -> bool {
 pub fn md5_hex(bytes: &[u8]) -> String {
     let mut digest = Digest::default();
     digest.add(bytes);
-    digest.md5_hex()
+    digest.md5().unwrap_or_default()
 }
 
 /// A file's size and md5 as its chunks go by: a download is judged without
-/// ever being whole in memory.
-#[derive(Clone, Default)]
+/// ever being whole in memory. [`Digest::counting`] counts without hashing: a
+/// check that never reads a file's md5 does not pay for it (5 MiB of md5 is
+/// about 8 ms of a core, and a hundred targets send and fetch theirs at once).
+#[derive(Clone)]
 pub struct Digest {
-    md5: md5::Md5,
+    /// `None`: counting only.
+    md5: Option<md5::Md5>,
     size: usize,
 }
 
+impl Default for Digest {
+    /// Counts and hashes.
+    fn default() -> Digest {
+        Digest { md5: Some(md5::Md5::default()), size: 0 }
+    }
+}
+
 impl Digest {
-    /// Counts and hashes the next chunk.
+    /// Counts and hashes when `hashing`, else only counts.
+    pub fn new(hashing: bool) -> Digest {
+        if hashing { Digest::default() } else { Digest::counting() }
+    }
+
+    /// Counts, never hashes: [`Digest::md5`] is `None`.
+    pub fn counting() -> Digest {
+        Digest { md5: None, size: 0 }
+    }
+
+    /// Counts (and hashes, unless counting only) the next chunk.
     pub fn add(&mut self, chunk: &[u8]) {
         use md5::Digest as _;
-        self.md5.update(chunk);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(chunk);
+        }
         self.size += chunk.len();
     }
 
@@ -184,10 +206,11 @@ impl Digest {
         self.size
     }
 
-    /// The md5 of the bytes seen so far, in lower-case hex.
-    pub fn md5_hex(&self) -> String {
+    /// The md5 of the bytes seen so far, in lower-case hex; `None` when counting only.
+    pub fn md5(&self) -> Option<String> {
         use md5::Digest as _;
-        self.md5.clone().finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+        let md5 = self.md5.clone()?;
+        Some(md5.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
     }
 }
 
@@ -347,9 +370,12 @@ mod tests {
                 assert_eq!(chunks.concat(), expected, "head {head:?}, size {size}, chunks of {chunk}");
             }
             let digest = made.digest();
-            assert_eq!((digest.size(), digest.md5_hex()), (size, md5_hex(&expected)));
+            assert_eq!((digest.size(), digest.md5()), (size, Some(md5_hex(&expected))));
         }
-        assert_eq!(MadeFile::of(b"abc").digest().md5_hex(), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(MadeFile::of(b"abc").digest().md5().as_deref(), Some("900150983cd24fb0d6963f7d28e17f72"));
+        let mut counted = Digest::counting();
+        counted.add(b"abc");
+        assert_eq!((counted.size(), counted.md5()), (3, None));
         assert_eq!(MadeFile::of(b"abc").chunks(2).collect::<Vec<_>>(), vec![b"ab".to_vec(), b"c".to_vec()]);
     }
 

@@ -28,14 +28,25 @@ use crate::suite::{FilesAction, Step, Template, Via};
 use crate::wire::filebox::{self, Digest, FileBox, MadeFile, Payload};
 use crate::wire::{EventKind, MessageKind};
 
+/// How `send_file` makes and sends its file.
+#[derive(Debug, Clone, Copy)]
+struct Sending {
+    /// Bytes of pseudo-random content (`None`: a small file of the type).
+    size: Option<u64>,
+    via: Via,
+    /// Whether the bytes are hashed as they go (the check reads the md5).
+    hashed: bool,
+}
+
 impl CheckRun {
     pub(super) async fn files_step(&mut self, step: &Step, action: &FilesAction) -> Result<Stepped, Failure> {
         match action {
-            FilesAction::SendFile { to, mime, name, size, via } => {
-                Ok(Stepped::captured(Box::pin(self.send_file(step, to, mime, name.as_ref(), *size, *via)).await?))
+            FilesAction::SendFile { to, mime, name, size, via, hashed } => {
+                let how = Sending { size: *size, via: *via, hashed: *hashed };
+                Ok(Stepped::captured(Box::pin(self.send_file(step, to, mime, name.as_ref(), how)).await?))
             }
-            FilesAction::DownloadFile { id, md5, size, inline } => Ok(Stepped::captured(
-                Box::pin(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline)).await?,
+            FilesAction::DownloadFile { id, md5, size, inline, hashed } => Ok(Stepped::captured(
+                Box::pin(self.download_file(step, id, md5.as_ref(), size.as_ref(), *inline, *hashed)).await?,
             )),
             FilesAction::DingDuringTransfer { size, factor } => {
                 Ok(Stepped::captured(Some(Box::pin(self.ding_during_transfer(*size, *factor)).await?)))
@@ -59,9 +70,9 @@ impl CheckRun {
         to: &Template,
         mime: &Template,
         name: Option<&Template>,
-        size: Option<u64>,
-        via: Via,
+        how: Sending,
     ) -> Result<Option<super::Captured>, Failure> {
+        let Sending { size, via, hashed } = how;
         let (to, mime) = (self.render(to)?, self.render(mime)?);
         self.files_sent += 1;
         let name = match name {
@@ -85,12 +96,13 @@ impl CheckRun {
             None => MadeFile::of(&sample),
         };
         let session = self.session()?;
-        // The chunks are hashed as they are sent: the file is made once, not again for its md5.
-        let hashed = Arc::new(std::sync::Mutex::new(Digest::default()));
+        // The chunks are hashed as they are sent (when the check reads the md5): the file is made once, not again
+        // for its md5.
+        let counted = Arc::new(std::sync::Mutex::new(Digest::new(hashed)));
         let chunks = {
-            let hashed = hashed.clone();
+            let counted = counted.clone();
             file.chunks(CHUNK)
-                .inspect(move |chunk| hashed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(chunk))
+                .inspect(move |chunk| counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(chunk))
         };
         let sent = match via {
             Via::Inline => session.send_file(&to, &FileBox::from_bytes(&name, &file.bytes()).to_json()).await,
@@ -104,23 +116,31 @@ impl CheckRun {
             Via::Stream => session.send_file_stream(&to, &name, chunks).await,
         };
         let id = self.rpc(step, sent)?;
-        let hashed = hashed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let counted = counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         // A send that ended before its last chunk (or an inline one) is hashed by a pass of its own.
-        let digest = if hashed.size() == file.len() { hashed } else { file.digest() };
-        let (md5, size) = (digest.md5_hex(), file.len().to_string());
+        let md5 = match hashed {
+            true if counted.size() == file.len() => counted.md5(),
+            true => file.digest().md5(),
+            false => None,
+        };
+        let size = file.len().to_string();
         let kind = MessageKind::of_mime(&mime).map(MessageKind::name).unwrap_or_default();
         Ok(id.map(|id| {
-            fields([
+            let mut captured = fields([
                 ("id", id),
                 ("to", to),
                 ("name", name),
                 ("stem", stem),
                 ("mime", mime),
                 ("kind", kind),
-                ("md5", md5),
                 ("size", size),
                 ("via", via.name().to_owned()),
-            ])
+            ]);
+            // Only a check that reads it has it (the compiler knows which do).
+            if let Some(md5) = md5 {
+                captured.insert("md5".to_owned(), md5);
+            }
+            captured
         }))
     }
 
@@ -133,6 +153,7 @@ impl CheckRun {
         md5: Option<&Template>,
         size: Option<&Template>,
         inline: bool,
+        hashed: bool,
     ) -> Result<Option<super::Captured>, Failure> {
         let id = self.render(id)?;
         let render = |template: Option<&Template>| template.map(|template| self.render(template)).transpose();
@@ -150,8 +171,8 @@ impl CheckRun {
         })?;
         let shown_size = |size: &str| want_size.clone().unwrap_or_else(|| size.to_owned());
         let clock = std::time::Instant::now();
-        // The bytes are counted and hashed as they come, never kept whole.
-        let mut digest = Digest::default();
+        // The bytes are counted (and hashed, when the check reads the md5) as they come, never kept whole.
+        let mut digest = Digest::new(hashed);
         let how = match &file_box.payload {
             Payload::Base64(_) if !inline => {
                 let size = shown_size(&file_box.size.map_or_else(|| "?".to_owned(), |size| size.to_string()));
@@ -196,33 +217,41 @@ impl CheckRun {
             }
         };
         let took = clock.elapsed();
-        let (md5, size) = (digest.md5_hex(), digest.size());
+        let (md5, size) = (digest.md5(), digest.size());
         let size_differs = want_size.as_deref().is_some_and(|want| want != size.to_string());
-        let md5_differs = want_md5.as_deref().is_some_and(|want| !want.eq_ignore_ascii_case(&md5));
+        let md5_differs =
+            want_md5.as_deref().is_some_and(|want| md5.as_ref().is_none_or(|md5| !want.eq_ignore_ascii_case(md5)));
         if size_differs || md5_differs {
-            let sent =
-                format!("{} bytes, md5 {}", want_size.as_deref().unwrap_or("?"), want_md5.as_deref().unwrap_or("?"));
+            let told = |size: &str, md5: Option<&str>| match md5 {
+                Some(md5) => format!("{size} bytes, md5 {md5}"),
+                None => format!("{size} bytes"),
+            };
+            let sent = told(want_size.as_deref().unwrap_or("?"), want_md5.as_deref());
+            let received = told(&size.to_string(), md5.as_deref());
             return Err(Failure::fail(
                 format!(
-                    "the file \"{}\" came back different from what was sent: sent {sent}; received {size} bytes, md5 {md5} ({how})",
+                    "the file \"{}\" came back different from what was sent: sent {sent}; received {received} ({how})",
                     file_box.name
                 ),
                 format!("MessageFile then Download give back the file byte for byte: {sent}"),
-                format!("{size} bytes, md5 {md5}, {how}"),
+                format!("{received}, {how}"),
             ));
         }
         let box_kind = match file_box.payload {
             Payload::Uuid(_) => "uuid",
             _ => "base64",
         };
-        Ok(Some(fields([
+        let mut captured = fields([
             ("name", file_box.name),
             ("box", box_kind.to_owned()),
-            ("md5", md5),
             ("size", size.to_string()),
             ("answer_bytes", json.len().to_string()),
             ("download_ms", took.as_millis().to_string()),
-        ])))
+        ]);
+        if let Some(md5) = md5 {
+            captured.insert("md5".to_owned(), md5);
+        }
+        Ok(Some(captured))
     }
 
     /// `Ding` → `dong` idle (the slower of two), then with an `Upload`

@@ -21,7 +21,7 @@ impl Compiler<'_> {
             send.condition,
             send.capture,
             send.expect_error,
-            Action::Files(FilesAction::SendFile { to, mime, name, size, via }),
+            Action::Files(FilesAction::SendFile { to, mime, name, size, via, hashed: false }),
         )
     }
 
@@ -30,7 +30,8 @@ impl Compiler<'_> {
         let id = self.template(&fetch.id, names, cx);
         let md5 = fetch.md5.as_ref().map(|md5| self.template(md5, names, cx));
         let size = fetch.size.as_ref().map(|size| self.template(size, names, cx));
-        let action = Action::Files(FilesAction::DownloadFile { id, md5, size, inline: fetch.inline });
+        let hashed = md5.is_some();
+        let action = Action::Files(FilesAction::DownloadFile { id, md5, size, inline: fetch.inline, hashed });
         (fetch.condition, fetch.capture, fetch.expect_error, action)
     }
 

@@ -31,7 +31,8 @@ const FORMAT: u32 = 1;
 pub(super) fn compile(text: &str, source: &str) -> Result<Suite, SuiteErrors> {
     let document: SuiteDoc = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|error| SuiteErrors(vec![yaml_error(&error, text, source)]))?;
-    let mut compiler = Compiler { source, errors: Vec::new(), check: None, given: None };
+    let mut compiler =
+        Compiler { source, errors: Vec::new(), check: None, given: None, md5_read: std::collections::HashSet::new() };
     let suite = compiler.suite(document);
     if compiler.errors.is_empty() { Ok(suite) } else { Err(SuiteErrors(compiler.errors)) }
 }
@@ -159,6 +160,22 @@ fn check_at(text: &str, line: u64) -> Option<String> {
         .filter(|id| !id.is_empty())
 }
 
+/// Marks the file steps whose capture's `md5` some step of the check reads (`read`): they hash the bytes they send
+/// or fetch; the others only count them.
+fn hash_what_is_read(steps: &mut [Step], read: &std::collections::HashSet<String>) {
+    for step in steps {
+        let captured_md5_read = step.capture.as_ref().is_some_and(|capture| read.contains(capture));
+        match &mut step.action {
+            Action::Files(FilesAction::SendFile { hashed, .. }) => *hashed = captured_md5_read,
+            Action::Files(FilesAction::DownloadFile { md5, hashed, .. }) => {
+                *hashed = md5.is_some() || captured_md5_read
+            }
+            Action::ForEach { steps, .. } => hash_what_is_read(steps, read),
+            _ => {}
+        }
+    }
+}
+
 /// What a name in scope stands for.
 #[derive(Debug, Clone)]
 enum Known {
@@ -213,6 +230,9 @@ struct Compiler<'a> {
     check: Option<String>,
     /// The suite's `when:` variable: always set while its checks run.
     given: Option<String>,
+    /// The captures whose `md5` the check being compiled reads: the file steps that capture them hash their bytes
+    /// (the others only count them).
+    md5_read: std::collections::HashSet<String>,
 }
 
 type Names = HashMap<String, Known>;
@@ -332,6 +352,7 @@ impl Compiler<'_> {
     fn check(&mut self, check: doc::CheckDoc) -> Check {
         let location = self.at(&check.id);
         self.check = Some(check.id.value.clone());
+        self.md5_read.clear();
         if !is_check_id(&check.id.value) {
             self.error(
                 location.clone(),
@@ -347,7 +368,8 @@ impl Compiler<'_> {
             names.insert(given.clone(), Known::Builtin);
         }
         let timeout = check.timeout.as_ref().map(|timeout| self.duration(timeout, &names, None));
-        let steps = self.steps(check.steps, &mut names);
+        let mut steps = self.steps(check.steps, &mut names);
+        hash_what_is_read(&mut steps, &self.md5_read);
         self.check = None;
         Check {
             id: check.id.value,
@@ -495,6 +517,9 @@ impl Compiler<'_> {
 
     fn reference(&mut self, located: &Located<String>, reference: &VarRef, names: &Names, cx: &StepContext) {
         let location = self.at(located);
+        if reference.field.as_deref() == Some("md5") {
+            self.md5_read.insert(reference.name.clone());
+        }
         match (names.get(&reference.name), &reference.field) {
             (None, _) => self.error(location, format!("{reference} is not defined here; {}", known_names(names))),
             (Some(Known::Optional), _) if cx.condition.as_deref() != Some(reference.name.as_str()) => self.error(
