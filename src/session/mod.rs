@@ -290,7 +290,10 @@ impl Session {
         let after = caller.map_or(self.options.rpc_timeout, |left| left.min(self.options.rpc_timeout));
         let cut = after < self.options.rpc_timeout;
         let request = self.request(message, token_override, effect, after);
-        let answer = async { call(self.puppet.clone(), request).await.map(Response::into_inner) };
+        // Boxed: the call's own state (tonic's, about a KiB) exists only while it runs. Inline, every future that
+        // ever calls an rpc holds room for it while it waits on anything else — an echo, a window — and a hundred
+        // targets' checks and probes wait at once.
+        let answer = Box::pin(async { call(self.puppet.clone(), request).await.map(Response::into_inner) });
         let result = timed(&self.timeline, &self.watch, rpc, started, Deadline { after, cut }, answer).await;
         if let Err(RpcError::Timeout { stuck, .. }) = &result
             && token_override.is_none()
@@ -301,7 +304,8 @@ impl Session {
                     let at = self.timeline.now();
                     self.declare_lost(format!("+{:.1}s: `{rpc}` could not be sent: {stuck}", at.as_secs_f64()));
                 }
-                _ if rpc != Rpc::Version => self.probe_after_silence(rpc).await,
+                // Boxed: rare, and its own call would otherwise sit in every call's future.
+                _ if rpc != Rpc::Version => Box::pin(self.probe_after_silence(rpc)).await,
                 _ => {}
             }
         }
@@ -541,7 +545,8 @@ impl Session {
         let after = self.options.rpc_timeout;
         let request = self.request(pb::DownloadRequest { id: uuid.to_owned() }, None, Effect::Unary, after);
         let mut client = self.puppet.clone();
-        let fetch = async {
+        // Boxed, as `unary`'s calls are.
+        let fetch = Box::pin(async {
             let mut stream = client.download(request).await?.into_inner();
             let mut size = 0usize;
             while let Some(message) = stream.message().await? {
@@ -554,7 +559,7 @@ impl Session {
                 each(&message.chunk);
             }
             Ok(size)
-        };
+        });
         timed(&self.timeline, &self.watch, Rpc::Download, started, Deadline { after, cut: false }, fetch).await
     }
 
@@ -685,8 +690,9 @@ impl Session {
     }
 }
 
-/// The size of the chunks puppet-lint streams files in.
-pub const CHUNK: usize = 64 * 1024;
+/// The size of the chunks puppet-lint streams files in: each stream holds about one encoded chunk and HTTP/2 keeps
+/// about one unsent (a hundred targets upload at once): 64 KiB chunks held about 2 MiB more at a hundred targets.
+pub const CHUNK: usize = 16 * 1024;
 
 /// How far a paced stream runs ahead of what the connection took, bytes (see [`Session::paced`]): a chunk.
 const UNSENT: u64 = CHUNK as u64;

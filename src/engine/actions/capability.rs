@@ -206,7 +206,7 @@ impl CheckRun {
         let from = self.context.timeline.now();
         // Probes call on their own connection: an answer that ends it ends no conformance check.
         let main = self.session()?;
-        let session = main.probe_lane().await.map_err(Failure::error)?;
+        let session = Box::pin(main.probe_lane()).await.map_err(Failure::error)?;
         let bot = self.scope.get("bot").and_then(|fields| fields.get("")).cloned();
         let Some(bot) = bot else {
             return Err(Failure::error("the bot is not logged in, so no capability can be probed"));
@@ -249,18 +249,20 @@ impl CheckRun {
         };
         let taken = |probe: &Probe<'_>| probe.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         let calls_end = bounded(self.deadline);
-        let (found, last) = match probe.row_within(row, calls_end, window_end).await {
+        // Boxed, as the retry below and the rows are: a probe's future held 4 KiB inline while it waited (room for
+        // its row's calls and for the retry), and a hundred targets' 50 probes wait at once.
+        let (found, last) = match Box::pin(probe.row_within(row, calls_end, window_end)).await {
             Ok(found) | Err(Halt::Found(found)) => (found, taken(&probe)),
             // The probes' connection failed under this probe: another probe's answer may have ended it (every
             // call in flight on it fails). Once more, alone on the connection opened again: if it fails alone
             // while the service still answers the session, this probe's own answer ended it.
             Err(Halt::Failure(failure)) if failure.kind == Kind::Connection && main.lost().is_none() => {
-                let _alone = session.alone().await;
+                let _alone = Box::pin(session.alone()).await;
                 // The connection the failure ended is opened again on the next call: one that answers first, so
                 // the retry does not meet the old one's end.
-                session.answering_again().await;
+                Box::pin(session.answering_again()).await;
                 let again = Probe { last: Mutex::new(None), deadline: bounded(self.cap(wait)), alone: true, ..probe };
-                match again.row_within(row, calls_end, window_end).await {
+                match Box::pin(again.row_within(row, calls_end, window_end)).await {
                     Ok(found) | Err(Halt::Found(found)) => (found, taken(&again)),
                     Err(Halt::Failure(failure)) => return Err(failure),
                 }

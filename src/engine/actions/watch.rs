@@ -21,14 +21,14 @@ impl CheckRun {
                 Ok(Stepped::nothing())
             }
             WatchAction::WaitFor { events, matching, after, within, or_skip } => {
-                let (values, at) = self
-                    .wait_for(events, matching, after.as_deref(), within.as_ref())
+                // Boxed, as the other families' waits are: a check's step holds only the wait it runs.
+                let (values, at) = Box::pin(self.wait_for(events, matching, after.as_deref(), within.as_ref()))
                     .await
                     .map_err(|failure| skip_instead(failure, or_skip.as_deref()))?;
                 Ok(Stepped { captured: Some(values), moment: Some(at) })
             }
             WatchAction::ExpectCount { events, matching, after, until, at_least, at_most } => {
-                self.expect_count(events, matching, after.as_deref(), until, (*at_least, *at_most)).await?;
+                Box::pin(self.expect_count(events, matching, after.as_deref(), until, (*at_least, *at_most))).await?;
                 Ok(Stepped::nothing())
             }
             WatchAction::Assert { that, comparison, message } => {
