@@ -210,7 +210,9 @@ async fn file_and_authority_failures_name_the_rpc_the_field_and_the_rule() {
     ] {
         let report = run_with(&[fault]).await;
         let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
-        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let evidence = check.evidence.as_ref().unwrap_or_else(|| {
+            panic!("{}: {id} ended {:?} without evidence ({:?})", fault.name(), check.verdict, check.reason)
+        });
         let said =
             format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
         for fragment in fragments {
@@ -304,7 +306,9 @@ async fn content_failures_name_the_rpc_the_field_the_value_and_the_rule() {
     ] {
         let report = run_with(&[fault]).await;
         let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
-        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let evidence = check.evidence.as_ref().unwrap_or_else(|| {
+            panic!("{}: {id} ended {:?} without evidence ({:?})", fault.name(), check.verdict, check.reason)
+        });
         let said =
             format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
         for fragment in fragments {
@@ -400,7 +404,9 @@ async fn account_failures_name_the_event_the_field_the_value_and_the_rule() {
     ] {
         let report = run_with(&[fault]).await;
         let check = report.checks.iter().find(|check| check.id == id).expect("the check ran");
-        let evidence = check.evidence.as_ref().expect("a failure carries evidence");
+        let evidence = check.evidence.as_ref().unwrap_or_else(|| {
+            panic!("{}: {id} ended {:?} without evidence ({:?})", fault.name(), check.verdict, check.reason)
+        });
         let said =
             format!("{} | {} | {}", check.reason.clone().unwrap_or_default(), evidence.expected, evidence.observed);
         for fragment in fragments {
