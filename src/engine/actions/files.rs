@@ -17,8 +17,11 @@ use crate::session::{CHUNK, SCAN_LIMIT};
 /// The most `download_file` reads (what a suite may send: 64 MiB).
 const DOWNLOAD_LIMIT: usize = 64 << 20;
 /// `ding_during_transfer`: chunks of the transfer, how much goes before the
-/// ding, and the slack for timer noise on a busy machine.
-const TRANSFER_CHUNK: usize = 64 * 1024;
+/// ding, and the slack for timer noise on a busy machine. The chunks are
+/// small: a hundred targets run this check at about the same moment, and each
+/// holds about three chunks at once (64 KiB chunks made the peak of
+/// `benches/fleet.rs` a hundred targets: some 14 MiB more, at that moment).
+const TRANSFER_CHUNK: usize = 16 * 1024;
 const LOAD_BEFORE_DING: usize = 1 << 20;
 const NOISE: Duration = Duration::from_millis(100);
 use super::{CheckRun, Failure, Stepped, fields};
