@@ -56,7 +56,12 @@ pub struct Context {
     /// The capability rows one probe's change decided for other checks (a room made and quit, a member added and
     /// removed, a logout): each row's check reports its own.
     pub decided: actions::Decided,
+    /// The run's variables each suite's checks share (see [`Scope`]), by suite id, for the bot they were made for.
+    pub scopes: std::sync::Mutex<SharedScopes>,
 }
+
+/// The run's variables of each suite (its id), made for a bot (see [`Context::scopes`]).
+pub type SharedScopes = Vec<(String, Option<String>, Arc<std::collections::BTreeMap<String, Fields>>)>;
 
 /// How the checks that need the service to themselves ([`Check::exclusive`]: they reopen the event stream, or time
 /// a dong during a transfer) run inside the heartbeat window instead of after it: ordinary checks hold `gate`
@@ -440,17 +445,38 @@ fn default_budget(context: &Context, suite: &Suite) -> Duration {
 
 /// The variables a check starts with.
 fn scope_for(context: &Context, suite: &Suite) -> Scope {
-    let mut scope = Scope::new();
+    let bot = context.session().and_then(|session| session.bot_id());
+    let shared = {
+        let mut shared = context.scopes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Made once per suite and bot (a run that logs in again as another account makes them again).
+        shared.retain(|(_, made_for, _)| *made_for == bot);
+        match shared.iter().find(|(id, _, _)| *id == suite.id) {
+            Some((_, _, variables)) => variables.clone(),
+            None => {
+                let variables = Arc::new(run_variables(context, suite, bot.clone()));
+                shared.push((suite.id.clone(), bot, variables.clone()));
+                variables
+            }
+        }
+    };
+    let mut scope = Scope::over(shared);
+    // Random per check: no check's nonce is a prefix of another's, so a text
+    // match on one cannot find another check's message.
+    let nonce = format!("{}-{}", context.nonce, &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    scope.insert("nonce".to_owned(), Fields::value(nonce));
+    scope
+}
+
+/// The run's variables a suite's checks share: the bot, the window, the timeout and what the command line gave.
+fn run_variables(context: &Context, suite: &Suite, bot: Option<String>) -> std::collections::BTreeMap<String, Fields> {
+    let mut scope = std::collections::BTreeMap::new();
     let mut set = |name: &str, value: String| {
         scope.insert(name.to_owned(), Fields::value(value));
     };
     let settings = &context.settings;
-    if let Some(bot) = context.session().and_then(|session| session.bot_id()) {
+    if let Some(bot) = bot {
         set("bot", bot);
     }
-    // Random per check: no check's nonce is a prefix of another's, so a text
-    // match on one cannot find another check's message.
-    set("nonce", format!("{}-{}", context.nonce, &uuid::Uuid::new_v4().simple().to_string()[..10]));
     set("window", format_duration(settings.window));
     set("interval", format_duration(settings.interval()));
     set("timeout", format_duration(settings.timeout.unwrap_or(suite.default_timeout)));
@@ -486,7 +512,7 @@ fn skip_reason(context: &Context, check: &Check, scope: &Scope) -> Option<String
     // A check whose every step needs a variable this run lacks has nothing to do.
     let conditions: Vec<&str> = check.steps.iter().map(|step| step.condition.as_deref().unwrap_or("")).collect();
     if let Some(missing) = conditions.first().copied()
-        && conditions.iter().all(|condition| !condition.is_empty() && !scope.contains_key(*condition))
+        && conditions.iter().all(|condition| !condition.is_empty() && !scope.contains_key(condition))
     {
         let why = OPTIONAL_VARIABLES.iter().find(|(name, _)| *name == missing).map_or("", |(_, why)| why);
         return Some(format!("needs `{missing}` ({why}), which this run does not have"));

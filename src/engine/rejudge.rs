@@ -79,6 +79,7 @@ pub async fn rejudge(config: RunConfig, recorded: Recorded, observer: Arc<dyn Ob
         facts: std::sync::Mutex::new(None),
         sharing: Arc::default(),
         decided: Default::default(),
+        scopes: Default::default(),
     });
     let (judged, live): (Vec<_>, Vec<_>) = config.plan.iter().cloned().partition(|planned| offline(&planned.check));
     for planned in &live {

@@ -118,6 +118,7 @@ pub async fn run(run: Run, observer: Arc<dyn Observer>, stop: Stop) {
         facts: std::sync::Mutex::new(None),
         sharing: Arc::default(),
         decided: Default::default(),
+        scopes: Default::default(),
         timeline: timeline.clone(),
     });
 

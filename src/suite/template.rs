@@ -56,7 +56,43 @@ impl fmt::Display for VarRef {
 }
 
 /// Values a template can refer to: `name` → (field or "" for the value) → text.
-pub type Scope = BTreeMap<String, Fields>;
+///
+/// The run's own variables (`bot`, `window`, `timeout`, …) are the same for every check of a target's suite: they
+/// are one shared map ([`Scope::over`]), and what a check sets itself (its `nonce`, its captures, a loop's value) is
+/// its own and shadows them. A hundred targets' checks wait at once: each copying the run's variables held about
+/// half a KiB (`benches/fleet.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    shared: Option<std::sync::Arc<BTreeMap<String, Fields>>>,
+    own: BTreeMap<String, Fields>,
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new() -> Scope {
+        Scope::default()
+    }
+
+    /// A scope that starts with `shared`'s variables.
+    pub fn over(shared: std::sync::Arc<BTreeMap<String, Fields>>) -> Scope {
+        Scope { shared: Some(shared), own: BTreeMap::new() }
+    }
+
+    /// A variable's fields: the check's own, else the shared one.
+    pub fn get(&self, name: &str) -> Option<&Fields> {
+        self.own.get(name).or_else(|| self.shared.as_ref()?.get(name))
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets a variable for this scope alone (a shared one of that name is hidden, not changed); what this scope
+    /// held under that name comes back.
+    pub fn insert(&mut self, name: String, fields: Fields) -> Option<Fields> {
+        self.own.insert(name, fields)
+    }
+}
 
 /// One variable's fields by name (`""`: the value itself), in name order. A small sorted vector, not a map: a
 /// check starts with about ten variables of one field each, and a hundred targets' checks wait at once (a one-entry
@@ -288,9 +324,27 @@ mod tests {
     fn scope(entries: &[(&str, &str, &str)]) -> Scope {
         let mut scope = Scope::new();
         for (name, field, value) in entries {
-            scope.entry((*name).into()).or_default().insert((*field).into(), (*value).into());
+            let mut fields = scope.get(name).cloned().unwrap_or_default();
+            fields.insert((*field).into(), (*value).into());
+            scope.insert((*name).into(), fields);
         }
         scope
+    }
+
+    #[test]
+    fn a_scope_over_shared_variables_shadows_them_without_changing_them() {
+        let mut shared = BTreeMap::new();
+        shared.insert("bot".to_owned(), Fields::value("b1".into()));
+        shared.insert("window".to_owned(), Fields::value("1m".into()));
+        let shared = std::sync::Arc::new(shared);
+        let (mut one, two) = (Scope::over(shared.clone()), Scope::over(shared.clone()));
+        one.insert("bot".into(), Fields::value("b2".into()));
+        one.insert("sent".into(), Fields::value("m7".into()));
+        let bot = Template::parse("${bot} ${window}").unwrap();
+        assert_eq!(bot.render(&one).as_deref(), Ok("b2 1m"));
+        assert_eq!(bot.render(&two).as_deref(), Ok("b1 1m"));
+        assert!(one.contains_key("sent") && !two.contains_key("sent") && two.contains_key("window"));
+        assert_eq!(shared.get("bot"), Some(&Fields::value("b1".into())));
     }
 
     #[test]
