@@ -21,6 +21,7 @@ impl Compiler<'_> {
             send.condition,
             send.capture,
             send.expect_error,
+            // `hashed` is set once the whole check is compiled (`hash_what_is_read`).
             Action::Files(FilesAction::SendFile { to, mime, name, size, via, hashed: false }),
         )
     }
@@ -30,8 +31,8 @@ impl Compiler<'_> {
         let id = self.template(&fetch.id, names, cx);
         let md5 = fetch.md5.as_ref().map(|md5| self.template(md5, names, cx));
         let size = fetch.size.as_ref().map(|size| self.template(size, names, cx));
-        let hashed = md5.is_some();
-        let action = Action::Files(FilesAction::DownloadFile { id, md5, size, inline: fetch.inline, hashed });
+        // `hashed` is set once the whole check is compiled (`hash_what_is_read`).
+        let action = Action::Files(FilesAction::DownloadFile { id, md5, size, inline: fetch.inline, hashed: false });
         (fetch.condition, fetch.capture, fetch.expect_error, action)
     }
 
